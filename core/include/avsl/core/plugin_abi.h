@@ -1,0 +1,82 @@
+// The plugin ABI: the single entry point every plugin exports and the versioned struct it returns.
+//
+// Layout rule: `abi_version` and `struct_size` are the first two fields forever, so any host can read
+// them from any plugin. AVSL_PLUGIN_ABI_VERSION is bumped on every change to PluginInfo, Registrar, or the
+// vtable of any SDK interface (C++ classes cross the boundary, so their layout is part of the ABI).
+#pragma once
+
+#include <cstdint>
+
+#include <boost/config.hpp>
+#include <torch/csrc/api/include/torch/version.h>
+
+#include "avsl/core/registrar.h"
+#include "avsl/core/version.h"
+
+#define AVSL_PLUGIN_ABI_VERSION 1u
+#define AVSL_PLUGIN_ENTRY_POINT "avsl_plugin_info"
+
+// What the plugin was compiled against; the host refuses a plugin whose values differ from its own.
+#ifndef AVSL_PLUGIN_TORCH_VERSION
+#define AVSL_PLUGIN_TORCH_VERSION TORCH_VERSION
+#endif
+#ifndef AVSL_PLUGIN_CXX11_ABI
+#define AVSL_PLUGIN_CXX11_ABI _GLIBCXX_USE_CXX11_ABI
+#endif
+#ifndef AVSL_PLUGIN_CUDA
+#ifdef AVSL_WITH_CUDA_BUILD
+#define AVSL_PLUGIN_CUDA 1
+#else
+#define AVSL_PLUGIN_CUDA 0
+#endif
+#endif
+
+namespace avsl {
+
+/// Returned by a plugin's entry point. Plain data: the host reads it before running any other plugin code.
+struct PluginInfo {
+  std::uint32_t abi_version;  ///< AVSL_PLUGIN_ABI_VERSION the plugin was built with
+  std::uint32_t struct_size;  ///< sizeof(PluginInfo) in the plugin
+  const char* name;           ///< [a-z0-9_]+, also the scope of its components
+  const char* version;        ///< the plugin's own semver
+  const char* sdk_version;    ///< AVSL_SDK_VERSION the plugin was built with
+  const char* torch_version;  ///< TORCH_VERSION the plugin was built with
+  std::int32_t cxx11_abi;     ///< _GLIBCXX_USE_CXX11_ABI
+  std::int32_t cuda;          ///< built against a CUDA-enabled LibTorch
+  const char* const* dependencies;  ///< names of plugins that must register first; nullptr-terminated
+  const char* description;
+  void (*register_components)(Registrar& registrar);  ///< the only place a plugin registers components
+};
+
+using PluginEntryPoint = const PluginInfo*();
+
+}  // namespace avsl
+
+#define AVSL_PLUGIN_IMPL_(NAME, VERSION, DESCRIPTION, ...)                                   \
+  static void AvslRegisterComponents_(::avsl::Registrar& registrar);                         \
+  static const char* const kAvslPluginDependencies_[] = {__VA_ARGS__};                      \
+  extern "C" BOOST_SYMBOL_EXPORT const ::avsl::PluginInfo* avsl_plugin_info() {             \
+    static const ::avsl::PluginInfo info = {AVSL_PLUGIN_ABI_VERSION,                        \
+                                            sizeof(::avsl::PluginInfo),                     \
+                                            NAME,                                           \
+                                            VERSION,                                        \
+                                            AVSL_SDK_VERSION,                               \
+                                            AVSL_PLUGIN_TORCH_VERSION,                      \
+                                            AVSL_PLUGIN_CXX11_ABI,                          \
+                                            AVSL_PLUGIN_CUDA,                               \
+                                            kAvslPluginDependencies_,                       \
+                                            DESCRIPTION,                                    \
+                                            &AvslRegisterComponents_};                      \
+    return &info;                                                                           \
+  }                                                                                         \
+  static void AvslRegisterComponents_(::avsl::Registrar& registrar)
+
+/// Defines a plugin; the braces that follow are its registration callback, with `registrar` in scope:
+///   AVSL_PLUGIN("center_prior", "1.0.0", "Centred Gaussian map") {
+///     registrar.Register<avsl::Method>("CenterPrior", schema, factory, "doc");
+///   }
+#define AVSL_PLUGIN(NAME, VERSION, DESCRIPTION) AVSL_PLUGIN_IMPL_(NAME, VERSION, DESCRIPTION, nullptr)
+
+/// Same, for a plugin whose components use another plugin's: AVSL_PLUGIN_DEPENDS("semi", "1.0", "...", "ezvsl")
+#define AVSL_PLUGIN_DEPENDS(NAME, VERSION, DESCRIPTION, ...) \
+  AVSL_PLUGIN_IMPL_(NAME, VERSION, DESCRIPTION, __VA_ARGS__, nullptr)

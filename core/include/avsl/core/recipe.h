@@ -1,0 +1,62 @@
+// TOML recipes: loading with `base = [...]` inheritance, `--set` overrides and strict validation against
+// the schemas of the core and of every registered component.
+//
+// Precedence (lowest first): schema defaults < bases (left to right) < the recipe itself < --set.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "avsl/core/component_config.h"
+#include "avsl/core/component_registry.h"
+#include "avsl/core/export.h"
+#include "avsl/core/plugin_host.h"
+
+namespace avsl {
+
+class AVSL_EXPORT Recipe {
+ public:
+  struct Impl;
+  Recipe();
+  ~Recipe();
+  Recipe(Recipe&&) noexcept;
+  Recipe& operator=(Recipe&&) noexcept;
+
+  /// Reads `path` and its bases, then applies `overrides` ("a.b.c=<TOML value>", in order).
+  /// Not yet validated: call Validate() before reading components.
+  static absl::StatusOr<Recipe> Load(const std::string& path, const std::vector<std::string>& overrides);
+  /// Same, from TOML text (`origin` names it in messages; bases resolve relative to `base_dir`).
+  static absl::StatusOr<Recipe> Parse(const std::string& toml_text, const std::string& origin,
+                                      const std::string& base_dir,
+                                      const std::vector<std::string>& overrides);
+
+  /// Checks every key against the recipe schema and the schema of each component named by a `type`,
+  /// and fills in defaults. `failed_plugins` are mentioned when a `type` is unknown.
+  absl::Status Validate(const ComponentRegistry& registry,
+                        const std::vector<const PluginRecord*>& failed_plugins = {});
+
+  /// The whole recipe as a component table (top-level keys).
+  ComponentConfig Root() const;
+  /// Resolved TOML: bases merged, overrides applied, defaults filled in (after Validate); re-runnable.
+  std::string ToToml() const;
+  /// File (or "--set") that supplied a dotted key, "" when it came from a default.
+  std::string OriginOf(const std::string& dotted_key) const;
+  /// Flattened view, "a.b.c" -> TOML literal, for diffs.
+  std::map<std::string, std::string> Flatten() const;
+  const std::string& path() const;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Schema of the recipe's top level (data, model, optim, schedule, train, eval, hooks, ...).
+AVSL_EXPORT const Schema& RecipeSchema();
+
+/// The registered names closest to `name` (edit distance), best first; empty if none is close.
+AVSL_EXPORT std::vector<std::string> ClosestNames(const std::string& name,
+                                                  const std::vector<std::string>& candidates);
+
+}  // namespace avsl

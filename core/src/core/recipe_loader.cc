@@ -1,0 +1,290 @@
+#include "recipe_loader.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "avsl/core/status_macros.h"
+
+namespace avsl {
+namespace fs = std::filesystem;
+namespace {
+
+constexpr const char* kReplaceMarker = "__replace__";
+
+std::string Join(const std::string& prefix, const std::string& key) {
+  return prefix.empty() ? key : prefix + "." + key;
+}
+
+std::string NodeTypeName(const toml::node& n) {
+  std::ostringstream os;
+  os << n.type();
+  return os.str();
+}
+
+void RecordOrigins(const toml::node& node, const std::string& prefix, const std::string& file,
+                   std::map<std::string, std::string>& origin) {
+  if (!prefix.empty()) origin[prefix] = file;
+  if (const toml::table* t = node.as_table()) {
+    for (auto&& [k, v] : *t) RecordOrigins(v, Join(prefix, std::string(k.str())), file, origin);
+  } else if (const toml::array* a = node.as_array()) {
+    for (size_t i = 0; i < a->size(); ++i)
+      if ((*a)[i].is_table()) RecordOrigins((*a)[i], Join(prefix, std::to_string(i)), file, origin);
+  }
+}
+
+void EraseOrigins(const std::string& prefix, std::map<std::string, std::string>& origin) {
+  for (auto it = origin.lower_bound(prefix); it != origin.end();) {
+    if (it->first == prefix || it->first.rfind(prefix + ".", 0) == 0) it = origin.erase(it);
+    else if (it->first.compare(0, prefix.size(), prefix) > 0) break;
+    else ++it;
+  }
+}
+
+void CopyOrigins(const std::string& prefix, const std::map<std::string, std::string>& from,
+                 std::map<std::string, std::string>& to) {
+  for (const auto& [k, v] : from)
+    if (k == prefix || k.rfind(prefix + ".", 0) == 0) to[k] = v;
+}
+
+void Assign(toml::table& t, const std::string& key, const toml::node& value) {
+  value.visit([&](const auto& concrete) { t.insert_or_assign(key, concrete); });
+}
+
+absl::StatusOr<toml::table> ParseToml(const std::string& text, const std::string& origin) {
+  try {
+    return toml::parse(std::string_view(text), std::string_view(origin));
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(origin, ":", e.source().begin.line, ":",
+                                                   e.source().begin.column, ": malformed TOML: ",
+                                                   std::string(e.description())));
+  }
+}
+
+// Sibling bases may not both set the same key: which one should win would be an accident of order.
+absl::Status MergeSibling(const toml::table& src, const std::string& prefix, LoadedToml& dst_loaded,
+                          toml::table& dst, const std::map<std::string, std::string>& src_origin) {
+  for (auto&& [k, v] : src) {
+    const std::string key(k.str());
+    const std::string path = Join(prefix, key);
+    toml::node* existing = dst.get(key);
+    if (existing == nullptr) {
+      Assign(dst, key, v);
+      CopyOrigins(path, src_origin, dst_loaded.origin);
+    } else if (existing->is_table() && v.is_table()) {
+      AVSL_RETURN_IF_ERROR(
+          MergeSibling(*v.as_table(), path, dst_loaded, *existing->as_table(), src_origin));
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "recipe key '", path, "' is set by two sibling bases: ", FindOrigin(dst_loaded.origin, path),
+          " and ", FindOrigin(src_origin, path), " (set it in only one, or in the recipe that lists both)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> TakeReplaceMarker(toml::table& t, const std::string& path, const std::string& file) {
+  toml::node* marker = t.get(kReplaceMarker);
+  if (marker == nullptr) return false;
+  if (!marker->is_boolean()) {
+    return absl::InvalidArgumentError(absl::StrCat(file, ": '", Join(path, kReplaceMarker),
+                                                   "' must be true or false, found ",
+                                                   NodeTypeName(*marker)));
+  }
+  bool replace = marker->as_boolean()->get();
+  t.erase(kReplaceMarker);
+  return replace;
+}
+
+// The child wins: tables merge key by key, scalars and arrays replace, `__replace__ = true` replaces a
+// whole table.
+absl::Status MergeOverride(toml::table& src, const std::string& prefix, LoadedToml& dst_loaded,
+                           toml::table& dst, const std::map<std::string, std::string>& src_origin) {
+  for (auto&& [k, v] : src) {
+    const std::string key(k.str());
+    const std::string path = Join(prefix, key);
+    toml::node* existing = dst.get(key);
+    bool replace = false;
+    if (toml::table* vt = v.as_table()) {
+      AVSL_ASSIGN_OR_RETURN(replace, TakeReplaceMarker(*vt, path, FindOrigin(src_origin, path)));
+    }
+    if (existing != nullptr && existing->is_table() != v.is_table()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "recipe key '", path, "' is a ", NodeTypeName(*existing), " in ",
+          FindOrigin(dst_loaded.origin, path), " but a ", NodeTypeName(v), " in ",
+          FindOrigin(src_origin, path)));
+    }
+    if (existing != nullptr && existing->is_table() && !replace) {
+      AVSL_RETURN_IF_ERROR(
+          MergeOverride(*v.as_table(), path, dst_loaded, *existing->as_table(), src_origin));
+    } else {
+      Assign(dst, key, v);
+      EraseOrigins(path, dst_loaded.origin);
+      CopyOrigins(path, src_origin, dst_loaded.origin);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StripMarkers(toml::table& t, const std::string& prefix, const LoadedToml& loaded) {
+  for (auto&& [k, v] : t) {
+    if (toml::table* sub = v.as_table()) {
+      const std::string path = Join(prefix, std::string(k.str()));
+      AVSL_RETURN_IF_ERROR(TakeReplaceMarker(*sub, path, FindOrigin(loaded.origin, path)).status());
+      AVSL_RETURN_IF_ERROR(StripMarkers(*sub, path, loaded));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& origin,
+                                         const fs::path& base_dir, std::vector<std::string>& stack);
+
+absl::StatusOr<LoadedToml> LoadFileRec(const fs::path& path, std::vector<std::string>& stack) {
+  std::error_code ec;
+  fs::path canonical = fs::weakly_canonical(path, ec);
+  const std::string key = ec ? path.string() : canonical.string();
+  for (const std::string& s : stack) {
+    if (s == key) {
+      std::vector<std::string> chain(stack.begin(), stack.end());
+      chain.push_back(key);
+      return absl::InvalidArgumentError("recipe base cycle: " + absl::StrJoin(chain, " -> "));
+    }
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("recipe file not found: ", path.string()));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  AVSL_ASSIGN_OR_RETURN(toml::table table, ParseToml(buffer.str(), path.string()));
+  stack.push_back(key);
+  auto loaded = LoadWithBases(std::move(table), path.string(), path.parent_path(), stack);
+  stack.pop_back();
+  return loaded;
+}
+
+absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& origin,
+                                         const fs::path& base_dir, std::vector<std::string>& stack) {
+  std::vector<std::string> bases;
+  if (toml::node* base = table.get("base")) {
+    const toml::array* arr = base->as_array();
+    bool ok = arr != nullptr;
+    if (ok) {
+      for (const auto& e : *arr) {
+        ok = ok && e.is_string();
+        if (ok) bases.push_back(e.as_string()->get());
+      }
+    } else if (base->is_string()) {
+      ok = true;
+      bases.push_back(base->as_string()->get());
+    }
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(origin, ": 'base' must be an array of file paths, found ",
+                                                     NodeTypeName(*base)));
+    }
+    table.erase("base");
+  }
+  LoadedToml merged;
+  for (const std::string& b : bases) {
+    fs::path p = fs::path(b).is_absolute() ? fs::path(b) : base_dir / b;
+    if (!fs::exists(p)) {
+      return absl::NotFoundError(absl::StrCat(origin, ": base '", b, "' not found (looked for ",
+                                              p.string(), ")"));
+    }
+    AVSL_ASSIGN_OR_RETURN(LoadedToml sibling, LoadFileRec(p, stack));
+    AVSL_RETURN_IF_ERROR(MergeSibling(sibling.table, "", merged, merged.table, sibling.origin));
+  }
+  std::map<std::string, std::string> own_origin;
+  RecordOrigins(table, "", origin, own_origin);
+  AVSL_RETURN_IF_ERROR(MergeOverride(table, "", merged, merged.table, own_origin));
+  AVSL_RETURN_IF_ERROR(StripMarkers(merged.table, "", merged));
+  return merged;
+}
+
+}  // namespace
+
+std::string FindOrigin(const std::map<std::string, std::string>& origin, const std::string& dotted) {
+  std::string key = dotted;
+  while (true) {
+    auto it = origin.find(key);
+    if (it != origin.end()) return it->second;
+    size_t dot = key.rfind('.');
+    if (dot == std::string::npos) return "";
+    key.resize(dot);
+  }
+}
+
+absl::StatusOr<LoadedToml> LoadRecipeFile(const std::string& path) {
+  std::vector<std::string> stack;
+  return LoadFileRec(path, stack);
+}
+
+absl::StatusOr<LoadedToml> LoadRecipeText(const std::string& text, const std::string& origin,
+                                          const std::string& base_dir) {
+  AVSL_ASSIGN_OR_RETURN(toml::table table, ParseToml(text, origin));
+  std::vector<std::string> stack;
+  return LoadWithBases(std::move(table), origin, base_dir, stack);
+}
+
+absl::Status ApplyOverride(const std::string& assignment, LoadedToml& recipe) {
+  const size_t eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--set '", assignment, "': expected KEY=VALUE, e.g. train.epochs=5"));
+  }
+  const std::string key = assignment.substr(0, eq);
+  const std::string value_text = assignment.substr(eq + 1);
+  toml::table parsed;
+  try {
+    parsed = toml::parse(std::string_view("v = " + value_text), std::string_view("--set"));
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--set ", key, ": '", value_text, "' is not a TOML value (", std::string(e.description()),
+        "); strings need quotes, e.g. ", key, "='\"text\"'"));
+  }
+  const toml::node& value = *parsed.get("v");
+  std::vector<std::string> parts = absl::StrSplit(key, '.');
+  toml::node* cur = nullptr;
+  toml::table* table = &recipe.table;
+  std::string path;
+  for (size_t i = 0; i + 1 < parts.size(); ++i) {
+    path = Join(path, parts[i]);
+    cur = table->get(parts[i]);
+    if (cur == nullptr) {
+      table->insert(parts[i], toml::table{});
+      cur = table->get(parts[i]);
+    }
+    if (toml::array* arr = cur->as_array()) {
+      size_t index = 0;
+      if (!absl::SimpleAtoi(parts[i + 1], &index) || index >= arr->size() ||
+          !(*arr)[index].is_table()) {
+        return absl::InvalidArgumentError(absl::StrCat("--set ", key, ": '", path, "' is an array of ",
+                                                       arr->size(), " elements; address a table element by "
+                                                       "index, e.g. ", path, ".0.<key>"));
+      }
+      ++i;
+      path = Join(path, parts[i]);
+      cur = &(*arr)[index];
+      if (i + 1 >= parts.size()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--set ", key, ": cannot replace a whole array element; set its keys"));
+      }
+    }
+    table = cur->as_table();
+    if (table == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("--set ", key, ": '", path, "' is a ",
+                                                     NodeTypeName(*cur), ", not a table"));
+    }
+  }
+  path = Join(path, parts.back());
+  Assign(*table, parts.back(), value);
+  EraseOrigins(path, recipe.origin);
+  RecordOrigins(*table->get(parts.back()), path, "--set", recipe.origin);
+  recipe.origin[path] = "--set";
+  return absl::OkStatus();
+}
+
+}  // namespace avsl

@@ -1,0 +1,67 @@
+#include "avsl/core/recipe.h"
+
+namespace avsl {
+namespace {
+
+Schema MakeRecipeSchema() {
+  Schema s("A run: data + method + optimizer + schedule + training + evaluation.");
+  s.StringArray("plugins", {}, "plugins this recipe needs; loading fails clearly if one is missing");
+  s.OptionalString("name", "run name (default: the recipe file's stem)");
+  s.Int("seed", 0, "seed of every random stream (data order, augmentation, initialization)").Min(0);
+  s.String("device", "auto", "where to run").OneOf({"auto", "cpu", "cuda"});
+  s.Int("threads", 0, "CPU threads for LibTorch; 0 = all available cores").Min(0);
+  s.OptionalString("output_dir", "parent of run directories (default: runs/)");
+
+  Schema data("Datasets and the batch loader.");
+  data.Component("train", ComponentKind::kDataset, "", "training set");
+  data.Component("val", ComponentKind::kDataset, "", "validation set used for model selection");
+  data.Component("test", ComponentKind::kDataset, "", "test set (never used for selection unless train.select_on_test)");
+  data.Int("batch_size", 32, "samples per batch").Range(1, 1 << 20);
+  data.Int("eval_batch_size", 64, "samples per batch at evaluation").Range(1, 1 << 20);
+  data.Int("workers", 2, "loader worker threads").Range(0, 256);
+  data.Int("prefetch", 4, "batches queued ahead of the trainer").Range(1, 1024);
+  data.String("on_error", "error", "a broken sample: stop naming it, or skip and list it in the run log")
+      .OneOf({"error", "skip"});
+  s.Table("data", std::move(data), "datasets and loader");
+
+  s.Component("model", ComponentKind::kMethod, "", "the method (model + loss)");
+  s.ComponentArray("losses", ComponentKind::kLoss, "extra loss terms added to the method's loss");
+  s.Component("optim", ComponentKind::kOptimizer, "core.Adam", "optimizer");
+  s.Component("schedule", ComponentKind::kScheduler, "core.Constant", "learning-rate schedule");
+
+  Schema train("Training loop.");
+  train.Int("epochs", 20, "number of epochs").Range(0, 1000000);
+  train.Float("grad_clip", 0.0, "clip the global gradient norm to this value; 0 = off").Min(0);
+  train.String("select", "early_stop", "checkpoint reported as the result: best on validation or last")
+      .OneOf({"early_stop", "last"});
+  train.String("monitor", "val.ap", "validation metric used for early stopping and best_<metric>");
+  train.Int("val_every", 1, "validate every N epochs").Range(1, 1000000);
+  train.Int("log_every", 20, "log every N steps").Range(1, 1000000);
+  train.Bool("select_on_test", false, "allow model selection on the test split (prints a warning)");
+  s.Table("train", std::move(train), "training loop");
+
+  Schema eval("Evaluation of localization maps.");
+  eval.String("split", "test", "split evaluated by `avsl eval`").OneOf({"val", "test"});
+  eval.String("pred_mode", "relative", "relative: per-sample min-max + top-k % rule; absolute: fixed threshold")
+      .OneOf({"relative", "absolute"});
+  eval.Float("pred_threshold", 0.5, "threshold in absolute mode").Range(0, 1);
+  eval.Float("topk_percent", 50.0, "relative mode: percent of pixels kept (50 = the reference rule)")
+      .Range(0, 100);
+  eval.Float("ciou_threshold", 0.5, "gamma of LocAcc and of a true positive for AP/F1").Range(0, 1);
+  eval.String("upsample", "bilinear", "map upsampling to 224x224").OneOf({"bilinear", "bicubic", "nearest"});
+  eval.Bool("align_corners", false, "F.interpolate's align_corners");
+  eval.Int("visualize", 16, "heatmap overlays written per evaluation").Range(0, 1000000);
+  s.Table("eval", std::move(eval), "evaluation");
+
+  s.ComponentArray("hooks", ComponentKind::kHook, "extra trainer hooks");
+  return s;
+}
+
+}  // namespace
+
+const Schema& RecipeSchema() {
+  static const Schema* schema = new Schema(MakeRecipeSchema());
+  return *schema;
+}
+
+}  // namespace avsl

@@ -1,0 +1,12 @@
+#include "train/core_components.h"
+
+#include "avsl/core/plugin_host.h"
+
+namespace avsl {
+
+void RegisterCoreComponents(Registrar& registrar) {
+  RegisterOptimizers(registrar);
+  RegisterLrSchedules(registrar);
+}
+
+}  // namespace avsl

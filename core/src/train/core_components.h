@@ -1,0 +1,11 @@
+// Private: registration of the components built into the core ("core.*").
+#pragma once
+
+#include "avsl/core/registrar.h"
+
+namespace avsl {
+
+void RegisterOptimizers(Registrar& registrar);
+void RegisterLrSchedules(Registrar& registrar);
+
+}  // namespace avsl

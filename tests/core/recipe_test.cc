@@ -1,0 +1,224 @@
+#include "avsl/core/recipe.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "test_components.h"
+
+namespace avsl {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+
+const std::string kDir = std::string(AVSL_SOURCE_DIR) + "/tests/data/recipes/";
+
+class RecipeTest : public ::testing::Test {
+ protected:
+  void SetUp() override { testing::RegisterTestComponents(registry_); }
+
+  absl::StatusOr<Recipe> Load(const std::string& file, const std::vector<std::string>& sets = {}) {
+    absl::StatusOr<Recipe> r = Recipe::Load(kDir + file, sets);
+    if (!r.ok()) return r.status();
+    absl::Status s = r->Validate(registry_);
+    if (!s.ok()) return s;
+    return r;
+  }
+  std::string Error(const std::string& file, const std::vector<std::string>& sets = {}) {
+    absl::StatusOr<Recipe> r = Load(file, sets);
+    EXPECT_FALSE(r.ok()) << file << " unexpectedly loaded";
+    return r.ok() ? "" : std::string(r.status().message());
+  }
+
+  ComponentRegistry registry_;
+};
+
+TEST_F(RecipeTest, BasesMergeTablesAndChildReplacesScalarsAndArrays) {
+  absl::StatusOr<Recipe> r = Load("child.toml");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ComponentConfig root = r->Root();
+  EXPECT_EQ(root.GetInt("seed"), 7);
+  EXPECT_EQ(root.Sub("data").GetInt("batch_size"), 16);  // child wins
+  EXPECT_EQ(root.Sub("data").GetInt("workers"), 1);      // kept from base_data.toml
+  EXPECT_EQ(root.Sub("optim").GetFloat("lr"), 1e-3);     // kept from base_optim.toml
+  EXPECT_EQ(root.Sub("optim").GetFloatArray("betas"), (std::vector<double>{0.8, 0.99}));  // replaced whole
+  EXPECT_EQ(r->OriginOf("data.workers"), kDir + "base_data.toml");
+  EXPECT_EQ(r->OriginOf("data.batch_size"), kDir + "child.toml");
+}
+
+TEST_F(RecipeTest, DefaultsAreFilledFromSchemasIncludingNestedComponents) {
+  absl::StatusOr<Recipe> r = Load("child.toml");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ComponentConfig model = r->Root().Sub("model");
+  EXPECT_DOUBLE_EQ(model.GetFloat("tau"), 0.07);
+  EXPECT_EQ(model.GetInt("dim"), 512);
+  EXPECT_EQ(model.Sub("encoder").type(), "test.Enc");  // default component type
+  EXPECT_EQ(model.Sub("encoder").GetInt("width"), 64);
+  EXPECT_EQ(model.Sub("encoder").path(), "model.encoder");
+  EXPECT_EQ(r->Root().Sub("schedule").type(), "core.Constant");
+  EXPECT_EQ(r->Root().Sub("train").GetString("select"), "early_stop");
+}
+
+TEST_F(RecipeTest, GrandchildInheritsTransitively) {
+  absl::StatusOr<Recipe> r = Load("grandchild.toml");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->Root().Sub("model").GetString("mode"), "fast");
+  EXPECT_DOUBLE_EQ(r->Root().Sub("model").GetFloat("tau"), 0.07);
+  EXPECT_EQ(r->Root().Sub("data").GetInt("workers"), 1);
+}
+
+TEST_F(RecipeTest, ReplaceMarkerReplacesWholeTable) {
+  absl::StatusOr<Recipe> r = Load("replace.toml");
+  ASSERT_TRUE(r.ok()) << r.status();
+  ComponentConfig optim = r->Root().Sub("optim");
+  EXPECT_EQ(optim.type(), "core.SGD");
+  EXPECT_DOUBLE_EQ(optim.GetFloat("lr"), 0.01);  // SGD's default, not base_optim's 1e-3
+  EXPECT_FALSE(optim.Has("betas"));
+  EXPECT_FALSE(optim.Has("__replace__"));
+}
+
+TEST_F(RecipeTest, SetParsesValuesAsToml) {
+  absl::StatusOr<Recipe> r = Load("child.toml", {"model.tau=0.5", "model.mode=\"fast\"", "optim.betas=[0.1, 0.2]",
+                                                 "train.select_on_test=true", "model.encoder.width=8"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_DOUBLE_EQ(r->Root().Sub("model").GetFloat("tau"), 0.5);
+  EXPECT_EQ(r->Root().Sub("model").GetString("mode"), "fast");
+  EXPECT_EQ(r->Root().Sub("optim").GetFloatArray("betas"), (std::vector<double>{0.1, 0.2}));
+  EXPECT_TRUE(r->Root().Sub("train").GetBool("select_on_test"));
+  EXPECT_EQ(r->Root().Sub("model").Sub("encoder").GetInt("width"), 8);
+  EXPECT_EQ(r->OriginOf("model.tau"), "--set");
+}
+
+TEST_F(RecipeTest, SetOfUndeclaredKeyIsAnError) {
+  EXPECT_THAT(Error("child.toml", {"model.temperature=0.1"}),
+              AllOf(HasSubstr("unknown recipe key 'model.temperature'"), HasSubstr("[--set]")));
+}
+
+TEST_F(RecipeTest, SetWithUnquotedStringExplainsQuoting) {
+  absl::StatusOr<Recipe> r = Recipe::Load(kDir + "child.toml", {"model.mode=fast"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()),
+              AllOf(HasSubstr("--set model.mode: 'fast' is not a TOML value"), HasSubstr("strings need quotes")));
+}
+
+TEST_F(RecipeTest, SetWithoutEqualsIsAnError) {
+  absl::StatusOr<Recipe> r = Recipe::Load(kDir + "child.toml", {"model.tau"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("expected KEY=VALUE"));
+}
+
+TEST_F(RecipeTest, UnknownKeyNamesPathFileAndSuggestion) {
+  EXPECT_THAT(Error("bad_unknown_key.toml"),
+              AllOf(HasSubstr("unknown recipe key 'model.taau'"), HasSubstr("bad_unknown_key.toml"),
+                    HasSubstr("did you mean 'tau'?"), HasSubstr("Valid keys of 'test.Model': tau, dim, mode, encoder")));
+}
+
+TEST_F(RecipeTest, UnknownTopLevelSection) {
+  EXPECT_THAT(Error("bad_top_level.toml"),
+              AllOf(HasSubstr("unknown recipe key 'trian'"), HasSubstr("did you mean 'train'?")));
+}
+
+TEST_F(RecipeTest, UnknownKeyInNestedComponent) {
+  EXPECT_THAT(Error("bad_nested_unknown.toml"),
+              AllOf(HasSubstr("unknown recipe key 'model.encoder.depth'"), HasSubstr("Valid keys of 'test.Enc': width")));
+}
+
+TEST_F(RecipeTest, WrongTypeNamesExpectedAndFound) {
+  EXPECT_THAT(Error("bad_wrong_type.toml"),
+              AllOf(HasSubstr("recipe key 'model.dim': expected int, found string"), HasSubstr("bad_wrong_type.toml")));
+}
+
+TEST_F(RecipeTest, OutOfRangeNamesTheRange) {
+  EXPECT_THAT(Error("bad_range.toml"), HasSubstr("recipe key 'model.tau' = 5 is out of range [0.0001, 1]"));
+}
+
+TEST_F(RecipeTest, StringOutsideChoices) {
+  EXPECT_THAT(Error("bad_choice.toml"),
+              HasSubstr("recipe key 'model.mode' = \"turbo\": expected one of slow, fast"));
+}
+
+TEST_F(RecipeTest, MalformedTomlReportsFileLineColumn) {
+  EXPECT_THAT(Error("bad_toml.toml"), AllOf(HasSubstr("bad_toml.toml:4:"), HasSubstr("malformed TOML")));
+}
+
+TEST_F(RecipeTest, UnknownTypeListsRegisteredNamesAndSuggests) {
+  EXPECT_THAT(Error("bad_unknown_type.toml"),
+              AllOf(HasSubstr("recipe key 'model.type': unknown method 'test.Modle'"),
+                    HasSubstr("did you mean 'test.Model'?"), HasSubstr("Registered methods: test.Model")));
+}
+
+TEST_F(RecipeTest, UnknownTypeMentionsFailedPlugins) {
+  PluginRecord failed;
+  failed.name = "ezvsl";
+  failed.path = "/plugins/libavsl_ezvsl.so";
+  failed.status = PluginStatus::kIncompatibleAbi;
+  absl::StatusOr<Recipe> r = Recipe::Load(kDir + "bad_unknown_type.toml", {});
+  ASSERT_TRUE(r.ok());
+  absl::Status s = r->Validate(registry_, {&failed});
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("Plugins that failed to load: ezvsl (incompatible_abi: /plugins/libavsl_ezvsl.so)"));
+}
+
+TEST_F(RecipeTest, TypeOfAnotherKindIsExplained) {
+  EXPECT_THAT(Error("bad_kind.toml"), HasSubstr("'core.Adam' is a optimizer, not a method"));
+}
+
+TEST_F(RecipeTest, BaseCycleIsReportedWithTheChain) {
+  EXPECT_THAT(Error("bad_cycle_a.toml"),
+              AllOf(HasSubstr("recipe base cycle: "), HasSubstr("bad_cycle_a.toml -> "),
+                    HasSubstr("bad_cycle_b.toml -> "), HasSubstr("bad_cycle_a.toml")));
+}
+
+TEST_F(RecipeTest, DuplicateKeyInSiblingBasesNamesBothFiles) {
+  EXPECT_THAT(Error("bad_duplicate_sibling.toml"),
+              AllOf(HasSubstr("recipe key 'optim.lr' is set by two sibling bases"), HasSubstr("dup_a.toml"),
+                    HasSubstr("dup_b.toml")));
+}
+
+TEST_F(RecipeTest, MissingBaseNamesTheResolvedPath) {
+  EXPECT_THAT(Error("bad_missing_base.toml"),
+              AllOf(HasSubstr("base 'does_not_exist.toml' not found"), HasSubstr("bad_missing_base.toml")));
+}
+
+TEST_F(RecipeTest, MissingFile) {
+  EXPECT_THAT(Error("nope.toml"), HasSubstr("recipe file not found: " + kDir + "nope.toml"));
+}
+
+TEST_F(RecipeTest, DumpIsReRunnableAndStable) {
+  absl::StatusOr<Recipe> r = Load("child.toml", {"model.tau=0.25"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::string dumped = r->ToToml();
+  absl::StatusOr<Recipe> again = Recipe::Parse(dumped, "dumped.toml", kDir, {});
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(again->Validate(registry_).ok());
+  EXPECT_EQ(again->ToToml(), dumped);
+  EXPECT_EQ(again->Flatten(), r->Flatten());
+}
+
+TEST_F(RecipeTest, FlattenShowsWhatDiffers) {
+  absl::StatusOr<Recipe> a = Load("child.toml");
+  absl::StatusOr<Recipe> b = Load("child.toml", {"model.tau=0.5"});
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto fa = a->Flatten(), fb = b->Flatten();
+  EXPECT_EQ(fa.at("model.tau"), "0.07");
+  EXPECT_EQ(fb.at("model.tau"), "0.5");
+  fa.erase("model.tau");
+  fb.erase("model.tau");
+  EXPECT_EQ(fa, fb);
+}
+
+TEST_F(RecipeTest, RequiredPluginThatIsNotLoaded) {
+  absl::StatusOr<Recipe> r = Recipe::Parse("plugins = [\"ezvsl\"]\n", "inline.toml", kDir, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(std::string(r->Validate(registry_).message()),
+              HasSubstr("recipe requires plugin 'ezvsl' but it was not found in the plugin search path"));
+}
+
+TEST(ClosestNamesTest, SuggestsNearNamesOnly) {
+  EXPECT_EQ(ClosestNames("tua", {"tau", "dim", "mode"}), (std::vector<std::string>{"tau"}));
+  EXPECT_EQ(ClosestNames("EZVSL", {"ezvsl.EZVSL", "slavc.SLAVC"}).front(), "ezvsl.EZVSL");
+  EXPECT_TRUE(ClosestNames("completely_different", {"tau", "dim"}).empty());
+}
+
+}  // namespace
+}  // namespace avsl

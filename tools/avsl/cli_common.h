@@ -1,0 +1,53 @@
+// Shared plumbing of the avsl subcommands: exit codes, error printing, plugin loading, recipe loading.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "avsl/cli_args.h"
+#include "avsl/core/plugin_host.h"
+#include "avsl/core/recipe.h"
+
+namespace avsl::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+
+/// A subcommand: `run` receives the whole argv; its own arguments start at argv[first].
+struct Command {
+  const char* name;
+  const char* summary;
+  int (*run)(int argc, char** argv, int first);
+};
+
+/// Parses; on --help prints usage to stdout and returns kExitOk; on a usage error prints it with the usage
+/// to stderr and returns kExitUsage; returns -1 when the command should go on.
+int ParseOrExit(Args& args, int argc, char** argv, int first);
+
+/// One clear line on stderr: "avsl <command>: error: <message>". Returns kExitError.
+int ReportError(const std::string& command, const absl::Status& status);
+
+/// Adds --plugin-path to `args`.
+void AddPluginOptions(Args& args);
+/// Loads plugins from --plugin-path, $AVSL_PLUGIN_PATH and the default directory.
+std::unique_ptr<PluginHost> LoadPlugins(const Args& args);
+
+/// Adds --set to `args`.
+void AddRecipeOptions(Args& args);
+/// Loads `path` with the --set overrides and validates it against everything `host` registered.
+absl::StatusOr<Recipe> LoadRecipe(const std::string& path, const Args& args, const PluginHost& host);
+
+// The subcommands (one file each).
+int RunPlugins(int argc, char** argv, int first);
+int RunRecipe(int argc, char** argv, int first);
+int RunTrain(int argc, char** argv, int first);
+int RunEval(int argc, char** argv, int first);
+int RunScore(int argc, char** argv, int first);
+int RunSynth(int argc, char** argv, int first);
+int RunInspect(int argc, char** argv, int first);
+int RunReport(int argc, char** argv, int first);
+
+}  // namespace avsl::cli
