@@ -32,6 +32,15 @@ std::string Join(const std::vector<T>& values, F format) {
   return out + "]";
 }
 
+Field MakeField(const std::string& name, FieldType type, const std::string& doc, std::string default_toml) {
+  Field f;
+  f.name = name;
+  f.type = type;
+  f.doc = doc;
+  f.default_toml = std::move(default_toml);
+  return f;
+}
+
 }  // namespace
 
 const char* ComponentKindName(ComponentKind kind) {
@@ -85,46 +94,46 @@ Field& Schema::Add(Field field) {
 }
 
 Field& Schema::Bool(const std::string& name, bool def, const std::string& doc) {
-  return Add(Field{name, FieldType::kBool, doc, def ? "true" : "false"});
+  return Add(MakeField(name, FieldType::kBool, doc, def ? "true" : "false"));
 }
 Field& Schema::Int(const std::string& name, long long def, const std::string& doc) {
-  return Add(Field{name, FieldType::kInt, doc, std::to_string(def)});
+  return Add(MakeField(name, FieldType::kInt, doc, std::to_string(def)));
 }
 Field& Schema::Float(const std::string& name, double def, const std::string& doc) {
-  return Add(Field{name, FieldType::kFloat, doc, FormatDouble(def)});
+  return Add(MakeField(name, FieldType::kFloat, doc, FormatDouble(def)));
 }
 Field& Schema::String(const std::string& name, const std::string& def, const std::string& doc) {
-  return Add(Field{name, FieldType::kString, doc, Quote(def)});
+  return Add(MakeField(name, FieldType::kString, doc, Quote(def)));
 }
 Field& Schema::OptionalString(const std::string& name, const std::string& doc) {
-  return Add(Field{name, FieldType::kString, doc, ""});
+  return Add(MakeField(name, FieldType::kString, doc, ""));
 }
 Field& Schema::IntArray(const std::string& name, const std::vector<long long>& def,
                         const std::string& doc) {
-  return Add(Field{name, FieldType::kIntArray, doc,
-                   Join(def, [](long long v) { return std::to_string(v); })});
+  return Add(MakeField(name, FieldType::kIntArray, doc,
+                   Join(def, [](long long v) { return std::to_string(v); })));
 }
 Field& Schema::FloatArray(const std::string& name, const std::vector<double>& def,
                           const std::string& doc) {
-  return Add(Field{name, FieldType::kFloatArray, doc, Join(def, FormatDouble)});
+  return Add(MakeField(name, FieldType::kFloatArray, doc, Join(def, FormatDouble)));
 }
 Field& Schema::StringArray(const std::string& name, const std::vector<std::string>& def,
                            const std::string& doc) {
-  return Add(Field{name, FieldType::kStringArray, doc, Join(def, Quote)});
+  return Add(MakeField(name, FieldType::kStringArray, doc, Join(def, Quote)));
 }
 Field& Schema::Table(const std::string& name, Schema nested, const std::string& doc) {
-  Field f{name, FieldType::kTable, doc, ""};
+  Field f = MakeField(name, FieldType::kTable, doc, "");
   f.table = std::make_shared<const Schema>(std::move(nested));
   return Add(std::move(f));
 }
 Field& Schema::Component(const std::string& name, ComponentKind kind, const std::string& default_type,
                          const std::string& doc) {
-  Field f{name, FieldType::kComponent, doc, default_type.empty() ? "" : Quote(default_type)};
+  Field f = MakeField(name, FieldType::kComponent, doc, default_type.empty() ? "" : Quote(default_type));
   f.component_kind = kind;
   return Add(std::move(f));
 }
 Field& Schema::ComponentArray(const std::string& name, ComponentKind kind, const std::string& doc) {
-  Field f{name, FieldType::kComponentArray, doc, "[]"};
+  Field f = MakeField(name, FieldType::kComponentArray, doc, "[]");
   f.component_kind = kind;
   return Add(std::move(f));
 }

@@ -1,0 +1,213 @@
+#include "avsl/data/image_transform.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "absl/strings/str_cat.h"
+
+namespace avsl::data {
+namespace {
+
+// A baseline/progressive JPEG ends with FF D9. Inside entropy-coded data 0xFF is always stuffed (FF 00), so
+// the marker cannot appear by accident; the tail window allows the trailing padding some cameras add.
+bool JpegHasEndMarker(const std::vector<uint8_t>& b) {
+  const size_t from = b.size() > 4096 ? b.size() - 4096 : 2;
+  for (size_t i = b.size() - 1; i > from; --i) {
+    if (b[i - 1] == 0xFF && b[i] == 0xD9) return true;
+  }
+  return false;
+}
+
+cv::Mat AsMat(const RgbImage& image) {
+  return cv::Mat(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.pixels.data()));
+}
+
+absl::Status CheckGeometry(const RgbImage& image, const ImageGeometry& g) {
+  if (image.width != g.source_width || image.height != g.source_height) {
+    return absl::InvalidArgumentError(absl::StrCat("image geometry expects a ", g.source_width, "x",
+                                                   g.source_height, " source, got ", image.width, "x",
+                                                   image.height));
+  }
+  if (g.resized_width <= 0 || g.resized_height <= 0 || g.crop_x < 0 || g.crop_y < 0 || g.crop_width <= 0 ||
+      g.crop_height <= 0 || g.crop_x + g.crop_width > g.resized_width ||
+      g.crop_y + g.crop_height > g.resized_height) {
+    return absl::InvalidArgumentError(absl::StrCat("image geometry: crop ", g.crop_width, "x", g.crop_height,
+                                                   "+", g.crop_x, "+", g.crop_y, " outside the resized ",
+                                                   g.resized_width, "x", g.resized_height, " image"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, const std::string& name) {
+  if (bytes.size() < 4) {
+    return absl::InvalidArgumentError(absl::StrCat("image ", name, ": ", bytes.size(), " bytes, not an image"));
+  }
+  const bool is_jpeg = bytes[0] == 0xFF && bytes[1] == 0xD8;
+  if (is_jpeg && !JpegHasEndMarker(bytes)) {
+    return absl::DataLossError(absl::StrCat("image ", name, ": truncated JPEG (no end-of-image marker)"));
+  }
+  cv::Mat bgr;
+  try {
+    bgr = cv::imdecode(bytes, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
+  } catch (const cv::Exception& e) {
+    return absl::InvalidArgumentError(absl::StrCat("image ", name, ": cannot decode: ", e.what()));
+  }
+  if (bgr.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("image ", name, ": cannot decode (corrupt or unsupported)"));
+  }
+  RgbImage out;
+  out.height = bgr.rows;
+  out.width = bgr.cols;
+  out.pixels.resize(static_cast<size_t>(out.height) * out.width * 3);
+  cv::Mat rgb(out.height, out.width, CV_8UC3, out.pixels.data());
+  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+  return out;
+}
+
+absl::StatusOr<RgbImage> DecodeImageFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("image ", path, ": cannot open: ", std::strerror(errno)));
+  }
+  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return DecodeImageBytes(bytes, path);
+}
+
+std::array<int, 2> ShortSideResize(int width, int height, int short_side) {
+  const bool w_short = width <= height;
+  const int s = w_short ? width : height;
+  const int l = w_short ? height : width;
+  // Python: int(size * long / short) — an exact integer product then one correctly rounded division.
+  const int new_long = static_cast<int>(static_cast<double>(static_cast<int64_t>(short_side) * l) / s);
+  return w_short ? std::array<int, 2>{short_side, new_long} : std::array<int, 2>{new_long, short_side};
+}
+
+absl::StatusOr<ImageGeometry> SampleTrainGeometry(int width, int height, const TrainTransformOptions& o,
+                                                  std::mt19937_64& rng) {
+  if (width <= 0 || height <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("train transform: empty image ", width, "x", height));
+  }
+  ImageGeometry g;
+  g.source_width = width;
+  g.source_height = height;
+  const auto [rw, rh] = ShortSideResize(width, height, o.resize_short_side);
+  g.resized_width = rw;
+  g.resized_height = rh;
+  if (rw < o.crop_size || rh < o.crop_size) {
+    return absl::InvalidArgumentError(absl::StrCat("train transform: resized image ", rw, "x", rh,
+                                                   " is smaller than the crop ", o.crop_size));
+  }
+  g.crop_width = g.crop_height = o.crop_size;
+  // torchvision draws the row offset first, then the column offset, then the flip; same order here.
+  g.crop_y = static_cast<int>(rng() % static_cast<uint64_t>(rh - o.crop_size + 1));
+  g.crop_x = static_cast<int>(rng() % static_cast<uint64_t>(rw - o.crop_size + 1));
+  const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53;
+  g.flipped = u < o.flip_probability;
+  return g;
+}
+
+ImageGeometry TestGeometry(int width, int height, const TestTransformOptions& o) {
+  ImageGeometry g;
+  g.source_width = width;
+  g.source_height = height;
+  g.resized_width = g.crop_width = o.width;
+  g.resized_height = g.crop_height = o.height;
+  return g;
+}
+
+absl::StatusOr<RgbImage> ApplyGeometryRgb(const RgbImage& image, const ImageGeometry& g) {
+  if (absl::Status s = CheckGeometry(image, g); !s.ok()) return s;
+  cv::Mat resized;
+  if (g.resized_width == image.width && g.resized_height == image.height) {
+    resized = AsMat(image);
+  } else {
+    cv::resize(AsMat(image), resized, cv::Size(g.resized_width, g.resized_height), 0, 0, cv::INTER_CUBIC);
+  }
+  RgbImage out;
+  out.width = g.crop_width;
+  out.height = g.crop_height;
+  out.pixels.resize(static_cast<size_t>(out.width) * out.height * 3);
+  cv::Mat dst(out.height, out.width, CV_8UC3, out.pixels.data());
+  const cv::Mat roi = resized(cv::Rect(g.crop_x, g.crop_y, g.crop_width, g.crop_height));
+  if (g.flipped) {
+    cv::flip(roi, dst, 1);
+  } else {
+    roi.copyTo(dst);
+  }
+  return out;
+}
+
+absl::StatusOr<ImageTensor> ApplyGeometry(const RgbImage& image, const ImageGeometry& g, const Normalization& n) {
+  absl::StatusOr<RgbImage> rgb = ApplyGeometryRgb(image, g);
+  if (!rgb.ok()) return rgb.status();
+  ImageTensor t;
+  t.height = rgb->height;
+  t.width = rgb->width;
+  const size_t plane = static_cast<size_t>(t.height) * t.width;
+  t.values.resize(3 * plane);
+  for (int c = 0; c < 3; ++c) {
+    // ToTensor then Normalize in float32, as torchvision does: (v / 255 − mean) / std.
+    float lut[256];
+    for (int v = 0; v < 256; ++v) lut[v] = (static_cast<float>(v) / 255.0f - n.mean[c]) / n.std[c];
+    float* out = t.values.data() + c * plane;
+    const uint8_t* in = rgb->pixels.data() + c;
+    for (size_t i = 0; i < plane; ++i) out[i] = lut[in[3 * i]];
+  }
+  return t;
+}
+
+absl::StatusOr<ImageTensor> TrainTransform(const RgbImage& image, const TrainTransformOptions& options,
+                                           std::mt19937_64& rng, ImageGeometry* geometry_out) {
+  absl::StatusOr<ImageGeometry> g = SampleTrainGeometry(image.width, image.height, options, rng);
+  if (!g.ok()) return g.status();
+  if (geometry_out != nullptr) *geometry_out = *g;
+  return ApplyGeometry(image, *g, options.norm);
+}
+
+absl::StatusOr<ImageTensor> TestTransform(const RgbImage& image, const TestTransformOptions& options) {
+  return ApplyGeometry(image, TestGeometry(image.width, image.height, options), options.norm);
+}
+
+std::array<double, 4> TransformBox(const std::array<double, 4>& box, const ImageGeometry& g) {
+  const double sx = static_cast<double>(g.resized_width) / g.source_width;
+  const double sy = static_cast<double>(g.resized_height) / g.source_height;
+  auto cx = [&](double x) { return std::clamp(x * sx - g.crop_x, 0.0, static_cast<double>(g.crop_width)); };
+  auto cy = [&](double y) { return std::clamp(y * sy - g.crop_y, 0.0, static_cast<double>(g.crop_height)); };
+  double x0 = cx(box[0]), x1 = cx(box[2]);
+  if (g.flipped) {
+    const double w = g.crop_width;
+    std::swap(x0, x1);
+    x0 = w - x0;
+    x1 = w - x1;
+  }
+  return {x0, cy(box[1]), x1, cy(box[3])};
+}
+
+Map2D TransformMap(const Map2D& map, const ImageGeometry& g, bool nearest) {
+  cv::Mat src(map.height, map.width, CV_64F, const_cast<double*>(map.values.data()));
+  cv::Mat resized;
+  cv::resize(src, resized, cv::Size(g.resized_width, g.resized_height), 0, 0,
+             nearest ? cv::INTER_NEAREST : cv::INTER_LINEAR);
+  Map2D out(g.crop_height, g.crop_width);
+  cv::Mat dst(out.height, out.width, CV_64F, out.values.data());
+  const cv::Mat roi = resized(cv::Rect(g.crop_x, g.crop_y, g.crop_width, g.crop_height));
+  if (g.flipped) {
+    cv::flip(roi, dst, 1);
+  } else {
+    roi.copyTo(dst);
+  }
+  return out;
+}
+
+}  // namespace avsl::data

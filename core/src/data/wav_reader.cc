@@ -1,0 +1,210 @@
+#include "avsl/data/wav_reader.h"
+
+#include <sndfile.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+
+namespace avsl::data {
+namespace {
+
+struct SndfileCloser {
+  void operator()(SNDFILE* f) const {
+    if (f != nullptr) sf_close(f);
+  }
+};
+using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
+
+int16_t ClipInt16(long v) {
+  return static_cast<int16_t>(std::clamp<long>(v, -32768, 32767));
+}
+
+// libsndfile silently shortens a WAV whose data chunk is cut off and only records it in its log as
+// "data : <header size> (should be <actual>)". The reference (PyAV) would also decode the shorter stream
+// but would place its 3 s window from the header duration, so a truncated file is treated as broken.
+bool DataChunkTruncated(SNDFILE* f, std::string* detail) {
+  char log[8192];
+  sf_command(f, SFC_GET_LOG_INFO, log, sizeof(log));
+  const char* p = std::strstr(log, "\ndata : ");
+  if (p == nullptr) return false;
+  unsigned long long declared = 0, actual = 0;
+  if (std::sscanf(p, "\ndata : %llu (should be %llu)", &declared, &actual) != 2) return false;
+  // 0 and 0xFFFFFFFF mark "size unknown" in streamed WAVs; they are not truncation.
+  if (declared == 0 || declared == 0xFFFFFFFFull || declared <= actual) return false;
+  *detail = absl::StrCat("data chunk declares ", declared, " bytes but only ", actual, " are present");
+  return true;
+}
+
+int BytesPerSample(int subtype) {
+  switch (subtype) {
+    case SF_FORMAT_PCM_S8:
+    case SF_FORMAT_PCM_U8:
+      return 1;
+    case SF_FORMAT_PCM_16:
+      return 2;
+    case SF_FORMAT_PCM_24:
+      return 3;
+    case SF_FORMAT_PCM_32:
+    case SF_FORMAT_FLOAT:
+      return 4;
+    case SF_FORMAT_DOUBLE:
+      return 8;
+    default:
+      return 2;  // Compressed codecs (FLAC, Vorbis, ...): libsndfile yields them at 16-bit precision here.
+  }
+}
+
+}  // namespace
+
+int16_t DownmixInt16(const int16_t* frame, int channels) {
+  if (channels == 1) return frame[0];
+  if (channels == 2) {
+    // swresample's S16P sum2: coefficients 0.5 -> 16384 in Q15, result (c·L + c·R + 16384) >> 15.
+    const long acc = 16384L * frame[0] + 16384L * frame[1] + 16384L;
+    return ClipInt16(acc >> 15);  // Arithmetic shift: floor, as in C on two's complement.
+  }
+  long sum = 0;
+  for (int c = 0; c < channels; ++c) sum += frame[c];
+  return ClipInt16(std::lround(static_cast<double>(sum) / channels));
+}
+
+int16_t DownmixFloat(const float* frame, int channels) {
+  float v;
+  if (channels == 1) {
+    v = frame[0];
+  } else if (channels == 2) {
+    v = 0.5f * frame[0] + 0.5f * frame[1];
+  } else {
+    float s = 0.f;
+    for (int c = 0; c < channels; ++c) s += frame[c];
+    v = s / static_cast<float>(channels);
+  }
+  return ClipInt16(std::lrintf(v * 32768.0f));
+}
+
+int16_t DownmixDouble(const double* frame, int channels) {
+  double v;
+  if (channels == 1) {
+    v = frame[0];
+  } else if (channels == 2) {
+    v = 0.5 * frame[0] + 0.5 * frame[1];
+  } else {
+    double s = 0.0;
+    for (int c = 0; c < channels; ++c) s += frame[c];
+    v = s / channels;
+  }
+  return ClipInt16(std::lrint(v * 32768.0));
+}
+
+absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("audio ", path, ": cannot open: ", std::strerror(errno)));
+  }
+  SF_INFO info;
+  std::memset(&info, 0, sizeof(info));
+  SndfilePtr f(sf_open(path.c_str(), SFM_READ, &info));
+  if (f == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("audio ", path, ": not a readable audio file (libsndfile: ", sf_strerror(nullptr), ")"));
+  }
+  std::string detail;
+  if (DataChunkTruncated(f.get(), &detail)) {
+    return absl::DataLossError(absl::StrCat("audio ", path, ": truncated: ", detail));
+  }
+  if (info.channels <= 0 || info.samplerate <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("audio ", path, ": invalid header (channels=",
+                                                   info.channels, ", rate=", info.samplerate, ")"));
+  }
+  if (info.frames <= 0) {
+    return absl::InvalidArgumentError(absl::StrCat("audio ", path, ": contains 0 audio frames"));
+  }
+  const int ch = info.channels;
+  const sf_count_t frames = info.frames;
+  const int subtype = info.format & SF_FORMAT_SUBMASK;
+  const int bytes = BytesPerSample(subtype);
+  MonoAudio out;
+  out.sample_rate = info.samplerate;
+  out.source_channels = ch;
+  out.samples.resize(static_cast<size_t>(frames));
+  std::vector<int16_t> mono(static_cast<size_t>(frames));
+  sf_count_t got = 0;
+  const size_t total = static_cast<size_t>(frames) * ch;
+  if (bytes <= 2) {
+    // libswresample keeps <=16-bit input in S16P; libsndfile maps 8-bit to 16 bits by << 8 as FFmpeg does.
+    std::vector<int16_t> buf(total);
+    got = sf_readf_short(f.get(), buf.data(), frames);
+    for (sf_count_t i = 0; i < got; ++i) mono[i] = DownmixInt16(&buf[static_cast<size_t>(i) * ch], ch);
+  } else if (bytes == 8) {
+    std::vector<double> buf(total);
+    sf_command(f.get(), SFC_SET_NORM_DOUBLE, nullptr, SF_TRUE);
+    got = sf_readf_double(f.get(), buf.data(), frames);
+    for (sf_count_t i = 0; i < got; ++i) mono[i] = DownmixDouble(&buf[static_cast<size_t>(i) * ch], ch);
+  } else if (ch == 1 && subtype != SF_FORMAT_FLOAT) {
+    // Mono 24/32-bit int needs no rematrix, so swresample converts directly s32 -> s16 with ">> 16".
+    std::vector<int> buf(total);
+    got = sf_readf_int(f.get(), buf.data(), frames);
+    for (sf_count_t i = 0; i < got; ++i) mono[i] = static_cast<int16_t>(buf[i] >> 16);
+  } else {
+    // Float input, or multichannel 24/32-bit int: swresample works in FLTP (int: x · 2^-31).
+    std::vector<float> buf(total);
+    sf_command(f.get(), SFC_SET_NORM_FLOAT, nullptr, SF_TRUE);
+    got = sf_readf_float(f.get(), buf.data(), frames);
+    for (sf_count_t i = 0; i < got; ++i) mono[i] = DownmixFloat(&buf[static_cast<size_t>(i) * ch], ch);
+  }
+  if (got != frames) {
+    return absl::DataLossError(absl::StrCat("audio ", path, ": truncated or corrupt: header declares ",
+                                            frames, " frames, decoded ", got));
+  }
+  for (size_t i = 0; i < mono.size(); ++i) {
+    out.samples[i] = std::clamp(static_cast<double>(mono[i]) / 32767.0, -1.0, 1.0);
+  }
+  return out;
+}
+
+absl::Status WriteWavPcm16Raw(const std::string& path, const std::vector<int16_t>& interleaved, int channels,
+                              int sample_rate) {
+  if (channels <= 0 || sample_rate <= 0 || interleaved.size() % static_cast<size_t>(channels) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("wav ", path, ": invalid channels=", channels, " rate=",
+                                                   sample_rate, " or sample count ", interleaved.size()));
+  }
+  SF_INFO info;
+  std::memset(&info, 0, sizeof(info));
+  info.samplerate = sample_rate;
+  info.channels = channels;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
+  SndfilePtr f(sf_open(path.c_str(), SFM_WRITE, &info));
+  if (f == nullptr) {
+    return absl::InternalError(absl::StrCat("wav ", path, ": cannot create: ", sf_strerror(nullptr)));
+  }
+  const sf_count_t frames = static_cast<sf_count_t>(interleaved.size() / channels);
+  if (sf_writef_short(f.get(), interleaved.data(), frames) != frames) {
+    return absl::InternalError(absl::StrCat("wav ", path, ": write failed: ", sf_strerror(f.get())));
+  }
+  if (sf_close(f.release()) != 0) {
+    return absl::InternalError(absl::StrCat("wav ", path, ": close failed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WriteWavPcm16(const std::string& path, const std::vector<float>& mono, int sample_rate) {
+  std::vector<int16_t> q(mono.size());
+  for (size_t i = 0; i < mono.size(); ++i) {
+    if (!std::isfinite(mono[i])) {
+      return absl::InvalidArgumentError(absl::StrCat("wav ", path, ": sample ", i, " is not finite"));
+    }
+    const double v = std::nearbyint(static_cast<double>(mono[i]) * 32767.0);
+    q[i] = static_cast<int16_t>(std::clamp(v, -32767.0, 32767.0));
+  }
+  return WriteWavPcm16Raw(path, q, 1, sample_rate);
+}
+
+}  // namespace avsl::data

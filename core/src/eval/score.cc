@@ -1,0 +1,253 @@
+#include "avsl/eval/score.h"
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "avsl/core/status_macros.h"
+#include "avsl/io/npy.h"
+#include "avsl/metrics/size_bucket.h"
+#include "avsl/metrics/upsample.h"
+#include "nlohmann/json.hpp"
+
+namespace avsl::eval {
+namespace {
+
+struct Columns {
+  int key = -1, video = -1, audio = -1, sounding = -1, conf = -1;
+  size_t count = 0;
+};
+
+absl::StatusOr<Columns> ParseHeader(const std::string& line, const std::string& path) {
+  Columns c;
+  std::vector<std::string> names = absl::StrSplit(line, ',');
+  c.count = names.size();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string name(absl::StripAsciiWhitespace(names[i]));
+    int* slot = name == "key"        ? &c.key
+                : name == "video"    ? &c.video
+                : name == "audio"    ? &c.audio
+                : name == "sounding" ? &c.sounding
+                : name == "conf"     ? &c.conf
+                                     : nullptr;
+    if (slot == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("index ", path, " line 1: unknown column '", name,
+                                                     "', expected key,video,audio,sounding[,conf]"));
+    }
+    if (*slot >= 0) {
+      return absl::InvalidArgumentError(absl::StrCat("index ", path, " line 1: column '", name, "' repeated"));
+    }
+    *slot = static_cast<int>(i);
+  }
+  for (auto [col, name] : {std::pair{c.key, "key"}, {c.video, "video"}, {c.audio, "audio"},
+                           {c.sounding, "sounding"}}) {
+    if (col < 0) {
+      return absl::InvalidArgumentError(absl::StrCat("index ", path, " line 1: missing column '", name,
+                                                     "', header is '", line, "'"));
+    }
+  }
+  return c;
+}
+
+absl::StatusOr<bool> ParseSounding(const std::string& v, const std::string& where) {
+  const std::string s = absl::AsciiStrToLower(v);
+  if (s == "1" || s == "true") return true;
+  if (s == "0" || s == "false") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat(where, ": sounding is '", v, "', expected 1, 0, true or false"));
+}
+
+// Drops leading singleton dimensions ([1,1,H,W] from a torch tensor) and requires H×W.
+absl::StatusOr<Map2D> ToMap(io::NpyArray arr, const std::string& key, const std::string& path) {
+  std::vector<int64_t> shape = arr.shape;
+  while (shape.size() > 2 && shape.front() == 1) shape.erase(shape.begin());
+  if (shape.size() != 2 || shape[0] <= 0 || shape[1] <= 0) {
+    std::string dims;
+    for (size_t i = 0; i < arr.shape.size(); ++i) absl::StrAppend(&dims, i ? "x" : "", arr.shape[i]);
+    return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': map ", path, " has shape (", dims,
+                                                   "), expected a 2-D H×W array"));
+  }
+  Map2D m;
+  m.height = static_cast<int>(shape[0]);
+  m.width = static_cast<int>(shape[1]);
+  m.values = std::move(arr.data);
+  return m;
+}
+
+absl::Status WriteAtomically(const std::string& path, const std::string& contents) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    if (!f) return absl::UnavailableError(absl::StrCat("cannot open ", tmp, " for writing"));
+    f << contents;
+    f.flush();
+    if (!f) {
+      std::remove(tmp.c_str());
+      return absl::UnavailableError(absl::StrCat("write to ", tmp, " failed"));
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp, " to ", path));
+  }
+  return absl::OkStatus();
+}
+
+nlohmann::json SetToJson(const metrics::MetricSet& m) {
+  // nlohmann writes NaN as null, which is what an undefined metric should read as.
+  return nlohmann::json{{"n_sounding", m.n_sounding}, {"n_silent", m.n_silent},   {"loc_acc", m.loc_acc},
+                        {"auc", m.auc},               {"mean_ciou", m.mean_ciou}, {"pointing", m.pointing},
+                        {"ap", m.ap},                 {"max_f1", m.max_f1},       {"ap_ref", m.ap_ref},
+                        {"max_f1_ref", m.max_f1_ref}};
+}
+
+}  // namespace
+
+absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const GtLookup& gt_lookup) {
+  std::optional<metrics::UpsampleMode> up;
+  if (!options.upsample.empty()) {
+    AVSL_ASSIGN_OR_RETURN(up, metrics::ParseUpsampleMode(options.upsample));
+  }
+  std::ifstream in(options.index_csv);
+  if (!in) return absl::NotFoundError(absl::StrCat("index ", options.index_csv, ": cannot open"));
+  std::string line;
+  if (!std::getline(in, line)) {
+    return absl::InvalidArgumentError(absl::StrCat("index ", options.index_csv, ": empty file, expected a header"));
+  }
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  AVSL_ASSIGN_OR_RETURN(const Columns cols, ParseHeader(line, options.index_csv));
+
+  metrics::EvaluatorOptions eopts;
+  eopts.gamma = options.gamma;
+  eopts.top_percent = options.top_percent;
+  eopts.pred_mode = options.pred_mode;
+  eopts.abs_threshold = options.abs_threshold;
+  metrics::Evaluator evaluator(eopts);
+
+  int line_no = 1;
+  int rows = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string where = absl::StrCat("index ", options.index_csv, " line ", line_no);
+    if (line.empty()) {
+      // Only a trailing newline is tolerated; an empty row in the middle is malformed.
+      if (in.peek() == std::char_traits<char>::eof()) break;
+      return absl::InvalidArgumentError(absl::StrCat(where, ": empty row"));
+    }
+    std::vector<std::string> f = absl::StrSplit(line, ',');
+    if (f.size() != cols.count) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": ", f.size(), " fields, expected ", cols.count, " ('", line, "')"));
+    }
+    for (std::string& s : f) s = std::string(absl::StripAsciiWhitespace(s));
+    const std::string& key = f[cols.key];
+    const std::string& video = f[cols.video];
+    if (key.empty() || key.find('/') != std::string::npos || key == "." || key == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": key '", key, "' is not a plain file name"));
+    }
+    AVSL_ASSIGN_OR_RETURN(const bool sounding, ParseSounding(f[cols.sounding], where));
+    std::optional<double> conf;
+    if (cols.conf >= 0) {
+      double c = 0;
+      if (!absl::SimpleAtod(f[cols.conf], &c) || !std::isfinite(c)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": conf '", f[cols.conf], "' is not a finite number"));
+      }
+      conf = c;
+    }
+
+    const std::string map_path = absl::StrCat(options.maps_dir, "/", key, ".npy");
+    absl::StatusOr<io::NpyArray> arr = io::ReadNpy(map_path);
+    if (!arr.ok()) {
+      return absl::Status(arr.status().code(),
+                          absl::StrCat("sample '", key, "' (", where, "): ", arr.status().message()));
+    }
+    AVSL_ASSIGN_OR_RETURN(Map2D map, ToMap(*std::move(arr), key, map_path));
+    if (map.height != kEvalSize || map.width != kEvalSize) {
+      if (!up.has_value()) {
+        return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': map ", map_path, " is ", map.height,
+                                                       "x", map.width, ", expected ", kEvalSize, "x", kEvalSize,
+                                                       " (pass an upsample mode to resize it)"));
+      }
+      AVSL_ASSIGN_OR_RETURN(map, metrics::Upsample(map, kEvalSize, kEvalSize, *up,
+                                                   *up != metrics::UpsampleMode::kNearest && options.align_corners));
+    }
+    Map2D gt;
+    if (sounding) {
+      absl::StatusOr<Map2D> g = gt_lookup(video);
+      if (!g.ok()) {
+        return absl::Status(g.status().code(), absl::StrCat("sample '", key, "' (video '", video,
+                                                            "'): no ground truth: ", g.status().message()));
+      }
+      gt = *std::move(g);
+    }
+    AVSL_RETURN_IF_ERROR(evaluator.Add(key, map, gt, conf, sounding));
+    ++rows;
+  }
+  if (rows == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("index ", options.index_csv, ": no data rows"));
+  }
+  metrics::EvalResult result = evaluator.Finalize();
+  if (!options.out_json.empty()) AVSL_RETURN_IF_ERROR(WriteMetricsJson(options.out_json, result, options));
+  if (!options.per_sample_csv.empty()) AVSL_RETURN_IF_ERROR(WritePerSampleCsv(options.per_sample_csv, result));
+  return result;
+}
+
+std::string MetricsJson(const metrics::EvalResult& result, const ScoreOptions& options) {
+  nlohmann::json j = SetToJson(result.all);
+  nlohmann::json buckets = nlohmann::json::object();
+  for (int b = 0; b < metrics::kNumSizeBuckets; ++b) {
+    buckets[metrics::BucketName(static_cast<metrics::SizeBucket>(b))] = SetToJson(result.buckets[b]);
+  }
+  j["buckets"] = buckets;
+  j["options"] = {{"pred_mode", options.pred_mode == metrics::PredMode::kRelative ? "relative" : "absolute"},
+                  {"abs_threshold", options.abs_threshold},
+                  {"gamma", options.gamma},
+                  {"top_percent", options.top_percent},
+                  {"upsample", options.upsample},
+                  {"align_corners", options.align_corners}};
+  return j.dump(2) + "\n";
+}
+
+absl::Status WriteMetricsJson(const std::string& path, const metrics::EvalResult& result,
+                              const ScoreOptions& options) {
+  return WriteAtomically(path, MetricsJson(result, options));
+}
+
+absl::Status WritePerSampleCsv(const std::string& path, const metrics::EvalResult& result) {
+  std::string out = "key,ciou,conf,sounding,bucket,area,pointing\n";
+  for (const metrics::SampleRecord& r : result.samples) {
+    absl::StrAppendFormat(&out, "%s,%.17g,%.17g,%d,%s,%.17g,%d\n", r.key, r.ciou, r.conf, r.sounding ? 1 : 0,
+                          r.bucket.has_value() ? metrics::BucketName(*r.bucket) : "none", r.area,
+                          r.pointing_hit ? 1 : 0);
+  }
+  return WriteAtomically(path, out);
+}
+
+std::string FormatMetricsTable(const metrics::EvalResult& result) {
+  auto num = [](double v) { return std::isnan(v) ? std::string("     -") : absl::StrFormat("%6.4f", v); };
+  std::string out = absl::StrFormat("%-7s %7s %7s %6s %6s %6s %6s %6s %6s %6s %6s\n", "subset", "n_snd",
+                                    "n_sil", "LocAcc", "AUC", "mCIoU", "Point", "AP", "maxF1", "AP_ref",
+                                    "F1_ref");
+  auto row = [&](const char* name, const metrics::MetricSet& m) {
+    absl::StrAppendFormat(&out, "%-7s %7d %7d %s %s %s %s %s %s %s %s\n", name, m.n_sounding, m.n_silent,
+                          num(m.loc_acc), num(m.auc), num(m.mean_ciou), num(m.pointing), num(m.ap),
+                          num(m.max_f1), num(m.ap_ref), num(m.max_f1_ref));
+  };
+  row("all", result.all);
+  for (int b = 0; b < metrics::kNumSizeBuckets; ++b) {
+    row(metrics::BucketName(static_cast<metrics::SizeBucket>(b)), result.buckets[b]);
+  }
+  return out;
+}
+
+}  // namespace avsl::eval

@@ -1,0 +1,196 @@
+// WAV decoding semantics, errors naming the file, and the reference's centre window / tiling.
+#include <sndfile.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "avsl/data/audio_clip.h"
+#include "avsl/data/wav_reader.h"
+#include "gtest/gtest.h"
+
+namespace avsl::data {
+namespace {
+
+std::string Tmp(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+
+bool Mentions(const absl::Status& s, const std::string& text) {
+  return std::string(s.message()).find(text) != std::string::npos;
+}
+
+TEST(DownmixTest, StereoInt16IsAverageRoundedHalfUp) {
+  const int16_t a[2] = {3, 4};        // (16384·7 + 16384) >> 15 = 131072 >> 15 = 4   (3.5 → 4)
+  const int16_t b[2] = {-3, -4};      // (−114688 + 16384) >> 15 = −98304 >> 15 = −3 (−3.5 → −3)
+  const int16_t c[2] = {32767, 32767};  // 16384·65535 >> 15 = floor(32767.5) = 32767
+  const int16_t d[2] = {-32768, -32768};
+  const int16_t e[2] = {100, -101};   // (−16384 + 16384) >> 15 = 0  (−0.5 → 0)
+  EXPECT_EQ(DownmixInt16(a, 2), 4);
+  EXPECT_EQ(DownmixInt16(b, 2), -3);
+  EXPECT_EQ(DownmixInt16(c, 2), 32767);
+  EXPECT_EQ(DownmixInt16(d, 2), -32768);
+  EXPECT_EQ(DownmixInt16(e, 2), 0);
+  const int16_t m[1] = {-7};
+  EXPECT_EQ(DownmixInt16(m, 1), -7);
+}
+
+TEST(DownmixTest, FloatPathQuantizesLikeSwresample) {
+  const float one[1] = {1.0f};          // lrintf(32768) = 32768 → clipped to 32767
+  const float mix[2] = {0.5f, 0.25f};   // 0.375 · 32768 = 12288
+  const float half[1] = {0.5f / 32768};  // 0.5 → lrintf rounds half to even → 0
+  const float tq[1] = {1.5f / 32768};   // 1.5 → 2
+  EXPECT_EQ(DownmixFloat(one, 1), 32767);
+  EXPECT_EQ(DownmixFloat(mix, 2), 12288);
+  EXPECT_EQ(DownmixFloat(half, 1), 0);
+  EXPECT_EQ(DownmixFloat(tq, 1), 2);
+  const double neg[1] = {-1.5};
+  EXPECT_EQ(DownmixDouble(neg, 1), -32768);
+}
+
+TEST(WavReaderTest, Pcm16StereoRoundTripWithClip) {
+  const std::string path = Tmp("stereo.wav");
+  // Frames (L,R): (1000,2000) → 1500; (−32768,−32768) → −32768 → /32767 = −1.00003 → clipped to −1;
+  // (32767,−32767) → (16384·0 + 16384) >> 15 = 0.
+  ASSERT_TRUE(WriteWavPcm16Raw(path, {1000, 2000, -32768, -32768, 32767, -32767}, 2, 22050).ok());
+  auto a = ReadMonoAudio(path);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->sample_rate, 22050);
+  EXPECT_EQ(a->source_channels, 2);
+  ASSERT_EQ(a->samples.size(), 3u);
+  EXPECT_DOUBLE_EQ(a->samples[0], 1500.0 / 32767.0);
+  EXPECT_DOUBLE_EQ(a->samples[1], -1.0);
+  EXPECT_DOUBLE_EQ(a->samples[2], 0.0);
+}
+
+TEST(WavReaderTest, WriteWavPcm16RoundsToQuantizedGrid) {
+  const std::string path = Tmp("mono.wav");
+  // 0.5·32767 = 16383.5 → round half even → 16384; 2.0 clips to 32767; −1 → −32767.
+  ASSERT_TRUE(WriteWavPcm16(path, {0.5f, 2.0f, -1.0f, 0.0f}, 16000).ok());
+  auto a = ReadMonoAudio(path);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->samples.size(), 4u);
+  EXPECT_DOUBLE_EQ(a->samples[0], 16384.0 / 32767.0);
+  EXPECT_DOUBLE_EQ(a->samples[1], 1.0);
+  EXPECT_DOUBLE_EQ(a->samples[2], -1.0);
+  EXPECT_DOUBLE_EQ(a->samples[3], 0.0);
+  EXPECT_FALSE(WriteWavPcm16(Tmp("nan.wav"), {std::nanf("")}, 16000).ok());
+}
+
+TEST(WavReaderTest, FloatWavUsesSwresampleQuantization) {
+  const std::string path = Tmp("float.wav");
+  SF_INFO info{};
+  info.samplerate = 8000;
+  info.channels = 1;
+  info.format = SF_FORMAT_WAV | SF_FORMAT_FLOAT;
+  SNDFILE* f = sf_open(path.c_str(), SFM_WRITE, &info);
+  ASSERT_NE(f, nullptr);
+  const float x[4] = {0.25f, 1.2f, -1.2f, 3.0f / 32768};  // → 8192, 32767, −32768, 3
+  ASSERT_EQ(sf_writef_float(f, x, 4), 4);
+  sf_close(f);
+  auto a = ReadMonoAudio(path);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->samples.size(), 4u);
+  EXPECT_DOUBLE_EQ(a->samples[0], 8192.0 / 32767.0);
+  EXPECT_DOUBLE_EQ(a->samples[1], 1.0);
+  EXPECT_DOUBLE_EQ(a->samples[2], -1.0);  // −32768/32767 clipped
+  EXPECT_DOUBLE_EQ(a->samples[3], 3.0 / 32767.0);
+}
+
+TEST(WavReaderTest, MissingFileNamesIt) {
+  const std::string path = Tmp("does_not_exist.wav");
+  auto a = ReadMonoAudio(path);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(Mentions(a.status(), path)) << a.status();
+}
+
+TEST(WavReaderTest, NotAudioNamesIt) {
+  const std::string path = Tmp("not_audio.wav");
+  std::ofstream(path) << "this is a text file, not RIFF audio, padded to be long enough to sniff.\n";
+  auto a = ReadMonoAudio(path);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Mentions(a.status(), path)) << a.status();
+}
+
+TEST(WavReaderTest, TruncatedDataChunkNamesIt) {
+  const std::string full = Tmp("full.wav");
+  ASSERT_TRUE(WriteWavPcm16(full, std::vector<float>(16000, 0.1f), 16000).ok());
+  std::ifstream in(full, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(bytes.size(), 44u + 32000u);  // canonical 44-byte header + 16000 · 2 bytes
+  const std::string cut = Tmp("truncated.wav");
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, 20000);
+  auto a = ReadMonoAudio(cut);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(Mentions(a.status(), cut)) << a.status();
+  EXPECT_TRUE(Mentions(a.status(), "truncated")) << a.status();
+  // Cut inside the header: no data chunk at all.
+  const std::string header_only = Tmp("header_only.wav");
+  std::ofstream(header_only, std::ios::binary) << bytes.substr(0, 30);
+  auto b = ReadMonoAudio(header_only);
+  ASSERT_FALSE(b.ok());
+  EXPECT_TRUE(Mentions(b.status(), header_only)) << b.status();
+}
+
+TEST(WavReaderTest, EmptyWavIsAnError) {
+  const std::string path = Tmp("empty.wav");
+  ASSERT_TRUE(WriteWavPcm16(path, {}, 16000).ok());
+  auto a = ReadMonoAudio(path);
+  ASSERT_FALSE(a.ok());
+  EXPECT_TRUE(Mentions(a.status(), path)) << a.status();
+}
+
+TEST(AudioClipTest, WindowStartAndLength) {
+  EXPECT_EQ(ClipLength(16000, 3.0), 48000);
+  EXPECT_EQ(ClipLength(22050, 3.0), 66150);
+  EXPECT_EQ(CentreWindowStart(84800, 16000, 3.0), 18400);   // (84800 − 48000) / 2
+  EXPECT_EQ(CentreWindowStart(100001, 22050, 3.0), 16925);  // ⌊(100001 − 66150) / 2⌋ = ⌊16925.5⌋
+  EXPECT_EQ(CentreWindowStart(150000, 44100, 3.0), 8850);   // exact; PyAV's float path may give 8849
+  EXPECT_EQ(CentreWindowStart(48000, 16000, 3.0), 0);
+  EXPECT_EQ(CentreWindowStart(100, 16000, 3.0), 0);
+}
+
+TEST(AudioClipTest, CentreWindowOfLongClip) {
+  std::vector<double> x(10);
+  for (int i = 0; i < 10; ++i) x[i] = i;
+  auto c = CentreClip(x, 1, 3.0);  // L = 3, start = ⌊(10 − 3)/2⌋ = 3
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c, (std::vector<double>{3, 4, 5}));
+}
+
+TEST(AudioClipTest, ShortClipIsTiledFromItsStart) {
+  // L = 2·3 = 6 > 4 samples: tile int(6/4)+1 = 2 times → [1,2,3,4,1,2,3,4], cut to 6.
+  auto c = CentreClip({1, 2, 3, 4}, 2, 3.0);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(*c, (std::vector<double>{1, 2, 3, 4, 1, 2}));
+  auto one = CentreClip({7}, 2, 1.5);  // L = 3
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(*one, (std::vector<double>{7, 7, 7}));
+  EXPECT_FALSE(CentreClip({}, 16000, 3.0).ok());
+}
+
+TEST(AudioClipTest, ResampledLoadHasTargetRateAndLength) {
+  const std::string path = Tmp("for_resample.wav");
+  std::vector<float> x(44100 * 4);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = 0.3f * std::sin(0.05f * static_cast<float>(i));
+  ASSERT_TRUE(WriteWavPcm16(path, x, 44100).ok());
+  ClipOptions o;
+  o.target_sample_rate = 16000;
+  auto c = LoadAudioClip(path, o);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->sample_rate, 16000);
+  EXPECT_EQ(c->samples.size(), 48000u);
+  EXPECT_EQ(ResamplePoly({1.0, 2.0}, 3, 3), (std::vector<double>{1.0, 2.0}));
+}
+
+TEST(AudioClipTest, LoadErrorNamesFile) {
+  auto c = LoadAudioClip(Tmp("nope.wav"));
+  ASSERT_FALSE(c.ok());
+  EXPECT_TRUE(Mentions(c.status(), "nope.wav"));
+}
+
+}  // namespace
+}  // namespace avsl::data

@@ -1,0 +1,217 @@
+// Image decoding errors, transform geometry (boxes and maps follow the image), determinism.
+#include "avsl/data/image_transform.h"
+
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "gtest/gtest.h"
+
+namespace avsl::data {
+namespace {
+
+std::string Tmp(const std::string& name) { return ::testing::TempDir() + "/" + name; }
+
+// 400×200 grey image with a pure red rectangle at x ∈ [100, 200), y ∈ [50, 150).
+RgbImage MarkedImage() {
+  RgbImage im;
+  im.width = 400;
+  im.height = 200;
+  im.pixels.assign(400 * 200 * 3, 128);
+  for (int y = 50; y < 150; ++y) {
+    for (int x = 100; x < 200; ++x) {
+      uint8_t* p = &im.pixels[(static_cast<size_t>(y) * 400 + x) * 3];
+      p[0] = 255;
+      p[1] = 0;
+      p[2] = 0;
+    }
+  }
+  return im;
+}
+
+std::string WriteJpeg(const std::string& name, const RgbImage& im) {
+  cv::Mat rgb(im.height, im.width, CV_8UC3, const_cast<uint8_t*>(im.pixels.data())), bgr;
+  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
+  const std::string path = Tmp(name);
+  EXPECT_TRUE(cv::imwrite(path, bgr, {cv::IMWRITE_JPEG_QUALITY, 95}));
+  return path;
+}
+
+TEST(ImageDecodeTest, JpegRoundTripIsRgb) {
+  auto im = DecodeImageFile(WriteJpeg("marked.jpg", MarkedImage()));
+  ASSERT_TRUE(im.ok()) << im.status();
+  EXPECT_EQ(im->width, 400);
+  EXPECT_EQ(im->height, 200);
+  const uint8_t* p = &im->pixels[(static_cast<size_t>(100) * 400 + 150) * 3];  // inside the red block
+  EXPECT_GT(p[0], 240);  // R first, not BGR
+  EXPECT_LT(p[2], 20);
+}
+
+TEST(ImageDecodeTest, MissingCorruptAndTruncatedNameTheFile) {
+  const std::string missing = Tmp("no_such.jpg");
+  auto a = DecodeImageFile(missing);
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(std::string(a.status().message()).find(missing), std::string::npos) << a.status();
+
+  const std::string garbage = Tmp("garbage.jpg");
+  std::ofstream(garbage, std::ios::binary) << "definitely not a JPEG, just some text bytes";
+  auto b = DecodeImageFile(garbage);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(b.status().message()).find(garbage), std::string::npos) << b.status();
+
+  // A JPEG cut in half: OpenCV alone would return a grey-filled image; we report it.
+  const std::string full = WriteJpeg("full.jpg", MarkedImage());
+  std::ifstream in(full, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string cut = Tmp("cut.jpg");
+  std::ofstream(cut, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  auto c = DecodeImageFile(cut);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_NE(std::string(c.status().message()).find(cut), std::string::npos) << c.status();
+
+  // A JPEG header followed by junk that ends in FF D9: passes the marker check, fails in the decoder.
+  std::vector<uint8_t> junk = {0xFF, 0xD8, 0x01, 0x02, 0x03, 0xFF, 0xD9};
+  auto d = DecodeImageBytes(junk, "junk.jpg");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(std::string(d.status().message()).find("junk.jpg"), std::string::npos) << d.status();
+}
+
+TEST(ImageTransformTest, ShortSideResizeFollowsTorchvision) {
+  // int(246 · 400 / 200) = 492; int(246 · 333 / 250) = int(327.672) = 327; square stays square.
+  EXPECT_EQ(ShortSideResize(400, 200, 246), (std::array<int, 2>{492, 246}));
+  EXPECT_EQ(ShortSideResize(250, 333, 246), (std::array<int, 2>{246, 327}));
+  EXPECT_EQ(ShortSideResize(500, 500, 246), (std::array<int, 2>{246, 246}));
+}
+
+TEST(ImageTransformTest, BoxMapAndImageFollowTheSameGeometry) {
+  const RgbImage im = MarkedImage();
+  ImageGeometry g;
+  g.source_width = 400;
+  g.source_height = 200;
+  g.resized_width = 492;  // scale 1.23 on both axes
+  g.resized_height = 246;
+  g.crop_x = 100;
+  g.crop_y = 10;
+  g.crop_width = g.crop_height = 224;
+  g.flipped = true;
+  // x: 100·1.23 − 100 = 23, 200·1.23 − 100 = 146, mirrored in 224: [224 − 146, 224 − 23] = [78, 201].
+  // y: 50·1.23 − 10 = 51.5, 150·1.23 − 10 = 174.5.
+  const auto box = TransformBox({100, 50, 200, 150}, g);
+  EXPECT_DOUBLE_EQ(box[0], 78.0);
+  EXPECT_DOUBLE_EQ(box[1], 51.5);
+  EXPECT_DOUBLE_EQ(box[2], 201.0);
+  EXPECT_DOUBLE_EQ(box[3], 174.5);
+
+  Map2D gt(200, 400);
+  for (int y = 50; y < 150; ++y)
+    for (int x = 100; x < 200; ++x) gt.at(y, x) = 1.0;
+  const Map2D m = TransformMap(gt, g);
+  ASSERT_EQ(m.height, 224);
+  ASSERT_EQ(m.width, 224);
+  auto tensor = ApplyGeometry(im, g, Normalization{});
+  ASSERT_TRUE(tensor.ok()) << tensor.status();
+  // Every map pixel whose centre is well inside the box is 1 and the red channel there is saturated;
+  // pixels well outside are 0 / grey. (Cubic ringing and nearest rounding make the 1-px border ambiguous.)
+  const float red_norm = (1.0f - 0.485f) / 0.229f;
+  for (int y = 0; y < 224; ++y) {
+    for (int x = 0; x < 224; ++x) {
+      const double cx = x + 0.5, cy = y + 0.5;
+      const bool inside = cx > box[0] + 1.5 && cx < box[2] - 1.5 && cy > box[1] + 1.5 && cy < box[3] - 1.5;
+      const bool outside = cx < box[0] - 1.5 || cx > box[2] + 1.5 || cy < box[1] - 1.5 || cy > box[3] + 1.5;
+      if (inside) {
+        ASSERT_EQ(m.at(y, x), 1.0) << x << "," << y;
+        ASSERT_NEAR(tensor->at(0, y, x), red_norm, 0.05) << x << "," << y;
+      } else if (outside) {
+        ASSERT_EQ(m.at(y, x), 0.0) << x << "," << y;
+        ASSERT_NEAR(tensor->at(0, y, x), (128.0f / 255 - 0.485f) / 0.229f, 0.05) << x << "," << y;
+      }
+    }
+  }
+}
+
+TEST(ImageTransformTest, BoxOutsideCropBecomesEmpty) {
+  ImageGeometry g;
+  g.source_width = g.resized_width = 300;
+  g.source_height = g.resized_height = 300;
+  g.crop_x = 0;
+  g.crop_y = 0;
+  g.crop_width = g.crop_height = 224;
+  const auto box = TransformBox({250, 10, 290, 50}, g);  // x entirely beyond 224 → clipped to [224, 224]
+  EXPECT_DOUBLE_EQ(box[0], 224.0);
+  EXPECT_DOUBLE_EQ(box[2], 224.0);
+}
+
+TEST(ImageTransformTest, TrainTransformIsDeterministicPerSeed) {
+  const RgbImage im = MarkedImage();
+  TrainTransformOptions o;
+  std::mt19937_64 r1(42), r2(42);
+  ImageGeometry g1, g2;
+  auto a = TrainTransform(im, o, r1, &g1);
+  auto b = TrainTransform(im, o, r2, &g2);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_EQ(a->values, b->values);
+  EXPECT_EQ(g1.crop_x, g2.crop_x);
+  EXPECT_EQ(g1.crop_y, g2.crop_y);
+  EXPECT_EQ(g1.flipped, g2.flipped);
+  EXPECT_EQ(g1.resized_width, 492);
+  EXPECT_EQ(g1.resized_height, 246);
+  // Re-applying the returned geometry reproduces the tensor.
+  auto c = ApplyGeometry(im, g1, o.norm);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(a->values, c->values);
+  // Over 32 seeds the offsets stay in range [0, 492−224] × [0, 246−224] and both flip outcomes occur.
+  int flips = 0;
+  for (uint64_t seed = 0; seed < 32; ++seed) {
+    std::mt19937_64 r(seed);
+    auto g = SampleTrainGeometry(400, 200, o, r);
+    ASSERT_TRUE(g.ok());
+    EXPECT_LE(g->crop_x, 268);
+    EXPECT_LE(g->crop_y, 22);
+    flips += g->flipped;
+  }
+  EXPECT_GT(flips, 0);
+  EXPECT_LT(flips, 32);
+}
+
+TEST(ImageTransformTest, TestTransformSquashesAndNormalizes) {
+  RgbImage flat;
+  flat.width = 320;
+  flat.height = 240;
+  flat.pixels.assign(320 * 240 * 3, 0);
+  for (size_t i = 0; i < flat.pixels.size(); i += 3) {
+    flat.pixels[i] = 255;
+    flat.pixels[i + 1] = 0;
+    flat.pixels[i + 2] = 51;
+  }
+  auto t = TestTransform(flat);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->channels, 3);
+  EXPECT_EQ(t->height, 224);
+  EXPECT_EQ(t->width, 224);
+  // A constant image stays constant under cubic resize: R = (1 − 0.485)/0.229 = 2.24891,
+  // G = −0.456/0.224 = −2.03571, B = (0.2 − 0.406)/0.225 = −0.91556.
+  EXPECT_NEAR(t->at(0, 100, 37), 2.248908, 1e-5);
+  EXPECT_NEAR(t->at(1, 0, 0), -2.035714, 1e-5);
+  EXPECT_NEAR(t->at(2, 223, 223), -0.915556, 1e-5);
+}
+
+TEST(ImageTransformTest, RejectsTooSmallResizeAndMismatchedGeometry) {
+  TrainTransformOptions o;
+  o.resize_short_side = 200;  // < crop 224
+  std::mt19937_64 r(1);
+  EXPECT_FALSE(SampleTrainGeometry(400, 300, o, r).ok());
+  ImageGeometry g = TestGeometry(10, 10, TestTransformOptions{});
+  EXPECT_FALSE(ApplyGeometry(MarkedImage(), g, Normalization{}).ok());
+}
+
+}  // namespace
+}  // namespace avsl::data

@@ -1,0 +1,134 @@
+#include "avsl/synth/sound_synth.h"
+
+#include <sndfile.h>
+
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "avsl/synth/wav_writer.h"
+#include "gtest/gtest.h"
+
+namespace avsl {
+namespace synth {
+namespace {
+
+constexpr double kTwoPi = 6.283185307179586476925286766559;
+
+// Power of x at frequency f (a single DFT bin at an arbitrary frequency).
+double PowerAt(const std::vector<double>& x, double f, double fs) {
+  double re = 0.0, im = 0.0;
+  for (size_t t = 0; t < x.size(); ++t) {
+    re += x[t] * std::cos(kTwoPi * f * t / fs);
+    im -= x[t] * std::sin(kTwoPi * f * t / fs);
+  }
+  return (re * re + im * im) / (x.size() * x.size());
+}
+
+ClassCatalogue Catalogue() { return *ClassCatalogue::Create(CatalogueOptions{}); }
+
+TEST(SoundSynthTest, SinglePartialIsAnExactSinusoid) {
+  const ClassCatalogue cat = Catalogue();
+  AudioOptions o;
+  o.max_partials = 1;
+  o.f0_jitter = 0.0;
+  CounterRng rng(123);
+  const std::vector<double> x = SynthesizeTone(cat.at(0), o, rng);  // class 0: no AM
+  ASSERT_EQ(x.size(), 8000u);                                      // 16000 Hz * 0.5 s
+  // Any sinusoid of angular step w satisfies x[t+1] + x[t-1] = 2 cos(w) x[t]; w = 2 pi 150 / 16000.
+  const double c = 2.0 * std::cos(kTwoPi * 150.0 / 16000.0);
+  for (size_t t = 1; t + 1 < x.size(); ++t) ASSERT_NEAR(x[t + 1] + x[t - 1], c * x[t], 1e-9) << t;
+  double peak = 0.0;
+  for (double v : x) peak = std::max(peak, std::fabs(v));
+  EXPECT_NEAR(peak, 1.0, 1e-3);  // one partial normalized to amplitude 1
+}
+
+TEST(SoundSynthTest, OddOnlyClassHasNoEvenPartials) {
+  const ClassCatalogue cat = Catalogue();
+  const ClassSpec& odd = cat.at(3);  // (3 / 3) % 2 == 1 -> odd partials only
+  ASSERT_TRUE(odd.odd_only);
+  AudioOptions o;
+  o.f0_jitter = 0.0;
+  o.am_depth = 0.0;
+  CounterRng rng(5);
+  const std::vector<double> x = SynthesizeTone(odd, o, rng);
+  const double f0 = odd.f0_hz;
+  const double p1 = PowerAt(x, f0, 16000), p2 = PowerAt(x, 2 * f0, 16000), p3 = PowerAt(x, 3 * f0, 16000);
+  EXPECT_GT(p1, 1e-3);
+  EXPECT_GT(p3, 1e-4);
+  EXPECT_LT(p2, 1e-6);
+}
+
+TEST(SoundSynthTest, ClipIsQuantizedLikeTheLoaderReadsIt) {
+  const ClassCatalogue cat = Catalogue();
+  AudioOptions o;
+  o.distractor_prob = 1.0;
+  CounterRng rng(9);
+  const AudioClip clip = SynthesizeClip(cat, 4, 7, o, rng);
+  ASSERT_EQ(clip.pcm.size(), 8000u);
+  ASSERT_EQ(clip.samples.size(), 8000u);
+  EXPECT_EQ(clip.sound_class, 4);
+  EXPECT_EQ(clip.distractor_class, 7);
+  bool any_nonzero = false;
+  for (size_t t = 0; t < clip.pcm.size(); ++t) {
+    ASSERT_EQ(clip.samples[t], static_cast<float>(clip.pcm[t] / 32767.0));
+    any_nonzero |= clip.pcm[t] != 0;
+  }
+  EXPECT_TRUE(any_nonzero);
+  CounterRng again(9);
+  EXPECT_EQ(SynthesizeClip(cat, 4, 7, o, again).pcm, clip.pcm);
+}
+
+TEST(SoundSynthTest, RejectsBadOptionsNamingTheKey) {
+  AudioOptions o;
+  o.sample_rate = 10;
+  absl::Status s = ValidateAudioOptions(o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("sample_rate: got 10"), std::string::npos) << s;
+  o = AudioOptions{};
+  o.noise_std_max = 0.01;  // below noise_std_min = 0.05
+  s = ValidateAudioOptions(o);
+  EXPECT_NE(s.message().find("noise_std_max"), std::string::npos) << s;
+}
+
+TEST(WavWriterTest, CanonicalHeaderAndLibsndfileReadsItBack) {
+  const std::vector<int16_t> pcm = {0, 1, -1, 32767, -32768};
+  const std::string wav = EncodeWavPcm16Mono(pcm, 16000);
+  ASSERT_EQ(wav.size(), 44u + 10u);
+  EXPECT_EQ(wav.substr(0, 4), "RIFF");
+  // RIFF size = 36 + data bytes = 36 + 5 * 2 = 46 = 0x2E, little-endian.
+  EXPECT_EQ(static_cast<unsigned char>(wav[4]), 0x2E);
+  EXPECT_EQ(wav.substr(8, 8), "WAVEfmt ");
+  // Sample rate 16000 = 0x3E80 at offset 24; byte rate 32000 = 0x7D00 at offset 28.
+  EXPECT_EQ(static_cast<unsigned char>(wav[24]), 0x80);
+  EXPECT_EQ(static_cast<unsigned char>(wav[25]), 0x3E);
+  EXPECT_EQ(static_cast<unsigned char>(wav[28]), 0x00);
+  EXPECT_EQ(static_cast<unsigned char>(wav[29]), 0x7D);
+  // -32768 = 0x8000 stored as 00 80.
+  EXPECT_EQ(static_cast<unsigned char>(wav[52]), 0x00);
+  EXPECT_EQ(static_cast<unsigned char>(wav[53]), 0x80);
+
+  const std::string path = ::testing::TempDir() + "/synth_wav_writer_test.wav";
+  ASSERT_TRUE(WriteFileBytes(path, wav).ok());
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  ASSERT_NE(f, nullptr) << sf_strerror(nullptr);
+  EXPECT_EQ(info.samplerate, 16000);
+  EXPECT_EQ(info.channels, 1);
+  EXPECT_EQ(info.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  std::vector<short> back(pcm.size() + 1);
+  EXPECT_EQ(sf_read_short(f, back.data(), static_cast<sf_count_t>(back.size())), 5);
+  sf_close(f);
+  for (size_t i = 0; i < pcm.size(); ++i) EXPECT_EQ(back[i], pcm[i]) << i;
+  std::remove(path.c_str());
+}
+
+TEST(WavWriterTest, UnwritablePathIsNamed) {
+  const absl::Status s = WriteFileBytes("/nonexistent_dir_for_avsl/x.wav", "abc");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("/nonexistent_dir_for_avsl/x.wav"), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace synth
+}  // namespace avsl
