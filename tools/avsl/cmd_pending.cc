@@ -36,35 +36,6 @@ int RunEval(int argc, char** argv, int first) {
   return NotYet(args, argc, argv, first, "eval", "evaluation of trained models lands with issue #5");
 }
 
-int RunScore(int argc, char** argv, int first) {
-  Args args("avsl score --maps DIR --index CSV (--flickr-annotations DIR | --vggss-json FILE) [--out FILE]",
-            "Scores .npy localization maps written by any tool. NOT AVAILABLE YET: lands with the evaluation issue (#4).");
-  args.Option("maps", "DIR", "directory of <key>.npy maps");
-  args.Option("index", "CSV", "key,video,audio,sounding[,conf]");
-  args.Option("flickr-annotations", "DIR", "Flickr-SoundNet Annotations/ directory");
-  args.Option("vggss-json", "FILE", "vggss.json");
-  args.Option("out", "FILE", "metrics.json");
-  return NotYet(args, argc, argv, first, "score", "the scorer lands with issue #4");
-}
-
-int RunSynth(int argc, char** argv, int first) {
-  Args args("avsl synth --out DIR [--preset quick|standard] [--seed N]",
-            "Writes the synthetic benchmark. NOT AVAILABLE YET: lands with the data issue (#3).");
-  args.Option("out", "DIR", "output directory");
-  args.Option("preset", "NAME", "quick or standard");
-  args.Option("seed", "N", "generator seed");
-  return NotYet(args, argc, argv, first, "synth", "the synthetic benchmark lands with issue #3");
-}
-
-int RunInspect(int argc, char** argv, int first) {
-  Args args("avsl inspect audio|image FILE --out FILE.npy [--set KEY=VALUE]...",
-            "Writes exactly what the model sees. NOT AVAILABLE YET: lands with the data issue (#3).");
-  args.Positional("WHAT", "audio or image").Positional("FILE", "input file");
-  args.Option("out", "FILE", ".npy output");
-  AddRecipeOptions(args);
-  return NotYet(args, argc, argv, first, "inspect", "preprocessing inspection lands with issue #3");
-}
-
 int RunReport(int argc, char** argv, int first) {
   Args args("avsl report RUN_DIR...", "Renders a results table. NOT AVAILABLE YET: lands with issue #6.");
   args.Positional("RUN_DIR", "run directories", false);
