@@ -1,9 +1,11 @@
 // Key functions of the SDK interfaces: their vtables and typeinfo live once, in libavsl_core.so.
+#include "avsl/core/dataset.h"
 #include "avsl/core/encoder.h"
 #include "avsl/core/loss.h"
 #include "avsl/core/lr_schedule.h"
 #include "avsl/core/method.h"
 #include "avsl/core/optimizer.h"
+#include "avsl/core/split.h"
 
 namespace avsl {
 
@@ -12,5 +14,7 @@ Encoder::~Encoder() = default;
 Loss::~Loss() = default;
 OptimizerFactory::~OptimizerFactory() = default;
 LrSchedule::~LrSchedule() = default;
+Dataset::~Dataset() = default;
+Split::~Split() = default;
 
 }  // namespace avsl
