@@ -22,7 +22,8 @@ function(avsl_add_plugin)
       set(P_OUTPUT_DIRECTORY ${CMAKE_CURRENT_BINARY_DIR})
     endif()
   endif()
-  # Hidden visibility keeps plugins from shadowing each other's symbols; only the entry point is exported.
+  # Hidden visibility keeps plugins from shadowing each other's symbols: the plugin's own code exports only its
+  # entry point (weak template instantiations from LibTorch headers may still appear in the dynamic table).
   set_target_properties(${target} PROPERTIES
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIRECTORY})

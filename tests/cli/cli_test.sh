@@ -56,7 +56,18 @@ expect "recipe describe type" 0 "sigma +float +0.25" -- "$AVSL" recipe describe 
 expect "recipe describe top level" 0 "train.select +string" -- "$AVSL" recipe describe
 expect "recipe describe unknown" 1 "did you mean 'core.Adam'" -- "$AVSL" recipe describe core.Adma
 expect "recipe unknown action" 2 "unknown action 'frob'" -- "$AVSL" recipe frob
-expect "pending command says so" 1 "not available yet" -- "$AVSL" train "$SRC/recipes/quickstart.toml"
+expect "train needs a recipe" 2 "give either RECIPE or --resume RUN_DIR" -- "$AVSL" train
+expect "train evaluates the quickstart" 0 "test \(last\)" -- "$AVSL" train "$SRC/recipes/quickstart.toml" --output-dir "$tmp/runs"
+run=$(ls -d "$tmp"/runs/quickstart/*/ | head -1)
+for f in recipe.toml command.txt env.json log.txt train_state.json checkpoints/last.pt eval/test_last/metrics.json; do
+  [ -e "$run/$f" ] && passed=$((passed + 1)) || { echo "FAIL: run directory lacks $f"; failures=$((failures + 1)); }
+done
+expect "eval a run directory" 0 "metrics: .*eval/test_last/metrics.json" -- "$AVSL" eval "$run" --split test
+expect "eval a checkpoint file" 0 "n_snd" -- "$AVSL" eval "$run/checkpoints/last.pt" --out "$tmp/eval_ckpt"
+expect "eval missing run" 1 "checkpoint not found: /nonexistent" -- "$AVSL" eval /nonexistent
+expect "eval without that split" 1 "no data.val dataset" -- "$AVSL" eval "$run" --split val
+expect "resume refuses a model change" 1 "cannot resume: the model or data changed \(model.sigma: 0.25 -> 0.3\)" -- \
+  "$AVSL" train --resume "$run" --set model.sigma=0.3
 
 expect "synth requires --out" 2 "--out is required" -- "$AVSL" synth
 expect "synth unknown preset" 2 "preset" -- "$AVSL" synth --out "$tmp/x" --preset huge
@@ -105,6 +116,53 @@ expected = float(np.mean(np.array(areas) >= 25088))
 assert abs(m['loc_acc'] - expected) < 1e-12, (m['loc_acc'], expected)
 assert m['pointing'] == 1.0, m  # AP is low: confident but mislocalized positives are false positives
 print('ok')"
+  # Pictures: overlays for the first 4 sounding rows and 4/4 = 1 silent row, each 224 x (224 + 2*14 + 4).
+  expect "score writes overlays" 0 "overlays: 5 PNG in $tmp/vis" -- "$AVSL" score --maps "$tmp/score/maps" \
+    --index "$tmp/score/index.csv" --vggss-json "$tmp/syn/metadata/vggss.json" --frames "$tmp/syn/frames" \
+    --vis-dir "$tmp/vis" --vis-count 4
+  expect "overlay PNGs have the documented size" 0 "ok" -- /usr/bin/python3 -c "
+import os, struct
+names = sorted(os.listdir('$tmp/vis'))
+assert names == ['s00000.png', 's00001.png', 's00002.png', 's00003.png', 's00250.png'], names
+for n in names:
+    b = open(os.path.join('$tmp/vis', n), 'rb').read(24)
+    assert b[:8] == b'\\x89PNG\\r\\n\\x1a\\n' and struct.unpack('>II', b[16:24]) == (224, 256), (n, b)
+print('ok')"
+  # A second run: a 7x7 centre prior for every key (read with --upsample bilinear).
+  /usr/bin/python3 -c "
+import os, numpy as np
+os.makedirs('$tmp/center', exist_ok=True)
+yy, xx = np.mgrid[0:7, 0:7]
+m = np.exp(-((yy - 3) ** 2 + (xx - 3) ** 2) / 4.0).astype(np.float32)
+for f in os.listdir('$tmp/score/maps'): np.save(os.path.join('$tmp/center', f), m)"
+  expect "report grid" 0 "grid: $tmp/grid.png \\(296x[0-9]+, 2 runs\\)" -- "$AVSL" report grid \
+    --run "exact=$tmp/score/maps" --run "center=$tmp/center" --index "$tmp/score/index.csv" \
+    --vggss-json "$tmp/syn/metadata/vggss.json" --frames "$tmp/syn/frames" --per-bucket 2 --tile-size 96 \
+    --upsample bilinear --out "$tmp/grid.png"
+  # Layout: columns frame + 2 runs of 96 px tiles -> 3*96 + 4*2 = 296 wide; tiles 96 + 32 = 128 high; each
+  # non-empty group (4 size buckets + silent, up to 2 rows) adds an 18 px bar and rows of 2 + 128 px.
+  expect "grid PNG has the layout size" 0 "ok" -- /usr/bin/python3 -c "
+import csv, json, struct
+import numpy as np
+b = open('$tmp/grid.png', 'rb').read(24)
+w, h = struct.unpack('>II', b[16:24])
+boxes = {e['file']: e['bbox'] for e in json.load(open('$tmp/syn/metadata/vggss.json'))}
+counts = [0, 0, 0, 0]
+for r in csv.reader(open('$tmp/syn/metadata/vggss_test.csv', newline='')):
+    c = lambda v: int(min(max(v, 0.0), 1.0) * 224)
+    g = np.zeros((224, 224))
+    for x1, y1, x2, y2 in boxes[r[0]]: g[c(y1):c(y2), c(x1):c(x2)] = 1
+    a = g.sum()
+    counts[0 if a < 32**2 else 1 if a < 96**2 else 2 if a < 144**2 else 3] += 1
+rows = [min(2, n) for n in counts] + [2]  # 250 silent rows
+expected_h = 20 + sum(18 + n * 130 for n in rows if n > 0) + 2
+assert (w, h) == (296, expected_h), (w, h, expected_h, counts)
+print('ok')"
+  expect "report tables say when" 1 "results tables from run directories land with issue #6" -- "$AVSL" report "$tmp"
+  expect "report grid needs runs" 2 "grid needs at least one --run" -- "$AVSL" report grid --index x.csv --out x.png
+  expect "report grid missing map names run and key" 1 "run 'center': sample 's[0-9]+'.*nowhere" -- "$AVSL" report grid \
+    --run "exact=$tmp/score/maps" --run "center=$tmp/nowhere" --index "$tmp/score/index.csv" \
+    --vggss-json "$tmp/syn/metadata/vggss.json" --out "$tmp/grid2.png"
   rm "$tmp/score/maps/s00003.npy"
   expect "score missing map names key and file" 1 "s00003" -- "$AVSL" score --maps "$tmp/score/maps" \
     --index "$tmp/score/index.csv" --vggss-json "$tmp/syn/metadata/vggss.json"

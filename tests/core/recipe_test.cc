@@ -160,7 +160,7 @@ TEST_F(RecipeTest, UnknownTypeMentionsFailedPlugins) {
 }
 
 TEST_F(RecipeTest, TypeOfAnotherKindIsExplained) {
-  EXPECT_THAT(Error("bad_kind.toml"), HasSubstr("'core.Adam' is a optimizer, not a method"));
+  EXPECT_THAT(Error("bad_kind.toml"), HasSubstr("'core.Adam' is an optimizer, not a method"));
 }
 
 TEST_F(RecipeTest, BaseCycleIsReportedWithTheChain) {
@@ -212,6 +212,53 @@ TEST_F(RecipeTest, RequiredPluginThatIsNotLoaded) {
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(std::string(r->Validate(registry_).message()),
               HasSubstr("recipe requires plugin 'ezvsl' but it was not found in the plugin search path"));
+}
+
+TEST_F(RecipeTest, DiamondInheritanceIsNotAConflict) {
+  absl::StatusOr<Recipe> r = Load("diamond.toml");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->Root().Sub("data").GetInt("batch_size"), 8);
+  EXPECT_EQ(r->Root().Sub("optim").type(), "core.Adam");
+}
+
+TEST_F(RecipeTest, SetAddressesArraysOfTablesByIndex) {
+  absl::StatusOr<Recipe> r = Load("hooks.toml", {"hooks.0.patience=7"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  std::vector<ComponentConfig> hooks = r->Root().SubArray("hooks");
+  ASSERT_EQ(hooks.size(), 1u);
+  EXPECT_EQ(hooks[0].GetInt("patience"), 7);
+  EXPECT_EQ(hooks[0].path(), "hooks.0");
+  EXPECT_EQ(r->OriginOf("hooks.0.patience"), "--set");
+}
+
+TEST_F(RecipeTest, SetIntoAnArrayNeedsAnExistingElement) {
+  absl::StatusOr<Recipe> r = Recipe::Load(kDir + "hooks.toml", {"hooks.3.patience=7"});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("'hooks' is an array of 1 elements"));
+  absl::StatusOr<Recipe> missing = Recipe::Load(kDir + "child.toml", {"hooks.0.patience=7"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("'hooks' is not set, so it has no element 0"));
+}
+
+TEST_F(RecipeTest, TableReplacedByValueNamesBothFiles) {
+  EXPECT_THAT(Error("bad_table_vs_value.toml"),
+              AllOf(HasSubstr("recipe key 'data' is a table in"), HasSubstr("base_data.toml"),
+                    HasSubstr("but an integer in"), HasSubstr("bad_table_vs_value.toml")));
+}
+
+TEST_F(RecipeTest, ReplaceMarkerMustBeBoolean) {
+  EXPECT_THAT(Error("bad_replace_marker.toml"), HasSubstr("'optim.__replace__' must be true or false, found string"));
+}
+
+TEST_F(RecipeTest, BaseMustListPaths) {
+  EXPECT_THAT(Error("bad_base_type.toml"), HasSubstr("'base' must be an array of file paths (strings), found [ 1 ]"));
+}
+
+TEST_F(RecipeTest, UnknownKeyWithoutSuggestionStillReadsWell) {
+  absl::StatusOr<Recipe> r = Recipe::Parse("[model]\ntype = \"test.Model\"\nzzzzzz = 1\n", "inline.toml", kDir, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(std::string(r->Validate(registry_).message()),
+              HasSubstr("unknown recipe key 'model.zzzzzz' [inline.toml]. Valid keys of 'test.Model'"));
 }
 
 TEST(ClosestNamesTest, SuggestsNearNamesOnly) {

@@ -40,7 +40,7 @@ void AddRecipeOptions(Args& args) {
 absl::StatusOr<Recipe> LoadRecipe(const std::string& path, const Args& args, const PluginHost& host) {
   absl::StatusOr<Recipe> recipe = Recipe::Load(path, args.GetAll("set"));
   if (!recipe.ok()) return recipe.status();
-  absl::Status status = recipe->Validate(host.registry(), host.Failed());
+  absl::Status status = recipe->Validate(host);
   if (!status.ok()) return status;
   return recipe;
 }

@@ -98,6 +98,12 @@ int RunRecipe(int argc, char** argv, int first) {
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
   const std::string action = args.Positional(0);
   const size_t needed = action == "dump" ? 2 : action == "diff" ? 3 : action == "describe" ? 1 : 0;
+  const size_t allowed = action == "describe" ? 2 : needed;
+  if (needed != 0 && args.positional_count() > allowed) {
+    std::cerr << "avsl recipe " << action << ": unexpected argument '" << args.Positional(allowed) << "'\n\n"
+              << args.Usage();
+    return kExitUsage;
+  }
   if (needed == 0 || args.positional_count() < needed) {
     std::cerr << "avsl recipe: " << (needed == 0 ? "unknown action '" + action + "'" : "missing argument")
               << "\n\n" << args.Usage();

@@ -1,12 +1,13 @@
 // avsl score: scores .npy maps written by any tool against Flickr-SoundNet or VGG-SS ground truth.
-#include <filesystem>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "avsl/cli_common.h"
-#include "avsl/data/flickr_annotation.h"
-#include "avsl/data/vggss_annotation.h"
 #include "avsl/eval/score.h"
+#include "avsl/gt_lookup.h"
+#include "avsl/viz/score_overlays.h"
 
 namespace avsl::cli {
 namespace {
@@ -20,27 +21,6 @@ absl::StatusOr<double> ParseNumber(const Args& args, const std::string& name, do
   return v;
 }
 
-// Flickr: Annotations/<video>.xml, read when first needed (a test set touches each file once).
-eval::GtLookup FlickrLookup(const std::string& dir) {
-  return [dir](const std::string& video) -> absl::StatusOr<Map2D> {
-    const std::string path = (std::filesystem::path(dir) / (video + ".xml")).string();
-    if (!std::filesystem::exists(path)) {
-      return absl::NotFoundError("no ground truth for video '" + video + "': " + path + " does not exist");
-    }
-    absl::StatusOr<data::FlickrAnnotation> annotation = data::ReadFlickrAnnotation(path);
-    if (!annotation.ok()) return annotation.status();
-    return data::FlickrGtMap(annotation->boxes);
-  };
-}
-
-eval::GtLookup VggssLookup(std::shared_ptr<const data::VggssIndex> index, const std::string& path) {
-  return [index, path](const std::string& video) -> absl::StatusOr<Map2D> {
-    const data::VggssEntry* entry = index->Find(video);
-    if (entry == nullptr) return absl::NotFoundError("no ground truth for video '" + video + "' in " + path);
-    return index->GtMap(*entry);
-  };
-}
-
 }  // namespace
 
 int RunScore(int argc, char** argv, int first) {
@@ -51,8 +31,7 @@ int RunScore(int argc, char** argv, int first) {
             "See docs/evaluation.md for every number's definition.");
   args.Option("maps", "DIR", "directory of <key>.npy maps");
   args.Option("index", "CSV", "header key,video,audio,sounding[,conf]");
-  args.Option("flickr-annotations", "DIR", "Flickr-SoundNet Annotations/ directory (<video>.xml)");
-  args.Option("vggss-json", "FILE", "VGG-SS vggss.json");
+  AddGtOptions(args);
   args.Option("pred-mode", "MODE", "relative (per-map min-max + top-k %, default) or absolute (fixed threshold)");
   args.Option("upsample", "MODE", "nearest|bilinear|bicubic: accept maps that are not 224x224 and resize them");
   args.Option("align-corners", "BOOL", "align_corners of the upsampling: true (default, as the reference) or false");
@@ -61,6 +40,9 @@ int RunScore(int argc, char** argv, int first) {
   args.Option("gamma", "G", "cIoU threshold of LocAcc and of a true positive (default 0.5)");
   args.Option("out", "FILE", "write metrics.json here");
   args.Option("per-sample", "CSV", "write key,ciou,conf,sounding,bucket,... rows here");
+  args.Option("vis-dir", "DIR", "write heatmap overlays <key>.png here (see docs/evaluation.md, Pictures)");
+  args.Option("vis-count", "N", "overlays for the first N sounding and N/4 silent index rows (default 16)");
+  args.Option("frames", "DIR", "frames/<video>.jpg drawn under the overlays (default: grey)");
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
 
   auto usage = [&](const std::string& message) {
@@ -95,19 +77,32 @@ int RunScore(int argc, char** argv, int first) {
   options.out_json = args.Get("out");
   options.per_sample_csv = args.Get("per-sample");
 
-  eval::GtLookup lookup;
-  if (args.Has("flickr-annotations")) {
-    lookup = FlickrLookup(args.Get("flickr-annotations"));
-  } else {
-    absl::StatusOr<data::VggssIndex> index = data::VggssIndex::Read(args.Get("vggss-json"));
-    if (!index.ok()) return ReportError("score", index.status());
-    lookup = VggssLookup(std::make_shared<const data::VggssIndex>(*std::move(index)), args.Get("vggss-json"));
+  viz::ScoreVisOptions vis;
+  vis.out_dir = args.Get("vis-dir");
+  vis.frames_dir = args.Get("frames");
+  if (args.Has("vis-count")) {
+    int n = 0;
+    if (!absl::SimpleAtoi(args.Get("vis-count"), &n) || n < 0) {
+      return usage("--vis-count: expected a non-negative integer, found '" + args.Get("vis-count") + "'");
+    }
+    vis.count = n;
   }
-  absl::StatusOr<metrics::EvalResult> result = eval::RunScore(options, lookup);
+  if (vis.out_dir.empty() && (args.Has("vis-count") || args.Has("frames"))) {
+    return usage("--vis-count and --frames need --vis-dir");
+  }
+
+  absl::StatusOr<eval::GtLookup> lookup = GtLookupFromArgs(args);
+  if (!lookup.ok()) return ReportError("score", lookup.status());
+  absl::StatusOr<metrics::EvalResult> result = eval::RunScore(options, *lookup);
   if (!result.ok()) return ReportError("score", result.status());
   std::cout << eval::FormatMetricsTable(*result);
   if (!options.out_json.empty()) std::cout << "metrics: " << options.out_json << "\n";
   if (!options.per_sample_csv.empty()) std::cout << "per-sample: " << options.per_sample_csv << "\n";
+  if (!vis.out_dir.empty()) {
+    absl::StatusOr<std::vector<std::string>> pictures = viz::WriteScoreOverlays(options, vis, *lookup, *result);
+    if (!pictures.ok()) return ReportError("score", pictures.status());
+    std::cout << "overlays: " << pictures->size() << " PNG in " << vis.out_dir << "\n";
+  }
   return kExitOk;
 }
 

@@ -113,10 +113,17 @@ std::vector<std::string> ComponentConfig::GetStringArray(const std::string& key)
   return out;
 }
 
+ComponentConfig ComponentConfig::WithRegistry(const ComponentRegistry* registry) const {
+  ComponentConfig copy = *this;
+  copy.registry_ = registry;
+  return copy;
+}
+
 ComponentConfig ComponentConfig::Sub(const std::string& key) const {
   const toml::node& n = Need(impl_.get(), path_, key);
   if (!n.is_table()) Fail(path_, key, "expected table");
-  return MakeComponentConfig(impl_->root, n.as_table(), path_.empty() ? key : path_ + "." + key);
+  return MakeComponentConfig(impl_->root, n.as_table(), path_.empty() ? key : path_ + "." + key)
+      .WithRegistry(registry_);
 }
 
 std::vector<ComponentConfig> ComponentConfig::SubArray(const std::string& key) const {
@@ -127,7 +134,8 @@ std::vector<ComponentConfig> ComponentConfig::SubArray(const std::string& key) c
   for (const auto& e : *n.as_array()) {
     if (!e.is_table()) Fail(path_, key, "expected array of tables");
     out.push_back(MakeComponentConfig(impl_->root, e.as_table(),
-                                      absl::StrCat(path_.empty() ? key : path_ + "." + key, ".", i++)));
+                                      absl::StrCat(path_.empty() ? key : path_ + "." + key, ".", i++))
+                      .WithRegistry(registry_));
   }
   return out;
 }

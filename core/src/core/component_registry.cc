@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "avsl/core/recipe.h"
 #include "avsl/core/registrar.h"
+#include "text_util.h"
 
 namespace avsl {
 
@@ -17,8 +18,8 @@ absl::Status ComponentRegistry::Commit(const std::vector<ComponentEntry>& entrie
     if (const ComponentInfo* other = FindAnyKind(e.info.name)) {
       return absl::AlreadyExistsError(absl::StrCat(
           "component '", e.info.name, "' from plugin '", e.info.plugin,
-          "' is already registered by plugin '", other->plugin, "' (as a ",
-          ComponentKindName(other->kind), ")"));
+          "' is already registered by plugin '", other->plugin, "' (as ",
+          WithArticle(ComponentKindName(other->kind)), ")"));
     }
   }
   for (const ComponentEntry& e : entries)

@@ -1,11 +1,14 @@
 // Key functions of the SDK interfaces: their vtables and typeinfo live once, in libavsl_core.so.
 #include "avsl/core/dataset.h"
 #include "avsl/core/encoder.h"
+#include "avsl/core/hook.h"
 #include "avsl/core/loss.h"
 #include "avsl/core/lr_schedule.h"
 #include "avsl/core/method.h"
+#include "avsl/core/metric.h"
 #include "avsl/core/optimizer.h"
 #include "avsl/core/split.h"
+#include "avsl/core/transform.h"
 
 namespace avsl {
 
@@ -16,5 +19,8 @@ OptimizerFactory::~OptimizerFactory() = default;
 LrSchedule::~LrSchedule() = default;
 Dataset::~Dataset() = default;
 Split::~Split() = default;
+Hook::~Hook() = default;
+Metric::~Metric() = default;
+Transform::~Transform() = default;
 
 }  // namespace avsl

@@ -10,6 +10,7 @@
 #include "avsl/core/status_macros.h"
 #include "component_config_impl.h"
 #include "recipe_loader.h"
+#include "text_util.h"
 
 namespace avsl {
 
@@ -85,7 +86,7 @@ class Validator {
     std::string msg = absl::StrCat("unknown recipe key '", path, "'", Where(path));
     std::vector<std::string> close = ClosestNames(key, schema.FieldNames());
     if (!close.empty()) absl::StrAppend(&msg, "; did you mean '", close.front(), "'?");
-    absl::StrAppend(&msg, " Valid keys", owner.empty() ? "" : " of '" + owner + "'", ": ",
+    absl::StrAppend(&msg, close.empty() ? "." : "", " Valid keys", owner.empty() ? "" : " of '" + owner + "'", ": ",
                     schema.fields().empty() ? "(none)" : absl::StrJoin(schema.FieldNames(), ", "));
     return absl::InvalidArgumentError(msg);
   }
@@ -202,7 +203,8 @@ class Validator {
     std::string msg = absl::StrCat("recipe key '", path, ".type': unknown ", kind_name, " '", type, "'",
                                    Where(path + ".type"));
     if (const ComponentInfo* other = registry_.FindAnyKind(type)) {
-      absl::StrAppend(&msg, "; '", type, "' is a ", ComponentKindName(other->kind), ", not a ", kind_name);
+      absl::StrAppend(&msg, "; '", type, "' is ", WithArticle(ComponentKindName(other->kind)), ", not ",
+                      WithArticle(kind_name));
     } else {
       std::vector<std::string> close = ClosestNames(type, names);
       if (!close.empty()) absl::StrAppend(&msg, "; did you mean '", close.front(), "'?");
@@ -260,25 +262,47 @@ absl::StatusOr<Recipe> Recipe::Parse(const std::string& toml_text, const std::st
   return r;
 }
 
+namespace {
+
+// `plugins = [...]` is checked before anything else: a missing plugin explains every unknown type after it.
+absl::Status CheckRequiredPlugins(const toml::table& table, const std::vector<std::string>& loaded,
+                                  const std::vector<const PluginRecord*>& failed,
+                                  const std::map<std::string, std::string>& origin) {
+  const toml::node* node = table.get("plugins");
+  const toml::array* required = node ? node->as_array() : nullptr;
+  if (required == nullptr) return absl::OkStatus();
+  for (const auto& p : *required) {
+    if (!p.is_string()) continue;  // the schema reports the type error
+    const std::string name = p.as_string()->get();
+    if (std::find(loaded.begin(), loaded.end(), name) != loaded.end()) continue;
+    std::string why = "it was not found in the plugin search path (see `avsl plugins list`)";
+    for (const PluginRecord* r : failed)
+      if (r->name == name) why = absl::StrCat("it failed to load (", PluginStatusCode(r->status), "): ", r->message);
+    return absl::NotFoundError(absl::StrCat("recipe requires plugin '", name, "' but ", why, " [",
+                                            FindOrigin(origin, "plugins"), "]"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Recipe::Validate(const PluginHost& host) {
+  std::vector<std::string> loaded;
+  for (const PluginRecord& r : host.records())
+    if (r.status == PluginStatus::kLoaded) loaded.push_back(r.name);
+  AVSL_RETURN_IF_ERROR(CheckRequiredPlugins(impl_->loaded.table, loaded, host.Failed(), impl_->loaded.origin));
+  return Validate(host.registry(), host.Failed());
+}
+
 absl::Status Recipe::Validate(const ComponentRegistry& registry,
                               const std::vector<const PluginRecord*>& failed_plugins) {
+  // Without the host, a plugin counts as loaded when it registered at least one component.
+  std::vector<std::string> loaded;
+  for (const ComponentInfo* info : registry.All()) loaded.push_back(info->plugin);
+  AVSL_RETURN_IF_ERROR(CheckRequiredPlugins(impl_->loaded.table, loaded, failed_plugins, impl_->loaded.origin));
   auto resolved = std::make_shared<toml::table>(impl_->loaded.table);
   Validator validator(registry, failed_plugins, impl_->loaded.origin);
   AVSL_RETURN_IF_ERROR(validator.Table(*resolved, RecipeSchema(), "", ""));
-  if (const toml::array* required = resolved->get("plugins") ? resolved->get("plugins")->as_array() : nullptr) {
-    for (const auto& p : *required) {
-      const std::string name = p.as_string()->get();
-      bool present = false;
-      for (const ComponentInfo* info : registry.All()) present = present || info->plugin == name;
-      if (!present) {
-        std::string why = "it was not found in the plugin search path";
-        for (const PluginRecord* r : failed_plugins)
-          if (r->name == name) why = absl::StrCat("it failed to load (", PluginStatusCode(r->status), "): ", r->message);
-        return absl::NotFoundError(absl::StrCat("recipe requires plugin '", name, "' but ", why,
-                                                " [", FindOrigin(impl_->loaded.origin, "plugins"), "]"));
-      }
-    }
-  }
   impl_->resolved = std::move(resolved);
   return absl::OkStatus();
 }

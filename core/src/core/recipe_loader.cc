@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "avsl/core/status_macros.h"
+#include "text_util.h"
 
 namespace avsl {
 namespace fs = std::filesystem;
@@ -23,6 +24,12 @@ std::string Join(const std::string& prefix, const std::string& key) {
 std::string NodeTypeName(const toml::node& n) {
   std::ostringstream os;
   os << n.type();
+  return os.str();
+}
+
+std::string TomlLiteralOf(const toml::node& n) {
+  std::ostringstream os;
+  n.visit([&](const auto& concrete) { os << toml::toml_formatter(concrete, toml::format_flags::none); });
   return os.str();
 }
 
@@ -78,6 +85,9 @@ absl::Status MergeSibling(const toml::table& src, const std::string& prefix, Loa
     } else if (existing->is_table() && v.is_table()) {
       AVSL_RETURN_IF_ERROR(
           MergeSibling(*v.as_table(), path, dst_loaded, *existing->as_table(), src_origin));
+    } else if (FindOrigin(dst_loaded.origin, path) == FindOrigin(src_origin, path) &&
+               TomlLiteralOf(*existing) == TomlLiteralOf(v)) {
+      // A diamond: both siblings inherit this key from the same base file.
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
           "recipe key '", path, "' is set by two sibling bases: ", FindOrigin(dst_loaded.origin, path),
@@ -114,8 +124,8 @@ absl::Status MergeOverride(toml::table& src, const std::string& prefix, LoadedTo
     }
     if (existing != nullptr && existing->is_table() != v.is_table()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "recipe key '", path, "' is a ", NodeTypeName(*existing), " in ",
-          FindOrigin(dst_loaded.origin, path), " but a ", NodeTypeName(v), " in ",
+          "recipe key '", path, "' is ", WithArticle(NodeTypeName(*existing)), " in ",
+          FindOrigin(dst_loaded.origin, path), " but ", WithArticle(NodeTypeName(v)), " in ",
           FindOrigin(src_origin, path)));
     }
     if (existing != nullptr && existing->is_table() && !replace) {
@@ -182,8 +192,8 @@ absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& o
       bases.push_back(base->as_string()->get());
     }
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(origin, ": 'base' must be an array of file paths, found ",
-                                                     NodeTypeName(*base)));
+      return absl::InvalidArgumentError(absl::StrCat(origin, ": 'base' must be an array of file paths (strings), found ",
+                                                     TomlLiteralOf(*base)));
     }
     table.erase("base");
   }
@@ -253,6 +263,11 @@ absl::Status ApplyOverride(const std::string& assignment, LoadedToml& recipe) {
   for (size_t i = 0; i + 1 < parts.size(); ++i) {
     path = Join(path, parts[i]);
     cur = table->get(parts[i]);
+    size_t ignored_index = 0;
+    if (cur == nullptr && absl::SimpleAtoi(parts[i + 1], &ignored_index)) {
+      return absl::InvalidArgumentError(absl::StrCat("--set ", key, ": '", path, "' is not set, so it has no element ",
+                                                     parts[i + 1]));
+    }
     if (cur == nullptr) {
       table->insert(parts[i], toml::table{});
       cur = table->get(parts[i]);
@@ -275,8 +290,8 @@ absl::Status ApplyOverride(const std::string& assignment, LoadedToml& recipe) {
     }
     table = cur->as_table();
     if (table == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("--set ", key, ": '", path, "' is a ",
-                                                     NodeTypeName(*cur), ", not a table"));
+      return absl::InvalidArgumentError(absl::StrCat("--set ", key, ": '", path, "' is ",
+                                                     WithArticle(NodeTypeName(*cur)), ", not a table"));
     }
   }
   path = Join(path, parts.back());

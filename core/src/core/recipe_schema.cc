@@ -38,6 +38,7 @@ Schema MakeRecipeSchema() {
   train.Int("val_every", 1, "validate every N epochs").Range(1, 1000000);
   train.Int("log_every", 20, "log every N steps").Range(1, 1000000);
   train.Bool("select_on_test", false, "allow model selection on the test split (prints a warning)");
+  train.Bool("test_at_end", true, "evaluate the last and the best checkpoint on data.test after training");
   s.Table("train", std::move(train), "training loop");
 
   Schema eval("Evaluation of localization maps.");
@@ -49,8 +50,9 @@ Schema MakeRecipeSchema() {
       .Range(0, 100);
   eval.Float("ciou_threshold", 0.5, "gamma of LocAcc and of a true positive for AP/F1").Range(0, 1);
   eval.String("upsample", "bilinear", "map upsampling to 224x224").OneOf({"bilinear", "bicubic", "nearest"});
-  eval.Bool("align_corners", false, "F.interpolate's align_corners");
+  eval.Bool("align_corners", true, "F.interpolate's align_corners (true in both reference test scripts)");
   eval.Int("visualize", 16, "heatmap overlays written per evaluation").Range(0, 1000000);
+  eval.ComponentArray("metrics", ComponentKind::kMetric, "extra metrics computed from the per-sample records");
   s.Table("eval", std::move(eval), "evaluation");
 
   s.ComponentArray("hooks", ComponentKind::kHook, "extra trainer hooks");

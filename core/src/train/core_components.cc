@@ -7,6 +7,9 @@ namespace avsl {
 void RegisterCoreComponents(Registrar& registrar) {
   RegisterOptimizers(registrar);
   RegisterLrSchedules(registrar);
+  RegisterHooks(registrar);
+  RegisterMetrics(registrar);
+  RegisterEncoders(registrar);
 }
 
 }  // namespace avsl

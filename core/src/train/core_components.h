@@ -7,5 +7,8 @@ namespace avsl {
 
 void RegisterOptimizers(Registrar& registrar);
 void RegisterLrSchedules(Registrar& registrar);
+void RegisterHooks(Registrar& registrar);
+void RegisterMetrics(Registrar& registrar);
+void RegisterEncoders(Registrar& registrar);  // core/src/models/encoder_components.cc
 
 }  // namespace avsl

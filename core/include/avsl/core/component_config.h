@@ -12,6 +12,8 @@
 
 namespace avsl {
 
+class ComponentRegistry;
+
 class AVSL_EXPORT ConfigError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
@@ -44,9 +46,15 @@ class AVSL_EXPORT ComponentConfig {
   std::string ToToml() const;
   const Impl* impl() const { return impl_.get(); }
 
+  /// The registry that is building this component (set by ComponentRegistry::Build, inherited by Sub), so a
+  /// factory can build its nested components with BuildSub<T>(config, "image_encoder").
+  const ComponentRegistry* registry() const { return registry_; }
+  ComponentConfig WithRegistry(const ComponentRegistry* registry) const;
+
  private:
   std::shared_ptr<const Impl> impl_;
   std::string path_;
+  const ComponentRegistry* registry_ = nullptr;
 };
 
 }  // namespace avsl

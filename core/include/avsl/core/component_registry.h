@@ -51,7 +51,8 @@ class AVSL_EXPORT ComponentRegistry {
     if (entry == nullptr) return UnknownType(KindOf<T>::value, config);
     const auto& factory = *static_cast<const Factory<T>*>(entry->factory.get());
     absl::StatusOr<std::shared_ptr<T>> result = absl::InternalError("factory did not run");
-    absl::Status thrown = Invoke(config, [&] { result = factory(config); });
+    const ComponentConfig with_registry = config.WithRegistry(this);
+    absl::Status thrown = Invoke(config, [&] { result = factory(with_registry); });
     if (!thrown.ok()) return thrown;
     if (result.ok() && *result == nullptr)
       return absl::InternalError("component '" + config.type() + "' at '" + config.path() +
@@ -64,5 +65,19 @@ class AVSL_EXPORT ComponentRegistry {
   static absl::Status Invoke(const ComponentConfig& config, const std::function<void()>& call);
   std::map<std::string, ComponentEntry> entries_[kAllComponentKinds.size()];
 };
+
+/// Builds the nested component at `parent.<key>` (e.g. a method's `image_encoder`) with the registry that is
+/// building `parent`. Inside a factory: `AVSL_ASSIGN_OR_RETURN(auto enc, BuildSub<Encoder>(config, "image_encoder"));`
+template <class T>
+absl::StatusOr<std::shared_ptr<T>> BuildSub(const ComponentConfig& parent, const std::string& key) {
+  if (parent.registry() == nullptr) {
+    return absl::FailedPreconditionError("'" + parent.path() + "." + key +
+                                         "': no registry (build the parent through ComponentRegistry::Build)");
+  }
+  if (!parent.Has(key)) {
+    return absl::NotFoundError("recipe key '" + parent.path() + "." + key + "' is not set");
+  }
+  return parent.registry()->Build<T>(parent.Sub(key));
+}
 
 }  // namespace avsl

@@ -37,6 +37,8 @@ class AVSL_EXPORT Recipe {
   /// and fills in defaults. `failed_plugins` are mentioned when a `type` is unknown.
   absl::Status Validate(const ComponentRegistry& registry,
                         const std::vector<const PluginRecord*>& failed_plugins = {});
+  /// Same, with everything `host` loaded: also checks the recipe's `plugins` list against loaded plugins.
+  absl::Status Validate(const PluginHost& host);
 
   /// The whole recipe as a component table (top-level keys).
   ComponentConfig Root() const;

@@ -46,6 +46,7 @@ struct AVSL_EXPORT Field {
 
   Field& Range(double lo, double hi) { min = lo; max = hi; return *this; }
   Field& Min(double lo) { min = lo; return *this; }
+  Field& Max(double hi) { max = hi; return *this; }
   Field& OneOf(std::vector<std::string> values) { choices = std::move(values); return *this; }
   Field& Required() { required = true; return *this; }
   /// One-line rendering of the default for listings ("-" when there is none).

@@ -1,0 +1,42 @@
+// The run directory: everything needed to trust, resume and compare a run.
+//   runs/<recipe>/<timestamp>/{recipe.toml, command.txt, env.json, log.txt, metrics.jsonl, train_state.json,
+//                              checkpoints/{last.pt, best_<metric>.pt}, curve.png, eval/...}
+#pragma once
+
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace avsl::train {
+
+class RunDir {
+ public:
+  /// Creates `<root>/<name>/<YYYYmmdd-HHMMSS>` (with a numeric suffix when that exists already).
+  static absl::StatusOr<RunDir> Create(const std::string& root, const std::string& name);
+  /// Opens an existing run directory (for --resume and eval); it must contain recipe.toml.
+  static absl::StatusOr<RunDir> Open(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& relative) const;
+  std::string CheckpointPath(const std::string& name) const;  ///< checkpoints/<name>.pt
+
+  /// Writes `relative` atomically (temporary file + rename).
+  absl::Status WriteFile(const std::string& relative, const std::string& contents) const;
+  /// Appends one line to log.txt and mirrors it to stderr.
+  void Log(const std::string& line) const;
+  /// Appends one JSON object (already serialized, one line) to metrics.jsonl.
+  absl::Status AppendMetrics(const std::string& json_line) const;
+
+ private:
+  explicit RunDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+/// Writes `contents` to `path` through `path.tmp` + rename, so a crash never leaves a half-written file.
+absl::Status WriteFileAtomically(const std::string& path, const std::string& contents);
+
+}  // namespace avsl::train

@@ -1,0 +1,47 @@
+// The training loop: recipe -> datasets, method, losses, optimizer, schedule -> epochs of steps with
+// validation, checkpoints (`last`, `best_<metric>`), metrics.jsonl, a training curve and a final test
+// evaluation of both checkpoints (so one run fills the "Early Stop" and "No Early Stop" columns).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "avsl/core/plugin_host.h"
+#include "avsl/core/recipe.h"
+
+namespace avsl::train {
+
+struct TrainerOptions {
+  std::string output_root = "runs";  ///< parent of run directories (recipe `output_dir` overrides)
+  std::string resume_dir;            ///< continue this run from checkpoints/last.pt
+  std::string init_from;             ///< start from these weights (weights only)
+  long long max_steps = -1;          ///< stop (resumably) after this many optimizer steps in this invocation
+  std::string command_line;          ///< recorded in command.txt
+  bool final_test = true;            ///< evaluate last and best on data.test at the end
+};
+
+/// Exit status of a run: kCancelled when a signal (or max_steps) stopped it after a resumable save.
+class AVSL_EXPORT Trainer {
+ public:
+  /// `recipe` must be validated against `host`'s registry. For --resume, pass the run's stored recipe with the
+  /// user's overrides applied; Create compares it with the stored one (architecture/data changes refused).
+  static absl::StatusOr<std::unique_ptr<Trainer>> Create(const Recipe& recipe, const std::string& recipe_name,
+                                                         const PluginHost& host, TrainerOptions options);
+  ~Trainer();
+  absl::Status Run();
+  const std::string& run_dir() const;
+
+  struct Impl;
+
+ private:
+  explicit Trainer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Keys of a resolved recipe whose change makes a checkpoint meaningless (model, data, extra losses, seed).
+bool IsArchitectureOrDataKey(const std::string& dotted_key);
+
+}  // namespace avsl::train

@@ -1,0 +1,236 @@
+#include "avsl/data/loader.h"
+
+#include <algorithm>
+#include <exception>
+#include <numeric>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+
+namespace avsl::data {
+namespace {
+
+// SplitMix64 finalizer (Steele et al.): a bijective mixer, exact integer arithmetic on every platform.
+uint64_t Mix64(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// Draw `counter` of the stream keyed by `key`: a pure function, so the permutation never depends on
+// anything but (seed, epoch, n).
+class CounterStream {
+ public:
+  explicit CounterStream(uint64_t key) : key_(key) {}
+  uint64_t Next() { return Mix64(key_ + 0x9e3779b97f4a7c15ULL * ++counter_); }
+  // Uniform in [0, bound), bound >= 1: Lemire's multiply-shift with rejection (unbiased, no division
+  // in the common case). std::uniform_int_distribution is avoided: its algorithm is implementation-defined.
+  uint64_t Below(uint64_t bound) {
+    unsigned __int128 m = static_cast<unsigned __int128>(Next()) * bound;
+    uint64_t low = static_cast<uint64_t>(m);
+    if (low < bound) {
+      const uint64_t threshold = (0 - bound) % bound;
+      while (low < threshold) {
+        m = static_cast<unsigned __int128>(Next()) * bound;
+        low = static_cast<uint64_t>(m);
+      }
+    }
+    return static_cast<uint64_t>(m >> 64);
+  }
+
+ private:
+  uint64_t key_;
+  uint64_t counter_ = 0;
+};
+
+absl::Status Annotate(const absl::Status& status, const std::string& prefix) {
+  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
+}
+
+}  // namespace
+
+absl::StatusOr<OnError> ParseOnError(const std::string& name) {
+  if (name == "error") return OnError::kError;
+  if (name == "skip") return OnError::kSkip;
+  return absl::InvalidArgumentError(absl::StrCat("loader on_error \"", name, "\": expected error or skip"));
+}
+
+std::string FormatSkipped(const SkippedSample& s) {
+  return absl::StrCat("epoch ", s.epoch, " batch ", s.batch_index, ": sample ", s.index, " (", s.description,
+                      ") skipped: ", s.status.message());
+}
+
+std::vector<size_t> EpochPermutation(size_t n, uint64_t seed, uint64_t epoch) {
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), size_t{0});
+  // The constant separates this stream from any other use of (seed, epoch) hashing.
+  CounterStream rng(Mix64(Mix64(seed ^ 0x6c6f61646572ULL /* "loader" */) + epoch));
+  for (size_t i = n; i > 1; --i) {
+    const size_t j = static_cast<size_t>(rng.Below(i));
+    std::swap(order[i - 1], order[j]);
+  }
+  return order;
+}
+
+absl::StatusOr<std::unique_ptr<Loader>> Loader::Create(std::shared_ptr<const Dataset> dataset,
+                                                      const LoaderOptions& options) {
+  if (dataset == nullptr) return absl::InvalidArgumentError("loader: dataset is null");
+  if (options.batch_size == 0) return absl::InvalidArgumentError("loader: batch_size is 0, expected >= 1");
+  if (options.prefetch == 0) return absl::InvalidArgumentError("loader: prefetch is 0, expected >= 1");
+  return std::unique_ptr<Loader>(new Loader(std::move(dataset), options));
+}
+
+Loader::Loader(std::shared_ptr<const Dataset> dataset, const LoaderOptions& options)
+    : dataset_(std::move(dataset)), options_(options) {}
+
+Loader::~Loader() { StopWorkers(); }
+
+size_t Loader::batches_per_epoch() const {
+  const size_t n = dataset_->size();
+  const size_t b = options_.batch_size;
+  return options_.drop_last ? n / b : (n + b - 1) / b;
+}
+
+size_t Loader::BatchEnd(size_t batch) const {
+  return std::min(order_.size(), (batch + 1) * options_.batch_size);
+}
+
+void Loader::StopWorkers() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  work_cv_.notify_all();
+  for (std::thread& t : threads_) t.join();
+  threads_.clear();
+  pending_.clear();
+  stop_ = false;
+}
+
+absl::Status Loader::StartEpoch(uint64_t epoch, size_t start_batch) {
+  StopWorkers();
+  const size_t batches = batches_per_epoch();
+  if (start_batch > batches) {
+    started_ = false;
+    return absl::OutOfRangeError(absl::StrCat("loader: cannot resume epoch ", epoch, " at batch ", start_batch,
+                                              ": the epoch has ", batches, " batches"));
+  }
+  epoch_ = epoch;
+  if (options_.shuffle) {
+    order_ = EpochPermutation(dataset_->size(), options_.seed, epoch);
+  } else {
+    order_.resize(dataset_->size());
+    std::iota(order_.begin(), order_.end(), size_t{0});
+  }
+  end_batch_ = batches;
+  next_batch_ = start_batch;
+  next_task_ = BatchBegin(start_batch);
+  end_task_ = std::min(order_.size(), BatchBegin(batches));
+  error_ = absl::OkStatus();
+  started_ = true;
+  for (size_t i = 0; i < options_.workers; ++i) threads_.emplace_back([this] { WorkerLoop(); });
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Sample> Loader::Compute(size_t index) const {
+  try {
+    return dataset_->Get(index, SampleContext{options_.seed, epoch_, options_.train});
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("Dataset::Get threw: ", e.what()));
+  } catch (...) {
+    return absl::InternalError("Dataset::Get threw a non-standard exception");
+  }
+}
+
+void Loader::WorkerLoop() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (true) {
+    // Claim the next position only while its batch is inside the prefetch window, which bounds memory to
+    // `prefetch` batches whatever the speed of the consumer.
+    work_cv_.wait(lock, [this] {
+      return stop_ || (next_task_ < end_task_ &&
+                       next_task_ / options_.batch_size < next_batch_ + options_.prefetch);
+    });
+    if (stop_) return;
+    const size_t position = next_task_++;
+    const size_t batch = position / options_.batch_size;
+    auto [it, inserted] = pending_.try_emplace(batch);
+    if (inserted) {
+      const size_t count = BatchEnd(batch) - BatchBegin(batch);
+      it->second.results.resize(count);
+      it->second.remaining = count;
+    }
+    const size_t index = order_[position];
+    lock.unlock();
+    absl::StatusOr<Sample> result = Compute(index);
+    lock.lock();
+    // The batch cannot have been consumed or dropped meanwhile: Next() waits for remaining == 0, and
+    // StopWorkers() joins this thread before clearing pending_.
+    PendingBatch& pending = pending_[batch];
+    pending.results[position - BatchBegin(batch)] = std::move(result);
+    if (--pending.remaining == 0) ready_cv_.notify_all();
+  }
+}
+
+absl::StatusOr<std::optional<SampleBatch>> Loader::Next() {
+  if (!started_) return absl::FailedPreconditionError("loader: Next() called before StartEpoch()");
+  if (!error_.ok()) return error_;
+  while (true) {
+    if (next_batch_ >= end_batch_) return std::optional<SampleBatch>();
+    const size_t batch = next_batch_;
+    PendingBatch pending;
+    if (options_.workers == 0) {
+      const size_t count = BatchEnd(batch) - BatchBegin(batch);
+      pending.results.resize(count);
+      for (size_t k = 0; k < count; ++k) pending.results[k] = Compute(order_[BatchBegin(batch) + k]);
+      ++next_batch_;
+    } else {
+      std::unique_lock<std::mutex> lock(mutex_);
+      ready_cv_.wait(lock, [this, batch] {
+        auto it = pending_.find(batch);
+        return it != pending_.end() && it->second.remaining == 0;
+      });
+      auto it = pending_.find(batch);
+      pending = std::move(it->second);
+      pending_.erase(it);
+      ++next_batch_;
+      lock.unlock();
+      work_cv_.notify_all();  // the window moved: workers may claim the next batch
+    }
+    absl::StatusOr<std::optional<SampleBatch>> out = Assemble(batch, std::move(pending));
+    if (!out.ok()) {
+      error_ = out.status();
+      // Stop computing the rest of an epoch that cannot continue.
+      StopWorkers();
+      return error_;
+    }
+    if (out->has_value()) return out;
+  }
+}
+
+absl::StatusOr<std::optional<SampleBatch>> Loader::Assemble(size_t batch, PendingBatch&& pending) {
+  SampleBatch out;
+  out.epoch = epoch_;
+  out.batch_index = batch;
+  out.samples.reserve(pending.results.size());
+  for (size_t k = 0; k < pending.results.size(); ++k) {
+    const size_t index = order_[BatchBegin(batch) + k];
+    absl::StatusOr<Sample>& result = *pending.results[k];
+    if (result.ok()) {
+      out.indices.push_back(index);
+      out.samples.push_back(std::move(*result));
+      continue;
+    }
+    if (options_.on_error == OnError::kError) {
+      return Annotate(result.status(),
+                      absl::StrCat("loader: sample ", index, " (", dataset_->Describe(index), ") of epoch ", epoch_,
+                                   ", batch ", batch, " failed (on_error = error): "));
+    }
+    skipped_.push_back(SkippedSample{epoch_, batch, index, dataset_->Describe(index), result.status()});
+  }
+  if (out.samples.empty()) return std::optional<SampleBatch>();
+  return std::optional<SampleBatch>(std::move(out));
+}
+
+}  // namespace avsl::data

@@ -1,0 +1,180 @@
+#include "file_dataset.h"
+
+#include <filesystem>
+#include <iostream>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "avsl/core/status_macros.h"
+#include "avsl/data/audio_clip.h"
+#include "avsl/data/flickr_annotation.h"
+#include "avsl/data/overlap.h"
+
+namespace avsl::plugins::datasets {
+namespace {
+
+absl::Status Prefixed(const absl::Status& s, const std::string& prefix) {
+  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
+}
+
+// A `.csv` is a test CSV (id in column 0); anything else is an id list.
+absl::StatusOr<std::vector<std::string>> ReadIds(const std::string& path) {
+  if (absl::EndsWith(path, ".csv")) {
+    AVSL_ASSIGN_OR_RETURN(std::vector<data::TestEntry> rows, data::ReadTestCsv(path));
+    return data::VideoIds(rows);
+  }
+  return data::ReadIdList(path);
+}
+
+absl::StatusOr<std::vector<std::string>> ReadIdsForKey(const ComponentConfig& c, const std::string& component,
+                                                      const std::string& root, const std::string& key) {
+  const std::string path = ResolvePath(root, c.GetString(key));
+  absl::StatusOr<std::vector<std::string>> ids = ReadIds(path);
+  if (!ids.ok()) return Prefixed(ids.status(), absl::StrCat(component, " ", key, " ('", c.path(), ".", key, "'): "));
+  return ids;
+}
+
+}  // namespace
+
+void AddFileDatasetFields(Schema& s) {
+  s.OptionalString("root", "dataset directory holding frames/<id>.jpg and audio/<id>.wav").Required();
+  s.OptionalString("list", "ids to use: an id list (one per line) or a test CSV (id in column 0); relative to root")
+      .Required();
+  s.String("mode", "train", "train: train transform, GT only for annotated_list; test: test transform, GT for "
+                            "every id; test_plus_silent: test + the non-sounding rows of extended_list")
+      .OneOf({"train", "test", "test_plus_silent"});
+  s.OptionalString("extended_list", "test_plus_silent: extended CSV (video,audio,label); ignored in other modes");
+  s.OptionalString("annotated_list",
+                   "train: ids whose GT is loaded for supervision (semi-supervised subset); ignored in test modes");
+  s.OptionalString("exclude_list", "ids removed from `list` (e.g. the test ids: the train/test overlap); the "
+                                   "count is reported");
+  s.Float("clip_seconds", 3.0, "audio window centred on the clip (tiled when shorter); the reference uses 3")
+      .Range(0.01, 3600);
+  s.Int("sample_rate", 0, "resample to this rate first; 0 keeps the file's native rate (the reference)")
+      .Range(0, 384000);
+  AddPipelineFields(s, 224);
+}
+
+absl::StatusOr<FileLists> ReadFileLists(const ComponentConfig& c, const std::string& component) {
+  FileLists out;
+  out.root = c.GetString("root");
+  std::error_code ec;
+  if (!std::filesystem::is_directory(out.root, ec)) {
+    return absl::NotFoundError(absl::StrCat(component, " root ('", c.path(), ".root') ", out.root,
+                                            ": directory not found"));
+  }
+  const std::string mode = c.GetString("mode");
+  out.mode = mode == "train" ? Mode::kTrain : mode == "test" ? Mode::kTest : Mode::kTestPlusSilent;
+
+  AVSL_ASSIGN_OR_RETURN(out.positives, ReadIdsForKey(c, component, out.root, "list"));
+  if (c.Has("exclude_list")) {
+    AVSL_ASSIGN_OR_RETURN(std::vector<std::string> excluded, ReadIdsForKey(c, component, out.root, "exclude_list"));
+    const data::OverlapReport overlap = data::FindOverlap(out.positives, excluded);
+    out.has_exclude_list = true;
+    out.excluded = overlap.count();
+    out.exclusion_report = absl::StrCat(
+        component, " ", c.path(), ": excluded ",
+        data::DescribeOverlap(overlap, out.positives.size(), c.GetString("list"), c.GetString("exclude_list")));
+    out.positives = data::ExcludeIds(out.positives, excluded);
+  }
+  if (out.mode == Mode::kTestPlusSilent) {
+    if (!c.Has("extended_list")) {
+      return absl::InvalidArgumentError(absl::StrCat(component, " ", c.path(),
+                                                     ": mode test_plus_silent needs extended_list (the "
+                                                     "*_test_plus_silent.csv file)"));
+    }
+    const std::string path = ResolvePath(out.root, c.GetString("extended_list"));
+    absl::StatusOr<std::vector<data::TestEntry>> rows = data::ReadExtendedTestCsv(path);
+    if (!rows.ok()) {
+      return Prefixed(rows.status(), absl::StrCat(component, " extended_list ('", c.path(), ".extended_list'): "));
+    }
+    for (const data::TestEntry& e : data::CombineExtendedTestSet({}, *rows)) out.negatives.push_back(e);
+  }
+  if (out.mode == Mode::kTrain && c.Has("annotated_list")) {
+    AVSL_ASSIGN_OR_RETURN(std::vector<std::string> ids, ReadIdsForKey(c, component, out.root, "annotated_list"));
+    out.annotated.insert(ids.begin(), ids.end());
+  }
+  // The overlap is a property of the published lists that changes results; say it where runs are logged.
+  if (out.has_exclude_list) std::cerr << "[datasets] " << out.exclusion_report << "\n";
+  return out;
+}
+
+FileDataset::FileDataset(std::string component, std::string root, Mode mode, std::vector<FileEntry> entries,
+                         GtSource gt, PipelineOptions pipeline, double clip_seconds, int sample_rate)
+    : component_(std::move(component)),
+      root_(std::move(root)),
+      mode_(mode),
+      entries_(std::move(entries)),
+      gt_(std::move(gt)),
+      pipeline_(pipeline),
+      clip_seconds_(clip_seconds),
+      sample_rate_(sample_rate) {}
+
+std::string SampleKey(const std::string& video_id, const std::string& audio_id) {
+  return video_id == audio_id ? video_id : absl::StrCat(video_id, "__", audio_id);
+}
+
+std::string FileDataset::FramePath(const FileEntry& e) const {
+  return (std::filesystem::path(root_) / "frames" / (e.video_id + ".jpg")).string();
+}
+
+std::string FileDataset::AudioPath(const FileEntry& e) const {
+  return (std::filesystem::path(root_) / "audio" / (e.audio_id + ".wav")).string();
+}
+
+std::string FileDataset::Describe(size_t index) const {
+  if (index >= entries_.size()) return absl::StrCat(component_, " index ", index, " out of range");
+  const FileEntry& e = entries_[index];
+  return absl::StrCat(component_, " ", SampleKey(e.video_id, e.audio_id), ": ", FramePath(e), " + ", AudioPath(e),
+                      e.sounding ? "" : " (non-sounding)");
+}
+
+absl::StatusOr<Map2D> FileDataset::LoadGt(const FileEntry& e) const {
+  if (gt_.kind == GtSource::Kind::kFlickrXml) {
+    const std::string path = (std::filesystem::path(gt_.annotation_dir) / (e.video_id + ".xml")).string();
+    data::FlickrAnnotationOptions options;
+    options.map_size = pipeline_.gt_size;
+    AVSL_ASSIGN_OR_RETURN(data::FlickrAnnotation a, data::ReadFlickrAnnotation(path, options));
+    return data::FlickrGtMap(a.boxes, pipeline_.gt_size);
+  }
+  // Presence was checked when the dataset was built.
+  const data::VggssEntry* entry = gt_.vggss->Find(e.video_id);
+  if (entry == nullptr) return absl::InternalError(absl::StrCat(component_, ": no vggss entry for ", e.video_id));
+  return gt_.vggss->GtMap(*entry);
+}
+
+absl::StatusOr<Sample> FileDataset::Get(size_t index, const SampleContext& context) const {
+  if (index >= entries_.size()) {
+    return absl::OutOfRangeError(absl::StrCat(component_, ": index ", index, " >= size ", entries_.size()));
+  }
+  const FileEntry& e = entries_[index];
+  Sample s;
+  s.key = SampleKey(e.video_id, e.audio_id);
+  s.video_id = e.video_id;
+  s.audio_id = e.audio_id;
+  s.sounding = e.sounding;
+  s.class_id = e.class_id;
+
+  const std::string frame = FramePath(e);
+  AVSL_ASSIGN_OR_RETURN(data::RgbImage rgb, data::DecodeImageFile(frame));
+  const bool augment = mode_ == Mode::kTrain && context.train;
+  AVSL_ASSIGN_OR_RETURN(TransformedImage image, TransformImage(rgb, pipeline_, augment, context, index, frame));
+  s.image = std::move(image.tensor);
+
+  const std::string audio_path = AudioPath(e);
+  data::ClipOptions clip;
+  clip.clip_seconds = clip_seconds_;
+  clip.target_sample_rate = sample_rate_;
+  AVSL_ASSIGN_OR_RETURN(data::MonoAudio audio, data::LoadAudioClip(audio_path, clip));
+  AVSL_ASSIGN_OR_RETURN(s.audio, AudioFeatures(audio.samples, audio.sample_rate, pipeline_, audio_path));
+
+  if (e.sounding && e.annotated) {
+    AVSL_ASSIGN_OR_RETURN(Map2D gt, LoadGt(e));
+    s.gt_map = GtInInputView(gt, image.geometry, augment, pipeline_.gt_size);
+    s.has_gt = true;
+  }
+  return s;
+}
+
+}  // namespace avsl::plugins::datasets

@@ -1,0 +1,91 @@
+// The file-backed audio-visual dataset behind datasets.Flickr and datasets.VggSound: <root>/frames/<id>.jpg,
+// <root>/audio/<id>.wav and a ground-truth source (Flickr XML or vggss.json). Lists are read when the
+// component is built; media and per-sample annotations are opened in Get(), so building a dataset of 144k
+// ids costs one pass over the list files, and a missing file is reported by the sample that needs it.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "avsl/core/component_config.h"
+#include "avsl/core/dataset.h"
+#include "avsl/core/schema.h"
+#include "avsl/data/split_lists.h"
+#include "avsl/data/vggss_annotation.h"
+#include "pipeline.h"
+
+namespace avsl::plugins::datasets {
+
+enum class Mode { kTrain, kTest, kTestPlusSilent };
+
+/// One list entry.
+struct FileEntry {
+  std::string video_id;
+  std::string audio_id;
+  bool sounding = true;
+  bool annotated = false;  ///< the GT is loaded (test positives; train ids of annotated_list)
+  int class_id = -1;
+};
+
+/// Keys shared by Flickr and VggSound: root, list, mode, extended_list, annotated_list, exclude_list,
+/// clip_seconds, sample_rate and the pipeline keys.
+void AddFileDatasetFields(Schema& schema);
+
+/// The lists named by those keys, read and combined (everything but the GT source).
+struct FileLists {
+  std::string root;
+  Mode mode = Mode::kTrain;
+  std::vector<std::string> positives;         ///< list ids after exclusion, file order
+  std::vector<data::TestEntry> negatives;     ///< non-sounding rows of extended_list (test_plus_silent only)
+  std::set<std::string> annotated;            ///< ids of annotated_list (empty when not given)
+  bool has_exclude_list = false;
+  size_t excluded = 0;                        ///< list ids dropped because exclude_list names them
+  std::string exclusion_report;               ///< one line for the log (DescribeOverlap)
+};
+
+/// Reads the lists (a `.csv` list is a test CSV, anything else an id list). Errors name the key and the file:
+/// a missing root or list, a malformed list, test_plus_silent without extended_list.
+absl::StatusOr<FileLists> ReadFileLists(const ComponentConfig& config, const std::string& component);
+
+/// Where the GT of an annotated sample comes from.
+struct GtSource {
+  enum class Kind { kFlickrXml, kVggss } kind = Kind::kFlickrXml;
+  std::string annotation_dir;                          ///< Flickr: <dir>/<id>.xml
+  std::shared_ptr<const data::VggssIndex> vggss;       ///< VGG-SS: the parsed vggss.json
+};
+
+class FileDataset final : public Dataset {
+ public:
+  /// `component` ("datasets.Flickr") prefixes messages. clip_seconds / sample_rate: the audio window
+  /// (data::ClipOptions).
+  FileDataset(std::string component, std::string root, Mode mode, std::vector<FileEntry> entries, GtSource gt,
+              PipelineOptions pipeline, double clip_seconds, int sample_rate);
+
+  size_t size() const override { return entries_.size(); }
+  absl::StatusOr<Sample> Get(size_t index, const SampleContext& context) const override;
+  std::string Describe(size_t index) const override;
+
+  const std::vector<FileEntry>& entries() const { return entries_; }
+
+ private:
+  std::string FramePath(const FileEntry& e) const;
+  std::string AudioPath(const FileEntry& e) const;
+  absl::StatusOr<Map2D> LoadGt(const FileEntry& e) const;  ///< full-frame GT at gt_size
+
+  std::string component_;
+  std::string root_;
+  Mode mode_;
+  std::vector<FileEntry> entries_;
+  GtSource gt_;
+  PipelineOptions pipeline_;
+  double clip_seconds_;
+  int sample_rate_;
+};
+
+/// Sample key: the video id, or "<video>__<audio>" when the audio is another clip's.
+std::string SampleKey(const std::string& video_id, const std::string& audio_id);
+
+}  // namespace avsl::plugins::datasets

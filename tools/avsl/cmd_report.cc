@@ -1,0 +1,113 @@
+// avsl report grid: several runs' maps side by side on the same samples, grouped by GT size bucket (the seed
+// paper's Figures 2–5). Results tables from run directories land with issue #6.
+#include <functional>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "avsl/cli_common.h"
+#include "avsl/gt_lookup.h"
+#include "avsl/viz/png_writer.h"
+#include "avsl/viz/run_grid.h"
+
+namespace avsl::cli {
+namespace {
+
+int Grid(const Args& args, const std::function<int(const std::string&)>& usage) {
+  if (!args.Has("run")) return usage("grid needs at least one --run LABEL=MAPS_DIR");
+  if (!args.Has("index") || !args.Has("out")) return usage("grid needs --index and --out");
+  if (args.Has("flickr-annotations") == args.Has("vggss-json")) {
+    return usage("give exactly one of --flickr-annotations and --vggss-json");
+  }
+  viz::RunGridOptions options;
+  for (const std::string& run : args.GetAll("run")) {
+    const size_t eq = run.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == run.size()) {
+      return usage("--run: expected LABEL=MAPS_DIR, found '" + run + "'");
+    }
+    options.runs.push_back({run.substr(0, eq), run.substr(eq + 1)});
+  }
+  options.index_csv = args.Get("index");
+  options.frames_dir = args.Get("frames");
+  for (auto [name, target] : {std::pair{"per-bucket", &options.per_bucket}, {"tile-size", &options.overlay.size}}) {
+    if (!args.Has(name)) continue;
+    if (!absl::SimpleAtoi(args.Get(name), target) || *target <= 0) {
+      return usage(std::string("--") + name + ": expected a positive integer, found '" + args.Get(name) + "'");
+    }
+  }
+  options.include_silent = !args.Has("no-silent");
+  options.scoring.upsample = args.Get("upsample");
+  if (!options.scoring.upsample.empty() && options.scoring.upsample != "nearest" &&
+      options.scoring.upsample != "bilinear" && options.scoring.upsample != "bicubic") {
+    return usage("--upsample: expected nearest, bilinear or bicubic, found '" + options.scoring.upsample + "'");
+  }
+  const std::string align = args.Get("align-corners", "true");
+  if (align != "true" && align != "false") return usage("--align-corners: expected true or false");
+  options.scoring.align_corners = align == "true";
+  const std::string mode = args.Get("pred-mode", "relative");
+  if (mode != "relative" && mode != "absolute") return usage("--pred-mode: expected relative or absolute");
+  options.scoring.pred_mode = mode == "relative" ? metrics::PredMode::kRelative : metrics::PredMode::kAbsolute;
+  for (auto [name, target] : {std::pair{"abs-threshold", &options.scoring.abs_threshold},
+                              {"topk", &options.scoring.top_percent}, {"gamma", &options.scoring.gamma}}) {
+    if (args.Has(name) && !absl::SimpleAtod(args.Get(name), target)) {
+      return usage(std::string("--") + name + ": expected a number, found '" + args.Get(name) + "'");
+    }
+  }
+
+  absl::StatusOr<eval::GtLookup> lookup = GtLookupFromArgs(args);
+  if (!lookup.ok()) return ReportError("report grid", lookup.status());
+  absl::StatusOr<data::RgbImage> grid = viz::RenderRunGrid(options, *lookup);
+  if (!grid.ok()) return ReportError("report grid", grid.status());
+  if (absl::Status s = viz::WritePng(args.Get("out"), *grid); !s.ok()) return ReportError("report grid", s);
+  std::cout << "grid: " << args.Get("out") << " (" << grid->width << "x" << grid->height << ", "
+            << options.runs.size() << " runs)\n";
+  return kExitOk;
+}
+
+}  // namespace
+
+int RunReport(int argc, char** argv, int first) {
+  // Anything but `grid` (or an option) is the run-directory form, which is not implemented yet; it is answered
+  // before parsing because its arguments (any number of run directories) are not grid's.
+  if (first < argc && argv[first][0] != '-' && std::string(argv[first]) != "grid") {
+    std::cerr << "avsl report: not available yet: results tables from run directories land with issue #6 "
+                 "(available now: 'avsl report grid')\n";
+    return kExitError;
+  }
+  Args args("avsl report grid --run LABEL=MAPS_DIR [--run ...] --index CSV "
+            "(--flickr-annotations DIR | --vggss-json FILE) --out grid.png [options]",
+            "grid: a PNG with one row per sample and one column per run (plus a 'frame + GT' column), rows grouped\n"
+            "by GT size bucket (small, medium, large, huge) and a silent section. Each tile is the run's map as a\n"
+            "JET heatmap over the frame, the GT contour (green), the scored binary prediction's contour (white)\n"
+            "and the run's cIoU and confidence. Samples: the first --per-bucket rows of each bucket, in index order.\n"
+            "Results tables from run directories ('avsl report RUN_DIR...') land with issue #6.");
+  args.Positional("ACTION", "grid");
+  args.Option("run", "LABEL=MAPS_DIR", "a column: its header and its directory of <key>.npy maps", true);
+  args.Option("index", "CSV", "the avsl score index (key,video,audio,sounding[,conf]) shared by the runs");
+  AddGtOptions(args);
+  args.Option("frames", "DIR", "frames/<video>.jpg drawn under the maps (default: grey)");
+  args.Option("per-bucket", "N", "rows per size bucket and for the silent section (default 3)");
+  args.Flag("no-silent", "leave out the silent section");
+  args.Option("tile-size", "PX", "side of each tile's picture (default 160)");
+  args.Option("out", "FILE", "the PNG to write");
+  args.Option("pred-mode", "MODE", "relative (default) or absolute, as avsl score");
+  args.Option("topk", "PERCENT", "relative mode: percent of pixels kept (default 50)");
+  args.Option("abs-threshold", "T", "absolute mode threshold (default 0.5)");
+  args.Option("gamma", "G", "cIoU threshold (default 0.5)");
+  args.Option("upsample", "MODE", "nearest|bilinear|bicubic for maps that are not 224x224");
+  args.Option("align-corners", "BOOL", "align_corners of the upsampling (default true)");
+  if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
+  if (args.Positional(0) != "grid") {
+    std::cerr << "avsl report: not available yet: results tables from run directories land with issue #6 "
+                 "(available now: 'avsl report grid')\n";
+    return kExitError;
+  }
+  auto usage = [&](const std::string& message) {
+    std::cerr << "avsl report grid: " << message << "\n\n" << args.Usage();
+    return kExitUsage;
+  };
+  return Grid(args, usage);
+}
+
+}  // namespace avsl::cli

@@ -1,0 +1,102 @@
+// avsl train: runs a recipe into a run directory; --resume continues one; --init-from starts from weights.
+#include <csignal>
+#include <filesystem>
+#include <iostream>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "avsl/cli_common.h"
+#include "avsl/train/trainer.h"
+
+namespace avsl::cli {
+namespace {
+
+std::string CommandLine(int argc, char** argv) {
+  std::vector<std::string> parts(argv, argv + argc);
+  return absl::StrJoin(parts, " ");
+}
+
+// A resumed run must be the same experiment: architecture and data changes are refused, others warned.
+absl::Status CompareWithStored(const Recipe& stored, const Recipe& current) {
+  auto a = stored.Flatten(), b = current.Flatten();
+  std::set<std::string> keys;
+  for (const auto& [k, v] : a) keys.insert(k);
+  for (const auto& [k, v] : b) keys.insert(k);
+  std::vector<std::string> refused;
+  for (const std::string& k : keys) {
+    auto ia = a.find(k), ib = b.find(k);
+    const std::string before = ia == a.end() ? "(unset)" : ia->second;
+    const std::string after = ib == b.end() ? "(unset)" : ib->second;
+    if (before == after) continue;
+    const std::string line = k + ": " + before + " -> " + after;
+    if (train::IsArchitectureOrDataKey(k)) {
+      refused.push_back(line);
+    } else {
+      std::cerr << "WARNING: resuming with a changed recipe key " << line << "\n";
+    }
+  }
+  if (!refused.empty()) {
+    return absl::FailedPreconditionError("cannot resume: the model or data changed (" + absl::StrJoin(refused, "; ") +
+                                         "); start a new run instead");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int RunTrain(int argc, char** argv, int first) {
+  Args args("avsl train RECIPE [--set KEY=VALUE]... | avsl train --resume RUN_DIR [--set KEY=VALUE]...",
+            "Trains the recipe's method into runs/<recipe>/<timestamp>/ (recipe.toml, command.txt, env.json, log.txt,\n"
+            "metrics.jsonl, checkpoints/last.pt and best_<metric>.pt, curve.png, eval/test_*). SIGINT/SIGTERM finish\n"
+            "the current step, save a resumable checkpoint and exit; --resume continues bit-identically on CPU.");
+  args.Positional("RECIPE", "recipe file (not with --resume)", false);
+  args.Option("resume", "RUN_DIR", "continue this run from checkpoints/last.pt");
+  args.Option("init-from", "CKPT", "start a new run from these weights (weights only)");
+  args.Option("output-dir", "DIR", "parent of run directories (default runs/)");
+  args.Option("max-steps", "N", "stop after N optimizer steps in this invocation (resumable), e.g. to time-box");
+  AddRecipeOptions(args);
+  AddPluginOptions(args);
+  if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
+  const bool resume = args.Has("resume");
+  if (resume == (args.positional_count() == 1)) {
+    std::cerr << "avsl train: give either RECIPE or --resume RUN_DIR\n\n" << args.Usage();
+    return kExitUsage;
+  }
+  train::TrainerOptions options;
+  options.command_line = CommandLine(argc, argv);
+  options.output_root = args.Get("output-dir", "runs");
+  options.init_from = args.Get("init-from");
+  if (args.Has("max-steps") && !absl::SimpleAtoi(args.Get("max-steps"), &options.max_steps)) {
+    std::cerr << "avsl train: --max-steps: expected an integer\n";
+    return kExitUsage;
+  }
+  std::unique_ptr<PluginHost> host = LoadPlugins(args);
+  std::string recipe_path = resume ? (std::filesystem::path(args.Get("resume")) / "recipe.toml").string()
+                                   : args.Positional(0);
+  absl::StatusOr<Recipe> recipe = LoadRecipe(recipe_path, args, *host);
+  if (!recipe.ok()) return ReportError("train", recipe.status());
+  if (resume) {
+    options.resume_dir = args.Get("resume");
+    Args no_sets("", "");
+    absl::StatusOr<Recipe> stored = LoadRecipe(recipe_path, no_sets, *host);
+    if (!stored.ok()) return ReportError("train", stored.status());
+    absl::Status same = CompareWithStored(*stored, *recipe);
+    if (!same.ok()) return ReportError("train", same);
+  }
+  const ComponentConfig root = recipe->Root();
+  const std::string name = root.Has("name") ? root.GetString("name")
+                                            : std::filesystem::path(recipe_path).stem().string();
+  absl::StatusOr<std::unique_ptr<train::Trainer>> trainer = train::Trainer::Create(*recipe, name, *host, options);
+  if (!trainer.ok()) return ReportError("train", trainer.status());
+  absl::Status status = (*trainer)->Run();
+  if (absl::IsCancelled(status)) {
+    if (status.message() == "SIGINT") return 128 + SIGINT;
+    if (status.message() == "SIGTERM") return 128 + SIGTERM;
+    return kExitOk;  // --max-steps reached: a normal, resumable stop
+  }
+  if (!status.ok()) return ReportError("train", status);
+  return kExitOk;
+}
+
+}  // namespace avsl::cli
