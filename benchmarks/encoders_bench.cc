@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <vector>
 
 #include "avsl/models/resnet.h"
@@ -21,16 +22,28 @@ using avsl::models::ResNetInit;
 using avsl::models::ResNetOptions;
 using avsl::models::ResNetPool;
 
+// AVSL_BENCH_DEVICE=cuda runs the same steps on the GPU (scripts/gpu_check.sh); the default is the CPU.
+torch::Device BenchDevice() {
+  const char* d = std::getenv("AVSL_BENCH_DEVICE");
+  return d != nullptr && std::string(d) == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
 void TrainSteps(benchmark::State& state, ResNetOptions options, torch::IntArrayRef input_chw) {
   torch::set_num_threads(2);
   torch::manual_seed(0);
+  const torch::Device device = BenchDevice();
+  if (device.is_cuda() && !torch::cuda::is_available()) {
+    state.SkipWithError("AVSL_BENCH_DEVICE=cuda but LibTorch sees no CUDA device");
+    return;
+  }
   const int64_t batch = state.range(0);
   ResNet net(std::move(options));
+  net.to(device);
   net.train();
   torch::optim::Adam opt(net.parameters(), torch::optim::AdamOptions(1e-4));
   std::vector<int64_t> shape = {batch};
   shape.insert(shape.end(), input_chw.begin(), input_chw.end());
-  torch::Tensor x = torch::randn(shape);
+  torch::Tensor x = torch::randn(shape).to(device);
   auto step = [&] {
     opt.zero_grad();
     torch::Tensor loss = net.Forward(x).pow(2).mean();

@@ -10,6 +10,9 @@ Schema MakeRecipeSchema() {
   s.Int("seed", 0, "seed of every random stream (data order, augmentation, initialization)").Min(0);
   s.String("device", "auto", "where to run").OneOf({"auto", "cpu", "cuda"});
   s.Int("threads", 0, "CPU threads for LibTorch; 0 = all available cores").Min(0);
+  s.String("amp", "none", "mixed precision of the forward pass: none or bf16 autocast (CUDA or CPU)")
+      .OneOf({"none", "bf16"});
+  s.Bool("channels_last", false, "convolution weights and image batches in channels_last memory format");
   s.OptionalString("output_dir", "parent of run directories (default: runs/)");
 
   Schema data("Datasets and the batch loader.");
@@ -22,6 +25,8 @@ Schema MakeRecipeSchema() {
   data.Int("prefetch", 4, "batches queued ahead of the trainer").Range(1, 1024);
   data.String("on_error", "error", "a broken sample: stop naming it, or skip and list it in the run log")
       .OneOf({"error", "skip"});
+  data.ComponentArray("transforms", ComponentKind::kTransform,
+                      "per-sample transforms applied by the loader after each dataset's own pipeline");
   s.Table("data", std::move(data), "datasets and loader");
 
   s.Component("model", ComponentKind::kMethod, "", "the method (model + loss)");

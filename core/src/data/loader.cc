@@ -135,9 +135,15 @@ absl::Status Loader::StartEpoch(uint64_t epoch, size_t start_batch) {
 
 absl::StatusOr<Sample> Loader::Compute(size_t index) const {
   try {
-    return dataset_->Get(index, SampleContext{options_.seed, epoch_, options_.train});
+    const SampleContext context{options_.seed, epoch_, options_.train};
+    absl::StatusOr<Sample> sample = dataset_->Get(index, context);
+    for (size_t t = 0; sample.ok() && t < options_.transforms.size(); ++t) {
+      absl::Status s = options_.transforms[t]->Apply(*sample, context, index);
+      if (!s.ok()) return absl::Status(s.code(), absl::StrCat("transform ", t, ": ", s.message()));
+    }
+    return sample;
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("Dataset::Get threw: ", e.what()));
+    return absl::InternalError(absl::StrCat("Dataset::Get or a transform threw: ", e.what()));
   } catch (...) {
     return absl::InternalError("Dataset::Get threw a non-standard exception");
   }

@@ -92,7 +92,7 @@ void RegisterEncoders(Registrar& registrar) {
       .Range(1, 2);
   AddBackboneFields(image, "torchvision");
   image.String("pretrained_weights", "",
-               "torch.save file with a torchvision ResNet18 state_dict (e.g. resnet18-5c106cde.pth), loaded by "
+               "torch.save file (zip format) with a torchvision ResNet18 state_dict, loaded by "
                "name after init, strictly (fc.* skipped); empty = random init");
   registrar.Register<Encoder>("ResNet18Image", std::move(image), MakeImageEncoder,
                               "ResNet18 image encoder (7x7 or 14x14 layer4 map)");

@@ -9,6 +9,7 @@ void RegisterCoreComponents(Registrar& registrar) {
   RegisterLrSchedules(registrar);
   RegisterHooks(registrar);
   RegisterMetrics(registrar);
+  RegisterTransforms(registrar);
   RegisterEncoders(registrar);
 }
 

@@ -9,6 +9,7 @@ void RegisterOptimizers(Registrar& registrar);
 void RegisterLrSchedules(Registrar& registrar);
 void RegisterHooks(Registrar& registrar);
 void RegisterMetrics(Registrar& registrar);
+void RegisterTransforms(Registrar& registrar);
 void RegisterEncoders(Registrar& registrar);  // core/src/models/encoder_components.cc
 
 }  // namespace avsl

@@ -4,6 +4,7 @@
 
 #include "avsl/core/dataset.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/core/transform.h"
 #include "avsl/train/recipe_builders.h"
 
 namespace avsl::train {
@@ -39,6 +40,10 @@ absl::StatusOr<std::unique_ptr<data::Loader>> BuildLoader(const ComponentConfig&
   o.seed = seed;
   o.train = train;
   AVSL_ASSIGN_OR_RETURN(o.on_error, data::ParseOnError(data.GetString("on_error")));
+  for (const ComponentConfig& c : data.SubArray("transforms")) {
+    AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Transform> transform, registry.Build<Transform>(c));
+    o.transforms.push_back(std::move(transform));
+  }
   return data::Loader::Create(std::move(dataset), o);
 }
 

@@ -29,6 +29,7 @@
 #include "avsl/train/collate.h"
 #include "avsl/train/map_evaluation.h"
 #include "avsl/train/overlay_collector.h"
+#include "avsl/train/precision.h"
 #include "avsl/train/recipe_builders.h"
 #include "avsl/train/run_dir.h"
 #include "avsl/train/run_report.h"
@@ -129,6 +130,8 @@ struct Trainer::Impl {
   std::string select, monitor_metric;
   long long val_every = 1, log_every = 20;
   bool test_at_end = true;
+  Amp amp = Amp::kNone;
+  bool channels_last = false;
   int visualize = 0;
   MapEvaluationOptions eval_options;
   eval::ScoreOptions described;  // how evaluation outputs describe their options
@@ -196,6 +199,9 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   torch::manual_seed(seed);
   AVSL_ASSIGN_OR_RETURN(method, host->registry().Build<Method>(root.Sub("model")));
   method->to(device);
+  AVSL_ASSIGN_OR_RETURN(amp, ParseAmp(root.GetString("amp")));
+  channels_last = root.GetBool("channels_last");
+  if (channels_last) ToChannelsLast(*method);
   std::vector<torch::Tensor> params = method->parameters();
   for (const ComponentConfig& c : root.SubArray("losses")) {
     AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Loss> loss, host->registry().Build<Loss>(c));
@@ -267,11 +273,16 @@ absl::Status Trainer::Impl::Save(const std::string& name) {
 
 absl::Status Trainer::Impl::Step(const data::SampleBatch& sample_batch, double* loss_out) {
   AVSL_ASSIGN_OR_RETURN(Batch batch, Collate(sample_batch.samples, device));
-  StepOutput out = method->TrainStep(batch);
-  torch::Tensor loss = out.loss;
-  if (!losses.empty()) {
-    Localization loc = method->Localize(batch);
-    for (const auto& extra : losses) loss = loss + extra->Compute(batch, loc.maps);
+  if (channels_last) batch.image = batch.image.contiguous(torch::MemoryFormat::ChannelsLast);
+  torch::Tensor loss;
+  {
+    AutocastScope autocast(amp, device);
+    StepOutput out = method->TrainStep(batch);
+    loss = out.loss.to(torch::kFloat);
+    if (!losses.empty()) {
+      Localization loc = method->Localize(batch);
+      for (const auto& extra : losses) loss = loss + extra->Compute(batch, loc.maps).to(torch::kFloat);
+    }
   }
   const double value = loss.item<double>();
   if (!std::isfinite(value)) {

@@ -24,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "avsl/core/dataset.h"
 #include "avsl/core/export.h"
+#include "avsl/core/transform.h"
 
 namespace avsl::data {
 
@@ -45,6 +46,8 @@ struct LoaderOptions {
   OnError on_error = OnError::kError;
   uint64_t seed = 0;       ///< order and augmentation seed (SampleContext::seed)
   bool train = false;      ///< SampleContext::train: training-time augmentation on/off
+  /// Applied in order to every sample after Dataset::Get, in the worker that computed it.
+  std::vector<std::shared_ptr<const Transform>> transforms;
 };
 
 /// One batch, in permutation order. Skipped samples are absent, so samples.size() may be < batch_size.
