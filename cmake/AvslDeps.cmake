@@ -1,5 +1,14 @@
 # Every third-party dependency, found once. Versions are those of Debian 12 (see docs/architecture.md);
 # the same code also builds against LibTorch 2.x from a PyTorch install.
+if(AVSL_TORCH_FROM_PYTHON)
+  execute_process(COMMAND ${AVSL_PYTHON} -c "import torch; print(torch.utils.cmake_prefix_path)"
+                  OUTPUT_VARIABLE _avsl_torch_prefix OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE _avsl_rc)
+  if(NOT _avsl_rc EQUAL 0 OR NOT _avsl_torch_prefix)
+    message(FATAL_ERROR "AVSL_TORCH_FROM_PYTHON: '${AVSL_PYTHON} -c \"import torch\"' failed; install PyTorch or set AVSL_PYTHON")
+  endif()
+  list(PREPEND CMAKE_PREFIX_PATH ${_avsl_torch_prefix})
+  message(STATUS "avsl: LibTorch from ${AVSL_PYTHON}'s PyTorch: ${_avsl_torch_prefix}")
+endif()
 find_package(Torch REQUIRED)
 find_package(Boost 1.74 REQUIRED)
 find_package(tomlplusplus 3 REQUIRED)

@@ -12,7 +12,6 @@ assert torch.cuda.is_available(), "no CUDA device visible to PyTorch"
 print("torch", torch.__version__, "cuda", torch.version.cuda, "device", torch.cuda.get_device_name(0),
       "cxx11_abi", torch._C._GLIBCXX_USE_CXX11_ABI)
 PY
-prefix=$("$PY" -c 'import torch; print(torch.utils.cmake_prefix_path)')
 # PyTorch wheels built with the pre-C++11 std::string ABI cannot link against Debian's Abseil/toml++/OpenCV
 # (all C++11 ABI): check before spending minutes on a build that would fail at link time.
 abi=$("$PY" -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
@@ -20,7 +19,7 @@ if [ "$abi" != 1 ]; then
   echo "gpu_check: this PyTorch uses _GLIBCXX_USE_CXX11_ABI=0; install a cxx11-ABI build (PyTorch >= 2.7 wheels are)" >&2
   exit 1
 fi
-AVSL_BUILD_DIR=build-cuda AVSL_CMAKE_ARGS="-DCMAKE_PREFIX_PATH=$prefix" scripts/setup.sh
+AVSL_BUILD_DIR=build-cuda AVSL_CMAKE_ARGS="-DAVSL_TORCH_FROM_PYTHON=ON -DAVSL_PYTHON=$PY" scripts/setup.sh
 cd build-cuda
 ctest -L cuda --output-on-failure
 echo "== train step (forward+backward+Adam) on the GPU"
