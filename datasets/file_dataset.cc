@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <iostream>
+#include <memory>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -13,10 +14,6 @@
 
 namespace avsl::plugins::datasets {
 namespace {
-
-absl::Status Prefixed(const absl::Status& s, const std::string& prefix) {
-  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
-}
 
 // A `.csv` is a test CSV (id in column 0); anything else is an id list.
 absl::StatusOr<std::vector<std::string>> ReadIds(const std::string& path) {
@@ -98,6 +95,33 @@ absl::StatusOr<FileLists> ReadFileLists(const ComponentConfig& c, const std::str
   // The overlap is a property of the published lists that changes results; say it where runs are logged.
   if (out.has_exclude_list) std::cerr << "[datasets] " << out.exclusion_report << "\n";
   return out;
+}
+
+std::vector<FileEntry> ListEntries(const FileLists& lists, const std::vector<std::string>& positives) {
+  std::vector<FileEntry> entries;
+  entries.reserve(positives.size() + lists.negatives.size());
+  for (const std::string& id : positives) {
+    FileEntry e;
+    e.video_id = e.audio_id = id;
+    e.annotated = lists.mode != Mode::kTrain || lists.annotated.count(id) > 0;
+    entries.push_back(std::move(e));
+  }
+  for (const data::TestEntry& t : lists.negatives) {
+    FileEntry e;
+    e.video_id = t.video_id;
+    e.audio_id = t.audio_id;
+    e.sounding = false;
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+std::shared_ptr<Dataset> NewFileDataset(const ComponentConfig& c, const std::string& component,
+                                        const FileLists& lists, std::vector<FileEntry> entries, GtSource gt,
+                                        const PipelineOptions& pipeline) {
+  return std::make_shared<FileDataset>(component, lists.root, lists.mode, std::move(entries), std::move(gt),
+                                       pipeline, c.GetFloat("clip_seconds"),
+                                       static_cast<int>(c.GetInt("sample_rate")));
 }
 
 FileDataset::FileDataset(std::string component, std::string root, Mode mode, std::vector<FileEntry> entries,

@@ -85,6 +85,17 @@ class FileDataset final : public Dataset {
   int sample_rate_;
 };
 
+/// The entries of a file dataset: one per id of `positives` (a subset of lists.positives, in its order),
+/// annotated in the test modes and, in train mode, when annotated_list names it; then one non-sounding entry
+/// per row of lists.negatives.
+std::vector<FileEntry> ListEntries(const FileLists& lists, const std::vector<std::string>& positives);
+
+/// The dataset over `entries`, its audio window read from the clip_seconds / sample_rate keys of `config`
+/// (AddFileDatasetFields).
+std::shared_ptr<Dataset> NewFileDataset(const ComponentConfig& config, const std::string& component,
+                                        const FileLists& lists, std::vector<FileEntry> entries, GtSource gt,
+                                        const PipelineOptions& pipeline);
+
 /// Sample key: the video id, or "<video>__<audio>" when the audio is another clip's.
 std::string SampleKey(const std::string& video_id, const std::string& audio_id);
 

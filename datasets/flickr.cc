@@ -15,27 +15,10 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeFlickr(const ComponentConfig& c) {
   const std::string component = "datasets.Flickr";
   AVSL_ASSIGN_OR_RETURN(PipelineOptions pipeline, ReadPipelineOptions(c));
   AVSL_ASSIGN_OR_RETURN(FileLists lists, ReadFileLists(c, component));
-  std::vector<FileEntry> entries;
-  entries.reserve(lists.positives.size() + lists.negatives.size());
-  for (const std::string& id : lists.positives) {
-    FileEntry e;
-    e.video_id = e.audio_id = id;
-    e.annotated = lists.mode != Mode::kTrain || lists.annotated.count(id) > 0;
-    entries.push_back(std::move(e));
-  }
-  for (const data::TestEntry& t : lists.negatives) {
-    FileEntry e;
-    e.video_id = t.video_id;
-    e.audio_id = t.audio_id;
-    e.sounding = false;
-    entries.push_back(std::move(e));
-  }
   GtSource gt;
   gt.kind = GtSource::Kind::kFlickrXml;
   gt.annotation_dir = ResolvePath(lists.root, c.GetString("annotations_dir"));
-  return std::make_shared<FileDataset>(component, lists.root, lists.mode, std::move(entries), std::move(gt),
-                                       pipeline, c.GetFloat("clip_seconds"),
-                                       static_cast<int>(c.GetInt("sample_rate")));
+  return NewFileDataset(c, component, lists, ListEntries(lists, lists.positives), std::move(gt), pipeline);
 }
 
 }  // namespace

@@ -70,7 +70,7 @@ absl::StatusOr<TransformedImage> TransformImage(const data::RgbImage& image, con
     // mt19937_64 is fully specified by the standard, so the crop/flip draws are the same everywhere.
     std::mt19937_64 rng(AugmentationSeed(ctx, index));
     absl::StatusOr<data::ImageGeometry> g = data::SampleTrainGeometry(image.width, image.height, train, rng);
-    if (!g.ok()) return absl::Status(g.status().code(), absl::StrCat(name, ": ", g.status().message()));
+    if (!g.ok()) return Prefixed(g.status(), absl::StrCat(name, ": "));
     out.geometry = *g;
   } else {
     data::TestTransformOptions test;
@@ -79,7 +79,7 @@ absl::StatusOr<TransformedImage> TransformImage(const data::RgbImage& image, con
     out.geometry = data::TestGeometry(image.width, image.height, test);
   }
   absl::StatusOr<data::ImageTensor> t = data::ApplyGeometry(image, out.geometry, data::Normalization{});
-  if (!t.ok()) return absl::Status(t.status().code(), absl::StrCat(name, ": ", t.status().message()));
+  if (!t.ok()) return Prefixed(t.status(), absl::StrCat(name, ": "));
   out.tensor = *std::move(t);
   return out;
 }
@@ -108,7 +108,7 @@ absl::StatusOr<data::Spectrogram> AudioFeatures(const std::vector<double>& sampl
   so.nperseg = o.nperseg;
   so.noverlap = o.noverlap;
   absl::StatusOr<data::Spectrogram> s = data::ComputeSpectrogram(samples, sample_rate, so);
-  if (!s.ok()) return absl::Status(s.status().code(), absl::StrCat(name, ": ", s.status().message()));
+  if (!s.ok()) return Prefixed(s.status(), absl::StrCat(name, ": "));
   return s;
 }
 
@@ -126,6 +126,10 @@ std::string ResolvePath(const std::string& root, const std::string& path) {
   const std::filesystem::path p(path);
   if (p.is_absolute()) return path;
   return (std::filesystem::path(root) / p).string();
+}
+
+absl::Status Prefixed(const absl::Status& status, const std::string& prefix) {
+  return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
 }
 
 }  // namespace avsl::plugins::datasets

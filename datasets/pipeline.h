@@ -71,4 +71,8 @@ data::RgbImage RgbFromBgr(const cv::Mat& bgr);
 /// `path` if absolute, else `root`/`path` (recipe paths of a dataset are relative to its root).
 std::string ResolvePath(const std::string& root, const std::string& path);
 
+/// `status` (not OK) with `prefix` put before its message, so an error from a reader names the component,
+/// key or file that led to it; the code is kept.
+absl::Status Prefixed(const absl::Status& status, const std::string& prefix);
+
 }  // namespace avsl::plugins::datasets

@@ -176,9 +176,7 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeSyntheticAv(const ComponentConfig& 
   synth::CatalogueOptions catalogue;
   catalogue.num_classes = static_cast<int>(c.GetInt("num_classes"));
   absl::StatusOr<synth::SceneGenerator> gen = synth::SceneGenerator::Create(scene, catalogue);
-  if (!gen.ok()) {
-    return absl::Status(gen.status().code(), absl::StrCat(kComponent, " ", c.path(), ": ", gen.status().message()));
-  }
+  if (!gen.ok()) return Prefixed(gen.status(), absl::StrCat(kComponent, " ", c.path(), ": "));
   return std::make_shared<SyntheticAvDataset>(*std::move(gen), std::move(o));
 }
 

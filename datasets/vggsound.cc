@@ -17,10 +17,6 @@ namespace {
 
 constexpr const char* kComponent = "datasets.VggSound";
 
-absl::Status Prefixed(const absl::Status& s, const std::string& prefix) {
-  return absl::Status(s.code(), absl::StrCat(prefix, s.message()));
-}
-
 absl::StatusOr<std::shared_ptr<Dataset>> MakeVggSound(const ComponentConfig& c) {
   AVSL_ASSIGN_OR_RETURN(PipelineOptions pipeline, ReadPipelineOptions(c));
   AVSL_ASSIGN_OR_RETURN(FileLists lists, ReadFileLists(c, kComponent));
@@ -67,12 +63,10 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeVggSound(const ComponentConfig& c) 
     positives = std::move(selected);
   }
 
-  std::vector<FileEntry> entries;
-  entries.reserve(positives.size() + lists.negatives.size());
-  for (const std::string& id : positives) {
-    FileEntry e;
-    e.video_id = e.audio_id = id;
-    e.annotated = lists.mode != Mode::kTrain || lists.annotated.count(id) > 0;
+  std::vector<FileEntry> entries = ListEntries(lists, positives);
+  for (size_t i = 0; i < positives.size(); ++i) {
+    const std::string& id = positives[i];
+    FileEntry& e = entries[i];
     // A test id without GT would be scored against an empty map; refuse it now, naming the files.
     if (e.annotated && index->Find(id) == nullptr) {
       return absl::NotFoundError(absl::StrCat(kComponent, " ", c.path(), ": id ", id, " of ",
@@ -88,21 +82,11 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeVggSound(const ComponentConfig& c) 
       }
       e.class_id = it->second;
     }
-    entries.push_back(std::move(e));
-  }
-  for (const data::TestEntry& t : lists.negatives) {
-    FileEntry e;
-    e.video_id = t.video_id;
-    e.audio_id = t.audio_id;
-    e.sounding = false;
-    entries.push_back(std::move(e));
   }
   GtSource gt;
   gt.kind = GtSource::Kind::kVggss;
   gt.vggss = index;
-  return std::make_shared<FileDataset>(kComponent, lists.root, lists.mode, std::move(entries), std::move(gt),
-                                       pipeline, c.GetFloat("clip_seconds"),
-                                       static_cast<int>(c.GetInt("sample_rate")));
+  return NewFileDataset(c, kComponent, lists, std::move(entries), std::move(gt), pipeline);
 }
 
 }  // namespace

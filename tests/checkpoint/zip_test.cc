@@ -155,48 +155,52 @@ TEST(ZipTest, CorruptDataFailsTheCrcCheck) {
   EXPECT_THAT(r->Read("a/nope").status().message(), HasSubstr("no entry 'a/nope'"));
 }
 
-// A one-entry archive whose sizes and offset live only in zip64 fields, as writers emit for >4 GiB files.
-std::string Zip64Archive(const std::string& name, const std::string& data, uint16_t method) {
-  std::string z;
-  Le(z, 0x04034b50, 4);
-  Le(z, 45, 2);
-  Le(z, 0, 2);
+// The fields a local and a central header share, from the compression method to the name length. Both
+// sizes are 0xFFFFFFFF: the real ones are in the zip64 extra field.
+void SharedHeaderFields(std::string& z, uint16_t method, const std::string& name, const std::string& data) {
   Le(z, method, 2);
   Le(z, 0, 4);  // time, date
   Le(z, SlowCrc(data), 4);
   Le(z, 0xFFFFFFFF, 4);
   Le(z, 0xFFFFFFFF, 4);
   Le(z, name.size(), 2);
-  Le(z, 20, 2);
-  z += name;
+}
+
+// The zip64 extended-information extra field (id 1): uncompressed and compressed size, then in a central
+// header the local header offset.
+void Zip64ExtraField(std::string& z, uint64_t size, bool with_offset) {
   Le(z, 1, 2);
-  Le(z, 16, 2);
-  Le(z, data.size(), 8);
-  Le(z, data.size(), 8);
+  Le(z, with_offset ? 24 : 16, 2);
+  Le(z, size, 8);
+  Le(z, size, 8);
+  if (with_offset) Le(z, 0, 8);  // local header offset
+}
+
+// A one-entry archive whose sizes and offset live only in zip64 fields, as writers emit for >4 GiB files.
+std::string Zip64Archive(const std::string& name, const std::string& data, uint16_t method) {
+  std::string z;
+  Le(z, 0x04034b50, 4);
+  Le(z, 45, 2);  // version needed
+  Le(z, 0, 2);   // flags
+  SharedHeaderFields(z, method, name, data);
+  Le(z, 20, 2);  // extra field length
+  z += name;
+  Zip64ExtraField(z, data.size(), /*with_offset=*/false);
   z += data;
   const uint64_t cd = z.size();
   Le(z, 0x02014b50, 4);
-  Le(z, 45, 2);
-  Le(z, 45, 2);
-  Le(z, 0, 2);
-  Le(z, method, 2);
-  Le(z, 0, 4);
-  Le(z, SlowCrc(data), 4);
-  Le(z, 0xFFFFFFFF, 4);
-  Le(z, 0xFFFFFFFF, 4);
-  Le(z, name.size(), 2);
-  Le(z, 28, 2);
-  Le(z, 0, 2);
-  Le(z, 0, 2);
-  Le(z, 0, 2);
-  Le(z, 0, 4);
-  Le(z, 0xFFFFFFFF, 4);
+  Le(z, 45, 2);  // version made by
+  Le(z, 45, 2);  // version needed
+  Le(z, 0, 2);   // flags
+  SharedHeaderFields(z, method, name, data);
+  Le(z, 28, 2);  // extra field length
+  Le(z, 0, 2);   // comment length
+  Le(z, 0, 2);   // disk
+  Le(z, 0, 2);   // internal attributes
+  Le(z, 0, 4);   // external attributes
+  Le(z, 0xFFFFFFFF, 4);  // local header offset, in the zip64 field
   z += name;
-  Le(z, 1, 2);
-  Le(z, 24, 2);
-  Le(z, data.size(), 8);
-  Le(z, data.size(), 8);
-  Le(z, 0, 8);  // local header offset
+  Zip64ExtraField(z, data.size(), /*with_offset=*/true);
   const uint64_t cd_size = z.size() - cd;
   const uint64_t z64 = z.size();
   Le(z, 0x06064b50, 4);

@@ -2,12 +2,12 @@
 #include "avsl/data/csv.h"
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reference_files.h"
 
 namespace avsl::data {
 namespace {
@@ -89,10 +89,7 @@ TEST(ReadTextFileTest, MissingFileIsNotFoundAndNamesPath) {
 TEST(ReadTextFileTest, ReadsBytesExactly) {
   const std::string path = ::testing::TempDir() + "/avsl_csv_test_bytes.csv";
   const std::string bytes("x,\"y\"\r\n\0z", 9);
-  {
-    std::ofstream out(path, std::ios::binary);
-    out << bytes;
-  }
+  testing::WriteFile(path, bytes);
   auto text = ReadTextFile(path);
   ASSERT_TRUE(text.ok()) << text.status();
   EXPECT_EQ(*text, bytes);

@@ -2,33 +2,19 @@
 // `Annotations/` folder is not published in any repository, so no real-file test is possible here.
 #include "avsl/data/flickr_annotation.h"
 
-#include <stdlib.h>
-
-#include <fstream>
 #include <string>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reference_files.h"
 
 namespace avsl::data {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string MakeTempDir() {
-  std::string base = ::testing::TempDir();
-  if (!base.empty() && base.back() == '/') base.pop_back();
-  std::string tmpl = base + "/avsl_flickr_XXXXXX";
-  char* dir = mkdtemp(tmpl.data());
-  EXPECT_NE(dir, nullptr);
-  return tmpl;
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-}
+using testing::MakeTempDir;
+using testing::WriteFile;
 
 std::string Box(const std::string& first, const std::string& xmin, const std::string& ymin,
                 const std::string& xmax, const std::string& ymax) {
@@ -156,7 +142,7 @@ TEST(FlickrAnnotationTest, OtherGeometry) {
 }
 
 TEST(FlickrAnnotationErrorsTest, EachNamesTheFileAndTheProblem) {
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("flickr");
   struct Case {
     std::string name, xml, expected;
   } cases[] = {
@@ -187,7 +173,7 @@ TEST(FlickrAnnotationErrorsTest, EachNamesTheFileAndTheProblem) {
 }
 
 TEST(FlickrAnnotationDirTest, ReadsXmlFilesKeyedById) {
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("flickr");
   WriteFile(dir + "/111.xml", "<a><o>" + Box("1", "0", "0", "256", "256") + "</o></a>");
   WriteFile(dir + "/222.xml", "<a><o>" + Box("1", "0", "0", "8", "8") + Box("2", "0", "0", "8", "8") + "</o></a>");
   WriteFile(dir + "/notes.txt", "not xml");

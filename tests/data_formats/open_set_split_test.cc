@@ -2,10 +2,6 @@
 // same split recomputed from the vggss.json classes, plus hand-made class lists and error cases.
 #include "avsl/data/open_set_split.h"
 
-#include <stdlib.h>
-#include <sys/stat.h>
-
-#include <fstream>
 #include <set>
 #include <string>
 
@@ -13,33 +9,18 @@
 #include "avsl/data/split_lists.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reference_files.h"
 
 namespace avsl::data {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string ReferenceDir() { return std::string(AVSL_SOURCE_DIR) + "/../shared/data/reference"; }
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
-
-std::string MakeTempDir() {
-  std::string base = ::testing::TempDir();
-  if (!base.empty() && base.back() == '/') base.pop_back();
-  std::string tmpl = base + "/avsl_openset_XXXXXX";
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
-
-std::string WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  return path;
-}
+using testing::Exists;
+using testing::MakeTempDir;
+using testing::MissingReference;
+using testing::ReferenceDir;
+using testing::WriteFile;
 
 const std::vector<LabeledId> kItems = {{"a1", "dog"}, {"b1", "cat"}, {"a2", "dog"}, {"c1", "cow"}, {"b2", "cat"}};
 
@@ -77,7 +58,7 @@ TEST(ReadPublishedOpenSetSplitTest, FixtureAndErrors) {
                            R"( {"file": "a2", "class": "dog", "bbox": []}, {"file": "c1", "class": "cow", "bbox": []}])";
   auto index = VggssIndex::Parse(json, "fixture.json");
   ASSERT_TRUE(index.ok()) << index.status();
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("openset");
   const std::string heard = WriteFile(dir + "/heard.csv", "a2\r\na1\r\n");
   const std::string unheard = WriteFile(dir + "/unheard.csv", "b1");
   auto split = ReadPublishedOpenSetSplit(*index, heard, unheard);
@@ -107,7 +88,7 @@ class RealOpenSetTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = ReferenceDir() + "/SLAVC/metadata/";
-    if (!Exists(dir_ + "vggss.json")) GTEST_SKIP() << "published reference files not found under " << dir_;
+    if (!Exists(dir_ + "vggss.json")) GTEST_SKIP() << MissingReference(dir_ + "vggss.json");
     auto index = VggssIndex::Read(dir_ + "vggss.json");
     ASSERT_TRUE(index.ok()) << index.status();
     index_ = std::move(*index);

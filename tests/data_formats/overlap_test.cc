@@ -2,25 +2,20 @@
 // small hand-made lists.
 #include "avsl/data/overlap.h"
 
-#include <sys/stat.h>
-
 #include <string>
 
 #include "avsl/data/split_lists.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reference_files.h"
 
 namespace avsl::data {
 namespace {
 
 using ::testing::ElementsAre;
-
-std::string ReferenceDir() { return std::string(AVSL_SOURCE_DIR) + "/../shared/data/reference"; }
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
+using testing::Exists;
+using testing::MissingReference;
+using testing::ReferenceDir;
 
 TEST(OverlapTest, FindAndExcludeKeepTrainOrder) {
   const std::vector<std::string> train = {"d", "a", "x", "b", "y"};
@@ -43,7 +38,7 @@ TEST(OverlapTest, Describe) {
 
 TEST(RealOverlapTest, PublishedListsLeakTestIds) {
   const std::string dir = ReferenceDir() + "/SLAVC/metadata/";
-  if (!Exists(dir + "vggss_test.csv")) GTEST_SKIP() << "published reference files not found under " << dir;
+  if (!Exists(dir + "vggss_test.csv")) GTEST_SKIP() << MissingReference(dir + "vggss_test.csv");
   auto vggss_test = ReadTestCsv(dir + "vggss_test.csv");
   auto flickr_test = ReadTestCsv(dir + "flickr_test.csv");
   ASSERT_TRUE(vggss_test.ok() && flickr_test.ok());

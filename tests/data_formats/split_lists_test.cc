@@ -2,44 +2,25 @@
 // extended test sets) and hand-made fixtures for the line-ending rules and the errors.
 #include "avsl/data/split_lists.h"
 
-#include <stdlib.h>
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <fstream>
 #include <set>
 #include <string>
 
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reference_files.h"
 
 namespace avsl::data {
 namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::string ReferenceDir() { return std::string(AVSL_SOURCE_DIR) + "/../shared/data/reference"; }
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
-
-std::string MakeTempDir() {
-  std::string base = ::testing::TempDir();
-  if (!base.empty() && base.back() == '/') base.pop_back();
-  std::string tmpl = base + "/avsl_lists_XXXXXX";
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
-
-std::string WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-  return path;
-}
+using testing::Exists;
+using testing::MakeTempDir;
+using testing::MissingReference;
+using testing::ReferenceDir;
+using testing::WriteFile;
 
 std::set<std::string> AsSet(const std::vector<std::string>& v) { return {v.begin(), v.end()}; }
 
@@ -52,7 +33,7 @@ std::set<std::string> Minus(const std::set<std::string>& a, const std::set<std::
 // ---------------------------------------------------------------- fixtures
 
 TEST(ReadIdListTest, LineEndingsAndFinalNewline) {
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("lists");
   for (const std::string& text : {std::string("111\n222\n333"), std::string("111\r\n222\r\n333\r\n"),
                                   std::string("111\n222\r\n333\n")}) {
     auto ids = ReadIdList(WriteFile(dir + "/l.txt", text));
@@ -65,7 +46,7 @@ TEST(ReadIdListTest, LineEndingsAndFinalNewline) {
 }
 
 TEST(ReadIdListTest, StripExtension) {
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("lists");
   IdListOptions options;
   options.strip_extension = true;
   auto ids = ReadIdList(WriteFile(dir + "/l.txt", "5692223126.wav\n8374823878.png"), options);
@@ -74,7 +55,7 @@ TEST(ReadIdListTest, StripExtension) {
 }
 
 TEST(ReadIdListTest, ErrorsNameFileAndLine) {
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("lists");
   struct Case {
     std::string text, expected;
   } cases[] = {
@@ -97,7 +78,7 @@ TEST(ReadIdListTest, ErrorsNameFileAndLine) {
 }
 
 TEST(ReadTestCsvTest, FirstColumnIsTheId) {
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("lists");
   auto entries = ReadTestCsv(WriteFile(dir + "/t.csv", "10000130166,202\r\n10007936344,0"));
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 2u);
@@ -105,7 +86,7 @@ TEST(ReadTestCsvTest, FirstColumnIsTheId) {
 }
 
 TEST(ReadTestCsvTest, ErrorsNameFileAndLine) {
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("lists");
   struct Case {
     std::string text, expected;
   } cases[] = {
@@ -129,7 +110,7 @@ TEST(ReadTestCsvTest, ErrorsNameFileAndLine) {
 }
 
 TEST(ReadExtendedTestCsvTest, ParsesAndCombines) {
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("lists");
   auto ext = ReadExtendedTestCsv(
       WriteFile(dir + "/e.csv", "video,audio,label\r\n1,2,non-sounding\r\n2,1,non-sounding\r\n3,3,sounding"));
   ASSERT_TRUE(ext.ok()) << ext.status();
@@ -146,7 +127,7 @@ TEST(ReadExtendedTestCsvTest, ParsesAndCombines) {
 }
 
 TEST(ReadExtendedTestCsvTest, ErrorsNameFileAndLine) {
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("lists");
   struct Case {
     std::string text, expected;
   } cases[] = {
@@ -173,7 +154,7 @@ class RealListsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!Exists(ReferenceDir() + "/SLAVC/metadata")) {
-      GTEST_SKIP() << "published reference files not found under " << ReferenceDir();
+      GTEST_SKIP() << MissingReference(ReferenceDir() + "/SLAVC/metadata");
     }
   }
   static std::string Slavc(const std::string& name) { return ReferenceDir() + "/SLAVC/metadata/" + name; }

@@ -2,10 +2,6 @@
 // all-zero maps of reference_spec.md §4.1) and hand-made fixtures for the rounding, the union and the errors.
 #include "avsl/data/vggss_annotation.h"
 
-#include <stdlib.h>
-#include <sys/stat.h>
-
-#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -13,32 +9,17 @@
 #include "absl/status/status.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "reference_files.h"
 
 namespace avsl::data {
 namespace {
 
 using ::testing::HasSubstr;
-
-// <repo root>/../shared/data/reference, where the published metadata files are kept (never copied in the repo).
-std::string ReferenceDir() { return std::string(AVSL_SOURCE_DIR) + "/../shared/data/reference"; }
-
-bool Exists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
-
-std::string MakeTempDir() {
-  std::string base = ::testing::TempDir();
-  if (!base.empty() && base.back() == '/') base.pop_back();
-  std::string tmpl = base + "/avsl_vggss_XXXXXX";
-  EXPECT_NE(mkdtemp(tmpl.data()), nullptr);
-  return tmpl;
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary);
-  out << text;
-}
+using testing::Exists;
+using testing::MakeTempDir;
+using testing::MissingReference;
+using testing::ReferenceDir;
+using testing::WriteFile;
 
 int CountOnes(const Map2D& map) {
   int n = 0;
@@ -97,7 +78,7 @@ TEST(VggssIndexTest, HandMadeFixture) {
 }
 
 TEST(VggssIndexTest, ErrorsNameFileAndEntry) {
-  const std::string dir = MakeTempDir();
+  const std::string dir = MakeTempDir("vggss");
   const std::string ok_entry = R"({"file": "a_000001", "class": "c", "bbox": [[0, 0, 1, 1]]})";
   struct Case {
     std::string name, json, expected;
@@ -134,7 +115,7 @@ class RealVggssTest : public ::testing::Test {
  protected:
   void SetUp() override {
     path_ = ReferenceDir() + "/SLAVC/metadata/vggss.json";
-    if (!Exists(path_)) GTEST_SKIP() << "published reference files not found at " << path_;
+    if (!Exists(path_)) GTEST_SKIP() << MissingReference(path_);
   }
   std::string path_;
 };

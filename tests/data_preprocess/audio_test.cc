@@ -63,6 +63,67 @@ TEST(WavReaderTest, Pcm16StereoRoundTripWithClip) {
   EXPECT_DOUBLE_EQ(a->samples[2], 0.0);
 }
 
+TEST(WavWriterTest, CanonicalHeaderAndLibsndfileReadsItBack) {
+  const std::vector<int16_t> pcm = {0, 1, -1, 32767, -32768};
+  auto encoded = EncodeWavPcm16(pcm, 1, 16000);
+  ASSERT_TRUE(encoded.ok()) << encoded.status();
+  const std::string& wav = *encoded;
+  ASSERT_EQ(wav.size(), 44u + 10u);
+  EXPECT_EQ(wav.substr(0, 4), "RIFF");
+  // RIFF size = 36 + data bytes = 36 + 5 * 2 = 46 = 0x2E, little-endian.
+  EXPECT_EQ(static_cast<unsigned char>(wav[4]), 0x2E);
+  EXPECT_EQ(wav.substr(8, 8), "WAVEfmt ");
+  // Sample rate 16000 = 0x3E80 at offset 24; byte rate 32000 = 0x7D00 at offset 28.
+  EXPECT_EQ(static_cast<unsigned char>(wav[24]), 0x80);
+  EXPECT_EQ(static_cast<unsigned char>(wav[25]), 0x3E);
+  EXPECT_EQ(static_cast<unsigned char>(wav[28]), 0x00);
+  EXPECT_EQ(static_cast<unsigned char>(wav[29]), 0x7D);
+  // -32768 = 0x8000 stored as 00 80.
+  EXPECT_EQ(static_cast<unsigned char>(wav[52]), 0x00);
+  EXPECT_EQ(static_cast<unsigned char>(wav[53]), 0x80);
+
+  // WriteWavPcm16Raw writes exactly these bytes, and libsndfile reads them back.
+  const std::string path = Tmp("wav_writer_test.wav");
+  ASSERT_TRUE(WriteWavPcm16Raw(path, pcm, 1, 16000).ok());
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), wav);
+  SF_INFO info{};
+  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
+  ASSERT_NE(f, nullptr) << sf_strerror(nullptr);
+  EXPECT_EQ(info.samplerate, 16000);
+  EXPECT_EQ(info.channels, 1);
+  EXPECT_EQ(info.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
+  std::vector<short> back(pcm.size() + 1);
+  EXPECT_EQ(sf_read_short(f, back.data(), static_cast<sf_count_t>(back.size())), 5);
+  sf_close(f);
+  for (size_t i = 0; i < pcm.size(); ++i) EXPECT_EQ(back[i], pcm[i]) << i;
+  std::remove(path.c_str());
+}
+
+TEST(WavWriterTest, StereoHeaderFieldsAndErrors) {
+  // 2 frames of 2 channels at 22050 Hz: channels 2 at offset 22, byte rate 22050·2·2 = 88200 = 0x015888 at
+  // offset 28, block align 4 at offset 32, data size 8 at offset 40.
+  auto wav = EncodeWavPcm16({1, 2, 3, 4}, 2, 22050);
+  ASSERT_TRUE(wav.ok()) << wav.status();
+  ASSERT_EQ(wav->size(), 44u + 8u);
+  EXPECT_EQ(static_cast<unsigned char>((*wav)[22]), 2);
+  EXPECT_EQ(static_cast<unsigned char>((*wav)[28]), 0x88);
+  EXPECT_EQ(static_cast<unsigned char>((*wav)[29]), 0x58);
+  EXPECT_EQ(static_cast<unsigned char>((*wav)[30]), 0x01);
+  EXPECT_EQ(static_cast<unsigned char>((*wav)[32]), 4);
+  EXPECT_EQ(static_cast<unsigned char>((*wav)[40]), 8);
+  EXPECT_EQ(EncodeWavPcm16({1, 2, 3}, 2, 22050).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(EncodeWavPcm16({1}, 0, 22050).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(EncodeWavPcm16({1}, 1, 0).status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string bad = "/nonexistent_dir_for_avsl/x.wav";
+  const absl::Status s = WriteWavPcm16Raw(bad, {1, 2, 3}, 2, 22050);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(Mentions(s, bad)) << s;
+  const absl::Status unwritable = WriteWavPcm16Raw(bad, {1, 2}, 2, 22050);
+  ASSERT_FALSE(unwritable.ok());
+  EXPECT_TRUE(Mentions(unwritable, bad)) << unwritable;
+}
+
 TEST(WavReaderTest, WriteWavPcm16RoundsToQuantizedGrid) {
   const std::string path = Tmp("mono.wav");
   // 0.5·32767 = 16383.5 → round half even → 16384; 2.0 clips to 32767; −1 → −32767.

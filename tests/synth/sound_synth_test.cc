@@ -1,9 +1,6 @@
 #include "avsl/synth/sound_synth.h"
 
-#include <sndfile.h>
-
 #include <cmath>
-#include <cstdio>
 #include <string>
 
 #include "avsl/synth/wav_writer.h"
@@ -89,38 +86,6 @@ TEST(SoundSynthTest, RejectsBadOptionsNamingTheKey) {
   o.noise_std_max = 0.01;  // below noise_std_min = 0.05
   s = ValidateAudioOptions(o);
   EXPECT_NE(s.message().find("noise_std_max"), std::string::npos) << s;
-}
-
-TEST(WavWriterTest, CanonicalHeaderAndLibsndfileReadsItBack) {
-  const std::vector<int16_t> pcm = {0, 1, -1, 32767, -32768};
-  const std::string wav = EncodeWavPcm16Mono(pcm, 16000);
-  ASSERT_EQ(wav.size(), 44u + 10u);
-  EXPECT_EQ(wav.substr(0, 4), "RIFF");
-  // RIFF size = 36 + data bytes = 36 + 5 * 2 = 46 = 0x2E, little-endian.
-  EXPECT_EQ(static_cast<unsigned char>(wav[4]), 0x2E);
-  EXPECT_EQ(wav.substr(8, 8), "WAVEfmt ");
-  // Sample rate 16000 = 0x3E80 at offset 24; byte rate 32000 = 0x7D00 at offset 28.
-  EXPECT_EQ(static_cast<unsigned char>(wav[24]), 0x80);
-  EXPECT_EQ(static_cast<unsigned char>(wav[25]), 0x3E);
-  EXPECT_EQ(static_cast<unsigned char>(wav[28]), 0x00);
-  EXPECT_EQ(static_cast<unsigned char>(wav[29]), 0x7D);
-  // -32768 = 0x8000 stored as 00 80.
-  EXPECT_EQ(static_cast<unsigned char>(wav[52]), 0x00);
-  EXPECT_EQ(static_cast<unsigned char>(wav[53]), 0x80);
-
-  const std::string path = ::testing::TempDir() + "/synth_wav_writer_test.wav";
-  ASSERT_TRUE(WriteFileBytes(path, wav).ok());
-  SF_INFO info{};
-  SNDFILE* f = sf_open(path.c_str(), SFM_READ, &info);
-  ASSERT_NE(f, nullptr) << sf_strerror(nullptr);
-  EXPECT_EQ(info.samplerate, 16000);
-  EXPECT_EQ(info.channels, 1);
-  EXPECT_EQ(info.format, SF_FORMAT_WAV | SF_FORMAT_PCM_16);
-  std::vector<short> back(pcm.size() + 1);
-  EXPECT_EQ(sf_read_short(f, back.data(), static_cast<sf_count_t>(back.size())), 5);
-  sf_close(f);
-  for (size_t i = 0; i < pcm.size(); ++i) EXPECT_EQ(back[i], pcm[i]) << i;
-  std::remove(path.c_str());
 }
 
 TEST(WavWriterTest, UnwritablePathIsNamed) {

@@ -50,6 +50,29 @@ std::string MakeTempDir(const std::string& name) {
 
 // ---------------------------------------------------------------------------------------------- overlay
 
+// Sample `key` on a black square frame; the tests add the map and/or the GT.
+OverlayInput OnBlackFrame(const std::string& key, int frame_side = 224) {
+  OverlayInput in;
+  in.key = key;
+  in.frame = MakeCanvas(frame_side, frame_side, kBlack);
+  return in;
+}
+
+// No caption: the picture is the frame area only, so pixel (y, x) is the overlay's (y, x).
+OverlayOptions NoCaption() {
+  OverlayOptions o;
+  o.caption_lines = 0;
+  return o;
+}
+
+// The heatmap alone at full weight: every pixel is the JET colour of its map level.
+OverlayOptions HeatOnly() {
+  OverlayOptions o = NoCaption();
+  o.draw_prediction = false;
+  o.heat_weight = 1.0;
+  return o;
+}
+
 TEST(OverlayTest, DimensionsArePictureSizePlusCaption) {
   OverlayInput in;
   in.key = "k";
@@ -63,9 +86,8 @@ TEST(OverlayTest, DimensionsArePictureSizePlusCaption) {
   EXPECT_EQ(out->height, 256);
   EXPECT_EQ(out->pixels.size(), 224u * 256u * 3u);
 
-  OverlayOptions small;
+  OverlayOptions small = NoCaption();
   small.size = 160;
-  small.caption_lines = 0;
   out = RenderOverlay(in, small);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(out->width, 160);
@@ -75,13 +97,9 @@ TEST(OverlayTest, DimensionsArePictureSizePlusCaption) {
 TEST(OverlayTest, GtContourIsDrawnOnTheBoxBorder) {
   // Black frame, no map: only the GT contour is drawn. Box rows [50, 100) × columns [60, 120): its boundary
   // pixels are rows 50 and 99 (columns 60..119) and columns 60 and 119 (rows 50..99).
-  OverlayInput in;
-  in.key = "box";
-  in.frame = MakeCanvas(224, 224, kBlack);
+  OverlayInput in = OnBlackFrame("box");
   in.gt = BoxGt(50, 100, 60, 120);
-  OverlayOptions o;
-  o.caption_lines = 0;
-  absl::StatusOr<data::RgbImage> out = RenderOverlay(in, o);
+  absl::StatusOr<data::RgbImage> out = RenderOverlay(in, NoCaption());
   ASSERT_TRUE(out.ok()) << out.status();
   for (auto [y, x] : {std::pair{50, 60}, {50, 119}, {99, 60}, {99, 119}, {50, 90}, {99, 90}, {75, 60}, {75, 119}}) {
     EXPECT_EQ(PixelAt(*out, y, x), kGreen) << "border pixel (" << y << "," << x << ") " << Str(PixelAt(*out, y, x));
@@ -95,13 +113,10 @@ TEST(OverlayTest, GtContourIsDrawnOnTheBoxBorder) {
 TEST(OverlayTest, GtContourFollowsTheResizeToASmallerPicture) {
   // At size 112 the 224 mask is resized with INTER_NEAREST, src = floor(dst · 224/112) = 2·dst, so the box
   // rows [50, 100) land on dst rows [25, 50) and columns [60, 120) on [30, 60): border rows 25, 49, columns 30, 59.
-  OverlayInput in;
-  in.key = "box";
-  in.frame = MakeCanvas(224, 224, kBlack);
+  OverlayInput in = OnBlackFrame("box");
   in.gt = BoxGt(50, 100, 60, 120);
-  OverlayOptions o;
+  OverlayOptions o = NoCaption();
   o.size = 112;
-  o.caption_lines = 0;
   absl::StatusOr<data::RgbImage> out = RenderOverlay(in, o);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(PixelAt(*out, 25, 30), kGreen);
@@ -113,15 +128,10 @@ TEST(OverlayTest, GtContourFollowsTheResizeToASmallerPicture) {
 
 TEST(OverlayTest, MapMaximumGetsTheHotColour) {
   // A single peak of 1 at (30, 200) in a map of 0.2 elsewhere: after min-max it is 1 → level 255, the rest 0.
-  OverlayInput in;
-  in.key = "peak";
-  in.frame = MakeCanvas(224, 224, kBlack);
+  OverlayInput in = OnBlackFrame("peak");
   in.map = Map2D(224, 224, 0.2);
   in.map.at(30, 200) = 1.0;
-  OverlayOptions o;
-  o.caption_lines = 0;
-  o.draw_prediction = false;
-  o.heat_weight = 1.0;
+  OverlayOptions o = HeatOnly();
   absl::StatusOr<data::RgbImage> out = RenderOverlay(in, o);
   ASSERT_TRUE(out.ok()) << out.status();
   const Rgb hot = JetColor(255), cold = JetColor(0);
@@ -149,16 +159,10 @@ TEST(OverlayTest, LowResolutionMapIsResizedBilinearly) {
   // A 7×7 map with 1 at (3, 3), 0 elsewhere. cv::resize INTER_LINEAR to 224: scale 32, output pixel 111 reads
   // source (111 + 0.5)/32 − 0.5 = 2.984375, i.e. weight 1 − 0.015625 = 0.984375 on cell 3 (pixel 112
   // symmetrically 3.015625). In 2-D: 0.984375² = 0.968994… → round(255 · 0.968994) = round(247.09) = 247.
-  OverlayInput in;
-  in.key = "small";
-  in.frame = MakeCanvas(10, 10, kBlack);
+  OverlayInput in = OnBlackFrame("small", 10);
   in.map = Map2D(7, 7, 0.0);
   in.map.at(3, 3) = 1.0;
-  OverlayOptions o;
-  o.caption_lines = 0;
-  o.draw_prediction = false;
-  o.heat_weight = 1.0;
-  absl::StatusOr<data::RgbImage> out = RenderOverlay(in, o);
+  absl::StatusOr<data::RgbImage> out = RenderOverlay(in, HeatOnly());
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(PixelAt(*out, 111, 111), JetColor(247)) << Str(PixelAt(*out, 111, 111));
   EXPECT_EQ(PixelAt(*out, 112, 112), JetColor(247)) << Str(PixelAt(*out, 112, 112));
@@ -169,14 +173,11 @@ TEST(OverlayTest, PredictionContourIsTheEvaluatorsBinarization) {
   // Map value = row index y. The top-50 % rule takes element 25088 = 112·224 of the ascending sort, value 112,
   // so rows 112..223 are positive: the contour's top edge is row 112. Absolute mode on y/223 with threshold
   // 0.5: y/223 >= 0.5 ⇔ y >= 111.5, the same rows.
-  OverlayInput in;
-  in.key = "rows";
-  in.frame = MakeCanvas(224, 224, kBlack);
+  OverlayInput in = OnBlackFrame("rows");
   in.map = Map2D(224, 224);
   for (int y = 0; y < 224; ++y)
     for (int x = 0; x < 224; ++x) in.map.at(y, x) = y;
-  OverlayOptions o;
-  o.caption_lines = 0;
+  OverlayOptions o = NoCaption();
   o.draw_heat = false;
   absl::StatusOr<data::RgbImage> out = RenderOverlay(in, o);
   ASSERT_TRUE(out.ok()) << out.status();

@@ -37,23 +37,7 @@ int Grid(const Args& args, const std::function<int(const std::string&)>& usage) 
     }
   }
   options.include_silent = !args.Has("no-silent");
-  options.scoring.upsample = args.Get("upsample");
-  if (!options.scoring.upsample.empty() && options.scoring.upsample != "nearest" &&
-      options.scoring.upsample != "bilinear" && options.scoring.upsample != "bicubic") {
-    return usage("--upsample: expected nearest, bilinear or bicubic, found '" + options.scoring.upsample + "'");
-  }
-  const std::string align = args.Get("align-corners", "true");
-  if (align != "true" && align != "false") return usage("--align-corners: expected true or false");
-  options.scoring.align_corners = align == "true";
-  const std::string mode = args.Get("pred-mode", "relative");
-  if (mode != "relative" && mode != "absolute") return usage("--pred-mode: expected relative or absolute");
-  options.scoring.pred_mode = mode == "relative" ? metrics::PredMode::kRelative : metrics::PredMode::kAbsolute;
-  for (auto [name, target] : {std::pair{"abs-threshold", &options.scoring.abs_threshold},
-                              {"topk", &options.scoring.top_percent}, {"gamma", &options.scoring.gamma}}) {
-    if (args.Has(name) && !absl::SimpleAtod(args.Get(name), target)) {
-      return usage(std::string("--") + name + ": expected a number, found '" + args.Get(name) + "'");
-    }
-  }
+  if (absl::Status s = ReadScoringArgs(args, options.scoring); !s.ok()) return usage(std::string(s.message()));
 
   absl::StatusOr<eval::GtLookup> lookup = GtLookupFromArgs(args);
   if (!lookup.ok()) return ReportError("report grid", lookup.status());

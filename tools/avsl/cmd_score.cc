@@ -10,18 +10,6 @@
 #include "avsl/viz/score_overlays.h"
 
 namespace avsl::cli {
-namespace {
-
-absl::StatusOr<double> ParseNumber(const Args& args, const std::string& name, double fallback) {
-  if (!args.Has(name)) return fallback;
-  double v = 0;
-  if (!absl::SimpleAtod(args.Get(name), &v)) {
-    return absl::InvalidArgumentError("--" + name + ": expected a number, found '" + args.Get(name) + "'");
-  }
-  return v;
-}
-
-}  // namespace
 
 int RunScore(int argc, char** argv, int first) {
   Args args("avsl score --maps DIR --index CSV (--flickr-annotations DIR | --vggss-json FILE) [options]",
@@ -56,24 +44,7 @@ int RunScore(int argc, char** argv, int first) {
   eval::ScoreOptions options;
   options.maps_dir = args.Get("maps");
   options.index_csv = args.Get("index");
-  options.upsample = args.Get("upsample");
-  if (!options.upsample.empty() && options.upsample != "nearest" && options.upsample != "bilinear" &&
-      options.upsample != "bicubic") {
-    return usage("--upsample: expected nearest, bilinear or bicubic, found '" + options.upsample + "'");
-  }
-  const std::string align = args.Get("align-corners", "true");
-  if (align != "true" && align != "false") return usage("--align-corners: expected true or false");
-  options.align_corners = align == "true";
-  const std::string mode = args.Get("pred-mode", "relative");
-  if (mode != "relative" && mode != "absolute") return usage("--pred-mode: expected relative or absolute");
-  options.pred_mode = mode == "relative" ? metrics::PredMode::kRelative : metrics::PredMode::kAbsolute;
-  for (auto [name, target, fallback] : {std::make_tuple("abs-threshold", &options.abs_threshold, 0.5),
-                                        std::make_tuple("topk", &options.top_percent, 50.0),
-                                        std::make_tuple("gamma", &options.gamma, 0.5)}) {
-    absl::StatusOr<double> v = ParseNumber(args, name, fallback);
-    if (!v.ok()) return usage(std::string(v.status().message()));
-    *target = *v;
-  }
+  if (absl::Status s = ReadScoringArgs(args, options); !s.ok()) return usage(std::string(s.message()));
   options.out_json = args.Get("out");
   options.per_sample_csv = args.Get("per-sample");
 

@@ -1,7 +1,9 @@
 #include "avsl/gt_lookup.h"
 
 #include <filesystem>
+#include <utility>
 
+#include "absl/strings/numbers.h"
 #include "avsl/data/flickr_annotation.h"
 
 namespace avsl::cli {
@@ -36,6 +38,33 @@ absl::StatusOr<eval::GtLookup> GtLookupFromArgs(const Args& args) {
   absl::StatusOr<data::VggssIndex> index = data::VggssIndex::Read(args.Get("vggss-json"));
   if (!index.ok()) return index.status();
   return VggssLookup(std::make_shared<const data::VggssIndex>(*std::move(index)), args.Get("vggss-json"));
+}
+
+absl::Status ReadScoringArgs(const Args& args, eval::ScoreOptions& options) {
+  options.upsample = args.Get("upsample");
+  if (!options.upsample.empty() && options.upsample != "nearest" && options.upsample != "bilinear" &&
+      options.upsample != "bicubic") {
+    return absl::InvalidArgumentError("--upsample: expected nearest, bilinear or bicubic, found '" +
+                                      options.upsample + "'");
+  }
+  const std::string align = args.Get("align-corners", "true");
+  if (align != "true" && align != "false") {
+    return absl::InvalidArgumentError("--align-corners: expected true or false");
+  }
+  options.align_corners = align == "true";
+  const std::string mode = args.Get("pred-mode", "relative");
+  if (mode != "relative" && mode != "absolute") {
+    return absl::InvalidArgumentError("--pred-mode: expected relative or absolute");
+  }
+  options.pred_mode = mode == "relative" ? metrics::PredMode::kRelative : metrics::PredMode::kAbsolute;
+  for (auto [name, target] : {std::pair{"abs-threshold", &options.abs_threshold},
+                              {"topk", &options.top_percent}, {"gamma", &options.gamma}}) {
+    if (args.Has(name) && !absl::SimpleAtod(args.Get(name), target)) {
+      return absl::InvalidArgumentError(std::string("--") + name + ": expected a number, found '" +
+                                        args.Get(name) + "'");
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace avsl::cli

@@ -1,5 +1,6 @@
 // Ground-truth lookups for the commands that compare maps with a benchmark's annotations (`avsl score`,
-// `avsl report grid`): Flickr-SoundNet XML files or a VGG-SS JSON, looked up by video id.
+// `avsl report grid`): Flickr-SoundNet XML files or a VGG-SS JSON, looked up by video id; and the scoring
+// options those commands share.
 #pragma once
 
 #include <memory>
@@ -24,5 +25,10 @@ void AddGtOptions(Args& args);
 /// The lookup chosen by --flickr-annotations DIR or --vggss-json FILE (the caller checks that exactly one is
 /// given). Reading the VGG-SS JSON can fail; the error names the file.
 absl::StatusOr<eval::GtLookup> GtLookupFromArgs(const Args& args);
+
+/// Reads --upsample, --align-corners, --pred-mode, --abs-threshold, --topk and --gamma (declared by the
+/// caller) into `options`; an option not given keeps its value. InvalidArgument, with a message for the usage
+/// text, names the option and the value, e.g. "--topk: expected a number, found 'x'".
+absl::Status ReadScoringArgs(const Args& args, eval::ScoreOptions& options);
 
 }  // namespace avsl::cli

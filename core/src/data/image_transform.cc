@@ -47,6 +47,16 @@ absl::Status CheckGeometry(const RgbImage& image, const ImageGeometry& g) {
   return absl::OkStatus();
 }
 
+// Writes the crop of `resized` that `g` describes into `dst` (crop-sized), mirrored left-right when g.flipped.
+void CropInto(const cv::Mat& resized, const ImageGeometry& g, cv::Mat& dst) {
+  const cv::Mat roi = resized(cv::Rect(g.crop_x, g.crop_y, g.crop_width, g.crop_height));
+  if (g.flipped) {
+    cv::flip(roi, dst, 1);
+  } else {
+    roi.copyTo(dst);
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, const std::string& name) {
@@ -139,12 +149,7 @@ absl::StatusOr<RgbImage> ApplyGeometryRgb(const RgbImage& image, const ImageGeom
   out.height = g.crop_height;
   out.pixels.resize(static_cast<size_t>(out.width) * out.height * 3);
   cv::Mat dst(out.height, out.width, CV_8UC3, out.pixels.data());
-  const cv::Mat roi = resized(cv::Rect(g.crop_x, g.crop_y, g.crop_width, g.crop_height));
-  if (g.flipped) {
-    cv::flip(roi, dst, 1);
-  } else {
-    roi.copyTo(dst);
-  }
+  CropInto(resized, g, dst);
   return out;
 }
 
@@ -201,12 +206,7 @@ Map2D TransformMap(const Map2D& map, const ImageGeometry& g, bool nearest) {
              nearest ? cv::INTER_NEAREST : cv::INTER_LINEAR);
   Map2D out(g.crop_height, g.crop_width);
   cv::Mat dst(out.height, out.width, CV_64F, out.values.data());
-  const cv::Mat roi = resized(cv::Rect(g.crop_x, g.crop_y, g.crop_width, g.crop_height));
-  if (g.flipped) {
-    cv::flip(roi, dst, 1);
-  } else {
-    roi.copyTo(dst);
-  }
+  CropInto(resized, g, dst);
   return out;
 }
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -22,6 +23,15 @@ struct SndfileCloser {
   }
 };
 using SndfilePtr = std::unique_ptr<SNDFILE, SndfileCloser>;
+
+// Explicit byte order: a WAV file is little-endian whatever the host is.
+void PutU32(std::string& out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+}
+void PutU16(std::string& out, uint16_t v) {
+  out.push_back(static_cast<char>(v & 0xFF));
+  out.push_back(static_cast<char>((v >> 8) & 0xFF));
+}
 
 int16_t ClipInt16(long v) {
   return static_cast<int16_t>(std::clamp<long>(v, -32768, 32767));
@@ -41,6 +51,23 @@ bool DataChunkTruncated(SNDFILE* f, std::string* detail) {
   if (declared == 0 || declared == 0xFFFFFFFFull || declared <= actual) return false;
   *detail = absl::StrCat("data chunk declares ", declared, " bytes but only ", actual, " are present");
   return true;
+}
+
+// swresample's float path, computed in the input precision T (float or double): the mean, then
+// clip(lrint(v · 32768)) (std::lrint picks lrintf for float).
+template <typename T>
+int16_t DownmixReal(const T* frame, int channels) {
+  T v;
+  if (channels == 1) {
+    v = frame[0];
+  } else if (channels == 2) {
+    v = T(0.5) * frame[0] + T(0.5) * frame[1];
+  } else {
+    T s = 0;
+    for (int c = 0; c < channels; ++c) s += frame[c];
+    v = s / static_cast<T>(channels);
+  }
+  return ClipInt16(std::lrint(v * T(32768)));
 }
 
 int BytesPerSample(int subtype) {
@@ -76,33 +103,9 @@ int16_t DownmixInt16(const int16_t* frame, int channels) {
   return ClipInt16(std::lround(static_cast<double>(sum) / channels));
 }
 
-int16_t DownmixFloat(const float* frame, int channels) {
-  float v;
-  if (channels == 1) {
-    v = frame[0];
-  } else if (channels == 2) {
-    v = 0.5f * frame[0] + 0.5f * frame[1];
-  } else {
-    float s = 0.f;
-    for (int c = 0; c < channels; ++c) s += frame[c];
-    v = s / static_cast<float>(channels);
-  }
-  return ClipInt16(std::lrintf(v * 32768.0f));
-}
+int16_t DownmixFloat(const float* frame, int channels) { return DownmixReal(frame, channels); }
 
-int16_t DownmixDouble(const double* frame, int channels) {
-  double v;
-  if (channels == 1) {
-    v = frame[0];
-  } else if (channels == 2) {
-    v = 0.5 * frame[0] + 0.5 * frame[1];
-  } else {
-    double s = 0.0;
-    for (int c = 0; c < channels; ++c) s += frame[c];
-    v = s / channels;
-  }
-  return ClipInt16(std::lrint(v * 32768.0));
-}
+int16_t DownmixDouble(const double* frame, int channels) { return DownmixReal(frame, channels); }
 
 absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
   struct stat st;
@@ -170,28 +173,46 @@ absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
   return out;
 }
 
+absl::StatusOr<std::string> EncodeWavPcm16(const std::vector<int16_t>& interleaved, int channels,
+                                           int sample_rate) {
+  if (channels <= 0 || sample_rate <= 0 || interleaved.size() % static_cast<size_t>(channels) != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("invalid channels=", channels, " rate=", sample_rate,
+                                                   " or sample count ", interleaved.size()));
+  }
+  const uint64_t data_bytes = uint64_t{interleaved.size()} * 2;
+  const uint64_t byte_rate = uint64_t{static_cast<uint32_t>(sample_rate)} * static_cast<uint32_t>(channels) * 2;
+  if (36 + data_bytes > 0xFFFFFFFFull || byte_rate > 0xFFFFFFFFull || channels > 0x7FFF) {
+    return absl::InvalidArgumentError(absl::StrCat("channels=", channels, " rate=", sample_rate, " and ",
+                                                   interleaved.size(), " samples do not fit a RIFF WAV"));
+  }
+  std::string out;
+  out.reserve(44 + data_bytes);
+  out.append("RIFF");
+  PutU32(out, static_cast<uint32_t>(36 + data_bytes));
+  out.append("WAVE");
+  out.append("fmt ");
+  PutU32(out, 16);  // PCM fmt chunk size
+  PutU16(out, 1);   // WAVE_FORMAT_PCM
+  PutU16(out, static_cast<uint16_t>(channels));
+  PutU32(out, static_cast<uint32_t>(sample_rate));
+  PutU32(out, static_cast<uint32_t>(byte_rate));
+  PutU16(out, static_cast<uint16_t>(channels * 2));  // block align
+  PutU16(out, 16);                                   // bits per sample
+  out.append("data");
+  PutU32(out, static_cast<uint32_t>(data_bytes));
+  for (int16_t v : interleaved) PutU16(out, static_cast<uint16_t>(v));
+  return out;
+}
+
 absl::Status WriteWavPcm16Raw(const std::string& path, const std::vector<int16_t>& interleaved, int channels,
                               int sample_rate) {
-  if (channels <= 0 || sample_rate <= 0 || interleaved.size() % static_cast<size_t>(channels) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("wav ", path, ": invalid channels=", channels, " rate=",
-                                                   sample_rate, " or sample count ", interleaved.size()));
-  }
-  SF_INFO info;
-  std::memset(&info, 0, sizeof(info));
-  info.samplerate = sample_rate;
-  info.channels = channels;
-  info.format = SF_FORMAT_WAV | SF_FORMAT_PCM_16;
-  SndfilePtr f(sf_open(path.c_str(), SFM_WRITE, &info));
-  if (f == nullptr) {
-    return absl::InternalError(absl::StrCat("wav ", path, ": cannot create: ", sf_strerror(nullptr)));
-  }
-  const sf_count_t frames = static_cast<sf_count_t>(interleaved.size() / channels);
-  if (sf_writef_short(f.get(), interleaved.data(), frames) != frames) {
-    return absl::InternalError(absl::StrCat("wav ", path, ": write failed: ", sf_strerror(f.get())));
-  }
-  if (sf_close(f.release()) != 0) {
-    return absl::InternalError(absl::StrCat("wav ", path, ": close failed"));
-  }
+  absl::StatusOr<std::string> bytes = EncodeWavPcm16(interleaved, channels, sample_rate);
+  if (!bytes.ok()) return absl::InvalidArgumentError(absl::StrCat("wav ", path, ": ", bytes.status().message()));
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) return absl::InternalError(absl::StrCat("wav ", path, ": cannot create: ", std::strerror(errno)));
+  f.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
+  f.close();
+  if (!f) return absl::InternalError(absl::StrCat("wav ", path, ": write failed (", bytes->size(), " bytes)"));
   return absl::OkStatus();
 }
 

@@ -3,8 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
-#include <map>
-#include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -65,23 +64,6 @@ absl::StatusOr<bool> ParseSounding(const std::string& v, const std::string& wher
       absl::StrCat(where, ": sounding is '", v, "', expected 1, 0, true or false"));
 }
 
-// Drops leading singleton dimensions ([1,1,H,W] from a torch tensor) and requires H×W.
-absl::StatusOr<Map2D> ToMap(io::NpyArray arr, const std::string& key, const std::string& path) {
-  std::vector<int64_t> shape = arr.shape;
-  while (shape.size() > 2 && shape.front() == 1) shape.erase(shape.begin());
-  if (shape.size() != 2 || shape[0] <= 0 || shape[1] <= 0) {
-    std::string dims;
-    for (size_t i = 0; i < arr.shape.size(); ++i) absl::StrAppend(&dims, i ? "x" : "", arr.shape[i]);
-    return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': map ", path, " has shape (", dims,
-                                                   "), expected a 2-D H×W array"));
-  }
-  Map2D m;
-  m.height = static_cast<int>(shape[0]);
-  m.width = static_cast<int>(shape[1]);
-  m.values = std::move(arr.data);
-  return m;
-}
-
 absl::Status WriteAtomically(const std::string& path, const std::string& contents) {
   const std::string tmp = path + ".tmp";
   {
@@ -111,33 +93,23 @@ nlohmann::json SetToJson(const metrics::MetricSet& m) {
 
 }  // namespace
 
-absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const GtLookup& gt_lookup) {
-  std::optional<metrics::UpsampleMode> up;
-  if (!options.upsample.empty()) {
-    AVSL_ASSIGN_OR_RETURN(up, metrics::ParseUpsampleMode(options.upsample));
-  }
-  std::ifstream in(options.index_csv);
-  if (!in) return absl::NotFoundError(absl::StrCat("index ", options.index_csv, ": cannot open"));
+absl::Status ForEachIndexRow(const std::string& index_csv,
+                             const std::function<absl::Status(const IndexRow&)>& on_row) {
+  std::ifstream in(index_csv);
+  if (!in) return absl::NotFoundError(absl::StrCat("index ", index_csv, ": cannot open"));
   std::string line;
   if (!std::getline(in, line)) {
-    return absl::InvalidArgumentError(absl::StrCat("index ", options.index_csv, ": empty file, expected a header"));
+    return absl::InvalidArgumentError(absl::StrCat("index ", index_csv, ": empty file, expected a header"));
   }
   if (!line.empty() && line.back() == '\r') line.pop_back();
-  AVSL_ASSIGN_OR_RETURN(const Columns cols, ParseHeader(line, options.index_csv));
-
-  metrics::EvaluatorOptions eopts;
-  eopts.gamma = options.gamma;
-  eopts.top_percent = options.top_percent;
-  eopts.pred_mode = options.pred_mode;
-  eopts.abs_threshold = options.abs_threshold;
-  metrics::Evaluator evaluator(eopts);
+  AVSL_ASSIGN_OR_RETURN(const Columns cols, ParseHeader(line, index_csv));
 
   int line_no = 1;
   int rows = 0;
   while (std::getline(in, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    const std::string where = absl::StrCat("index ", options.index_csv, " line ", line_no);
+    const std::string where = absl::StrCat("index ", index_csv, " line ", line_no);
     if (line.empty()) {
       // Only a trailing newline is tolerated; an empty row in the middle is malformed.
       if (in.peek() == std::char_traits<char>::eof()) break;
@@ -149,53 +121,101 @@ absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const 
           absl::StrCat(where, ": ", f.size(), " fields, expected ", cols.count, " ('", line, "')"));
     }
     for (std::string& s : f) s = std::string(absl::StripAsciiWhitespace(s));
-    const std::string& key = f[cols.key];
-    const std::string& video = f[cols.video];
-    if (key.empty() || key.find('/') != std::string::npos || key == "." || key == "..") {
-      return absl::InvalidArgumentError(absl::StrCat(where, ": key '", key, "' is not a plain file name"));
+    IndexRow row;
+    row.line = line_no;
+    row.key = f[cols.key];
+    row.video = f[cols.video];
+    if (row.key.empty() || row.key.find('/') != std::string::npos || row.key == "." || row.key == "..") {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": key '", row.key, "' is not a plain file name"));
     }
-    AVSL_ASSIGN_OR_RETURN(const bool sounding, ParseSounding(f[cols.sounding], where));
-    std::optional<double> conf;
+    AVSL_ASSIGN_OR_RETURN(row.sounding, ParseSounding(f[cols.sounding], where));
     if (cols.conf >= 0) {
       double c = 0;
       if (!absl::SimpleAtod(f[cols.conf], &c) || !std::isfinite(c)) {
         return absl::InvalidArgumentError(
             absl::StrCat(where, ": conf '", f[cols.conf], "' is not a finite number"));
       }
-      conf = c;
+      row.conf = c;
     }
-
-    const std::string map_path = absl::StrCat(options.maps_dir, "/", key, ".npy");
-    absl::StatusOr<io::NpyArray> arr = io::ReadNpy(map_path);
-    if (!arr.ok()) {
-      return absl::Status(arr.status().code(),
-                          absl::StrCat("sample '", key, "' (", where, "): ", arr.status().message()));
-    }
-    AVSL_ASSIGN_OR_RETURN(Map2D map, ToMap(*std::move(arr), key, map_path));
-    if (map.height != kEvalSize || map.width != kEvalSize) {
-      if (!up.has_value()) {
-        return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': map ", map_path, " is ", map.height,
-                                                       "x", map.width, ", expected ", kEvalSize, "x", kEvalSize,
-                                                       " (pass an upsample mode to resize it)"));
-      }
-      AVSL_ASSIGN_OR_RETURN(map, metrics::Upsample(map, kEvalSize, kEvalSize, *up,
-                                                   *up != metrics::UpsampleMode::kNearest && options.align_corners));
-    }
-    Map2D gt;
-    if (sounding) {
-      absl::StatusOr<Map2D> g = gt_lookup(video);
-      if (!g.ok()) {
-        return absl::Status(g.status().code(), absl::StrCat("sample '", key, "' (video '", video,
-                                                            "'): no ground truth: ", g.status().message()));
-      }
-      gt = *std::move(g);
-    }
-    AVSL_RETURN_IF_ERROR(evaluator.Add(key, map, gt, conf, sounding));
+    AVSL_RETURN_IF_ERROR(on_row(row));
     ++rows;
   }
-  if (rows == 0) {
-    return absl::InvalidArgumentError(absl::StrCat("index ", options.index_csv, ": no data rows"));
+  if (rows == 0) return absl::InvalidArgumentError(absl::StrCat("index ", index_csv, ": no data rows"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<IndexRow>> ReadIndex(const std::string& index_csv) {
+  std::vector<IndexRow> rows;
+  auto keep = [&rows](const IndexRow& row) {
+    rows.push_back(row);
+    return absl::OkStatus();
+  };
+  AVSL_RETURN_IF_ERROR(ForEachIndexRow(index_csv, keep));
+  return rows;
+}
+
+absl::StatusOr<Map2D> ToEvalMap(io::NpyArray arr, const std::string& key, const std::string& path,
+                                const ScoreOptions& options) {
+  std::vector<int64_t> shape = arr.shape;
+  while (shape.size() > 2 && shape.front() == 1) shape.erase(shape.begin());
+  if (shape.size() != 2 || shape[0] <= 0 || shape[1] <= 0) {
+    std::string dims;
+    for (size_t i = 0; i < arr.shape.size(); ++i) absl::StrAppend(&dims, i ? "x" : "", arr.shape[i]);
+    return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': map ", path, " has shape (", dims,
+                                                   "), expected a 2-D H×W array"));
   }
+  Map2D map;
+  map.height = static_cast<int>(shape[0]);
+  map.width = static_cast<int>(shape[1]);
+  map.values = std::move(arr.data);
+  if (map.height == kEvalSize && map.width == kEvalSize) return map;
+  if (options.upsample.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': map ", path, " is ", map.height, "x",
+                                                   map.width, ", expected ", kEvalSize, "x", kEvalSize,
+                                                   " (pass an upsample mode to resize it)"));
+  }
+  AVSL_ASSIGN_OR_RETURN(const metrics::UpsampleMode mode, metrics::ParseUpsampleMode(options.upsample));
+  return metrics::Upsample(map, kEvalSize, kEvalSize, mode,
+                           mode != metrics::UpsampleMode::kNearest && options.align_corners);
+}
+
+metrics::EvaluatorOptions EvaluatorOptionsFrom(const ScoreOptions& options) {
+  metrics::EvaluatorOptions o;
+  o.gamma = options.gamma;
+  o.top_percent = options.top_percent;
+  o.pred_mode = options.pred_mode;
+  o.abs_threshold = options.abs_threshold;
+  return o;
+}
+
+absl::StatusOr<Map2D> LookupSampleGt(const GtLookup& gt_lookup, const std::string& key, const std::string& video) {
+  absl::StatusOr<Map2D> gt = gt_lookup(video);
+  if (!gt.ok()) {
+    return absl::Status(gt.status().code(), absl::StrCat("sample '", key, "' (video '", video,
+                                                         "'): no ground truth: ", gt.status().message()));
+  }
+  return gt;
+}
+
+absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const GtLookup& gt_lookup) {
+  // A bad mode is reported before any map is read, even when every map is already 224×224.
+  if (!options.upsample.empty()) AVSL_RETURN_IF_ERROR(metrics::ParseUpsampleMode(options.upsample).status());
+  metrics::Evaluator evaluator(EvaluatorOptionsFrom(options));
+  auto score_row = [&](const IndexRow& row) -> absl::Status {
+    const std::string map_path = absl::StrCat(options.maps_dir, "/", row.key, ".npy");
+    absl::StatusOr<io::NpyArray> arr = io::ReadNpy(map_path);
+    if (!arr.ok()) {
+      return absl::Status(arr.status().code(), absl::StrCat("sample '", row.key, "' (index ", options.index_csv,
+                                                            " line ", row.line, "): ", arr.status().message()));
+    }
+    AVSL_ASSIGN_OR_RETURN(const Map2D map, ToEvalMap(*std::move(arr), row.key, map_path, options));
+    Map2D gt;
+    if (row.sounding) {
+      AVSL_ASSIGN_OR_RETURN(gt, LookupSampleGt(gt_lookup, row.key, row.video));
+    }
+    return evaluator.Add(row.key, map, gt, row.conf, row.sounding);
+  };
+  AVSL_RETURN_IF_ERROR(ForEachIndexRow(options.index_csv, score_row));
   metrics::EvalResult result = evaluator.Finalize();
   if (!options.out_json.empty()) AVSL_RETURN_IF_ERROR(WriteMetricsJson(options.out_json, result, options));
   if (!options.per_sample_csv.empty()) AVSL_RETURN_IF_ERROR(WritePerSampleCsv(options.per_sample_csv, result));

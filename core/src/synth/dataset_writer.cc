@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/data/wav_reader.h"
 #include "avsl/synth/annotation_format.h"
 #include "avsl/synth/counter_rng.h"
 #include "avsl/synth/wav_writer.h"
@@ -64,8 +65,8 @@ absl::Status WriteSplit(const SceneGenerator& gen, const SynthOptions& o, Split 
     Written w{SampleId(split, static_cast<uint64_t>(i)), scene.sounding_class, scene.gt_boxes.front(),
               scene.annotator_boxes_256};
     AVSL_RETURN_IF_ERROR(WriteJpeg(root / "frames" / (w.id + ".jpg"), scene.image, o.jpeg_quality));
-    AVSL_RETURN_IF_ERROR(WriteFileBytes((root / "audio" / (w.id + ".wav")).string(),
-                                        EncodeWavPcm16Mono(scene.audio.pcm, scene.audio.sample_rate)));
+    AVSL_RETURN_IF_ERROR(data::WriteWavPcm16Raw((root / "audio" / (w.id + ".wav")).string(), scene.audio.pcm,
+                                                /*channels=*/1, scene.audio.sample_rate));
     if (annotate[static_cast<size_t>(i)]) {
       AVSL_RETURN_IF_ERROR(
           WriteFileBytes((root / "Annotations" / (w.id + ".xml")).string(),
@@ -212,8 +213,8 @@ absl::Status WriteSyntheticDataset(const SynthOptions& o, const std::string& out
   for (int i = 0; i < o.num_negatives; ++i) {
     const uint64_t idx = static_cast<uint64_t>(i);
     const Scene neg = gen.GenerateNegative(o.seed, Split::kTest, 0, idx);
-    AVSL_RETURN_IF_ERROR(WriteFileBytes((root / "audio" / (NegativeAudioId(idx) + ".wav")).string(),
-                                        EncodeWavPcm16Mono(neg.audio.pcm, neg.audio.sample_rate)));
+    AVSL_RETURN_IF_ERROR(data::WriteWavPcm16Raw((root / "audio" / (NegativeAudioId(idx) + ".wav")).string(),
+                                                neg.audio.pcm, /*channels=*/1, neg.audio.sample_rate));
     silent_rows.push_back(absl::StrCat(SampleId(Split::kTest, idx), ",", NegativeAudioId(idx), ",non-sounding"));
   }
 

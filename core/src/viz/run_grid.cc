@@ -10,22 +10,9 @@
 #include "avsl/viz/sample_inputs.h"
 
 namespace avsl::viz {
-namespace {
-
-absl::StatusOr<Map2D> LookupGt(const eval::GtLookup& gt_lookup, const IndexEntry& e) {
-  absl::StatusOr<Map2D> gt = gt_lookup(e.video);
-  if (!gt.ok()) {
-    return absl::Status(gt.status().code(), absl::StrCat("sample '", e.key, "' (video '", e.video,
-                                                         "'): no ground truth: ", gt.status().message()));
-  }
-  return gt;
-}
-
-}  // namespace
-
 absl::StatusOr<data::RgbImage> RenderRunGrid(const RunGridOptions& options, const eval::GtLookup& gt_lookup) {
   if (options.runs.empty()) return absl::InvalidArgumentError("grid: no runs given");
-  AVSL_ASSIGN_OR_RETURN(const std::vector<IndexEntry> index, ReadIndexEntries(options.index_csv));
+  AVSL_ASSIGN_OR_RETURN(const std::vector<eval::IndexRow> index, eval::ReadIndex(options.index_csv));
 
   // Buckets need only the GT area; the maps themselves are kept just for the selected rows.
   std::vector<metrics::SampleRecord> candidates(index.size());
@@ -33,7 +20,7 @@ absl::StatusOr<data::RgbImage> RenderRunGrid(const RunGridOptions& options, cons
     candidates[i].key = index[i].key;
     candidates[i].sounding = index[i].sounding;
     if (index[i].sounding) {
-      AVSL_ASSIGN_OR_RETURN(const Map2D gt, LookupGt(gt_lookup, index[i]));
+      AVSL_ASSIGN_OR_RETURN(const Map2D gt, eval::LookupSampleGt(gt_lookup, index[i].key, index[i].video));
       candidates[i].area = metrics::GtArea(gt);
       candidates[i].bucket = metrics::BucketForArea(candidates[i].area);
     }
@@ -52,18 +39,18 @@ absl::StatusOr<data::RgbImage> RenderRunGrid(const RunGridOptions& options, cons
   frame_only.draw_prediction = false;
   // One evaluator per run: the same checks (duplicate key, NaN, shape) and numbers as `avsl score`.
   std::vector<metrics::Evaluator> evaluators(options.runs.size(),
-                                             metrics::Evaluator(EvaluatorOptionsFrom(options.scoring)));
+                                             metrics::Evaluator(eval::EvaluatorOptionsFrom(options.scoring)));
 
   std::vector<GridSection> sections;
   for (const SampleGroup& g : groups) {
     GridSection section;
     section.title = g.title;
     for (size_t i : g.members) {
-      const IndexEntry& e = index[i];
+      const eval::IndexRow& e = index[i];
       OverlayInput in;
       in.key = e.key;
       if (e.sounding) {
-        AVSL_ASSIGN_OR_RETURN(in.gt, LookupGt(gt_lookup, e));
+        AVSL_ASSIGN_OR_RETURN(in.gt, eval::LookupSampleGt(gt_lookup, e.key, e.video));
       }
       absl::StatusOr<data::RgbImage> frame = LoadFrame(options.frames_dir, e.video);
       if (!frame.ok()) {

@@ -36,9 +36,9 @@ absl::StatusOr<std::vector<std::string>> WriteScoreOverlays(const eval::ScoreOpt
   if (ec) {
     return absl::UnavailableError(absl::StrCat("overlays: cannot create directory ", vis.out_dir, ": ", ec.message()));
   }
-  AVSL_ASSIGN_OR_RETURN(const std::vector<IndexEntry> index, ReadIndexEntries(scoring.index_csv));
-  std::unordered_map<std::string, const IndexEntry*> by_key;
-  for (const IndexEntry& e : index) by_key.emplace(e.key, &e);
+  AVSL_ASSIGN_OR_RETURN(const std::vector<eval::IndexRow> index, eval::ReadIndex(scoring.index_csv));
+  std::unordered_map<std::string, const eval::IndexRow*> by_key;
+  for (const eval::IndexRow& e : index) by_key.emplace(e.key, &e);
   const OverlayOptions options = OverlayOptionsFrom(scoring, vis.overlay);
 
   for (size_t i : chosen) {
@@ -51,12 +51,7 @@ absl::StatusOr<std::vector<std::string>> WriteScoreOverlays(const eval::ScoreOpt
     in.key = r.key;
     AVSL_ASSIGN_OR_RETURN(in.map, LoadEvalMap(scoring.maps_dir, r.key, scoring));
     if (r.sounding) {
-      absl::StatusOr<Map2D> gt = gt_lookup(it->second->video);
-      if (!gt.ok()) {
-        return absl::Status(gt.status().code(), absl::StrCat("sample '", r.key, "' (video '", it->second->video,
-                                                             "'): no ground truth: ", gt.status().message()));
-      }
-      in.gt = *std::move(gt);
+      AVSL_ASSIGN_OR_RETURN(in.gt, eval::LookupSampleGt(gt_lookup, r.key, it->second->video));
     }
     absl::StatusOr<data::RgbImage> frame = LoadFrame(vis.frames_dir, it->second->video);
     if (!frame.ok()) {

@@ -35,11 +35,20 @@ int16_t DownmixDouble(const double* frame, int channels);
 /// than it holds (a truncated WAV) is an error, not a silently shorter clip.
 absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path);
 
+/// The complete 16-bit PCM WAV file (header + data) for `interleaved` samples of `channels` channels at
+/// `sample_rate`: the canonical 44-byte header (RIFF, a 16-byte WAVE_FORMAT_PCM fmt chunk, data) and
+/// little-endian samples, with no other chunk and no timestamp, so the bytes depend only on the arguments
+/// (the synthetic benchmark relies on that for byte-identical datasets). InvalidArgument when `channels` or
+/// `sample_rate` is not positive, the sample count is not a multiple of `channels`, or the data does not fit
+/// the 32-bit RIFF sizes.
+absl::StatusOr<std::string> EncodeWavPcm16(const std::vector<int16_t>& interleaved, int channels, int sample_rate);
+
 /// Writes `mono` (full scale ±1) as a 16-bit PCM mono WAV: q = clip(round_half_even(x · 32767), ±32767),
 /// so that ReadMonoAudio returns q / 32767 exactly.
 absl::Status WriteWavPcm16(const std::string& path, const std::vector<float>& mono, int sample_rate);
 
-/// Writes integer samples verbatim as a 16-bit PCM WAV with `channels` interleaved channels.
+/// Writes integer samples verbatim as a 16-bit PCM WAV with `channels` interleaved channels (the bytes of
+/// EncodeWavPcm16). Errors name `path`.
 absl::Status WriteWavPcm16Raw(const std::string& path, const std::vector<int16_t>& interleaved,
                               int channels, int sample_rate);
 

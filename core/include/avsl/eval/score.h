@@ -3,11 +3,14 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "avsl/core/map2d.h"
+#include "avsl/io/npy.h"
 #include "avsl/metrics/evaluator.h"
 
 namespace avsl::eval {
@@ -32,6 +35,40 @@ struct ScoreOptions {
 
 /// Returns the GT map (224×224) of a sounding sample's `video`, or an error when it has none.
 using GtLookup = std::function<absl::StatusOr<Map2D>(const std::string& video)>;
+
+/// One data row of an index CSV.
+struct IndexRow {
+  int line = 0;  ///< 1-based line in the index file.
+  std::string key;
+  std::string video;
+  bool sounding = false;
+  std::optional<double> conf;  ///< From the optional conf column.
+};
+
+/// Reads an index CSV (header key,video,audio,sounding[,conf] in any column order, LF or CRLF, fields split
+/// at ',' and stripped of spaces) and calls `on_row` for every data row in file order, so that a caller can
+/// stream one map at a time. Returns the first error, of the file or of `on_row`. File errors name the file
+/// and line: an unknown, missing or repeated column, a wrong field count, an empty row (only a final newline
+/// is allowed), a bad sounding (1, 0, true, false) or conf (finite number) value, a key that is not a plain
+/// file name, no data rows.
+absl::Status ForEachIndexRow(const std::string& index_csv,
+                             const std::function<absl::Status(const IndexRow&)>& on_row);
+
+/// Every row of the index, read by ForEachIndexRow.
+absl::StatusOr<std::vector<IndexRow>> ReadIndex(const std::string& index_csv);
+
+/// The map of sample `key`, read from `path` as `arr`, on the kEvalSize×kEvalSize evaluation grid: leading
+/// singleton dimensions are dropped ([1,1,H,W] from a torch tensor) and a map of another size is resized
+/// with options.upsample / options.align_corners. Errors name the key and path: not 2-D, or another size
+/// with no upsample mode.
+absl::StatusOr<Map2D> ToEvalMap(io::NpyArray arr, const std::string& key, const std::string& path,
+                                const ScoreOptions& options);
+
+/// The evaluator settings of `options` (γ, top-k, prediction mode, absolute threshold).
+metrics::EvaluatorOptions EvaluatorOptionsFrom(const ScoreOptions& options);
+
+/// gt_lookup(video) for sample `key`; the error names the key and video.
+absl::StatusOr<Map2D> LookupSampleGt(const GtLookup& gt_lookup, const std::string& key, const std::string& video);
 
 /// Reads the index, scores every row (maps loaded one at a time), writes the outputs named in `options`
 /// and returns the result. Errors name the index file and line, or the sample key and map path.

@@ -1,18 +1,13 @@
-// A minimal RIFF/WAVE PCM16 mono encoder: 44-byte canonical header + little-endian samples, no optional
-// chunks and no timestamps, so the bytes depend only on the samples and the rate.
+// File output of the synthetic dataset writer. The WAV bytes themselves come from data::EncodeWavPcm16
+// (avsl/data/wav_reader.h), whose output depends only on the samples and the rate.
 #pragma once
 
-#include <cstdint>
 #include <string>
-#include <vector>
 
 #include "absl/status/status.h"
 
 namespace avsl {
 namespace synth {
-
-/// The complete WAV file (header + data) for mono 16-bit PCM at `sample_rate`.
-std::string EncodeWavPcm16Mono(const std::vector<int16_t>& samples, int sample_rate);
 
 /// Writes `bytes` to `path` (binary, truncating); the error names the path.
 absl::Status WriteFileBytes(const std::string& path, const std::string& bytes);
