@@ -170,5 +170,10 @@ else
   echo "SKIP: avsl score end-to-end (needs /usr/bin/python3 with numpy)"
 fi
 
+# Every shipped recipe resolves and validates against the built plugins (bases named _* are fragments).
+while IFS= read -r recipe; do
+  expect "recipe validates: ${recipe#$SRC/}" 0 "resolved from" -- "$AVSL" recipe dump "$recipe"
+done < <(find "$SRC/recipes" -name '*.toml' ! -path '*/_base_/*' ! -name '_*' | sort)
+
 echo "cli: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]
