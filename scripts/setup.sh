@@ -39,6 +39,8 @@ if command -v ccache >/dev/null; then
   cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   # ccache only caches translation units that use the shared torch PCH with this sloppiness.
   export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+  # Relative paths in the cache keys: a fresh clone elsewhere (CI) reuses what this checkout compiled.
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 fi
 if [ ! -f "$BUILD_DIR/build.ninja" ]; then
   # shellcheck disable=SC2086
