@@ -109,26 +109,27 @@ class Slavc final : public Method {
       target = Features(true, batch);
     }
     SlavcLossTerms t = SlavcLoss(online, target, o_.tau);
-    last_image_ = batch.image.unsafeGetTensorImpl();
+    last_image_ = batch.image;  // held, so its identity cannot be reused by another batch
     last_online_ = std::move(online);
     const torch::Tensor ce_a2i = -torch::log_softmax(t.a2i.detach(), 1).diagonal().mean();
-    return {t.total, {{"loss_a2i", ce_a2i.item<double>()}, {"loss_i2a", t.total.item<double>() - ce_a2i.item<double>()}}};
+    const double total = t.total.item<double>(), a2i = ce_a2i.item<double>();
+    return {t.total, {{"loss_a2i", a2i}, {"loss_i2a", total - a2i}}};
   }
 
   Localization Localize(const Batch& batch) override {
     Localization out;
-    if (is_training() && last_online_.img1.defined() && batch.image.unsafeGetTensorImpl() == last_image_) {
+    if (is_training() && last_image_.defined() && batch.image.is_same(last_image_)) {
       // Extra losses (e.g. semi) on the batch just trained: the online map of that forward, differentiable, with
       // its dropout, instead of a second forward that would also move the BN statistics again.
       out.maps = SlavcMap(last_online_, o_.tau);
     } else {
       out.maps = SlavcMap(Features(o_.eval_momentum, batch), o_.tau);
     }
-    {
+    if (!is_training()) {  // evaluation; a training-mode caller (an extra loss) only needs the maps
       torch::NoGradGuard no_grad;
       out.confidence = SlavcConfidence(out.maps.detach(), o_.tau, o_.confidence_size);
+      out.confidence_name = "slavc";
     }
-    out.confidence_name = "slavc";
     out.range_min = -1.0 / o_.tau;
     out.range_max = 1.0 / o_.tau;
     return out;
@@ -142,7 +143,7 @@ class Slavc final : public Method {
       for (size_t i = 0; i < online.size(); ++i) target[i].copy_(target[i] * p.m + online[i] * (1.0 - p.m));
     }
     last_online_ = SlavcFeatures();
-    last_image_ = nullptr;
+    last_image_ = torch::Tensor();
   }
 
  private:
@@ -183,7 +184,7 @@ class Slavc final : public Method {
   nn::Linear aud_proj1_{nullptr}, aud_proj2_{nullptr}, momentum_aud_proj1_{nullptr}, momentum_aud_proj2_{nullptr};
   std::vector<EmaPair> pairs_;
   SlavcFeatures last_online_;
-  const void* last_image_ = nullptr;
+  torch::Tensor last_image_;  ///< the image batch of the last TrainStep (Localize in training mode)
 };
 
 absl::StatusOr<std::shared_ptr<Method>> MakeSlavc(const ComponentConfig& c) {

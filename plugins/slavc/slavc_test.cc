@@ -37,7 +37,7 @@ PluginHost* host = nullptr;
 const PluginHost& Host() {
   if (host == nullptr) {
     host = new PluginHost;
-    for (const char* name : {"slavc", "datasets"}) {
+    for (const char* name : {"slavc", "datasets", "center_prior"}) {
       const PluginRecord& r =
           host->LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_" + name + ".so");
       EXPECT_EQ(r.status, PluginStatus::kLoaded) << r.message;
@@ -51,7 +51,8 @@ std::string TinyRecipe(const std::string& options, int width = 8, const std::str
                        const std::string& audio_extra = "") {
   return "[model]\ntype = \"slavc.SLAVC\"\ndim = 16\n" + options +
          "\n[model.image_encoder]\ntype = \"core.ResNet18Image\"\nlayer4_stride = 1\nwidth = " +
-         std::to_string(width) + "\n" + image_extra + "\n[model.audio_encoder]\ntype = \"core.ResNet18Audio\"\nwidth = " +
+         std::to_string(width) + "\n" + image_extra +
+         "\n[model.audio_encoder]\ntype = \"core.ResNet18Audio\"\nwidth = " +
          std::to_string(width) + "\n" + audio_extra + "\n";
 }
 
@@ -180,8 +181,9 @@ TEST(SlavcLossTest, GoldenValue) {
   EXPECT_NEAR(t.a2i[0][1].item<double>(), std::log(2.0 / 3), 1e-6);
   EXPECT_NEAR(t.total.item<double>(), std::log(15.1875) / 2, 1e-6);
   EXPECT_NEAR(t.total.item<double>(), 1.360236361, 1e-6);
-  // Stable where the reference's log(Σ P1·P2) underflows: tau = 1e-3 and opposite directions give
-  // probabilities of exp(-2000) in float; the log-space form stays finite.
+  // Stable where the reference's log(Σ P1·P2) underflows: with tau = 1e-3 (and head 2 of the online images
+  // negated) the probabilities are exp(-1000) = 0 in float, the reference expression gives a2i[0][0] = log 0 = -inf
+  // and an infinite loss (checked in Python); the log-space form stays finite.
   SlavcFeatures far = online;
   far.img2 = -online.img2;
   EXPECT_TRUE(std::isfinite(SlavcLoss(far, target, 1e-3).total.item<double>()));
@@ -283,7 +285,9 @@ TEST(SlavcTest, EmaUpdateIsExactAndParametersOnly) {
   // the 4 heads a weight and a bias: 60 + 60 + 8.
   EXPECT_EQ(checked, 128);
   // Buffers (BN running statistics) are not averaged: AfterOptimizerStep leaves every buffer as it was.
-  for (const auto& b : method->named_buffers()) EXPECT_TRUE(torch::equal(after.at(b.key()), before.at(b.key()))) << b.key();
+  for (const auto& b : method->named_buffers()) {
+    EXPECT_TRUE(torch::equal(after.at(b.key()), before.at(b.key()))) << b.key();
+  }
 }
 
 TEST(SlavcTest, StopGradientOnTargets) {
@@ -331,6 +335,7 @@ TEST(SlavcTest, TrainModeLocalizeReusesTheStepsOnlineMap) {
   method->TrainStep(batch);
   Localization loc = method->Localize(batch);
   EXPECT_TRUE(loc.maps.requires_grad()) << "extra losses (semi) need a differentiable map";
+  EXPECT_FALSE(loc.confidence.defined()) << "no confidence is computed for a training-mode caller";
   EXPECT_EQ(loc.maps.sizes(), (std::vector<int64_t>{3, 2, 2}));
 }
 
@@ -396,6 +401,26 @@ TEST(SlavcTest, CheckpointRoundTripResumesBitExactly) {
   ASSERT_TRUE(train::LoadMethodWeights(path, *c).ok());
   for (const auto& [k, v] : Snapshot(*c)) EXPECT_TRUE(torch::equal(v, at_save.at(k))) << k;
   std::filesystem::remove(path);
+}
+
+// The shipped recipes stay valid against the schemas, and the synthetic model builds.
+TEST(SlavcRecipesTest, ShippedRecipesValidate) {
+  const std::string root = std::string(AVSL_SOURCE_DIR) + "/recipes/";
+  for (const char* name : {"quickstart.toml", "slavc/synthetic.toml", "slavc/flickr_10k.toml",
+                           "slavc/vggsound_144k.toml", "slavc/vggss_heard110.toml", "center_prior/synthetic.toml"}) {
+    auto recipe = Recipe::Load(root + name, {});
+    ASSERT_TRUE(recipe.ok()) << name << ": " << recipe.status();
+    absl::Status s = recipe->Validate(Host());
+    EXPECT_TRUE(s.ok()) << name << ": " << s;
+  }
+  auto quickstart = Recipe::Load(root + "quickstart.toml", {});
+  ASSERT_TRUE(quickstart.ok() && quickstart->Validate(Host()).ok());
+  auto method = Host().registry().Build<Method>(quickstart->Root().Sub("model"));
+  ASSERT_TRUE(method.ok()) << method.status();
+  // Quickstart and center_prior score the same test split.
+  auto prior = Recipe::Load(root + "center_prior/synthetic.toml", {});
+  ASSERT_TRUE(prior.ok() && prior->Validate(Host()).ok());
+  EXPECT_EQ(quickstart->Root().Sub("data").Sub("test").ToToml(), prior->Root().Sub("data").Sub("test").ToToml());
 }
 
 }  // namespace

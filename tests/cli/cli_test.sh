@@ -41,24 +41,24 @@ echo "not a library" >"$tmp/plugins/libavsl_junk.so"
 expect "failed plugin has a reason code" 0 "junk \[open_failed\] cannot open" -- "$AVSL" plugins list --plugin-path "$tmp/plugins"
 AVSL_PLUGIN_PATH="$tmp/plugins" expect "AVSL_PLUGIN_PATH is searched" 0 "$tmp/plugins" -- "$AVSL" plugins list
 
-expect "recipe dump resolves" 0 "sigma = 0.25" -- "$AVSL" recipe dump "$SRC/recipes/quickstart.toml"
-expect "recipe dump applies --set" 0 "lr = 0.0003" -- "$AVSL" recipe dump "$SRC/recipes/quickstart.toml" --set optim.lr=3e-4
+expect "recipe dump resolves" 0 "sigma = 0.25" -- "$AVSL" recipe dump "$SRC/recipes/center_prior/synthetic.toml"
+expect "recipe dump applies --set" 0 "lr = 0.0003" -- "$AVSL" recipe dump "$SRC/recipes/center_prior/synthetic.toml" --set optim.lr=3e-4
 expect "recipe unknown key" 1 "^avsl recipe dump: error: unknown recipe key 'model.sigmaa' \[--set\]; did you mean 'sigma'" -- \
-  "$AVSL" recipe dump "$SRC/recipes/quickstart.toml" --set model.sigmaa=1
-expect "recipe error is one line" 1 "." -- "$AVSL" recipe dump "$SRC/recipes/quickstart.toml" --set model.sigmaa=1
+  "$AVSL" recipe dump "$SRC/recipes/center_prior/synthetic.toml" --set model.sigmaa=1
+expect "recipe error is one line" 1 "." -- "$AVSL" recipe dump "$SRC/recipes/center_prior/synthetic.toml" --set model.sigmaa=1
 [ "$(wc -l <"$tmp/err")" -eq 1 ] && passed=$((passed + 1)) || { echo "FAIL: error is not one line"; failures=$((failures + 1)); }
 expect "recipe missing file" 1 "recipe file not found: /nonexistent.toml" -- "$AVSL" recipe dump /nonexistent.toml
-printf 'base = ["%s"]\n[train]\nepochs = 3\n' "$SRC/recipes/quickstart.toml" >"$tmp/longer.toml"
-expect "recipe diff" 0 "^\+ train.epochs = 3" -- "$AVSL" recipe diff "$SRC/recipes/quickstart.toml" "$tmp/longer.toml"
-expect "recipe diff shows old value" 0 "^- train.epochs = 0" -- "$AVSL" recipe diff "$SRC/recipes/quickstart.toml" "$tmp/longer.toml"
-expect "recipe diff of identical" 0 "no differences" -- "$AVSL" recipe diff "$SRC/recipes/quickstart.toml" "$SRC/recipes/quickstart.toml"
+printf 'base = ["%s"]\n[train]\nepochs = 3\n' "$SRC/recipes/center_prior/synthetic.toml" >"$tmp/longer.toml"
+expect "recipe diff" 0 "^\+ train.epochs = 3" -- "$AVSL" recipe diff "$SRC/recipes/center_prior/synthetic.toml" "$tmp/longer.toml"
+expect "recipe diff shows old value" 0 "^- train.epochs = 0" -- "$AVSL" recipe diff "$SRC/recipes/center_prior/synthetic.toml" "$tmp/longer.toml"
+expect "recipe diff of identical" 0 "no differences" -- "$AVSL" recipe diff "$SRC/recipes/center_prior/synthetic.toml" "$SRC/recipes/center_prior/synthetic.toml"
 expect "recipe describe type" 0 "sigma +float +0.25" -- "$AVSL" recipe describe center_prior.CenterPrior
 expect "recipe describe top level" 0 "train.select +string" -- "$AVSL" recipe describe
 expect "recipe describe unknown" 1 "did you mean 'core.Adam'" -- "$AVSL" recipe describe core.Adma
 expect "recipe unknown action" 2 "unknown action 'frob'" -- "$AVSL" recipe frob
 expect "train needs a recipe" 2 "give either RECIPE or --resume RUN_DIR" -- "$AVSL" train
-expect "train evaluates the quickstart" 0 "test \(last\)" -- "$AVSL" train "$SRC/recipes/quickstart.toml" --output-dir "$tmp/runs"
-run=$(ls -d "$tmp"/runs/quickstart/*/ | head -1)
+expect "train evaluates the centre prior" 0 "test \(last\)" -- "$AVSL" train "$SRC/recipes/center_prior/synthetic.toml" --output-dir "$tmp/runs"
+run=$(ls -d "$tmp"/runs/center_prior_synthetic/*/ | head -1)
 for f in recipe.toml command.txt env.json log.txt train_state.json checkpoints/last.pt eval/test_last/metrics.json; do
   [ -e "$run/$f" ] && passed=$((passed + 1)) || { echo "FAIL: run directory lacks $f"; failures=$((failures + 1)); }
 done
