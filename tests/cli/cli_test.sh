@@ -69,6 +69,18 @@ expect "eval without that split" 1 "no data.val dataset" -- "$AVSL" eval "$run" 
 expect "resume refuses a model change" 1 "cannot resume: the model or data changed \(model.sigma: 0.25 -> 0.3\)" -- \
   "$AVSL" train --resume "$run" --set model.sigma=0.3
 
+# An untrained reference method has one model: its Early Stop columns repeat the last evaluation.
+ap=$(/usr/bin/python3 -c "import json; print('%.1f' % (100 * json.load(open('$run/eval/test_last/metrics.json'))['ap']))" 2>/dev/null ||
+  sed -n 's/^ *"ap": \([0-9.]*\),/\1/p' "$run/eval/test_last/metrics.json" | awk '{ printf "%.1f", 100 * $1 }')
+expect "report a run directory" 0 "^\| center_prior_synthetic \| 1 \| $ap \| .* \| $ap \| " -- "$AVSL" report "$run"
+expect "report averages runs sharing a label" 0 "^\| prior \| 2 \| $ap ± 0\.0 \|" -- "$AVSL" report "prior=$run" "prior=$run" \
+  --out "$tmp/table.md"
+grep -q "^| prior | 2 |" "$tmp/table.md" && passed=$((passed + 1)) || { echo "FAIL: report --out"; failures=$((failures + 1)); }
+expect "report needs a run directory" 2 "missing argument RUN_DIR" -- "$AVSL" report
+expect "report not a run directory" 1 "not a run directory: $tmp \(no recipe.toml" -- "$AVSL" report "$tmp"
+expect "report unknown column" 1 "unknown results column 'apx'; expected one of ap, ap_ref" -- "$AVSL" report "$run" --columns apx
+expect "report split without evaluation" 1 "has no evaluation on the 'val' split" -- "$AVSL" report "$run" --split val
+
 expect "synth requires --out" 2 "--out is required" -- "$AVSL" synth
 expect "synth unknown preset" 2 "preset" -- "$AVSL" synth --out "$tmp/x" --preset huge
 expect "synth quick preset" 0 "wrote 2000 train, 250 val, 250 test scenes and 250 extended negatives" -- \
@@ -158,7 +170,6 @@ rows = [min(2, n) for n in counts] + [2]  # 250 silent rows
 expected_h = 20 + sum(18 + n * 130 for n in rows if n > 0) + 2
 assert (w, h) == (296, expected_h), (w, h, expected_h, counts)
 print('ok')"
-  expect "report tables say when" 1 "results tables from run directories land with issue #6" -- "$AVSL" report "$tmp"
   expect "report grid needs runs" 2 "grid needs at least one --run" -- "$AVSL" report grid --index x.csv --out x.png
   expect "report grid missing map names run and key" 1 "run 'center': sample 's[0-9]+'.*nowhere" -- "$AVSL" report grid \
     --run "exact=$tmp/score/maps" --run "center=$tmp/nowhere" --index "$tmp/score/index.csv" \

@@ -27,6 +27,12 @@ Args& Args::Positional(const std::string& name, const std::string& help, bool re
   return *this;
 }
 
+Args& Args::RepeatedPositional(const std::string& name, const std::string& help) {
+  Positional(name, help);
+  repeated_last_ = true;
+  return *this;
+}
+
 absl::Status Args::Parse(int argc, char** argv, int first) {
   for (int i = first; i < argc; ++i) {
     std::string arg = argv[i];
@@ -65,7 +71,7 @@ absl::Status Args::Parse(int argc, char** argv, int first) {
     return absl::InvalidArgumentError(
         absl::StrCat("missing argument ", positional_specs_[positionals_.size()].first));
   }
-  if (positionals_.size() > positional_specs_.size()) {
+  if (!repeated_last_ && positionals_.size() > positional_specs_.size()) {
     return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", positionals_[positional_specs_.size()], "'"));
   }
   return absl::OkStatus();

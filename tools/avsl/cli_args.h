@@ -19,6 +19,8 @@ class Args {
                bool repeatable = false);
   Args& Flag(const std::string& name, const std::string& help);
   Args& Positional(const std::string& name, const std::string& help, bool required = true);
+  /// The last positional takes one or more values (e.g. RUN_DIR...); read them with Positionals().
+  Args& RepeatedPositional(const std::string& name, const std::string& help);
 
   /// Parses argv[first..]. `--help`/`-h` sets help() and stops.
   absl::Status Parse(int argc, char** argv, int first);
@@ -30,6 +32,7 @@ class Args {
   std::vector<std::string> GetAll(const std::string& name) const;
   std::string Positional(size_t i) const { return i < positionals_.size() ? positionals_[i] : ""; }
   size_t positional_count() const { return positionals_.size(); }
+  const std::vector<std::string>& Positionals() const { return positionals_; }
 
  private:
   struct Spec {
@@ -40,6 +43,7 @@ class Args {
   std::vector<Spec> specs_;
   std::vector<std::pair<std::string, std::string>> positional_specs_;
   size_t required_positionals_ = 0;
+  bool repeated_last_ = false;
   std::map<std::string, std::vector<std::string>> values_;
   std::vector<std::string> positionals_;
   bool help_ = false;

@@ -1,11 +1,15 @@
+// avsl report RUN_DIR...: the seed paper's Table 1/2 (Early Stop / No Early Stop) from run directories.
 // avsl report grid: several runs' maps side by side on the same samples, grouped by GT size bucket (the seed
-// paper's Figures 2–5). Results tables from run directories land with issue #6.
+// paper's Figures 2–5).
 #include <functional>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "avsl/eval/results_table.h"
+#include "avsl/train/run_dir.h"
 #include "avsl/cli_common.h"
 #include "avsl/gt_lookup.h"
 #include "avsl/viz/png_writer.h"
@@ -49,23 +53,53 @@ int Grid(const Args& args, const std::function<int(const std::string&)>& usage) 
   return kExitOk;
 }
 
+// `LABEL=RUN_DIR` names a row; a bare RUN_DIR takes its recipe's name. Runs with one label are seeds of a row.
+int Table(int argc, char** argv, int first) {
+  Args args("avsl report RUN_DIR|LABEL=RUN_DIR... [--split test] [--columns ap,max_f1,loc_acc] [--out FILE]",
+            "Renders a Markdown results table in the seed paper's Table 1/2 layout from run directories written by\n"
+            "'avsl train' (or completed by 'avsl eval RUN_DIR'): one row per method label, the metrics of the\n"
+            "early-stopped checkpoint (Early Stop) beside those of the last epoch (No Early Stop). Runs sharing a\n"
+            "label (seeds) are averaged: mean ± sample standard deviation, with the number of runs.\n"
+            "For the picture grid of several runs' maps see 'avsl report grid --help'.");
+  args.RepeatedPositional("RUN_DIR...", "run directories, optionally LABEL=RUN_DIR (default label: the recipe's name)");
+  args.Option("split", "NAME", "which evaluation to read: eval/<NAME>_last, eval/<NAME>_best_* (default test)");
+  args.Option("columns", "LIST", "comma-separated metrics.json keys (default ap,max_f1,loc_acc; also auc, "
+                                 "pointing, ap_ref, max_f1_ref, mean_ciou)");
+  args.Option("out", "FILE", "write the table there as well as to stdout");
+  if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
+
+  eval::ResultsTableOptions options;
+  if (args.Has("split")) options.split = args.Get("split");
+  if (args.Has("columns")) options.columns = absl::StrSplit(args.Get("columns"), ',', absl::SkipEmpty());
+  std::vector<eval::RunResult> results;
+  for (const std::string& run : args.Positionals()) {
+    const size_t eq = run.find('=');
+    const std::string dir = eq == std::string::npos ? run : run.substr(eq + 1);
+    absl::StatusOr<eval::RunResult> r = eval::ReadRunResult(dir, options.split);
+    if (!r.ok()) return ReportError("report", r.status());
+    if (eq != std::string::npos) r->label = run.substr(0, eq);
+    results.push_back(*std::move(r));
+  }
+  absl::StatusOr<std::string> table = eval::RenderResultsTable(results, options);
+  if (!table.ok()) return ReportError("report", table.status());
+  std::cout << *table;
+  if (args.Has("out")) {
+    if (absl::Status s = train::WriteFileAtomically(args.Get("out"), *table); !s.ok()) return ReportError("report", s);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunReport(int argc, char** argv, int first) {
-  // Anything but `grid` (or an option) is the run-directory form, which is not implemented yet; it is answered
-  // before parsing because its arguments (any number of run directories) are not grid's.
-  if (first < argc && argv[first][0] != '-' && std::string(argv[first]) != "grid") {
-    std::cerr << "avsl report: not available yet: results tables from run directories land with issue #6 "
-                 "(available now: 'avsl report grid')\n";
-    return kExitError;
-  }
+  if (first >= argc || std::string(argv[first]) != "grid") return Table(argc, argv, first);
   Args args("avsl report grid --run LABEL=MAPS_DIR [--run ...] --index CSV "
             "(--flickr-annotations DIR | --vggss-json FILE) --out grid.png [options]",
             "grid: a PNG with one row per sample and one column per run (plus a 'frame + GT' column), rows grouped\n"
             "by GT size bucket (small, medium, large, huge) and a silent section. Each tile is the run's map as a\n"
             "JET heatmap over the frame, the GT contour (green), the scored binary prediction's contour (white)\n"
             "and the run's cIoU and confidence. Samples: the first --per-bucket rows of each bucket, in index order.\n"
-            "Results tables from run directories ('avsl report RUN_DIR...') land with issue #6.");
+            "Results tables from run directories: 'avsl report RUN_DIR...'.");
   args.Positional("ACTION", "grid");
   args.Option("run", "LABEL=MAPS_DIR", "a column: its header and its directory of <key>.npy maps", true);
   args.Option("index", "CSV", "the avsl score index (key,video,audio,sounding[,conf]) shared by the runs");
@@ -82,11 +116,6 @@ int RunReport(int argc, char** argv, int first) {
   args.Option("upsample", "MODE", "nearest|bilinear|bicubic for maps that are not 224x224");
   args.Option("align-corners", "BOOL", "align_corners of the upsampling (default true)");
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
-  if (args.Positional(0) != "grid") {
-    std::cerr << "avsl report: not available yet: results tables from run directories land with issue #6 "
-                 "(available now: 'avsl report grid')\n";
-    return kExitError;
-  }
   auto usage = [&](const std::string& message) {
     std::cerr << "avsl report grid: " << message << "\n\n" << args.Usage();
     return kExitUsage;

@@ -1,0 +1,184 @@
+#include "avsl/eval/results_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "avsl/core/status_macros.h"
+
+namespace avsl::eval {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::StatusOr<nlohmann::json> ReadJson(const fs::path& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("cannot open ", path.string()));
+  nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(path.string(), ": not a JSON object"));
+  }
+  return j;
+}
+
+absl::StatusOr<std::map<std::string, double>> ReadMetrics(const fs::path& path, std::string* confidence) {
+  AVSL_ASSIGN_OR_RETURN(nlohmann::json j, ReadJson(path));
+  std::map<std::string, double> values;
+  for (const auto& [key, value] : j.items()) {
+    if (value.is_number()) values[key] = value.get<double>();
+  }
+  if (j.contains("confidence") && j["confidence"].is_string()) *confidence = j["confidence"].get<std::string>();
+  return values;
+}
+
+struct Cell {
+  double mean = 0, stddev = 0;
+  int n = 0;
+};
+
+std::string FormatCell(const std::optional<Cell>& cell) {
+  if (!cell) return "–";
+  if (cell->n == 1) return absl::StrFormat("%.1f", 100 * cell->mean);
+  return absl::StrFormat("%.1f ± %.1f", 100 * cell->mean, 100 * cell->stddev);
+}
+
+// Mean and sample standard deviation of one metric over the runs of a row; empty if any run lacks it (a mean
+// over a subset would silently mix different numbers of seeds).
+std::optional<Cell> Aggregate(const std::vector<const std::map<std::string, double>*>& evals, const std::string& key) {
+  Cell c;
+  std::vector<double> v;
+  for (const auto* e : evals) {
+    if (e == nullptr) return std::nullopt;
+    auto it = e->find(key);
+    if (it == e->end()) return std::nullopt;
+    v.push_back(it->second);
+  }
+  if (v.empty()) return std::nullopt;
+  c.n = static_cast<int>(v.size());
+  for (double x : v) c.mean += x / c.n;
+  if (c.n > 1) {
+    double ss = 0;
+    for (double x : v) ss += (x - c.mean) * (x - c.mean);
+    c.stddev = std::sqrt(ss / (c.n - 1));
+  }
+  return c;
+}
+
+}  // namespace
+
+const std::map<std::string, std::string>& ResultsTableColumns() {
+  static const auto* columns = new std::map<std::string, std::string>{
+      {"ap", "AP"},         {"ap_ref", "AP_ref"},          {"max_f1", "max-F1"},
+      {"max_f1_ref", "max-F1_ref"}, {"loc_acc", "LocAcc"}, {"auc", "AUC"},
+      {"pointing", "Pointing"},     {"mean_ciou", "mean cIoU"}};
+  return *columns;
+}
+
+absl::StatusOr<RunResult> ReadRunResult(const std::string& run_dir, const std::string& split) {
+  RunResult r;
+  r.dir = run_dir;
+  const fs::path dir(run_dir);
+  if (!fs::is_directory(dir)) return absl::NotFoundError(absl::StrCat("run directory not found: ", run_dir));
+  const fs::path recipe = dir / "recipe.toml";
+  if (!fs::exists(recipe)) {
+    return absl::NotFoundError(
+        absl::StrCat("not a run directory: ", run_dir, " (no recipe.toml; 'avsl train' writes one in every run)"));
+  }
+  toml::table parsed;
+  try {
+    parsed = toml::parse_file(recipe.string());
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(absl::StrCat(recipe.string(), ": ", std::string(e.description()),
+                                                   ""));
+  }
+  r.label = parsed["name"].value_or(dir.parent_path().filename().string());
+  r.method_type = parsed["model"]["type"].value_or(std::string("?"));
+
+  std::string monitor;
+  if (fs::exists(dir / "train_state.json")) {
+    AVSL_ASSIGN_OR_RETURN(nlohmann::json state, ReadJson(dir / "train_state.json"));
+    r.epochs_trained = state.value("epoch", 0LL);
+    r.best_epoch = state.value("best_epoch", -1LL);
+    monitor = state.value("monitor", std::string());
+  }
+  const fs::path last = dir / "eval" / (split + "_last") / "metrics.json";
+  if (fs::exists(last)) {
+    AVSL_ASSIGN_OR_RETURN(r.last, ReadMetrics(last, &r.confidence));
+  }
+  // The trainer names the early-stopped checkpoint best_<metric of train.monitor> ("val.ap" -> best_ap).
+  const std::string best = "best_" + monitor.substr(monitor.find('.') + 1);
+  const fs::path early = dir / "eval" / (split + "_" + best) / "metrics.json";
+  if (!monitor.empty() && fs::exists(early)) {
+    std::string confidence;
+    AVSL_ASSIGN_OR_RETURN(r.early_stop, ReadMetrics(early, &confidence));
+    r.early_stop_checkpoint = best;
+    if (r.confidence.empty()) r.confidence = confidence;
+  }
+  if (!r.last && !r.early_stop) {
+    return absl::NotFoundError(absl::StrCat("run directory ", run_dir, " has no evaluation on the '", split,
+                                            "' split (expected ", last.string(), "); run 'avsl eval ", run_dir,
+                                            " --split ", split, "'"));
+  }
+  return r;
+}
+
+absl::StatusOr<std::string> RenderResultsTable(const std::vector<RunResult>& runs, const ResultsTableOptions& options) {
+  if (runs.empty()) return absl::InvalidArgumentError("no run directories to tabulate");
+  std::vector<std::string> titles;
+  for (const std::string& key : options.columns) {
+    auto it = ResultsTableColumns().find(key);
+    if (it == ResultsTableColumns().end()) {
+      std::vector<std::string> valid;
+      for (const auto& [k, title] : ResultsTableColumns()) valid.push_back(k);
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown results column '", key, "'; expected one of ", absl::StrJoin(valid, ", ")));
+    }
+    titles.push_back(it->second);
+  }
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<const RunResult*>> rows;
+  for (const RunResult& r : runs) {
+    if (rows[r.label].empty()) order.push_back(r.label);
+    rows[r.label].push_back(&r);
+  }
+
+  std::ostringstream md;
+  md << "| Method | Runs";
+  for (const char* stop : {"Early Stop", "No Early Stop"}) {
+    for (const std::string& t : titles) md << " | " << t << " (" << stop << ")";
+  }
+  md << " | Confidence |\n|---|---:";
+  for (size_t i = 0; i < 2 * titles.size(); ++i) md << "|---:";
+  md << "|---|\n";
+  for (const std::string& label : order) {
+    std::vector<const std::map<std::string, double>*> early, last;
+    std::vector<std::string> confidences;
+    for (const RunResult* r : rows[label]) {
+      last.push_back(r->last ? &*r->last : nullptr);
+      // An untrained reference method has a single model: its early-stop result is its only result.
+      const bool untrained = r->epochs_trained == 0 && !r->early_stop;
+      early.push_back(r->early_stop ? &*r->early_stop : (untrained && r->last ? &*r->last : nullptr));
+      if (std::find(confidences.begin(), confidences.end(), r->confidence) == confidences.end()) {
+        confidences.push_back(r->confidence);
+      }
+    }
+    md << "| " << label << " | " << rows[label].size();
+    for (const auto* evals : {&early, &last}) {
+      for (const std::string& key : options.columns) md << " | " << FormatCell(Aggregate(*evals, key));
+    }
+    md << " | " << absl::StrJoin(confidences, ", ") << " |\n";
+  }
+  md << "\nValues in % on the '" << options.split
+     << "' split; mean ± sample standard deviation over the runs of a row (seeds). Early Stop: the checkpoint with "
+        "the best validation score (train.monitor); No Early Stop: the last epoch. – : no such evaluation.\n";
+  return md.str();
+}
+
+}  // namespace avsl::eval
