@@ -400,6 +400,12 @@ TEST_F(DatasetsTest, ErrorsNameTheFile) {
   EXPECT_EQ(no_root.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(std::string(no_root.status().message()), HasSubstr("/nonexistent/avsl: directory not found"));
 
+  // The real-data recipes ship with empty roots (recipe variables): the message says which key to set.
+  auto empty_root = Build("datasets.VggSound", "root = \"\"\nlist = \"a.txt\"\n");
+  ASSERT_FALSE(empty_root.ok());
+  EXPECT_THAT(std::string(empty_root.status().message()), HasSubstr("root ('"));
+  EXPECT_THAT(std::string(empty_root.status().message()), HasSubstr(".root') is empty: set it to the dataset folder"));
+
   auto no_list = Build("datasets.Flickr", RootKey() + "list = \"metadata/nope.txt\"\n");
   ASSERT_FALSE(no_list.ok());
   EXPECT_THAT(std::string(no_list.status().message()), HasSubstr(Root() + "/metadata/nope.txt"));

@@ -56,6 +56,12 @@ void AddFileDatasetFields(Schema& s) {
 absl::StatusOr<FileLists> ReadFileLists(const ComponentConfig& c, const std::string& component) {
   FileLists out;
   out.root = c.GetString("root");
+  if (out.root.empty()) {
+    // Real-data recipes ship with empty roots: the data cannot be bundled, so the user names it.
+    return absl::InvalidArgumentError(absl::StrCat(component, " root ('", c.path(),
+                                                   ".root') is empty: set it to the dataset folder, e.g. --set ",
+                                                   c.path(), ".root='\"/data/...\"' (docs/datasets.md, Recipe variables)"));
+  }
   std::error_code ec;
   if (!std::filesystem::is_directory(out.root, ec)) {
     return absl::NotFoundError(absl::StrCat(component, " root ('", c.path(), ".root') ", out.root,
