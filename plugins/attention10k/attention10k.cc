@@ -1,0 +1,183 @@
+// attention10k: Attention10k (Senocak et al., CVPR 2018 / TPAMI 2020) in its ResNet18 port, DSOL
+// `compared model/attention_net.py::Attention_Net` (baselines_spec.md §1.3): attention = softmax over the
+// locations of <L2norm(V), L2norm(MLP(a))>, the attended (normalized) visual vector through a 2-layer MLP, and
+// its Euclidean distance to the raw pooled audio feature. Objectives: the original unsupervised ratio loss
+// (default, losses.py), DSOL's margin-10 contrastive loss, plus the supervised attention cross-entropy on the
+// annotated samples (the semi-supervised row). One random in-batch negative per sample.
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "attention10k_loss.h"
+#include "avsl/core/component_registry.h"
+#include "avsl/core/encoder.h"
+#include "avsl/core/method.h"
+#include "avsl/core/plugin_abi.h"
+#include "avsl/core/status_macros.h"
+
+namespace avsl::plugins::attention10k {
+namespace {
+
+namespace F = torch::nn::functional;
+namespace nn = torch::nn;
+
+struct Attention10kOptions {
+  int64_t hidden_dim = 512;
+  std::string loss = "ratio";
+  double margin = 10.0;
+  double supervised_weight = 1.0;
+  SupervisionTarget target = SupervisionTarget::kBinary;
+  std::string confidence = "generic";
+};
+
+// One forward of the attention branch for image features `v` [B,P,C] (normalized) and audio `a_fea` [B,Ca].
+struct Attended {
+  torch::Tensor logits;  ///< [B,P] attention logits
+  torch::Tensor f_v;     ///< [B,Ca] embedded attended visual vector
+};
+
+class Attention10k final : public Method {
+ public:
+  Attention10k(const Attention10kOptions& o, std::shared_ptr<Encoder> image, std::shared_ptr<Encoder> audio)
+      : o_(o) {
+    const int64_t cv = image->out_channels(), ca = audio->out_channels();
+    // Registration order and names follow Attention_Net (visual_net, audio_net, fc_v_*, fc_a_*); its unused
+    // pooling_a and fc_av are left out. Heads keep PyTorch's default Linear init, as the reference.
+    visual_net_ = register_module("visual_net", std::move(image));
+    audio_net_ = register_module("audio_net", std::move(audio));
+    fc_v_1_ = register_module("fc_v_1", nn::Linear(cv, o.hidden_dim));
+    fc_v_2_ = register_module("fc_v_2", nn::Linear(o.hidden_dim, ca));  // into the audio feature space
+    fc_a_1_ = register_module("fc_a_1", nn::Linear(ca, o.hidden_dim));
+    fc_a_2_ = register_module("fc_a_2", nn::Linear(o.hidden_dim, cv));  // into the visual channel space
+  }
+
+  StepOutput TrainStep(const Batch& batch) override {
+    const int64_t n = batch.image.size(0);
+    TORCH_CHECK(n >= 2, "attention10k: a training batch needs at least 2 samples (each takes another sample of the "
+                        "batch as its negative), got ", n);
+    auto [v, a, a_fea, h, w] = Embed(batch);
+    // One random other sample per anchor, uniform over the n - 1 others (the reference's choice(r != index)).
+    const torch::Tensor offset = torch::randint(1, n, {n}, torch::TensorOptions().dtype(torch::kLong));
+    const torch::Tensor neg = ((torch::arange(n, offset.options()) + offset) % n).to(v.device());
+    const Attended pos = Attend(v, a);
+    torch::Tensor unsup;
+    if (o_.loss == "ratio") {
+      // Original: the attended image embedding against the positive and a negative sample's audio feature.
+      unsup = RatioLoss(pos.f_v, a_fea, a_fea.index_select(0, neg));
+    } else {
+      // DSOL's port: (audio_i, image_i) y = 1 and (audio_i, image_j) y = 0, attention recomputed on image j.
+      const Attended negative = Attend(v.index_select(0, neg), a);
+      const torch::Tensor d2 =
+          torch::cat({(pos.f_v - a_fea).pow(2).sum(1), (negative.f_v - a_fea).pow(2).sum(1)});
+      const torch::Tensor y = torch::cat({torch::ones({n}, d2.options()), torch::zeros({n}, d2.options())});
+      unsup = ContrastiveLoss(d2, y, o_.margin);
+    }
+    torch::Tensor sup = torch::zeros({}, unsup.options());
+    if (o_.supervised_weight > 0) {
+      sup = SupervisedAttentionLoss(pos.logits.view({n, h, w}), batch.gt_map, batch.has_gt, o_.target);
+    }
+    torch::Tensor total = unsup + o_.supervised_weight * sup;
+    return {total, {{"loss_unsup", unsup.item<double>()}, {"loss_sup", sup.item<double>()}}};
+  }
+
+  Localization Localize(const Batch& batch) override {
+    auto [v, a, a_fea, h, w] = Embed(batch);
+    const Attended pos = Attend(v, a);
+    Localization out;
+    out.maps = torch::softmax(pos.logits, 1).view({v.size(0), h, w});  // alpha, in [0, 1]
+    out.range_min = 0.0;
+    out.range_max = 1.0;
+    if (o_.confidence == "max_attention") {
+      out.confidence = std::get<0>(out.maps.flatten(1).max(1));
+      out.confidence_name = "attention10k max alpha";
+    } else if (o_.confidence == "neg_distance") {
+      out.confidence = -(pos.f_v - a_fea).pow(2).sum(1).sqrt();
+      out.confidence_name = "attention10k -||f_v - a||";
+    }
+    return out;
+  }
+
+ private:
+  struct Embedding {
+    torch::Tensor v;      ///< [B,P,C] L2-normalized visual map
+    torch::Tensor a;      ///< [B,C] L2-normalized audio query
+    torch::Tensor a_fea;  ///< [B,Ca] raw pooled audio feature (the distance anchor)
+    int64_t h, w;
+  };
+
+  Embedding Embed(const Batch& batch) {
+    const torch::Tensor v_map = visual_net_->Forward(batch.image);  // [B,C,h,w]
+    const int64_t h = v_map.size(2), w = v_map.size(3);
+    torch::Tensor v = F::normalize(v_map.flatten(2).transpose(1, 2), F::NormalizeFuncOptions().dim(2));
+    torch::Tensor a_fea = audio_net_->Forward(batch.audio);
+    TORCH_CHECK(a_fea.dim() == 2 || (a_fea.dim() == 4 && a_fea.size(2) == 1 && a_fea.size(3) == 1),
+                "attention10k: the audio encoder returned a ", a_fea.sizes(), " map; Attention10k needs a pooled "
+                "vector [B,C,1,1] (set audio_encoder.pool = \"max\", the reference's global max pooling)");
+    a_fea = a_fea.flatten(1);
+    torch::Tensor a = F::normalize(torch::relu(fc_a_2_(torch::relu(fc_a_1_(a_fea)))), F::NormalizeFuncOptions().dim(1));
+    return {std::move(v), std::move(a), std::move(a_fea), h, w};
+  }
+
+  Attended Attend(const torch::Tensor& v, const torch::Tensor& a) {
+    Attended out;
+    out.logits = AttentionLogits(v, a);
+    const torch::Tensor z = AttendedVector(torch::softmax(out.logits, 1), v);
+    out.f_v = torch::relu(fc_v_2_(torch::relu(fc_v_1_(z))));
+    return out;
+  }
+
+  Attention10kOptions o_;
+  std::shared_ptr<Encoder> visual_net_, audio_net_;
+  nn::Linear fc_v_1_{nullptr}, fc_v_2_{nullptr}, fc_a_1_{nullptr}, fc_a_2_{nullptr};
+};
+
+absl::StatusOr<std::shared_ptr<Method>> MakeAttention10k(const ComponentConfig& c) {
+  Attention10kOptions o;
+  o.hidden_dim = c.GetInt("hidden_dim");
+  o.loss = c.GetString("loss");
+  o.margin = c.GetFloat("margin");
+  o.supervised_weight = c.GetFloat("supervised_weight");
+  o.target = ParseSupervisionTarget(c.GetString("supervised_target"), c.path() + ".supervised_target");
+  o.confidence = c.GetString("confidence");
+  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> image, BuildSub<Encoder>(c, "image_encoder"));
+  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
+  return std::make_shared<Attention10k>(o, std::move(image), std::move(audio));
+}
+
+}  // namespace
+}  // namespace avsl::plugins::attention10k
+
+AVSL_PLUGIN("attention10k", "1.0.0", "Attention10k: audio-guided attention, ratio or contrastive loss (CVPR 2018)") {
+  avsl::Schema s(
+      "Attention10k, ResNet18 port (DSOL compared model/attention_net.py); map = softmax attention over locations");
+  s.Component("image_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Image",
+              "image backbone returning [B,C,h,w] (port: LVS ResNet18, layer4_stride = 1 -> 14x14 at 224, "
+              "ImageNet weights; layer4_stride = 2 gives the 7x7 torchvision map)");
+  s.Component("audio_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Audio",
+              "audio backbone returning a pooled [B,C,1,1] vector (port: global max pool)");
+  s.Int("hidden_dim", 512, "width of the hidden layer of both 2-layer MLPs (port: fc 512 -> 512 -> 512)")
+      .Range(1, 65536);
+  s.String("loss", "ratio",
+           "ratio: the original unsupervised loss (losses.py: softmax of the positive/negative audio distances vs "
+           "[0, 1], squared); contrastive: DSOL's port (positive and negative image pair, margin loss)")
+      .OneOf({"ratio", "contrastive"});
+  s.Float("margin", 10.0, "margin of the contrastive loss (DSOL ContrastiveLoss(margin=10)); unused by ratio")
+      .Range(0, 1e6);
+  s.Float("supervised_weight", 1.0,
+          "lambda of the supervised attention cross-entropy on annotated samples (Batch.has_gt); the released "
+          "code adds it with weight 1 whenever annotations are given; 0 = purely unsupervised")
+      .Range(0, 1e6);
+  s.String("supervised_target", "binary",
+           "GT map -> attention-grid target: binary (cells at least half covered = 1, un-normalized, as the "
+           "released gt_box20), soft (covered fraction), distribution (covered fraction / its sum)")
+      .OneOf({"binary", "soft", "distribution"});
+  s.String("confidence", "generic",
+           "generic: none native (the evaluator's top-25% mean of alpha, range [0,1]); max_attention: max alpha; "
+           "neg_distance: -||f_v - a|| (baselines_spec.md §1.4)")
+      .OneOf({"generic", "max_attention", "neg_distance"});
+  registrar.Register<avsl::Method>("Attention10k", std::move(s), avsl::plugins::attention10k::MakeAttention10k,
+                                   "Attention10k: softmax attention map, ratio/contrastive loss, optional L_S");
+}

@@ -1,0 +1,362 @@
+// attention10k plugin: the attention and the three losses on hand-computed tensors, shapes, registered
+// submodules, the module's losses re-derived from its own outputs, learning on a fixed batch, checkpoint round
+// trip and option errors.
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "attention10k_loss.h"
+#include "avsl/core/method.h"
+#include "avsl/core/plugin_host.h"
+#include "avsl/core/recipe.h"
+#include "avsl/train/training_checkpoint.h"
+
+namespace avsl {
+namespace {
+
+using plugins::attention10k::AttendedVector;
+using plugins::attention10k::AttentionLogits;
+using plugins::attention10k::ContrastiveLoss;
+using plugins::attention10k::RatioLoss;
+using plugins::attention10k::SupervisedAttentionLoss;
+using plugins::attention10k::SupervisionGrid;
+using plugins::attention10k::SupervisionTarget;
+
+// Width-8 encoders; the image encoder's layer4 at stride 1 gives a 2x2 map for a 32x32 input
+// (32 -> 16 conv1 -> 8 maxpool -> 8 -> 4 layer2 -> 2 layer3 -> 2 layer4).
+const char* kTinyModel = R"(
+[model]
+type = "attention10k.Attention10k"
+hidden_dim = 16
+[model.image_encoder]
+type = "core.ResNet18Image"
+width = 8
+layer4_stride = 1
+[model.audio_encoder]
+type = "core.ResNet18Audio"
+width = 8
+)";
+
+// kTinyModel with extra top-level [model] keys (they must come before the sub-tables).
+std::string TinyWith(const std::string& model_keys) {
+  std::string s = kTinyModel;
+  const std::string anchor = "hidden_dim = 16\n";
+  s.insert(s.find(anchor) + anchor.size(), model_keys);
+  return s;
+}
+
+class Attention10kTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const PluginRecord& r =
+        host_.LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_attention10k.so");
+    ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
+  }
+  absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& toml) {
+    auto recipe = Recipe::Parse(toml, "inline.toml", ".", {});
+    if (!recipe.ok()) return recipe.status();
+    absl::Status s = recipe->Validate(host_.registry());
+    if (!s.ok()) return s;
+    return host_.registry().Build<Method>(recipe->Root().Sub("model"));
+  }
+  std::shared_ptr<Method> Build(const std::string& toml) {
+    auto method = TryBuild(toml);
+    EXPECT_TRUE(method.ok()) << method.status();
+    return method.ok() ? *method : nullptr;
+  }
+  static Batch MakeBatch(int64_t n) {
+    torch::manual_seed(7);
+    Batch b;
+    b.image = torch::randn({n, 3, 32, 32});
+    b.audio = torch::randn({n, 1, 32, 16});
+    b.gt_map = torch::zeros({n, 32, 32});
+    b.gt_map.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, 16), torch::indexing::Slice(0, 16)}, 1.0);
+    b.has_gt = torch::zeros({n}, torch::kBool);
+    b.has_gt[0] = true;
+    return b;
+  }
+  PluginHost host_;
+};
+
+TEST(Attention10kLossTest, AttentionAndAttendedVectorByHand) {
+  // Locations (1,0) and (0,1); audio query (0.6, 0.8): logits (0.6, 0.8),
+  // alpha = (1, e^0.2) / (1 + e^0.2) = (0.450166, 0.549834), z = alpha (the locations are the unit vectors).
+  torch::Tensor v = torch::tensor({1.0f, 0.0f, 0.0f, 1.0f}).view({1, 2, 2});
+  torch::Tensor a = torch::tensor({0.6f, 0.8f}).view({1, 2});
+  torch::Tensor logits = AttentionLogits(v, a);
+  EXPECT_TRUE(torch::allclose(logits, torch::tensor({0.6f, 0.8f}).view({1, 2})));
+  const double a0 = 1.0 / (1.0 + std::exp(0.2));
+  EXPECT_NEAR(a0, 0.450166, 1e-6);
+  torch::Tensor z = AttendedVector(torch::softmax(logits, 1), v);
+  EXPECT_NEAR(z[0][0].item<double>(), a0, 1e-6);
+  EXPECT_NEAR(z[0][1].item<double>(), 1 - a0, 1e-6);
+}
+
+TEST(Attention10kLossTest, RatioLossGoldenValue) {
+  // Sample 0: f_v = (0,0), f+ = (1,0), f- = (0,3): d+ = |(-1+1e-6, 1e-6)| = 0.999999, d- = |(1e-6, -3+1e-6)|
+  // = 2.999999 (pairwise_distance adds eps = 1e-6), so p = softmax(d+, d-) = (q, 1-q) with q = 1/(1+e^2) and
+  // both squared errors equal q^2. Sample 1: f_v = f+ = (1,1) (d+ = sqrt(2)*1e-6), f- = (4,5) (d- = 5 - 7e-6/5
+  // ~ 5): q' = 1/(1+e^(d- - d+)). Loss = (q^2 + q'^2) / 2 = (0.0142095 + 0.0000448)/2 = 0.0071271.
+  torch::Tensor f_v = torch::tensor({0.0, 0.0, 1.0, 1.0}, torch::kDouble).view({2, 2});
+  torch::Tensor pos = torch::tensor({1.0, 0.0, 1.0, 1.0}, torch::kDouble).view({2, 2});
+  torch::Tensor neg = torch::tensor({0.0, 3.0, 4.0, 5.0}, torch::kDouble).view({2, 2});
+  const double dp0 = std::hypot(-1 + 1e-6, 1e-6), dn0 = std::hypot(1e-6, -3 + 1e-6);
+  const double dp1 = std::hypot(1e-6, 1e-6), dn1 = std::hypot(-3 + 1e-6, -4 + 1e-6);
+  const double q0 = 1 / (1 + std::exp(dn0 - dp0)), q1 = 1 / (1 + std::exp(dn1 - dp1));
+  const double expected = (q0 * q0 + q1 * q1) / 2;
+  EXPECT_NEAR(expected, 0.0071271, 1e-6);
+  EXPECT_NEAR(RatioLoss(f_v, pos, neg).item<double>(), expected, 1e-12);
+  // Swapping positive and negative makes q -> 1 - q: the loss of a wrong ordering is large.
+  EXPECT_NEAR(RatioLoss(f_v, neg, pos).item<double>(),
+              (std::pow(1 - q0, 2) + std::pow(1 - q1, 2)) / 2, 1e-12);
+}
+
+TEST(Attention10kLossTest, ContrastiveLossGoldenValue) {
+  // Margin 10: positive d2 = 4 -> 0.5*4 = 2; negatives d = 3 -> 0.5*(10-3)^2 = 24.5, d = 6 -> 0.5*16 = 8,
+  // d = 11 -> relu(-1) = 0. Mean over 4 pairs: 34.5 / 4 = 8.625 (the 1e-9 inside the sqrt shifts it by ~1e-9).
+  torch::Tensor d2 = torch::tensor({4.0, 9.0, 36.0, 121.0}, torch::kDouble);
+  torch::Tensor y = torch::tensor({1.0, 0.0, 0.0, 0.0}, torch::kDouble);
+  EXPECT_NEAR(ContrastiveLoss(d2, y, 10.0).item<double>(), 8.625, 1e-8);
+  EXPECT_NEAR(ContrastiveLoss(d2, y, 5.0).item<double>(), (2 + 2 + 0 + 0) / 4.0, 1e-8);
+}
+
+TEST(Attention10kLossTest, SupervisionGridAndSupervisedLossGoldenValues) {
+  // A 4x4 GT with the top-left 2x2 block and pixel (0,2) covered, pooled onto 2x2: covered fractions
+  // c = [[1, 0.25], [0, 0]]. binary (c >= 0.5): [1,0,0,0]; soft: c; distribution: c / 1.25 = [0.8, 0.2, 0, 0].
+  torch::Tensor gt = torch::zeros({2, 4, 4}, torch::kDouble);
+  gt[0].slice(0, 0, 2).slice(1, 0, 2).fill_(1.0);
+  gt[0][0][2] = 1.0;
+  gt[1] = gt[0];
+  auto grid = [&](SupervisionTarget t) { return SupervisionGrid(gt, 2, 2, t)[0].flatten(); };
+  EXPECT_TRUE(torch::allclose(grid(SupervisionTarget::kBinary), torch::tensor({1.0, 0.0, 0.0, 0.0}, torch::kDouble)));
+  EXPECT_TRUE(torch::allclose(grid(SupervisionTarget::kSoft), torch::tensor({1.0, 0.25, 0.0, 0.0}, torch::kDouble)));
+  EXPECT_TRUE(
+      torch::allclose(grid(SupervisionTarget::kDistribution), torch::tensor({0.8, 0.2, 0.0, 0.0}, torch::kDouble)));
+  // Logits log(1..4) give alpha = (0.1, 0.2, 0.3, 0.4). Only sample 0 is annotated, the mean runs over both:
+  //   binary:       -log 0.1 / 2                      = 2.302585 / 2 = 1.151293
+  //   soft:         -(log 0.1 + 0.25 log 0.2) / 2     = (2.302585 + 0.402359) / 2 = 1.352472
+  //   distribution: -(0.8 log 0.1 + 0.2 log 0.2) / 2  = (1.842068 + 0.321888) / 2 = 1.081978
+  torch::Tensor logits =
+      torch::log(torch::tensor({1.0, 2.0, 3.0, 4.0}, torch::kDouble)).view({1, 2, 2}).repeat({2, 1, 1});
+  torch::Tensor has_gt = torch::tensor({true, false});
+  EXPECT_NEAR(SupervisedAttentionLoss(logits, gt, has_gt, SupervisionTarget::kBinary).item<double>(),
+              -std::log(0.1) / 2, 1e-9);
+  EXPECT_NEAR(SupervisedAttentionLoss(logits, gt, has_gt, SupervisionTarget::kSoft).item<double>(),
+              -(std::log(0.1) + 0.25 * std::log(0.2)) / 2, 1e-9);
+  EXPECT_NEAR(SupervisedAttentionLoss(logits, gt, has_gt, SupervisionTarget::kDistribution).item<double>(),
+              -(0.8 * std::log(0.1) + 0.2 * std::log(0.2)) / 2, 1e-9);
+  EXPECT_NEAR(-std::log(0.1) / 2, 1.151293, 1e-6);
+  // No annotated sample, or no GT at all: exactly zero.
+  EXPECT_EQ(SupervisedAttentionLoss(logits, gt, torch::tensor({false, false}), SupervisionTarget::kBinary)
+                .item<double>(), 0.0);
+  EXPECT_EQ(SupervisedAttentionLoss(logits, torch::Tensor(), torch::Tensor(), SupervisionTarget::kBinary)
+                .item<double>(), 0.0);
+  // A cell whose alpha underflows stays finite (log_softmax), where the reference's log(0) gives inf/NaN.
+  torch::Tensor extreme = torch::tensor({0.0, -1e4, -1e4, -1e4}, torch::kDouble).view({1, 2, 2});
+  gt = torch::ones({1, 2, 2}, torch::kDouble);
+  EXPECT_TRUE(std::isfinite(
+      SupervisedAttentionLoss(extreme, gt, torch::tensor({true}), SupervisionTarget::kBinary).item<double>()));
+}
+
+TEST_F(Attention10kTest, ShapesRangeAndRegisteredSubmodules) {
+  auto method = Build(kTinyModel);
+  ASSERT_NE(method, nullptr);
+  // Parameters, by hand. A [2,2,2,2] ResNet of width w with a c-channel stem has
+  //   conv1 49cw + bn1 2w + layer1 (36w^2 + 8w) + layer2 (128w^2 + 20w) + layer3 (512w^2 + 40w)
+  //   + layer4 (2048w^2 + 80w) = 2724w^2 + 150w + 49cw.  For w = 8:
+  //   image (c = 3): 174,336 + 1200 + 1176 = 176,712;   audio (c = 1): 174,336 + 1200 + 392 = 175,928.
+  // Heads between the 8w = 64 encoder channels and hidden_dim 16:
+  //   fc_v_1 64*16 + 16 = 1,040; fc_v_2 16*64 + 64 = 1,088; fc_a_1 1,040; fc_a_2 1,088 -> 4,256.
+  // Total 176,712 + 175,928 + 4,256 = 356,896.
+  int64_t total = 0;
+  for (const auto& p : method->parameters()) total += p.numel();
+  EXPECT_EQ(total, 356896);
+  std::vector<std::string> children;
+  for (const auto& item : method->named_children()) children.push_back(item.key());
+  EXPECT_EQ(children,
+            (std::vector<std::string>{"visual_net", "audio_net", "fc_v_1", "fc_v_2", "fc_a_1", "fc_a_2"}));
+  EXPECT_EQ(method->named_parameters()["fc_v_2.weight"].sizes(), (std::vector<int64_t>{64, 16}));
+  EXPECT_EQ(method->named_parameters()["fc_a_2.weight"].sizes(), (std::vector<int64_t>{64, 16}));
+
+  method->eval();
+  torch::NoGradGuard no_grad;
+  Localization loc = method->Localize(MakeBatch(3));
+  ASSERT_EQ(loc.maps.sizes(), (std::vector<int64_t>{3, 2, 2}));
+  // alpha is a softmax over the 4 locations.
+  EXPECT_TRUE(torch::allclose(loc.maps.sum({1, 2}), torch::ones({3})));
+  EXPECT_GE(loc.maps.min().item<double>(), 0.0);
+  EXPECT_DOUBLE_EQ(loc.range_min, 0.0);
+  EXPECT_DOUBLE_EQ(loc.range_max, 1.0);
+  EXPECT_FALSE(loc.confidence.defined());  // no native confidence: the evaluator's generic one
+
+  auto max_alpha = Build(TinyWith("confidence = \"max_attention\"\n"));
+  ASSERT_NE(max_alpha, nullptr);
+  max_alpha->eval();
+  Localization m = max_alpha->Localize(MakeBatch(3));
+  ASSERT_TRUE(m.confidence.defined());
+  EXPECT_TRUE(torch::allclose(m.confidence, std::get<0>(m.maps.flatten(1).max(1))));
+  EXPECT_EQ(m.confidence_name, "attention10k max alpha");
+}
+
+TEST_F(Attention10kTest, ContrastiveStepEqualsTheLossOfItsOwnDistances) {
+  // With 2 samples each one's negative is the other image, so in eval mode (fixed BN statistics) the step's loss
+  // is re-derived from Localize's -||f_v - a|| on the batch and on the batch with the two images swapped:
+  // L = mean over 4 pairs of [0.5 d+^2] and [0.5 relu(10 - d-)^2].
+  torch::manual_seed(3);
+  auto method = Build(TinyWith("loss = \"contrastive\"\nconfidence = \"neg_distance\"\n"));
+  ASSERT_NE(method, nullptr);
+  method->eval();
+  torch::NoGradGuard no_grad;
+  Batch batch = MakeBatch(2);
+  batch.has_gt = torch::zeros({2}, torch::kBool);
+  const torch::Tensor d_pos = -method->Localize(batch).confidence;
+  Batch swapped = batch;
+  swapped.image = batch.image.flip(0);
+  const torch::Tensor d_neg = -method->Localize(swapped).confidence;
+  double expected = 0;
+  for (int i = 0; i < 2; ++i) {
+    const double dp = d_pos[i].item<double>(), dn = d_neg[i].item<double>();
+    expected += 0.5 * dp * dp + 0.5 * std::pow(std::max(0.0, 10 - dn), 2);
+  }
+  expected /= 4;
+  StepOutput out = method->TrainStep(batch);
+  EXPECT_NEAR(out.loss.item<double>(), expected, 1e-4 * std::max(1.0, expected));
+  EXPECT_EQ(out.logs.at(1).first, "loss_sup");
+  EXPECT_EQ(out.logs.at(1).second, 0.0);
+}
+
+TEST_F(Attention10kTest, SupervisedTermIsLambdaTimesTheAttentionCrossEntropy) {
+  // Two models with the same weights (same seed), lambda = 1 and lambda = 0; same negatives (same seed before
+  // each step). The difference of the losses is L_S, re-derived from Localize's alpha: sample 0 is annotated
+  // with the top-left quadrant of the 32x32 image = cell (0,0) of the 2x2 grid, so
+  // L_S = -log alpha[0](0,0) / 3 (the mean runs over all 3 samples).
+  torch::manual_seed(11);
+  auto with_sup = Build(TinyWith("supervised_weight = 1.0\n"));
+  torch::manual_seed(11);
+  auto without = Build(TinyWith("supervised_weight = 0.0\n"));
+  ASSERT_NE(with_sup, nullptr);
+  ASSERT_NE(without, nullptr);
+  with_sup->eval();
+  without->eval();
+  torch::NoGradGuard no_grad;
+  const Batch batch = MakeBatch(3);
+  torch::manual_seed(5);
+  const StepOutput a = with_sup->TrainStep(batch);
+  torch::manual_seed(5);
+  const StepOutput b = without->TrainStep(batch);
+  const double alpha00 = with_sup->Localize(batch).maps[0][0][0].item<double>();
+  const double expected = -std::log(alpha00) / 3;
+  EXPECT_NEAR(a.loss.item<double>() - b.loss.item<double>(), expected, 1e-5);
+  EXPECT_NEAR(a.logs.at(1).second, expected, 1e-5);
+  EXPECT_NEAR(a.logs.at(0).second, b.logs.at(0).second, 1e-7);  // the same unsupervised term
+}
+
+TEST_F(Attention10kTest, LossDecreasingOnAFixedBatchForEachObjective) {
+  // The ratio loss is bounded (L_U <= 1) and L_S on a 2x2 grid has a floor of about 0.34 (cosine logits cap
+  // alpha at e/(e + 3/e) = 0.71): a 10% drop there; the contrastive loss must lose 30%.
+  for (const auto& [keys, factor] : std::vector<std::pair<std::string, double>>{
+           {"loss = \"ratio\"\n", 0.9}, {"loss = \"contrastive\"\n", 0.7}}) {
+    SCOPED_TRACE(keys);
+    torch::manual_seed(0);
+    auto method = Build(TinyWith(keys));
+    ASSERT_NE(method, nullptr);
+    method->train();
+    torch::optim::Adam adam(method->parameters(), torch::optim::AdamOptions(3e-3));
+    Batch batch = MakeBatch(6);
+    batch.has_gt.fill_(true);  // the supervised term learns too
+    std::vector<double> losses;
+    for (int step = 0; step < 40; ++step) {
+      torch::Tensor loss = method->TrainStep(batch).loss;
+      ASSERT_EQ(loss.dim(), 0);
+      losses.push_back(loss.item<double>());
+      ASSERT_TRUE(std::isfinite(losses.back())) << "step " << step;
+      adam.zero_grad();
+      loss.backward();
+      adam.step();
+    }
+    // The negatives are random each step, so compare 5-step means.
+    double first = 0, last = 0;
+    for (int i = 0; i < 5; ++i) {
+      first += losses[i] / 5;
+      last += losses[losses.size() - 1 - i] / 5;
+    }
+    EXPECT_LT(last, factor * first) << "first " << first << " last " << last;
+    for (const auto& p : method->named_parameters()) ASSERT_TRUE(p.value().grad().defined()) << p.key();
+    EXPECT_GT(method->named_parameters()["fc_a_1.weight"].grad().abs().sum().item<double>(), 0);
+    EXPECT_GT(method->named_parameters()["visual_net.conv1.weight"].grad().abs().sum().item<double>(), 0);
+  }
+}
+
+TEST_F(Attention10kTest, CheckpointRoundTrip) {
+  torch::manual_seed(1);
+  auto a = Build(kTinyModel);
+  torch::manual_seed(2);
+  auto b = Build(kTinyModel);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  a->eval();
+  b->eval();
+  const Batch batch = MakeBatch(2);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor want = a->Localize(batch).maps;
+  ASSERT_FALSE(torch::allclose(b->Localize(batch).maps, want));
+  const std::string path = ::testing::TempDir() + "attention10k_roundtrip_" + std::to_string(::getpid()) + ".pt";
+  train::CheckpointContents contents;
+  contents.method = a.get();
+  contents.recipe_toml = kTinyModel;
+  ASSERT_TRUE(train::SaveCheckpoint(path, contents).ok());
+  absl::Status s = train::LoadMethodWeights(path, *b);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(torch::equal(b->Localize(batch).maps, want));
+  std::filesystem::remove(path);
+}
+
+TEST_F(Attention10kTest, ClearErrors) {
+  // A batch of one has no other sample to take a negative from.
+  auto method = Build(kTinyModel);
+  ASSERT_NE(method, nullptr);
+  try {
+    method->TrainStep(MakeBatch(1));
+    FAIL() << "expected an error";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("needs at least 2 samples"), std::string::npos) << e.what();
+  }
+  // An unpooled audio map is refused naming the option.
+  auto unpooled = Build(std::string(kTinyModel) + "pool = \"none\"\n");
+  ASSERT_NE(unpooled, nullptr);
+  Batch batch = MakeBatch(2);
+  batch.audio = torch::randn({2, 1, 64, 64});
+  try {
+    unpooled->TrainStep(batch);
+    FAIL() << "expected an error";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("set audio_encoder.pool = \"max\""), std::string::npos) << e.what();
+  }
+  // Schema: unknown objective and a negative weight, named by key.
+  auto bad = TryBuild(TinyWith("loss = \"triplet\"\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("'model.loss' = \"triplet\": expected one of ratio, contrastive"),
+            std::string::npos) << bad.status();
+  bad = TryBuild(TinyWith("supervised_weight = -1.0\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("'model.supervised_weight'"), std::string::npos) << bad.status();
+}
+
+TEST_F(Attention10kTest, ShippedRecipesValidate) {
+  for (const char* name : {"synthetic", "synthetic_semi", "flickr_10k", "vggsound_144k", "vggss_heard110"}) {
+    const std::string path = std::string(AVSL_SOURCE_DIR) + "/recipes/attention10k/" + name + ".toml";
+    SCOPED_TRACE(path);
+    auto recipe = Recipe::Load(path, {});
+    ASSERT_TRUE(recipe.ok()) << recipe.status();
+    EXPECT_EQ(recipe->Root().Sub("model").type(), "attention10k.Attention10k");
+  }
+}
+
+}  // namespace
+}  // namespace avsl

@@ -1,0 +1,398 @@
+// coarse2fine plugin: built through the plugin host and a recipe; losses and the test map checked against hand
+// arithmetic; the soft label file reader and its errors.
+#include <torch/torch.h>
+
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "avsl/core/method.h"
+#include "avsl/core/plugin_host.h"
+#include "avsl/core/recipe.h"
+#include "avsl/train/training_checkpoint.h"
+#include "coarse2fine_loss.h"
+#include "soft_label_file.h"
+
+namespace avsl {
+namespace {
+
+using namespace plugins::coarse2fine;  // NOLINT: the functions under test
+
+PluginHost* host = nullptr;
+
+const PluginHost& Host() {
+  if (host == nullptr) {
+    host = new PluginHost;
+    for (const char* name : {"coarse2fine", "datasets"}) {
+      const PluginRecord& r =
+          host->LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_" + name + ".so");
+      EXPECT_EQ(r.status, PluginStatus::kLoaded) << r.message;
+    }
+  }
+  return *host;
+}
+
+// Width-8 ResNets, layer4 stride 1 for the image (2x2 map at 32x32), the audio map unpooled; C = 3 classes and
+// small heads.
+std::string TinyRecipe(const std::string& options) {
+  return "[model]\ntype = \"coarse2fine.CoarseToFine\"\nnum_classes = 3\navc_hidden = 16\nproj_hidden = 32\n"
+         "proj_dim = 16\n" + options +
+         "\n[model.image_encoder]\ntype = \"core.ResNet18Image\"\nlayer4_stride = 1\nwidth = 8\n"
+         "\n[model.audio_encoder]\ntype = \"core.ResNet18Audio\"\nwidth = 8\npool = \"none\"\n";
+}
+
+absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& recipe_text, uint64_t seed = 0) {
+  auto recipe = Recipe::Parse(recipe_text, "inline.toml", ".", {});
+  if (!recipe.ok()) return recipe.status();
+  absl::Status s = recipe->Validate(Host().registry());
+  if (!s.ok()) return s;
+  torch::manual_seed(seed);
+  return Host().registry().Build<Method>(recipe->Root().Sub("model"));
+}
+
+std::shared_ptr<Method> Build(const std::string& recipe_text, uint64_t seed = 0) {
+  auto m = TryBuild(recipe_text, seed);
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? *m : nullptr;
+}
+
+Batch MakeBatch(int64_t n, uint64_t seed = 7) {
+  torch::manual_seed(seed);
+  Batch b;
+  b.image = torch::randn({n, 3, 32, 32});
+  b.audio = torch::randn({n, 1, 64, 32});  // audio layer4 map 2x1
+  b.class_id = torch::arange(n, torch::kLong).remainder(3);
+  for (int64_t i = 0; i < n; ++i) b.keys.push_back("s" + std::to_string(i));
+  return b;
+}
+
+double LogValue(const StepOutput& out, const std::string& name) {
+  for (const auto& [k, v] : out.logs)
+    if (k == name) return v;
+  return std::nan("");
+}
+
+std::map<std::string, torch::Tensor> Snapshot(const torch::nn::Module& m) {
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : m.named_parameters()) out[p.key()] = p.value().detach().clone();
+  for (const auto& b : m.named_buffers()) out[b.key()] = b.value().detach().clone();
+  return out;
+}
+
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + std::to_string(::getpid()) + "_" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(CoarseToFineTest, ShapesRangeAndNativeConfidence) {
+  auto method = Build(TinyRecipe(""));
+  ASSERT_NE(method, nullptr);
+  method->eval();
+  torch::NoGradGuard no_grad;
+  Localization loc = method->Localize(MakeBatch(3));
+  ASSERT_EQ(loc.maps.sizes(), (std::vector<int64_t>{3, 2, 2}));
+  EXPECT_EQ(loc.confidence.sizes(), (std::vector<int64_t>{3}));
+  EXPECT_EQ(loc.confidence_name, "c2f_avc");
+  EXPECT_DOUBLE_EQ(loc.range_min, 0.0);
+  EXPECT_DOUBLE_EQ(loc.range_max, 1.0);
+  EXPECT_GE(loc.maps.min().item<double>(), 0.0);
+  // Divided by its maximum: every non-zero map peaks at exactly 1.
+  const torch::Tensor peak = loc.maps.flatten(1).amax(1);
+  for (int64_t i = 0; i < 3; ++i) {
+    if (peak[i].item<double>() > 0) {
+      EXPECT_NEAR(peak[i].item<double>(), 1.0, 1e-6);
+    }
+  }
+  EXPECT_GT(loc.confidence.min().item<double>(), 0.0);
+  EXPECT_LT(loc.confidence.max().item<double>(), 1.0);
+  auto by_class = Build(TinyRecipe("confidence = \"class\"\n"));
+  ASSERT_NE(by_class, nullptr);
+  by_class->eval();
+  EXPECT_EQ(by_class->Localize(MakeBatch(3)).confidence_name, "c2f_max_class_prob");
+}
+
+TEST(CoarseToFineTest, SubmodulesAndParameterCount) {
+  auto method = Build(TinyRecipe(""));
+  ASSERT_NE(method, nullptr);
+  std::vector<std::string> children;
+  for (const auto& c : method->named_children()) children.push_back(c.key());
+  // stage_two.py::Align / Location attribute names (avgpool has no parameters and is a function here).
+  EXPECT_EQ(children, (std::vector<std::string>{"vision", "audio", "avc", "project_a", "project_v", "class_a",
+                                                "class_v"}));
+  // ResNet18 of width 8: 2724*64 + 150*8 = 175536, + conv1 1176 (image) = 176712, + 392 (audio) = 175928.
+  // Heads with C = 64 channels, 3 classes: avc Linear(128,16) 2048+16 + Linear(16,2) 32+2 = 2098;
+  // project_a/v Conv1d(64,32) 2048 + Conv1d(32,16) 512 = 2560 each (no bias) -> 5120; class_a/v 64*3 = 192 each.
+  // Total 176712 + 175928 + 2098 + 5120 + 384 = 360242.
+  int64_t total = 0;
+  for (const auto& p : method->named_parameters()) total += p.value().numel();
+  EXPECT_EQ(total, 360242);
+  auto params = method->named_parameters();
+  EXPECT_EQ(params.find("class_a.bias"), nullptr);
+  EXPECT_NE(params.find("avc.0.weight"), nullptr);
+  EXPECT_NE(params.find("project_v.2.weight"), nullptr);
+}
+
+// AVC: N = 3, diagonal logits (0, ln 3) -> CE(·,1) = ln 4 − ln 3 = ln(4/3); off-diagonal (0, 0) -> CE(·,0) = ln 2.
+// ½·ln(4/3) + ½·ln 2 = ½·ln(8/3) = 0.490415. (A plain mean over the 9 pairs would give (3 ln(4/3) + 6 ln 2)/9 =
+// 0.558, swapped targets ½·ln 4 + ½·ln 2 = 1.0397.)
+TEST(CoarseToFineLossTest, AvcGoldenValue) {
+  torch::Tensor avc = torch::zeros({3, 3, 2});
+  for (int i = 0; i < 3; ++i) avc[i][i][1] = std::log(3.0);
+  EXPECT_NEAR(AvcLoss(avc).item<double>(), 0.5 * std::log(8.0 / 3), 1e-6);
+  EXPECT_NEAR(AvcLoss(avc).item<double>(), 0.490415, 1e-6);
+}
+
+// BCE(σ(logits), y): logits (0, ln 3) -> p = (0.5, 0.75); y = (1, 0.5):
+// [−ln 0.5 − (0.5 ln 0.75 + 0.5 ln 0.25)] / 2 = (0.693147 + 0.5·(0.287682 + 1.386294)) / 2 = 0.765068.
+// A second row with valid = false does not count.
+TEST(CoarseToFineLossTest, ClassLossGoldenValueAndMask) {
+  const torch::Tensor logits = torch::tensor({0.0f, static_cast<float>(std::log(3.0)), 5.0f, 5.0f}).view({2, 2});
+  const torch::Tensor y = torch::tensor({1.0f, 0.5f, 0.0f, 0.0f}).view({2, 2});
+  const torch::Tensor valid = torch::tensor({true, false});
+  EXPECT_NEAR(ClassLoss(logits, y, valid).item<double>(), 0.765068, 1e-6);
+  EXPECT_EQ(ClassLoss(logits, y, torch::tensor({false, false})).item<double>(), 0.0);
+}
+
+// feat [1,1,1,2] = (2, 4), cam = (1, 3): mean_hw(feat·cam) = (2 + 12)/2 = 7, Σ cam = 4 -> 1.75.
+TEST(CoarseToFineLossTest, ClassFeaturesMeanThenDivide) {
+  const torch::Tensor feat = torch::tensor({2.0f, 4.0f}).view({1, 1, 1, 2});
+  const torch::Tensor cam = torch::tensor({1.0f, 3.0f}).view({1, 1, 1, 2});
+  EXPECT_NEAR(ClassFeatures(feat, cam).item<double>(), 1.75, 1e-6);
+}
+
+// Alignment, N = 1, C = 2, D = 2. fine_a columns (classes) e1, e2; fine_v (0.6, 0.8), e2.
+// cos [a_c][v_c'] = [[0.6, 0], [0.8, 1]] -> dist = 2 − 2 cos = [[0.8, 2], [0.4, 0]].
+// All probabilities > 0.3: pos = (0.8 + 0) / (2 + 4e-10) = 0.4; neg: √2 = 1.41421 > 1.4 -> 0, √0.4 = 0.632456 ->
+// (1.4 − 0.632456)² = 0.589124, / 2 -> 0.294562. L_d = 0.694562.
+// Visual class 1 below 0.3 (logit −2: σ = 0.119): eff = column 0 only -> pos = 0.8 / 1, neg = 0.589124 / 1 ->
+// L_d = 1.389124.
+TEST(CoarseToFineLossTest, AlignGoldenValues) {
+  const torch::Tensor fa = torch::tensor({1.0f, 0.0f, 0.0f, 1.0f}).view({1, 2, 2});  // [N,D,C]: column c
+  const torch::Tensor fv = torch::tensor({0.6f, 0.0f, 0.8f, 1.0f}).view({1, 2, 2});
+  const torch::Tensor on = torch::tensor({2.0f, 2.0f}).view({1, 2});
+  EXPECT_NEAR(AlignLoss(fa, fv, on, on, 0.3, 1.4).item<double>(), 0.694562, 1e-5);
+  const torch::Tensor v_off = torch::tensor({2.0f, -2.0f}).view({1, 2});
+  EXPECT_NEAR(AlignLoss(fa, fv, on, v_off, 0.3, 1.4).item<double>(), 1.389124, 1e-5);
+  // N = 2, C = 1: rows are samples. a = (e1, e2), v = ((0.6, 0.8), e1): cos [[0.6, 1], [0.8, 0]],
+  // dist [[0.8, 0], [0.4, 2]]: pos = (0.8 + 2) / 2 = 1.4; neg = ((1.4 − 0)² + 0.589124) / 2 = 1.274562 -> 2.674562
+  // (√ of the zero distance is taken of 1e-12: 1.96 − 2.8e-6).
+  const torch::Tensor a2 = torch::tensor({1.0f, 0.0f, 0.0f, 1.0f}).view({2, 2, 1});
+  const torch::Tensor v2 = torch::tensor({0.6f, 0.8f, 1.0f, 0.0f}).view({2, 2, 1});
+  const torch::Tensor on2 = torch::tensor({2.0f, 2.0f}).view({2, 1});
+  EXPECT_NEAR(AlignLoss(a2, v2, on2, on2, 0.3, 1.4).item<double>(), 2.674562, 1e-5);
+}
+
+// Test map, one sample, C = 2, two positions. fine_a columns e1, e2; fine_v positions e1 + 0.5 e2... chosen so that
+// ReLU(sim) = class 0: (1, 0.5), class 1: (0, 1). Logits (ln 3, −ln 3): p = (0.75, 0.25).
+// Single sigmoid: eff = {0} -> map = (1, 0.5), already max 1.
+// Double sigmoid: p = (σ(0.75), σ(0.25)) = (0.679179, 0.562177), both > 0.3 ->
+// map = (0.679179, 0.339589 + 0.562177) / 1.241356 -> / max -> (0.679179 / 0.901767, 1) = (0.753166, 1).
+TEST(CoarseToFineLossTest, ClassAwareMapAndTheDoubleSigmoid) {
+  const torch::Tensor fa = torch::tensor({1.0f, 0.0f, 0.0f, 1.0f}).view({1, 2, 2});  // [N,D,C]
+  const torch::Tensor fv = torch::tensor({1.0f, 0.5f, 0.0f, 1.0f}).view({1, 2, 2});  // [N,D,hw]
+  const torch::Tensor logits = torch::tensor({std::log(3.0f), -std::log(3.0f)}).view({1, 2});
+  const torch::Tensor single = ClassAwareMap(fa, fv, torch::sigmoid(logits), 0.3);
+  EXPECT_NEAR(single[0][0].item<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(single[0][1].item<double>(), 0.5, 1e-6);
+  const torch::Tensor twice = ClassAwareMap(fa, fv, torch::sigmoid(torch::sigmoid(logits)), 0.3);
+  EXPECT_NEAR(twice[0][0].item<double>(), 0.753166, 1e-5);
+  EXPECT_NEAR(twice[0][1].item<double>(), 1.0, 1e-6);
+  // Below the threshold everywhere: the argmax class is still used (eff[argmax p] = 1).
+  const torch::Tensor low = ClassAwareMap(fa, fv, torch::tensor({0.1f, 0.2f}).view({1, 2}), 0.3);
+  EXPECT_NEAR(low[0][0].item<double>(), 0.0, 1e-6);
+  EXPECT_NEAR(low[0][1].item<double>(), 1.0, 1e-6);
+}
+
+std::vector<double> TrainLosses(const std::string& options, int steps, std::vector<StepOutput>* outs = nullptr) {
+  auto method = Build(TinyRecipe(options), 3);
+  if (method == nullptr) return {};
+  method->train();
+  torch::optim::Adam opt(method->parameters(), torch::optim::AdamOptions(1e-3));
+  const Batch batch = MakeBatch(6);
+  std::vector<double> losses;
+  for (int step = 0; step < steps; ++step) {
+    StepOutput out = method->TrainStep(batch);
+    losses.push_back(out.loss.item<double>());
+    opt.zero_grad();
+    out.loss.backward();
+    opt.step();
+    if (outs != nullptr) outs->push_back(out);
+  }
+  return losses;
+}
+
+TEST(CoarseToFineTest, LossDecreasingOnAFixedBatch) {
+  const std::vector<double> l = TrainLosses("", 15);
+  ASSERT_EQ(l.size(), 15u);
+  for (double v : l) ASSERT_TRUE(std::isfinite(v));
+  // Stage two from the first step (measured 3.90 -> 1.14).
+  EXPECT_LT(l.back(), 0.5 * l.front()) << l.front() << " -> " << l.back();
+}
+
+TEST(CoarseToFineTest, StageSwitchCountsTrainSteps) {
+  std::vector<StepOutput> outs;
+  TrainLosses("stage_one_steps = 2\n", 3, &outs);
+  ASSERT_EQ(outs.size(), 3u);
+  EXPECT_EQ(LogValue(outs[0], "stage"), 1.0);
+  EXPECT_TRUE(std::isnan(LogValue(outs[1], "loss_align")));
+  EXPECT_EQ(LogValue(outs[2], "stage"), 2.0);
+  ASSERT_FALSE(std::isnan(LogValue(outs[2], "loss_align")));
+  // loss = aloss + vloss + avcloss + dloss.
+  EXPECT_NEAR(outs[2].loss.item<double>(), LogValue(outs[2], "loss_cls_a") + LogValue(outs[2], "loss_cls_v") +
+                                               LogValue(outs[2], "loss_avc") + LogValue(outs[2], "loss_align"),
+              1e-5);
+  std::vector<StepOutput> one;
+  TrainLosses("stage = 1\n", 2, &one);
+  EXPECT_TRUE(std::isnan(LogValue(one[1], "loss_align")));
+}
+
+TEST(CoarseToFineTest, CheckpointRoundTripKeepsWeightsAndStepCount) {
+  const std::string recipe = TinyRecipe("stage_one_steps = 3\n");
+  auto a = Build(recipe, 1);
+  ASSERT_NE(a, nullptr);
+  a->train();
+  torch::optim::Adam opt(a->parameters(), torch::optim::AdamOptions(1e-3));
+  const Batch batch = MakeBatch(4);
+  for (int i = 0; i < 2; ++i) {
+    StepOutput out = a->TrainStep(batch);
+    opt.zero_grad();
+    out.loss.backward();
+    opt.step();
+  }
+  const std::string path = ::testing::TempDir() + "c2f_ckpt_" + std::to_string(::getpid()) + ".pt";
+  train::CheckpointContents saved;
+  saved.method = a.get();
+  saved.optimizer = &opt;
+  saved.recipe_toml = "recipe";
+  ASSERT_TRUE(train::SaveCheckpoint(path, saved).ok());
+  auto c = Build(recipe, 5);
+  ASSERT_NE(c, nullptr);
+  ASSERT_TRUE(train::LoadMethodWeights(path, *c).ok());
+  const auto want = Snapshot(*a);
+  for (const auto& [k, v] : Snapshot(*c)) EXPECT_TRUE(torch::equal(v, want.at(k))) << k;
+  EXPECT_EQ(c->named_buffers()["step"].item<int64_t>(), 2);
+  a->eval();
+  c->eval();
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_TRUE(torch::equal(a->Localize(batch).maps, c->Localize(batch).maps));
+  }
+  // The restored step count carries the stage: step 3 of the loaded model is a stage-one step, step 4 aligns.
+  c->train();
+  EXPECT_EQ(LogValue(c->TrainStep(batch), "stage"), 1.0);
+  EXPECT_EQ(LogValue(c->TrainStep(batch), "stage"), 2.0);
+  std::filesystem::remove(path);
+}
+
+TEST(SoftLabelFileTest, ReadsOneOrTwoVectorsPerKey) {
+  const std::string text =
+      "# made by hand\nkey,a0,a1\nvid1,0.2,1\n\nvid2__aud7, 0.5 , 0.25 ,1,0\r\n";
+  auto t = SoftLabelTable::Parse(text, "labels.csv", 2);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->size(), 2u);
+  const SoftLabels* one = t->Find("vid1");
+  ASSERT_NE(one, nullptr);
+  EXPECT_EQ(one->audio, (std::vector<float>{0.2f, 1.0f}));
+  EXPECT_EQ(one->visual, one->audio);
+  const SoftLabels* two = t->Find("vid2__aud7");
+  ASSERT_NE(two, nullptr);
+  EXPECT_EQ(two->audio, (std::vector<float>{0.5f, 0.25f}));
+  EXPECT_EQ(two->visual, (std::vector<float>{1.0f, 0.0f}));
+  EXPECT_EQ(two->line, 5);
+  EXPECT_EQ(t->Find("vid3"), nullptr);
+}
+
+TEST(SoftLabelFileTest, ErrorsNameTheFileAndLine) {
+  struct Case {
+    std::string text, expected;
+  };
+  const std::vector<Case> cases = {
+      {"v1,0.1,0.2\nv2,0.1\n", "labels.csv line 2: expected 2 (both modalities) or 4 (audio then visual) values "
+                               "after key 'v2', got 1"},
+      {"v1,0.1,abc\n", "labels.csv line 1: value 2 of key 'v1' is 'abc', expected a number in [0, 1]"},
+      {"v1,0.1,\n", "labels.csv line 1: value 2 of key 'v1' is ''"},
+      {"\n\nv1,0.1,1.5\n", "labels.csv line 3: value 2 of key 'v1' is 1.5, outside [0, 1]"},
+      {"v1,0,0\nv1,1,1\n", "labels.csv line 2: key 'v1' repeated (first on line 1)"},
+      {",0,0\n", "labels.csv line 1: empty sample key"},
+      {"# nothing\n", "labels.csv: no label rows"},
+  };
+  for (const Case& c : cases) {
+    auto t = SoftLabelTable::Parse(c.text, "labels.csv", 2);
+    ASSERT_FALSE(t.ok()) << c.text;
+    EXPECT_NE(std::string(t.status().message()).find(c.expected), std::string::npos)
+        << "got: " << t.status().message() << "\nwant: " << c.expected;
+  }
+  auto missing = SoftLabelTable::Load("/nonexistent/labels.csv", 2);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(std::string(missing.status().message()).find("/nonexistent/labels.csv: cannot be opened"),
+            std::string::npos);
+}
+
+TEST(CoarseToFineTest, FileLabelSourceTrainsAndNamesAMissingKey) {
+  const std::string path = WriteTemp("c2f_labels.csv", "s0,1,0,0\ns1,0,0.5,0.5,0,1,0\ns2,0,0,1\ns3,0.3,0.3,0.3\n");
+  auto method = Build(TinyRecipe("label_source = \"file\"\nlabel_file = \"" + path + "\"\n"));
+  ASSERT_NE(method, nullptr);
+  method->train();
+  const StepOutput out = method->TrainStep(MakeBatch(4));
+  EXPECT_TRUE(std::isfinite(out.loss.item<double>()));
+  Batch unknown = MakeBatch(4);
+  unknown.keys[2] = "not_in_file";
+  try {
+    method->TrainStep(unknown);
+    FAIL() << "expected an error";
+  } catch (const c10::Error& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("'not_in_file' has no row in the soft label file " + path), std::string::npos) << msg;
+  }
+  std::filesystem::remove(path);
+}
+
+TEST(CoarseToFineTest, BadOptionsAreRefusedWithTheReason) {
+  auto no_file = TryBuild(TinyRecipe("label_source = \"file\"\n"));
+  ASSERT_FALSE(no_file.ok());
+  EXPECT_NE(std::string(no_file.status().message()).find("model.label_file"), std::string::npos) << no_file.status();
+  const std::string bad = WriteTemp("c2f_bad.csv", "s0,1,0\n");
+  auto bad_file = TryBuild(TinyRecipe("label_source = \"file\"\nlabel_file = \"" + bad + "\"\n"));
+  ASSERT_FALSE(bad_file.ok());
+  EXPECT_NE(std::string(bad_file.status().message()).find(bad + " line 1: expected 3"), std::string::npos)
+      << bad_file.status();
+  std::filesystem::remove(bad);
+  auto stray = TryBuild(TinyRecipe("stage = 1\nstage_one_steps = 5\n"));
+  ASSERT_FALSE(stray.ok());
+  EXPECT_NE(std::string(stray.status().message()).find("stage_one_steps"), std::string::npos);
+  // A class id beyond num_classes (class_id source) names the sample and the option.
+  auto method = Build(TinyRecipe(""));
+  ASSERT_NE(method, nullptr);
+  method->train();
+  Batch b = MakeBatch(3);
+  b.class_id[1] = 7;
+  try {
+    method->TrainStep(b);
+    FAIL() << "expected an error";
+  } catch (const c10::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sample s1 has class_id 7, but num_classes = 3"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(CoarseToFineRecipesTest, ShippedRecipesValidate) {
+  const std::string root = std::string(AVSL_SOURCE_DIR) + "/recipes/coarse2fine/";
+  for (const char* name : {"synthetic.toml", "flickr_10k.toml", "vggsound_144k.toml", "vggss_heard110.toml"}) {
+    auto recipe = Recipe::Load(root + name, {});
+    ASSERT_TRUE(recipe.ok()) << name << ": " << recipe.status();
+    absl::Status s = recipe->Validate(Host());
+    EXPECT_TRUE(s.ok()) << name << ": " << s;
+  }
+}
+
+}  // namespace
+}  // namespace avsl

@@ -1,0 +1,67 @@
+#include "dmc_cluster.h"
+
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace avsl::plugins::dmc {
+
+namespace {
+
+// sqrt(max(|x|^2 - 2 x.y + |y|^2, 1e-10)) for x [B,K,D], y [B,N,D] -> [B,K,N]: the reference's expansion (not
+// (x - y).norm()), so the values and the gradient floor at 1e-5 match it.
+torch::Tensor ExpandedDistance(const torch::Tensor& x, const torch::Tensor& y) {
+  const torch::Tensor nx = x.pow(2).sum(2, true);                 // [B,K,1]
+  const torch::Tensor ny = y.pow(2).sum(2, true).transpose(1, 2);  // [B,1,N]
+  const torch::Tensor qq = nx - 2 * torch::bmm(x, y.transpose(1, 2)) + ny;
+  return torch::sqrt(torch::clamp_min(qq, 1e-10));
+}
+
+}  // namespace
+
+Clusters SoftKMeans(const torch::Tensor& u, int64_t k, int64_t iters, double beta) {
+  TORCH_CHECK(u.dim() == 3, "dmc SoftKMeans: expected u [B,N,D], got ", u.sizes());
+  const int64_t n = u.size(1);
+  TORCH_CHECK(k >= 1 && k <= n, "dmc SoftKMeans: ", k, " clusters need at least as many positions, got ", n);
+  TORCH_CHECK(iters >= 1, "dmc SoftKMeans: iters must be >= 1, got ", iters);
+  const int64_t interval = n / k;  // int(input_num / num_cluster)
+  std::vector<int64_t> start(static_cast<size_t>(k));
+  for (int64_t i = 0; i < k; ++i) start[static_cast<size_t>(i)] = i * interval;
+  torch::Tensor o = u.index_select(1, torch::tensor(start, torch::TensorOptions().dtype(torch::kLong)).to(u.device()));
+  torch::Tensor c;
+  for (int64_t it = 0; it < iters; ++it) {
+    c = torch::softmax(-beta * ExpandedDistance(o, u), 1);  // over the K clusters
+    o = torch::bmm(c, u) / c.sum(2, true);
+  }
+  return {o, c};
+}
+
+torch::Tensor CentreDistances(const torch::Tensor& visual, const torch::Tensor& audio) {
+  TORCH_CHECK(visual.dim() == 3 && audio.dim() == 3 && visual.size(0) == audio.size(0) &&
+                  visual.size(2) == audio.size(2),
+              "dmc CentreDistances: expected [B,Kv,D] and [B,Ka,D], got ", visual.sizes(), " and ", audio.sizes());
+  return ExpandedDistance(visual, audio);
+}
+
+torch::Tensor ContrastiveLoss(const torch::Tensor& d2, const torch::Tensor& y, double margin) {
+  TORCH_CHECK(d2.dim() == 1 && d2.sizes() == y.sizes(), "dmc ContrastiveLoss: expected d2 [N] and y [N], got ",
+              d2.sizes(), " and ", y.sizes());
+  const torch::Tensor yf = y.to(d2.dtype());
+  return (0.5 * (yf * d2 + (1 - yf) * torch::relu(margin - (d2 + 1e-9).sqrt()).pow(2))).mean();
+}
+
+torch::Tensor SoundingAssignment(const torch::Tensor& assignment, const torch::Tensor& distances, int64_t rank) {
+  TORCH_CHECK(assignment.dim() == 3 && distances.dim() == 3 && assignment.size(0) == distances.size(0) &&
+                  assignment.size(1) == distances.size(1),
+              "dmc SoundingAssignment: expected [B,Kv,N] and [B,Kv,Ka], got ", assignment.sizes(), " and ",
+              distances.sizes());
+  TORCH_CHECK(rank >= 0 && rank < distances.size(1), "dmc: sounding_cluster needs at least ", rank + 1,
+              " visual clusters, got visual_clusters = ", distances.size(1));
+  const torch::Tensor per_cluster = std::get<0>(distances.min(2));  // [B,Kv]
+  const torch::Tensor nearest =
+      rank == 0 ? per_cluster.argmin(1) : std::get<1>(per_cluster.sort(1)).select(1, rank);  // [B]
+  const int64_t n = assignment.size(2);
+  return assignment.gather(1, nearest.view({-1, 1, 1}).expand({-1, 1, n})).squeeze(1);
+}
+
+}  // namespace avsl::plugins::dmc

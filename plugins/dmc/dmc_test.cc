@@ -1,0 +1,354 @@
+// dmc plugin: soft k-means, centre distances, contrastive loss and map selection on hand-computed tensors and
+// against a plain-double re-implementation; shapes, registered submodules, the step's loss re-derived from the
+// model's own distances, learning on a fixed batch, checkpoint round trip and option errors.
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "avsl/core/method.h"
+#include "avsl/core/plugin_host.h"
+#include "avsl/core/recipe.h"
+#include "avsl/train/training_checkpoint.h"
+#include "dmc_cluster.h"
+
+namespace avsl {
+namespace {
+
+using plugins::dmc::CentreDistances;
+using plugins::dmc::ContrastiveLoss;
+using plugins::dmc::SoftKMeans;
+using plugins::dmc::SoundingAssignment;
+
+// Width-8 encoders, layer4 at stride 1 in both: a 32x32 image gives a 2x2 map (32 -> 16 -> 8 -> 8 -> 4 -> 2 -> 2)
+// and a 64x32 spectrogram a 4x2 map (64 -> 32 -> 16 -> 16 -> 8 -> 4 -> 4; 32 -> 16 -> 8 -> 8 -> 4 -> 2 -> 2).
+const char* kTinyModel = R"(
+[model]
+type = "dmc.DMC"
+dim = 16
+[model.image_encoder]
+type = "core.ResNet18Image"
+width = 8
+layer4_stride = 1
+[model.audio_encoder]
+type = "core.ResNet18Audio"
+width = 8
+layer4_stride = 1
+pool = "none"
+)";
+
+std::string TinyWith(const std::string& model_keys) {
+  std::string s = kTinyModel;
+  const std::string anchor = "dim = 16\n";
+  s.insert(s.find(anchor) + anchor.size(), model_keys);
+  return s;
+}
+
+// Cluster_layer in plain doubles, loop by loop: u [N][D] of one sample.
+struct RefClusters {
+  std::vector<std::vector<double>> centres, assignment;
+};
+RefClusters ReferenceSoftKMeans(const std::vector<std::vector<double>>& u, int k, int iters, double beta) {
+  const int n = static_cast<int>(u.size()), d = static_cast<int>(u[0].size());
+  RefClusters r;
+  for (int i = 0; i < k; ++i) r.centres.push_back(u[static_cast<size_t>(i * (n / k))]);
+  for (int it = 0; it < iters; ++it) {
+    std::vector<std::vector<double>> dist(k, std::vector<double>(n));
+    for (int i = 0; i < k; ++i) {
+      for (int j = 0; j < n; ++j) {
+        double s = 0;
+        for (int c = 0; c < d; ++c) s += (r.centres[i][c] - u[j][c]) * (r.centres[i][c] - u[j][c]);
+        dist[i][j] = std::sqrt(std::max(s, 1e-10));
+      }
+    }
+    r.assignment.assign(k, std::vector<double>(n));
+    for (int j = 0; j < n; ++j) {
+      double z = 0;
+      for (int i = 0; i < k; ++i) z += std::exp(-beta * dist[i][j]);
+      for (int i = 0; i < k; ++i) r.assignment[i][j] = std::exp(-beta * dist[i][j]) / z;
+    }
+    for (int i = 0; i < k; ++i) {
+      double w = 0;
+      std::vector<double> o(d, 0.0);
+      for (int j = 0; j < n; ++j) {
+        w += r.assignment[i][j];
+        for (int c = 0; c < d; ++c) o[c] += r.assignment[i][j] * u[j][c];
+      }
+      for (int c = 0; c < d; ++c) o[c] /= w;
+      r.centres[i] = o;
+    }
+  }
+  return r;
+}
+
+TEST(DmcClusterTest, SoftKMeansOneIterationByHand) {
+  // u = 0, 1, 4, 6 (1-d), K = 2, beta = 1, one iteration. Start: interval = 4/2 = 2 -> o = (u0, u2) = (0, 4).
+  // Distances (an exact 0 becomes sqrt(1e-10) = 1e-5): to 0: (1e-5, 1, 4, 6); to 4: (4, 3, 1e-5, 2).
+  // c[0,n] = 1 / (1 + exp(d0 - d1)): (1/(1+e^(1e-5-4)), 1/(1+e^-2), 1/(1+e^(4-1e-5)), 1/(1+e^4))
+  //        = (0.982014, 0.880797, 0.017986, 0.017986); c[1,n] = 1 - c[0,n].
+  // o0 = sum c0 u / sum c0 = (0.880797 + 4*0.017986 + 6*0.017986) / 1.898783 = 1.060659 / 1.898783 = 0.558600.
+  torch::Tensor u = torch::tensor({0.0, 1.0, 4.0, 6.0}, torch::kDouble).view({1, 4, 1});
+  auto r = SoftKMeans(u, 2, 1, 1.0);
+  const double e = 1e-5;
+  const double c0[4] = {1 / (1 + std::exp(e - 4)), 1 / (1 + std::exp(-2.0)), 1 / (1 + std::exp(4 - e)),
+                        1 / (1 + std::exp(4.0))};
+  const double x[4] = {0, 1, 4, 6};
+  double num0 = 0, den0 = 0, num1 = 0, den1 = 0;
+  for (int j = 0; j < 4; ++j) {
+    num0 += c0[j] * x[j];
+    den0 += c0[j];
+    num1 += (1 - c0[j]) * x[j];
+    den1 += 1 - c0[j];
+    EXPECT_NEAR(r.assignment[0][0][j].item<double>(), c0[j], 1e-12) << j;
+    EXPECT_NEAR(r.assignment[0][1][j].item<double>(), 1 - c0[j], 1e-12) << j;
+  }
+  EXPECT_NEAR(num0 / den0, 0.558600, 1e-6);
+  EXPECT_NEAR(r.centres[0][0][0].item<double>(), num0 / den0, 1e-12);
+  EXPECT_NEAR(r.centres[0][1][0].item<double>(), num1 / den1, 1e-12);
+  // K = 1 with a single iteration of any beta: the centre is the plain mean (11/4), every assignment is 1.
+  auto one = SoftKMeans(u, 1, 4, 30.0);
+  EXPECT_NEAR(one.centres[0][0][0].item<double>(), 2.75, 1e-12);
+  EXPECT_TRUE(torch::allclose(one.assignment, torch::ones({1, 1, 4}, torch::kDouble)));
+}
+
+TEST(DmcClusterTest, SoftKMeansMatchesALoopImplementation) {
+  // N = 7 positions, K = 3 (start indices 0, 2, 4: interval floor(7/3) = 2), 4 iterations, beta = 0.7.
+  torch::manual_seed(4);
+  torch::Tensor u = torch::randn({2, 7, 3}, torch::kDouble);
+  auto r = SoftKMeans(u, 3, 4, 0.7);
+  for (int b = 0; b < 2; ++b) {
+    std::vector<std::vector<double>> ub(7, std::vector<double>(3));
+    for (int j = 0; j < 7; ++j)
+      for (int c = 0; c < 3; ++c) ub[j][c] = u[b][j][c].item<double>();
+    RefClusters ref = ReferenceSoftKMeans(ub, 3, 4, 0.7);
+    for (int i = 0; i < 3; ++i) {
+      for (int c = 0; c < 3; ++c) EXPECT_NEAR(r.centres[b][i][c].item<double>(), ref.centres[i][c], 1e-10);
+      for (int j = 0; j < 7; ++j) EXPECT_NEAR(r.assignment[b][i][j].item<double>(), ref.assignment[i][j], 1e-10);
+    }
+  }
+}
+
+TEST(DmcClusterTest, DistancesLossAndMapSelectionByHand) {
+  // Centres (0,0) and (3,4) against the audio centre (0,0): distances (sqrt(1e-10) = 1e-5, 5).
+  torch::Tensor ov = torch::tensor({0.0, 0.0, 3.0, 4.0}, torch::kDouble).view({1, 2, 2});
+  torch::Tensor oa = torch::tensor({0.0, 0.0}, torch::kDouble).view({1, 1, 2});
+  torch::Tensor d = CentreDistances(ov, oa);
+  ASSERT_EQ(d.sizes(), (std::vector<int64_t>{1, 2, 1}));
+  EXPECT_NEAR(d[0][0][0].item<double>(), 1e-5, 1e-12);
+  EXPECT_NEAR(d[0][1][0].item<double>(), 5.0, 1e-12);
+  // Margin 5: positive d2 = 4 -> 2; negatives d = 3 -> 0.5*(5-3)^2 = 2, d = 1 -> 0.5*16 = 8, d = 6 -> 0.
+  // Mean over 4: 12 / 4 = 3.
+  torch::Tensor d2 = torch::tensor({4.0, 9.0, 1.0, 36.0}, torch::kDouble);
+  torch::Tensor y = torch::tensor({1.0, 0.0, 0.0, 0.0}, torch::kDouble);
+  EXPECT_NEAR(ContrastiveLoss(d2, y, 5.0).item<double>(), 3.0, 1e-8);
+  // Map selection: sample 0 has distances (3, 1) -> row 1; sample 1 (0.5, 2) -> row 0 (argmin, not the
+  // reference's unused second-nearest). With two audio centres the nearest over both counts: sample 2 has
+  // rows (4, 0.2) and (1, 1) -> row 0.
+  torch::Tensor assignment = torch::tensor({0.1, 0.9, 0.9, 0.1}, torch::kDouble).view({1, 2, 2}).repeat({3, 1, 1});
+  torch::Tensor dist = torch::tensor({3.0, 1.0, 0.5, 2.0}, torch::kDouble).view({2, 2, 1});
+  torch::Tensor map = SoundingAssignment(assignment.slice(0, 0, 2), dist);
+  EXPECT_TRUE(torch::allclose(map, torch::tensor({0.9, 0.1, 0.1, 0.9}, torch::kDouble).view({2, 2})));
+  // sounding_cluster = "second_nearest" (rank 1) takes the other row: (0.1, 0.9) and (0.9, 0.1).
+  EXPECT_TRUE(torch::allclose(SoundingAssignment(assignment.slice(0, 0, 2), dist, 1),
+                              torch::tensor({0.1, 0.9, 0.9, 0.1}, torch::kDouble).view({2, 2})));
+  torch::Tensor dist2 = torch::tensor({4.0, 0.2, 1.0, 1.0}, torch::kDouble).view({1, 2, 2});
+  EXPECT_TRUE(torch::allclose(SoundingAssignment(assignment.slice(0, 0, 1), dist2),
+                              torch::tensor({0.1, 0.9}, torch::kDouble).view({1, 2})));
+}
+
+class DmcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const PluginRecord& r = host_.LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_dmc.so");
+    ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
+  }
+  absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& toml) {
+    auto recipe = Recipe::Parse(toml, "inline.toml", ".", {});
+    if (!recipe.ok()) return recipe.status();
+    absl::Status s = recipe->Validate(host_.registry());
+    if (!s.ok()) return s;
+    return host_.registry().Build<Method>(recipe->Root().Sub("model"));
+  }
+  std::shared_ptr<Method> Build(const std::string& toml) {
+    auto method = TryBuild(toml);
+    EXPECT_TRUE(method.ok()) << method.status();
+    return method.ok() ? *method : nullptr;
+  }
+  static Batch MakeBatch(int64_t n) {
+    torch::manual_seed(7);
+    Batch b;
+    b.image = torch::randn({n, 3, 32, 32});
+    b.audio = torch::randn({n, 1, 64, 32});
+    return b;
+  }
+  PluginHost host_;
+};
+
+TEST_F(DmcTest, ShapesRangeAndRegisteredSubmodules) {
+  auto method = Build(kTinyModel);
+  ASSERT_NE(method, nullptr);
+  // Parameters, by hand. A [2,2,2,2] ResNet of width w with a c-channel stem has 2724w^2 + 150w + 49cw
+  // (conv1 49cw, bn1 2w, layers 36w^2+8w, 128w^2+20w, 512w^2+40w, 2048w^2+80w). For w = 8: image (c = 3)
+  // 176,712; audio (c = 1) 175,928. fc_v_1 and fc_a_1: 64*16 + 16 = 1,040 each. Total 354,720.
+  int64_t total = 0;
+  for (const auto& p : method->parameters()) total += p.numel();
+  EXPECT_EQ(total, 354720);
+  std::vector<std::string> children;
+  for (const auto& item : method->named_children()) children.push_back(item.key());
+  EXPECT_EQ(children, (std::vector<std::string>{"visual_net", "audio_net", "fc_v_1", "fc_a_1"}));
+
+  method->eval();
+  torch::NoGradGuard no_grad;
+  Localization loc = method->Localize(MakeBatch(3));
+  ASSERT_EQ(loc.maps.sizes(), (std::vector<int64_t>{3, 2, 2}));
+  EXPECT_GE(loc.maps.min().item<double>(), 0.0);
+  EXPECT_LE(loc.maps.max().item<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(loc.range_min, 0.0);
+  EXPECT_DOUBLE_EQ(loc.range_max, 1.0);
+  EXPECT_FALSE(loc.confidence.defined());  // none native: the evaluator's generic confidence
+
+  auto with_conf = Build(TinyWith("confidence = \"neg_distance\"\n"));
+  ASSERT_NE(with_conf, nullptr);
+  with_conf->eval();
+  Localization c = with_conf->Localize(MakeBatch(3));
+  ASSERT_TRUE(c.confidence.defined());
+  EXPECT_EQ(c.confidence.sizes(), (std::vector<int64_t>{3}));
+  EXPECT_LE(c.confidence.max().item<double>(), 0.0);
+}
+
+TEST_F(DmcTest, StepLossEqualsTheContrastiveLossOfItsOwnDistances) {
+  // Two samples: each one's negative is the other image. In eval mode (fixed BN statistics) the distances come
+  // from Localize's -min_k D on the batch and on the batch with the images swapped:
+  // L = mean over 4 pairs of [0.5 d+^2] and [0.5 relu(5 - d-)^2].
+  torch::manual_seed(3);
+  auto method = Build(TinyWith("confidence = \"neg_distance\"\n"));
+  ASSERT_NE(method, nullptr);
+  method->eval();
+  torch::NoGradGuard no_grad;
+  const Batch batch = MakeBatch(2);
+  const torch::Tensor d_pos = -method->Localize(batch).confidence;
+  Batch swapped = batch;
+  swapped.image = batch.image.flip(0);
+  const torch::Tensor d_neg = -method->Localize(swapped).confidence;
+  double expected = 0;
+  for (int i = 0; i < 2; ++i) {
+    const double dp = d_pos[i].item<double>(), dn = d_neg[i].item<double>();
+    expected += 0.5 * dp * dp + 0.5 * std::pow(std::max(0.0, 5 - dn), 2);
+  }
+  expected /= 4;
+  StepOutput out = method->TrainStep(batch);
+  EXPECT_NEAR(out.loss.item<double>(), expected, 1e-4 * std::max(1.0, expected));
+  EXPECT_NEAR(out.logs.at(0).second, d_pos.mean().item<double>(), 1e-4);
+  EXPECT_NEAR(out.logs.at(1).second, d_neg.mean().item<double>(), 1e-4);
+}
+
+TEST_F(DmcTest, LossDecreasingOnAFixedBatch) {
+  torch::manual_seed(0);
+  auto method = Build(kTinyModel);
+  ASSERT_NE(method, nullptr);
+  method->train();
+  torch::optim::Adam adam(method->parameters(), torch::optim::AdamOptions(1e-3));
+  const Batch batch = MakeBatch(6);
+  std::vector<double> losses;
+  for (int step = 0; step < 30; ++step) {
+    torch::Tensor loss = method->TrainStep(batch).loss;
+    ASSERT_EQ(loss.dim(), 0);
+    losses.push_back(loss.item<double>());
+    ASSERT_TRUE(std::isfinite(losses.back())) << "step " << step;
+    adam.zero_grad();
+    loss.backward();
+    adam.step();
+  }
+  double first = 0, last = 0;  // random negatives each step: compare 5-step means
+  for (int i = 0; i < 5; ++i) {
+    first += losses[i] / 5;
+    last += losses[losses.size() - 1 - i] / 5;
+  }
+  EXPECT_LT(last, 0.7 * first) << "first " << first << " last " << last;
+  for (const auto& p : method->named_parameters()) ASSERT_TRUE(p.value().grad().defined()) << p.key();
+  EXPECT_GT(method->named_parameters()["fc_v_1.weight"].grad().abs().sum().item<double>(), 0);
+  EXPECT_GT(method->named_parameters()["audio_net.conv1.weight"].grad().abs().sum().item<double>(), 0);
+}
+
+TEST_F(DmcTest, CheckpointRoundTrip) {
+  torch::manual_seed(1);
+  auto a = Build(kTinyModel);
+  torch::manual_seed(2);
+  auto b = Build(kTinyModel);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  a->eval();
+  b->eval();
+  const Batch batch = MakeBatch(2);
+  torch::NoGradGuard no_grad;
+  const torch::Tensor want = a->Localize(batch).maps;
+  ASSERT_FALSE(torch::allclose(b->Localize(batch).maps, want));
+  const std::string path = ::testing::TempDir() + "dmc_roundtrip_" + std::to_string(::getpid()) + ".pt";
+  train::CheckpointContents contents;
+  contents.method = a.get();
+  contents.recipe_toml = kTinyModel;
+  ASSERT_TRUE(train::SaveCheckpoint(path, contents).ok());
+  absl::Status s = train::LoadMethodWeights(path, *b);
+  ASSERT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(torch::equal(b->Localize(batch).maps, want));
+  std::filesystem::remove(path);
+}
+
+TEST_F(DmcTest, ClearErrors) {
+  auto expect_throw = [](const std::function<void()>& f, const std::string& needle) {
+    try {
+      f();
+      ADD_FAILURE() << "expected an error containing " << needle;
+    } catch (const c10::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+    }
+  };
+  // Two audio clusters from a pooled audio vector (one position).
+  std::string pooled_toml = TinyWith("audio_clusters = 2\n");
+  pooled_toml.replace(pooled_toml.find("pool = \"none\""), 13, "pool = \"max\"");
+  auto pooled2 = Build(pooled_toml);
+  ASSERT_NE(pooled2, nullptr);
+  expect_throw([&] { pooled2->Localize(MakeBatch(2)); }, "set audio_encoder.pool = \"none\"");
+  // More visual clusters than the 2x2 map has positions.
+  auto too_many = Build(TinyWith("visual_clusters = 5\n"));
+  ASSERT_NE(too_many, nullptr);
+  expect_throw([&] { too_many->Localize(MakeBatch(2)); }, "visual_clusters = 5 but the image map has 2x2 = 4");
+  // A batch of one has no negative.
+  auto method = Build(kTinyModel);
+  ASSERT_NE(method, nullptr);
+  expect_throw([&] { method->TrainStep(MakeBatch(1)); }, "needs at least 2 samples");
+  // The second-nearest map needs two visual clusters.
+  auto one_cluster = TryBuild(TinyWith("visual_clusters = 1\nsounding_cluster = \"second_nearest\"\n"));
+  ASSERT_FALSE(one_cluster.ok());
+  EXPECT_NE(std::string(one_cluster.status().message()).find("'model.sounding_cluster' = \"second_nearest\" needs "
+                                                             "visual_clusters >= 2, got 1"),
+            std::string::npos) << one_cluster.status();
+  // Schema: iterations and beta out of range, named by key.
+  auto bad = TryBuild(TinyWith("iters = 0\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("'model.iters' = 0 is out of range"), std::string::npos)
+      << bad.status();
+  bad = TryBuild(TinyWith("beta = -30.0\n"));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("'model.beta'"), std::string::npos) << bad.status();
+}
+
+TEST_F(DmcTest, ShippedRecipesValidate) {
+  for (const char* name : {"synthetic", "flickr_10k", "vggsound_144k", "vggss_heard110"}) {
+    const std::string path = std::string(AVSL_SOURCE_DIR) + "/recipes/dmc/" + name + ".toml";
+    SCOPED_TRACE(path);
+    auto recipe = Recipe::Load(path, {});
+    ASSERT_TRUE(recipe.ok()) << recipe.status();
+    EXPECT_EQ(recipe->Root().Sub("model").type(), "dmc.DMC");
+  }
+}
+
+}  // namespace
+}  // namespace avsl

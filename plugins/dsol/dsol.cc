@@ -1,0 +1,260 @@
+// dsol: DSOL stage one (Hu et al., NeurIPS 2020) as in DTaoo/Discriminative-Sounding-Objects-Localization
+// music-exp/model/location_model.py::Location_Net_stage_one and training_stage_one.py (baselines_spec.md §6).
+// Map = σ(w·cos) between the projected image map and the projected audio vector (w = conv_av, init 5); BCE on its
+// maximum for (audio, own image) = 1 and (audio, another sample's image) = 0; k-means pseudo labels on the masked
+// object features train two classifiers. The map's maximum is the native confidence.
+//
+// The SDK's Method has no epoch callback, so the epoch-level parts (k-means after each epoch, the init epochs) run
+// inside TrainStep: every step adds its samples' object features to a bank keyed by sample key; a batch holding a
+// key already in the bank (or, with steps_per_epoch > 0, the step count) marks the start of a new epoch, and the
+// bank is clustered then (README.md, "Epochs without an epoch callback").
+// Stage two (multi-source, Location_Net_stage_two) is not implemented; `stage = 2` is refused.
+#include <torch/torch.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "avsl/core/component_registry.h"
+#include "avsl/core/encoder.h"
+#include "avsl/core/method.h"
+#include "avsl/core/plugin_abi.h"
+#include "avsl/core/status_macros.h"
+#include "dsol_loss.h"
+
+namespace avsl::plugins::dsol {
+namespace {
+
+namespace nn = torch::nn;
+namespace F = torch::nn::functional;
+
+struct DsolOptions {
+  int64_t dim = 128;
+  double conv_av_init = 5.0;
+  double mask_threshold = 0.05;
+  int64_t num_clusters = 11;
+  int64_t init_epochs = 1;
+  int64_t steps_per_epoch = 0;
+  double class_weight = 1.0;
+  bool reinit_classifiers = true;
+  double classifier_init_std = 0.01;
+  int64_t kmeans_max_iter = 300;
+  int64_t kmeans_restarts = 10;
+  double kmeans_tol = 1e-4;
+};
+
+// State kept in a buffer so a checkpoint restores it: steps seen, epochs completed, centroids valid (0/1).
+enum StateIndex : int64_t { kSteps = 0, kEpochs = 1, kReady = 2 };
+
+class Dsol final : public Method {
+ public:
+  Dsol(const DsolOptions& o, std::shared_ptr<Encoder> visual, std::shared_ptr<Encoder> audio) : o_(o) {
+    const int64_t cv = visual->out_channels(), ca = audio->out_channels();
+    // The released attribute names and order, so its state_dict maps by name.
+    visual_net_ = register_module("visual_net", std::move(visual));
+    audio_net_ = register_module("audio_net", std::move(audio));
+    conv_v_1_ = register_module("conv_v_1", nn::Conv2d(nn::Conv2dOptions(cv, o.dim, 1)));
+    conv_v_2_ = register_module("conv_v_2", nn::Conv2d(nn::Conv2dOptions(o.dim, o.dim, 1)));
+    fc_a_1_ = register_module("fc_a_1", nn::Linear(ca, o.dim));
+    fc_a_2_ = register_module("fc_a_2", nn::Linear(o.dim, o.dim));
+    conv_av_ = register_module("conv_av", nn::Conv2d(nn::Conv2dOptions(1, 1, 1).bias(false)));
+    v_class_layer_ = register_module("v_class_layer", nn::Linear(cv, o.num_clusters));
+    a_class_layer_ = register_module("a_class_layer", nn::Linear(ca, o.num_clusters));
+    centroids_ = register_buffer("kmeans_centroids", torch::zeros({o.num_clusters, cv}));
+    state_ = register_buffer("kmeans_state", torch::zeros({3}, torch::kLong));
+    torch::NoGradGuard no_grad;
+    conv_av_->weight.fill_(o.conv_av_init);  // av_model_cuda.conv_av.weight.data.fill_(5.)
+  }
+
+  StepOutput TrainStep(const Batch& batch) override {
+    const int64_t b = batch.image.size(0);
+    TORCH_CHECK(b >= 2, "dsol.DSOL: a training batch needs at least 2 samples (the negative image is another "
+                        "sample's), got ", b);
+    StepOutput out;
+    if (NewEpochStarts(batch)) EndEpoch(out.logs);
+
+    const torch::Tensor v_fea = visual_net_->Forward(batch.image);
+    const torch::Tensor a_fea = AudioVector(batch.audio);
+    const torch::Tensor v = conv_v_2_(torch::relu(conv_v_1_(v_fea)));
+    const torch::Tensor a = fc_a_2_(torch::relu(fc_a_1_(a_fea)));
+    // One random mismatched image per audio: sample i pairs with (i + r_i) mod B, r_i in [1, B-1].
+    const torch::Tensor shift = torch::randint(1, b, {b}, torch::TensorOptions().dtype(torch::kLong));
+    const torch::Tensor other = (torch::arange(b, torch::kLong) + shift).remainder(b).to(v.device());
+    const torch::Tensor pos_map = DsolAvMap(v, a, conv_av_->weight);
+    const torch::Tensor neg_map = DsolAvMap(v.index_select(0, other), a, conv_av_->weight);
+    const torch::Tensor pos_max = pos_map.flatten(1).amax(1), neg_max = neg_map.flatten(1).amax(1);
+    torch::Tensor loss = DsolLocalizationLoss(pos_max, neg_max);
+    out.logs.push_back({"loss_loc", loss.item<double>()});
+    out.logs.push_back({"av_acc", 0.5 * ((pos_max > 0.5).sum().item<double>() +
+                                         (neg_max <= 0.5).sum().item<double>()) / static_cast<double>(b)});
+
+    // extract_feature: object features of the own pairs, L2-normalized for k-means (detached: bank only).
+    const torch::Tensor obj = F::normalize(ObjectFeatures(v_fea.detach(), pos_map.detach(), o_.mask_threshold),
+                                           F::NormalizeFuncOptions().dim(1));
+    AddToBank(batch, obj);
+    if (state_[kReady].item<int64_t>() != 0) {
+      // class_model_train: CE(v_logits, pl) + CE(a_logits, pl), labels = the nearest object-dictionary centre.
+      const torch::Tensor pl = NearestCentroid(obj, centroids_).to(v_fea.device());
+      const torch::Tensor v_logits = v_class_layer_(v_fea.mean({2, 3}));
+      const torch::Tensor a_logits = a_class_layer_(a_fea);
+      const torch::Tensor cls = F::cross_entropy(v_logits, pl) + F::cross_entropy(a_logits, pl);
+      out.logs.push_back({"loss_cls", cls.item<double>()});
+      loss = loss + o_.class_weight * cls;
+    }
+    {
+      torch::NoGradGuard no_grad;
+      state_[kSteps] += 1;
+    }
+    out.loss = loss;
+    return out;
+  }
+
+  Localization Localize(const Batch& batch) override {
+    const torch::Tensor v = conv_v_2_(torch::relu(conv_v_1_(visual_net_->Forward(batch.image))));
+    const torch::Tensor a = fc_a_2_(torch::relu(fc_a_1_(AudioVector(batch.audio))));
+    Localization out;
+    out.maps = DsolAvMap(v, a, conv_av_->weight);  // [B,h,w] in (0,1)
+    out.confidence = out.maps.detach().flatten(1).amax(1);  // av_output: the AV-match probability
+    out.confidence_name = "dsol_av_output";
+    out.range_min = 0.0;
+    out.range_max = 1.0;
+    return out;
+  }
+
+ private:
+  torch::Tensor AudioVector(const torch::Tensor& audio) {
+    torch::Tensor a = audio_net_->Forward(audio);
+    if (a.dim() == 4) {
+      // pooling_a = AdaptiveMaxPool2d(1), the released code; core.ResNet18Audio pool = "max" has done it already.
+      a = a.amax({2, 3});
+    }
+    return a.flatten(1);
+  }
+
+  bool NewEpochStarts(const Batch& batch) const {
+    const int64_t steps = state_[kSteps].item<int64_t>();
+    if (o_.steps_per_epoch > 0) return steps > 0 && steps % o_.steps_per_epoch == 0;
+    TORCH_CHECK(!batch.keys.empty(), "dsol.DSOL: the batch has no sample keys, so epochs cannot be detected from "
+                                     "repeated keys; set model.steps_per_epoch (training steps per epoch)");
+    for (const std::string& k : batch.keys) {
+      if (bank_index_.count(k) != 0) return true;
+    }
+    return false;
+  }
+
+  void AddToBank(const Batch& batch, const torch::Tensor& obj) {
+    const torch::Tensor rows = obj.to(torch::kCPU);
+    for (int64_t i = 0; i < rows.size(0); ++i) {
+      const std::string key = i < static_cast<int64_t>(batch.keys.size()) && !batch.keys[i].empty()
+                                  ? batch.keys[i]
+                                  : absl::StrCat("#step", state_[kSteps].item<int64_t>(), "_", i);
+      auto [it, inserted] = bank_index_.emplace(key, bank_.size());
+      if (inserted) {
+        bank_.push_back(rows[i]);
+      } else {
+        bank_[it->second] = rows[i];
+      }
+    }
+  }
+
+  // End of a training epoch: after `init_epochs` localization-only epochs, cluster the bank (K-means on the
+  // normalized object features), keep the centres as the object dictionary, re-initialize the classifiers as
+  // class_model_train does (cluster ids are arbitrary, so old classifier rows mean nothing), and empty the bank.
+  void EndEpoch(std::vector<std::pair<std::string, double>>& logs) {
+    torch::NoGradGuard no_grad;
+    state_[kEpochs] += 1;
+    const int64_t epochs = state_[kEpochs].item<int64_t>();
+    const int64_t n = static_cast<int64_t>(bank_.size());
+    logs.push_back({"bank_size", static_cast<double>(n)});
+    if (epochs >= o_.init_epochs && n >= o_.num_clusters) {
+      const KMeansResult km = KMeans(torch::stack(bank_), o_.num_clusters, o_.kmeans_max_iter, o_.kmeans_restarts,
+                                     o_.kmeans_tol);
+      centroids_.copy_(km.centroids.to(centroids_.device()));
+      state_[kReady].fill_(1);
+      logs.push_back({"kmeans_inertia", km.inertia});
+      if (o_.reinit_classifiers) {
+        for (nn::Linear* l : {&v_class_layer_, &a_class_layer_}) {
+          (*l)->weight.normal_(0.0, o_.classifier_init_std);
+          (*l)->bias.zero_();
+        }
+      }
+    }
+    bank_.clear();
+    bank_index_.clear();
+  }
+
+  DsolOptions o_;
+  std::shared_ptr<Encoder> visual_net_, audio_net_;
+  nn::Conv2d conv_v_1_{nullptr}, conv_v_2_{nullptr}, conv_av_{nullptr};
+  nn::Linear fc_a_1_{nullptr}, fc_a_2_{nullptr}, v_class_layer_{nullptr}, a_class_layer_{nullptr};
+  torch::Tensor centroids_, state_;
+  std::vector<torch::Tensor> bank_;            ///< object features of this epoch's samples (CPU)
+  std::map<std::string, size_t> bank_index_;  ///< sample key -> row of bank_
+};
+
+absl::StatusOr<std::shared_ptr<Method>> MakeDsol(const ComponentConfig& c) {
+  if (c.GetInt("stage") != 1) {
+    return absl::UnimplementedError(absl::StrCat(
+        "recipe key '", c.path(), ".stage' = ", c.GetInt("stage"),
+        ": DSOL stage two (the multi-source Location_Net_stage_two: object-dictionary class maps, KL to the "
+        "stage-one audio classes, 2x2 cocktail-party training) is not implemented in the dsol plugin; only "
+        "stage = 1 (single-source localization, what Flickr and VGG-SS use) is available (plugins/dsol/README.md)"));
+  }
+  DsolOptions o;
+  o.dim = c.GetInt("dim");
+  o.conv_av_init = c.GetFloat("conv_av_init");
+  o.mask_threshold = c.GetFloat("mask_threshold");
+  o.num_clusters = c.GetInt("num_clusters");
+  o.init_epochs = c.GetInt("init_epochs");
+  o.steps_per_epoch = c.GetInt("steps_per_epoch");
+  o.class_weight = c.GetFloat("class_weight");
+  o.reinit_classifiers = c.GetBool("reinit_classifiers");
+  o.classifier_init_std = c.GetFloat("classifier_init_std");
+  o.kmeans_max_iter = c.GetInt("kmeans_max_iter");
+  o.kmeans_restarts = c.GetInt("kmeans_restarts");
+  o.kmeans_tol = c.GetFloat("kmeans_tol");
+  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> visual, BuildSub<Encoder>(c, "image_encoder"));
+  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
+  return std::make_shared<Dsol>(o, std::move(visual), std::move(audio));
+}
+
+}  // namespace
+}  // namespace avsl::plugins::dsol
+
+AVSL_PLUGIN("dsol", "1.0.0", "DSOL stage one: sigmoid-of-cosine map, BCE on its max, k-means pseudo labels") {
+  avsl::Schema s("DSOL stage one (music-exp/model/location_model.py, training_stage_one.py); defaults are the "
+                 "released code's");
+  s.Component("image_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Image",
+              "image backbone [B,C,h,w]; released: LVS ResNet18, layer4 stride 1 (set layer4_stride = 1: 14x14 "
+              "at 224), ImageNet weights");
+  s.Component("audio_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Audio",
+              "audio backbone; global max pooling (pooling_a), applied here when the encoder returns a map");
+  s.Int("stage", 1, "1: stage one (single source). 2 (multi-source stage two) is not implemented and refused")
+      .Range(1, 2);
+  s.Int("dim", 128, "channels of the conv_v_1/conv_v_2 and fc_a_1/fc_a_2 projections (released 128)")
+      .Range(1, 65536);
+  s.Float("conv_av_init", 5.0, "initial weight of the bias-free 1x1 conv_av scaling the cosine (released 5)")
+      .Range(-1000, 1000);
+  s.Float("mask_threshold", 0.05, "object mask: av_map > threshold, then 4-neighbour dilation (--mask 0.05)")
+      .Range(0, 1);
+  s.Int("num_clusters", 11, "K of the k-means pseudo labels and the classifier outputs (--cluster 11, MUSIC)")
+      .Range(2, 100000);
+  s.Int("init_epochs", 1, "localization-only epochs before the first k-means (--init_num 1)").Range(1, 100000);
+  s.Int("steps_per_epoch", 0,
+        "training steps per epoch; 0: detect each new epoch from a sample key seen again in the feature bank")
+      .Range(0, 1000000000);
+  s.Float("class_weight", 1.0, "weight of CE(v_logits) + CE(a_logits) added to the BCE once pseudo labels exist")
+      .Range(0, 1000);
+  s.Bool("reinit_classifiers", true, "re-initialize both classifiers after every k-means (class_model_train)");
+  s.Float("classifier_init_std", 0.01, "std of the classifier weight re-initialization (normal_(0, 0.01))")
+      .Range(0, 10);
+  s.Int("kmeans_max_iter", 300, "Lloyd iterations per k-means run (sklearn KMeans default)").Range(1, 100000);
+  s.Int("kmeans_restarts", 10, "k-means++ restarts, lowest inertia kept (sklearn n_init default)").Range(1, 1000);
+  s.Float("kmeans_tol", 1e-4, "stop when the centres move less than tol x the data's mean variance (sklearn)")
+      .Range(0, 1);
+  registrar.Register<avsl::Method>("DSOL", std::move(s), avsl::plugins::dsol::MakeDsol,
+                                   "DSOL stage one; native confidence = max of the sigmoid map");
+}

@@ -1,0 +1,70 @@
+// LVS's response maps and its contrastive objective (hche11/Localizing-Visual-Sounds-the-Hard-Way model.py,
+// AVENet.forward; baselines_spec.md §4) as free functions on embeddings, so the arithmetic is testable on fixed
+// tensors. HardPos (plugins/hardpos) compiles this file too: it passes its own positive maps and the pairs it
+// removes from the negatives through the optional `extra` argument instead of copying the loss.
+#pragma once
+
+#include <torch/types.h>
+
+namespace avsl::plugins::lvs {
+
+/// How the in-batch negative N_ij summarizes the map S_{i->j}.
+enum class NegativeSummary {
+  kMasked,   ///< released code: Σ σ((S-ε)/τ)·S / Σ σ((S-ε)/τ) (`Pos_all`)
+  kUniform,  ///< paper: the plain mean of S over the h·w locations
+};
+
+/// How the positive pair is kept out of the negatives.
+enum class DiagonalMask {
+  kCode,     ///< released code: N ·= (1 - 100·I), i.e. the diagonal becomes -99·N_ii, still a logit
+  kExclude,  ///< the paper's Σ_{j≠i}: the diagonal logit is removed (-inf)
+};
+
+/// How the terms become one loss.
+enum class Objective {
+  kCode,   ///< released code: logits = cat(P, N_i·, H)/T, cross-entropy with target 0
+  kPaper,  ///< paper: one negative N_i = H_i + Σ_j N_ij, loss = -log(e^{P/T} / (e^{P/T} + e^{N/T}))
+};
+
+struct LvsLossOptions {
+  double epsilon = 0.65;      ///< positive threshold ε (args.epsilon)
+  double epsilon2 = 0.4;      ///< tri-map negative threshold ε' (args.epsilon2)
+  double tau = 0.03;          ///< sharpness of the sigmoid masks (self.tau)
+  double temperature = 0.07;  ///< logit temperature (the literal 0.07)
+  bool tri_map = true;        ///< Neg = 1 - σ((S-ε')/τ); false: Neg = 1 - σ((S-ε)/τ) (args.tri_map)
+  bool hard_negative = true;  ///< append the own-image negative H_i (args.Neg)
+  NegativeSummary negatives = NegativeSummary::kMasked;
+  DiagonalMask diagonal = DiagonalMask::kCode;
+  Objective objective = Objective::kCode;
+};
+
+/// Optional changes to the positive and negative sets (used by HardPos).
+struct LvsExtra {
+  /// [B,h,w]: the map P_i is computed on instead of S_{i->i} (undefined: S_{i->i}).
+  torch::Tensor positive_map;
+  /// [B,K,h,w]: K more positive maps of sample i; P_i becomes the mean of the K + 1 soft-masked means, each on
+  /// its own map (undefined: none).
+  torch::Tensor more_positive_maps;
+  /// [B,B] bool: true where the pair (image i, audio j) is removed from i's negatives (undefined: none).
+  torch::Tensor remove_negative;
+};
+
+struct LvsLossTerms {
+  torch::Tensor loss;      ///< scalar
+  torch::Tensor logits;    ///< [B, 1 + B (+1 with hard_negative)] (code) or [B,2] (paper), already / T
+  torch::Tensor positive;  ///< [B] P_i (cosine units, before / T)
+};
+
+/// A0[n,k,h,w] = <img[n,:,h,w], aud[k,:]>: `img` [B,C,h,w] and `aud` [B,C], both L2-normalized over C.
+torch::Tensor AllPairCosine(const torch::Tensor& img, const torch::Tensor& aud);
+
+/// A[n,h,w] = <img[n,:,h,w], aud[n,:]> (the localization map S_{i->i}).
+torch::Tensor PairCosine(const torch::Tensor& img, const torch::Tensor& aud);
+
+/// Σ_hw w·S / Σ_hw w over the last two dimensions.
+torch::Tensor WeightedMean(const torch::Tensor& map, const torch::Tensor& weight);
+
+/// The LVS objective from the all-pair cosine maps `a0` [B,B,h,w] (A0 of the reference; A is its diagonal).
+LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& options, const LvsExtra& extra = {});
+
+}  // namespace avsl::plugins::lvs
