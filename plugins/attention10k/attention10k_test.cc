@@ -1,10 +1,7 @@
 // attention10k plugin: the attention and the three losses on hand-computed tensors, shapes, registered
 // submodules, the module's losses re-derived from its own outputs, learning on a fixed batch, checkpoint round
 // trip and option errors.
-#include <unistd.h>
-
 #include <cmath>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -15,7 +12,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/testing/method_test_kit.h"
 
 namespace avsl {
 namespace {
@@ -54,16 +51,11 @@ std::string TinyWith(const std::string& model_keys) {
 class Attention10kTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const PluginRecord& r =
-        host_.LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_attention10k.so");
-    ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
+    absl::Status s = testkit::LoadPlugins(host_, AVSL_BINARY_DIR, {"attention10k"});
+    ASSERT_TRUE(s.ok()) << s;
   }
   absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& toml) {
-    auto recipe = Recipe::Parse(toml, "inline.toml", ".", {});
-    if (!recipe.ok()) return recipe.status();
-    absl::Status s = recipe->Validate(host_.registry());
-    if (!s.ok()) return s;
-    return host_.registry().Build<Method>(recipe->Root().Sub("model"));
+    return testkit::BuildMethod(host_.registry(), toml);
   }
   std::shared_ptr<Method> Build(const std::string& toml) {
     auto method = TryBuild(toml);
@@ -71,10 +63,7 @@ class Attention10kTest : public ::testing::Test {
     return method.ok() ? *method : nullptr;
   }
   static Batch MakeBatch(int64_t n) {
-    torch::manual_seed(7);
-    Batch b;
-    b.image = torch::randn({n, 3, 32, 32});
-    b.audio = torch::randn({n, 1, 32, 16});
+    Batch b = testkit::RandomBatch(n);
     b.gt_map = torch::zeros({n, 32, 32});
     b.gt_map.index_put_({torch::indexing::Slice(), torch::indexing::Slice(0, 16), torch::indexing::Slice(0, 16)}, 1.0);
     b.has_gt = torch::zeros({n}, torch::kBool);
@@ -174,12 +163,8 @@ TEST_F(Attention10kTest, ShapesRangeAndRegisteredSubmodules) {
   // Heads between the 8w = 64 encoder channels and hidden_dim 16:
   //   fc_v_1 64*16 + 16 = 1,040; fc_v_2 16*64 + 64 = 1,088; fc_a_1 1,040; fc_a_2 1,088 -> 4,256.
   // Total 176,712 + 175,928 + 4,256 = 356,896.
-  int64_t total = 0;
-  for (const auto& p : method->parameters()) total += p.numel();
-  EXPECT_EQ(total, 356896);
-  std::vector<std::string> children;
-  for (const auto& item : method->named_children()) children.push_back(item.key());
-  EXPECT_EQ(children,
+  EXPECT_EQ(testkit::CountParameters(*method), 356896);
+  EXPECT_EQ(testkit::ChildNames(*method),
             (std::vector<std::string>{"visual_net", "audio_net", "fc_v_1", "fc_v_2", "fc_a_1", "fc_a_2"}));
   EXPECT_EQ(method->named_parameters()["fc_v_2.weight"].sizes(), (std::vector<int64_t>{64, 16}));
   EXPECT_EQ(method->named_parameters()["fc_a_2.weight"].sizes(), (std::vector<int64_t>{64, 16}));
@@ -266,26 +251,13 @@ TEST_F(Attention10kTest, LossDecreasingOnAFixedBatchForEachObjective) {
     torch::manual_seed(0);
     auto method = Build(TinyWith(keys));
     ASSERT_NE(method, nullptr);
-    method->train();
-    torch::optim::Adam adam(method->parameters(), torch::optim::AdamOptions(3e-3));
     Batch batch = MakeBatch(6);
     batch.has_gt.fill_(true);  // the supervised term learns too
-    std::vector<double> losses;
-    for (int step = 0; step < 40; ++step) {
-      torch::Tensor loss = method->TrainStep(batch).loss;
-      ASSERT_EQ(loss.dim(), 0);
-      losses.push_back(loss.item<double>());
-      ASSERT_TRUE(std::isfinite(losses.back())) << "step " << step;
-      adam.zero_grad();
-      loss.backward();
-      adam.step();
-    }
+    auto losses = testkit::TrainLosses(*method, batch, 40, 3e-3);
+    ASSERT_TRUE(losses.ok()) << losses.status();
+    for (size_t step = 0; step < losses->size(); ++step) ASSERT_TRUE(std::isfinite((*losses)[step])) << "step " << step;
     // The negatives are random each step, so compare 5-step means.
-    double first = 0, last = 0;
-    for (int i = 0; i < 5; ++i) {
-      first += losses[i] / 5;
-      last += losses[losses.size() - 1 - i] / 5;
-    }
+    const double first = testkit::HeadMean(*losses, 5), last = testkit::TailMean(*losses, 5);
     EXPECT_LT(last, factor * first) << "first " << first << " last " << last;
     for (const auto& p : method->named_parameters()) ASSERT_TRUE(p.value().grad().defined()) << p.key();
     EXPECT_GT(method->named_parameters()["fc_a_1.weight"].grad().abs().sum().item<double>(), 0);
@@ -300,52 +272,30 @@ TEST_F(Attention10kTest, CheckpointRoundTrip) {
   auto b = Build(kTinyModel);
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  a->eval();
-  b->eval();
-  const Batch batch = MakeBatch(2);
-  torch::NoGradGuard no_grad;
-  const torch::Tensor want = a->Localize(batch).maps;
-  ASSERT_FALSE(torch::allclose(b->Localize(batch).maps, want));
-  const std::string path = ::testing::TempDir() + "attention10k_roundtrip_" + std::to_string(::getpid()) + ".pt";
-  train::CheckpointContents contents;
-  contents.method = a.get();
-  contents.recipe_toml = kTinyModel;
-  ASSERT_TRUE(train::SaveCheckpoint(path, contents).ok());
-  absl::Status s = train::LoadMethodWeights(path, *b);
-  ASSERT_TRUE(s.ok()) << s;
-  EXPECT_TRUE(torch::equal(b->Localize(batch).maps, want));
-  std::filesystem::remove(path);
+  const std::string path = testkit::TempFilePath(::testing::TempDir(), "attention10k_roundtrip");
+  absl::Status s = testkit::CheckWeightsRoundTrip(*a, *b, MakeBatch(2), path, kTinyModel);
+  EXPECT_TRUE(s.ok()) << s;
 }
 
 TEST_F(Attention10kTest, ClearErrors) {
   // A batch of one has no other sample to take a negative from.
   auto method = Build(kTinyModel);
   ASSERT_NE(method, nullptr);
-  try {
-    method->TrainStep(MakeBatch(1));
-    FAIL() << "expected an error";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("needs at least 2 samples"), std::string::npos) << e.what();
-  }
+  ASSERT_EQ(testkit::ThrowsMentioning([&] { method->TrainStep(MakeBatch(1)); }, "needs at least 2 samples"),
+            absl::OkStatus());
   // An unpooled audio map is refused naming the option.
   auto unpooled = Build(std::string(kTinyModel) + "pool = \"none\"\n");
   ASSERT_NE(unpooled, nullptr);
   Batch batch = MakeBatch(2);
   batch.audio = torch::randn({2, 1, 64, 64});
-  try {
-    unpooled->TrainStep(batch);
-    FAIL() << "expected an error";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("set audio_encoder.pool = \"max\""), std::string::npos) << e.what();
-  }
+  ASSERT_EQ(testkit::ThrowsMentioning([&] { unpooled->TrainStep(batch); }, "set audio_encoder.pool = \"max\""),
+            absl::OkStatus());
   // Schema: unknown objective and a negative weight, named by key.
-  auto bad = TryBuild(TinyWith("loss = \"triplet\"\n"));
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(std::string(bad.status().message()).find("'model.loss' = \"triplet\": expected one of ratio, contrastive"),
-            std::string::npos) << bad.status();
-  bad = TryBuild(TinyWith("supervised_weight = -1.0\n"));
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(std::string(bad.status().message()).find("'model.supervised_weight'"), std::string::npos) << bad.status();
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyWith("loss = \"triplet\"\n")),
+                          "'model.loss' = \"triplet\": expected one of ratio, contrastive"),
+            absl::OkStatus());
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyWith("supervised_weight = -1.0\n")), "'model.supervised_weight'"),
+            absl::OkStatus());
 }
 
 TEST_F(Attention10kTest, ShippedRecipesValidate) {

@@ -6,6 +6,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/testing/method_test_kit.h"
 
 namespace avsl {
 namespace {
@@ -13,25 +14,16 @@ namespace {
 class CenterPriorTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const PluginRecord& r =
-        host_.LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_center_prior.so");
-    ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
+    absl::Status s = testkit::LoadPlugins(host_, AVSL_BINARY_DIR, {"center_prior"});
+    ASSERT_TRUE(s.ok()) << s;
   }
   std::shared_ptr<Method> Build(const std::string& options) {
-    auto recipe = Recipe::Parse("[model]\ntype = \"center_prior.CenterPrior\"\n" + options, "inline.toml", ".", {});
-    EXPECT_TRUE(recipe.ok()) << recipe.status();
-    absl::Status s = recipe->Validate(host_.registry());
-    EXPECT_TRUE(s.ok()) << s;
-    auto method = host_.registry().Build<Method>(recipe->Root().Sub("model"));
+    auto method = testkit::BuildMethod(host_.registry(), "[model]\ntype = \"center_prior.CenterPrior\"\n" + options);
     EXPECT_TRUE(method.ok()) << method.status();
     return *method;
   }
-  Batch MakeBatch(int64_t n) {
-    Batch b;
-    b.image = torch::randn({n, 3, 32, 32});
-    b.audio = torch::randn({n, 1, 16, 8});
-    return b;
-  }
+  // Unseeded: the prior ignores the content.
+  Batch MakeBatch(int64_t n) { return testkit::RandomBatch(n, {32, 32, 16, 8}, std::nullopt); }
   PluginHost host_;
 };
 
@@ -61,10 +53,10 @@ TEST_F(CenterPriorTest, DefaultsAndNothingToLearn) {
 }
 
 TEST_F(CenterPriorTest, OutOfRangeSigmaIsRejectedByTheSchema) {
-  auto recipe = Recipe::Parse("[model]\ntype = \"center_prior.CenterPrior\"\nsigma = 0\n", "inline.toml", ".", {});
-  ASSERT_TRUE(recipe.ok());
-  absl::Status s = recipe->Validate(host_.registry());
-  EXPECT_NE(std::string(s.message()).find("recipe key 'model.sigma' = 0 is out of range"), std::string::npos) << s;
+  EXPECT_EQ(testkit::ErrorMentions(
+                testkit::ParseRecipe(host_.registry(), "[model]\ntype = \"center_prior.CenterPrior\"\nsigma = 0\n"),
+                "recipe key 'model.sigma' = 0 is out of range"),
+            absl::OkStatus());
 }
 
 }  // namespace

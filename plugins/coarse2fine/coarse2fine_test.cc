@@ -17,7 +17,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/testing/method_test_kit.h"
 #include "coarse2fine_loss.h"
 #include "soft_label_file.h"
 
@@ -25,17 +25,14 @@ namespace avsl {
 namespace {
 
 using namespace plugins::coarse2fine;  // NOLINT: the functions under test
-
-PluginHost* host = nullptr;
+using testkit::LogValue;
 
 const PluginHost& Host() {
+  static PluginHost* host = nullptr;
   if (host == nullptr) {
     host = new PluginHost;
-    for (const char* name : {"coarse2fine", "datasets"}) {
-      const PluginRecord& r =
-          host->LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_" + name + ".so");
-      EXPECT_EQ(r.status, PluginStatus::kLoaded) << r.message;
-    }
+    absl::Status s = testkit::LoadPlugins(*host, AVSL_BINARY_DIR, {"coarse2fine", "datasets"});
+    EXPECT_TRUE(s.ok()) << s;
   }
   return *host;
 }
@@ -50,12 +47,7 @@ std::string TinyRecipe(const std::string& options) {
 }
 
 absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& recipe_text, uint64_t seed = 0) {
-  auto recipe = Recipe::Parse(recipe_text, "inline.toml", ".", {});
-  if (!recipe.ok()) return recipe.status();
-  absl::Status s = recipe->Validate(Host().registry());
-  if (!s.ok()) return s;
-  torch::manual_seed(seed);
-  return Host().registry().Build<Method>(recipe->Root().Sub("model"));
+  return testkit::BuildMethod(Host().registry(), recipe_text, seed);
 }
 
 std::shared_ptr<Method> Build(const std::string& recipe_text, uint64_t seed = 0) {
@@ -65,26 +57,10 @@ std::shared_ptr<Method> Build(const std::string& recipe_text, uint64_t seed = 0)
 }
 
 Batch MakeBatch(int64_t n, uint64_t seed = 7) {
-  torch::manual_seed(seed);
-  Batch b;
-  b.image = torch::randn({n, 3, 32, 32});
-  b.audio = torch::randn({n, 1, 64, 32});  // audio layer4 map 2x1
+  Batch b = testkit::RandomBatch(n, {32, 32, 64, 32}, seed);  // audio layer4 map 2x1
   b.class_id = torch::arange(n, torch::kLong).remainder(3);
   for (int64_t i = 0; i < n; ++i) b.keys.push_back("s" + std::to_string(i));
   return b;
-}
-
-double LogValue(const StepOutput& out, const std::string& name) {
-  for (const auto& [k, v] : out.logs)
-    if (k == name) return v;
-  return std::nan("");
-}
-
-std::map<std::string, torch::Tensor> Snapshot(const torch::nn::Module& m) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& p : m.named_parameters()) out[p.key()] = p.value().detach().clone();
-  for (const auto& b : m.named_buffers()) out[b.key()] = b.value().detach().clone();
-  return out;
 }
 
 std::string WriteTemp(const std::string& name, const std::string& text) {
@@ -123,18 +99,14 @@ TEST(CoarseToFineTest, ShapesRangeAndNativeConfidence) {
 TEST(CoarseToFineTest, SubmodulesAndParameterCount) {
   auto method = Build(TinyRecipe(""));
   ASSERT_NE(method, nullptr);
-  std::vector<std::string> children;
-  for (const auto& c : method->named_children()) children.push_back(c.key());
   // stage_two.py::Align / Location attribute names (avgpool has no parameters and is a function here).
-  EXPECT_EQ(children, (std::vector<std::string>{"vision", "audio", "avc", "project_a", "project_v", "class_a",
-                                                "class_v"}));
+  EXPECT_EQ(testkit::ChildNames(*method), (std::vector<std::string>{"vision", "audio", "avc", "project_a", "project_v",
+                                                                   "class_a", "class_v"}));
   // ResNet18 of width 8: 2724*64 + 150*8 = 175536, + conv1 1176 (image) = 176712, + 392 (audio) = 175928.
   // Heads with C = 64 channels, 3 classes: avc Linear(128,16) 2048+16 + Linear(16,2) 32+2 = 2098;
   // project_a/v Conv1d(64,32) 2048 + Conv1d(32,16) 512 = 2560 each (no bias) -> 5120; class_a/v 64*3 = 192 each.
   // Total 176712 + 175928 + 2098 + 5120 + 384 = 360242.
-  int64_t total = 0;
-  for (const auto& p : method->named_parameters()) total += p.value().numel();
-  EXPECT_EQ(total, 360242);
+  EXPECT_EQ(testkit::CountParameters(*method), 360242);
   auto params = method->named_parameters();
   EXPECT_EQ(params.find("class_a.bias"), nullptr);
   EXPECT_NE(params.find("avc.0.weight"), nullptr);
@@ -215,19 +187,9 @@ TEST(CoarseToFineLossTest, ClassAwareMapAndTheDoubleSigmoid) {
 std::vector<double> TrainLosses(const std::string& options, int steps, std::vector<StepOutput>* outs = nullptr) {
   auto method = Build(TinyRecipe(options), 3);
   if (method == nullptr) return {};
-  method->train();
-  torch::optim::Adam opt(method->parameters(), torch::optim::AdamOptions(1e-3));
-  const Batch batch = MakeBatch(6);
-  std::vector<double> losses;
-  for (int step = 0; step < steps; ++step) {
-    StepOutput out = method->TrainStep(batch);
-    losses.push_back(out.loss.item<double>());
-    opt.zero_grad();
-    out.loss.backward();
-    opt.step();
-    if (outs != nullptr) outs->push_back(out);
-  }
-  return losses;
+  auto losses = testkit::TrainLosses(*method, MakeBatch(6), steps, 1e-3, outs);
+  EXPECT_TRUE(losses.ok()) << losses.status();
+  return losses.ok() ? *losses : std::vector<double>{};
 }
 
 TEST(CoarseToFineTest, LossDecreasingOnAFixedBatch) {
@@ -262,23 +224,14 @@ TEST(CoarseToFineTest, CheckpointRoundTripKeepsWeightsAndStepCount) {
   a->train();
   torch::optim::Adam opt(a->parameters(), torch::optim::AdamOptions(1e-3));
   const Batch batch = MakeBatch(4);
-  for (int i = 0; i < 2; ++i) {
-    StepOutput out = a->TrainStep(batch);
-    opt.zero_grad();
-    out.loss.backward();
-    opt.step();
-  }
-  const std::string path = ::testing::TempDir() + "c2f_ckpt_" + std::to_string(::getpid()) + ".pt";
-  train::CheckpointContents saved;
-  saved.method = a.get();
-  saved.optimizer = &opt;
-  saved.recipe_toml = "recipe";
-  ASSERT_TRUE(train::SaveCheckpoint(path, saved).ok());
+  for (int i = 0; i < 2; ++i) testkit::OptimizerStep(*a, opt, batch);
   auto c = Build(recipe, 5);
   ASSERT_NE(c, nullptr);
-  ASSERT_TRUE(train::LoadMethodWeights(path, *c).ok());
-  const auto want = Snapshot(*a);
-  for (const auto& [k, v] : Snapshot(*c)) EXPECT_TRUE(torch::equal(v, want.at(k))) << k;
+  const std::string path = testkit::TempFilePath(::testing::TempDir(), "c2f_ckpt");
+  absl::Status s = testkit::SaveAndLoadWeights(*a, *c, path, "recipe", &opt);
+  ASSERT_TRUE(s.ok()) << s;
+  const auto want = testkit::Snapshot(*a);
+  for (const auto& [k, v] : testkit::Snapshot(*c)) EXPECT_TRUE(torch::equal(v, want.at(k))) << k;
   EXPECT_EQ(c->named_buffers()["step"].item<int64_t>(), 2);
   a->eval();
   c->eval();
@@ -290,7 +243,6 @@ TEST(CoarseToFineTest, CheckpointRoundTripKeepsWeightsAndStepCount) {
   c->train();
   EXPECT_EQ(LogValue(c->TrainStep(batch), "stage"), 1.0);
   EXPECT_EQ(LogValue(c->TrainStep(batch), "stage"), 2.0);
-  std::filesystem::remove(path);
 }
 
 TEST(SoftLabelFileTest, ReadsOneOrTwoVectorsPerKey) {
@@ -346,51 +298,37 @@ TEST(CoarseToFineTest, FileLabelSourceTrainsAndNamesAMissingKey) {
   EXPECT_TRUE(std::isfinite(out.loss.item<double>()));
   Batch unknown = MakeBatch(4);
   unknown.keys[2] = "not_in_file";
-  try {
-    method->TrainStep(unknown);
-    FAIL() << "expected an error";
-  } catch (const c10::Error& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find("'not_in_file' has no row in the soft label file " + path), std::string::npos) << msg;
-  }
+  ASSERT_EQ(testkit::ThrowsMentioning([&] { method->TrainStep(unknown); },
+                             "'not_in_file' has no row in the soft label file " + path),
+            absl::OkStatus());
   std::filesystem::remove(path);
 }
 
 TEST(CoarseToFineTest, BadOptionsAreRefusedWithTheReason) {
-  auto no_file = TryBuild(TinyRecipe("label_source = \"file\"\n"));
-  ASSERT_FALSE(no_file.ok());
-  EXPECT_NE(std::string(no_file.status().message()).find("model.label_file"), std::string::npos) << no_file.status();
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyRecipe("label_source = \"file\"\n")), "model.label_file"),
+            absl::OkStatus());
   const std::string bad = WriteTemp("c2f_bad.csv", "s0,1,0\n");
-  auto bad_file = TryBuild(TinyRecipe("label_source = \"file\"\nlabel_file = \"" + bad + "\"\n"));
-  ASSERT_FALSE(bad_file.ok());
-  EXPECT_NE(std::string(bad_file.status().message()).find(bad + " line 1: expected 3"), std::string::npos)
-      << bad_file.status();
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyRecipe("label_source = \"file\"\nlabel_file = \"" + bad + "\"\n")),
+                          bad + " line 1: expected 3"),
+            absl::OkStatus());
   std::filesystem::remove(bad);
-  auto stray = TryBuild(TinyRecipe("stage = 1\nstage_one_steps = 5\n"));
-  ASSERT_FALSE(stray.ok());
-  EXPECT_NE(std::string(stray.status().message()).find("stage_one_steps"), std::string::npos);
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyRecipe("stage = 1\nstage_one_steps = 5\n")), "stage_one_steps"),
+            absl::OkStatus());
   // A class id beyond num_classes (class_id source) names the sample and the option.
   auto method = Build(TinyRecipe(""));
   ASSERT_NE(method, nullptr);
   method->train();
   Batch b = MakeBatch(3);
   b.class_id[1] = 7;
-  try {
-    method->TrainStep(b);
-    FAIL() << "expected an error";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("sample s1 has class_id 7, but num_classes = 3"), std::string::npos)
-        << e.what();
-  }
+  ASSERT_EQ(testkit::ThrowsMentioning([&] { method->TrainStep(b); }, "sample s1 has class_id 7, but num_classes = 3"),
+            absl::OkStatus());
 }
 
 TEST(CoarseToFineRecipesTest, ShippedRecipesValidate) {
   const std::string root = std::string(AVSL_SOURCE_DIR) + "/recipes/coarse2fine/";
   for (const char* name : {"synthetic.toml", "flickr_10k.toml", "vggsound_144k.toml", "vggss_heard110.toml"}) {
-    auto recipe = Recipe::Load(root + name, {});
-    ASSERT_TRUE(recipe.ok()) << name << ": " << recipe.status();
-    absl::Status s = recipe->Validate(Host());
-    EXPECT_TRUE(s.ok()) << name << ": " << s;
+    auto recipe = testkit::LoadRecipe(root + name, Host());
+    EXPECT_TRUE(recipe.ok()) << name << ": " << recipe.status();
   }
 }
 

@@ -1,12 +1,8 @@
 // dmc plugin: soft k-means, centre distances, contrastive loss and map selection on hand-computed tensors and
 // against a plain-double re-implementation; shapes, registered submodules, the step's loss re-derived from the
 // model's own distances, learning on a fixed batch, checkpoint round trip and option errors.
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
-#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,7 +12,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/testing/method_test_kit.h"
 #include "dmc_cluster.h"
 
 namespace avsl {
@@ -166,28 +162,19 @@ TEST(DmcClusterTest, DistancesLossAndMapSelectionByHand) {
 class DmcTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const PluginRecord& r = host_.LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_dmc.so");
-    ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
+    absl::Status s = testkit::LoadPlugins(host_, AVSL_BINARY_DIR, {"dmc"});
+    ASSERT_TRUE(s.ok()) << s;
   }
   absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& toml) {
-    auto recipe = Recipe::Parse(toml, "inline.toml", ".", {});
-    if (!recipe.ok()) return recipe.status();
-    absl::Status s = recipe->Validate(host_.registry());
-    if (!s.ok()) return s;
-    return host_.registry().Build<Method>(recipe->Root().Sub("model"));
+    return testkit::BuildMethod(host_.registry(), toml);
   }
   std::shared_ptr<Method> Build(const std::string& toml) {
     auto method = TryBuild(toml);
     EXPECT_TRUE(method.ok()) << method.status();
     return method.ok() ? *method : nullptr;
   }
-  static Batch MakeBatch(int64_t n) {
-    torch::manual_seed(7);
-    Batch b;
-    b.image = torch::randn({n, 3, 32, 32});
-    b.audio = torch::randn({n, 1, 64, 32});
-    return b;
-  }
+  // 64x32 spectrograms: a 4x2 audio map.
+  static Batch MakeBatch(int64_t n) { return testkit::RandomBatch(n, {32, 32, 64, 32}); }
   PluginHost host_;
 };
 
@@ -197,12 +184,8 @@ TEST_F(DmcTest, ShapesRangeAndRegisteredSubmodules) {
   // Parameters, by hand. A [2,2,2,2] ResNet of width w with a c-channel stem has 2724w^2 + 150w + 49cw
   // (conv1 49cw, bn1 2w, layers 36w^2+8w, 128w^2+20w, 512w^2+40w, 2048w^2+80w). For w = 8: image (c = 3)
   // 176,712; audio (c = 1) 175,928. fc_v_1 and fc_a_1: 64*16 + 16 = 1,040 each. Total 354,720.
-  int64_t total = 0;
-  for (const auto& p : method->parameters()) total += p.numel();
-  EXPECT_EQ(total, 354720);
-  std::vector<std::string> children;
-  for (const auto& item : method->named_children()) children.push_back(item.key());
-  EXPECT_EQ(children, (std::vector<std::string>{"visual_net", "audio_net", "fc_v_1", "fc_a_1"}));
+  EXPECT_EQ(testkit::CountParameters(*method), 354720);
+  EXPECT_EQ(testkit::ChildNames(*method), (std::vector<std::string>{"visual_net", "audio_net", "fc_v_1", "fc_a_1"}));
 
   method->eval();
   torch::NoGradGuard no_grad;
@@ -253,24 +236,11 @@ TEST_F(DmcTest, LossDecreasingOnAFixedBatch) {
   torch::manual_seed(0);
   auto method = Build(kTinyModel);
   ASSERT_NE(method, nullptr);
-  method->train();
-  torch::optim::Adam adam(method->parameters(), torch::optim::AdamOptions(1e-3));
-  const Batch batch = MakeBatch(6);
-  std::vector<double> losses;
-  for (int step = 0; step < 30; ++step) {
-    torch::Tensor loss = method->TrainStep(batch).loss;
-    ASSERT_EQ(loss.dim(), 0);
-    losses.push_back(loss.item<double>());
-    ASSERT_TRUE(std::isfinite(losses.back())) << "step " << step;
-    adam.zero_grad();
-    loss.backward();
-    adam.step();
-  }
-  double first = 0, last = 0;  // random negatives each step: compare 5-step means
-  for (int i = 0; i < 5; ++i) {
-    first += losses[i] / 5;
-    last += losses[losses.size() - 1 - i] / 5;
-  }
+  auto losses = testkit::TrainLosses(*method, MakeBatch(6), 30, 1e-3);
+  ASSERT_TRUE(losses.ok()) << losses.status();
+  for (size_t step = 0; step < losses->size(); ++step) ASSERT_TRUE(std::isfinite((*losses)[step])) << "step " << step;
+  // Random negatives each step: compare 5-step means.
+  const double first = testkit::HeadMean(*losses, 5), last = testkit::TailMean(*losses, 5);
   EXPECT_LT(last, 0.7 * first) << "first " << first << " last " << last;
   for (const auto& p : method->named_parameters()) ASSERT_TRUE(p.value().grad().defined()) << p.key();
   EXPECT_GT(method->named_parameters()["fc_v_1.weight"].grad().abs().sum().item<double>(), 0);
@@ -284,60 +254,38 @@ TEST_F(DmcTest, CheckpointRoundTrip) {
   auto b = Build(kTinyModel);
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  a->eval();
-  b->eval();
-  const Batch batch = MakeBatch(2);
-  torch::NoGradGuard no_grad;
-  const torch::Tensor want = a->Localize(batch).maps;
-  ASSERT_FALSE(torch::allclose(b->Localize(batch).maps, want));
-  const std::string path = ::testing::TempDir() + "dmc_roundtrip_" + std::to_string(::getpid()) + ".pt";
-  train::CheckpointContents contents;
-  contents.method = a.get();
-  contents.recipe_toml = kTinyModel;
-  ASSERT_TRUE(train::SaveCheckpoint(path, contents).ok());
-  absl::Status s = train::LoadMethodWeights(path, *b);
-  ASSERT_TRUE(s.ok()) << s;
-  EXPECT_TRUE(torch::equal(b->Localize(batch).maps, want));
-  std::filesystem::remove(path);
+  const std::string path = testkit::TempFilePath(::testing::TempDir(), "dmc_roundtrip");
+  absl::Status s = testkit::CheckWeightsRoundTrip(*a, *b, MakeBatch(2), path, kTinyModel);
+  EXPECT_TRUE(s.ok()) << s;
 }
 
 TEST_F(DmcTest, ClearErrors) {
-  auto expect_throw = [](const std::function<void()>& f, const std::string& needle) {
-    try {
-      f();
-      ADD_FAILURE() << "expected an error containing " << needle;
-    } catch (const c10::Error& e) {
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
   // Two audio clusters from a pooled audio vector (one position).
   std::string pooled_toml = TinyWith("audio_clusters = 2\n");
   pooled_toml.replace(pooled_toml.find("pool = \"none\""), 13, "pool = \"max\"");
   auto pooled2 = Build(pooled_toml);
   ASSERT_NE(pooled2, nullptr);
-  expect_throw([&] { pooled2->Localize(MakeBatch(2)); }, "set audio_encoder.pool = \"none\"");
+  EXPECT_EQ(testkit::ThrowsMentioning([&] { pooled2->Localize(MakeBatch(2)); }, "set audio_encoder.pool = \"none\""),
+            absl::OkStatus());
   // More visual clusters than the 2x2 map has positions.
   auto too_many = Build(TinyWith("visual_clusters = 5\n"));
   ASSERT_NE(too_many, nullptr);
-  expect_throw([&] { too_many->Localize(MakeBatch(2)); }, "visual_clusters = 5 but the image map has 2x2 = 4");
+  EXPECT_EQ(testkit::ThrowsMentioning([&] { too_many->Localize(MakeBatch(2)); },
+                             "visual_clusters = 5 but the image map has 2x2 = 4"),
+            absl::OkStatus());
   // A batch of one has no negative.
   auto method = Build(kTinyModel);
   ASSERT_NE(method, nullptr);
-  expect_throw([&] { method->TrainStep(MakeBatch(1)); }, "needs at least 2 samples");
+  EXPECT_EQ(testkit::ThrowsMentioning([&] { method->TrainStep(MakeBatch(1)); }, "needs at least 2 samples"),
+            absl::OkStatus());
   // The second-nearest map needs two visual clusters.
-  auto one_cluster = TryBuild(TinyWith("visual_clusters = 1\nsounding_cluster = \"second_nearest\"\n"));
-  ASSERT_FALSE(one_cluster.ok());
-  EXPECT_NE(std::string(one_cluster.status().message()).find("'model.sounding_cluster' = \"second_nearest\" needs "
-                                                             "visual_clusters >= 2, got 1"),
-            std::string::npos) << one_cluster.status();
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyWith("visual_clusters = 1\nsounding_cluster = \"second_nearest\"\n")),
+                          "'model.sounding_cluster' = \"second_nearest\" needs visual_clusters >= 2, got 1"),
+            absl::OkStatus());
   // Schema: iterations and beta out of range, named by key.
-  auto bad = TryBuild(TinyWith("iters = 0\n"));
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(std::string(bad.status().message()).find("'model.iters' = 0 is out of range"), std::string::npos)
-      << bad.status();
-  bad = TryBuild(TinyWith("beta = -30.0\n"));
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(std::string(bad.status().message()).find("'model.beta'"), std::string::npos) << bad.status();
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyWith("iters = 0\n")), "'model.iters' = 0 is out of range"),
+            absl::OkStatus());
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyWith("beta = -30.0\n")), "'model.beta'"), absl::OkStatus());
 }
 
 TEST_F(DmcTest, ShippedRecipesValidate) {

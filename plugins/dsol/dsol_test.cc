@@ -4,11 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include <unistd.h>
-
 #include <cmath>
-#include <filesystem>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,24 +12,21 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/testing/method_test_kit.h"
 #include "dsol_loss.h"
 
 namespace avsl {
 namespace {
 
 using namespace plugins::dsol;  // NOLINT: the functions under test
-
-PluginHost* host = nullptr;
+using testkit::LogValue;
 
 const PluginHost& Host() {
+  static PluginHost* host = nullptr;
   if (host == nullptr) {
     host = new PluginHost;
-    for (const char* name : {"dsol", "datasets"}) {
-      const PluginRecord& r =
-          host->LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_" + name + ".so");
-      EXPECT_EQ(r.status, PluginStatus::kLoaded) << r.message;
-    }
+    absl::Status s = testkit::LoadPlugins(*host, AVSL_BINARY_DIR, {"dsol", "datasets"});
+    EXPECT_TRUE(s.ok()) << s;
   }
   return *host;
 }
@@ -46,12 +39,7 @@ std::string TinyRecipe(const std::string& options) {
 }
 
 absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& recipe_text, uint64_t seed = 0) {
-  auto recipe = Recipe::Parse(recipe_text, "inline.toml", ".", {});
-  if (!recipe.ok()) return recipe.status();
-  absl::Status s = recipe->Validate(Host().registry());
-  if (!s.ok()) return s;
-  torch::manual_seed(seed);
-  return Host().registry().Build<Method>(recipe->Root().Sub("model"));
+  return testkit::BuildMethod(Host().registry(), recipe_text, seed);
 }
 
 std::shared_ptr<Method> Build(const std::string& recipe_text, uint64_t seed = 0) {
@@ -61,28 +49,13 @@ std::shared_ptr<Method> Build(const std::string& recipe_text, uint64_t seed = 0)
 }
 
 Batch MakeBatch(int64_t n, const std::string& key_prefix = "k", uint64_t seed = 7) {
-  torch::manual_seed(seed);
-  Batch b;
-  b.image = torch::randn({n, 3, 32, 32});
-  b.audio = torch::randn({n, 1, 32, 16});
+  Batch b = testkit::RandomBatch(n, {}, seed);
   b.class_id = torch::full({n}, -1, torch::kLong);
   for (int64_t i = 0; i < n; ++i) b.keys.push_back(key_prefix + std::to_string(i));
   return b;
 }
 
-double LogValue(const StepOutput& out, const std::string& name) {
-  for (const auto& [k, v] : out.logs)
-    if (k == name) return v;
-  return std::nan("");
-}
 bool HasLog(const StepOutput& out, const std::string& name) { return !std::isnan(LogValue(out, name)); }
-
-std::map<std::string, torch::Tensor> Snapshot(const torch::nn::Module& m) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& p : m.named_parameters()) out[p.key()] = p.value().detach().clone();
-  for (const auto& b : m.named_buffers()) out[b.key()] = b.value().detach().clone();
-  return out;
-}
 
 TEST(DsolTest, ShapesRangeAndNativeConfidence) {
   auto method = Build(TinyRecipe(""));
@@ -196,21 +169,11 @@ TEST(DsolLossTest, KMeansFindsSeparatedClustersAndNearestCentroidAgrees) {
 TEST(DsolTest, LossFiniteAndDecreasingOnAFixedBatch) {
   auto method = Build(TinyRecipe("init_epochs = 1000\n"), 3);
   ASSERT_NE(method, nullptr);
-  method->train();
-  torch::optim::Adam opt(method->parameters(), torch::optim::AdamOptions(1e-3));
-  const Batch batch = MakeBatch(8);
-  std::vector<double> losses;
-  for (int step = 0; step < 20; ++step) {
-    StepOutput out = method->TrainStep(batch);
-    losses.push_back(out.loss.item<double>());
-    ASSERT_TRUE(std::isfinite(losses.back()));
-    opt.zero_grad();
-    out.loss.backward();
-    opt.step();
-  }
+  auto losses = testkit::TrainLosses(*method, MakeBatch(8), 20, 1e-3);
+  ASSERT_TRUE(losses.ok()) << losses.status();
+  for (double l : *losses) ASSERT_TRUE(std::isfinite(l));
   // The negatives are redrawn each step, so compare 5-step means (measured 0.738 -> 0.366).
-  double first = 0, last = 0;
-  for (int i = 0; i < 5; ++i) first += losses[static_cast<size_t>(i)] / 5, last += losses[static_cast<size_t>(15 + i)] / 5;
+  const double first = testkit::HeadMean(*losses, 5), last = testkit::TailMean(*losses, 5);
   EXPECT_LT(last, 0.7 * first) << first << " -> " << last;
 }
 
@@ -255,12 +218,7 @@ TEST(DsolTest, StepsPerEpochAndMissingKeys) {
   auto auto_detect = Build(TinyRecipe(""));
   ASSERT_NE(auto_detect, nullptr);
   auto_detect->train();
-  try {
-    auto_detect->TrainStep(nokeys);
-    FAIL() << "expected an error";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("steps_per_epoch"), std::string::npos) << e.what();
-  }
+  ASSERT_EQ(testkit::ThrowsMentioning([&] { auto_detect->TrainStep(nokeys); }, "steps_per_epoch"), absl::OkStatus());
 }
 
 TEST(DsolTest, StageTwoIsRefusedClearly) {
@@ -270,9 +228,7 @@ TEST(DsolTest, StageTwoIsRefusedClearly) {
   EXPECT_NE(msg.find("model.stage' = 2"), std::string::npos) << msg;
   EXPECT_NE(msg.find("not implemented"), std::string::npos) << msg;
   // An out-of-range option is refused by the schema, naming the key.
-  auto bad = TryBuild(TinyRecipe("mask_threshold = 1.5\n"));
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(std::string(bad.status().message()).find("mask_threshold"), std::string::npos) << bad.status();
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyRecipe("mask_threshold = 1.5\n")), "mask_threshold"), absl::OkStatus());
 }
 
 TEST(DsolTest, CheckpointRoundTripKeepsTheObjectDictionary) {
@@ -282,37 +238,25 @@ TEST(DsolTest, CheckpointRoundTripKeepsTheObjectDictionary) {
   a->train();
   torch::optim::Adam opt(a->parameters(), torch::optim::AdamOptions(1e-3));
   const Batch b1 = MakeBatch(4, "a", 1), b2 = MakeBatch(4, "b", 2);
-  for (const Batch* b : {&b1, &b2, &b1}) {
-    StepOutput out = a->TrainStep(*b);
-    opt.zero_grad();
-    out.loss.backward();
-    opt.step();
-  }
-  const std::string path = ::testing::TempDir() + "dsol_ckpt_" + std::to_string(::getpid()) + ".pt";
-  train::CheckpointContents saved;
-  saved.method = a.get();
-  saved.optimizer = &opt;
-  saved.recipe_toml = "recipe";
-  ASSERT_TRUE(train::SaveCheckpoint(path, saved).ok());
+  for (const Batch* b : {&b1, &b2, &b1}) testkit::OptimizerStep(*a, opt, *b);
   auto c = Build(recipe, 5);
   ASSERT_NE(c, nullptr);
-  ASSERT_TRUE(train::LoadMethodWeights(path, *c).ok());
-  const auto want = Snapshot(*a);
-  for (const auto& [k, v] : Snapshot(*c)) EXPECT_TRUE(torch::equal(v, want.at(k))) << k;
+  const std::string path = testkit::TempFilePath(::testing::TempDir(), "dsol_ckpt");
+  absl::Status s = testkit::SaveAndLoadWeights(*a, *c, path, "recipe", &opt);
+  ASSERT_TRUE(s.ok()) << s;
+  const auto want = testkit::Snapshot(*a);
+  for (const auto& [k, v] : testkit::Snapshot(*c)) EXPECT_TRUE(torch::equal(v, want.at(k))) << k;
   a->eval();
   c->eval();
   torch::NoGradGuard no_grad;
   EXPECT_TRUE(torch::equal(a->Localize(b1).maps, c->Localize(b1).maps));
-  std::filesystem::remove(path);
 }
 
 TEST(DsolRecipesTest, ShippedRecipesValidate) {
   const std::string root = std::string(AVSL_SOURCE_DIR) + "/recipes/dsol/";
   for (const char* name : {"synthetic.toml", "flickr_10k.toml", "vggsound_144k.toml", "vggss_heard110.toml"}) {
-    auto recipe = Recipe::Load(root + name, {});
-    ASSERT_TRUE(recipe.ok()) << name << ": " << recipe.status();
-    absl::Status s = recipe->Validate(Host());
-    EXPECT_TRUE(s.ok()) << name << ": " << s;
+    auto recipe = testkit::LoadRecipe(root + name, Host());
+    EXPECT_TRUE(recipe.ok()) << name << ": " << recipe.status();
   }
 }
 

@@ -18,7 +18,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/testing/method_test_kit.h"
 #include "ezvsl_loss.h"
 
 namespace avsl {
@@ -46,28 +46,18 @@ width = 8
 class EzvslTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const PluginRecord& r = host_.LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_ezvsl.so");
-    ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
+    absl::Status s = testkit::LoadPlugins(host_, AVSL_BINARY_DIR, {"ezvsl"});
+    ASSERT_TRUE(s.ok()) << s;
   }
   absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& toml) {
-    auto recipe = Recipe::Parse(toml, "inline.toml", ".", {});
-    if (!recipe.ok()) return recipe.status();
-    absl::Status s = recipe->Validate(host_.registry());
-    if (!s.ok()) return s;
-    return host_.registry().Build<Method>(recipe->Root().Sub("model"));
+    return testkit::BuildMethod(host_.registry(), toml);
   }
   std::shared_ptr<Method> Build(const std::string& toml) {
     auto method = TryBuild(toml);
     EXPECT_TRUE(method.ok()) << method.status();
     return method.ok() ? *method : nullptr;
   }
-  static Batch MakeBatch(int64_t n, int64_t side = 32) {
-    torch::manual_seed(7);
-    Batch b;
-    b.image = torch::randn({n, 3, side, side});
-    b.audio = torch::randn({n, 1, 32, 16});
-    return b;
-  }
+  static Batch MakeBatch(int64_t n, int64_t side = 32) { return testkit::RandomBatch(n, {side, side, 32, 16}); }
   PluginHost host_;
 };
 
@@ -118,12 +108,9 @@ TEST_F(EzvslTest, ShapesRangeAndRegisteredSubmodules) {
   //   image (c = 3): 2724*64 + 1200 + 1176 = 176,712;   audio (c = 1): 174,336 + 1200 + 392 = 175,928.
   // Heads into dim 16 from 8w = 64 channels: img_proj 64*16 + 16 = 1,040; aud_proj 64*16 + 16 = 1,040.
   // Total 176,712 + 175,928 + 2,080 = 354,720.
-  int64_t total = 0;
-  for (const auto& p : method->parameters()) total += p.numel();
-  EXPECT_EQ(total, 354720);
-  std::vector<std::string> children;
-  for (const auto& item : method->named_children()) children.push_back(item.key());
-  EXPECT_EQ(children, (std::vector<std::string>{"image_encoder", "audio_encoder", "img_proj", "aud_proj"}));
+  EXPECT_EQ(testkit::CountParameters(*method), 354720);
+  EXPECT_EQ(testkit::ChildNames(*method),
+            (std::vector<std::string>{"image_encoder", "audio_encoder", "img_proj", "aud_proj"}));
   EXPECT_NE(method->named_parameters().find("img_proj.weight"), nullptr);
   EXPECT_NE(method->named_parameters().find("aud_proj.bias"), nullptr);
   EXPECT_NE(method->named_parameters().find("audio_encoder.layer4.1.bn2.weight"), nullptr);
@@ -143,22 +130,12 @@ TEST_F(EzvslTest, LossFiniteAndDecreasingOnAFixedBatch) {
   torch::manual_seed(0);
   auto method = Build(kTinyModel);
   ASSERT_NE(method, nullptr);
-  method->train();
-  torch::optim::Adam adam(method->parameters(), torch::optim::AdamOptions(1e-3));
-  const Batch batch = MakeBatch(6);
-  std::vector<double> losses;
-  for (int step = 0; step < 20; ++step) {
-    torch::Tensor loss = method->TrainStep(batch).loss;
-    ASSERT_EQ(loss.dim(), 0);
-    losses.push_back(loss.item<double>());
-    ASSERT_TRUE(std::isfinite(losses.back())) << "step " << step;
-    adam.zero_grad();
-    loss.backward();
-    adam.step();
-  }
+  auto losses = testkit::TrainLosses(*method, MakeBatch(6), 20, 1e-3);
+  ASSERT_TRUE(losses.ok()) << losses.status();
+  for (size_t step = 0; step < losses->size(); ++step) ASSERT_TRUE(std::isfinite((*losses)[step])) << "step " << step;
   // Six fixed pairs are memorized quickly: the loss must at least halve in 20 Adam steps.
-  EXPECT_LT(losses.back(), 0.5 * losses.front()) << "first " << losses.front() << " last " << losses.back();
-  EXPECT_LT(losses.back(), 2 * std::log(6.0));  // below chance (two cross-entropies over 6 candidates)
+  EXPECT_LT(losses->back(), 0.5 * losses->front()) << "first " << losses->front() << " last " << losses->back();
+  EXPECT_LT(losses->back(), 2 * std::log(6.0));  // below chance (two cross-entropies over 6 candidates)
   // Every submodule receives gradient (a head left unregistered or detached would not).
   for (const auto& p : method->named_parameters()) {
     ASSERT_TRUE(p.value().grad().defined()) << p.key();
@@ -174,22 +151,10 @@ TEST_F(EzvslTest, CheckpointRoundTrip) {
   auto b = Build(kTinyModel);
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  a->eval();
-  b->eval();
-  const Batch batch = MakeBatch(2);
-  torch::NoGradGuard no_grad;
-  torch::Tensor before = b->Localize(batch).maps;
-  const torch::Tensor want = a->Localize(batch).maps;
-  ASSERT_FALSE(torch::allclose(before, want));  // different seeds, different weights
-  const std::string path = ::testing::TempDir() + "ezvsl_roundtrip_" + std::to_string(::getpid()) + ".pt";
-  train::CheckpointContents contents;
-  contents.method = a.get();
-  contents.recipe_toml = kTinyModel;
-  ASSERT_TRUE(train::SaveCheckpoint(path, contents).ok());
-  absl::Status s = train::LoadMethodWeights(path, *b);
-  ASSERT_TRUE(s.ok()) << s;
-  EXPECT_TRUE(torch::equal(b->Localize(batch).maps, want));
-  std::filesystem::remove(path);
+  // Different seeds, different weights: the maps must differ before loading and match after.
+  const std::string path = testkit::TempFilePath(::testing::TempDir(), "ezvsl_roundtrip");
+  absl::Status s = testkit::CheckWeightsRoundTrip(*a, *b, MakeBatch(2), path, kTinyModel);
+  EXPECT_TRUE(s.ok()) << s;
 }
 
 TEST_F(EzvslTest, UnpooledAudioEncoderIsRefusedNamingTheOption) {
@@ -197,21 +162,16 @@ TEST_F(EzvslTest, UnpooledAudioEncoderIsRefusedNamingTheOption) {
   ASSERT_NE(method, nullptr);
   Batch batch = MakeBatch(2);
   batch.audio = torch::randn({2, 1, 64, 64});  // a 2x2 layer4 map at width 8 (32x16 would pool to 1x1 anyway)
-  try {
-    method->TrainStep(batch);
-    FAIL() << "expected an error";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("set audio_encoder.pool = \"max\""), std::string::npos) << e.what();
-  }
+  ASSERT_EQ(testkit::ThrowsMentioning([&] { method->TrainStep(batch); }, "set audio_encoder.pool = \"max\""),
+            absl::OkStatus());
 }
 
 TEST_F(EzvslTest, SchemaRejectsANonPositiveTemperature) {
   auto method = TryBuild(std::string(kTinyModel) + "[model.x]\n");  // unknown key
   EXPECT_FALSE(method.ok());
-  auto recipe = Recipe::Parse("[model]\ntype = \"ezvsl.EZVSL\"\ntau = 0\n", "inline.toml", ".", {});
-  ASSERT_TRUE(recipe.ok());
-  absl::Status s = recipe->Validate(host_.registry());
-  EXPECT_NE(std::string(s.message()).find("recipe key 'model.tau' = 0 is out of range"), std::string::npos) << s;
+  EXPECT_EQ(testkit::ErrorMentions(testkit::ParseRecipe(host_.registry(), "[model]\ntype = \"ezvsl.EZVSL\"\ntau = 0\n"),
+                          "recipe key 'model.tau' = 0 is out of range"),
+            absl::OkStatus());
 }
 
 // Parity: the reference forward/loss in PyTorch (make_ezvsl_parity.py), imported by name through the key map

@@ -1,7 +1,5 @@
 // hardpos plugin: the mining and the loss on hand-computed tensors, equivalence with lvs.LVS when mining is off,
 // shapes, registered submodules, learning on a fixed batch, checkpoint round trip, option errors, the recipes.
-#include <unistd.h>
-
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -14,7 +12,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/testing/method_test_kit.h"
 #include "hard_positives.h"
 
 namespace avsl {
@@ -28,8 +26,6 @@ using plugins::lvs::LvsLoss;
 using plugins::lvs::LvsLossOptions;
 using plugins::lvs::NegativeSummary;
 
-const std::string kLib = std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_";
-
 // Width-8 encoders, layer4 stride 1: a 2x2 image map at 32x32.
 std::string Encoders() {
   return "\n[model.image_encoder]\ntype = \"core.ResNet18Image\"\nwidth = 8\nlayer4_stride = 1\ninit = \"reference\"\n"
@@ -42,31 +38,17 @@ std::string TinyModel(const std::string& options = "") {
 class HardPosTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    host_ = new PluginHost;
-    for (const char* name : {"hardpos", "datasets"}) {
-      const PluginRecord& r = host_->LoadFile(kLib + name + ".so");
-      ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
-    }
+    auto host = testkit::MakePluginHost(AVSL_BINARY_DIR, {"hardpos", "datasets"});
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = host->release();
   }
   static absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& toml, uint64_t seed = 0) {
-    auto recipe = Recipe::Parse(toml, "inline.toml", ".", {});
-    if (!recipe.ok()) return recipe.status();
-    absl::Status s = recipe->Validate(host_->registry());
-    if (!s.ok()) return s;
-    torch::manual_seed(seed);
-    return host_->registry().Build<Method>(recipe->Root().Sub("model"));
+    return testkit::BuildMethod(host_->registry(), toml, seed);
   }
   static std::shared_ptr<Method> Build(const std::string& toml, uint64_t seed = 0) {
     auto method = TryBuild(toml, seed);
     EXPECT_TRUE(method.ok()) << method.status();
     return method.ok() ? *method : nullptr;
-  }
-  static Batch MakeBatch(int64_t n) {
-    torch::manual_seed(7);
-    Batch b;
-    b.image = torch::randn({n, 3, 32, 32});
-    b.audio = torch::randn({n, 1, 32, 16});
-    return b;
   }
   static PluginHost* host_;
 };
@@ -166,20 +148,18 @@ TEST_F(HardPosTest, GradientsReachTheHardPositiveMapsButNotTheChoice) {
 }
 
 TEST_F(HardPosTest, MiningOffWithLvsOptionsIsExactlyLvs) {
-  const std::string lvs_lib = kLib + "lvs.so";
+  const std::string lvs_lib = testkit::PluginPath(AVSL_BINARY_DIR, "lvs");
   if (!std::filesystem::exists(lvs_lib)) GTEST_SKIP() << lvs_lib << " not built (AVSL_PLUGINS without lvs)";
   PluginHost lvs_host;
-  ASSERT_EQ(lvs_host.LoadFile(lvs_lib).status, PluginStatus::kLoaded);
-  auto recipe = Recipe::Parse("[model]\ntype = \"lvs.LVS\"\n" + Encoders(), "inline.toml", ".", {});
-  ASSERT_TRUE(recipe.ok() && recipe->Validate(lvs_host.registry()).ok());
-  torch::manual_seed(9);
-  auto lvs = lvs_host.registry().Build<Method>(recipe->Root().Sub("model"));
+  absl::Status loaded = testkit::LoadPlugins(lvs_host, AVSL_BINARY_DIR, {"lvs"});
+  ASSERT_TRUE(loaded.ok()) << loaded;
+  auto lvs = testkit::BuildMethod(lvs_host.registry(), "[model]\ntype = \"lvs.LVS\"\n" + Encoders(), 9);
   ASSERT_TRUE(lvs.ok()) << lvs.status();
   auto hardpos = Build(TinyModel("mining = \"none\"\nhard_negative = true\nnegatives = \"masked\"\n"
                                  "diagonal = \"code\"\n"),
                        9);
   ASSERT_NE(hardpos, nullptr);
-  const Batch batch = MakeBatch(5);
+  const Batch batch = testkit::RandomBatch(5);
   EXPECT_EQ((*lvs)->TrainStep(batch).loss.item<float>(), hardpos->TrainStep(batch).loss.item<float>());
   (*lvs)->eval();
   hardpos->eval();
@@ -190,7 +170,7 @@ TEST_F(HardPosTest, MiningOffWithLvsOptionsIsExactlyLvs) {
 TEST_F(HardPosTest, ShapesSubmodulesAndLogs) {
   auto method = Build(TinyModel());
   ASSERT_NE(method, nullptr);
-  Batch batch = MakeBatch(4);
+  Batch batch = testkit::RandomBatch(4);
   batch.class_id = torch::tensor({0, 0, 1, 1}, torch::kLong);
   method->train();
   StepOutput out = method->TrainStep(batch);
@@ -209,13 +189,9 @@ TEST_F(HardPosTest, ShapesSubmodulesAndLogs) {
   EXPECT_FALSE(loc.confidence.defined());
   EXPECT_EQ(loc.range_min, -1.0);
   EXPECT_EQ(loc.range_max, 1.0);
-  std::vector<std::string> children;
-  for (const auto& c : method->named_children()) children.push_back(c.key());
-  EXPECT_EQ(children, (std::vector<std::string>{"imgnet", "audnet"}));
+  EXPECT_EQ(testkit::ChildNames(*method), (std::vector<std::string>{"imgnet", "audnet"}));
   // As lvs_test: width-8 ResNet18s, image 176712 + audio 175928 = 352640; no heads (mining adds no parameters).
-  int64_t total = 0;
-  for (const auto& p : method->parameters()) total += p.numel();
-  EXPECT_EQ(total, 352640);
+  EXPECT_EQ(testkit::CountParameters(*method), 352640);
   EXPECT_EQ(method->named_buffers()["steps"].item<int64_t>(), 1);
 }
 
@@ -224,7 +200,7 @@ TEST_F(HardPosTest, MiningStartsAtTheConfiguredStep) {
   auto none = Build(TinyModel("mining = \"none\"\n"), 4);
   ASSERT_NE(late, nullptr);
   ASSERT_NE(none, nullptr);
-  const Batch batch = MakeBatch(6);
+  const Batch batch = testkit::RandomBatch(6);
   // Train-mode forwards use batch statistics, so repeated steps without an optimizer see the same features.
   EXPECT_EQ(late->TrainStep(batch).loss.item<float>(), none->TrainStep(batch).loss.item<float>());
   EXPECT_NE(late->TrainStep(batch).loss.item<float>(), none->TrainStep(batch).loss.item<float>());
@@ -233,19 +209,10 @@ TEST_F(HardPosTest, MiningStartsAtTheConfiguredStep) {
 TEST_F(HardPosTest, LossDecreasesOnAFixedBatch) {
   auto method = Build(TinyModel(), 3);
   ASSERT_NE(method, nullptr);
-  method->train();
-  torch::optim::Adam opt(method->parameters(), torch::optim::AdamOptions(1e-3));
-  const Batch batch = MakeBatch(8);
-  std::vector<double> losses;
-  for (int step = 0; step < 20; ++step) {
-    StepOutput out = method->TrainStep(batch);
-    losses.push_back(out.loss.item<double>());
-    opt.zero_grad();
-    out.loss.backward();
-    opt.step();
-  }
-  for (double l : losses) ASSERT_TRUE(std::isfinite(l));
-  EXPECT_LT(losses.back(), 0.5 * losses.front()) << losses.front() << " -> " << losses.back();
+  auto losses = testkit::TrainLosses(*method, testkit::RandomBatch(8), 20, 1e-3);
+  ASSERT_TRUE(losses.ok()) << losses.status();
+  for (double l : *losses) ASSERT_TRUE(std::isfinite(l));
+  EXPECT_LT(losses->back(), 0.5 * losses->front()) << losses->front() << " -> " << losses->back();
 }
 
 TEST_F(HardPosTest, CheckpointRoundTripKeepsTheStepCounter) {
@@ -253,53 +220,36 @@ TEST_F(HardPosTest, CheckpointRoundTripKeepsTheStepCounter) {
   auto b = Build(TinyModel(), 2);
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  const Batch batch = MakeBatch(3);
+  const Batch batch = testkit::RandomBatch(3);
   a->TrainStep(batch);
   a->TrainStep(batch);
-  a->eval();
-  b->eval();
-  torch::NoGradGuard no_grad;
-  const torch::Tensor want = a->Localize(batch).maps;
-  ASSERT_FALSE(torch::allclose(b->Localize(batch).maps, want));
-  const std::string path = ::testing::TempDir() + "hardpos_roundtrip_" + std::to_string(::getpid()) + ".pt";
-  train::CheckpointContents contents;
-  contents.method = a.get();
-  contents.recipe_toml = TinyModel();
-  ASSERT_TRUE(train::SaveCheckpoint(path, contents).ok());
-  absl::Status s = train::LoadMethodWeights(path, *b);
-  ASSERT_TRUE(s.ok()) << s;
-  EXPECT_TRUE(torch::equal(b->Localize(batch).maps, want));
+  const std::string path = testkit::TempFilePath(::testing::TempDir(), "hardpos_roundtrip");
+  absl::Status s = testkit::CheckWeightsRoundTrip(*a, *b, batch, path, TinyModel());
+  EXPECT_TRUE(s.ok()) << s;
   EXPECT_EQ(b->named_buffers()["steps"].item<int64_t>(), 2);
-  std::filesystem::remove(path);
 }
 
 TEST_F(HardPosTest, BadOptionsAreRefusedNamingTheKey) {
-  auto sum = TryBuild(TinyModel("positive_combine = \"sum\"\nepsilon = -0.2\n"));
-  ASSERT_FALSE(sum.ok());
-  EXPECT_NE(std::string(sum.status().message()).find("'model.positive_combine' = \"sum\" with epsilon = -0.2"),
-            std::string::npos)
-      << sum.status();
-  auto tri = TryBuild(TinyModel("hard_negative = true\nepsilon2 = 0.7\n"));
-  ASSERT_FALSE(tri.ok());
-  EXPECT_NE(std::string(tri.status().message()).find("'model.epsilon2' = 0.7"), std::string::npos) << tri.status();
-  auto k = TryBuild(TinyModel("neighbors = 0\n"));
-  ASSERT_FALSE(k.ok());
-  EXPECT_NE(std::string(k.status().message()).find("recipe key 'model.neighbors' = 0 is out of range"),
-            std::string::npos)
-      << k.status();
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyModel("positive_combine = \"sum\"\nepsilon = -0.2\n")),
+                          "'model.positive_combine' = \"sum\" with epsilon = -0.2"),
+            absl::OkStatus());
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyModel("hard_negative = true\nepsilon2 = 0.7\n")),
+                                   "'model.epsilon2' = 0.7"),
+            absl::OkStatus());
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyModel("neighbors = 0\n")),
+                                   "recipe key 'model.neighbors' = 0 is out of range"),
+            absl::OkStatus());
   EXPECT_FALSE(TryBuild(TinyModel("mining = \"text\"\n")).ok());
 }
 
 TEST_F(HardPosTest, ShippedRecipesValidateAndTheSyntheticModelBuilds) {
   const std::string root = std::string(AVSL_SOURCE_DIR) + "/recipes/hardpos/";
   for (const char* name : {"synthetic.toml", "flickr_10k.toml", "vggsound_144k.toml", "vggss_heard110.toml"}) {
-    auto recipe = Recipe::Load(root + name, {});
-    ASSERT_TRUE(recipe.ok()) << name << ": " << recipe.status();
-    absl::Status s = recipe->Validate(*host_);
-    EXPECT_TRUE(s.ok()) << name << ": " << s;
+    auto recipe = testkit::LoadRecipe(root + name, *host_);
+    EXPECT_TRUE(recipe.ok()) << name << ": " << recipe.status();
   }
-  auto recipe = Recipe::Load(root + "synthetic.toml", {});
-  ASSERT_TRUE(recipe.ok() && recipe->Validate(*host_).ok());
+  auto recipe = testkit::LoadRecipe(root + "synthetic.toml", *host_);
+  ASSERT_TRUE(recipe.ok());
   auto method = host_->registry().Build<Method>(recipe->Root().Sub("model"));
   ASSERT_TRUE(method.ok()) << method.status();
 }

@@ -1,9 +1,6 @@
 // lvs plugin: the loss on hand-computed and scalar-transcribed tensors, shapes, registered submodules, learning on
 // a fixed batch, checkpoint round trip, option errors and the shipped recipes.
-#include <unistd.h>
-
 #include <cmath>
-#include <filesystem>
 #include <limits>
 #include <string>
 #include <vector>
@@ -14,7 +11,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/testing/method_test_kit.h"
 #include "lvs_loss.h"
 
 namespace avsl {
@@ -41,32 +38,17 @@ std::string TinyModel(const std::string& options = "", const std::string& audio_
 class LvsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    host_ = new PluginHost;
-    for (const char* name : {"lvs", "datasets"}) {
-      const PluginRecord& r =
-          host_->LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_" + name + ".so");
-      ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
-    }
+    auto host = testkit::MakePluginHost(AVSL_BINARY_DIR, {"lvs", "datasets"});
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = host->release();
   }
   static absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& toml, uint64_t seed = 0) {
-    auto recipe = Recipe::Parse(toml, "inline.toml", ".", {});
-    if (!recipe.ok()) return recipe.status();
-    absl::Status s = recipe->Validate(host_->registry());
-    if (!s.ok()) return s;
-    torch::manual_seed(seed);
-    return host_->registry().Build<Method>(recipe->Root().Sub("model"));
+    return testkit::BuildMethod(host_->registry(), toml, seed);
   }
   static std::shared_ptr<Method> Build(const std::string& toml, uint64_t seed = 0) {
     auto method = TryBuild(toml, seed);
     EXPECT_TRUE(method.ok()) << method.status();
     return method.ok() ? *method : nullptr;
-  }
-  static Batch MakeBatch(int64_t n) {
-    torch::manual_seed(7);
-    Batch b;
-    b.image = torch::randn({n, 3, 32, 32});
-    b.audio = torch::randn({n, 1, 32, 16});
-    return b;
   }
   static PluginHost* host_;
 };
@@ -225,21 +207,17 @@ TEST_F(LvsTest, ShapesRangeConfidenceAndSubmodules) {
   ASSERT_NE(method, nullptr);
   method->eval();
   torch::NoGradGuard no_grad;
-  const Batch batch = MakeBatch(3);
+  const Batch batch = testkit::RandomBatch(3);
   Localization loc = method->Localize(batch);
   ASSERT_EQ(loc.maps.sizes(), (std::vector<int64_t>{3, 2, 2}));
   EXPECT_LE(loc.maps.abs().max().item<double>(), 1.0 + 1e-5);  // a cosine
   EXPECT_FALSE(loc.confidence.defined()) << "LVS has no native confidence: the evaluator's generic one";
   EXPECT_EQ(loc.range_min, -1.0);
   EXPECT_EQ(loc.range_max, 1.0);
-  std::vector<std::string> children;
-  for (const auto& c : method->named_children()) children.push_back(c.key());
-  EXPECT_EQ(children, (std::vector<std::string>{"imgnet", "audnet"}));
+  EXPECT_EQ(testkit::ChildNames(*method), (std::vector<std::string>{"imgnet", "audnet"}));
   // ResNet18 of width w (docs/encoders.md): conv1 + 2724 w^2 + 150 w. w = 8: 174336 + 1200 = 175536;
   // image conv1 3*8*49 = 1176 -> 176712; audio conv1 1*8*49 = 392 -> 175928. No heads: 352640.
-  int64_t total = 0;
-  for (const auto& p : method->parameters()) total += p.numel();
-  EXPECT_EQ(total, 352640);
+  EXPECT_EQ(testkit::CountParameters(*method), 352640);
   // The optional confidences, computed on the same map.
   auto pos = Build(TinyModel("confidence = \"positive\"\n"));
   auto mx = Build(TinyModel("confidence = \"max\"\n"));
@@ -267,7 +245,7 @@ TEST_F(LvsTest, PoolingInTheMethodEqualsAPooledEncoder) {
   pooled->eval();
   unpooled->eval();
   torch::NoGradGuard no_grad;
-  Batch batch = MakeBatch(2);
+  Batch batch = testkit::RandomBatch(2);
   batch.audio = torch::randn({2, 1, 64, 64});  // a 4x4 audio map with layer4 stride 1
   EXPECT_TRUE(torch::allclose(pooled->Localize(batch).maps, unpooled->Localize(batch).maps));
 }
@@ -275,19 +253,10 @@ TEST_F(LvsTest, PoolingInTheMethodEqualsAPooledEncoder) {
 TEST_F(LvsTest, LossDecreasesOnAFixedBatch) {
   auto method = Build(TinyModel(), 3);
   ASSERT_NE(method, nullptr);
-  method->train();
-  torch::optim::Adam opt(method->parameters(), torch::optim::AdamOptions(1e-3));
-  const Batch batch = MakeBatch(8);
-  std::vector<double> losses;
-  for (int step = 0; step < 20; ++step) {
-    StepOutput out = method->TrainStep(batch);
-    losses.push_back(out.loss.item<double>());
-    opt.zero_grad();
-    out.loss.backward();
-    opt.step();
-  }
-  for (double l : losses) ASSERT_TRUE(std::isfinite(l));
-  EXPECT_LT(losses.back(), 0.5 * losses.front()) << losses.front() << " -> " << losses.back();
+  auto losses = testkit::TrainLosses(*method, testkit::RandomBatch(8), 20, 1e-3);
+  ASSERT_TRUE(losses.ok()) << losses.status();
+  for (double l : *losses) ASSERT_TRUE(std::isfinite(l));
+  EXPECT_LT(losses->back(), 0.5 * losses->front()) << losses->front() << " -> " << losses->back();
 }
 
 TEST_F(LvsTest, CheckpointRoundTrip) {
@@ -295,40 +264,21 @@ TEST_F(LvsTest, CheckpointRoundTrip) {
   auto b = Build(TinyModel(), 2);
   ASSERT_NE(a, nullptr);
   ASSERT_NE(b, nullptr);
-  a->eval();
-  b->eval();
-  const Batch batch = MakeBatch(2);
-  torch::NoGradGuard no_grad;
-  const torch::Tensor want = a->Localize(batch).maps;
-  ASSERT_FALSE(torch::allclose(b->Localize(batch).maps, want));
-  const std::string path = ::testing::TempDir() + "lvs_roundtrip_" + std::to_string(::getpid()) + ".pt";
-  train::CheckpointContents contents;
-  contents.method = a.get();
-  contents.recipe_toml = TinyModel();
-  ASSERT_TRUE(train::SaveCheckpoint(path, contents).ok());
-  absl::Status s = train::LoadMethodWeights(path, *b);
-  ASSERT_TRUE(s.ok()) << s;
-  EXPECT_TRUE(torch::equal(b->Localize(batch).maps, want));
-  std::filesystem::remove(path);
+  const std::string path = testkit::TempFilePath(::testing::TempDir(), "lvs_roundtrip");
+  absl::Status s = testkit::CheckWeightsRoundTrip(*a, *b, testkit::RandomBatch(2), path, TinyModel());
+  EXPECT_TRUE(s.ok()) << s;
 }
 
 TEST_F(LvsTest, BadOptionsAreRefusedNamingTheKey) {
-  auto inverted = TryBuild(TinyModel("epsilon = 0.3\n"));  // epsilon2 0.4 >= epsilon with the tri-map
-  ASSERT_FALSE(inverted.ok());
-  EXPECT_NE(std::string(inverted.status().message()).find("'model.epsilon2' = 0.4: the tri-map needs epsilon2 < "
-                                                         "epsilon (0.3)"),
-            std::string::npos)
-      << inverted.status();
+  // epsilon2 0.4 >= epsilon with the tri-map.
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyModel("epsilon = 0.3\n")),
+                          "'model.epsilon2' = 0.4: the tri-map needs epsilon2 < epsilon (0.3)"),
+            absl::OkStatus());
   EXPECT_TRUE(TryBuild(TinyModel("epsilon = 0.3\ntri_map = false\n")).ok());
-  auto paper = TryBuild(TinyModel("objective = \"paper\"\n"));
-  ASSERT_FALSE(paper.ok());
-  EXPECT_NE(std::string(paper.status().message()).find("needs diagonal = \"exclude\""), std::string::npos)
-      << paper.status();
-  auto tau = TryBuild(TinyModel("tau = 0\n"));
-  ASSERT_FALSE(tau.ok());
-  EXPECT_NE(std::string(tau.status().message()).find("recipe key 'model.tau' = 0 is out of range"),
-            std::string::npos)
-      << tau.status();
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyModel("objective = \"paper\"\n")), "needs diagonal = \"exclude\""),
+            absl::OkStatus());
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyModel("tau = 0\n")), "recipe key 'model.tau' = 0 is out of range"),
+            absl::OkStatus());
   auto choice = TryBuild(TinyModel("negatives = \"median\"\n"));
   EXPECT_FALSE(choice.ok());
 }
@@ -336,13 +286,11 @@ TEST_F(LvsTest, BadOptionsAreRefusedNamingTheKey) {
 TEST_F(LvsTest, ShippedRecipesValidateAndTheSyntheticModelBuilds) {
   const std::string root = std::string(AVSL_SOURCE_DIR) + "/recipes/lvs/";
   for (const char* name : {"synthetic.toml", "flickr_10k.toml", "vggsound_144k.toml", "vggss_heard110.toml"}) {
-    auto recipe = Recipe::Load(root + name, {});
-    ASSERT_TRUE(recipe.ok()) << name << ": " << recipe.status();
-    absl::Status s = recipe->Validate(*host_);
-    EXPECT_TRUE(s.ok()) << name << ": " << s;
+    auto recipe = testkit::LoadRecipe(root + name, *host_);
+    EXPECT_TRUE(recipe.ok()) << name << ": " << recipe.status();
   }
-  auto recipe = Recipe::Load(root + "synthetic.toml", {});
-  ASSERT_TRUE(recipe.ok() && recipe->Validate(*host_).ok());
+  auto recipe = testkit::LoadRecipe(root + "synthetic.toml", *host_);
+  ASSERT_TRUE(recipe.ok());
   auto method = host_->registry().Build<Method>(recipe->Root().Sub("model"));
   ASSERT_TRUE(method.ok()) << method.status();
 }

@@ -17,6 +17,7 @@
 #include "avsl/core/recipe.h"
 #include "avsl/core/registrar.h"
 #include "avsl/models/resnet.h"
+#include "avsl/testing/method_test_kit.h"
 #include "avsl/train/training_checkpoint.h"
 #include "object_prior.h"
 
@@ -111,10 +112,8 @@ class OglTest : public ::testing::Test {
     delete dir_;
   }
   void SetUp() override {
-    for (const char* name : {"center_prior", "ezvsl", "ogl"}) {
-      const PluginRecord& r = host_.LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_" + name + ".so");
-      ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
-    }
+    absl::Status loaded = testkit::LoadPlugins(host_, AVSL_BINARY_DIR, {"center_prior", "ezvsl", "ogl"});
+    ASSERT_TRUE(loaded.ok()) << loaded;
     Registrar registrar("testing");
     Schema s("a one-parameter method");
     s.Float("range", 10, "fixed score range; 0 = none");
@@ -127,11 +126,7 @@ class OglTest : public ::testing::Test {
     ASSERT_TRUE(host_.mutable_registry().Commit(registrar.staged()).ok());
   }
   absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& toml) {
-    auto recipe = Recipe::Parse(toml, "inline.toml", ".", {});
-    if (!recipe.ok()) return recipe.status();
-    absl::Status s = recipe->Validate(host_.registry());
-    if (!s.ok()) return s;
-    return host_.registry().Build<Method>(recipe->Root().Sub("model"));
+    return testkit::BuildMethod(host_.registry(), toml);
   }
   std::shared_ptr<Method> Build(const std::string& toml) {
     auto m = TryBuild(toml);
@@ -139,13 +134,7 @@ class OglTest : public ::testing::Test {
     return m.ok() ? *m : nullptr;
   }
   static std::string Weights() { return "weights = \"" + *dir_ + "/resnet18.pth\"\n"; }
-  static Batch MakeBatch(int64_t n, int64_t side) {
-    torch::manual_seed(5);
-    Batch b;
-    b.image = torch::randn({n, 3, side, side});
-    b.audio = torch::randn({n, 1, 32, 16});
-    return b;
-  }
+  static Batch MakeBatch(int64_t n, int64_t side) { return testkit::RandomBatch(n, {side, side, 32, 16}, 5); }
   // The prior computed directly: the same file into a fresh ResNet18, layer4, mean |.| over channels.
   static torch::Tensor DirectPrior(const torch::Tensor& image) {
     models::ResNet net{models::ResNetOptions{}};
@@ -197,11 +186,10 @@ TEST_F(OglTest, RefusesWithoutWeightsNamingTheFileAndHowToMakeIt) {
   EXPECT_NE(msg.find("torchvision.models.resnet18(weights="), std::string::npos) << msg;
   EXPECT_NE(msg.find("torch.save(dict(m.state_dict())"), std::string::npos) << msg;
 
-  auto absent = TryBuild("[model]\ntype = \"ogl.ObjectPrior\"\nweights = \"/nonexistent/r18.pth\"\n");
-  ASSERT_FALSE(absent.ok());
-  EXPECT_NE(std::string(absent.status().message()).find("'/nonexistent/r18.pth': file does not exist"),
-            std::string::npos)
-      << absent.status();
+  const std::string absent = "[model]\ntype = \"ogl.ObjectPrior\"\nweights = \"/nonexistent/r18.pth\"\n";
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(absent),
+                                   "'/nonexistent/r18.pth': file does not exist"),
+            absl::OkStatus());
 
   // A file of the wrong network (width 8) is refused by the strict load, naming a conflicting key.
   models::ResNetOptions small;
@@ -209,11 +197,9 @@ TEST_F(OglTest, RefusesWithoutWeightsNamingTheFileAndHowToMakeIt) {
   models::ResNet net(small);
   const std::string path = *dir_ + "/width8.pth";
   ASSERT_TRUE(checkpoint::SaveStateDictForPython(path, checkpoint::ModuleStateDict(net)).ok());
-  auto wrong = TryBuild("[model]\ntype = \"ogl.ObjectPrior\"\nweights = \"" + path + "\"\n");
-  ASSERT_FALSE(wrong.ok());
-  EXPECT_NE(std::string(wrong.status().message()).find("conv1.weight: checkpoint [8, 3, 7, 7] vs module [64, 3, 7, 7]"),
-            std::string::npos)
-      << wrong.status();
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild("[model]\ntype = \"ogl.ObjectPrior\"\nweights = \"" + path + "\"\n"),
+                                   "conv1.weight: checkpoint [8, 3, 7, 7] vs module [64, 3, 7, 7]"),
+            absl::OkStatus());
 
   auto no_convention = TryBuild("[model]\ntype = \"ogl.OGL\"\n" + Weights() + "[model.base]\ntype = \"testing.Gain\"\n");
   EXPECT_FALSE(no_convention.ok());
@@ -233,19 +219,11 @@ TEST_F(OglTest, WrapsAMethodDelegatingTrainingAndMixingAtLocalize) {
 
   // Training is the base's: loss (gain - 3)^2 decreases, AfterOptimizerStep reaches the base.
   const Batch batch = MakeBatch(2, 64);
-  torch::optim::Adam adam(method->parameters(), torch::optim::AdamOptions(0.1));
-  std::vector<double> losses;
-  for (int i = 0; i < 20; ++i) {
-    torch::Tensor loss = method->TrainStep(batch).loss;
-    losses.push_back(loss.item<double>());
-    ASSERT_TRUE(std::isfinite(losses.back()));
-    adam.zero_grad();
-    loss.backward();
-    adam.step();
-    method->AfterOptimizerStep();
-  }
-  EXPECT_NEAR(losses.front(), 4.0, 1e-6);  // (1 - 3)^2
-  EXPECT_LT(losses.back(), 0.5 * losses.front());
+  auto losses = testkit::TrainLosses(*method, batch, 20, 0.1);
+  ASSERT_TRUE(losses.ok()) << losses.status();
+  for (double l : *losses) ASSERT_TRUE(std::isfinite(l));
+  EXPECT_NEAR(losses->front(), 4.0, 1e-6);  // (1 - 3)^2
+  EXPECT_LT(losses->back(), 0.5 * losses->front());
   EXPECT_EQ(base->after_steps, 20);
 
   // Localize = SLAVC mixing of the base map (range [-4, 4]) and the prior on the 8x8 output grid.
@@ -262,16 +240,12 @@ TEST_F(OglTest, WrapsAMethodDelegatingTrainingAndMixingAtLocalize) {
   EXPECT_FALSE(loc.confidence.defined());  // SLAVC: the evaluator's top-25% mean of the mixed map
 
   // Round trip: the checkpoint holds the base's weights only and restores them into a fresh OGL.
-  const std::string path = *dir_ + "/ogl_ckpt.pt";
-  train::CheckpointContents contents;
-  contents.method = method.get();
-  ASSERT_TRUE(train::SaveCheckpoint(path, contents).ok());
   auto fresh = Build("[model]\ntype = \"ogl.OGL\"\nconvention = \"slavc\"\noutput_size = 8\n" + Weights() +
                      "[model.base]\ntype = \"testing.Gain\"\nrange = 4\n");
   ASSERT_NE(fresh, nullptr);
   fresh->eval();
   ASSERT_FALSE(torch::allclose(fresh->Localize(batch).maps, loc.maps));
-  absl::Status s = train::LoadMethodWeights(path, *fresh);
+  absl::Status s = testkit::SaveAndLoadWeights(*method, *fresh, *dir_ + "/ogl_ckpt.pt", "");
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_TRUE(torch::equal(fresh->Localize(batch).maps, loc.maps));
 
@@ -287,10 +261,7 @@ TEST_F(OglTest, WrapsAMethodDelegatingTrainingAndMixingAtLocalize) {
   EXPECT_TRUE(torch::equal(evaluated->Localize(batch).maps, loc.maps));
   auto missing = TryBuild("[model]\ntype = \"ogl.OGL\"\nconvention = \"slavc\"\nbase_weights = \"/nonexistent.pt\"\n" +
                           Weights() + "[model.base]\ntype = \"testing.Gain\"\n");
-  ASSERT_FALSE(missing.ok());
-  EXPECT_NE(std::string(missing.status().message()).find("recipe key 'model.base_weights' = '/nonexistent.pt'"),
-            std::string::npos)
-      << missing.status();
+  EXPECT_EQ(testkit::ErrorMentions(missing, "recipe key 'model.base_weights' = '/nonexistent.pt'"), absl::OkStatus());
 }
 
 TEST_F(OglTest, EzvslConventionKeepsTheBaseConfidence) {
@@ -313,13 +284,9 @@ TEST_F(OglTest, EzvslConventionKeepsTheBaseConfidence) {
   auto unbounded = Build("[model]\ntype = \"ogl.OGL\"\nconvention = \"slavc\"\n" + Weights() +
                          "[model.base]\ntype = \"testing.Gain\"\nrange = 0\n");
   ASSERT_NE(unbounded, nullptr);
-  try {
-    unbounded->Localize(batch);
-    FAIL() << "expected an error";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("base method 'testing.Gain' declares no score range"), std::string::npos)
-        << e.what();
-  }
+  ASSERT_EQ(testkit::ThrowsMentioning([&] { unbounded->Localize(batch); },
+                                      "base method 'testing.Gain' declares no score range"),
+            absl::OkStatus());
 }
 
 TEST_F(OglTest, ComposesWithEzvslAndCenterPriorFromRecipes) {
@@ -349,9 +316,7 @@ width = 8
   EXPECT_TRUE(torch::equal(torch::rand({4}), draw_after_wrapped));
   // Parameter count: EZ-VSL with width-8 encoders and dim 16 has 354,720 (arithmetic in ezvsl_test.cc:
   // image 176,712 + audio 175,928 + heads 2 * (64*16 + 16)); OGL adds none.
-  int64_t total = 0;
-  for (const auto& p : wrapped->parameters()) total += p.numel();
-  EXPECT_EQ(total, 354720);
+  EXPECT_EQ(testkit::CountParameters(*wrapped), 354720);
   const auto wp = wrapped->named_parameters();
   for (const auto& p : plain->named_parameters()) {
     ASSERT_NE(wp.find("base." + p.key()), nullptr) << p.key();

@@ -22,6 +22,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/testing/method_test_kit.h"
 
 namespace avsl {
 namespace {
@@ -87,8 +88,8 @@ class SlavcParityTest : public ::testing::Test {
   void SetUp() override {
     if (!Python().skip_reason.empty()) GTEST_SKIP() << Python().skip_reason;
     ASSERT_TRUE(Python().error.empty()) << Python().error;
-    const PluginRecord& r = host_.LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_slavc.so");
-    ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
+    absl::Status loaded = testkit::LoadPlugins(host_, AVSL_BINARY_DIR, {"slavc"});
+    ASSERT_TRUE(loaded.ok()) << loaded;
     batch_.image = Get("in.image");
     batch_.audio = Get("in.audio");
   }
@@ -101,11 +102,7 @@ class SlavcParityTest : public ::testing::Test {
         "momentum_img = 0.9\nmomentum_aud = 0.8\neval_encoder = \"" + eval_encoder + "\"\n"
         "[model.image_encoder]\ntype = \"core.ResNet18Image\"\nwidth = 4\nblocks = [1, 1, 1, 1]\nlayer4_stride = 1\n"
         "[model.audio_encoder]\ntype = \"core.ResNet18Audio\"\nwidth = 4\nblocks = [1, 1, 1, 1]\n";
-    auto recipe = Recipe::Parse(text, "parity.toml", ".", {});
-    EXPECT_TRUE(recipe.ok()) << recipe.status();
-    absl::Status s = recipe->Validate(host_.registry());
-    EXPECT_TRUE(s.ok()) << s;
-    auto method = host_.registry().Build<Method>(recipe->Root().Sub("model"));
+    auto method = testkit::BuildMethod(host_.registry(), text);
     EXPECT_TRUE(method.ok()) << method.status();
     checkpoint::LoadOptions o;
     o.key_map = {{"model.", ""}};

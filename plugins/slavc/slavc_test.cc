@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -20,6 +19,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/testing/method_test_kit.h"
 #include "avsl/train/training_checkpoint.h"
 #include "slavc_loss.h"
 
@@ -32,16 +32,12 @@ using plugins::slavc::SlavcLoss;
 using plugins::slavc::SlavcLossTerms;
 using plugins::slavc::SlavcMap;
 
-PluginHost* host = nullptr;
-
 const PluginHost& Host() {
+  static PluginHost* host = nullptr;
   if (host == nullptr) {
     host = new PluginHost;
-    for (const char* name : {"slavc", "datasets", "center_prior"}) {
-      const PluginRecord& r =
-          host->LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_" + name + ".so");
-      EXPECT_EQ(r.status, PluginStatus::kLoaded) << r.message;
-    }
+    absl::Status s = testkit::LoadPlugins(*host, AVSL_BINARY_DIR, {"slavc", "datasets", "center_prior"});
+    EXPECT_TRUE(s.ok()) << s;
   }
   return *host;
 }
@@ -57,31 +53,12 @@ std::string TinyRecipe(const std::string& options, int width = 8, const std::str
 }
 
 std::shared_ptr<Method> Build(const std::string& recipe_text, uint64_t seed = 0) {
-  auto recipe = Recipe::Parse(recipe_text, "inline.toml", ".", {});
-  EXPECT_TRUE(recipe.ok()) << recipe.status();
-  if (!recipe.ok()) return nullptr;
-  absl::Status s = recipe->Validate(Host().registry());
-  EXPECT_TRUE(s.ok()) << s;
-  torch::manual_seed(seed);
-  auto method = Host().registry().Build<Method>(recipe->Root().Sub("model"));
+  auto method = testkit::BuildMethod(Host().registry(), recipe_text, seed);
   EXPECT_TRUE(method.ok()) << method.status();
   return method.ok() ? *method : nullptr;
 }
 
-Batch MakeBatch(int64_t n, uint64_t seed = 7) {
-  torch::manual_seed(seed);
-  Batch b;
-  b.image = torch::randn({n, 3, 32, 32});
-  b.audio = torch::randn({n, 1, 32, 16});
-  return b;
-}
-
-std::map<std::string, torch::Tensor> Snapshot(const torch::nn::Module& m) {
-  std::map<std::string, torch::Tensor> out;
-  for (const auto& p : m.named_parameters()) out[p.key()] = p.value().detach().clone();
-  for (const auto& b : m.named_buffers()) out[b.key()] = b.value().detach().clone();
-  return out;
-}
+Batch MakeBatch(int64_t n, uint64_t seed = 7) { return testkit::RandomBatch(n, {}, seed); }
 
 bool StartsWith(const std::string& s, const std::string& p) { return s.rfind(p, 0) == 0; }
 
@@ -110,10 +87,8 @@ TEST(SlavcTest, ShapesRangeAndNativeConfidence) {
 TEST(SlavcTest, SubmodulesAndParameterCount) {
   auto method = Build(TinyRecipe(""));
   ASSERT_NE(method, nullptr);
-  std::vector<std::string> children;
-  for (const auto& c : method->named_children()) children.push_back(c.key());
   // The reference's attribute names and order (model.py), so its state_dict maps by name.
-  EXPECT_EQ(children, (std::vector<std::string>{
+  EXPECT_EQ(testkit::ChildNames(*method), (std::vector<std::string>{
                           "imgnet", "img_dropout", "img_proj1", "img_proj2", "audnet", "aud_proj1", "aud_proj2",
                           "aud_dropout", "momentum_imgnet", "momentum_img_proj1", "momentum_img_proj2",
                           "momentum_audnet", "momentum_aud_proj1", "momentum_aud_proj2"}));
@@ -211,25 +186,9 @@ TEST(SlavcLossTest, MapAndConfidenceByHand) {
 std::vector<double> TrainLosses(const std::string& options, int steps) {
   auto method = Build(TinyRecipe(options), 3);
   if (method == nullptr) return {};
-  method->train();
-  torch::optim::Adam opt(method->parameters(), torch::optim::AdamOptions(1e-3));
-  const Batch batch = MakeBatch(8);
-  std::vector<double> losses;
-  for (int step = 0; step < steps; ++step) {
-    StepOutput out = method->TrainStep(batch);
-    losses.push_back(out.loss.item<double>());
-    opt.zero_grad();
-    out.loss.backward();
-    opt.step();
-    method->AfterOptimizerStep();
-  }
-  return losses;
-}
-
-double Mean(const std::vector<double>& v, size_t from, size_t n) {
-  double s = 0;
-  for (size_t i = from; i < from + n; ++i) s += v[i] / static_cast<double>(n);
-  return s;
+  auto losses = testkit::TrainLosses(*method, MakeBatch(8), steps, 1e-3);
+  EXPECT_TRUE(losses.ok()) << losses.status();
+  return losses.ok() ? *losses : std::vector<double>{};
 }
 
 TEST(SlavcTest, LossFiniteAndDecreasingOnAFixedBatch) {
@@ -239,14 +198,14 @@ TEST(SlavcTest, LossFiniteAndDecreasingOnAFixedBatch) {
   ASSERT_EQ(plain.size(), 20u);
   for (double l : plain) ASSERT_TRUE(std::isfinite(l));
   EXPECT_LT(plain.back(), 0.1 * plain.front()) << plain.front() << " -> " << plain.back();
-  EXPECT_LT(Mean(plain, 15, 5), Mean(plain, 0, 5));
+  EXPECT_LT(testkit::TailMean(plain, 5), testkit::HeadMean(plain, 5));
   // Image dropout 0.5 in both branches, momentum 0.99: noisy steps, so 5-step means (measured 9.4 -> 3.9).
   // With the reference's 0.9 on this 64-channel 2x2 map the loss does not fall within 30 steps (measured).
   std::vector<double> dropped = TrainLosses("dropout_img = 0.5\nmomentum_img = 0.99\nmomentum_aud = 0.99\n", 20);
   ASSERT_EQ(dropped.size(), 20u);
   for (double l : dropped) ASSERT_TRUE(std::isfinite(l));
-  EXPECT_LT(Mean(dropped, 15, 5), Mean(dropped, 0, 5) - 2.0)
-      << "first 5 mean " << Mean(dropped, 0, 5) << ", last 5 mean " << Mean(dropped, 15, 5);
+  EXPECT_LT(testkit::TailMean(dropped, 5), testkit::HeadMean(dropped, 5) - 2.0)
+      << "first 5 mean " << testkit::HeadMean(dropped, 5) << ", last 5 mean " << testkit::TailMean(dropped, 5);
 }
 
 TEST(SlavcTest, EmaUpdateIsExactAndParametersOnly) {
@@ -260,9 +219,9 @@ TEST(SlavcTest, EmaUpdateIsExactAndParametersOnly) {
       if (!StartsWith(p.key(), "momentum_")) p.value().add_(torch::randn_like(p.value()) * 0.1);
   }
   method->TrainStep(MakeBatch(4));
-  const auto before = Snapshot(*method);
+  const auto before = testkit::Snapshot(*method);
   method->AfterOptimizerStep();
-  const auto after = Snapshot(*method);
+  const auto after = testkit::Snapshot(*method);
   int checked = 0;
   for (const auto& p : method->named_parameters()) {
     const std::string& k = p.key();
@@ -345,12 +304,8 @@ TEST(SlavcTest, UnpooledAudioEncoderIsRefusedWithTheReason) {
   method->eval();
   Batch batch = MakeBatch(2);
   batch.audio = torch::randn({2, 1, 64, 64});  // layer4 map 2x2 (a 32x16 input would give 1x1)
-  try {
-    method->Localize(batch);
-    FAIL() << "expected an error";
-  } catch (const c10::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("must return a pooled vector"), std::string::npos) << e.what();
-  }
+  ASSERT_EQ(testkit::ThrowsMentioning([&] { method->Localize(batch); }, "must return a pooled vector"),
+            absl::OkStatus());
 }
 
 TEST(SlavcTest, CheckpointRoundTripResumesBitExactly) {
@@ -361,22 +316,17 @@ TEST(SlavcTest, CheckpointRoundTripResumesBitExactly) {
   a->train();
   torch::optim::Adam opt_a(a->parameters(), torch::optim::AdamOptions(1e-3));
   auto step = [&](Method& m, torch::optim::Optimizer& opt) {
-    StepOutput out = m.TrainStep(batch);
-    opt.zero_grad();
-    out.loss.backward();
-    opt.step();
-    m.AfterOptimizerStep();
-    return out.loss.item<float>();
+    return testkit::OptimizerStep(m, opt, batch).loss.item<float>();
   };
   for (int i = 0; i < 2; ++i) step(*a, opt_a);
-  const std::string path = ::testing::TempDir() + "slavc_ckpt_" + std::to_string(::getpid()) + ".pt";
+  const std::string path = testkit::TempFilePath(::testing::TempDir(), "slavc_ckpt");
   train::CheckpointContents saved;
   saved.method = a.get();
   saved.optimizer = &opt_a;
   saved.recipe_toml = "recipe";
   saved.state.global_step = 2;
   ASSERT_TRUE(train::SaveCheckpoint(path, saved).ok());
-  const auto at_save = Snapshot(*a);
+  const auto at_save = testkit::Snapshot(*a);
   std::vector<float> losses_a;
   for (int i = 0; i < 2; ++i) losses_a.push_back(step(*a, opt_a));  // dropout draws from the saved RNG state on
 
@@ -390,16 +340,16 @@ TEST(SlavcTest, CheckpointRoundTripResumesBitExactly) {
   absl::Status s = train::LoadCheckpoint(path, loaded);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(loaded.state.global_step, 2);
-  for (const auto& [k, v] : Snapshot(*b)) EXPECT_TRUE(torch::equal(v, at_save.at(k))) << k;
+  for (const auto& [k, v] : testkit::Snapshot(*b)) EXPECT_TRUE(torch::equal(v, at_save.at(k))) << k;
   for (int i = 0; i < 2; ++i) EXPECT_EQ(step(*b, opt_b), losses_a[static_cast<size_t>(i)]) << "resumed step " << i;
-  const auto end_a = Snapshot(*a);
-  for (const auto& [k, v] : Snapshot(*b)) EXPECT_TRUE(torch::equal(v, end_a.at(k))) << k;
+  const auto end_a = testkit::Snapshot(*a);
+  for (const auto& [k, v] : testkit::Snapshot(*b)) EXPECT_TRUE(torch::equal(v, end_a.at(k))) << k;
 
   // Weights only (eval / --init-from): the same maps as the saved model.
   auto c = Build(recipe, 3);
   ASSERT_NE(c, nullptr);
   ASSERT_TRUE(train::LoadMethodWeights(path, *c).ok());
-  for (const auto& [k, v] : Snapshot(*c)) EXPECT_TRUE(torch::equal(v, at_save.at(k))) << k;
+  for (const auto& [k, v] : testkit::Snapshot(*c)) EXPECT_TRUE(torch::equal(v, at_save.at(k))) << k;
   std::filesystem::remove(path);
 }
 
@@ -408,18 +358,16 @@ TEST(SlavcRecipesTest, ShippedRecipesValidate) {
   const std::string root = std::string(AVSL_SOURCE_DIR) + "/recipes/";
   for (const char* name : {"quickstart.toml", "slavc/synthetic.toml", "slavc/flickr_10k.toml",
                            "slavc/vggsound_144k.toml", "slavc/vggss_heard110.toml", "center_prior/synthetic.toml"}) {
-    auto recipe = Recipe::Load(root + name, {});
-    ASSERT_TRUE(recipe.ok()) << name << ": " << recipe.status();
-    absl::Status s = recipe->Validate(Host());
-    EXPECT_TRUE(s.ok()) << name << ": " << s;
+    auto recipe = testkit::LoadRecipe(root + name, Host());
+    EXPECT_TRUE(recipe.ok()) << name << ": " << recipe.status();
   }
-  auto quickstart = Recipe::Load(root + "quickstart.toml", {});
-  ASSERT_TRUE(quickstart.ok() && quickstart->Validate(Host()).ok());
+  auto quickstart = testkit::LoadRecipe(root + "quickstart.toml", Host());
+  ASSERT_TRUE(quickstart.ok());
   auto method = Host().registry().Build<Method>(quickstart->Root().Sub("model"));
   ASSERT_TRUE(method.ok()) << method.status();
   // Quickstart and center_prior score the same test split.
-  auto prior = Recipe::Load(root + "center_prior/synthetic.toml", {});
-  ASSERT_TRUE(prior.ok() && prior->Validate(Host()).ok());
+  auto prior = testkit::LoadRecipe(root + "center_prior/synthetic.toml", Host());
+  ASSERT_TRUE(prior.ok());
   EXPECT_EQ(quickstart->Root().Sub("data").Sub("test").ToToml(), prior->Root().Sub("data").Sub("test").ToToml());
 }
 

@@ -1,5 +1,7 @@
 #include "avsl/synth/dataset_writer.h"
 
+#include <unistd.h>
+
 #include <sndfile.h>
 
 #include <chrono>
@@ -48,8 +50,9 @@ std::vector<std::string> SplitLines(const std::string& text, const std::string& 
   return lines;
 }
 
+// Per-process names: ctest runs every case as its own process, in parallel, sharing TempDir().
 fs::path FreshDir(const std::string& name) {
-  const fs::path p = fs::path(::testing::TempDir()) / name;
+  const fs::path p = fs::path(::testing::TempDir()) / (name + "_" + std::to_string(::getpid()));
   fs::remove_all(p);
   return p;
 }
@@ -246,7 +249,7 @@ TEST(DatasetWriterTest, QuickPresetCountsAndTime) {
 }
 
 TEST(DatasetWriterTest, ErrorsNameTheProblem) {
-  const fs::path file = fs::path(::testing::TempDir()) / "synth_not_a_dir";
+  const fs::path file = FreshDir("synth_not_a_dir");
   std::ofstream(file) << "x";
   absl::Status s = WriteSyntheticDataset(Small(1), file.string());
   ASSERT_FALSE(s.ok());
@@ -254,7 +257,7 @@ TEST(DatasetWriterTest, ErrorsNameTheProblem) {
 
   SynthOptions o = Small(1);
   o.num_negatives = 21;  // more than num_test = 20
-  s = WriteSyntheticDataset(o, (fs::path(::testing::TempDir()) / "synth_bad").string());
+  s = WriteSyntheticDataset(o, FreshDir("synth_bad").string());
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("num_negatives: got 21"), std::string::npos) << s;
 

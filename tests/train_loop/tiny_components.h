@@ -64,7 +64,8 @@ class TinyMethod final : public Method {
     torch::Tensor labels = torch::arange(logits.size(0), torch::TensorOptions(torch::kLong).device(logits.device()));
     torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
     if (++steps_ == nan_at_step_) loss = loss * std::numeric_limits<float>::quiet_NaN();
-    return {loss, {}};
+    // A method's own scalar: the trainer must average it into the metrics.jsonl train records.
+    return {loss, {{"steps_seen", static_cast<double>(steps_)}}};
   }
   Localization Localize(const Batch& b) override {
     Localization loc;

@@ -13,6 +13,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "avsl/core/dataset.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
@@ -80,6 +82,10 @@ TEST_F(TrainerTest, RunDirectoryHoldsEverything) {
   std::ifstream jsonl(fs::path(*dir) / "metrics.jsonl");
   int train_lines = 0, val_lines = 0;
   for (std::string line; std::getline(jsonl, line);) {
+    // log_every 1: each train record carries the method's StepOutput::logs of its own step (1, 2, ..., 6).
+    if (line.find("\"split\":\"train\"") != std::string::npos) {
+      EXPECT_THAT(line, HasSubstr(absl::StrCat("\"steps_seen\":", train_lines + 1, ".0")));
+    }
     train_lines += line.find("\"split\":\"train\"") != std::string::npos;
     val_lines += line.find("\"split\":\"val\"") != std::string::npos;
   }

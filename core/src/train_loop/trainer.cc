@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -139,7 +140,8 @@ struct Trainer::Impl {
 
   absl::Status Build(const Recipe& recipe, const std::string& recipe_name);
   absl::Status Save(const std::string& name);
-  absl::Status Step(const data::SampleBatch& batch, double* loss_out);
+  /// `logs`: the method's extra scalars of this step (StepOutput::logs), summed into metrics.jsonl records.
+  absl::Status Step(const data::SampleBatch& batch, double* loss_out, std::map<std::string, double>* log_sums);
   absl::StatusOr<metrics::EvalResult> Validate(data::Loader& loader, const std::string& what);
   absl::Status FinalTest();
   absl::Status Notify(TrainEvent event);
@@ -271,7 +273,8 @@ absl::Status Trainer::Impl::Save(const std::string& name) {
   return run->WriteFile("train_state.json", state.ToJson() + "\n");
 }
 
-absl::Status Trainer::Impl::Step(const data::SampleBatch& sample_batch, double* loss_out) {
+absl::Status Trainer::Impl::Step(const data::SampleBatch& sample_batch, double* loss_out,
+                                 std::map<std::string, double>* log_sums) {
   AVSL_ASSIGN_OR_RETURN(Batch batch, Collate(sample_batch.samples, device));
   if (channels_last) batch.image = batch.image.contiguous(torch::MemoryFormat::ChannelsLast);
   torch::Tensor loss;
@@ -279,6 +282,7 @@ absl::Status Trainer::Impl::Step(const data::SampleBatch& sample_batch, double* 
     AutocastScope autocast(amp, device);
     StepOutput out = method->TrainStep(batch);
     loss = out.loss.to(torch::kFloat);
+    for (const auto& [name, value] : out.logs) (*log_sums)[name] += value;
     if (!losses.empty()) {
       Localization loc = method->Localize(batch);
       for (const auto& extra : losses) loss = loss + extra->Compute(batch, loc.maps).to(torch::kFloat);
@@ -353,12 +357,15 @@ absl::Status Trainer::Impl::Run() {
                                                   static_cast<size_t>(state.batch_in_epoch)));
     double loss_sum = 0;
     long long loss_count = 0, samples_seen = 0;
+    // The method's own scalars (StepOutput::logs), averaged over the steps since the last train record.
+    std::map<std::string, double> log_sums;
+    long long log_steps = 0;
     const auto epoch_start = std::chrono::steady_clock::now();
     while (true) {
       AVSL_ASSIGN_OR_RETURN(std::optional<data::SampleBatch> batch, train_loader->Next());
       if (!batch) break;
       double loss = 0;
-      absl::Status step = Step(*batch, &loss);
+      absl::Status step = Step(*batch, &loss, &log_sums);
       if (!step.ok()) {
         run->Log("ERROR: " + std::string(step.message()));
         return step;
@@ -368,6 +375,7 @@ absl::Status Trainer::Impl::Run() {
       ++steps_here;
       loss_sum += loss;
       ++loss_count;
+      ++log_steps;
       samples_seen += static_cast<long long>(batch->samples.size());
       AVSL_RETURN_IF_ERROR(Notify({TrainEvent::Type::kStepEnd, state.epoch, state.global_step, loss, {}, ""}));
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -379,6 +387,11 @@ absl::Status Trainer::Impl::Run() {
         nlohmann::json j = {{"split", "train"}, {"epoch", state.epoch}, {"step", state.global_step},
                             {"loss", loss_sum / loss_count}, {"samples_per_s", rate},
                             {"lr", optimizer->param_groups()[0].options().get_lr()}, {"wall_time", elapsed}};
+        for (const auto& [name, sum] : log_sums) {
+          if (!j.contains(name)) j[name] = sum / std::max<long long>(1, log_steps);
+        }
+        log_sums.clear();
+        log_steps = 0;
         AVSL_RETURN_IF_ERROR(run->AppendMetrics(j.dump()));
         if (!tty) {
           run->Log(absl::StrFormat("epoch %d step %d/%d loss %.4f %.1f samples/s eta %s", state.epoch,
