@@ -36,7 +36,7 @@ struct DsolOptions {
   double conv_av_init = 5.0;
   double mask_threshold = 0.05;
   int64_t num_clusters = 11;
-  int64_t init_epochs = 1;
+  int64_t init_epochs = 2;
   int64_t steps_per_epoch = 0;
   double class_weight = 1.0;
   bool reinit_classifiers = true;
@@ -242,7 +242,10 @@ AVSL_PLUGIN("dsol", "1.0.0", "DSOL stage one: sigmoid-of-cosine map, BCE on its 
       .Range(0, 1);
   s.Int("num_clusters", 11, "K of the k-means pseudo labels and the classifier outputs (--cluster 11, MUSIC)")
       .Range(2, 100000);
-  s.Int("init_epochs", 1, "localization-only epochs before the first k-means (--init_num 1)").Range(1, 100000);
+  s.Int("init_epochs", 2,
+        "localization-only epochs before the first k-means (released --init_num 1 gives 2: it increments init_num, "
+        "then tests init_num > 1)")
+      .Range(1, 100000);
   s.Int("steps_per_epoch", 0,
         "training steps per epoch; 0: detect each new epoch from a sample key seen again in the feature bank")
       .Range(0, 1000000000);

@@ -180,7 +180,7 @@ TEST(DsolTest, LossFiniteAndDecreasingOnAFixedBatch) {
 // Epochs from repeated keys: batches A, B (epoch 0), then A again starts epoch 1 -> k-means on the 8 banked rows,
 // centroids set, the classification term appears.
 TEST(DsolTest, KMeansRunsWhenAKeyRepeatsAndAddsTheClassTerm) {
-  auto method = Build(TinyRecipe(""));
+  auto method = Build(TinyRecipe("init_epochs = 1\n"));
   ASSERT_NE(method, nullptr);
   method->train();
   const Batch a = MakeBatch(4, "a", 1), b = MakeBatch(4, "b", 2);
@@ -204,8 +204,20 @@ TEST(DsolTest, KMeansRunsWhenAKeyRepeatsAndAddsTheClassTerm) {
   EXPECT_LT(params["v_class_layer.weight"].abs().max().item<double>(), 0.08);
 }
 
+// The default follows training_stage_one.py with --init_num 1: init_num is incremented before `init_num > 1` is
+// tested, so the first k-means comes after two localization epochs (A B | A B | A -> at the fifth step).
+TEST(DsolTest, DefaultFirstKMeansAfterTwoEpochsAsTheReleasedLoop) {
+  auto method = Build(TinyRecipe(""));
+  ASSERT_NE(method, nullptr);
+  method->train();
+  const Batch a = MakeBatch(4, "a", 1), b = MakeBatch(4, "b", 2);
+  for (const Batch* batch : {&a, &b, &a, &b}) EXPECT_FALSE(HasLog(method->TrainStep(*batch), "kmeans_inertia"));
+  EXPECT_TRUE(HasLog(method->TrainStep(a), "kmeans_inertia"));
+  EXPECT_EQ(method->named_buffers()["kmeans_state"][1].item<int64_t>(), 2);  // epochs completed
+}
+
 TEST(DsolTest, StepsPerEpochAndMissingKeys) {
-  auto method = Build(TinyRecipe("steps_per_epoch = 2\n"));
+  auto method = Build(TinyRecipe("steps_per_epoch = 2\ninit_epochs = 1\n"));
   ASSERT_NE(method, nullptr);
   method->train();
   Batch nokeys = MakeBatch(4);

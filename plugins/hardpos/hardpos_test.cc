@@ -116,6 +116,20 @@ TEST_F(HardPosTest, MiningAndLossByHand) {
   EXPECT_FALSE(a.visual_nn.defined());
   EXPECT_NEAR(a.extra.positive_map[0][0][0].item<double>(), 0.6, 1e-12);
   EXPECT_EQ(a.extra.remove_negative.sum().item<int64_t>(), 4);
+  // An asymmetric visual neighbourhood: v = [1,0], [0.9,0.1], [0.8,0.3] gives j_v = [1, 0, 1] (cos(2,1) = 0.969 >
+  // cos(2,0) = 0.936). The mined pair of anchor 2 is (image 1, audio 2): it must leave row 1's negatives too, so
+  // the mask holds (0,1), (1,0), (2,1) and (1,2).
+  {
+    const torch::Tensor v3 = torch::tensor({1.0, 0.0, 0.9, 0.1, 0.8, 0.3}, torch::kDouble).view({3, 2});
+    const torch::Tensor a3 = torch::eye(3, torch::kDouble);
+    HardPositiveOptions visual_only = map_mean;
+    visual_only.audio = false;
+    HardPositives v = MineHardPositives(c.view({4, 4, 1, 1}).narrow(0, 0, 3).narrow(1, 0, 3), a3, v3, visual_only);
+    EXPECT_TRUE(torch::equal(v.visual_nn.flatten(), torch::tensor({1, 0, 1}, torch::kLong)));
+    const torch::Tensor want =
+        torch::tensor({0, 1, 0, 1, 0, 1, 0, 1, 0}, torch::kBool).view({3, 3});
+    EXPECT_TRUE(torch::equal(v.extra.remove_negative, want)) << v.extra.remove_negative;
+  }
   // Kept negatives: no removal mask at all.
   HardPositiveOptions keep;
   keep.remove_negatives = false;
