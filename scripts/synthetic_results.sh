@@ -31,10 +31,13 @@ for recipe in "${recipes[@]}"; do
     if [ -z "$run" ] || [ ! -f "$run/eval/test_last/metrics.json" ]; then
       mkdir -p "$dir"
       start=$(date +%s)
-      "$AVSL" train "$recipe" --output-dir "$dir" --set seed="$seed" --set data.test.seed="$seed" \
-        $(grep -q '\[data.train\]' <("$AVSL" recipe dump "$recipe") && echo --set data.train.seed="$seed") \
-        $(grep -q '\[data.val\]' <("$AVSL" recipe dump "$recipe") && echo --set data.val.seed="$seed") \
-        >"$dir.log" 2>&1 || { tail -n 20 "$dir.log"; echo "synthetic_results.sh: $recipe seed $seed failed" >&2; exit 1; }
+      # Every dataset the recipe has takes the seed (reference methods have no train/val split).
+      seed_args=(--set seed="$seed")
+      resolved=$("$AVSL" recipe dump "$recipe")
+      for split in train val test; do
+        if grep -q "\[data.$split\]" <<<"$resolved"; then seed_args+=(--set data.$split.seed="$seed"); fi
+      done
+      "$AVSL" train "$recipe" --output-dir "$dir" "${seed_args[@]}" >"$dir.log" 2>&1 || { tail -n 20 "$dir.log"; echo "synthetic_results.sh: $recipe seed $seed failed" >&2; exit 1; }
       run=$(ls -d "$dir"/*/*/ | tail -n 1)
       echo "$recipe seed $seed: $(($(date +%s) - start)) s -> $run"
     fi

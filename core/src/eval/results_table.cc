@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/train/run_dir.h"
 
 namespace avsl::eval {
 namespace {
@@ -112,8 +113,7 @@ absl::StatusOr<RunResult> ReadRunResult(const std::string& run_dir, const std::s
   if (fs::exists(last)) {
     AVSL_ASSIGN_OR_RETURN(r.last, ReadMetrics(last, &r.confidence));
   }
-  // The trainer names the early-stopped checkpoint best_<metric of train.monitor> ("val.ap" -> best_ap).
-  const std::string best = "best_" + monitor.substr(monitor.find('.') + 1);
+  const std::string best = train::BestCheckpointName(monitor);
   const fs::path early = dir / "eval" / (split + "_" + best) / "metrics.json";
   if (!monitor.empty() && fs::exists(early)) {
     std::string confidence;

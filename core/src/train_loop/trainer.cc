@@ -129,6 +129,7 @@ struct Trainer::Impl {
   long long epochs = 0;
   double grad_clip = 0;
   std::string select, monitor_metric;
+  std::string best_name;  ///< the early-stopped checkpoint, e.g. "best_ap"
   long long val_every = 1, log_every = 20;
   bool test_at_end = true;
   Amp amp = Amp::kNone;
@@ -189,6 +190,7 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   visualize = static_cast<int>(root.Sub("eval").GetInt("visualize"));
   const std::string monitor = train.GetString("monitor");
   monitor_metric = monitor.rfind("val.", 0) == 0 ? monitor.substr(4) : "";
+  best_name = BestCheckpointName(monitor);
   if (std::find(kMonitorable.begin(), kMonitorable.end(), monitor_metric) == kMonitorable.end()) {
     return absl::InvalidArgumentError(absl::StrCat("recipe key 'train.monitor' = \"", monitor,
                                                    "\": expected val.<metric> with metric one of ",
@@ -316,8 +318,8 @@ absl::StatusOr<metrics::EvalResult> Trainer::Impl::Validate(data::Loader& loader
 absl::Status Trainer::Impl::FinalTest() {
   if (!test_loader || !test_at_end) return absl::OkStatus();
   std::vector<std::pair<std::string, std::string>> checkpoints = {{"last", run->CheckpointPath("last")}};
-  const std::string best = run->CheckpointPath("best_" + monitor_metric);
-  if (std::filesystem::exists(best)) checkpoints.emplace_back("best_" + monitor_metric, best);
+  const std::string best = run->CheckpointPath(best_name);
+  if (std::filesystem::exists(best)) checkpoints.emplace_back(best_name, best);
   for (const auto& [name, path] : checkpoints) {
     if (std::filesystem::exists(path)) AVSL_RETURN_IF_ERROR(LoadMethodWeights(path, *method));
     viz::OverlayOptions overlay;
@@ -438,9 +440,9 @@ absl::Status Trainer::Impl::Run() {
       if (std::isfinite(value) && value > state.best_value) {
         state.best_value = value;
         state.best_epoch = state.epoch;
-        AVSL_RETURN_IF_ERROR(Save("best_" + monitor_metric));
+        AVSL_RETURN_IF_ERROR(Save(best_name));
         run->Log(absl::StrFormat("new best val.%s = %.4f: %s", monitor_metric, value,
-                                 run->CheckpointPath("best_" + monitor_metric)));
+                                 run->CheckpointPath(best_name)));
       }
       AVSL_RETURN_IF_ERROR(Notify(validated));
     }
@@ -459,7 +461,7 @@ absl::Status Trainer::Impl::Run() {
   if (trains) {
     run->Log(select == "early_stop" && state.best_epoch >= 0
                  ? absl::StrFormat("selected checkpoint (early_stop): %s (epoch %d)",
-                                   run->CheckpointPath("best_" + monitor_metric), state.best_epoch)
+                                   run->CheckpointPath(best_name), state.best_epoch)
                  : "selected checkpoint (last): " + run->CheckpointPath("last"));
   }
   AVSL_RETURN_IF_ERROR(FinalTest());

@@ -39,4 +39,11 @@ class RunDir {
 /// Writes `contents` to `path` through `path.tmp` + rename, so a crash never leaves a half-written file.
 absl::Status WriteFileAtomically(const std::string& path, const std::string& contents);
 
+/// Name of the early-stopped checkpoint (and of its eval/<split>_<name> directory) for a `train.monitor` such as
+/// "val.ap" -> "best_ap". The trainer writes it and `avsl report` reads it, so both take it from here.
+inline std::string BestCheckpointName(const std::string& monitor) {
+  const size_t dot = monitor.find('.');
+  return "best_" + (dot == std::string::npos ? monitor : monitor.substr(dot + 1));
+}
+
 }  // namespace avsl::train
