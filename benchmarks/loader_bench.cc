@@ -10,6 +10,7 @@
 #include <benchmark/benchmark.h>
 
 #include "absl/strings/str_cat.h"
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/dataset.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
@@ -51,6 +52,7 @@ std::shared_ptr<Dataset> MakeDataset() {
       std::exit(1);
     }
     static PluginHost host;
+    AddCoreComponents(host);
     host.LoadDirectories(PluginHost::SearchPath({}));
     auto recipe = Recipe::Parse(
         absl::StrCat("[data.train]\ntype = \"datasets.Flickr\"\nroot = \"", root,

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "avsl/eval/score.h"
+#include "avsl/metrics/upsample.h"
 #include "avsl/io/npy.h"
 
 namespace {
@@ -82,7 +83,7 @@ void RunOnce(benchmark::State& state, int size, const std::string& upsample) {
   avsl::eval::ScoreOptions o;
   o.maps_dir = d.dir + "/maps";
   o.index_csv = d.index;
-  o.upsample = upsample;
+  if (!upsample.empty()) o.protocol.upsample = *avsl::metrics::ParseUpsampleMode(upsample);
   o.out_json = d.dir + "/metrics.json";
   o.per_sample_csv = d.dir + "/per_sample.csv";
   for (auto _ : state) {

@@ -7,14 +7,26 @@ function(avsl_add_plugin)
     message(FATAL_ERROR "avsl_add_plugin: NAME and SOURCES are required")
   endif()
   set(target avsl_${P_NAME})
-  add_library(${target} MODULE ${P_SOURCES})
+  # The sources compile once, into an object library (put per-plugin compile settings on avsl_<name>_objects): the
+  # module links it, and so can the plugin's tests
+  # (`avsl_add_test(... LIBS avsl_<name>_objects)`), which then call the plugin's functions directly and can register
+  # it with PluginHost::LoadLinked(*avsl_plugin_info_<name>(), ...).
   if(TARGET avsl_core)
-    target_link_libraries(${target} PRIVATE avsl_core ${P_LIBS})
+    set(core avsl_core)
   elseif(TARGET avsl::core)
-    target_link_libraries(${target} PRIVATE avsl::core ${P_LIBS})
+    set(core avsl::core)
   else()
     message(FATAL_ERROR "avsl_add_plugin: no avsl::core target; call find_package(avsl) first")
   endif()
+  add_library(${target}_objects OBJECT ${P_SOURCES})
+  target_link_libraries(${target}_objects PUBLIC ${core} ${P_LIBS})
+  target_compile_definitions(${target}_objects PRIVATE AVSL_PLUGIN_ID=${P_NAME})
+  # The objects go into a shared module. -fPIC rather than POSITION_INDEPENDENT_CODE, which would give the tests
+  # that link these objects -fPIE and make GCC reject the shared torch PCH (toolchain_notes.md §3).
+  target_compile_options(${target}_objects PRIVATE -fPIC)
+  set_target_properties(${target}_objects PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+  add_library(${target} MODULE $<TARGET_OBJECTS:${target}_objects>)
+  target_link_libraries(${target} PRIVATE ${core} ${P_LIBS})
   if(NOT P_OUTPUT_DIRECTORY)
     if(DEFINED AVSL_PLUGIN_OUTPUT_DIR)
       set(P_OUTPUT_DIRECTORY ${AVSL_PLUGIN_OUTPUT_DIR})
@@ -28,7 +40,7 @@ function(avsl_add_plugin)
     CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON
     LIBRARY_OUTPUT_DIRECTORY ${P_OUTPUT_DIRECTORY})
   if(P_TORCH AND COMMAND avsl_use_torch_pch)
-    avsl_use_torch_pch(${target})
+    avsl_use_torch_pch(${target}_objects)
   endif()
   if(NOT P_NO_INSTALL AND NOT AVSL_OUT_OF_TREE)
     install(TARGETS ${target} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/avsl/plugins)

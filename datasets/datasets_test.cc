@@ -15,10 +15,12 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/dataset.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 #include "avsl/core/split.h"
+#include "avsl/data/image_transform.h"
 #include "avsl/data/loader.h"
 #include "avsl/data/split_lists.h"
 #include "avsl/synth/dataset_writer.h"
@@ -57,6 +59,7 @@ class DatasetsTest : public ::testing::Test {
     root_ = new std::string(tmpl);
     ASSERT_TRUE(synth::WriteSyntheticDataset(TinyOptions(), *root_).ok());
     host_ = new PluginHost();
+    AddCoreComponents(*host_);
     const PluginRecord& r = host_->LoadFile(std::string(AVSL_BINARY_DIR) + "/lib/avsl/plugins/libavsl_datasets.so");
     ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
   }

@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "avsl/core/status_macros.h"
-#include "avsl/synth/counter_rng.h"
+#include "avsl/core/counter_rng.h"
 
 namespace avsl::plugins::datasets {
 
@@ -55,7 +55,7 @@ absl::StatusOr<PipelineOptions> ReadPipelineOptions(const ComponentConfig& c) {
 
 uint64_t AugmentationSeed(const SampleContext& ctx, size_t index) {
   // "split" slot 0x61756720 ("aug ") keeps this stream apart from the synthetic generator's keys.
-  return synth::CounterRng::KeyFor(ctx.seed, 0x61756720ULL, ctx.epoch, static_cast<uint64_t>(index), 0);
+  return CounterRng::KeyFor(ctx.seed, 0x61756720ULL, ctx.epoch, static_cast<uint64_t>(index), 0);
 }
 
 absl::StatusOr<TransformedImage> TransformImage(const data::RgbImage& image, const PipelineOptions& o,

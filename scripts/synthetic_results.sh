@@ -3,8 +3,8 @@
 # (avsl report) that docs/results.md records. Every seed changes the model initialization and all generated data
 # (training scenes, val and the extended test split), so the rows of one seed share one test split.
 #   scripts/synthetic_results.sh [--seeds "0 1"] [--out runs/results] [RECIPE...]
-# Default recipes: every recipes/*/synthetic.toml. A run directory that already holds a finished test evaluation
-# for that recipe and seed is reused, so an interrupted sweep resumes where it stopped.
+# Default recipes: every recipes/*/synthetic.toml and recipes/*/*_synthetic.toml (recipes/lvs/hardpos_synthetic.toml).
+# A run directory with a finished test evaluation for that recipe and seed is reused: an interrupted sweep resumes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds="0 1"
@@ -19,7 +19,7 @@ while [ $# -gt 0 ]; do
     *) recipes+=("$1"); shift ;;
   esac
 done
-[ ${#recipes[@]} -gt 0 ] || mapfile -t recipes < <(ls recipes/*/synthetic.toml)
+[ ${#recipes[@]} -gt 0 ] || mapfile -t recipes < <(ls recipes/*/synthetic.toml recipes/*/*_synthetic.toml)
 AVSL=${AVSL_BUILD_DIR:-build}/bin/avsl
 [ -x "$AVSL" ] || scripts/setup.sh
 

@@ -15,8 +15,10 @@
 #include "avsl/core/component_registry.h"
 #include "avsl/core/encoder.h"
 #include "avsl/core/method.h"
+#include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/models/model_ops.h"
 
 namespace avsl::plugins::attention10k {
 namespace {
@@ -80,7 +82,7 @@ class Attention10k final : public Method {
       sup = SupervisedAttentionLoss(pos.logits.view({n, h, w}), batch.gt_map, batch.has_gt, o_.target);
     }
     torch::Tensor total = unsup + o_.supervised_weight * sup;
-    return {total, {{"loss_unsup", unsup.item<double>()}, {"loss_sup", sup.item<double>()}}};
+    return {total, {{"loss_unsup", unsup.item<double>()}, {"loss_sup", sup.item<double>()}}, {}};
   }
 
   Localization Localize(const Batch& batch) override {
@@ -112,11 +114,7 @@ class Attention10k final : public Method {
     const torch::Tensor v_map = visual_net_->Forward(batch.image);  // [B,C,h,w]
     const int64_t h = v_map.size(2), w = v_map.size(3);
     torch::Tensor v = F::normalize(v_map.flatten(2).transpose(1, 2), F::NormalizeFuncOptions().dim(2));
-    torch::Tensor a_fea = audio_net_->Forward(batch.audio);
-    TORCH_CHECK(a_fea.dim() == 2 || (a_fea.dim() == 4 && a_fea.size(2) == 1 && a_fea.size(3) == 1),
-                "attention10k: the audio encoder returned a ", a_fea.sizes(), " map; Attention10k needs a pooled "
-                "vector [B,C,1,1] (set audio_encoder.pool = \"max\", the reference's global max pooling)");
-    a_fea = a_fea.flatten(1);
+    torch::Tensor a_fea = models::PooledAudioVector(audio_net_->Forward(batch.audio), "attention10k");
     torch::Tensor a = F::normalize(torch::relu(fc_a_2_(torch::relu(fc_a_1_(a_fea)))), F::NormalizeFuncOptions().dim(1));
     return {std::move(v), std::move(a), std::move(a_fea), h, w};
   }
@@ -134,50 +132,56 @@ class Attention10k final : public Method {
   nn::Linear fc_v_1_{nullptr}, fc_v_2_{nullptr}, fc_a_1_{nullptr}, fc_a_2_{nullptr};
 };
 
-absl::StatusOr<std::shared_ptr<Method>> MakeAttention10k(const ComponentConfig& c) {
-  Attention10kOptions o;
-  o.hidden_dim = c.GetInt("hidden_dim");
-  o.loss = c.GetString("loss");
-  o.margin = c.GetFloat("margin");
-  o.supervised_weight = c.GetFloat("supervised_weight");
-  o.target = ParseSupervisionTarget(c.GetString("supervised_target"), c.path() + ".supervised_target");
-  o.confidence = c.GetString("confidence");
+Options<Attention10kOptions> Attention10kSchema() {
+  Options<Attention10kOptions> o(
+      "Attention10k, ResNet18 port (DSOL compared model/attention_net.py); map = softmax attention over locations");
+  o.schema().Component("image_encoder", ComponentKind::kEncoder, "core.ResNet18Image",
+                       "image backbone returning [B,C,h,w] (port: LVS ResNet18, layer4_stride = 1 -> 14x14 at 224, "
+                       "ImageNet weights; layer4_stride = 2 gives the 7x7 torchvision map)");
+  o.schema().Component("audio_encoder", ComponentKind::kEncoder, "core.ResNet18Audio",
+                       "audio backbone returning a pooled [B,C,1,1] vector (port: global max pool)");
+  o.Int("hidden_dim", &Attention10kOptions::hidden_dim,
+        "width of the hidden layer of both 2-layer MLPs (port: fc 512 -> 512 -> 512)")
+      .Range(1, 65536);
+  o.String("loss", &Attention10kOptions::loss,
+           "ratio: the original unsupervised loss (losses.py: softmax of the positive/negative audio distances vs "
+           "[0, 1], squared); contrastive: DSOL's port (positive and negative image pair, margin loss)")
+      .OneOf({"ratio", "contrastive"});
+  o.Float("margin", &Attention10kOptions::margin,
+          "margin of the contrastive loss (DSOL ContrastiveLoss(margin=10)); unused by ratio")
+      .Range(0, 1e6);
+  o.Float("supervised_weight", &Attention10kOptions::supervised_weight,
+          "lambda of the supervised attention cross-entropy on annotated samples (Batch.has_gt); the released "
+          "code adds it with weight 1 whenever annotations are given; 0 = purely unsupervised")
+      .Range(0, 1e6);
+  o.Choice("supervised_target", &Attention10kOptions::target,
+           {{"binary", SupervisionTarget::kBinary},
+            {"soft", SupervisionTarget::kSoft},
+            {"distribution", SupervisionTarget::kDistribution}},
+           "GT map -> attention-grid target: binary (cells at least half covered = 1, un-normalized, as the "
+           "released gt_box20), soft (covered fraction), distribution (covered fraction / its sum)");
+  o.String("confidence", &Attention10kOptions::confidence,
+           "generic: none native (the evaluator's top-25% mean of alpha, range [0,1]); max_attention: max alpha; "
+           "neg_distance: -||f_v - a|| (baselines_spec.md §1.4)")
+      .OneOf({"generic", "max_attention", "neg_distance"});
+  return o;
+}
+
+absl::StatusOr<std::shared_ptr<Method>> MakeAttention10k(const Options<Attention10kOptions>& options,
+                                                         const ComponentConfig& c) {
+  const Attention10kOptions opt = options.Read(c);
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> image, BuildSub<Encoder>(c, "image_encoder"));
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
-  return std::make_shared<Attention10k>(o, std::move(image), std::move(audio));
+  return std::make_shared<Attention10k>(opt, std::move(image), std::move(audio));
 }
 
 }  // namespace
 }  // namespace avsl::plugins::attention10k
 
 AVSL_PLUGIN("attention10k", "1.0.0", "Attention10k: audio-guided attention, ratio or contrastive loss (CVPR 2018)") {
-  avsl::Schema s(
-      "Attention10k, ResNet18 port (DSOL compared model/attention_net.py); map = softmax attention over locations");
-  s.Component("image_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Image",
-              "image backbone returning [B,C,h,w] (port: LVS ResNet18, layer4_stride = 1 -> 14x14 at 224, "
-              "ImageNet weights; layer4_stride = 2 gives the 7x7 torchvision map)");
-  s.Component("audio_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Audio",
-              "audio backbone returning a pooled [B,C,1,1] vector (port: global max pool)");
-  s.Int("hidden_dim", 512, "width of the hidden layer of both 2-layer MLPs (port: fc 512 -> 512 -> 512)")
-      .Range(1, 65536);
-  s.String("loss", "ratio",
-           "ratio: the original unsupervised loss (losses.py: softmax of the positive/negative audio distances vs "
-           "[0, 1], squared); contrastive: DSOL's port (positive and negative image pair, margin loss)")
-      .OneOf({"ratio", "contrastive"});
-  s.Float("margin", 10.0, "margin of the contrastive loss (DSOL ContrastiveLoss(margin=10)); unused by ratio")
-      .Range(0, 1e6);
-  s.Float("supervised_weight", 1.0,
-          "lambda of the supervised attention cross-entropy on annotated samples (Batch.has_gt); the released "
-          "code adds it with weight 1 whenever annotations are given; 0 = purely unsupervised")
-      .Range(0, 1e6);
-  s.String("supervised_target", "binary",
-           "GT map -> attention-grid target: binary (cells at least half covered = 1, un-normalized, as the "
-           "released gt_box20), soft (covered fraction), distribution (covered fraction / its sum)")
-      .OneOf({"binary", "soft", "distribution"});
-  s.String("confidence", "generic",
-           "generic: none native (the evaluator's top-25% mean of alpha, range [0,1]); max_attention: max alpha; "
-           "neg_distance: -||f_v - a|| (baselines_spec.md §1.4)")
-      .OneOf({"generic", "max_attention", "neg_distance"});
-  registrar.Register<avsl::Method>("Attention10k", std::move(s), avsl::plugins::attention10k::MakeAttention10k,
-                                   "Attention10k: softmax attention map, ratio/contrastive loss, optional L_S");
+  const auto options = avsl::plugins::attention10k::Attention10kSchema();
+  registrar.Register<avsl::Method>(
+      "Attention10k", options.schema(),
+      [options](const avsl::ComponentConfig& c) { return avsl::plugins::attention10k::MakeAttention10k(options, c); },
+      "Attention10k: softmax attention map, ratio/contrastive loss, optional L_S");
 }

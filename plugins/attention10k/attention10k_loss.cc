@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "avsl/models/model_ops.h"
+
 namespace avsl::plugins::attention10k {
 
 namespace F = torch::nn::functional;
@@ -29,17 +31,7 @@ torch::Tensor RatioLoss(const torch::Tensor& f_v, const torch::Tensor& pos, cons
 }
 
 torch::Tensor ContrastiveLoss(const torch::Tensor& d2, const torch::Tensor& y, double margin) {
-  TORCH_CHECK(d2.dim() == 1 && d2.sizes() == y.sizes(), "attention10k ContrastiveLoss: expected d2 [N] and y [N], got ",
-              d2.sizes(), " and ", y.sizes());
-  const torch::Tensor yf = y.to(d2.dtype());
-  return (0.5 * (yf * d2 + (1 - yf) * torch::relu(margin - (d2 + 1e-9).sqrt()).pow(2))).mean();
-}
-
-SupervisionTarget ParseSupervisionTarget(const std::string& name, const std::string& what) {
-  if (name == "binary") return SupervisionTarget::kBinary;
-  if (name == "soft") return SupervisionTarget::kSoft;
-  if (name == "distribution") return SupervisionTarget::kDistribution;
-  TORCH_CHECK(false, what, " = '", name, "': expected one of binary, soft, distribution");
+  return models::MarginContrastiveLoss(d2, y, margin, "attention10k ContrastiveLoss");
 }
 
 torch::Tensor SupervisionGrid(const torch::Tensor& gt, int64_t h, int64_t w, SupervisionTarget target) {

@@ -2,8 +2,6 @@
 // arithmetic is testable on fixed values without building a model (baselines_spec.md §1.2, §1.3).
 #pragma once
 
-#include <string>
-
 #include <torch/types.h>
 
 namespace avsl::plugins::attention10k {
@@ -20,7 +18,7 @@ torch::Tensor AttendedVector(const torch::Tensor& alpha, const torch::Tensor& v)
 torch::Tensor RatioLoss(const torch::Tensor& f_v, const torch::Tensor& pos, const torch::Tensor& neg);
 
 /// DSOL's ContrastiveLoss on squared distances `d2` [N] with labels `y` [N] (1: matching pair, 0: negative):
-/// mean(0.5 * (y * d2 + (1 - y) * relu(margin - sqrt(d2 + 1e-9))^2)).
+/// mean(0.5 * (y * d2 + (1 - y) * relu(margin - sqrt(d2 + 1e-9))^2)) (avsl::models::MarginContrastiveLoss).
 torch::Tensor ContrastiveLoss(const torch::Tensor& d2, const torch::Tensor& y, double margin);
 
 /// How the [B,H,W] GT map becomes the [B,h,w] target g of the attention cross-entropy. The GT is first area-
@@ -30,9 +28,6 @@ enum class SupervisionTarget {
   kSoft,          ///< g = c
   kDistribution,  ///< g = c / sum(c): a proper distribution (zero where the pooled GT is empty)
 };
-
-/// Parses "binary" / "soft" / "distribution"; throws c10::Error naming `what` otherwise.
-SupervisionTarget ParseSupervisionTarget(const std::string& name, const std::string& what);
 
 /// The target g [B,h,w] for attention logits on an h x w grid from GT maps `gt` [B,H,W].
 torch::Tensor SupervisionGrid(const torch::Tensor& gt, int64_t h, int64_t w, SupervisionTarget target);

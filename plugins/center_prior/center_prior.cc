@@ -3,9 +3,23 @@
 #include <torch/torch.h>
 
 #include "avsl/core/method.h"
+#include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 
 namespace avsl::plugins::center_prior {
+
+struct CenterPriorOptions {
+  int64_t resolution = 56;
+  double sigma = 0.25;
+};
+
+Options<CenterPriorOptions> MakeCenterPriorOptions() {
+  Options<CenterPriorOptions> o("a centred Gaussian map, identical for every sample");
+  o.Int("resolution", &CenterPriorOptions::resolution, "side of the square map before upsampling to 224")
+      .Range(1, 4096);
+  o.Float("sigma", &CenterPriorOptions::sigma, "standard deviation as a fraction of the image side").Range(1e-3, 10);
+  return o;
+}
 
 class CenterPrior final : public Method {
  public:
@@ -13,7 +27,7 @@ class CenterPrior final : public Method {
 
   StepOutput TrainStep(const Batch& batch) override {
     // Nothing to learn: a constant zero loss keeps the trainer's bookkeeping uniform.
-    return {torch::zeros({}, batch.image.options()), {}};
+    return {torch::zeros({}, batch.image.options()), {}, {}};
   }
 
   Localization Localize(const Batch& batch) override {
@@ -42,14 +56,12 @@ class CenterPrior final : public Method {
 }  // namespace avsl::plugins::center_prior
 
 AVSL_PLUGIN("center_prior", "1.0.0", "Centred Gaussian map with constant confidence (no-audio reference)") {
-  avsl::Schema schema("a centred Gaussian map, identical for every sample");
-  schema.Int("resolution", 56, "side of the square map before upsampling to 224").Range(1, 4096);
-  schema.Float("sigma", 0.25, "standard deviation as a fraction of the image side").Range(1e-3, 10);
+  const auto options = avsl::plugins::center_prior::MakeCenterPriorOptions();
   registrar.Register<avsl::Method>(
-      "CenterPrior", std::move(schema),
-      [](const avsl::ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<avsl::Method>> {
-        return std::make_shared<avsl::plugins::center_prior::CenterPrior>(c.GetInt("resolution"),
-                                                                          c.GetFloat("sigma"));
+      "CenterPrior", options.schema(),
+      [options](const avsl::ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<avsl::Method>> {
+        const avsl::plugins::center_prior::CenterPriorOptions opt = options.Read(c);
+        return std::make_shared<avsl::plugins::center_prior::CenterPrior>(opt.resolution, opt.sigma);
       },
       "centred Gaussian map, constant confidence: what 'no audio' achieves");
 }

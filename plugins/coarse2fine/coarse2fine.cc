@@ -8,8 +8,8 @@
 // The pseudo labels come from the source the recipe names (label_source): the synthetic benchmark's classes
 // (batch.class_id) or a file of per-sample soft labels, because the released taggers are not public.
 // The released test applies the sigmoid twice (p = σ(σ(cls_a))); here once, unless double_sigmoid = true.
-// Stage switching has no epoch callback to hang on: TrainStep counts its calls (a checkpointed buffer) and adds the
-// alignment term from step stage_one_steps on.
+// Stage switching counts steps: TrainStep counts its calls (a checkpointed buffer) and adds the alignment term from
+// step stage_one_steps on. It predates Method::OnTrainEvent and stays step-based: a step count needs no epoch length.
 #include <torch/torch.h>
 
 #include <memory>
@@ -22,6 +22,7 @@
 #include "avsl/core/component_registry.h"
 #include "avsl/core/encoder.h"
 #include "avsl/core/method.h"
+#include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/status_macros.h"
 #include "coarse2fine_loss.h"
@@ -42,15 +43,16 @@ struct C2fOptions {
   int64_t proj_dim = 128;
   double class_threshold = 0.3;
   double margin = 1.4;
-  bool use_class_id = true;              ///< label_source = "class_id"
-  std::shared_ptr<const SoftLabelTable> labels;  ///< label_source = "file"
+  bool use_class_id = true;              ///< label_source = "class_id" (false: "file")
   bool double_sigmoid = false;
   bool avc_confidence = true;            ///< confidence = "avc" (else "class")
 };
 
 class CoarseToFine final : public Method {
  public:
-  CoarseToFine(C2fOptions o, std::shared_ptr<Encoder> vision, std::shared_ptr<Encoder> audio) : o_(std::move(o)) {
+  CoarseToFine(C2fOptions o, std::shared_ptr<const SoftLabelTable> labels, std::shared_ptr<Encoder> vision,
+               std::shared_ptr<Encoder> audio)
+      : o_(std::move(o)), labels_(std::move(labels)) {
     const int64_t cv = vision->out_channels(), ca = audio->out_channels();
     // The released attribute names and order (stage_two.py::Align / Location), so its state_dict maps by name.
     vision_ = register_module("vision", std::move(vision));
@@ -175,9 +177,9 @@ class CoarseToFine final : public Method {
       TORCH_CHECK(static_cast<int64_t>(batch.keys.size()) == n, "coarse2fine.CoarseToFine: label_source = \"file\" "
                   "needs sample keys, the batch has ", batch.keys.size(), " for ", n, " samples");
       for (int64_t i = 0; i < n; ++i) {
-        const SoftLabels* row = o_.labels->Find(batch.keys[i]);
+        const SoftLabels* row = labels_->Find(batch.keys[i]);
         TORCH_CHECK(row != nullptr, "coarse2fine.CoarseToFine: sample key '", batch.keys[i],
-                    "' has no row in the soft label file ", o_.labels->path());
+                    "' has no row in the soft label file ", labels_->path());
         y_a[i].copy_(torch::tensor(row->audio));
         y_v[i].copy_(torch::tensor(row->visual));
         valid[i] = true;
@@ -187,82 +189,89 @@ class CoarseToFine final : public Method {
   }
 
   C2fOptions o_;
+  std::shared_ptr<const SoftLabelTable> labels_;  ///< label_source = "file"
   std::shared_ptr<Encoder> vision_, audio_;
   nn::Sequential avc_{nullptr}, project_a_{nullptr}, project_v_{nullptr};
   nn::Conv2d class_a_{nullptr}, class_v_{nullptr};
   torch::Tensor step_;
 };
 
-absl::StatusOr<std::shared_ptr<Method>> MakeCoarseToFine(const ComponentConfig& c) {
-  C2fOptions o;
-  o.num_classes = c.GetInt("num_classes");
-  o.stage = c.GetInt("stage");
-  o.stage_one_steps = c.GetInt("stage_one_steps");
-  o.avc_hidden = c.GetInt("avc_hidden");
-  o.proj_hidden = c.GetInt("proj_hidden");
-  o.proj_dim = c.GetInt("proj_dim");
-  o.class_threshold = c.GetFloat("class_threshold");
-  o.margin = c.GetFloat("margin");
-  o.double_sigmoid = c.GetBool("double_sigmoid");
-  o.avc_confidence = c.GetString("confidence") == "avc";
-  const std::string source = c.GetString("label_source");
-  o.use_class_id = source == "class_id";
+Options<C2fOptions> CoarseToFineSchema() {
+  Options<C2fOptions> o("CoarsetoFine, simplified two-stage version (Multi-Source-Sound-Localization new/); "
+                        "defaults are the released code's");
+  o.schema().Component("image_encoder", ComponentKind::kEncoder, "core.ResNet18Image",
+                       "image backbone [B,C,h,w]; released: LVS ResNet18, layer4 stride 1 (16x16 at 256), "
+                       "ImageNet weights");
+  o.schema().Component("audio_encoder", ComponentKind::kEncoder, "core.ResNet18Audio",
+                       "audio backbone; set pool = \"none\" (the CAMs need the layer4 map; average pooling is done "
+                       "here)");
+  o.Int("num_classes", &C2fOptions::num_classes, "C: pseudo-label classes (released: 7 AudioSet top-level categories)")
+      .Range(1, 100000);
+  o.Int("stage", &C2fOptions::stage,
+        "1: stage-one loss only (main.py --stage 1); 2: + alignment (--stage 2, from stage_one_steps)")
+      .Range(1, 2);
+  o.Int("stage_one_steps", &C2fOptions::stage_one_steps,
+        "with stage = 2: training steps run with the stage-one loss before the alignment term is added (both stages "
+        "in one run); 0: alignment from the first step (the released second run, --init-from a stage-one run)")
+      .Range(0, 1000000000);
+  o.Choice("label_source", &C2fOptions::use_class_id, {{"class_id", true}, {"file", false}},
+           "pseudo labels: class_id (one-hot of the dataset's class, e.g. the synthetic benchmark) or file");
+  // No default, so not a member of C2fOptions: the factory reads it where label_source = "file".
+  o.schema().OptionalString("label_file",
+                            "with label_source = \"file\": CSV of key,audio labels[,visual labels] (README, label "
+                            "file format)");
+  o.Int("avc_hidden", &C2fOptions::avc_hidden,
+        "hidden width of the AVC head Linear(2C,h)-ReLU-Linear(h,2) (released 128)")
+      .Range(1, 65536);
+  o.Int("proj_hidden", &C2fOptions::proj_hidden,
+        "hidden width of project_a/project_v (Conv1d C->h->dim, bias-free; released 1024)")
+      .Range(1, 65536);
+  o.Int("proj_dim", &C2fOptions::proj_dim, "output width of project_a/project_v (released 128)").Range(1, 65536);
+  o.Float("class_threshold", &C2fOptions::class_threshold,
+          "class probability gate of the alignment loss and the test map (released 0.3)")
+      .Range(0, 1);
+  o.Float("margin", &C2fOptions::margin, "negative margin on sqrt(2 - 2 cos) in the alignment loss (released 1.4)")
+      .Range(0, 2);
+  o.Bool("double_sigmoid", &C2fOptions::double_sigmoid,
+         "true: p = sigmoid(sigmoid(cls_a)) in the test map, the released test's bug (every class passes 0.3)");
+  o.Choice("confidence", &C2fOptions::avc_confidence, {{"avc", true}, {"class", false}},
+           "native confidence: avc (softmax(avc_ii)[1]) or class (max_c p_c)");
+  return o;
+}
+
+absl::StatusOr<std::shared_ptr<Method>> MakeCoarseToFine(const Options<C2fOptions>& options,
+                                                         const ComponentConfig& c) {
+  const C2fOptions opt = options.Read(c);
   const std::string file = c.Has("label_file") ? c.GetString("label_file") : "";
-  if (source == "file") {
+  std::shared_ptr<const SoftLabelTable> labels;
+  if (!opt.use_class_id) {
     if (file.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".label_source' = \"file\" needs '",
                                                      c.path(), ".label_file' (per-sample soft labels)"));
     }
-    AVSL_ASSIGN_OR_RETURN(SoftLabelTable table, SoftLabelTable::Load(file, o.num_classes));
-    o.labels = std::make_shared<const SoftLabelTable>(std::move(table));
+    AVSL_ASSIGN_OR_RETURN(SoftLabelTable table, SoftLabelTable::Load(file, opt.num_classes));
+    labels = std::make_shared<const SoftLabelTable>(std::move(table));
   } else if (!file.empty()) {
     return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".label_file' is set, but ", c.path(),
-                                                   ".label_source = \"", source, "\" does not read it; set ",
+                                                   ".label_source = \"class_id\" does not read it; set ",
                                                    "label_source = \"file\" or remove label_file"));
   }
-  if (o.stage == 1 && o.stage_one_steps != 0) {
+  if (opt.stage == 1 && opt.stage_one_steps != 0) {
     return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".stage_one_steps' = ",
-                                                   o.stage_one_steps, " only applies with stage = 2"));
+                                                   opt.stage_one_steps, " only applies with stage = 2"));
   }
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> vision, BuildSub<Encoder>(c, "image_encoder"));
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
-  return std::make_shared<CoarseToFine>(std::move(o), std::move(vision), std::move(audio));
+  return std::make_shared<CoarseToFine>(opt, std::move(labels), std::move(vision), std::move(audio));
 }
 
 }  // namespace
 }  // namespace avsl::plugins::coarse2fine
 
 AVSL_PLUGIN("coarse2fine", "1.0.0", "CoarsetoFine (simplified new/ version): AVC + class heads, class-aware alignment") {
-  avsl::Schema s("CoarsetoFine, simplified two-stage version (Multi-Source-Sound-Localization new/); defaults are "
-                 "the released code's");
-  s.Component("image_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Image",
-              "image backbone [B,C,h,w]; released: LVS ResNet18, layer4 stride 1 (16x16 at 256), ImageNet weights");
-  s.Component("audio_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Audio",
-              "audio backbone; set pool = \"none\" (the CAMs need the layer4 map; average pooling is done here)");
-  s.Int("num_classes", 7, "C: pseudo-label classes (released: 7 AudioSet top-level categories)").Range(1, 100000);
-  s.Int("stage", 2, "1: stage-one loss only (main.py --stage 1); 2: + alignment (--stage 2, from stage_one_steps)")
-      .Range(1, 2);
-  s.Int("stage_one_steps", 0,
-        "with stage = 2: training steps run with the stage-one loss before the alignment term is added (both stages "
-        "in one run); 0: alignment from the first step (the released second run, --init-from a stage-one run)")
-      .Range(0, 1000000000);
-  s.String("label_source", "class_id",
-           "pseudo labels: class_id (one-hot of the dataset's class, e.g. the synthetic benchmark) or file")
-      .OneOf({"class_id", "file"});
-  s.OptionalString("label_file",
-                   "with label_source = \"file\": CSV of key,audio labels[,visual labels] (README, label file format)");
-  s.Int("avc_hidden", 128, "hidden width of the AVC head Linear(2C,h)-ReLU-Linear(h,2) (released 128)")
-      .Range(1, 65536);
-  s.Int("proj_hidden", 1024, "hidden width of project_a/project_v (Conv1d C->h->dim, bias-free; released 1024)")
-      .Range(1, 65536);
-  s.Int("proj_dim", 128, "output width of project_a/project_v (released 128)").Range(1, 65536);
-  s.Float("class_threshold", 0.3, "class probability gate of the alignment loss and the test map (released 0.3)")
-      .Range(0, 1);
-  s.Float("margin", 1.4, "negative margin on sqrt(2 - 2 cos) in the alignment loss (released 1.4)").Range(0, 2);
-  s.Bool("double_sigmoid", false,
-         "true: p = sigmoid(sigmoid(cls_a)) in the test map, the released test's bug (every class passes 0.3)");
-  s.String("confidence", "avc", "native confidence: avc (softmax(avc_ii)[1]) or class (max_c p_c)")
-      .OneOf({"avc", "class"});
-  registrar.Register<avsl::Method>("CoarseToFine", std::move(s), avsl::plugins::coarse2fine::MakeCoarseToFine,
-                                   "CoarsetoFine two-stage; native confidence = AVC probability");
+  const auto options = avsl::plugins::coarse2fine::CoarseToFineSchema();
+  registrar.Register<avsl::Method>(
+      "CoarseToFine", options.schema(),
+      [options](const avsl::ComponentConfig& c) { return avsl::plugins::coarse2fine::MakeCoarseToFine(options, c); },
+      "CoarsetoFine two-stage; native confidence = AVC probability");
 }

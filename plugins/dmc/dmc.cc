@@ -13,6 +13,7 @@
 #include "avsl/core/component_registry.h"
 #include "avsl/core/encoder.h"
 #include "avsl/core/method.h"
+#include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/status_macros.h"
 #include "dmc_cluster.h"
@@ -29,7 +30,7 @@ struct DmcOptions {
   int64_t iters = 4;
   double beta = 30.0;
   double margin = 5.0;
-  int64_t sounding_rank = 0;
+  int64_t sounding_rank = 0;  ///< sounding_cluster: 0 = nearest, 1 = second_nearest
   std::string confidence = "generic";
 };
 
@@ -66,7 +67,7 @@ class Dmc final : public Method {
     const torch::Tensor y = torch::cat({torch::ones({n}, d2.options()), torch::zeros({n}, d2.options())});
     torch::Tensor loss = ContrastiveLoss(d2, y, o_.margin);
     return {loss, {{"dist_pos", d_pos.detach().mean().item<double>()},
-                   {"dist_neg", d_neg.detach().mean().item<double>()}}};
+                   {"dist_neg", d_neg.detach().mean().item<double>()}}, {}};
   }
 
   Localization Localize(const Batch& batch) override {
@@ -112,56 +113,58 @@ class Dmc final : public Method {
   nn::Linear fc_v_1_{nullptr}, fc_a_1_{nullptr};
 };
 
-absl::StatusOr<std::shared_ptr<Method>> MakeDmc(const ComponentConfig& c) {
-  DmcOptions o;
-  o.dim = c.GetInt("dim");
-  o.visual_clusters = c.GetInt("visual_clusters");
-  o.audio_clusters = c.GetInt("audio_clusters");
-  o.iters = c.GetInt("iters");
-  o.beta = c.GetFloat("beta");
-  o.margin = c.GetFloat("margin");
-  o.confidence = c.GetString("confidence");
-  o.sounding_rank = c.GetString("sounding_cluster") == "second_nearest" ? 1 : 0;
-  if (o.sounding_rank >= o.visual_clusters) {
+Options<DmcOptions> DmcSchema() {
+  Options<DmcOptions> o(
+      "DMC (Simplified_DMC model/dmc_model.py); defaults are location_dmc.py's (--v_cluster 2 --a_cluster 1)");
+  o.schema().Component("image_encoder", ComponentKind::kEncoder, "core.ResNet18Image",
+                       "image backbone returning [B,C,h,w] (reference: LVS ResNet18, layer4_stride = 1 -> 14x14 at "
+                       "224, random init: pretrained=False)");
+  o.schema().Component("audio_encoder", ComponentKind::kEncoder, "core.ResNet18Audio",
+                       "audio backbone returning its layer4 map (reference: pool = \"none\", layer4_stride = 1; a "
+                       "pooled vector is one position, enough only for audio_clusters = 1)");
+  o.Int("dim", &DmcOptions::dim, "output size of fc_v_1 and fc_a_1, the per-position linear layers (reference 512)")
+      .Range(1, 65536);
+  o.Int("visual_clusters", &DmcOptions::visual_clusters,
+        "K_v: visual soft k-means clusters (--v_cluster 2: sounding object + background)")
+      .Range(1, 4096);
+  o.Int("audio_clusters", &DmcOptions::audio_clusters,
+        "K_a: audio clusters (--a_cluster 1: the centre is the mean of the positions)")
+      .Range(1, 4096);
+  o.Int("iters", &DmcOptions::iters, "soft k-means iterations (Cluster_layer iters = 4)").Range(1, 100);
+  o.Float("beta", &DmcOptions::beta,
+          "assignment sharpness: softmax_k(-beta * distance) (Cluster_layer beta = -30, multiplied)")
+      .Range(1e-6, 1e6);
+  o.Float("margin", &DmcOptions::margin,
+          "contrastive margin on the centre distance (location_dmc.py ContrastiveLoss(margin=5.))")
+      .Range(0, 1e6);
+  o.Choice("sounding_cluster", &DmcOptions::sounding_rank, {{"nearest", 0}, {"second_nearest", 1}},
+           "visual cluster whose assignment is the map: nearest to the audio centre (argmin, the spec) or "
+           "second_nearest (the released code's unused idx = sort(dist)[:,1]; with K_v = 2 the other cluster)");
+  o.String("confidence", &DmcOptions::confidence,
+           "generic: none native (the evaluator's top-25% mean of the assignment map, range [0,1]); "
+           "neg_distance: -min_k ||o_v,k - o_a|| (baselines_spec.md §2.3)")
+      .OneOf({"generic", "neg_distance"});
+  return o;
+}
+
+absl::StatusOr<std::shared_ptr<Method>> MakeDmc(const Options<DmcOptions>& options, const ComponentConfig& c) {
+  const DmcOptions opt = options.Read(c);
+  if (opt.sounding_rank >= opt.visual_clusters) {
     return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".sounding_cluster' = \"second_nearest\" "
-                                                   "needs visual_clusters >= 2, got ", o.visual_clusters));
+                                                   "needs visual_clusters >= 2, got ", opt.visual_clusters));
   }
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> image, BuildSub<Encoder>(c, "image_encoder"));
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
-  return std::make_shared<Dmc>(o, std::move(image), std::move(audio));
+  return std::make_shared<Dmc>(opt, std::move(image), std::move(audio));
 }
 
 }  // namespace
 }  // namespace avsl::plugins::dmc
 
 AVSL_PLUGIN("dmc", "1.0.0", "DMC: deep multimodal clustering, soft k-means in each modality (CVPR 2019)") {
-  avsl::Schema s(
-      "DMC (Simplified_DMC model/dmc_model.py); defaults are location_dmc.py's (--v_cluster 2 --a_cluster 1)");
-  s.Component("image_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Image",
-              "image backbone returning [B,C,h,w] (reference: LVS ResNet18, layer4_stride = 1 -> 14x14 at 224, "
-              "random init: pretrained=False)");
-  s.Component("audio_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Audio",
-              "audio backbone returning its layer4 map (reference: pool = \"none\", layer4_stride = 1; a pooled "
-              "vector is one position, enough only for audio_clusters = 1)");
-  s.Int("dim", 512, "output size of fc_v_1 and fc_a_1, the per-position linear layers (reference 512)")
-      .Range(1, 65536);
-  s.Int("visual_clusters", 2, "K_v: visual soft k-means clusters (--v_cluster 2: sounding object + background)")
-      .Range(1, 4096);
-  s.Int("audio_clusters", 1, "K_a: audio clusters (--a_cluster 1: the centre is the mean of the positions)")
-      .Range(1, 4096);
-  s.Int("iters", 4, "soft k-means iterations (Cluster_layer iters = 4)").Range(1, 100);
-  s.Float("beta", 30.0, "assignment sharpness: softmax_k(-beta * distance) (Cluster_layer beta = -30, multiplied)")
-      .Range(1e-6, 1e6);
-  s.Float("margin", 5.0, "contrastive margin on the centre distance (location_dmc.py ContrastiveLoss(margin=5.))")
-      .Range(0, 1e6);
-  s.String("sounding_cluster", "nearest",
-           "visual cluster whose assignment is the map: nearest to the audio centre (argmin, the spec) or "
-           "second_nearest (the released code's unused idx = sort(dist)[:,1]; with K_v = 2 the other cluster)")
-      .OneOf({"nearest", "second_nearest"});
-  s.String("confidence", "generic",
-           "generic: none native (the evaluator's top-25% mean of the assignment map, range [0,1]); "
-           "neg_distance: -min_k ||o_v,k - o_a|| (baselines_spec.md §2.3)")
-      .OneOf({"generic", "neg_distance"});
-  registrar.Register<avsl::Method>("DMC", std::move(s), avsl::plugins::dmc::MakeDmc,
-                                   "DMC: soft k-means in each modality, map = nearest visual centre's assignment");
+  const auto options = avsl::plugins::dmc::DmcSchema();
+  registrar.Register<avsl::Method>(
+      "DMC", options.schema(),
+      [options](const avsl::ComponentConfig& c) { return avsl::plugins::dmc::MakeDmc(options, c); },
+      "DMC: soft k-means in each modality, map = nearest visual centre's assignment");
 }

@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "avsl/models/model_ops.h"
+
 namespace avsl::plugins::dmc {
 
 namespace {
@@ -44,10 +46,7 @@ torch::Tensor CentreDistances(const torch::Tensor& visual, const torch::Tensor& 
 }
 
 torch::Tensor ContrastiveLoss(const torch::Tensor& d2, const torch::Tensor& y, double margin) {
-  TORCH_CHECK(d2.dim() == 1 && d2.sizes() == y.sizes(), "dmc ContrastiveLoss: expected d2 [N] and y [N], got ",
-              d2.sizes(), " and ", y.sizes());
-  const torch::Tensor yf = y.to(d2.dtype());
-  return (0.5 * (yf * d2 + (1 - yf) * torch::relu(margin - (d2 + 1e-9).sqrt()).pow(2))).mean();
+  return models::MarginContrastiveLoss(d2, y, margin, "dmc ContrastiveLoss");
 }
 
 torch::Tensor SoundingAssignment(const torch::Tensor& assignment, const torch::Tensor& distances, int64_t rank) {

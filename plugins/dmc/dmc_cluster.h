@@ -22,7 +22,8 @@ Clusters SoftKMeans(const torch::Tensor& u, int64_t k, int64_t iters, double bet
 torch::Tensor CentreDistances(const torch::Tensor& visual, const torch::Tensor& audio);
 
 /// DSOL's ContrastiveLoss: with d2 = sum over the audio clusters of (min_k D)^2 per pair ([N]) and labels y [N]
-/// (1 matching, 0 negative): mean(0.5 * (y * d2 + (1 - y) * relu(margin - sqrt(d2 + 1e-9))^2)).
+/// (1 matching, 0 negative): mean(0.5 * (y * d2 + (1 - y) * relu(margin - sqrt(d2 + 1e-9))^2))
+/// (avsl::models::MarginContrastiveLoss).
 torch::Tensor ContrastiveLoss(const torch::Tensor& d2, const torch::Tensor& y, double margin);
 
 /// The sounding map: the assignment row of the visual centre of distance rank `rank` to the audio centres

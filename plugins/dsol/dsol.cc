@@ -4,10 +4,8 @@
 // maximum for (audio, own image) = 1 and (audio, another sample's image) = 0; k-means pseudo labels on the masked
 // object features train two classifiers. The map's maximum is the native confidence.
 //
-// The SDK's Method has no epoch callback, so the epoch-level parts (k-means after each epoch, the init epochs) run
-// inside TrainStep: every step adds its samples' object features to a bank keyed by sample key; a batch holding a
-// key already in the bank (or, with steps_per_epoch > 0, the step count) marks the start of a new epoch, and the
-// bank is clustered then (README.md, "Epochs without an epoch callback").
+// Every step adds its samples' object features to a bank keyed by sample key; the trainer's epoch-end event
+// (Method::OnTrainEvent) clusters the bank (README.md, "Epochs").
 // Stage two (multi-source, Location_Net_stage_two) is not implemented; `stage = 2` is refused.
 #include <torch/torch.h>
 
@@ -21,6 +19,7 @@
 #include "avsl/core/component_registry.h"
 #include "avsl/core/encoder.h"
 #include "avsl/core/method.h"
+#include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/status_macros.h"
 #include "dsol_loss.h"
@@ -32,12 +31,12 @@ namespace nn = torch::nn;
 namespace F = torch::nn::functional;
 
 struct DsolOptions {
+  int64_t stage = 1;  ///< only 1 is implemented; 2 is refused by the factory
   int64_t dim = 128;
   double conv_av_init = 5.0;
   double mask_threshold = 0.05;
   int64_t num_clusters = 11;
   int64_t init_epochs = 2;
-  int64_t steps_per_epoch = 0;
   double class_weight = 1.0;
   bool reinit_classifiers = true;
   double classifier_init_std = 0.01;
@@ -74,7 +73,9 @@ class Dsol final : public Method {
     TORCH_CHECK(b >= 2, "dsol.DSOL: a training batch needs at least 2 samples (the negative image is another "
                         "sample's), got ", b);
     StepOutput out;
-    if (NewEpochStarts(batch)) EndEpoch(out.logs);
+    // What the last epoch end computed is logged with the first step after it (metrics.jsonl train records).
+    for (auto& entry : pending_logs_) out.logs.push_back(std::move(entry));
+    pending_logs_.clear();
 
     const torch::Tensor v_fea = visual_net_->Forward(batch.image);
     const torch::Tensor a_fea = AudioVector(batch.audio);
@@ -112,6 +113,10 @@ class Dsol final : public Method {
     return out;
   }
 
+  void OnTrainEvent(const TrainEvent& event) override {
+    if (event.type == TrainEvent::Type::kEpochEnd) EndEpoch(pending_logs_);
+  }
+
   Localization Localize(const Batch& batch) override {
     const torch::Tensor v = conv_v_2_(torch::relu(conv_v_1_(visual_net_->Forward(batch.image))));
     const torch::Tensor a = fc_a_2_(torch::relu(fc_a_1_(AudioVector(batch.audio))));
@@ -132,17 +137,6 @@ class Dsol final : public Method {
       a = a.amax({2, 3});
     }
     return a.flatten(1);
-  }
-
-  bool NewEpochStarts(const Batch& batch) const {
-    const int64_t steps = state_[kSteps].item<int64_t>();
-    if (o_.steps_per_epoch > 0) return steps > 0 && steps % o_.steps_per_epoch == 0;
-    TORCH_CHECK(!batch.keys.empty(), "dsol.DSOL: the batch has no sample keys, so epochs cannot be detected from "
-                                     "repeated keys; set model.steps_per_epoch (training steps per epoch)");
-    for (const std::string& k : batch.keys) {
-      if (bank_index_.count(k) != 0) return true;
-    }
-    return false;
   }
 
   void AddToBank(const Batch& batch, const torch::Tensor& obj) {
@@ -193,71 +187,75 @@ class Dsol final : public Method {
   torch::Tensor centroids_, state_;
   std::vector<torch::Tensor> bank_;            ///< object features of this epoch's samples (CPU)
   std::map<std::string, size_t> bank_index_;  ///< sample key -> row of bank_
+  std::vector<std::pair<std::string, double>> pending_logs_;  ///< bank_size, kmeans_inertia of the epoch end
 };
 
-absl::StatusOr<std::shared_ptr<Method>> MakeDsol(const ComponentConfig& c) {
-  if (c.GetInt("stage") != 1) {
+Options<DsolOptions> DsolSchema() {
+  Options<DsolOptions> o("DSOL stage one (music-exp/model/location_model.py, training_stage_one.py); defaults are "
+                         "the released code's");
+  o.schema().Component("image_encoder", ComponentKind::kEncoder, "core.ResNet18Image",
+                       "image backbone [B,C,h,w]; released: LVS ResNet18, layer4 stride 1 (set layer4_stride = 1: "
+                       "14x14 at 224), ImageNet weights");
+  o.schema().Component("audio_encoder", ComponentKind::kEncoder, "core.ResNet18Audio",
+                       "audio backbone; global max pooling (pooling_a), applied here when the encoder returns a map");
+  o.Int("stage", &DsolOptions::stage,
+        "1: stage one (single source). 2 (multi-source stage two) is not implemented and refused")
+      .Range(1, 2);
+  o.Int("dim", &DsolOptions::dim, "channels of the conv_v_1/conv_v_2 and fc_a_1/fc_a_2 projections (released 128)")
+      .Range(1, 65536);
+  o.Float("conv_av_init", &DsolOptions::conv_av_init,
+          "initial weight of the bias-free 1x1 conv_av scaling the cosine (released 5)")
+      .Range(-1000, 1000);
+  o.Float("mask_threshold", &DsolOptions::mask_threshold,
+          "object mask: av_map > threshold, then 4-neighbour dilation (--mask 0.05)")
+      .Range(0, 1);
+  o.Int("num_clusters", &DsolOptions::num_clusters,
+        "K of the k-means pseudo labels and the classifier outputs (--cluster 11, MUSIC)")
+      .Range(2, 100000);
+  o.Int("init_epochs", &DsolOptions::init_epochs,
+        "localization-only epochs before the first k-means (released --init_num 1 gives 2: it increments init_num, "
+        "then tests init_num > 1)")
+      .Range(1, 100000);
+  o.Float("class_weight", &DsolOptions::class_weight,
+          "weight of CE(v_logits) + CE(a_logits) added to the BCE once pseudo labels exist")
+      .Range(0, 1000);
+  o.Bool("reinit_classifiers", &DsolOptions::reinit_classifiers,
+         "re-initialize both classifiers after every k-means (class_model_train)");
+  o.Float("classifier_init_std", &DsolOptions::classifier_init_std,
+          "std of the classifier weight re-initialization (normal_(0, 0.01))")
+      .Range(0, 10);
+  o.Int("kmeans_max_iter", &DsolOptions::kmeans_max_iter, "Lloyd iterations per k-means run (sklearn KMeans default)")
+      .Range(1, 100000);
+  o.Int("kmeans_restarts", &DsolOptions::kmeans_restarts,
+        "k-means++ restarts, lowest inertia kept (sklearn n_init default)")
+      .Range(1, 1000);
+  o.Float("kmeans_tol", &DsolOptions::kmeans_tol,
+          "stop when the centres move less than tol x the data's mean variance (sklearn)")
+      .Range(0, 1);
+  return o;
+}
+
+absl::StatusOr<std::shared_ptr<Method>> MakeDsol(const Options<DsolOptions>& options, const ComponentConfig& c) {
+  const DsolOptions opt = options.Read(c);
+  if (opt.stage != 1) {
     return absl::UnimplementedError(absl::StrCat(
-        "recipe key '", c.path(), ".stage' = ", c.GetInt("stage"),
+        "recipe key '", c.path(), ".stage' = ", opt.stage,
         ": DSOL stage two (the multi-source Location_Net_stage_two: object-dictionary class maps, KL to the "
         "stage-one audio classes, 2x2 cocktail-party training) is not implemented in the dsol plugin; only "
         "stage = 1 (single-source localization, what Flickr and VGG-SS use) is available (plugins/dsol/README.md)"));
   }
-  DsolOptions o;
-  o.dim = c.GetInt("dim");
-  o.conv_av_init = c.GetFloat("conv_av_init");
-  o.mask_threshold = c.GetFloat("mask_threshold");
-  o.num_clusters = c.GetInt("num_clusters");
-  o.init_epochs = c.GetInt("init_epochs");
-  o.steps_per_epoch = c.GetInt("steps_per_epoch");
-  o.class_weight = c.GetFloat("class_weight");
-  o.reinit_classifiers = c.GetBool("reinit_classifiers");
-  o.classifier_init_std = c.GetFloat("classifier_init_std");
-  o.kmeans_max_iter = c.GetInt("kmeans_max_iter");
-  o.kmeans_restarts = c.GetInt("kmeans_restarts");
-  o.kmeans_tol = c.GetFloat("kmeans_tol");
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> visual, BuildSub<Encoder>(c, "image_encoder"));
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
-  return std::make_shared<Dsol>(o, std::move(visual), std::move(audio));
+  return std::make_shared<Dsol>(opt, std::move(visual), std::move(audio));
 }
 
 }  // namespace
 }  // namespace avsl::plugins::dsol
 
 AVSL_PLUGIN("dsol", "1.0.0", "DSOL stage one: sigmoid-of-cosine map, BCE on its max, k-means pseudo labels") {
-  avsl::Schema s("DSOL stage one (music-exp/model/location_model.py, training_stage_one.py); defaults are the "
-                 "released code's");
-  s.Component("image_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Image",
-              "image backbone [B,C,h,w]; released: LVS ResNet18, layer4 stride 1 (set layer4_stride = 1: 14x14 "
-              "at 224), ImageNet weights");
-  s.Component("audio_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Audio",
-              "audio backbone; global max pooling (pooling_a), applied here when the encoder returns a map");
-  s.Int("stage", 1, "1: stage one (single source). 2 (multi-source stage two) is not implemented and refused")
-      .Range(1, 2);
-  s.Int("dim", 128, "channels of the conv_v_1/conv_v_2 and fc_a_1/fc_a_2 projections (released 128)")
-      .Range(1, 65536);
-  s.Float("conv_av_init", 5.0, "initial weight of the bias-free 1x1 conv_av scaling the cosine (released 5)")
-      .Range(-1000, 1000);
-  s.Float("mask_threshold", 0.05, "object mask: av_map > threshold, then 4-neighbour dilation (--mask 0.05)")
-      .Range(0, 1);
-  s.Int("num_clusters", 11, "K of the k-means pseudo labels and the classifier outputs (--cluster 11, MUSIC)")
-      .Range(2, 100000);
-  s.Int("init_epochs", 2,
-        "localization-only epochs before the first k-means (released --init_num 1 gives 2: it increments init_num, "
-        "then tests init_num > 1)")
-      .Range(1, 100000);
-  s.Int("steps_per_epoch", 0,
-        "training steps per epoch; 0: detect each new epoch from a sample key seen again in the feature bank")
-      .Range(0, 1000000000);
-  s.Float("class_weight", 1.0, "weight of CE(v_logits) + CE(a_logits) added to the BCE once pseudo labels exist")
-      .Range(0, 1000);
-  s.Bool("reinit_classifiers", true, "re-initialize both classifiers after every k-means (class_model_train)");
-  s.Float("classifier_init_std", 0.01, "std of the classifier weight re-initialization (normal_(0, 0.01))")
-      .Range(0, 10);
-  s.Int("kmeans_max_iter", 300, "Lloyd iterations per k-means run (sklearn KMeans default)").Range(1, 100000);
-  s.Int("kmeans_restarts", 10, "k-means++ restarts, lowest inertia kept (sklearn n_init default)").Range(1, 1000);
-  s.Float("kmeans_tol", 1e-4, "stop when the centres move less than tol x the data's mean variance (sklearn)")
-      .Range(0, 1);
-  registrar.Register<avsl::Method>("DSOL", std::move(s), avsl::plugins::dsol::MakeDsol,
-                                   "DSOL stage one; native confidence = max of the sigmoid map");
+  const auto options = avsl::plugins::dsol::DsolSchema();
+  registrar.Register<avsl::Method>(
+      "DSOL", options.schema(),
+      [options](const avsl::ComponentConfig& c) { return avsl::plugins::dsol::MakeDsol(options, c); },
+      "DSOL stage one; native confidence = max of the sigmoid map");
 }

@@ -164,8 +164,7 @@ TEST(DsolLossTest, KMeansFindsSeparatedClustersAndNearestCentroidAgrees) {
   EXPECT_TRUE(torch::equal(NearestCentroid(x, km.centroids), l));
 }
 
-// Adam 1e-3 on a fixed batch of 8, localization only (no k-means within these steps: same keys mean a new epoch
-// each step, so init_epochs is set out of reach).
+// Adam 1e-3 on a fixed batch of 8, localization only (no epoch ends, so no k-means).
 TEST(DsolTest, LossFiniteAndDecreasingOnAFixedBatch) {
   auto method = Build(TinyRecipe("init_epochs = 1000\n"), 3);
   ASSERT_NE(method, nullptr);
@@ -177,9 +176,15 @@ TEST(DsolTest, LossFiniteAndDecreasingOnAFixedBatch) {
   EXPECT_LT(last, 0.7 * first) << first << " -> " << last;
 }
 
-// Epochs from repeated keys: batches A, B (epoch 0), then A again starts epoch 1 -> k-means on the 8 banked rows,
-// centroids set, the classification term appears.
-TEST(DsolTest, KMeansRunsWhenAKeyRepeatsAndAddsTheClassTerm) {
+void EndEpoch(Method& m) {
+  TrainEvent e;
+  e.type = TrainEvent::Type::kEpochEnd;
+  m.OnTrainEvent(e);
+}
+
+// Batches A, B, then the trainer's epoch-end event -> k-means on the 8 banked rows, centroids set, and the next step
+// logs the clustering and adds the classification term.
+TEST(DsolTest, KMeansRunsAtEpochEndAndAddsTheClassTerm) {
   auto method = Build(TinyRecipe("init_epochs = 1\n"));
   ASSERT_NE(method, nullptr);
   method->train();
@@ -187,6 +192,7 @@ TEST(DsolTest, KMeansRunsWhenAKeyRepeatsAndAddsTheClassTerm) {
   StepOutput s1 = method->TrainStep(a);
   StepOutput s2 = method->TrainStep(b);
   EXPECT_FALSE(HasLog(s1, "loss_cls") || HasLog(s2, "loss_cls") || HasLog(s2, "kmeans_inertia"));
+  EndEpoch(*method);
   StepOutput s3 = method->TrainStep(a);
   EXPECT_EQ(LogValue(s3, "bank_size"), 8.0);
   EXPECT_TRUE(HasLog(s3, "kmeans_inertia"));
@@ -205,32 +211,33 @@ TEST(DsolTest, KMeansRunsWhenAKeyRepeatsAndAddsTheClassTerm) {
 }
 
 // The default follows training_stage_one.py with --init_num 1: init_num is incremented before `init_num > 1` is
-// tested, so the first k-means comes after two localization epochs (A B | A B | A -> at the fifth step).
+// tested, so the first k-means comes at the second epoch end.
 TEST(DsolTest, DefaultFirstKMeansAfterTwoEpochsAsTheReleasedLoop) {
   auto method = Build(TinyRecipe(""));
   ASSERT_NE(method, nullptr);
   method->train();
   const Batch a = MakeBatch(4, "a", 1), b = MakeBatch(4, "b", 2);
-  for (const Batch* batch : {&a, &b, &a, &b}) EXPECT_FALSE(HasLog(method->TrainStep(*batch), "kmeans_inertia"));
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    for (const Batch* batch : {&a, &b}) EXPECT_FALSE(HasLog(method->TrainStep(*batch), "kmeans_inertia"));
+    EndEpoch(*method);
+  }
   EXPECT_TRUE(HasLog(method->TrainStep(a), "kmeans_inertia"));
   EXPECT_EQ(method->named_buffers()["kmeans_state"][1].item<int64_t>(), 2);  // epochs completed
 }
 
-TEST(DsolTest, StepsPerEpochAndMissingKeys) {
-  auto method = Build(TinyRecipe("steps_per_epoch = 2\ninit_epochs = 1\n"));
+// Keys no longer decide anything: a batch without keys trains, and the same keys again do not end an epoch.
+TEST(DsolTest, EpochsComeFromTheTrainerNotFromKeys) {
+  auto method = Build(TinyRecipe("init_epochs = 1\n"));
   ASSERT_NE(method, nullptr);
   method->train();
   Batch nokeys = MakeBatch(4);
   nokeys.keys.clear();
-  EXPECT_FALSE(HasLog(method->TrainStep(nokeys), "kmeans_inertia"));
-  EXPECT_FALSE(HasLog(method->TrainStep(nokeys), "kmeans_inertia"));
-  // The third step (2 steps seen = steps_per_epoch) starts epoch 1: k-means on the 8 banked rows.
-  EXPECT_TRUE(HasLog(method->TrainStep(nokeys), "kmeans_inertia"));
-  // Without keys and without steps_per_epoch the epoch cannot be found: a clear error naming the option.
-  auto auto_detect = Build(TinyRecipe(""));
-  ASSERT_NE(auto_detect, nullptr);
-  auto_detect->train();
-  ASSERT_EQ(testkit::ThrowsMentioning([&] { auto_detect->TrainStep(nokeys); }, "steps_per_epoch"), absl::OkStatus());
+  const Batch a = MakeBatch(4, "a", 1);
+  for (const Batch* batch : std::vector<const Batch*>{&nokeys, &a, &a})
+    EXPECT_FALSE(HasLog(method->TrainStep(*batch), "kmeans_inertia"));
+  EXPECT_EQ(method->named_buffers()["kmeans_state"][1].item<int64_t>(), 0);
+  EndEpoch(*method);
+  EXPECT_TRUE(HasLog(method->TrainStep(a), "kmeans_inertia"));
 }
 
 TEST(DsolTest, StageTwoIsRefusedClearly) {

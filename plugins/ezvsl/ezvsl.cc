@@ -10,14 +10,21 @@
 #include "avsl/core/component_registry.h"
 #include "avsl/core/encoder.h"
 #include "avsl/core/method.h"
+#include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/models/model_ops.h"
 #include "ezvsl_loss.h"
 
 namespace avsl::plugins::ezvsl {
 namespace {
 
 namespace F = torch::nn::functional;
+
+struct EzvslOptions {
+  int64_t dim = 512;
+  double tau = 0.03;
+};
 
 class Ezvsl final : public Method {
  public:
@@ -39,7 +46,8 @@ class Ezvsl final : public Method {
   StepOutput TrainStep(const Batch& batch) override {
     auto [v, a] = Embed(batch);
     torch::Tensor loss = MilContrastiveLoss(v, a, tau_);
-    return {loss, {}};
+    // The maps of this forward, for extra losses (semi-supervision); no second forward moves the BN statistics.
+    return {loss, {}, PairSimilarity(v, a, tau_)};
   }
 
   Localization Localize(const Batch& batch) override {
@@ -56,12 +64,7 @@ class Ezvsl final : public Method {
  private:
   std::pair<torch::Tensor, torch::Tensor> Embed(const Batch& batch) {
     torch::Tensor v = F::normalize(img_proj_(image_encoder_->Forward(batch.image)), F::NormalizeFuncOptions().dim(1));
-    torch::Tensor a = audio_encoder_->Forward(batch.audio);
-    if (a.dim() == 4) {
-      TORCH_CHECK(a.size(2) * a.size(3) == 1, "ezvsl.EZVSL: the audio encoder returned a ", a.sizes(),
-                  " map; EZ-VSL needs a pooled vector [B,C,1,1] (set audio_encoder.pool = \"max\", the reference)");
-      a = a.flatten(1);
-    }
+    torch::Tensor a = models::PooledAudioVector(audio_encoder_->Forward(batch.audio), "ezvsl.EZVSL");
     a = F::normalize(aud_proj_(a), F::NormalizeFuncOptions().dim(1));
     return {v, a};
   }
@@ -72,23 +75,31 @@ class Ezvsl final : public Method {
   torch::nn::Linear aud_proj_{nullptr};
 };
 
-absl::StatusOr<std::shared_ptr<Method>> MakeEzvsl(const ComponentConfig& c) {
+Options<EzvslOptions> MakeEzvslOptions() {
+  Options<EzvslOptions> o("EZ-VSL: projected, L2-normalized image map and audio vector; map = cos / tau");
+  o.schema().Component("image_encoder", ComponentKind::kEncoder, "core.ResNet18Image",
+                       "image backbone returning a [B,C,h,w] map (reference: ImageNet ResNet18, 7x7 at 224)");
+  o.schema().Component("audio_encoder", ComponentKind::kEncoder, "core.ResNet18Audio",
+                       "audio backbone returning a pooled [B,C,1,1] vector (reference: ResNet18, global max pool)");
+  o.Int("dim", &EzvslOptions::dim, "embedding size of both projections (reference --out_dim 512)").Range(1, 65536);
+  o.Float("tau", &EzvslOptions::tau, "temperature dividing the cosine similarity (reference 0.03)").Range(1e-4, 10);
+  return o;
+}
+
+absl::StatusOr<std::shared_ptr<Method>> MakeEzvsl(const Options<EzvslOptions>& options, const ComponentConfig& c) {
+  const EzvslOptions opt = options.Read(c);
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> image, BuildSub<Encoder>(c, "image_encoder"));
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
-  return std::make_shared<Ezvsl>(std::move(image), std::move(audio), c.GetInt("dim"), c.GetFloat("tau"));
+  return std::make_shared<Ezvsl>(std::move(image), std::move(audio), opt.dim, opt.tau);
 }
 
 }  // namespace
 }  // namespace avsl::plugins::ezvsl
 
 AVSL_PLUGIN("ezvsl", "1.0.0", "EZ-VSL: multiple-instance contrastive audio-visual localization (ECCV 2022)") {
-  avsl::Schema schema("EZ-VSL: projected, L2-normalized image map and audio vector; map = cos / tau");
-  schema.Component("image_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Image",
-                   "image backbone returning a [B,C,h,w] map (reference: ImageNet ResNet18, 7x7 at 224)");
-  schema.Component("audio_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Audio",
-                   "audio backbone returning a pooled [B,C,1,1] vector (reference: ResNet18, global max pool)");
-  schema.Int("dim", 512, "embedding size of both projections (reference --out_dim 512)").Range(1, 65536);
-  schema.Float("tau", 0.03, "temperature dividing the cosine similarity (reference 0.03)").Range(1e-4, 10);
-  registrar.Register<avsl::Method>("EZVSL", std::move(schema), avsl::plugins::ezvsl::MakeEzvsl,
-                                   "EZ-VSL: max-over-locations contrastive loss, map S[n,n]");
+  const auto options = avsl::plugins::ezvsl::MakeEzvslOptions();
+  registrar.Register<avsl::Method>(
+      "EZVSL", options.schema(),
+      [options](const avsl::ComponentConfig& c) { return avsl::plugins::ezvsl::MakeEzvsl(options, c); },
+      "EZ-VSL: max-over-locations contrastive loss, map S[n,n]");
 }

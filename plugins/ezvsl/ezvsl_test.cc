@@ -21,6 +21,10 @@
 #include "avsl/testing/method_test_kit.h"
 #include "ezvsl_loss.h"
 
+// The plugin's statically linkable entry point (AVSL_PLUGIN with AVSL_PLUGIN_ID = ezvsl): this test links the
+// plugin's objects (avsl_ezvsl_objects), so it can register them without opening libavsl_ezvsl.so.
+extern "C" const avsl::PluginInfo* avsl_plugin_info_ezvsl();
+
 namespace avsl {
 namespace {
 
@@ -221,15 +225,30 @@ TEST_F(EzvslTest, ParityWithPyTorchReference) {
     const double diff = (maps - want).abs().max().item<double>();
     EXPECT_LT(diff, 1e-4) << "eval maps, scale " << want.abs().max().item<double>();
     method->train();
-    const double loss = method->TrainStep(batch).loss.item<double>();
+    const StepOutput step = method->TrainStep(batch);
+    const double loss = step.loss.item<double>();
     const double loss_diff = std::abs(loss - get("loss_train").item<double>());
     EXPECT_LT(loss_diff, 1e-4) << "loss " << loss << " vs " << get("loss_train").item<double>();
-    torch::Tensor train_maps = method->Localize(batch).maps;
+    const torch::Tensor train_maps = step.maps;  // the maps extra losses train on
     const double train_diff = (train_maps - get("maps_train")).abs().max().item<double>();
     EXPECT_LT(train_diff, 1e-4);
     std::printf("parity max |diff|: eval maps %.3g (scale %.3g), train loss %.3g (loss %.6f), train maps %.3g\n",
                 diff, want.abs().max().item<double>(), loss_diff, loss, train_diff);
   }
+}
+
+TEST(EzvslLinkedTest, TheStaticallyLinkedPluginRegistersLikeTheLibrary) {
+  PluginHost host;
+  ASSERT_EQ(testkit::LoadPlugins(host, AVSL_BINARY_DIR, {}), absl::OkStatus());  // the core's built-ins
+  const PluginRecord& r = host.LoadLinked(*avsl_plugin_info_ezvsl(), "linked into ezvsl_test");
+  ASSERT_EQ(r.status, PluginStatus::kLoaded) << r.message;
+  EXPECT_EQ(r.name, "ezvsl");
+  EXPECT_EQ(r.components, std::vector<std::string>{"ezvsl.EZVSL"});
+  auto method = testkit::BuildMethod(host.registry(), kTinyModel);
+  ASSERT_TRUE(method.ok()) << method.status();
+  // The same plugin name again (here: the library) is refused as a duplicate, whichever came first.
+  const PluginRecord& again = host.LoadFile(testkit::PluginPath(AVSL_BINARY_DIR, "ezvsl"));
+  EXPECT_EQ(again.status, PluginStatus::kDuplicatePlugin) << again.message;
 }
 
 }  // namespace

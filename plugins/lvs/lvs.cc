@@ -2,6 +2,7 @@
 // hche11/Localizing-Visual-Sounds-the-Hard-Way model.py (baselines_spec.md §4): no projection heads, the
 // L2-normalized image map against the max-pooled, L2-normalized audio vector; soft tri-map masks, in-batch
 // negatives and the image's own hard negative, cross-entropy with the positive first. Map = the cosine map.
+// The plugin's second method, lvs.HardPos (hardpos.cc), is registered from this file's AVSL_PLUGIN block.
 #include <torch/torch.h>
 
 #include <memory>
@@ -12,19 +13,25 @@
 #include "avsl/core/component_registry.h"
 #include "avsl/core/encoder.h"
 #include "avsl/core/method.h"
+#include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/status_macros.h"
+#include "hardpos.h"
 #include "lvs_loss.h"
-#include "lvs_common.h"
+#include "lvs_method_parts.h"
 
 namespace avsl::plugins::lvs {
 namespace {
 
+// The loss options with LVS's defaults (LvsLossOptions's: the released code's) and the confidence choice.
+struct LvsOptions : LvsLossOptions {
+  std::string confidence = "generic";
+};
+
 class Lvs final : public Method {
  public:
-  Lvs(std::shared_ptr<Encoder> image_encoder, std::shared_ptr<Encoder> audio_encoder, LvsLossOptions options,
-      std::string confidence)
-      : options_(options), confidence_(std::move(confidence)) {
+  Lvs(std::shared_ptr<Encoder> image_encoder, std::shared_ptr<Encoder> audio_encoder, LvsOptions options)
+      : options_(std::move(options)) {
     // The reference's attribute names, so a released checkpoint maps by prefix (README: departures).
     imgnet_ = register_module("imgnet", std::move(image_encoder));
     audnet_ = register_module("audnet", std::move(audio_encoder));
@@ -33,7 +40,7 @@ class Lvs final : public Method {
   StepOutput TrainStep(const Batch& batch) override {
     LvsEmbedding e = Embed(*imgnet_, *audnet_, batch, "lvs.LVS");
     LvsLossTerms t = LvsLoss(AllPairCosine(e.image, e.audio), options_);
-    return {t.loss, {{"positive_cos", t.positive.detach().mean().item<double>()}}};
+    return {t.loss, {{"positive_cos", t.positive.detach().mean().item<double>()}}, {}};
   }
 
   Localization Localize(const Batch& batch) override {
@@ -42,34 +49,44 @@ class Lvs final : public Method {
     out.maps = PairCosine(e.image, e.audio);  // [B,h,w] cosine: test.py's heatmap A
     out.range_min = -1.0;  // generic confidence = mean of the top 25 % of (A + 1) / 2 (§7.4)
     out.range_max = 1.0;
-    SetConfidence(confidence_, options_, out);
+    SetConfidence(options_.confidence, options_, out);
     return out;
   }
 
  private:
-  LvsLossOptions options_;
-  std::string confidence_;
+  LvsOptions options_;
   std::shared_ptr<Encoder> imgnet_, audnet_;
 };
 
-absl::StatusOr<std::shared_ptr<Method>> MakeLvs(const ComponentConfig& c) {
-  AVSL_ASSIGN_OR_RETURN(LvsLossOptions o, ReadLossOptions(c));
+Options<LvsOptions> LvsSchema() {
+  Options<LvsOptions> o("LVS (hche11/Localizing-Visual-Sounds-the-Hard-Way model.py AVENet); map = cosine map");
+  o.schema().Component("image_encoder", ComponentKind::kEncoder, "core.ResNet18Image",
+                       "image backbone returning [B,C,h,w] "
+                       "(reference: LVS ResNet18, layer4_stride = 1 -> 14x14 at 224)");
+  o.schema().Component("audio_encoder", ComponentKind::kEncoder, "core.ResNet18Audio",
+                       "audio backbone; its output is max-pooled to [B,C] "
+                       "(reference: LVS ResNet18, layer4_stride = 1)");
+  AddLossOptions(o, "LVS model.py / test.py");
+  AddConfidenceOption(o);
+  return o;
+}
+
+absl::StatusOr<std::shared_ptr<Method>> MakeLvs(const Options<LvsOptions>& options, const ComponentConfig& c) {
+  const LvsOptions opt = options.Read(c);
+  AVSL_RETURN_IF_ERROR(CheckLossOptions(opt, c));
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> image, BuildSub<Encoder>(c, "image_encoder"));
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
-  return std::make_shared<Lvs>(std::move(image), std::move(audio), o, c.GetString("confidence"));
+  return std::make_shared<Lvs>(std::move(image), std::move(audio), opt);
 }
 
 }  // namespace
 }  // namespace avsl::plugins::lvs
 
-AVSL_PLUGIN("lvs", "1.0.0", "LVS: Localizing Visual Sounds the Hard Way (CVPR 2021), tri-map hard negatives") {
-  avsl::Schema s("LVS (hche11/Localizing-Visual-Sounds-the-Hard-Way model.py AVENet); map = cosine map");
-  s.Component("image_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Image",
-              "image backbone returning [B,C,h,w] (reference: LVS ResNet18, layer4_stride = 1 -> 14x14 at 224)");
-  s.Component("audio_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Audio",
-              "audio backbone; its output is max-pooled to [B,C] (reference: LVS ResNet18, layer4_stride = 1)");
-  avsl::plugins::lvs::AddLossOptions(s, avsl::plugins::lvs::LvsLossOptions(), "LVS model.py / test.py");
-  avsl::plugins::lvs::AddConfidenceOption(s);
-  registrar.Register<avsl::Method>("LVS", std::move(s), avsl::plugins::lvs::MakeLvs,
-                                   "LVS: soft tri-map positives/negatives, in-batch + own-image negatives");
+AVSL_PLUGIN("lvs", "1.0.0", "LVS (CVPR 2021, tri-map hard negatives) and HardPos (ICASSP 2022, + hard positives)") {
+  const auto options = avsl::plugins::lvs::LvsSchema();
+  registrar.Register<avsl::Method>(
+      "LVS", options.schema(),
+      [options](const avsl::ComponentConfig& c) { return avsl::plugins::lvs::MakeLvs(options, c); },
+      "LVS: soft tri-map positives/negatives, in-batch + own-image negatives");
+  avsl::plugins::hardpos::RegisterHardPos(registrar);
 }

@@ -1,7 +1,7 @@
 // LVS's response maps and its contrastive objective (hche11/Localizing-Visual-Sounds-the-Hard-Way model.py,
 // AVENet.forward; baselines_spec.md §4) as free functions on embeddings, so the arithmetic is testable on fixed
-// tensors. HardPos (plugins/hardpos) compiles this file too: it passes its own positive maps and the pairs it
-// removes from the negatives through the optional `extra` argument instead of copying the loss.
+// tensors. The plugin's second method, lvs.HardPos (hardpos.cc), uses the same loss: it passes its own positive maps
+// and the pairs it removes from the negatives through the optional `extra` argument.
 #pragma once
 
 #include <torch/types.h>
@@ -38,7 +38,7 @@ struct LvsLossOptions {
   Objective objective = Objective::kCode;
 };
 
-/// Optional changes to the positive and negative sets (used by HardPos).
+/// Optional changes to the positive and negative sets (used by lvs.HardPos).
 struct LvsExtra {
   /// [B,h,w]: the map P_i is computed on instead of S_{i->i} (undefined: S_{i->i}).
   torch::Tensor positive_map;

@@ -10,6 +10,7 @@
 
 #include "avsl/checkpoint/load_into_module.h"
 #include "avsl/checkpoint/state_dict.h"
+#include "avsl/models/model_ops.h"
 
 namespace avsl::plugins::ogl {
 
@@ -18,14 +19,6 @@ namespace F = torch::nn::functional;
 double DefaultAlpha(Convention convention) { return convention == Convention::kEzvsl ? 0.4 : 0.9; }
 
 torch::Tensor Objectness(const torch::Tensor& layer4) { return layer4.abs().mean(1); }
-
-torch::Tensor MinMaxPerSample(const torch::Tensor& maps) {
-  const torch::Tensor flat = maps.flatten(1);
-  const torch::Tensor lo = std::get<0>(flat.min(1)).view({-1, 1, 1});
-  const torch::Tensor hi = std::get<0>(flat.max(1)).view({-1, 1, 1});
-  const torch::Tensor span = hi - lo;
-  return torch::where(span == 0, maps, (maps - lo) / span.clamp_min(1e-12));
-}
 
 torch::Tensor UpsampleMaps(const torch::Tensor& maps, int64_t size, Convention convention) {
   if (maps.size(1) == size && maps.size(2) == size) return maps;
@@ -39,6 +32,7 @@ torch::Tensor UpsampleMaps(const torch::Tensor& maps, int64_t size, Convention c
 }
 
 torch::Tensor CombineEzvsl(const torch::Tensor& av, const torch::Tensor& obj, double alpha) {
+  using models::MinMaxPerSample;
   return MinMaxPerSample(alpha * MinMaxPerSample(av) + (1.0 - alpha) * MinMaxPerSample(obj));
 }
 

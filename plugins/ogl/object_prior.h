@@ -25,13 +25,11 @@ double DefaultAlpha(Convention convention);
 /// NormReducer: mean |activation| over channels. [B,C,h,w] -> [B,h,w].
 torch::Tensor Objectness(const torch::Tensor& layer4);
 
-/// Per-sample min-max to [0,1]; a sample whose max equals its min is left unchanged (utils.normalize_img).
-torch::Tensor MinMaxPerSample(const torch::Tensor& maps);
-
 /// [B,h,w] -> [B,size,size] with the convention's interpolation (see Convention).
 torch::Tensor UpsampleMaps(const torch::Tensor& maps, int64_t size, Convention convention);
 
-/// EZ-VSL: minmax(alpha * minmax(av) + (1 - alpha) * minmax(obj)).
+/// EZ-VSL: minmax(alpha * minmax(av) + (1 - alpha) * minmax(obj)), with avsl::models::MinMaxPerSample (a flat
+/// sample is left unchanged, as utils.normalize_img does).
 torch::Tensor CombineEzvsl(const torch::Tensor& av, const torch::Tensor& obj, double alpha);
 
 /// SLAVC: alpha * (av - av_min) / (av_max - av_min) + (1 - alpha) * obj / obj_max.

@@ -12,30 +12,43 @@
 #include "absl/strings/str_cat.h"
 #include "avsl/core/component_registry.h"
 #include "avsl/core/method.h"
+#include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/status_macros.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "object_prior.h"
 
 namespace avsl::plugins::ogl {
 namespace {
 
-struct OglOptions {
-  Convention convention = Convention::kSlavc;
-  double alpha = 0.9;
+/// The prior network's options, shared by both components.
+struct PriorOptions {
+  std::string weights;
+  int64_t prior_input_size = 0;
   double prior_max = 2.5;
+};
+
+struct OglOptions : PriorOptions {
+  Convention convention = Convention::kSlavc;
+  double alpha = -1;  ///< -1 in the recipe: the convention's own (DefaultAlpha); resolved before Ogl is built
+  std::string base_weights;
   int64_t output_size = 224;
+};
+
+struct ObjectPriorOptions : PriorOptions {
+  bool constant_confidence = false;  ///< confidence = "constant"
 };
 
 class Ogl final : public Method {
  public:
   Ogl(std::shared_ptr<Method> base, std::shared_ptr<PriorNetwork> prior, OglOptions options, std::string base_type)
-      : prior_(std::move(prior)), options_(options), base_type_(std::move(base_type)) {
+      : prior_(std::move(prior)), options_(std::move(options)), base_type_(std::move(base_type)) {
     base_ = register_module("base", std::move(base));
   }
 
   StepOutput TrainStep(const Batch& batch) override { return base_->TrainStep(batch); }
   void AfterOptimizerStep() override { base_->AfterOptimizerStep(); }
+  void OnTrainEvent(const TrainEvent& event) override { base_->OnTrainEvent(event); }
   bool trainable() const override { return base_->trainable(); }
 
   Localization Localize(const Batch& batch) override {
@@ -82,7 +95,7 @@ class ObjectPrior final : public Method {
   ObjectPrior(std::shared_ptr<PriorNetwork> prior, double prior_max, bool constant_confidence)
       : prior_(std::move(prior)), prior_max_(prior_max), constant_confidence_(constant_confidence) {}
 
-  StepOutput TrainStep(const Batch& batch) override { return {torch::zeros({}, batch.image.options()), {}}; }
+  StepOutput TrainStep(const Batch& batch) override { return {torch::zeros({}, batch.image.options()), {}, {}}; }
 
   Localization Localize(const Batch& batch) override {
     Localization out;
@@ -106,75 +119,92 @@ class ObjectPrior final : public Method {
   bool constant_confidence_;
 };
 
-void AddPriorFields(Schema& s) {
-  s.String("weights", "",
+// The base's members (declared in PriorOptions) bind with explicit member types: a pointer to a base member
+// converts to T's, but is not deduced as one.
+template <typename T>
+void AddPriorFields(Options<T>& o) {
+  o.String("weights", &T::weights,
            "torch.save file with torchvision's ImageNet ResNet18 state_dict (IMAGENET1K_V1); required, building "
            "fails with instructions when empty");
-  s.Int("prior_input_size", 0, "resize images to this side before the prior network; 0 = as given (reference)")
+  o.template Int<int64_t>("prior_input_size", &T::prior_input_size,
+                          "resize images to this side before the prior network; 0 = as given (reference)")
       .Range(0, 4096);
-  s.Float("prior_max", 2.5, "upper end of the prior's fixed range (SLAVC test.py hard-codes [0, 2.5])").Min(1e-9);
+  o.template Float<double>("prior_max", &T::prior_max,
+                           "upper end of the prior's fixed range (SLAVC test.py hard-codes [0, 2.5])")
+      .Min(1e-9);
 }
 
-absl::StatusOr<std::shared_ptr<PriorNetwork>> LoadPrior(const ComponentConfig& c) {
-  return PriorNetwork::Load(c.GetString("weights"), c.path() + ".weights", c.GetInt("prior_input_size"));
+Options<OglOptions> MakeOglOptions() {
+  Options<OglOptions> o("base method's map mixed with the frozen ImageNet object prior (reference_spec.md §3)");
+  o.schema()
+      .Component("base", ComponentKind::kMethod, "", "the audio-visual method being guided (trains as usual)")
+      .Required();
+  // Required: the struct's kSlavc is never used as a default (describe shows "(required)").
+  o.Choice("convention", &OglOptions::convention, {{"ezvsl", Convention::kEzvsl}, {"slavc", Convention::kSlavc}},
+           "ezvsl: per-sample min-max, alpha 0.4, bilinear; slavc: fixed ranges, alpha 0.9, bicubic")
+      .Required();
+  o.Float("alpha", &OglOptions::alpha,
+          "weight of the AV map; -1 = the convention's reference value (0.4 ezvsl, 0.9 slavc)")
+      .Range(-1, 1);
+  o.String("base_weights", &OglOptions::base_weights,
+           "avsl checkpoint of the base method alone (e.g. <run>/checkpoints/best_ap.pt of an EZ-VSL run), "
+           "loaded into `base`: evaluate a trained method with OGL without retraining (train.epochs = 0)");
+  o.Int("output_size", &OglOptions::output_size, "grid both maps are upsampled to before mixing (reference: 224)")
+      .Range(1, 4096);
+  AddPriorFields(o);
+  return o;
 }
 
-absl::StatusOr<std::shared_ptr<Method>> MakeOgl(const ComponentConfig& c) {
-  OglOptions o;
-  o.convention = c.GetString("convention") == "ezvsl" ? Convention::kEzvsl : Convention::kSlavc;
-  const double alpha = c.GetFloat("alpha");
-  if (alpha < 0 && alpha != -1) {
-    return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".alpha' = ", alpha,
+Options<ObjectPriorOptions> MakeObjectPriorOptions() {
+  Options<ObjectPriorOptions> o("the object prior alone: mean |layer4 activation| of a frozen ImageNet ResNet18");
+  AddPriorFields(o);
+  o.Choice("confidence", &ObjectPriorOptions::constant_confidence, {{"top25", false}, {"constant", true}},
+           "top25: SLAVC's top-25% mean of the prior / prior_max (the reference OGL row); constant: 1");
+  return o;
+}
+
+absl::StatusOr<std::shared_ptr<PriorNetwork>> LoadPrior(const PriorOptions& p, const ComponentConfig& c) {
+  return PriorNetwork::Load(p.weights, c.path() + ".weights", p.prior_input_size);
+}
+
+absl::StatusOr<std::shared_ptr<Method>> MakeOgl(const Options<OglOptions>& options, const ComponentConfig& c) {
+  OglOptions o = options.Read(c);
+  if (o.alpha < 0 && o.alpha != -1) {
+    return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".alpha' = ", o.alpha,
                                                    ": expected a value in [0, 1], or -1 for the convention's own"));
   }
-  o.alpha = alpha == -1 ? DefaultAlpha(o.convention) : alpha;
-  o.prior_max = c.GetFloat("prior_max");
-  o.output_size = c.GetInt("output_size");
+  if (o.alpha == -1) o.alpha = DefaultAlpha(o.convention);
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Method> base, BuildSub<Method>(c, "base"));
-  const std::string base_weights = c.GetString("base_weights");
-  if (!base_weights.empty()) {
-    absl::Status loaded = train::LoadMethodWeights(base_weights, *base);
+  if (!o.base_weights.empty()) {
+    absl::Status loaded = checkpoint::LoadMethodWeights(o.base_weights, *base);
     if (!loaded.ok()) {
-      return absl::Status(loaded.code(), absl::StrCat("recipe key '", c.path(), ".base_weights' = '", base_weights,
+      return absl::Status(loaded.code(), absl::StrCat("recipe key '", c.path(), ".base_weights' = '", o.base_weights,
                                                       "': ", loaded.message()));
     }
   }
-  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<PriorNetwork> prior, LoadPrior(c));
-  return std::make_shared<Ogl>(std::move(base), std::move(prior), o, c.Sub("base").type());
+  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<PriorNetwork> prior, LoadPrior(o, c));
+  return std::make_shared<Ogl>(std::move(base), std::move(prior), std::move(o), c.Sub("base").type());
 }
 
-absl::StatusOr<std::shared_ptr<Method>> MakeObjectPrior(const ComponentConfig& c) {
-  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<PriorNetwork> prior, LoadPrior(c));
-  return std::make_shared<ObjectPrior>(std::move(prior), c.GetFloat("prior_max"),
-                                       c.GetString("confidence") == "constant");
+absl::StatusOr<std::shared_ptr<Method>> MakeObjectPrior(const Options<ObjectPriorOptions>& options,
+                                                        const ComponentConfig& c) {
+  const ObjectPriorOptions o = options.Read(c);
+  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<PriorNetwork> prior, LoadPrior(o, c));
+  return std::make_shared<ObjectPrior>(std::move(prior), o.prior_max, o.constant_confidence);
 }
 
 }  // namespace
 }  // namespace avsl::plugins::ogl
 
 AVSL_PLUGIN("ogl", "1.0.0", "Object-guided localization: a frozen ImageNet ResNet18 object prior for any method") {
-  avsl::Schema ogl("base method's map mixed with the frozen ImageNet object prior (reference_spec.md §3)");
-  ogl.Component("base", avsl::ComponentKind::kMethod, "", "the audio-visual method being guided (trains as usual)")
-      .Required();
-  ogl.OptionalString("convention",
-                     "ezvsl: per-sample min-max, alpha 0.4, bilinear; slavc: fixed ranges, alpha 0.9, bicubic")
-      .OneOf({"ezvsl", "slavc"})
-      .Required();
-  ogl.Float("alpha", -1, "weight of the AV map; -1 = the convention's reference value (0.4 ezvsl, 0.9 slavc)")
-      .Range(-1, 1);
-  ogl.String("base_weights", "",
-             "avsl checkpoint of the base method alone (e.g. <run>/checkpoints/best_ap.pt of an EZ-VSL run), "
-             "loaded into `base`: evaluate a trained method with OGL without retraining (train.epochs = 0)");
-  ogl.Int("output_size", 224, "grid both maps are upsampled to before mixing (reference: 224)").Range(1, 4096);
-  avsl::plugins::ogl::AddPriorFields(ogl);
-  registrar.Register<avsl::Method>("OGL", std::move(ogl), avsl::plugins::ogl::MakeOgl,
-                                   "any method + the frozen ImageNet object prior (EZ-VSL or SLAVC mixing)");
+  const auto ogl = avsl::plugins::ogl::MakeOglOptions();
+  registrar.Register<avsl::Method>(
+      "OGL", ogl.schema(), [ogl](const avsl::ComponentConfig& c) { return avsl::plugins::ogl::MakeOgl(ogl, c); },
+      "any method + the frozen ImageNet object prior (EZ-VSL or SLAVC mixing)");
 
-  avsl::Schema prior("the object prior alone: mean |layer4 activation| of a frozen ImageNet ResNet18");
-  avsl::plugins::ogl::AddPriorFields(prior);
-  prior.String("confidence", "top25",
-               "top25: SLAVC's top-25% mean of the prior / prior_max (the reference OGL row); constant: 1")
-      .OneOf({"top25", "constant"});
-  registrar.Register<avsl::Method>("ObjectPrior", std::move(prior), avsl::plugins::ogl::MakeObjectPrior,
-                                   "object prior alone (no audio): the OGL reference method");
+  const auto prior = avsl::plugins::ogl::MakeObjectPriorOptions();
+  registrar.Register<avsl::Method>(
+      "ObjectPrior", prior.schema(),
+      [prior](const avsl::ComponentConfig& c) { return avsl::plugins::ogl::MakeObjectPrior(prior, c); },
+      "object prior alone (no audio): the OGL reference method");
 }

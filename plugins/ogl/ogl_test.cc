@@ -18,7 +18,7 @@
 #include "avsl/core/registrar.h"
 #include "avsl/models/resnet.h"
 #include "avsl/testing/method_test_kit.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "object_prior.h"
 
 namespace avsl {
@@ -72,7 +72,9 @@ TEST(OglMixingTest, ObjectnessUpsamplingAndTopQuarterMean) {
 class GainMethod final : public Method {
  public:
   explicit GainMethod(double range) : range_(range) { gain_ = register_parameter("gain", torch::ones({1})); }
-  StepOutput TrainStep(const Batch& batch) override { return {(gain_ - 3).pow(2).sum(), {{"gain", 0}}}; }
+  StepOutput TrainStep(const Batch& batch) override {
+    return {(gain_ - 3).pow(2).sum(), {{"gain", 0}}, gain_ * torch::ones({batch.image.size(0), 4, 4})};
+  }
   Localization Localize(const Batch& batch) override {
     Localization out;
     out.maps = gain_ * torch::adaptive_avg_pool2d(batch.image.mean(1, true), {4, 4}).squeeze(1);
@@ -83,7 +85,13 @@ class GainMethod final : public Method {
     return out;
   }
   void AfterOptimizerStep() override { ++after_steps; }
+  void OnTrainEvent(const TrainEvent& event) override {
+    ++events;
+    last_event_epoch = event.epoch;
+  }
   int after_steps = 0;
+  int events = 0;
+  long long last_event_epoch = -1;
   torch::Tensor gain_;
   double range_;
 };
@@ -123,7 +131,7 @@ class OglTest : public ::testing::Test {
           return std::make_shared<GainMethod>(c.GetFloat("range"));
         },
         "test method");
-    ASSERT_TRUE(host_.mutable_registry().Commit(registrar.staged()).ok());
+    ASSERT_TRUE(host_.mutable_registry_for_testing().Commit(registrar.staged()).ok());
   }
   absl::StatusOr<std::shared_ptr<Method>> TryBuild(const std::string& toml) {
     return testkit::BuildMethod(host_.registry(), toml);
@@ -225,6 +233,17 @@ TEST_F(OglTest, WrapsAMethodDelegatingTrainingAndMixingAtLocalize) {
   EXPECT_NEAR(losses->front(), 4.0, 1e-6);  // (1 - 3)^2
   EXPECT_LT(losses->back(), 0.5 * losses->front());
   EXPECT_EQ(base->after_steps, 20);
+  // The step's maps (for extra losses) and the training loop's events are the base's too.
+  const StepOutput step = method->TrainStep(batch);
+  ASSERT_TRUE(step.maps.defined());
+  EXPECT_EQ(step.maps.sizes(), (std::vector<int64_t>{2, 4, 4}));
+  EXPECT_TRUE(step.maps.requires_grad());
+  TrainEvent event;
+  event.type = TrainEvent::Type::kEpochEnd;
+  event.epoch = 3;
+  method->OnTrainEvent(event);
+  EXPECT_EQ(base->events, 1);
+  EXPECT_EQ(base->last_event_epoch, 3);
 
   // Localize = SLAVC mixing of the base map (range [-4, 4]) and the prior on the 8x8 output grid.
   method->eval();
@@ -251,9 +270,9 @@ TEST_F(OglTest, WrapsAMethodDelegatingTrainingAndMixingAtLocalize) {
 
   // base_weights: a checkpoint of the base method alone (a plain run of it) loads into `base`.
   const std::string base_path = *dir_ + "/base_ckpt.pt";
-  train::CheckpointContents base_only;
+  checkpoint::CheckpointContents base_only;
   base_only.method = base.get();
-  ASSERT_TRUE(train::SaveCheckpoint(base_path, base_only).ok());
+  ASSERT_TRUE(checkpoint::SaveCheckpoint(base_path, base_only).ok());
   auto evaluated = Build("[model]\ntype = \"ogl.OGL\"\nconvention = \"slavc\"\noutput_size = 8\nbase_weights = \"" +
                          base_path + "\"\n" + Weights() + "[model.base]\ntype = \"testing.Gain\"\nrange = 4\n");
   ASSERT_NE(evaluated, nullptr);

@@ -2,19 +2,11 @@
 
 #include <torch/torch.h>
 
+#include "avsl/models/model_ops.h"
+
 namespace avsl::plugins::semi {
 
 namespace F = torch::nn::functional;
-
-torch::Tensor MinMaxPerSample(const torch::Tensor& maps) {
-  const torch::Tensor flat = maps.flatten(1);
-  const torch::Tensor lo = std::get<0>(flat.min(1)).view({-1, 1, 1});
-  const torch::Tensor hi = std::get<0>(flat.max(1)).view({-1, 1, 1});
-  const torch::Tensor span = hi - lo;
-  const torch::Tensor flat_sample = span == 0;
-  // where() keeps a flat sample as is; the clamp only keeps its (unused) branch free of 0/0.
-  return torch::where(flat_sample, maps, (maps - lo) / span.clamp_min(1e-12));
-}
 
 torch::Tensor MapSupervisionLoss(const torch::Tensor& maps, const torch::Tensor& gt, const torch::Tensor& has_gt,
                                  const MapSupervisionOptions& options) {
@@ -39,7 +31,7 @@ torch::Tensor MapSupervisionLoss(const torch::Tensor& maps, const torch::Tensor&
     pred = F::interpolate(pred, o);
   }
   pred = pred.squeeze(1);
-  if (options.normalize == "minmax") pred = MinMaxPerSample(pred);
+  if (options.normalize == "minmax") pred = models::MinMaxPerSample(pred);
   torch::Tensor per_pixel;
   if (options.error == "bce") {
     // Bicubic overshoot is gone after min-max; with normalize = "none" the clamp keeps BCE defined.

@@ -15,11 +15,8 @@ struct MapSupervisionOptions {
   std::string error = "squared";     ///< "squared" (the seed's Eq. 9) | "bce" (SLAVC's supervised_loss)
 };
 
-/// Per-sample min-max to [0,1] over the last two dims; a sample whose max equals its min is left unchanged,
-/// as the reference utils.normalize_img does. `maps`: [B,h,w].
-torch::Tensor MinMaxPerSample(const torch::Tensor& maps);
-
-/// Mean over annotated samples of the per-pixel mean error between normalize(upsample(maps)) and `gt`.
+/// Mean over annotated samples of the per-pixel mean error between normalize(upsample(maps)) and `gt`
+/// ("minmax": avsl::models::MinMaxPerSample, the reference utils.normalize_img).
 /// `maps` [B,h,w] (differentiable), `gt` [B,H,W] in [0,1], `has_gt` [B] bool. Returns a 0-dim tensor; zero
 /// (with no graph) when no sample is annotated.
 torch::Tensor MapSupervisionLoss(const torch::Tensor& maps, const torch::Tensor& gt, const torch::Tensor& has_gt,

@@ -3,8 +3,10 @@
 #include <torch/torch.h>
 
 #include <memory>
+#include <utility>
 
 #include "avsl/core/loss.h"
+#include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 #include "map_supervision_loss.h"
 
@@ -24,31 +26,38 @@ class MapSupervision final : public Loss {
   MapSupervisionOptions options_;
 };
 
+/// The component's recipe table: the loss's options plus its weight.
+struct MapSupervisionConfig : MapSupervisionOptions {
+  double weight = 1.0;
+};
+
+Options<MapSupervisionConfig> MakeMapSupervisionOptions() {
+  using C = MapSupervisionConfig;
+  Options<C> o("weight * mean over annotated samples (Batch.has_gt) of mean_pixels (normalize(upsample(map)) - gt)^2");
+  o.Float("weight", &C::weight, "lambda of the term (the reference adds it with weight 1)").Min(0);
+  o.String("error", &C::error, "squared: the seed's Eq. 9; bce: SLAVC train.py's supervised_loss")
+      .OneOf({"squared", "bce"});
+  o.String("normalize", &C::normalize,
+           "minmax: per-sample min-max after upsampling (reference normalize_img; invariant to the "
+           "method's fixed range); none: use the map as is (it must already be in [0,1])")
+      .OneOf({"minmax", "none"});
+  o.String("upsample", &C::upsample, "interpolation of the map to the GT grid (reference: bicubic)")
+      .OneOf({"bicubic", "bilinear"});
+  o.Bool("align_corners", &C::align_corners, "F.interpolate's align_corners (reference train.py: false)");
+  return o;
+}
+
 }  // namespace
 }  // namespace avsl::plugins::semi
 
 AVSL_PLUGIN("semi", "1.0.0", "Semi-supervised localization loss on the annotated subset (any method)") {
-  avsl::Schema schema(
-      "weight * mean over annotated samples (Batch.has_gt) of mean_pixels (normalize(upsample(map)) - gt)^2");
-  schema.Float("weight", 1.0, "lambda of the term (the reference adds it with weight 1)").Min(0);
-  schema.String("error", "squared", "squared: the seed's Eq. 9; bce: SLAVC train.py's supervised_loss")
-      .OneOf({"squared", "bce"});
-  schema.String("normalize", "minmax",
-                "minmax: per-sample min-max after upsampling (reference normalize_img; invariant to the "
-                "method's fixed range); none: use the map as is (it must already be in [0,1])")
-      .OneOf({"minmax", "none"});
-  schema.String("upsample", "bicubic", "interpolation of the map to the GT grid (reference: bicubic)")
-      .OneOf({"bicubic", "bilinear"});
-  schema.Bool("align_corners", false, "F.interpolate's align_corners (reference train.py: false)");
+  const auto options = avsl::plugins::semi::MakeMapSupervisionOptions();
   registrar.Register<avsl::Loss>(
-      "MapSupervision", std::move(schema),
-      [](const avsl::ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<avsl::Loss>> {
-        avsl::plugins::semi::MapSupervisionOptions o;
-        o.error = c.GetString("error");
-        o.normalize = c.GetString("normalize");
-        o.upsample = c.GetString("upsample");
-        o.align_corners = c.GetBool("align_corners");
-        return std::make_shared<avsl::plugins::semi::MapSupervision>(c.GetFloat("weight"), std::move(o));
+      "MapSupervision", options.schema(),
+      [options](const avsl::ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<avsl::Loss>> {
+        const avsl::plugins::semi::MapSupervisionConfig opt = options.Read(c);
+        return std::make_shared<avsl::plugins::semi::MapSupervision>(
+            opt.weight, static_cast<const avsl::plugins::semi::MapSupervisionOptions&>(opt));
       },
       "squared error between the normalized map and the GT map on annotated samples (Eq. 9)");
 }

@@ -11,8 +11,9 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/models/model_ops.h"
 #include "avsl/testing/method_test_kit.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "map_supervision_loss.h"
 
 namespace avsl {
@@ -20,7 +21,7 @@ namespace {
 
 using plugins::semi::MapSupervisionLoss;
 using plugins::semi::MapSupervisionOptions;
-using plugins::semi::MinMaxPerSample;
+using models::MinMaxPerSample;
 
 torch::Tensor T(std::vector<float> v, std::vector<int64_t> shape) { return torch::tensor(v).view(shape); }
 
@@ -88,7 +89,7 @@ TEST(MapSupervisionLossTest, NoAnnotationGivesZeroAndGradientsOnlyReachAnnotated
 class LearnableMap final : public Method {
  public:
   LearnableMap() { table_ = register_parameter("table", torch::zeros({1, 4, 4}).normal_(0, 0.1)); }
-  StepOutput TrainStep(const Batch& batch) override { return {torch::zeros({}), {}}; }
+  StepOutput TrainStep(const Batch& batch) override { return {torch::zeros({}), {}, {}}; }
   Localization Localize(const Batch& batch) override {
     Localization out;
     out.maps = table_.expand({batch.image.size(0), 4, 4});
@@ -157,15 +158,15 @@ TEST_F(SemiPluginTest, AMapLearnsTheAnnotatedBoxAndCheckpointsWithTheLoss) {
             t.index({torch::indexing::Slice(2, 4), torch::indexing::Slice()}).max().item<double>());
 
   const std::string path = testkit::TempFilePath(::testing::TempDir(), "semi_ckpt");
-  train::CheckpointContents save;
+  checkpoint::CheckpointContents save;
   save.method = method.get();
   save.losses = {*loss};
-  ASSERT_TRUE(train::SaveCheckpoint(path, save).ok());
+  ASSERT_TRUE(checkpoint::SaveCheckpoint(path, save).ok());
   auto other = std::make_shared<LearnableMap>();
-  train::CheckpointContents load;
+  checkpoint::CheckpointContents load;
   load.method = other.get();
   load.losses = {*loss};
-  absl::Status s = train::LoadCheckpoint(path, load);
+  absl::Status s = checkpoint::LoadCheckpoint(path, load);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_TRUE(torch::equal(other->table_, method->table_));
   std::filesystem::remove(path);

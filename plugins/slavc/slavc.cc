@@ -14,8 +14,10 @@
 #include "avsl/core/component_registry.h"
 #include "avsl/core/encoder.h"
 #include "avsl/core/method.h"
+#include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/models/model_ops.h"
 #include "slavc_loss.h"
 
 namespace avsl::plugins::slavc {
@@ -34,13 +36,6 @@ struct SlavcOptions {
   bool reference_init = true;  ///< head_init = "reference"
   int64_t confidence_size = 224;
 };
-
-// torch.nn.init.trunc_normal_ (inverse-CDF method, PyTorch's steps; LibTorch 1.13 lacks it).
-void TruncNormal(torch::Tensor t, double mean, double std, double a, double b) {
-  auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
-  const double l = norm_cdf((a - mean) / std), u = norm_cdf((b - mean) / std);
-  t.uniform_(2 * l - 1, 2 * u - 1).erfinv_().mul_(std * std::sqrt(2.0)).add_(mean).clamp_(a, b);
-}
 
 class Slavc final : public Method {
  public:
@@ -67,8 +62,8 @@ class Slavc final : public Method {
       torch::NoGradGuard no_grad;
       nn::init::kaiming_normal_(img_proj1_->weight, 0.0, torch::kFanOut, torch::kReLU);
       nn::init::kaiming_normal_(img_proj2_->weight, 0.0, torch::kFanOut, torch::kReLU);
-      TruncNormal(aud_proj1_->weight, 0.0, 0.01, -2, 2);
-      TruncNormal(aud_proj2_->weight, 0.0, 0.01, -2, 2);
+      models::TruncNormal_(aud_proj1_->weight, 0.0, 0.01, -2, 2);
+      models::TruncNormal_(aud_proj2_->weight, 0.0, 0.01, -2, 2);
     }
     momentum_imgnet_ = register_module("momentum_imgnet", std::move(img_m));
     momentum_img_proj1_ = register_module("momentum_img_proj1", conv());
@@ -109,27 +104,17 @@ class Slavc final : public Method {
       target = Features(true, batch);
     }
     SlavcLossTerms t = SlavcLoss(online, target, o_.tau);
-    last_image_ = batch.image;  // held, so its identity cannot be reused by another batch
-    last_online_ = std::move(online);
     const torch::Tensor ce_a2i = -torch::log_softmax(t.a2i.detach(), 1).diagonal().mean();
     const double total = t.total.item<double>(), a2i = ce_a2i.item<double>();
-    return {t.total, {{"loss_a2i", a2i}, {"loss_i2a", total - a2i}}};
+    // The online map of this forward, differentiable, with its dropout: what extra losses (semi) train on.
+    return {t.total, {{"loss_a2i", a2i}, {"loss_i2a", total - a2i}}, SlavcMap(online, o_.tau)};
   }
 
   Localization Localize(const Batch& batch) override {
     Localization out;
-    if (is_training() && last_image_.defined() && batch.image.is_same(last_image_)) {
-      // Extra losses (e.g. semi) on the batch just trained: the online map of that forward, differentiable, with
-      // its dropout, instead of a second forward that would also move the BN statistics again.
-      out.maps = SlavcMap(last_online_, o_.tau);
-    } else {
-      out.maps = SlavcMap(Features(o_.eval_momentum, batch), o_.tau);
-    }
-    if (!is_training()) {  // evaluation; a training-mode caller (an extra loss) only needs the maps
-      torch::NoGradGuard no_grad;
-      out.confidence = SlavcConfidence(out.maps.detach(), o_.tau, o_.confidence_size);
-      out.confidence_name = "slavc";
-    }
+    out.maps = SlavcMap(Features(o_.eval_momentum, batch), o_.tau);
+    out.confidence = SlavcConfidence(out.maps.detach(), o_.tau, o_.confidence_size);
+    out.confidence_name = "slavc";
     out.range_min = -1.0 / o_.tau;
     out.range_max = 1.0 / o_.tau;
     return out;
@@ -142,8 +127,6 @@ class Slavc final : public Method {
       std::vector<torch::Tensor> online = p.online->parameters(), target = p.target->parameters();
       for (size_t i = 0; i < online.size(); ++i) target[i].copy_(target[i] * p.m + online[i] * (1.0 - p.m));
     }
-    last_online_ = SlavcFeatures();
-    last_image_ = torch::Tensor();
   }
 
  private:
@@ -167,11 +150,7 @@ class Slavc final : public Method {
     torch::Tensor img = img_dropout_(imgnet.Forward(batch.image));
     f.img1 = F::normalize(ip1(img), unit);
     f.img2 = F::normalize(ip2(img), unit);
-    torch::Tensor aud = audnet.Forward(batch.audio);
-    TORCH_CHECK(aud.dim() == 2 || (aud.dim() == 4 && aud.size(2) == 1 && aud.size(3) == 1),
-                "slavc: the audio encoder must return a pooled vector [B,C] or [B,C,1,1] (core.ResNet18Audio with "
-                "pool = \"max\"), got ", aud.sizes());
-    aud = aud_dropout_(aud.flatten(1));
+    torch::Tensor aud = aud_dropout_(models::PooledAudioVector(audnet.Forward(batch.audio), "slavc.SLAVC"));
     f.aud1 = F::normalize(ap1(aud), unit);
     f.aud2 = F::normalize(ap2(aud), unit);
     return f;
@@ -183,21 +162,38 @@ class Slavc final : public Method {
   nn::Conv2d img_proj1_{nullptr}, img_proj2_{nullptr}, momentum_img_proj1_{nullptr}, momentum_img_proj2_{nullptr};
   nn::Linear aud_proj1_{nullptr}, aud_proj2_{nullptr}, momentum_aud_proj1_{nullptr}, momentum_aud_proj2_{nullptr};
   std::vector<EmaPair> pairs_;
-  SlavcFeatures last_online_;
-  torch::Tensor last_image_;  ///< the image batch of the last TrainStep (Localize in training mode)
 };
 
-absl::StatusOr<std::shared_ptr<Method>> MakeSlavc(const ComponentConfig& c) {
-  SlavcOptions o;
-  o.dim = c.GetInt("dim");
-  o.tau = c.GetFloat("tau");
-  o.dropout_img = c.GetFloat("dropout_img");
-  o.dropout_aud = c.GetFloat("dropout_aud");
-  o.momentum_img = c.GetFloat("momentum_img");
-  o.momentum_aud = c.GetFloat("momentum_aud");
-  o.eval_momentum = c.GetString("eval_encoder") == "momentum";
-  o.reference_init = c.GetString("head_init") == "reference";
-  o.confidence_size = c.GetInt("confidence_size");
+Options<SlavcOptions> MakeSlavcOptions() {
+  Options<SlavcOptions> o("SLAVC (stoneMo/SLAVC model.py); defaults are train_vggsound144k.sh's");
+  o.schema().Component("image_encoder", ComponentKind::kEncoder, "core.ResNet18Image",
+                       "image backbone (returns [B,C,h,w]); built twice: online and momentum copy");
+  o.schema().Component("audio_encoder", ComponentKind::kEncoder, "core.ResNet18Audio",
+                       "audio backbone (returns a pooled [B,C,1,1]); built twice: online and momentum copy");
+  o.Int("dim", &SlavcOptions::dim, "projection dimension of each head (--out_dim)").Range(1, 65536);
+  o.Float("tau", &SlavcOptions::tau, "softmax temperature; maps live in [-1/tau, 1/tau]").Range(1e-4, 10);
+  o.Float("dropout_img", &SlavcOptions::dropout_img,
+          "element-wise dropout on the image backbone map, both branches (--dropout_img)")
+      .Range(0, 0.999);
+  o.Float("dropout_aud", &SlavcOptions::dropout_aud,
+          "dropout on the pooled audio vector, both branches (--dropout_aud)")
+      .Range(0, 0.999);
+  o.Float("momentum_img", &SlavcOptions::momentum_img, "EMA momentum of the image encoder and heads (--m_img)")
+      .Range(0, 1);
+  o.Float("momentum_aud", &SlavcOptions::momentum_aud, "EMA momentum of the audio encoder and heads (--m_aud)")
+      .Range(0, 1);
+  o.Choice("eval_encoder", &SlavcOptions::eval_momentum, {{"online", false}, {"momentum", true}},
+           "networks that Localize uses: online (test.py as documented) or momentum (--use_mom_eval)");
+  o.Choice("head_init", &SlavcOptions::reference_init, {{"reference", true}, {"torch", false}},
+           "reference: conv kaiming_normal(fan_out, relu), linear trunc_normal(0, 0.01); torch: LibTorch defaults");
+  o.Int("confidence_size", &SlavcOptions::confidence_size,
+        "side of the bicubic upsampling the confidence is computed on")
+      .Range(1, 4096);
+  return o;
+}
+
+absl::StatusOr<std::shared_ptr<Method>> MakeSlavc(const Options<SlavcOptions>& options, const ComponentConfig& c) {
+  const SlavcOptions o = options.Read(c);
   // Each encoder table is built twice: the online network and its momentum copy (reference: build_imgnet()
   // and build_audnet() are called again for momentum_imgnet / momentum_audnet).
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> img, BuildSub<Encoder>(c, "image_encoder"));
@@ -211,25 +207,9 @@ absl::StatusOr<std::shared_ptr<Method>> MakeSlavc(const ComponentConfig& c) {
 }  // namespace avsl::plugins::slavc
 
 AVSL_PLUGIN("slavc", "1.0.0", "SLAVC: two heads per modality, momentum targets, asymmetric loss, confidence") {
-  avsl::Schema s("SLAVC (stoneMo/SLAVC model.py); defaults are train_vggsound144k.sh's");
-  s.Component("image_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Image",
-              "image backbone (returns [B,C,h,w]); built twice: online and momentum copy");
-  s.Component("audio_encoder", avsl::ComponentKind::kEncoder, "core.ResNet18Audio",
-              "audio backbone (returns a pooled [B,C,1,1]); built twice: online and momentum copy");
-  s.Int("dim", 512, "projection dimension of each head (--out_dim)").Range(1, 65536);
-  s.Float("tau", 0.03, "softmax temperature; maps live in [-1/tau, 1/tau]").Range(1e-4, 10);
-  s.Float("dropout_img", 0.9, "element-wise dropout on the image backbone map, both branches (--dropout_img)")
-      .Range(0, 0.999);
-  s.Float("dropout_aud", 0.0, "dropout on the pooled audio vector, both branches (--dropout_aud)").Range(0, 0.999);
-  s.Float("momentum_img", 0.999, "EMA momentum of the image encoder and heads (--m_img)").Range(0, 1);
-  s.Float("momentum_aud", 0.999, "EMA momentum of the audio encoder and heads (--m_aud)").Range(0, 1);
-  s.String("eval_encoder", "online",
-           "networks that Localize uses: online (test.py as documented) or momentum (--use_mom_eval)")
-      .OneOf({"online", "momentum"});
-  s.String("head_init", "reference",
-           "reference: conv kaiming_normal(fan_out, relu), linear trunc_normal(0, 0.01); torch: LibTorch defaults")
-      .OneOf({"reference", "torch"});
-  s.Int("confidence_size", 224, "side of the bicubic upsampling the confidence is computed on").Range(1, 4096);
-  registrar.Register<avsl::Method>("SLAVC", std::move(s), avsl::plugins::slavc::MakeSlavc,
-                                   "SLAVC: momentum targets, two heads per modality, native confidence");
+  const auto options = avsl::plugins::slavc::MakeSlavcOptions();
+  registrar.Register<avsl::Method>(
+      "SLAVC", options.schema(),
+      [options](const avsl::ComponentConfig& c) { return avsl::plugins::slavc::MakeSlavc(options, c); },
+      "SLAVC: momentum targets, two heads per modality, native confidence");
 }

@@ -20,7 +20,7 @@
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 #include "avsl/testing/method_test_kit.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "slavc_loss.h"
 
 namespace avsl {
@@ -286,16 +286,15 @@ TEST(SlavcTest, EvalEncoderSelectsOnlineOrMomentum) {
   }
 }
 
-TEST(SlavcTest, TrainModeLocalizeReusesTheStepsOnlineMap) {
+TEST(SlavcTest, TrainStepReturnsTheOnlineMapOfItsForward) {
   auto method = Build(TinyRecipe(""));
   ASSERT_NE(method, nullptr);
   method->train();
   const Batch batch = MakeBatch(3);
-  method->TrainStep(batch);
-  Localization loc = method->Localize(batch);
-  EXPECT_TRUE(loc.maps.requires_grad()) << "extra losses (semi) need a differentiable map";
-  EXPECT_FALSE(loc.confidence.defined()) << "no confidence is computed for a training-mode caller";
-  EXPECT_EQ(loc.maps.sizes(), (std::vector<int64_t>{3, 2, 2}));
+  StepOutput out = method->TrainStep(batch);
+  ASSERT_TRUE(out.maps.defined()) << "extra losses (semi) train on the step's maps";
+  EXPECT_TRUE(out.maps.requires_grad()) << "extra losses (semi) need a differentiable map";
+  EXPECT_EQ(out.maps.sizes(), (std::vector<int64_t>{3, 2, 2}));
 }
 
 TEST(SlavcTest, UnpooledAudioEncoderIsRefusedWithTheReason) {
@@ -320,12 +319,12 @@ TEST(SlavcTest, CheckpointRoundTripResumesBitExactly) {
   };
   for (int i = 0; i < 2; ++i) step(*a, opt_a);
   const std::string path = testkit::TempFilePath(::testing::TempDir(), "slavc_ckpt");
-  train::CheckpointContents saved;
+  checkpoint::CheckpointContents saved;
   saved.method = a.get();
   saved.optimizer = &opt_a;
   saved.recipe_toml = "recipe";
   saved.state.global_step = 2;
-  ASSERT_TRUE(train::SaveCheckpoint(path, saved).ok());
+  ASSERT_TRUE(checkpoint::SaveCheckpoint(path, saved).ok());
   const auto at_save = testkit::Snapshot(*a);
   std::vector<float> losses_a;
   for (int i = 0; i < 2; ++i) losses_a.push_back(step(*a, opt_a));  // dropout draws from the saved RNG state on
@@ -334,10 +333,10 @@ TEST(SlavcTest, CheckpointRoundTripResumesBitExactly) {
   ASSERT_NE(b, nullptr);
   b->train();
   torch::optim::Adam opt_b(b->parameters(), torch::optim::AdamOptions(1e-3));
-  train::CheckpointContents loaded;
+  checkpoint::CheckpointContents loaded;
   loaded.method = b.get();
   loaded.optimizer = &opt_b;
-  absl::Status s = train::LoadCheckpoint(path, loaded);
+  absl::Status s = checkpoint::LoadCheckpoint(path, loaded);
   ASSERT_TRUE(s.ok()) << s;
   EXPECT_EQ(loaded.state.global_step, 2);
   for (const auto& [k, v] : testkit::Snapshot(*b)) EXPECT_TRUE(torch::equal(v, at_save.at(k))) << k;
@@ -348,7 +347,7 @@ TEST(SlavcTest, CheckpointRoundTripResumesBitExactly) {
   // Weights only (eval / --init-from): the same maps as the saved model.
   auto c = Build(recipe, 3);
   ASSERT_NE(c, nullptr);
-  ASSERT_TRUE(train::LoadMethodWeights(path, *c).ok());
+  ASSERT_TRUE(checkpoint::LoadMethodWeights(path, *c).ok());
   for (const auto& [k, v] : testkit::Snapshot(*c)) EXPECT_TRUE(torch::equal(v, at_save.at(k))) << k;
   std::filesystem::remove(path);
 }

@@ -64,6 +64,14 @@ for f in recipe.toml command.txt env.json log.txt train_state.json checkpoints/l
 done
 expect "eval a run directory" 0 "metrics: .*eval/test_last/metrics.json" -- "$AVSL" eval "$run" --split test
 expect "eval a checkpoint file" 0 "n_snd" -- "$AVSL" eval "$run/checkpoints/last.pt" --out "$tmp/eval_ckpt"
+# A checkpoint file inside a run directory is evaluated into that run's eval/, never into the current directory.
+rm -rf "$run/eval/test_last"
+pushd "$tmp" >/dev/null
+expect "eval a run's checkpoint file" 0 "metrics: .*eval/test_last/metrics.json" -- \
+  "$AVSL" eval "$run/checkpoints/last.pt" --split test
+popd >/dev/null
+[ -e "$run/eval/test_last/metrics.json" ] && [ ! -e "$tmp/eval" ] && passed=$((passed + 1)) ||
+  { echo "FAIL: eval of a run's checkpoint file did not write under the run"; failures=$((failures + 1)); }
 expect "eval missing run" 1 "checkpoint not found: /nonexistent" -- "$AVSL" eval /nonexistent
 expect "eval without that split" 1 "no data.val dataset" -- "$AVSL" eval "$run" --split val
 expect "resume refuses a model change" 1 "cannot resume: the model or data changed \(model.sigma: 0.25 -> 0.3\)" -- \

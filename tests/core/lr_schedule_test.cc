@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/lr_schedule.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
@@ -10,7 +11,7 @@ namespace {
 std::shared_ptr<LrSchedule> Build(const std::string& table) {
   ComponentRegistry registry;
   Registrar core("core");
-  RegisterCoreComponents(core);
+  CoreComponents().register_components(core);
   EXPECT_TRUE(registry.Commit(core.staged()).ok());
   absl::StatusOr<Recipe> recipe = Recipe::Parse("[schedule]\n" + table, "inline.toml", ".", {});
   EXPECT_TRUE(recipe.ok() && recipe->Validate(registry).ok());

@@ -6,6 +6,7 @@
 #include "avsl/core/lr_schedule.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/registrar.h"
 
 namespace avsl {
@@ -84,7 +85,7 @@ TEST(ComponentRegistryTest, CommitIsAllOrNothing) {
 ComponentRegistry RegistryWithCore() {
   ComponentRegistry registry;
   Registrar core("core");
-  RegisterCoreComponents(core);
+  CoreComponents().register_components(core);
   EXPECT_TRUE(registry.Commit(core.staged()).ok());
   return registry;
 }

@@ -7,6 +7,7 @@
 
 #include "avsl/core/component_registry.h"
 #include "avsl/core/plugin_host.h"
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/registrar.h"
 
 namespace avsl::testing {
@@ -14,7 +15,7 @@ namespace avsl::testing {
 /// The core's components plus test.Model (method) and test.Enc (encoder), committed to `registry`.
 inline void RegisterTestComponents(ComponentRegistry& registry) {
   Registrar core("core");
-  RegisterCoreComponents(core);
+  CoreComponents().register_components(core);
   ASSERT_TRUE(registry.Commit(core.staged()).ok());
 
   Registrar test("test");

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/encoder.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
@@ -36,6 +37,7 @@ TEST(CudaTest, EncoderMatchesCpu) {
 TEST(CudaTest, TrainerRunsOnCudaWithBf16) {
   SKIP_WITHOUT_CUDA();
   PluginHost host;
+  AddCoreComponents(host);
   testing::RegisterTinyComponents(host);
   auto recipe = Recipe::Parse(testing::kTinyRecipe, "tiny.toml", ".", {"device=\"cuda\"", "amp=\"bf16\""});
   ASSERT_TRUE(recipe.ok());
@@ -44,7 +46,7 @@ TEST(CudaTest, TrainerRunsOnCudaWithBf16) {
   options.output_root = ::testing::TempDir() + "/cuda_runs";
   auto trainer = train::Trainer::Create(*recipe, "tiny_cuda", host, options);
   ASSERT_TRUE(trainer.ok()) << trainer.status();
-  absl::Status status = (*trainer)->Run();
+  absl::Status status = (*trainer)->Run().status();
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_TRUE(std::filesystem::exists((*trainer)->run_dir() + "/checkpoints/last.pt"));
   std::filesystem::remove_all(options.output_root);

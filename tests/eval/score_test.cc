@@ -143,7 +143,7 @@ TEST_F(ScoreTest, UpsampleResizesSmallMapsAndIsRequiredForThem) {
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(Contains(r.status(), "'s'") && Contains(r.status(), "7x7") && Contains(r.status(), "224x224"))
       << r.status();
-  opts_.upsample = "nearest";
+  opts_.protocol.upsample = metrics::UpsampleMode::kNearest;
   r = RunScore(opts_, lookup_);
   ASSERT_TRUE(r.ok()) << r.status();
   // Nearest copies values exactly: constant 224×224 -> every pixel ties at the threshold -> all positive:
@@ -152,20 +152,19 @@ TEST_F(ScoreTest, UpsampleResizesSmallMapsAndIsRequiredForThem) {
   EXPECT_NEAR(r->samples[0].conf, 0.3, 1e-12);
   // Bicubic weights sum to 1 only up to rounding, so the map is constant only to ~1e-16 (ties then break
   // on rounding noise, as they would in torch); the confidence is still 0.3.
-  opts_.upsample = "bicubic";
+  opts_.protocol.upsample = metrics::UpsampleMode::kBicubic;
   r = RunScore(opts_, lookup_);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_NEAR(r->samples[0].conf, 0.3, 1e-12);
-  opts_.upsample = "lanczos";
-  r = RunScore(opts_, lookup_);
-  EXPECT_TRUE(Contains(r.status(), "lanczos"));
+  // An unknown mode never reaches the scorer: parsing it (recipe or --upsample) names it.
+  EXPECT_TRUE(Contains(metrics::ParseUpsampleMode("lanczos").status(), "lanczos"));
 }
 
 TEST_F(ScoreTest, AbsoluteModeUsesThreshold) {
   WriteRowMap("a");
   WriteText(opts_.index_csv, "key,video,audio,sounding\na,v_top,x,1\n");
-  opts_.pred_mode = metrics::PredMode::kAbsolute;
-  opts_.abs_threshold = 168;  // rows 168..223 positive: Σ(infer·gt) = 56·224 = 12544; Σgt = 25088 -> 0.5
+  opts_.protocol.pred_mode = metrics::PredMode::kAbsolute;
+  opts_.protocol.pred_threshold = 168;  // rows 168..223 positive: Σ(infer·gt) = 56·224 = 12544; Σgt = 25088 -> 0.5
   auto r = RunScore(opts_, lookup_);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_DOUBLE_EQ(r->samples[0].ciou, 0.5);
@@ -249,7 +248,7 @@ TEST_F(ScoreTest, ScoresMapsAndIndexWrittenByPythonNumpy) {
       "p2,v_top,a2,1,0.8\\ns1,v_x,a3,0,0.1\\n')\n";
   WriteText(dir_ + "/gen.py", py);
   ASSERT_EQ(std::system(("/usr/bin/python3 '" + dir_ + "/gen.py'").c_str()), 0);
-  opts_.upsample = "bilinear";
+  opts_.protocol.upsample = metrics::UpsampleMode::kBilinear;
   auto r = RunScore(opts_, lookup_);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->samples.size(), 3u);

@@ -58,15 +58,15 @@ TEST(EvaluatorTest, TopKAndAbsoluteModes) {
   Map2D gt(4, 4);
   for (int x = 0; x < 4; ++x) gt.at(3, x) = 1;  // bottom row, values 12..15
   // Top 25 %: threshold = sorted[floor(16·0.75)=12] = 12 -> exactly the bottom row -> cIoU 1.
-  EvaluatorOptions o;
-  o.top_percent = 25;
+  EvalProtocol o;
+  o.topk_percent = 25;
   Evaluator top(o);
   ASSERT_TRUE(top.Add("k", Ramp4(), gt, std::nullopt, true).ok());
   EXPECT_DOUBLE_EQ(top.Finalize().samples[0].ciou, 1.0);
   // Absolute 14: pixels 14, 15 -> Σ(infer·gt) = 2, Σgt = 4, FP 0 -> 0.5. Pointing hits (15 in GT).
   o = {};
   o.pred_mode = PredMode::kAbsolute;
-  o.abs_threshold = 14;
+  o.pred_threshold = 14;
   Evaluator abs(o);
   ASSERT_TRUE(abs.Add("k", Ramp4(), gt, std::nullopt, true).ok());
   EXPECT_DOUBLE_EQ(abs.Finalize().samples[0].ciou, 0.5);
@@ -99,8 +99,8 @@ TEST(EvaluatorTest, AllZeroGtSoundingSampleCountsAsSmallPositiveWithZeroCiou) {
 
 TEST(EvaluatorTest, SilentSamplesBelongToNoBucketAndCountOnlyInOverallAp) {
   // Sounding hit (conf .6, cIoU 1 with top-25 %), silent with conf .9 (above it) given as an empty GT.
-  EvaluatorOptions o;
-  o.top_percent = 25;
+  EvalProtocol o;
+  o.topk_percent = 25;
   Evaluator ev(o);
   Map2D gt(4, 4);
   for (int x = 0; x < 4; ++x) gt.at(3, x) = 1;

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/encoder.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
@@ -15,7 +16,7 @@ namespace avsl::testing {
 
 inline void RegisterEncoderHolder(ComponentRegistry& registry) {
   Registrar core("core");
-  RegisterCoreComponents(core);
+  CoreComponents().register_components(core);
   ASSERT_TRUE(core.status().ok()) << core.status();
   ASSERT_TRUE(registry.Commit(core.staged()).ok());
   Registrar t("t");

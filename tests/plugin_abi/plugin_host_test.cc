@@ -1,3 +1,4 @@
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/plugin_host.h"
 
 #include <cstdlib>
@@ -39,6 +40,7 @@ double BuildAndRun(const PluginHost& host, const std::string& type) {
 
 TEST(PluginHostTest, LoadsAWellFormedPluginAndItsComponents) {
   PluginHost host;
+  AddCoreComponents(host);
   const PluginRecord& r = host.LoadFile(Lib("good", "good"));
   EXPECT_EQ(r.status, PluginStatus::kLoaded) << r.message;
   EXPECT_EQ(r.name, "good");
@@ -49,6 +51,7 @@ TEST(PluginHostTest, LoadsAWellFormedPluginAndItsComponents) {
 
 TEST(PluginHostTest, CoreComponentsAreRegisteredUnderTheCoreScope) {
   PluginHost host;
+  AddCoreComponents(host);
   ASSERT_FALSE(host.records().empty());
   EXPECT_EQ(host.records()[0].name, "core");
   EXPECT_EQ(host.records()[0].status, PluginStatus::kLoaded);
@@ -58,6 +61,7 @@ TEST(PluginHostTest, CoreComponentsAreRegisteredUnderTheCoreScope) {
 
 TEST(PluginHostTest, MissingEntryPoint) {
   PluginHost host;
+  AddCoreComponents(host);
   const std::string path = Lib("broken", "missing_entry");
   const PluginRecord& r = host.LoadFile(path);
   EXPECT_EQ(r.status, PluginStatus::kMissingEntryPoint);
@@ -67,6 +71,7 @@ TEST(PluginHostTest, MissingEntryPoint) {
 
 TEST(PluginHostTest, WrongAbiIsRefusedBeforeAnyPluginCodeRuns) {
   PluginHost host;
+  AddCoreComponents(host);
   const std::string path = Lib("broken", "wrong_abi");
   const PluginRecord& r = host.LoadFile(path);  // its callback throws a C string if it ever runs
   EXPECT_EQ(r.status, PluginStatus::kIncompatibleAbi);
@@ -77,6 +82,7 @@ TEST(PluginHostTest, WrongAbiIsRefusedBeforeAnyPluginCodeRuns) {
 
 TEST(PluginHostTest, WrongTorchVersionIsRefused) {
   PluginHost host;
+  AddCoreComponents(host);
   const PluginRecord& r = host.LoadFile(Lib("broken", "wrong_torch"));
   EXPECT_EQ(r.status, PluginStatus::kIncompatibleTorch);
   EXPECT_THAT(r.message, AllOf(HasSubstr("plugin 'wrong_torch'"), HasSubstr("was built against LibTorch 0.0.1"),
@@ -85,6 +91,7 @@ TEST(PluginHostTest, WrongTorchVersionIsRefused) {
 
 TEST(PluginHostTest, DuplicateComponentNameRefusesTheWholePlugin) {
   PluginHost host;
+  AddCoreComponents(host);
   const PluginRecord& r = host.LoadFile(Lib("broken", "duplicate_component"));
   EXPECT_EQ(r.status, PluginStatus::kRegistrationFailed);
   EXPECT_THAT(r.message, AllOf(HasSubstr("registered component 'duplicate_component.Half' twice"),
@@ -94,6 +101,7 @@ TEST(PluginHostTest, DuplicateComponentNameRefusesTheWholePlugin) {
 
 TEST(PluginHostTest, ExceptionDuringRegistrationLeavesNothingBehind) {
   PluginHost host;
+  AddCoreComponents(host);
   const PluginRecord& r = host.LoadFile(Lib("broken", "throws"));
   EXPECT_EQ(r.status, PluginStatus::kRegistrationFailed);
   EXPECT_THAT(r.message, HasSubstr("registration threw: boom during registration"));
@@ -102,6 +110,7 @@ TEST(PluginHostTest, ExceptionDuringRegistrationLeavesNothingBehind) {
 
 TEST(PluginHostTest, AbsentDependencyIsNamed) {
   PluginHost host;
+  AddCoreComponents(host);
   host.LoadDirectories({kRoot + "/broken"});
   const PluginRecord* r = Find(host, Lib("broken", "needs_absent"));
   ASSERT_NE(r, nullptr);
@@ -112,6 +121,7 @@ TEST(PluginHostTest, AbsentDependencyIsNamed) {
 
 TEST(PluginHostTest, ReservedCoreNameIsADuplicatePlugin) {
   PluginHost host;
+  AddCoreComponents(host);
   const PluginRecord& r = host.LoadFile(Lib("broken", "core_impostor"));
   EXPECT_EQ(r.status, PluginStatus::kDuplicatePlugin);
   EXPECT_THAT(r.message, HasSubstr("plugin 'core'"));
@@ -119,6 +129,7 @@ TEST(PluginHostTest, ReservedCoreNameIsADuplicatePlugin) {
 
 TEST(PluginHostTest, ProcessStaysHealthyAfterEveryFailure) {
   PluginHost host;
+  AddCoreComponents(host);
   host.LoadDirectories({kRoot + "/broken"});
   for (const PluginRecord& r : host.records()) {
     if (r.name == "core") continue;
@@ -132,6 +143,7 @@ TEST(PluginHostTest, ProcessStaysHealthyAfterEveryFailure) {
 
 TEST(PluginHostTest, DependenciesRegisterFirstWhateverTheFileOrder) {
   PluginHost host;
+  AddCoreComponents(host);
   host.LoadDirectories({kRoot + "/deps"});
   const PluginRecord* user = Find(host, Lib("deps", "dep_user"));
   ASSERT_NE(user, nullptr);
@@ -144,6 +156,7 @@ TEST(PluginHostTest, DependenciesRegisterFirstWhateverTheFileOrder) {
 
 TEST(PluginHostTest, FirstPluginOfANameWinsAndTheDuplicateIsReported) {
   PluginHost host;
+  AddCoreComponents(host);
   host.LoadDirectories({kRoot + "/good", kRoot + "/copy"});
   const PluginRecord* copy = Find(host, Lib("copy", "good_copy"));
   ASSERT_NE(copy, nullptr);
@@ -157,6 +170,7 @@ TEST(PluginHostTest, UnreadableLibraryIsAnOpenFailure) {
   std::filesystem::create_directories(dir);
   std::ofstream(dir + "/libavsl_garbage.so") << "this is not an ELF file";
   PluginHost host;
+  AddCoreComponents(host);
   host.LoadDirectories({dir});
   const PluginRecord* r = Find(host, dir + "/libavsl_garbage.so");
   ASSERT_NE(r, nullptr);

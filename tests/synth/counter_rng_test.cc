@@ -1,4 +1,4 @@
-#include "avsl/synth/counter_rng.h"
+#include "avsl/core/counter_rng.h"
 
 #include <cmath>
 #include <vector>

@@ -98,14 +98,14 @@ TEST(SceneGeneratorTest, SceneInvariantsHoldOverManySamples) {
       }
     }
     const Box& g = s.gt_boxes[0];
-    ++buckets[static_cast<int>(BucketOfArea224(Area224(g, 64, 64)))];
+    ++buckets[static_cast<int>(BucketForArea(Area224(g, 64, 64)))];
     if (!(g.x0 <= 32 && 32 < g.x1 && g.y0 <= 32 && 32 < g.y1)) ++gt_without_centre;
   }
   // Bucket weights are 0.10 / 0.50 / 0.30 / 0.10; rounding box sides to pixels moves a few across edges,
   // so allow +-0.05 (binomial std at n = 2000 is <= 0.011).
   const double expected[kNumSizeBuckets] = {0.10, 0.50, 0.30, 0.10};
   for (int b = 0; b < kNumSizeBuckets; ++b) {
-    EXPECT_NEAR(buckets[b] / static_cast<double>(n), expected[b], 0.05) << SizeBucketName(static_cast<SizeBucket>(b));
+    EXPECT_NEAR(buckets[b] / static_cast<double>(n), expected[b], 0.05) << BucketName(static_cast<SizeBucket>(b));
   }
   // Number of objects is uniform on {1, 2, 3} before placement failures, which are rare.
   for (int c : object_counts) EXPECT_GT(c, n / 5);
@@ -187,10 +187,10 @@ TEST(SceneGeneratorTest, ValidationNamesTheOption) {
 }
 
 TEST(SizeBucketTest, EdgesFollowTheEvaluationDefinition) {
-  EXPECT_EQ(BucketOfArea224(32.0 * 32.0 - 1), SizeBucket::kSmall);
-  EXPECT_EQ(BucketOfArea224(32.0 * 32.0), SizeBucket::kMedium);
-  EXPECT_EQ(BucketOfArea224(96.0 * 96.0), SizeBucket::kLarge);
-  EXPECT_EQ(BucketOfArea224(144.0 * 144.0), SizeBucket::kHuge);
+  EXPECT_EQ(BucketForArea(32.0 * 32.0 - 1), SizeBucket::kSmall);
+  EXPECT_EQ(BucketForArea(32.0 * 32.0), SizeBucket::kMedium);
+  EXPECT_EQ(BucketForArea(96.0 * 96.0), SizeBucket::kLarge);
+  EXPECT_EQ(BucketForArea(144.0 * 144.0), SizeBucket::kHuge);
   // A 16x32 box in a 64x64 image is 56x112 on the 224 grid = 6272 px^2 -> medium (1024 <= 6272 < 9216).
   EXPECT_DOUBLE_EQ(Area224(Box{0, 0, 16, 32}, 64, 64), 6272.0);
 }

@@ -186,8 +186,8 @@ TEST(OverlayTest, PredictionContourIsTheEvaluatorsBinarization) {
   EXPECT_EQ(PixelAt(*out, 150, 100), kBlack);  // inside the region: only its outline is drawn
 
   for (double& v : in.map.values) v /= 223.0;
-  o.pred_mode = metrics::PredMode::kAbsolute;
-  o.abs_threshold = 0.5;
+  o.protocol.pred_mode = metrics::PredMode::kAbsolute;
+  o.protocol.pred_threshold = 0.5;
   out = RenderOverlay(in, o);
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(PixelAt(*out, 112, 100), kWhite);
@@ -195,7 +195,7 @@ TEST(OverlayTest, PredictionContourIsTheEvaluatorsBinarization) {
 
   // The mask itself: 112 rows × 224 = 25088 positives.
   int positives = 0;
-  o.pred_mode = metrics::PredMode::kRelative;
+  o.protocol.pred_mode = metrics::PredMode::kRelative;
   for (uint8_t b : PredictionMask(in.map, o)) positives += b;
   EXPECT_EQ(positives, 25088);
 }

@@ -1,4 +1,4 @@
-#include "avsl/cli_args.h"
+#include "cli_args.h"
 
 #include <algorithm>
 

@@ -1,4 +1,5 @@
-#include "avsl/cli_common.h"
+#include "avsl/builtins/core_components.h"
+#include "cli_common.h"
 
 #include <iostream>
 
@@ -28,6 +29,7 @@ void AddPluginOptions(Args& args) {
 
 std::unique_ptr<PluginHost> LoadPlugins(const Args& args) {
   auto host = std::make_unique<PluginHost>();
+  AddCoreComponents(*host);
   host->LoadDirectories(PluginHost::SearchPath(args.GetAll("plugin-path")));
   return host;
 }

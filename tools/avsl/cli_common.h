@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "avsl/cli_args.h"
+#include "cli_args.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 

@@ -6,15 +6,16 @@
 #include <iostream>
 
 #include "absl/strings/numbers.h"
-#include "avsl/cli_common.h"
+#include "cli_common.h"
 #include "avsl/checkpoint/state_dict.h"
 #include "avsl/core/method.h"
 #include "avsl/io/npy.h"
+#include "avsl/train/evaluate_checkpoint.h"
 #include "avsl/train/map_evaluation.h"
 #include "avsl/train/overlay_collector.h"
 #include "avsl/train/recipe_builders.h"
 #include "avsl/train/run_report.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 
 namespace avsl::cli {
 namespace fs = std::filesystem;
@@ -23,13 +24,20 @@ namespace {
 struct Target {
   std::string recipe_text;
   std::string origin;
-  std::string checkpoint;
-  std::string out_dir;
+  std::string run_dir;     ///< the run the checkpoint belongs to, when there is one
+  std::string checkpoint;  ///< empty until the recipe is known (a run directory's selected checkpoint)
 };
 
-// RUN_DIR: its recipe.toml and checkpoints/<name>.pt, where the default name follows train.select.
-absl::StatusOr<Target> Resolve(const std::string& what, const std::string& checkpoint_name, const std::string& split,
-                               const std::string& out_dir) {
+// The run directory that holds `checkpoint` (RUN/checkpoints/<name>.pt with RUN/recipe.toml), or "".
+std::string RunDirOf(const fs::path& checkpoint) {
+  const fs::path dir = checkpoint.parent_path();
+  if (dir.filename() != "checkpoints") return "";
+  std::error_code ec;
+  return fs::exists(dir.parent_path() / "recipe.toml", ec) ? dir.parent_path().string() : "";
+}
+
+// RUN_DIR: its recipe.toml (the checkpoint is chosen once the recipe is parsed); CKPT: its embedded recipe.
+absl::StatusOr<Target> Resolve(const std::string& what) {
   Target t;
   if (fs::is_directory(what)) {
     const fs::path recipe = fs::path(what) / "recipe.toml";
@@ -37,24 +45,15 @@ absl::StatusOr<Target> Resolve(const std::string& what, const std::string& check
     std::ifstream in(recipe);
     t.recipe_text.assign(std::istreambuf_iterator<char>(in), {});
     t.origin = recipe.string();
-    std::string name = checkpoint_name;
-    if (name.empty()) {
-      // The run's own selection: the best checkpoint when it exists, else last.
-      name = "last";
-      for (const auto& entry : fs::directory_iterator(fs::path(what) / "checkpoints"))
-        if (entry.path().filename().string().rfind("best_", 0) == 0 && entry.path().extension() == ".pt")
-          name = entry.path().stem().string();
-    }
-    t.checkpoint = (fs::path(what) / "checkpoints" / (name + ".pt")).string();
-    t.out_dir = out_dir.empty() ? (fs::path(what) / "eval" / (split + "_" + name)).string() : out_dir;
+    t.run_dir = what;
     return t;
   }
-  absl::StatusOr<std::string> text = train::ReadCheckpointRecipe(what);
+  absl::StatusOr<std::string> text = checkpoint::ReadCheckpointRecipe(what);
   if (!text.ok()) return text.status();
   t.recipe_text = *text;
   t.origin = what + " (embedded recipe)";
   t.checkpoint = what;
-  t.out_dir = out_dir.empty() ? (fs::path("eval") / (fs::path(what).stem().string() + "_" + split)).string() : out_dir;
+  t.run_dir = RunDirOf(fs::path(what));
   return t;
 }
 
@@ -66,8 +65,8 @@ int RunEval(int argc, char** argv, int first) {
             "per_sample.csv (default: RUN_DIR/eval/<split>_<checkpoint>/). --set changes the recipe, e.g. to point\n"
             "data.test at another dataset or to change the eval.* options.");
   args.Positional("RUN", "run directory or checkpoint file (.pt written by avsl train)");
-  args.Option("split", "NAME", "test (default) or val");
-  args.Option("checkpoint", "NAME", "checkpoint of a run directory: last, best_<metric> (default: the run's best)");
+  args.Option("split", "NAME", "test or val (default: the recipe's eval.split, itself test by default)");
+  args.Option("checkpoint", "NAME", "checkpoint of a run directory: last, best_<metric> (default: the one the run selected by train.select and train.monitor)");
   args.Option("out", "DIR", "output directory");
   args.Option("maps-dir", "DIR", "also write every map (224x224 float32 .npy, named by sample key)");
   args.Option("vis-count", "N", "heatmap overlays written to <out>/overlays (default: the recipe's eval.visualize)");
@@ -75,25 +74,40 @@ int RunEval(int argc, char** argv, int first) {
   AddRecipeOptions(args);
   AddPluginOptions(args);
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
-  const std::string split = args.Get("split", "test");
-  if (split != "test" && split != "val") {
-    std::cerr << "avsl eval: --split: expected test or val, found '" << split << "'\n\n" << args.Usage();
+  if (args.Has("split") && args.Get("split") != "test" && args.Get("split") != "val") {
+    std::cerr << "avsl eval: --split: expected test or val, found '" << args.Get("split") << "'\n\n" << args.Usage();
     return kExitUsage;
   }
-  absl::StatusOr<Target> target = Resolve(args.Positional(0), args.Get("checkpoint"), split, args.Get("out"));
+  absl::StatusOr<Target> target = Resolve(args.Positional(0));
   if (!target.ok()) return ReportError("eval", target.status());
   std::unique_ptr<PluginHost> host = LoadPlugins(args);
   absl::StatusOr<Recipe> recipe = Recipe::Parse(target->recipe_text, target->origin, ".", args.GetAll("set"));
   if (!recipe.ok()) return ReportError("eval", recipe.status());
   if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", s);
   const ComponentConfig root = recipe->Root();
+  // One name per knob: --split overrides the recipe's eval.split (default "test").
+  const std::string split = args.Has("split") ? args.Get("split") : root.Sub("eval").GetString("split");
+  if (target->checkpoint.empty()) {
+    // A run directory: --checkpoint, else the checkpoint the run itself selected (train.select, train.monitor).
+    const std::string name = args.Has("checkpoint")
+                                 ? args.Get("checkpoint")
+                                 : train::SelectedCheckpointName(target->run_dir, root.Sub("train").GetString("select"),
+                                                                 root.Sub("train").GetString("monitor"));
+    target->checkpoint = (fs::path(target->run_dir) / "checkpoints" / (name + ".pt")).string();
+  }
+  const std::string stem = fs::path(target->checkpoint).stem().string();
+  // Under the run's eval/ when the checkpoint belongs to a run, never under the current directory by surprise.
+  const std::string out_dir =
+      args.Has("out") ? args.Get("out")
+      : !target->run_dir.empty()
+          ? (fs::path(target->run_dir) / "eval" / (split + "_" + stem)).string()
+          : (fs::path(target->checkpoint).parent_path() / ("eval_" + stem + "_" + split)).string();
 
   absl::StatusOr<train::Runtime> runtime = train::ApplyRuntime(root);
   if (!runtime.ok()) return ReportError("eval", runtime.status());
   absl::StatusOr<std::shared_ptr<Method>> method = host->registry().Build<Method>(root.Sub("model"));
   if (!method.ok()) return ReportError("eval", method.status());
   (*method)->to(runtime->device);
-  if (absl::Status s = train::LoadMethodWeights(target->checkpoint, **method); !s.ok()) return ReportError("eval", s);
   absl::StatusOr<std::unique_ptr<data::Loader>> loader =
       train::BuildLoader(root, split, /*train=*/false, runtime->seed, host->registry());
   if (!loader.ok()) return ReportError("eval", loader.status());
@@ -101,41 +115,25 @@ int RunEval(int argc, char** argv, int first) {
     return ReportError("eval", absl::NotFoundError("the recipe has no data." + split +
                                                    " dataset (add one with --set or in the recipe)"));
   }
-  eval::ScoreOptions described;
-  absl::StatusOr<train::MapEvaluationOptions> options = train::BuildEvalOptions(root, &described);
-  if (!options.ok()) return ReportError("eval", options.status());
-  std::string confidence;
-  options->confidence_out = &confidence;
+  train::MapEvaluationOptions options;
+  absl::StatusOr<metrics::EvalProtocol> protocol = train::EvalProtocolFromRecipe(root);
+  if (!protocol.ok()) return ReportError("eval", protocol.status());
+  options.protocol = *protocol;
   long long vis_count = root.Sub("eval").GetInt("visualize");
   if (args.Has("vis-count") && !absl::SimpleAtoi(args.Get("vis-count"), &vis_count)) {
     std::cerr << "avsl eval: --vis-count: expected an integer\n";
     return kExitUsage;
   }
-  viz::OverlayOptions overlay;
-  overlay.pred_mode = options->evaluator.pred_mode;
-  overlay.top_percent = options->evaluator.top_percent;
-  overlay.abs_threshold = options->evaluator.abs_threshold;
-  train::OverlayCollector overlays(static_cast<int>(vis_count), overlay);
-  const std::string maps_dir = args.Get("maps-dir");
-  if (!maps_dir.empty()) fs::create_directories(maps_dir);
-  options->on_sample = [&](const Sample& s, const Map2D& map, double conf) -> absl::Status {
-    overlays.Add(s, map, conf);
-    if (maps_dir.empty()) return absl::OkStatus();
-    return io::WriteNpy((fs::path(maps_dir) / (s.key + ".npy")).string(), map.values.data(), {map.height, map.width});
-  };
-  absl::StatusOr<metrics::EvalResult> result =
-      train::EvaluateMethod(**method, **loader, 0, runtime->device, *options);
-  if (!result.ok()) return ReportError("eval", result.status());
   absl::StatusOr<std::vector<std::shared_ptr<Metric>>> extra = train::BuildExtraMetrics(root, host->registry());
   if (!extra.ok()) return ReportError("eval", extra.status());
-  if (absl::Status s = train::WriteEvaluation(target->out_dir, *result, described, confidence,
-                                              train::ComputeExtraMetrics(*extra, *result));
-      !s.ok()) {
-    return ReportError("eval", s);
-  }
-  absl::StatusOr<std::vector<std::string>> pictures =
-      overlays.Write((fs::path(target->out_dir) / "overlays").string(), *result);
-  if (!pictures.ok()) return ReportError("eval", pictures.status());
+  train::CheckpointEvaluation what;
+  what.checkpoint = target->checkpoint;
+  what.out_dir = out_dir;
+  what.overlays = static_cast<int>(vis_count);
+  what.maps_dir = args.Get("maps-dir");
+  absl::StatusOr<train::CheckpointEvaluationResult> evaluated =
+      train::EvaluateCheckpoint(**method, **loader, runtime->device, options, *extra, what);
+  if (!evaluated.ok()) return ReportError("eval", evaluated.status());
   if (args.Has("export-pt")) {
     if (absl::Status s = checkpoint::SaveStateDictForPython(args.Get("export-pt"), checkpoint::ModuleStateDict(**method));
         !s.ok()) {
@@ -143,9 +141,10 @@ int RunEval(int argc, char** argv, int first) {
     }
     std::cout << "weights for torch.load: " << args.Get("export-pt") << "\n";
   }
-  if (!pictures->empty()) std::cout << "overlays: " << pictures->size() << " in " << target->out_dir << "/overlays\n";
-  std::cout << "checkpoint: " << target->checkpoint << "\nconfidence: " << confidence << "\n"
-            << eval::FormatMetricsTable(*result) << "metrics: " << target->out_dir << "/metrics.json\n";
+  if (!evaluated->overlays.empty())
+    std::cout << "overlays: " << evaluated->overlays.size() << " in " << out_dir << "/overlays\n";
+  std::cout << "checkpoint: " << target->checkpoint << "\nconfidence: " << evaluated->confidence << "\n"
+            << eval::FormatMetricsTable(evaluated->result) << "metrics: " << out_dir << "/metrics.json\n";
   return kExitOk;
 }
 

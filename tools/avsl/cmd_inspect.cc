@@ -6,7 +6,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "avsl/cli_common.h"
+#include "cli_common.h"
 #include "avsl/data/audio_clip.h"
 #include "avsl/data/image_transform.h"
 #include "avsl/data/spectrogram.h"

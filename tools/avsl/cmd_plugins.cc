@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "absl/strings/str_format.h"
-#include "avsl/cli_common.h"
+#include "cli_common.h"
 
 namespace avsl::cli {
 

@@ -3,7 +3,7 @@
 #include <set>
 
 #include "absl/strings/str_format.h"
-#include "avsl/cli_common.h"
+#include "cli_common.h"
 
 namespace avsl::cli {
 namespace {

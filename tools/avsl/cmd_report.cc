@@ -9,9 +9,9 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "avsl/eval/results_table.h"
-#include "avsl/train/run_dir.h"
-#include "avsl/cli_common.h"
-#include "avsl/gt_lookup.h"
+#include "avsl/io/run_dir.h"
+#include "cli_common.h"
+#include "gt_lookup.h"
 #include "avsl/viz/png_writer.h"
 #include "avsl/viz/run_grid.h"
 
@@ -41,7 +41,7 @@ int Grid(const Args& args, const std::function<int(const std::string&)>& usage) 
     }
   }
   options.include_silent = !args.Has("no-silent");
-  if (absl::Status s = ReadScoringArgs(args, options.scoring); !s.ok()) return usage(std::string(s.message()));
+  if (absl::Status s = ReadProtocolArgs(args, options.scoring.protocol); !s.ok()) return usage(std::string(s.message()));
 
   absl::StatusOr<eval::GtLookup> lookup = GtLookupFromArgs(args);
   if (!lookup.ok()) return ReportError("report grid", lookup.status());
@@ -84,7 +84,7 @@ int Table(int argc, char** argv, int first) {
   if (!table.ok()) return ReportError("report", table.status());
   std::cout << *table;
   if (args.Has("out")) {
-    if (absl::Status s = train::WriteFileAtomically(args.Get("out"), *table); !s.ok()) return ReportError("report", s);
+    if (absl::Status s = io::WriteFileAtomically(args.Get("out"), *table); !s.ok()) return ReportError("report", s);
   }
   return kExitOk;
 }
@@ -109,12 +109,7 @@ int RunReport(int argc, char** argv, int first) {
   args.Flag("no-silent", "leave out the silent section");
   args.Option("tile-size", "PX", "side of each tile's picture (default 160)");
   args.Option("out", "FILE", "the PNG to write");
-  args.Option("pred-mode", "MODE", "relative (default) or absolute, as avsl score");
-  args.Option("topk", "PERCENT", "relative mode: percent of pixels kept (default 50)");
-  args.Option("abs-threshold", "T", "absolute mode threshold (default 0.5)");
-  args.Option("gamma", "G", "cIoU threshold (default 0.5)");
-  args.Option("upsample", "MODE", "nearest|bilinear|bicubic for maps that are not 224x224");
-  args.Option("align-corners", "BOOL", "align_corners of the upsampling (default true)");
+  AddProtocolOptions(args);
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
   auto usage = [&](const std::string& message) {
     std::cerr << "avsl report grid: " << message << "\n\n" << args.Usage();

@@ -4,9 +4,9 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "avsl/cli_common.h"
+#include "cli_common.h"
 #include "avsl/eval/score.h"
-#include "avsl/gt_lookup.h"
+#include "gt_lookup.h"
 #include "avsl/viz/score_overlays.h"
 
 namespace avsl::cli {
@@ -20,12 +20,7 @@ int RunScore(int argc, char** argv, int first) {
   args.Option("maps", "DIR", "directory of <key>.npy maps");
   args.Option("index", "CSV", "header key,video,audio,sounding[,conf]");
   AddGtOptions(args);
-  args.Option("pred-mode", "MODE", "relative (per-map min-max + top-k %, default) or absolute (fixed threshold)");
-  args.Option("upsample", "MODE", "nearest|bilinear|bicubic: accept maps that are not 224x224 and resize them");
-  args.Option("align-corners", "BOOL", "align_corners of the upsampling: true (default, as the reference) or false");
-  args.Option("abs-threshold", "T", "threshold in absolute mode (default 0.5)");
-  args.Option("topk", "PERCENT", "relative mode: percent of pixels kept (default 50, the reference rule)");
-  args.Option("gamma", "G", "cIoU threshold of LocAcc and of a true positive (default 0.5)");
+  AddProtocolOptions(args);
   args.Option("out", "FILE", "write metrics.json here");
   args.Option("per-sample", "CSV", "write key,ciou,conf,sounding,bucket,... rows here");
   args.Option("vis-dir", "DIR", "write heatmap overlays <key>.png here (see docs/evaluation.md, Pictures)");
@@ -44,7 +39,7 @@ int RunScore(int argc, char** argv, int first) {
   eval::ScoreOptions options;
   options.maps_dir = args.Get("maps");
   options.index_csv = args.Get("index");
-  if (absl::Status s = ReadScoringArgs(args, options); !s.ok()) return usage(std::string(s.message()));
+  if (absl::Status s = ReadProtocolArgs(args, options.protocol); !s.ok()) return usage(std::string(s.message()));
   options.out_json = args.Get("out");
   options.per_sample_csv = args.Get("per-sample");
 

@@ -3,7 +3,7 @@
 #include <iostream>
 
 #include "absl/strings/numbers.h"
-#include "avsl/cli_common.h"
+#include "cli_common.h"
 #include "avsl/synth/dataset_writer.h"
 
 namespace avsl::cli {

@@ -6,7 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
-#include "avsl/cli_common.h"
+#include "cli_common.h"
 #include "avsl/train/trainer.h"
 
 namespace avsl::cli {
@@ -89,13 +89,15 @@ int RunTrain(int argc, char** argv, int first) {
                                             : std::filesystem::path(recipe_path).stem().string();
   absl::StatusOr<std::unique_ptr<train::Trainer>> trainer = train::Trainer::Create(*recipe, name, *host, options);
   if (!trainer.ok()) return ReportError("train", trainer.status());
-  absl::Status status = (*trainer)->Run();
-  if (absl::IsCancelled(status)) {
-    if (status.message() == "SIGINT") return 128 + SIGINT;
-    if (status.message() == "SIGTERM") return 128 + SIGTERM;
-    return kExitOk;  // --max-steps reached: a normal, resumable stop
+  absl::StatusOr<train::StopReason> stopped = (*trainer)->Run();
+  if (!stopped.ok()) return ReportError("train", stopped.status());
+  switch (*stopped) {
+    case train::StopReason::kSigint: return 128 + SIGINT;
+    case train::StopReason::kSigterm: return 128 + SIGTERM;
+    case train::StopReason::kMaxSteps:  // a normal, resumable stop
+    case train::StopReason::kHook:
+    case train::StopReason::kCompleted: return kExitOk;
   }
-  if (!status.ok()) return ReportError("train", status);
   return kExitOk;
 }
 

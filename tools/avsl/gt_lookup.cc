@@ -1,4 +1,4 @@
-#include "avsl/gt_lookup.h"
+#include "gt_lookup.h"
 
 #include <filesystem>
 #include <utility>
@@ -40,25 +40,36 @@ absl::StatusOr<eval::GtLookup> GtLookupFromArgs(const Args& args) {
   return VggssLookup(std::make_shared<const data::VggssIndex>(*std::move(index)), args.Get("vggss-json"));
 }
 
-absl::Status ReadScoringArgs(const Args& args, eval::ScoreOptions& options) {
-  options.upsample = args.Get("upsample");
-  if (!options.upsample.empty() && options.upsample != "nearest" && options.upsample != "bilinear" &&
-      options.upsample != "bicubic") {
-    return absl::InvalidArgumentError("--upsample: expected nearest, bilinear or bicubic, found '" +
-                                      options.upsample + "'");
+void AddProtocolOptions(Args& args) {
+  args.Option("upsample", "MODE", "nearest|bilinear|bicubic: resize maps that are not 224x224 (default: refuse them)");
+  args.Option("align-corners", "BOOL", "align_corners of the upsampling: true (default, as the reference) or false");
+  args.Option("pred-mode", "MODE", "relative (per-map min-max + top-k %, default) or absolute (fixed threshold)");
+  args.Option("topk-percent", "PERCENT", "relative mode: percent of pixels kept (default 50, the reference rule)");
+  args.Option("pred-threshold", "T", "absolute mode: positive = map >= T (default 0.5)");
+  args.Option("ciou-threshold", "G", "cIoU threshold of LocAcc and of a true positive (default 0.5)");
+}
+
+absl::Status ReadProtocolArgs(const Args& args, metrics::EvalProtocol& protocol) {
+  if (args.Has("upsample")) {
+    absl::StatusOr<metrics::UpsampleMode> mode = metrics::ParseUpsampleMode(args.Get("upsample"));
+    if (!mode.ok()) {
+      return absl::InvalidArgumentError("--upsample: expected nearest, bilinear or bicubic, found '" +
+                                        args.Get("upsample") + "'");
+    }
+    protocol.upsample = *mode;
   }
-  const std::string align = args.Get("align-corners", "true");
-  if (align != "true" && align != "false") {
-    return absl::InvalidArgumentError("--align-corners: expected true or false");
+  if (args.Has("align-corners")) {
+    const std::string align = args.Get("align-corners");
+    if (align != "true" && align != "false") return absl::InvalidArgumentError("--align-corners: expected true or false");
+    protocol.align_corners = align == "true";
   }
-  options.align_corners = align == "true";
-  const std::string mode = args.Get("pred-mode", "relative");
-  if (mode != "relative" && mode != "absolute") {
-    return absl::InvalidArgumentError("--pred-mode: expected relative or absolute");
+  if (args.Has("pred-mode")) {
+    absl::StatusOr<metrics::PredMode> mode = metrics::ParsePredMode(args.Get("pred-mode"));
+    if (!mode.ok()) return absl::InvalidArgumentError("--pred-mode: expected relative or absolute");
+    protocol.pred_mode = *mode;
   }
-  options.pred_mode = mode == "relative" ? metrics::PredMode::kRelative : metrics::PredMode::kAbsolute;
-  for (auto [name, target] : {std::pair{"abs-threshold", &options.abs_threshold},
-                              {"topk", &options.top_percent}, {"gamma", &options.gamma}}) {
+  for (auto [name, target] : {std::pair{"pred-threshold", &protocol.pred_threshold},
+                              {"topk-percent", &protocol.topk_percent}, {"ciou-threshold", &protocol.ciou_threshold}}) {
     if (args.Has(name) && !absl::SimpleAtod(args.Get(name), target)) {
       return absl::InvalidArgumentError(std::string("--") + name + ": expected a number, found '" +
                                         args.Get(name) + "'");

@@ -7,9 +7,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "avsl/cli_args.h"
+#include "cli_args.h"
 #include "avsl/data/vggss_annotation.h"
 #include "avsl/eval/score.h"
+#include "avsl/metrics/eval_protocol.h"
 
 namespace avsl::cli {
 
@@ -26,9 +27,12 @@ void AddGtOptions(Args& args);
 /// given). Reading the VGG-SS JSON can fail; the error names the file.
 absl::StatusOr<eval::GtLookup> GtLookupFromArgs(const Args& args);
 
-/// Reads --upsample, --align-corners, --pred-mode, --abs-threshold, --topk and --gamma (declared by the
-/// caller) into `options`; an option not given keeps its value. InvalidArgument, with a message for the usage
-/// text, names the option and the value, e.g. "--topk: expected a number, found 'x'".
-absl::Status ReadScoringArgs(const Args& args, eval::ScoreOptions& options);
+/// Declares the evaluation-protocol flags, one per knob and named as the recipe's `eval.<key>`: --upsample,
+/// --align-corners, --pred-mode, --topk-percent, --pred-threshold, --ciou-threshold.
+void AddProtocolOptions(Args& args);
+
+/// Reads the flags of AddProtocolOptions into `protocol`; a flag not given keeps its value. InvalidArgument, with a
+/// message for the usage text, names the flag and the value, e.g. "--topk-percent: expected a number, found 'x'".
+absl::Status ReadProtocolArgs(const Args& args, metrics::EvalProtocol& protocol);
 
 }  // namespace avsl::cli

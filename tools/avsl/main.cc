@@ -2,7 +2,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "avsl/cli_common.h"
+#include "cli_common.h"
 #include "avsl/core/version.h"
 
 namespace {

@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/io/atomic_file.h"
 #include "checkpoint/crc32.h"
 
 namespace avsl::checkpoint {
@@ -31,7 +32,7 @@ void Put32(std::string& s, uint32_t v) {
 }  // namespace
 
 ZipWriter::ZipWriter(std::string path)
-    : path_(std::move(path)), tmp_path_(absl::StrCat(path_, ".tmp-", ::getpid())) {
+    : path_(std::move(path)), tmp_path_(io::TemporaryPathFor(path_)) {
   file_ = std::fopen(tmp_path_.c_str(), "wb");
   if (file_ == nullptr) {
     status_ = absl::PermissionDeniedError(
@@ -141,9 +142,8 @@ absl::Status ZipWriter::Finish() {
   const int close_rc = std::fclose(file_);
   file_ = nullptr;
   if (close_rc != 0) return Fail(absl::StrCat("closing ", tmp_path_, " failed: ", std::strerror(errno)));
-  if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
-    return Fail(absl::StrCat("renaming ", tmp_path_, " onto it failed: ", std::strerror(errno)));
-  }
+  absl::Status committed = io::CommitTemporaryFile(tmp_path_, path_);
+  if (!committed.ok()) return Fail(std::string(committed.message()));
   finished_ = true;
   return absl::OkStatus();
 }

@@ -36,7 +36,7 @@ const char* PluginStatusCode(PluginStatus status) {
 }
 
 struct PluginHost::Candidate {
-  std::shared_ptr<boost::dll::shared_library> library;
+  std::shared_ptr<void> library;  // null for components linked into the process
   const PluginInfo* info = nullptr;
   size_t record_index = 0;
 };
@@ -70,21 +70,7 @@ void AppendSplit(const std::string& list, std::vector<std::string>& out) {
 
 }  // namespace
 
-PluginHost::PluginHost() {
-  Registrar registrar("core");
-  RegisterCoreComponents(registrar);
-  PluginRecord core;
-  core.name = "core";
-  core.version = AVSL_VERSION;
-  core.description = "built-in components of libavsl_core";
-  core.path = fs::weakly_canonical(boost::dll::this_line_location()).string();
-  absl::Status status = registrar.status();
-  if (status.ok()) status = registry_.Commit(registrar.staged());
-  core.status = status.ok() ? PluginStatus::kLoaded : PluginStatus::kRegistrationFailed;
-  core.message = std::string(status.message());
-  for (const ComponentEntry& e : registrar.staged()) core.components.push_back(e.info.name);
-  records_.push_back(std::move(core));
-}
+PluginHost::PluginHost() = default;
 
 PluginHost::~PluginHost() {
   // Deliberately leak the libraries: objects created by plugins may still be alive at static destruction.
@@ -132,6 +118,16 @@ std::unique_ptr<PluginHost::Candidate> PluginHost::Handshake(const std::string& 
   }
   const PluginInfo* info = library->get<PluginEntryPoint>(AVSL_PLUGIN_ENTRY_POINT)();
   if (info == nullptr) return fail(PluginStatus::kInvalidInfo, absl::StrCat(path, ": entry point returned null"));
+  return CheckInfo(info, path, std::move(library), record);
+}
+
+std::unique_ptr<PluginHost::Candidate> PluginHost::CheckInfo(const PluginInfo* info, const std::string& path,
+                                                             std::shared_ptr<void> library, PluginRecord& record) {
+  auto fail = [&](PluginStatus status, std::string message) -> std::unique_ptr<Candidate> {
+    record.status = status;
+    record.message = std::move(message);
+    return nullptr;
+  };
   // Only the first two fields may be read before these checks pass.
   if (info->abi_version != AVSL_PLUGIN_ABI_VERSION || info->struct_size != sizeof(PluginInfo)) {
     return fail(PluginStatus::kIncompatibleAbi,
@@ -197,7 +193,20 @@ void PluginHost::Register(Candidate& candidate, PluginRecord& record) {
 
 const PluginRecord& PluginHost::LoadFile(const std::string& path) {
   PluginRecord record;
-  std::unique_ptr<Candidate> candidate = Handshake(path, record);
+  std::unique_ptr<Candidate> candidate = Handshake(path, record);  // fills `record`, so it runs before the move
+  return Admit(std::move(candidate), std::move(record));
+}
+
+const PluginRecord& PluginHost::LoadLinked(const PluginInfo& info, const std::string& origin) {
+  PluginRecord record;
+  record.path = origin;
+  record.name = info.name ? info.name : origin;
+  std::unique_ptr<Candidate> candidate = CheckInfo(&info, origin, nullptr, record);
+  return Admit(std::move(candidate), std::move(record));
+}
+
+const PluginRecord& PluginHost::Admit(std::unique_ptr<Candidate> candidate, PluginRecord record) {
+  const std::string path = record.path;
   if (candidate) {
     for (const PluginRecord& r : records_) {
       if (r.name == record.name && r.status == PluginStatus::kLoaded) {

@@ -6,43 +6,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "avsl/core/counter_rng.h"
 
 namespace avsl::data {
 namespace {
-
-// SplitMix64 finalizer (Steele et al.): a bijective mixer, exact integer arithmetic on every platform.
-uint64_t Mix64(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
-
-// Draw `counter` of the stream keyed by `key`: a pure function, so the permutation never depends on
-// anything but (seed, epoch, n).
-class CounterStream {
- public:
-  explicit CounterStream(uint64_t key) : key_(key) {}
-  uint64_t Next() { return Mix64(key_ + 0x9e3779b97f4a7c15ULL * ++counter_); }
-  // Uniform in [0, bound), bound >= 1: Lemire's multiply-shift with rejection (unbiased, no division
-  // in the common case). std::uniform_int_distribution is avoided: its algorithm is implementation-defined.
-  uint64_t Below(uint64_t bound) {
-    unsigned __int128 m = static_cast<unsigned __int128>(Next()) * bound;
-    uint64_t low = static_cast<uint64_t>(m);
-    if (low < bound) {
-      const uint64_t threshold = (0 - bound) % bound;
-      while (low < threshold) {
-        m = static_cast<unsigned __int128>(Next()) * bound;
-        low = static_cast<uint64_t>(m);
-      }
-    }
-    return static_cast<uint64_t>(m >> 64);
-  }
-
- private:
-  uint64_t key_;
-  uint64_t counter_ = 0;
-};
 
 absl::Status Annotate(const absl::Status& status, const std::string& prefix) {
   return absl::Status(status.code(), absl::StrCat(prefix, status.message()));
@@ -64,10 +31,12 @@ std::string FormatSkipped(const SkippedSample& s) {
 std::vector<size_t> EpochPermutation(size_t n, uint64_t seed, uint64_t epoch) {
   std::vector<size_t> order(n);
   std::iota(order.begin(), order.end(), size_t{0});
-  // The constant separates this stream from any other use of (seed, epoch) hashing.
-  CounterStream rng(Mix64(Mix64(seed ^ 0x6c6f61646572ULL /* "loader" */) + epoch));
+  // The constant separates this stream from any other use of (seed, epoch) hashing. The stream starts one
+  // SplitMix step after its key, which is how the permutation has always been drawn (loader_test pins it).
+  const uint64_t key = SplitMix64(SplitMix64(seed ^ 0x6c6f61646572ULL /* "loader" */) + epoch);
+  CounterRng rng(key + kSplitMixGamma);
   for (size_t i = n; i > 1; --i) {
-    const size_t j = static_cast<size_t>(rng.Below(i));
+    const size_t j = static_cast<size_t>(rng.UniformInt(i));
     std::swap(order[i - 1], order[j]);
   }
   return order;

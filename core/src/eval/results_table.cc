@@ -12,7 +12,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "avsl/core/status_macros.h"
-#include "avsl/train/run_dir.h"
+#include "avsl/io/run_dir.h"
+#include "avsl/metrics/metric_fields.h"
 
 namespace avsl::eval {
 namespace {
@@ -75,10 +76,11 @@ std::optional<Cell> Aggregate(const std::vector<const std::map<std::string, doub
 }  // namespace
 
 const std::map<std::string, std::string>& ResultsTableColumns() {
-  static const auto* columns = new std::map<std::string, std::string>{
-      {"ap", "AP"},         {"ap_ref", "AP_ref"},          {"max_f1", "max-F1"},
-      {"max_f1_ref", "max-F1_ref"}, {"loc_acc", "LocAcc"}, {"auc", "AUC"},
-      {"pointing", "Pointing"},     {"mean_ciou", "mean cIoU"}};
+  static const auto* columns = [] {
+    auto* c = new std::map<std::string, std::string>;
+    for (const metrics::MetricField& f : metrics::MetricFields()) (*c)[f.name] = f.title;
+    return c;
+  }();
   return *columns;
 }
 
@@ -113,7 +115,7 @@ absl::StatusOr<RunResult> ReadRunResult(const std::string& run_dir, const std::s
   if (fs::exists(last)) {
     AVSL_ASSIGN_OR_RETURN(r.last, ReadMetrics(last, &r.confidence));
   }
-  const std::string best = train::BestCheckpointName(monitor);
+  const std::string best = io::BestCheckpointName(monitor);
   const fs::path early = dir / "eval" / (split + "_" + best) / "metrics.json";
   if (!monitor.empty() && fs::exists(early)) {
     std::string confidence;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -12,7 +13,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/io/atomic_file.h"
 #include "avsl/io/npy.h"
+#include "avsl/metrics/metric_fields.h"
 #include "avsl/metrics/size_bucket.h"
 #include "avsl/metrics/upsample.h"
 #include "nlohmann/json.hpp"
@@ -64,31 +67,11 @@ absl::StatusOr<bool> ParseSounding(const std::string& v, const std::string& wher
       absl::StrCat(where, ": sounding is '", v, "', expected 1, 0, true or false"));
 }
 
-absl::Status WriteAtomically(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return absl::UnavailableError(absl::StrCat("cannot open ", tmp, " for writing"));
-    f << contents;
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      return absl::UnavailableError(absl::StrCat("write to ", tmp, " failed"));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat("cannot rename ", tmp, " to ", path));
-  }
-  return absl::OkStatus();
-}
-
 nlohmann::json SetToJson(const metrics::MetricSet& m) {
   // nlohmann writes NaN as null, which is what an undefined metric should read as.
-  return nlohmann::json{{"n_sounding", m.n_sounding}, {"n_silent", m.n_silent},   {"loc_acc", m.loc_acc},
-                        {"auc", m.auc},               {"mean_ciou", m.mean_ciou}, {"pointing", m.pointing},
-                        {"ap", m.ap},                 {"max_f1", m.max_f1},       {"ap_ref", m.ap_ref},
-                        {"max_f1_ref", m.max_f1_ref}};
+  nlohmann::json j{{"n_sounding", m.n_sounding}, {"n_silent", m.n_silent}};
+  for (const metrics::MetricField& f : metrics::MetricFields()) j[f.name] = m.*f.member;
+  return j;
 }
 
 }  // namespace
@@ -154,8 +137,8 @@ absl::StatusOr<std::vector<IndexRow>> ReadIndex(const std::string& index_csv) {
   return rows;
 }
 
-absl::StatusOr<Map2D> ToEvalMap(io::NpyArray arr, const std::string& key, const std::string& path,
-                                const ScoreOptions& options) {
+absl::StatusOr<Map2D> NpyToEvalMap(io::NpyArray arr, const std::string& key, const std::string& path,
+                                   const metrics::EvalProtocol& protocol) {
   std::vector<int64_t> shape = arr.shape;
   while (shape.size() > 2 && shape.front() == 1) shape.erase(shape.begin());
   if (shape.size() != 2 || shape[0] <= 0 || shape[1] <= 0) {
@@ -168,24 +151,13 @@ absl::StatusOr<Map2D> ToEvalMap(io::NpyArray arr, const std::string& key, const 
   map.height = static_cast<int>(shape[0]);
   map.width = static_cast<int>(shape[1]);
   map.values = std::move(arr.data);
-  if (map.height == kEvalSize && map.width == kEvalSize) return map;
-  if (options.upsample.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': map ", path, " is ", map.height, "x",
-                                                   map.width, ", expected ", kEvalSize, "x", kEvalSize,
-                                                   " (pass an upsample mode to resize it)"));
+  // Maps read from files carry no score range: no fixed-range normalization.
+  const double none = std::numeric_limits<double>::quiet_NaN();
+  absl::StatusOr<Map2D> on_grid = metrics::ToEvalMap(map, protocol, key, none, none);
+  if (!on_grid.ok()) {
+    return absl::Status(on_grid.status().code(), absl::StrCat(on_grid.status().message(), " [", path, "]"));
   }
-  AVSL_ASSIGN_OR_RETURN(const metrics::UpsampleMode mode, metrics::ParseUpsampleMode(options.upsample));
-  return metrics::Upsample(map, kEvalSize, kEvalSize, mode,
-                           mode != metrics::UpsampleMode::kNearest && options.align_corners);
-}
-
-metrics::EvaluatorOptions EvaluatorOptionsFrom(const ScoreOptions& options) {
-  metrics::EvaluatorOptions o;
-  o.gamma = options.gamma;
-  o.top_percent = options.top_percent;
-  o.pred_mode = options.pred_mode;
-  o.abs_threshold = options.abs_threshold;
-  return o;
+  return on_grid;
 }
 
 absl::StatusOr<Map2D> LookupSampleGt(const GtLookup& gt_lookup, const std::string& key, const std::string& video) {
@@ -198,9 +170,7 @@ absl::StatusOr<Map2D> LookupSampleGt(const GtLookup& gt_lookup, const std::strin
 }
 
 absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const GtLookup& gt_lookup) {
-  // A bad mode is reported before any map is read, even when every map is already 224×224.
-  if (!options.upsample.empty()) AVSL_RETURN_IF_ERROR(metrics::ParseUpsampleMode(options.upsample).status());
-  metrics::Evaluator evaluator(EvaluatorOptionsFrom(options));
+  metrics::Evaluator evaluator(options.protocol);
   auto score_row = [&](const IndexRow& row) -> absl::Status {
     const std::string map_path = absl::StrCat(options.maps_dir, "/", row.key, ".npy");
     absl::StatusOr<io::NpyArray> arr = io::ReadNpy(map_path);
@@ -208,7 +178,7 @@ absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const 
       return absl::Status(arr.status().code(), absl::StrCat("sample '", row.key, "' (index ", options.index_csv,
                                                             " line ", row.line, "): ", arr.status().message()));
     }
-    AVSL_ASSIGN_OR_RETURN(const Map2D map, ToEvalMap(*std::move(arr), row.key, map_path, options));
+    AVSL_ASSIGN_OR_RETURN(const Map2D map, NpyToEvalMap(*std::move(arr), row.key, map_path, options.protocol));
     Map2D gt;
     if (row.sounding) {
       AVSL_ASSIGN_OR_RETURN(gt, LookupSampleGt(gt_lookup, row.key, row.video));
@@ -217,30 +187,35 @@ absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const 
   };
   AVSL_RETURN_IF_ERROR(ForEachIndexRow(options.index_csv, score_row));
   metrics::EvalResult result = evaluator.Finalize();
-  if (!options.out_json.empty()) AVSL_RETURN_IF_ERROR(WriteMetricsJson(options.out_json, result, options));
+  if (!options.out_json.empty()) AVSL_RETURN_IF_ERROR(WriteMetricsJson(options.out_json, result, options.protocol));
   if (!options.per_sample_csv.empty()) AVSL_RETURN_IF_ERROR(WritePerSampleCsv(options.per_sample_csv, result));
   return result;
 }
 
-std::string MetricsJson(const metrics::EvalResult& result, const ScoreOptions& options) {
+std::string MetricsJson(const metrics::EvalResult& result, const metrics::EvalProtocol& protocol,
+                        const std::string& confidence, const std::map<std::string, double>& extra) {
   nlohmann::json j = SetToJson(result.all);
   nlohmann::json buckets = nlohmann::json::object();
   for (int b = 0; b < metrics::kNumSizeBuckets; ++b) {
     buckets[metrics::BucketName(static_cast<metrics::SizeBucket>(b))] = SetToJson(result.buckets[b]);
   }
   j["buckets"] = buckets;
-  j["options"] = {{"pred_mode", options.pred_mode == metrics::PredMode::kRelative ? "relative" : "absolute"},
-                  {"abs_threshold", options.abs_threshold},
-                  {"gamma", options.gamma},
-                  {"top_percent", options.top_percent},
-                  {"upsample", options.upsample},
-                  {"align_corners", options.align_corners}};
+  // The protocol under the recipe's `eval.<name>` keys.
+  j["options"] = {{"eval_size", protocol.eval_size},
+                  {"upsample", metrics::UpsampleName(protocol.upsample)},
+                  {"align_corners", protocol.align_corners},
+                  {"pred_mode", metrics::PredModeName(protocol.pred_mode)},
+                  {"topk_percent", protocol.topk_percent},
+                  {"pred_threshold", protocol.pred_threshold},
+                  {"ciou_threshold", protocol.ciou_threshold}};
+  if (!confidence.empty()) j["confidence"] = confidence;
+  for (const auto& [k, v] : extra) j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
   return j.dump(2) + "\n";
 }
 
 absl::Status WriteMetricsJson(const std::string& path, const metrics::EvalResult& result,
-                              const ScoreOptions& options) {
-  return WriteAtomically(path, MetricsJson(result, options));
+                              const metrics::EvalProtocol& protocol) {
+  return io::WriteFileAtomically(path, MetricsJson(result, protocol));
 }
 
 absl::Status WritePerSampleCsv(const std::string& path, const metrics::EvalResult& result) {
@@ -250,18 +225,18 @@ absl::Status WritePerSampleCsv(const std::string& path, const metrics::EvalResul
                           r.bucket.has_value() ? metrics::BucketName(*r.bucket) : "none", r.area,
                           r.pointing_hit ? 1 : 0);
   }
-  return WriteAtomically(path, out);
+  return io::WriteFileAtomically(path, out);
 }
 
 std::string FormatMetricsTable(const metrics::EvalResult& result) {
   auto num = [](double v) { return std::isnan(v) ? std::string("     -") : absl::StrFormat("%6.4f", v); };
-  std::string out = absl::StrFormat("%-7s %7s %7s %6s %6s %6s %6s %6s %6s %6s %6s\n", "subset", "n_snd",
-                                    "n_sil", "LocAcc", "AUC", "mCIoU", "Point", "AP", "maxF1", "AP_ref",
-                                    "F1_ref");
+  std::string out = absl::StrFormat("%-7s %7s %7s", "subset", "n_snd", "n_sil");
+  for (const metrics::MetricField& f : metrics::MetricFields()) absl::StrAppendFormat(&out, " %6s", f.short_title);
+  out += "\n";
   auto row = [&](const char* name, const metrics::MetricSet& m) {
-    absl::StrAppendFormat(&out, "%-7s %7d %7d %s %s %s %s %s %s %s %s\n", name, m.n_sounding, m.n_silent,
-                          num(m.loc_acc), num(m.auc), num(m.mean_ciou), num(m.pointing), num(m.ap),
-                          num(m.max_f1), num(m.ap_ref), num(m.max_f1_ref));
+    absl::StrAppendFormat(&out, "%-7s %7d %7d", name, m.n_sounding, m.n_silent);
+    for (const metrics::MetricField& f : metrics::MetricFields()) absl::StrAppend(&out, " ", num(m.*f.member));
+    out += "\n";
   };
   row("all", result.all);
   for (int b = 0; b < metrics::kNumSizeBuckets; ++b) {

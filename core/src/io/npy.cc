@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "avsl/io/atomic_file.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/ascii.h"
@@ -107,28 +108,18 @@ absl::Status WriteImpl(const std::string& path, const T* data, const std::vector
   dict.push_back('\n');
   uint16_t header_len = static_cast<uint16_t>(dict.size());
 
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) return absl::UnavailableError(absl::StrCat("npy file ", path, ": cannot open ", tmp, " for writing"));
-    f.write(kMagic, kMagicLen);
-    const char version[2] = {1, 0};
-    f.write(version, 2);
-    const char len_le[2] = {static_cast<char>(header_len & 0xff), static_cast<char>(header_len >> 8)};
-    f.write(len_le, 2);
-    f.write(dict.data(), static_cast<std::streamsize>(dict.size()));
-    // The host is little-endian (x86-64/aarch64), as the descr says.
-    f.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * sizeof(T)));
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      return absl::UnavailableError(absl::StrCat("npy file ", path, ": write to ", tmp, " failed"));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat("npy file ", path, ": rename from ", tmp, " failed"));
-  }
+  // The host is little-endian (x86-64/aarch64), as the descr says.
+  std::string bytes;
+  bytes.reserve(kMagicLen + 4 + dict.size() + count * sizeof(T));
+  bytes.append(kMagic, kMagicLen);
+  bytes.push_back(1);
+  bytes.push_back(0);
+  bytes.push_back(static_cast<char>(header_len & 0xff));
+  bytes.push_back(static_cast<char>(header_len >> 8));
+  bytes.append(dict);
+  bytes.append(reinterpret_cast<const char*>(data), count * sizeof(T));
+  absl::Status written = WriteFileAtomically(path, bytes);
+  if (!written.ok()) return absl::Status(written.code(), absl::StrCat("npy file ", path, ": ", written.message()));
   return absl::OkStatus();
 }
 

@@ -27,7 +27,7 @@ absl::Status CheckFinite(const Map2D& m, const std::string& key, const char* wha
 
 }  // namespace
 
-Evaluator::Evaluator(EvaluatorOptions options) : options_(options) {}
+Evaluator::Evaluator(EvalProtocol protocol) : protocol_(protocol) {}
 
 absl::Status Evaluator::Add(const std::string& key, const Map2D& map, const Map2D& gt,
                             std::optional<double> conf, bool sounding) {
@@ -53,9 +53,7 @@ absl::Status Evaluator::Add(const std::string& key, const Map2D& map, const Map2
   const Map2D zero_gt = implicit_zero_gt ? Map2D(map.height, map.width) : Map2D();
   const Map2D& g = implicit_zero_gt ? zero_gt : gt;
 
-  std::vector<uint8_t> infer = options_.pred_mode == PredMode::kRelative
-                                   ? BinarizeTopK(MinMaxNormalize(map), options_.top_percent)
-                                   : BinarizeAtLeast(map, options_.abs_threshold);
+  const std::vector<uint8_t> infer = BinaryPrediction(map, protocol_);
   SampleRecord r;
   r.key = key;
   r.ciou = Ciou(infer, g);
@@ -105,8 +103,8 @@ EvalResult Evaluator::Finalize() const {
     all.push_back(&r);
     if (r.bucket.has_value()) per_bucket[static_cast<int>(*r.bucket)].push_back(&r);
   }
-  out.all = ComputeMetricSet(all, options_.gamma);
-  for (int b = 0; b < kNumSizeBuckets; ++b) out.buckets[b] = ComputeMetricSet(per_bucket[b], options_.gamma);
+  out.all = ComputeMetricSet(all, protocol_.ciou_threshold);
+  for (int b = 0; b < kNumSizeBuckets; ++b) out.buckets[b] = ComputeMetricSet(per_bucket[b], protocol_.ciou_threshold);
   out.samples = records_;
   return out;
 }

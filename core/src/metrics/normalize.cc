@@ -15,12 +15,4 @@ Map2D MinMaxNormalize(const Map2D& map) {
   return out;
 }
 
-Map2D FixedRangeNormalize(const Map2D& map, double tau) {
-  Map2D out = map;
-  const double lo = -1.0 / tau, hi = 1.0 / tau;
-  // Written as in SLAVC test.py so the floating-point result is the same.
-  for (double& v : out.values) v = (v - lo) / (hi - lo);
-  return out;
-}
-
 }  // namespace avsl::metrics

@@ -11,7 +11,7 @@
 #include "avsl/core/encoder.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/models/resnet.h"
-#include "train/core_components.h"
+#include "builtins/core_components.h"
 
 namespace avsl {
 namespace {

@@ -1,5 +1,6 @@
 #include <torch/torch.h>
 
+#include "avsl/models/model_ops.h"
 #include "avsl/models/resnet.h"
 
 #include <cmath>
@@ -46,19 +47,6 @@ class BasicBlockImpl : public nn::Module {
   nn::Sequential downsample_{nullptr};
 };
 TORCH_MODULE(BasicBlock);
-
-// torch.nn.init.trunc_normal_ (inverse-CDF method, same steps as PyTorch; LibTorch 1.13 lacks it).
-void TruncNormal(torch::Tensor& t, double mean, double std, double a, double b) {
-  torch::NoGradGuard no_grad;
-  auto norm_cdf = [](double x) { return (1.0 + std::erf(x / std::sqrt(2.0))) / 2.0; };
-  const double l = norm_cdf((a - mean) / std);
-  const double u = norm_cdf((b - mean) / std);
-  t.uniform_(2 * l - 1, 2 * u - 1);
-  t.erfinv_();
-  t.mul_(std * std::sqrt(2.0));
-  t.add_(mean);
-  t.clamp_(a, b);
-}
 
 }  // namespace
 
@@ -137,7 +125,7 @@ void ResNet::Initialize(ResNetInit init) {
       bn->bias.zero_();
     } else if (auto* fc = m->as<nn::Linear>()) {
       if (init == ResNetInit::kReference) {
-        TruncNormal(fc->weight, 0.0, 0.01, -2.0, 2.0);
+        TruncNormal_(fc->weight, 0.0, 0.01, -2.0, 2.0);
       } else {
         fc->reset_parameters();  // nn.Linear's default, which torchvision keeps for fc
       }

@@ -13,7 +13,7 @@
 #include "avsl/core/status_macros.h"
 #include "avsl/data/wav_reader.h"
 #include "avsl/synth/annotation_format.h"
-#include "avsl/synth/counter_rng.h"
+#include "avsl/core/counter_rng.h"
 #include "avsl/synth/wav_writer.h"
 
 namespace avsl {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "avsl/synth/counter_rng.h"
+#include "avsl/core/counter_rng.h"
 #include "avsl/synth/scene_render.h"
 
 namespace avsl {
@@ -86,22 +86,6 @@ std::vector<int> AllIds(int k) {
 
 }  // namespace
 
-SizeBucket BucketOfArea224(double area) {
-  if (area < 32.0 * 32.0) return SizeBucket::kSmall;
-  if (area < 96.0 * 96.0) return SizeBucket::kMedium;
-  if (area < 144.0 * 144.0) return SizeBucket::kLarge;
-  return SizeBucket::kHuge;
-}
-
-const char* SizeBucketName(SizeBucket bucket) {
-  switch (bucket) {
-    case SizeBucket::kSmall: return "small";
-    case SizeBucket::kMedium: return "medium";
-    case SizeBucket::kLarge: return "large";
-    case SizeBucket::kHuge: return "huge";
-  }
-  return "?";
-}
 
 double Area224(const Box& box, int image_width, int image_height) {
   return (box.width() * 224.0 / image_width) * (box.height() * 224.0 / image_height);

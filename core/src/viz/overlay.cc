@@ -68,9 +68,7 @@ void DrawMaskContour(cv::Mat& image, const cv::Mat& mask, Rgb color) {
 int CaptionHeight(int lines) { return lines <= 0 ? 0 : lines * kCaptionLineHeight + kCaptionPadding; }
 
 std::vector<uint8_t> PredictionMask(const Map2D& map, const OverlayOptions& options) {
-  return options.pred_mode == metrics::PredMode::kRelative
-             ? metrics::BinarizeTopK(metrics::MinMaxNormalize(map), options.top_percent)
-             : metrics::BinarizeAtLeast(map, options.abs_threshold);
+  return metrics::BinaryPrediction(map, options.protocol);
 }
 
 absl::StatusOr<data::RgbImage> RenderOverlay(const OverlayInput& input, const OverlayOptions& options) {

@@ -10,6 +10,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "avsl/io/atomic_file.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/viz/canvas.h"
 
@@ -33,25 +34,9 @@ absl::StatusOr<std::vector<uint8_t>> EncodePng(const data::RgbImage& image, cons
 
 absl::Status WritePng(const std::string& path, const data::RgbImage& image) {
   AVSL_ASSIGN_OR_RETURN(const std::vector<uint8_t> bytes, EncodePng(image, path));
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) {
-      return absl::UnavailableError(
-          absl::StrCat("png ", path, ": cannot open ", tmp, " for writing: ", std::strerror(errno)));
-    }
-    f.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    f.flush();
-    if (!f) {
-      std::remove(tmp.c_str());
-      return absl::UnavailableError(absl::StrCat("png ", path, ": write to ", tmp, " failed"));
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat("png ", path, ": cannot rename ", tmp, " to it: ", reason));
-  }
+  absl::Status written = io::WriteFileAtomically(
+      path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  if (!written.ok()) return absl::Status(written.code(), absl::StrCat("png ", path, ": ", written.message()));
   return absl::OkStatus();
 }
 

@@ -15,7 +15,7 @@ absl::StatusOr<Map2D> LoadEvalMap(const std::string& maps_dir, const std::string
   if (!arr.ok()) {
     return absl::Status(arr.status().code(), absl::StrCat("sample '", key, "': ", arr.status().message()));
   }
-  return eval::ToEvalMap(*std::move(arr), key, path, scoring);
+  return eval::NpyToEvalMap(*std::move(arr), key, path, scoring.protocol);
 }
 
 absl::StatusOr<data::RgbImage> LoadFrame(const std::string& frames_dir, const std::string& video) {
@@ -24,9 +24,7 @@ absl::StatusOr<data::RgbImage> LoadFrame(const std::string& frames_dir, const st
 }
 
 OverlayOptions OverlayOptionsFrom(const eval::ScoreOptions& scoring, OverlayOptions base) {
-  base.pred_mode = scoring.pred_mode;
-  base.top_percent = scoring.top_percent;
-  base.abs_threshold = scoring.abs_threshold;
+  base.protocol = scoring.protocol;
   return base;
 }
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "avsl/core/export.h"
-#include "avsl/metrics/evaluator.h"
+#include "avsl/core/eval_result.h"
 
 namespace avsl {
 
@@ -14,7 +14,7 @@ class AVSL_EXPORT Metric {
  public:
   virtual ~Metric();
   /// Named values (e.g. {"loc_acc@0.3": 0.71}); NaN when undefined.
-  virtual std::map<std::string, double> Compute(const metrics::EvalResult& result) const = 0;
+  virtual std::map<std::string, double> Compute(const EvalResult& result) const = 0;
 };
 
 }  // namespace avsl

@@ -13,7 +13,8 @@
 #include "avsl/core/registrar.h"
 #include "avsl/core/version.h"
 
-#define AVSL_PLUGIN_ABI_VERSION 1u
+// ABI 2: StepOutput::maps, Method::OnTrainEvent, TrainEvent::kEpochStart, SDK value types in avsl/core.
+#define AVSL_PLUGIN_ABI_VERSION 2u
 #define AVSL_PLUGIN_ENTRY_POINT "avsl_plugin_info"
 
 // What the plugin was compiled against; the host refuses a plugin whose values differ from its own.
@@ -52,10 +53,26 @@ using PluginEntryPoint = const PluginInfo*();
 
 }  // namespace avsl
 
+// The statically linkable form (LLVM's): when the build defines AVSL_PLUGIN_ID (avsl_add_plugin() sets it to the
+// plugin's name), the entry point is also exported as `avsl_plugin_info_<ID>`, so a test or a tool can link the
+// plugin's objects and hand them to PluginHost::LoadLinked without dlopen. The plain `avsl_plugin_info` is weak
+// so that several plugins' objects can share one binary.
+#define AVSL_PLUGIN_CAT2_(a, b) a##b
+#define AVSL_PLUGIN_CAT_(a, b) AVSL_PLUGIN_CAT2_(a, b)
+#ifdef AVSL_PLUGIN_ID
+#define AVSL_PLUGIN_LINKED_ENTRY_                                                                 \
+  extern "C" BOOST_SYMBOL_EXPORT const ::avsl::PluginInfo* AVSL_PLUGIN_CAT_(avsl_plugin_info_,   \
+                                                                            AVSL_PLUGIN_ID)() { \
+    return AvslPluginInfo_();                                                                     \
+  }
+#else
+#define AVSL_PLUGIN_LINKED_ENTRY_
+#endif
+
 #define AVSL_PLUGIN_IMPL_(NAME, VERSION, DESCRIPTION, ...)                                   \
   static void AvslRegisterComponents_(::avsl::Registrar& registrar);                         \
   static const char* const kAvslPluginDependencies_[] = {__VA_ARGS__};                      \
-  extern "C" BOOST_SYMBOL_EXPORT const ::avsl::PluginInfo* avsl_plugin_info() {             \
+  static const ::avsl::PluginInfo* AvslPluginInfo_() {                                       \
     static const ::avsl::PluginInfo info = {AVSL_PLUGIN_ABI_VERSION,                        \
                                             sizeof(::avsl::PluginInfo),                     \
                                             NAME,                                           \
@@ -69,6 +86,10 @@ using PluginEntryPoint = const PluginInfo*();
                                             &AvslRegisterComponents_};                      \
     return &info;                                                                           \
   }                                                                                         \
+  extern "C" BOOST_SYMBOL_EXPORT __attribute__((weak)) const ::avsl::PluginInfo* avsl_plugin_info() { \
+    return AvslPluginInfo_();                                                               \
+  }                                                                                         \
+  AVSL_PLUGIN_LINKED_ENTRY_                                                                 \
   static void AvslRegisterComponents_(::avsl::Registrar& registrar)
 
 /// Defines a plugin; the braces that follow are its registration callback, with `registrar` in scope:

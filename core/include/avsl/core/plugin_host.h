@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "avsl/core/component_registry.h"
 #include "avsl/core/export.h"
+#include "avsl/core/plugin_abi.h"
 #include "avsl/core/registrar.h"
 
 namespace avsl {
@@ -55,23 +56,29 @@ class AVSL_EXPORT PluginHost {
   void LoadDirectories(const std::vector<std::string>& dirs);
   /// Loads one library file. Its dependencies must already be loaded.
   const PluginRecord& LoadFile(const std::string& path);
+  /// Registers components linked into this process, with the same checks as a library minus opening it: the
+  /// core's built-ins (avsl/builtins/core_components.h) or a plugin linked statically through its
+  /// `avsl_plugin_info_<name>` entry point (plugin tests). `origin` names it in records and messages.
+  /// The host registers nothing by itself: whoever composes the program hands in the built-ins.
+  const PluginRecord& LoadLinked(const PluginInfo& info, const std::string& origin);
 
   const std::vector<PluginRecord>& records() const { return records_; }
   std::vector<const PluginRecord*> Failed() const;
   const ComponentRegistry& registry() const { return registry_; }
-  ComponentRegistry& mutable_registry() { return registry_; }
+  /// Tests only: plugins register through their Registrar callback, never through this.
+  ComponentRegistry& mutable_registry_for_testing() { return registry_; }
 
  private:
   struct Candidate;
   std::unique_ptr<Candidate> Handshake(const std::string& path, PluginRecord& record);
+  std::unique_ptr<Candidate> CheckInfo(const PluginInfo* info, const std::string& path,
+                                       std::shared_ptr<void> library, PluginRecord& record);
+  const PluginRecord& Admit(std::unique_ptr<Candidate> candidate, PluginRecord record);
   void Register(Candidate& candidate, PluginRecord& record);
 
   ComponentRegistry registry_;
   std::vector<PluginRecord> records_;
   std::vector<std::shared_ptr<void>> libraries_;  ///< kept for the process lifetime
 };
-
-/// Registers the components that live in the core itself, under the "core" scope.
-AVSL_EXPORT void RegisterCoreComponents(Registrar& registrar);
 
 }  // namespace avsl

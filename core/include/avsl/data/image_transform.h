@@ -13,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "avsl/core/map2d.h"
+#include "avsl/core/sample.h"
 
 namespace avsl::data {
 
@@ -23,14 +24,7 @@ struct RgbImage {
   std::vector<uint8_t> pixels;
 };
 
-/// A float tensor in CHW order (the model input).
-struct ImageTensor {
-  int channels = 3;
-  int height = 0;
-  int width = 0;
-  std::vector<float> values;  ///< channels × height × width.
-  float at(int c, int y, int x) const { return values[(static_cast<size_t>(c) * height + y) * width + x]; }
-};
+using ::avsl::ImageTensor;  // a value type of the SDK (avsl/core/sample.h)
 
 /// Per-channel ImageNet statistics; ToTensor's /255 is applied before them.
 struct Normalization {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "avsl/core/sample.h"
 
 namespace avsl::data {
 
@@ -18,13 +19,7 @@ struct SpectrogramOptions {
   bool apply_log = true;       ///< false returns the raw density P (float32) for inspection.
 };
 
-/// Log spectrogram of shape [1, freq_bins, frames]: frequency is the row (H), time the column (W).
-struct Spectrogram {
-  int freq_bins = 0;           ///< nperseg/2 + 1 (257).
-  int frames = 0;              ///< floor((N − noverlap) / (nperseg − noverlap)).
-  std::vector<float> values;   ///< Row-major freq_bins × frames.
-  float at(int f, int t) const { return values[static_cast<size_t>(f) * frames + t]; }
-};
+using ::avsl::Spectrogram;  // a value type of the SDK (avsl/core/sample.h)
 
 /// scipy.signal.get_window(('tukey', alpha), n) — the periodic Tukey window (tukey(n+1, sym=True)[:-1]).
 std::vector<double> PeriodicTukey(int n, double alpha);

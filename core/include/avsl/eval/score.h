@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "avsl/core/map2d.h"
 #include "avsl/io/npy.h"
+#include "avsl/metrics/eval_protocol.h"
 #include "avsl/metrics/evaluator.h"
 
 namespace avsl::eval {
@@ -19,16 +21,12 @@ namespace avsl::eval {
 inline constexpr int kEvalSize = 224;
 
 struct ScoreOptions {
+  /// `avsl score` starts from the reference protocol, except that a map off the 224×224 grid is an error until
+  /// an upsample mode is given.
+  ScoreOptions() { protocol.upsample = std::nullopt; }
   std::string maps_dir;   ///< Holds <key>.npy (float32/float64, H×W; leading singleton dims allowed).
   std::string index_csv;  ///< Header key,video,audio,sounding[,conf] (any column order).
-  /// "" = none (a map that is not 224×224 is an error), else nearest|bilinear|bicubic.
-  std::string upsample;
-  /// F.interpolate's align_corners for bilinear/bicubic. Both reference test scripts use true.
-  bool align_corners = true;
-  metrics::PredMode pred_mode = metrics::PredMode::kRelative;
-  double abs_threshold = 0.5;
-  double gamma = 0.5;
-  double top_percent = 50.0;
+  metrics::EvalProtocol protocol;
   std::string out_json;        ///< "" = do not write.
   std::string per_sample_csv;  ///< "" = do not write.
 };
@@ -57,15 +55,11 @@ absl::Status ForEachIndexRow(const std::string& index_csv,
 /// Every row of the index, read by ForEachIndexRow.
 absl::StatusOr<std::vector<IndexRow>> ReadIndex(const std::string& index_csv);
 
-/// The map of sample `key`, read from `path` as `arr`, on the kEvalSize×kEvalSize evaluation grid: leading
-/// singleton dimensions are dropped ([1,1,H,W] from a torch tensor) and a map of another size is resized
-/// with options.upsample / options.align_corners. Errors name the key and path: not 2-D, or another size
-/// with no upsample mode.
-absl::StatusOr<Map2D> ToEvalMap(io::NpyArray arr, const std::string& key, const std::string& path,
-                                const ScoreOptions& options);
-
-/// The evaluator settings of `options` (γ, top-k, prediction mode, absolute threshold).
-metrics::EvaluatorOptions EvaluatorOptionsFrom(const ScoreOptions& options);
+/// The map of sample `key`, read from `path` as `arr`, on the protocol's evaluation grid: leading singleton
+/// dimensions are dropped ([1,1,H,W] from a torch tensor), then metrics::ToEvalMap (resize per the protocol).
+/// Errors name the key and path: not 2-D, or another size with no upsample mode.
+absl::StatusOr<Map2D> NpyToEvalMap(io::NpyArray arr, const std::string& key, const std::string& path,
+                                   const metrics::EvalProtocol& protocol);
 
 /// gt_lookup(video) for sample `key`; the error names the key and video.
 absl::StatusOr<Map2D> LookupSampleGt(const GtLookup& gt_lookup, const std::string& key, const std::string& video);
@@ -76,11 +70,13 @@ absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const 
 
 /// metrics.json contents: n_sounding, n_silent, loc_acc, auc, mean_ciou, pointing, ap, max_f1, ap_ref,
 /// max_f1_ref, "buckets": {small|medium|large|huge: {same keys}}, "options": {...}. NaN is written as null.
-std::string MetricsJson(const metrics::EvalResult& result, const ScoreOptions& options);
+/// `confidence` (the rule used, written when not empty) and `extra` (the recipe's extra metrics) join the top level.
+std::string MetricsJson(const metrics::EvalResult& result, const metrics::EvalProtocol& protocol,
+                        const std::string& confidence = "", const std::map<std::string, double>& extra = {});
 
 /// Writes MetricsJson to `path` (via a temporary file and rename).
 absl::Status WriteMetricsJson(const std::string& path, const metrics::EvalResult& result,
-                              const ScoreOptions& options);
+                              const metrics::EvalProtocol& protocol);
 
 /// Writes key,ciou,conf,sounding,bucket,area,pointing rows (bucket "none" for silent samples).
 absl::Status WritePerSampleCsv(const std::string& path, const metrics::EvalResult& result);

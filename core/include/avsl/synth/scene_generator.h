@@ -14,6 +14,7 @@
 #include <opencv2/core.hpp>
 
 #include "absl/status/statusor.h"
+#include "avsl/core/eval_result.h"
 #include "avsl/synth/class_catalogue.h"
 #include "avsl/synth/sound_synth.h"
 
@@ -26,12 +27,8 @@ enum class Split : uint64_t { kTrain = 0, kVal = 1, kTest = 2 };
 /// Which classes may sound (the open-set setting trains on heard classes only).
 enum class SoundingPool { kAll = 0, kHeard, kUnheard };
 
-/// Size buckets, defined on the box area in the 224x224 ground-truth frame the evaluation uses.
-enum class SizeBucket { kSmall = 0, kMedium, kLarge, kHuge };
-inline constexpr int kNumSizeBuckets = 4;
-/// small: area < 32^2, medium: < 96^2, large: < 144^2, huge: otherwise (areas in 224x224 pixels).
-SizeBucket BucketOfArea224(double area);
-const char* SizeBucketName(SizeBucket bucket);
+// Scenes are generated per size bucket with the evaluation's own buckets and rule (avsl/core/eval_result.h:
+// SizeBucket, BucketForArea, BucketName), so a scene lands in the bucket it is scored in.
 
 /// An axis-aligned box in image pixels, end-exclusive: it covers x in [x0, x1), y in [y0, y1).
 struct Box {

@@ -6,7 +6,7 @@
 #include <opencv2/core.hpp>
 
 #include "avsl/synth/class_catalogue.h"
-#include "avsl/synth/counter_rng.h"
+#include "avsl/core/counter_rng.h"
 #include "avsl/synth/scene_generator.h"
 
 namespace avsl {

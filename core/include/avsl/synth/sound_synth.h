@@ -7,7 +7,7 @@
 
 #include "absl/status/status.h"
 #include "avsl/synth/class_catalogue.h"
-#include "avsl/synth/counter_rng.h"
+#include "avsl/core/counter_rng.h"
 
 namespace avsl {
 namespace synth {

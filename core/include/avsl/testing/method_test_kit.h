@@ -29,10 +29,11 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
-#include "avsl/train/training_checkpoint.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 
 namespace avsl::testkit {
 
@@ -42,10 +43,13 @@ inline std::string PluginPath(const std::string& build_dir, const std::string& n
   return build_dir + "/lib/avsl/plugins/libavsl_" + name + ".so";
 }
 
-/// Loads each plugin of `names` (looked up with PluginPath) into `host`. Fails on the first one that does not
-/// load, with its path and the host's reason.
+/// Loads the core's built-ins (once) and each plugin of `names` (looked up with PluginPath) into `host`. Fails on
+/// the first one that does not load, with its path and the host's reason.
 inline absl::Status LoadPlugins(PluginHost& host, const std::string& build_dir,
                                 const std::vector<std::string>& names) {
+  bool has_core = false;
+  for (const PluginRecord& r : host.records()) has_core = has_core || r.name == "core";
+  if (!has_core) AddCoreComponents(host);
   for (const std::string& name : names) {
     const std::string path = PluginPath(build_dir, name);
     const PluginRecord& r = host.LoadFile(path);
@@ -205,13 +209,13 @@ inline std::string TempFilePath(const std::string& dir, const std::string& stem,
 inline absl::Status SaveAndLoadWeights(Method& from, Method& into, const std::string& path,
                                        const std::string& recipe_toml,
                                        torch::optim::Optimizer* optimizer = nullptr) {
-  train::CheckpointContents contents;
+  checkpoint::CheckpointContents contents;
   contents.method = &from;
   contents.optimizer = optimizer;
   contents.recipe_toml = recipe_toml;
-  absl::Status s = train::SaveCheckpoint(path, contents);
+  absl::Status s = checkpoint::SaveCheckpoint(path, contents);
   if (s.ok()) {
-    s = train::LoadMethodWeights(path, into);
+    s = checkpoint::LoadMethodWeights(path, into);
     if (!s.ok()) s = absl::Status(s.code(), absl::StrCat("loading the saved weights: ", s.message()));
   } else {
     s = absl::Status(s.code(), absl::StrCat("saving ", path, ": ", s.message()));

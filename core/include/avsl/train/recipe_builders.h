@@ -35,8 +35,9 @@ absl::StatusOr<std::unique_ptr<data::Loader>> BuildLoader(const ComponentConfig&
                                                           bool train, uint64_t seed,
                                                           const ComponentRegistry& registry);
 
-/// Evaluation options from the `[eval]` table; `described` receives the same options for metrics.json.
-absl::StatusOr<MapEvaluationOptions> BuildEvalOptions(const ComponentConfig& root, eval::ScoreOptions* described);
+/// The evaluation protocol of the recipe's `[eval]` table (eval.<field> for every field of metrics::EvalProtocol
+/// but eval_size, which is the reference 224).
+absl::StatusOr<metrics::EvalProtocol> EvalProtocolFromRecipe(const ComponentConfig& root);
 
 /// The recipe's `eval.metrics` components.
 absl::StatusOr<std::vector<std::shared_ptr<Metric>>> BuildExtraMetrics(const ComponentConfig& root,

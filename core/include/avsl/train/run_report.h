@@ -23,7 +23,7 @@ absl::Status WriteTrainingCurve(const std::string& metrics_jsonl, const std::str
 /// Writes <dir>/metrics.json and <dir>/per_sample.csv for an evaluation.
 /// `extra`: values of the recipe's `eval.metrics` components, added beside the core metrics.
 absl::Status WriteEvaluation(const std::string& dir, const metrics::EvalResult& result,
-                             const eval::ScoreOptions& described_options, const std::string& confidence,
+                             const metrics::EvalProtocol& protocol, const std::string& confidence,
                              const std::map<std::string, double>& extra = {});
 
 }  // namespace avsl::train

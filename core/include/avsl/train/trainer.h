@@ -23,7 +23,17 @@ struct TrainerOptions {
   bool final_test = true;            ///< evaluate last and best on data.test at the end
 };
 
-/// Exit status of a run: kCancelled when a signal (or max_steps) stopped it after a resumable save.
+/// Why Run returned without an error. Every stop but kCompleted and kHook leaves a resumable checkpoints/last.pt.
+enum class StopReason {
+  kCompleted,  ///< all epochs, then the final test
+  kHook,       ///< a recipe hook (e.g. early stopping) ended training; the final test ran
+  kMaxSteps,   ///< TrainerOptions::max_steps steps in this invocation
+  kSigint,     ///< SIGINT after the step in progress
+  kSigterm,    ///< SIGTERM after the step in progress
+};
+/// "completed", "hook", "max_steps", "SIGINT", "SIGTERM".
+const char* StopReasonName(StopReason reason);
+
 class AVSL_EXPORT Trainer {
  public:
   /// `recipe` must be validated against `host`'s registry. For --resume, pass the run's stored recipe with the
@@ -31,12 +41,11 @@ class AVSL_EXPORT Trainer {
   static absl::StatusOr<std::unique_ptr<Trainer>> Create(const Recipe& recipe, const std::string& recipe_name,
                                                          const PluginHost& host, TrainerOptions options);
   ~Trainer();
-  absl::Status Run();
+  absl::StatusOr<StopReason> Run();
   const std::string& run_dir() const;
 
-  struct Impl;
-
  private:
+  struct Impl;
   explicit Trainer(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -26,10 +26,9 @@ int CaptionHeight(int lines);
 struct OverlayOptions {
   int size = 224;            ///< The picture is size × size (the frame is squashed, as by the test transform).
   double heat_weight = 0.5;  ///< out = w·heat + (1 − w)·frame (cv::addWeighted, the reference scripts' 0.5).
-  /// The binarization drawn as the prediction contour; the same rule as metrics::Evaluator.
-  metrics::PredMode pred_mode = metrics::PredMode::kRelative;
-  double top_percent = 50.0;
-  double abs_threshold = 0.5;
+  /// Its binarization (pred_mode, topk_percent, pred_threshold) is drawn as the prediction contour: the rule
+  /// metrics::Evaluator scores (metrics::BinaryPrediction).
+  metrics::EvalProtocol protocol;
   bool draw_heat = true;        ///< Off: the frame only (e.g. a "frame + GT" column).
   bool draw_prediction = true;  ///< Contour of the binary prediction.
   Rgb gt_color{0, 255, 0};
@@ -63,7 +62,7 @@ absl::StatusOr<data::RgbImage> RenderOverlay(const OverlayInput& input, const Ov
 std::vector<std::string> SampleCaption(const std::string& key, std::optional<double> ciou, double conf);
 
 /// The evaluator's binary prediction of `map` under `options` (relative: top-k % of the min-max map;
-/// absolute: map >= abs_threshold), as 0/1 bytes in row-major order.
+/// absolute: map >= pred_threshold), as 0/1 bytes in row-major order.
 std::vector<uint8_t> PredictionMask(const Map2D& map, const OverlayOptions& options);
 
 }  // namespace avsl::viz

@@ -13,7 +13,7 @@
 
 namespace avsl::viz {
 
-/// Reads `maps_dir`/<key>.npy and brings it to the 224×224 evaluation grid with eval::ToEvalMap, as
+/// Reads `maps_dir`/<key>.npy and brings it to the 224×224 evaluation grid with eval::NpyToEvalMap, as
 /// eval::RunScore does. Errors name the key and path.
 absl::StatusOr<Map2D> LoadEvalMap(const std::string& maps_dir, const std::string& key,
                                   const eval::ScoreOptions& scoring);

@@ -1,0 +1,48 @@
+// The run directory: everything needed to trust, resume and compare a run.
+//   runs/<recipe>/<timestamp>/{recipe.toml, command.txt, env.json, log.txt, metrics.jsonl, train_state.json,
+//                              checkpoints/{last.pt, best_<metric>.pt}, curve.png, eval/...}
+#pragma once
+
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "avsl/core/export.h"
+#include "avsl/io/atomic_file.h"
+
+namespace avsl::io {
+
+class AVSL_EXPORT RunDir {
+ public:
+  /// Creates `<root>/<name>/<YYYYmmdd-HHMMSS>` (with a numeric suffix when that exists already).
+  static absl::StatusOr<RunDir> Create(const std::string& root, const std::string& name);
+  /// Opens an existing run directory (for --resume and eval); it must contain recipe.toml.
+  static absl::StatusOr<RunDir> Open(const std::string& path);
+
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& relative) const;
+  std::string CheckpointPath(const std::string& name) const;  ///< checkpoints/<name>.pt
+
+  /// Writes `relative` atomically (temporary file + rename).
+  absl::Status WriteFile(const std::string& relative, const std::string& contents) const;
+  /// Appends one line to log.txt and mirrors it to stderr.
+  void Log(const std::string& line) const;
+  /// Appends one JSON object (already serialized, one line) to metrics.jsonl.
+  absl::Status AppendMetrics(const std::string& json_line) const;
+
+ private:
+  explicit RunDir(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
+/// Name of the early-stopped checkpoint (and of its eval/<split>_<name> directory) for a `train.monitor` such as
+/// "val.ap" -> "best_ap". The trainer writes it and `avsl report` reads it, so both take it from here.
+inline std::string BestCheckpointName(const std::string& monitor) {
+  const size_t dot = monitor.find('.');
+  return "best_" + (dot == std::string::npos ? monitor : monitor.substr(dot + 1));
+}
+
+}  // namespace avsl::io

@@ -1,0 +1,43 @@
+// Evaluating one checkpoint on one split: the trainer's final test and `avsl eval` both call this, so both write
+// the same files (metrics.json, per_sample.csv, overlays/, optionally every map as .npy) the same way.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/types.h>
+
+#include "absl/status/statusor.h"
+#include "avsl/core/method.h"
+#include "avsl/core/metric.h"
+#include "avsl/data/loader.h"
+#include "avsl/eval/score.h"
+#include "avsl/train/map_evaluation.h"
+
+namespace avsl::train {
+
+struct CheckpointEvaluation {
+  std::string checkpoint;  ///< weights loaded into the method first; "" = evaluate the method as it is
+  std::string out_dir;     ///< metrics.json, per_sample.csv and overlays/ go here
+  int overlays = 0;        ///< heatmap overlays written (eval.visualize)
+  std::string maps_dir;    ///< "" = none; else every eval-grid map as <key>.npy (float32)
+};
+
+struct CheckpointEvaluationResult {
+  EvalResult result;
+  std::string confidence;             ///< the confidence rule that was used
+  std::vector<std::string> overlays;  ///< files written
+};
+
+/// Loads `what.checkpoint`, runs EvaluateMethod over `loader`, computes `extra_metrics` and writes the outputs
+/// (metrics.json records options.protocol).
+absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(
+    Method& method, data::Loader& loader, const torch::Device& device, const MapEvaluationOptions& options,
+    const std::vector<std::shared_ptr<Metric>>& extra_metrics, const CheckpointEvaluation& what);
+
+/// The checkpoint a run selected: with train.select = "early_stop", best_<metric of train.monitor> when
+/// `run_dir`/checkpoints holds it; otherwise "last".
+std::string SelectedCheckpointName(const std::string& run_dir, const std::string& select, const std::string& monitor);
+
+}  // namespace avsl::train

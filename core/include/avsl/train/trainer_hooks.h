@@ -1,0 +1,84 @@
+// The trainer's hooks: everything the training loop does besides stepping (logging, the progress display,
+// selecting the early-stopped checkpoint, the training curve, the recipe's `[[hooks]]`) is a TrainerHook with a
+// priority, as in mmengine. The loop calls every hook at each point in ascending priority order, so new
+// behaviour (distributed logging, TensorBoard, profiling) is a new hook, not an edit of the loop.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "avsl/checkpoint/training_checkpoint.h"
+#include "avsl/core/eval_result.h"
+#include "avsl/core/hook.h"
+#include "avsl/io/run_dir.h"
+
+namespace avsl::train {
+
+/// What a hook may read of the run, and the two things it may ask for.
+struct TrainerContext {
+  const io::RunDir* run = nullptr;
+  checkpoint::TrainState* state = nullptr;  ///< epoch/step counters and the best value so far
+  long long epochs = 0;                     ///< train.epochs
+  long long total_steps = 0;                ///< epochs × batches per epoch
+  double learning_rate = 0;                 ///< of the last step
+  bool validates = false;                   ///< the run has a validation split
+  /// Saves checkpoints/<name>.pt (and train_state.json) with the full training state.
+  std::function<absl::Status(const std::string& name)> save;
+  /// Set by a hook to end training after the current epoch; the name of the hook that asked is logged.
+  bool stop_requested = false;
+};
+
+/// One optimizer step, as the hooks see it.
+struct StepRecord {
+  double loss = 0;                              ///< this step's loss
+  double epoch_mean_loss = 0;                   ///< mean over the epoch so far
+  double samples_per_second = 0;                ///< this epoch so far
+  double elapsed_seconds = 0;                   ///< since this invocation started
+  double eta_seconds = 0;                       ///< to the last step, at this invocation's rate
+  const std::vector<std::pair<std::string, double>>* logs = nullptr;  ///< the method's StepOutput::logs
+};
+
+/// One validation pass.
+struct ValidationRecord {
+  const EvalResult* result = nullptr;
+  std::map<std::string, double> values;  ///< "ap", "loc_acc", ... and the recipe's extra metrics (NaN allowed)
+  double epoch_mean_loss = 0;
+};
+
+class TrainerHook {
+ public:
+  virtual ~TrainerHook();
+  /// Lower runs first; the built-ins use 10 (logging), 20 (checkpoint selection), 50 (the recipe's hooks),
+  /// 80 (curve), 90 (progress display).
+  virtual int priority() const = 0;
+  virtual std::string name() const = 0;
+  virtual absl::Status OnRunStart(TrainerContext& ctx) { return absl::OkStatus(); }
+  virtual absl::Status OnEpochStart(TrainerContext& ctx) { return absl::OkStatus(); }
+  virtual absl::Status OnStepEnd(TrainerContext& ctx, const StepRecord& step) { return absl::OkStatus(); }
+  /// After the epoch's last step, before validation; state->epoch already counts the finished epoch.
+  virtual absl::Status OnEpochEnd(TrainerContext& ctx, double epoch_mean_loss) { return absl::OkStatus(); }
+  virtual absl::Status OnValidationEnd(TrainerContext& ctx, const ValidationRecord& v) { return absl::OkStatus(); }
+  /// `trained`: false when the run only evaluated (nothing to learn or train.epochs = 0).
+  virtual absl::Status OnRunEnd(TrainerContext& ctx, bool trained) { return absl::OkStatus(); }
+};
+
+/// metrics.jsonl train records every `log_every` steps (with the method's logs averaged), the text log line when
+/// stderr is not a terminal, the validation records and the per-epoch summary line.
+std::unique_ptr<TrainerHook> MakeLoggerHook(long long log_every, bool tty);
+/// Keeps checkpoints/best_<metric>.pt for the monitored validation metric (`train.monitor`).
+std::unique_ptr<TrainerHook> MakeCheckpointSelectionHook(std::string monitor_metric, std::string best_name);
+/// curve.png from metrics.jsonl at the end of a run that validated.
+std::unique_ptr<TrainerHook> MakeCurveHook();
+/// The one-line progress bar on a terminal.
+std::unique_ptr<TrainerHook> MakeProgressHook();
+/// The recipe's `[[hooks]]` components (and the method's OnTrainEvent, first), fed TrainEvents.
+std::unique_ptr<TrainerHook> MakeRecipeHooks(Method* method, std::vector<std::shared_ptr<Hook>> hooks,
+                                             std::vector<std::string> names);
+
+/// Sorts by priority (stable, so equal priorities keep their order of insertion).
+void SortByPriority(std::vector<std::unique_ptr<TrainerHook>>& hooks);
+
+}  // namespace avsl::train

@@ -1,0 +1,66 @@
+#include "avsl/io/run_dir.h"
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+
+namespace avsl::io {
+namespace fs = std::filesystem;
+
+absl::StatusOr<RunDir> RunDir::Create(const std::string& root, const std::string& name) {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", std::localtime(&now));
+  fs::path base = fs::path(root) / name / stamp;
+  fs::path path = base;
+  for (int i = 1; fs::exists(path); ++i) path = base.string() + "-" + std::to_string(i);
+  std::error_code ec;
+  fs::create_directories(path / "checkpoints", ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create run directory ", path.string(), ": ", ec.message()));
+  return RunDir(path.string());
+}
+
+absl::StatusOr<RunDir> RunDir::Open(const std::string& path) {
+  if (!fs::is_directory(path)) return absl::NotFoundError(absl::StrCat("run directory not found: ", path));
+  if (!fs::exists(fs::path(path) / "recipe.toml")) {
+    return absl::NotFoundError(absl::StrCat(path, " is not a run directory (no recipe.toml)"));
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(path) / "checkpoints", ec);
+  return RunDir(path);
+}
+
+std::string RunDir::File(const std::string& relative) const { return (fs::path(path_) / relative).string(); }
+
+std::string RunDir::CheckpointPath(const std::string& name) const {
+  return (fs::path(path_) / "checkpoints" / (name + ".pt")).string();
+}
+
+absl::Status RunDir::WriteFile(const std::string& relative, const std::string& contents) const {
+  const fs::path target = fs::path(path_) / relative;
+  std::error_code ec;
+  fs::create_directories(target.parent_path(), ec);
+  return WriteFileAtomically(target.string(), contents);
+}
+
+void RunDir::Log(const std::string& line) const {
+  std::time_t now = std::time(nullptr);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", std::localtime(&now));
+  std::ofstream(File("log.txt"), std::ios::app) << stamp << "  " << line << "\n";
+  std::cerr << line << "\n";
+}
+
+absl::Status RunDir::AppendMetrics(const std::string& json_line) const {
+  std::ofstream out(File("metrics.jsonl"), std::ios::app);
+  out << json_line << "\n";
+  out.flush();
+  if (!out) return absl::InternalError(absl::StrCat("cannot append to ", File("metrics.jsonl")));
+  return absl::OkStatus();
+}
+
+}  // namespace avsl::io

@@ -1,0 +1,52 @@
+#include "avsl/train/evaluate_checkpoint.h"
+
+#include <filesystem>
+
+#include "avsl/checkpoint/training_checkpoint.h"
+#include "avsl/core/status_macros.h"
+#include "avsl/io/npy.h"
+#include "avsl/io/run_dir.h"
+#include "avsl/train/overlay_collector.h"
+#include "avsl/train/recipe_builders.h"
+#include "avsl/train/run_report.h"
+
+namespace avsl::train {
+namespace fs = std::filesystem;
+
+absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(
+    Method& method, data::Loader& loader, const torch::Device& device, const MapEvaluationOptions& options,
+    const std::vector<std::shared_ptr<Metric>>& extra_metrics, const CheckpointEvaluation& what) {
+  if (!what.checkpoint.empty()) AVSL_RETURN_IF_ERROR(checkpoint::LoadMethodWeights(what.checkpoint, method));
+  viz::OverlayOptions overlay;
+  overlay.protocol = options.protocol;
+  OverlayCollector overlays(what.overlays, overlay);
+  if (!what.maps_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(what.maps_dir, ec);
+    if (ec) return absl::UnavailableError("cannot create " + what.maps_dir + ": " + ec.message());
+  }
+  CheckpointEvaluationResult out;
+  MapEvaluationOptions with_outputs = options;
+  with_outputs.on_sample = [&](const Sample& s, const Map2D& map, double conf) -> absl::Status {
+    overlays.Add(s, map, conf);
+    if (what.maps_dir.empty()) return absl::OkStatus();
+    return io::WriteNpy((fs::path(what.maps_dir) / (s.key + ".npy")).string(), map.values.data(),
+                        {map.height, map.width});
+  };
+  AVSL_ASSIGN_OR_RETURN(MethodEvaluation evaluated, EvaluateMethod(method, loader, 0, device, with_outputs));
+  out.result = std::move(evaluated.result);
+  out.confidence = std::move(evaluated.confidence);
+  AVSL_ASSIGN_OR_RETURN(out.overlays, overlays.Write((fs::path(what.out_dir) / "overlays").string(), out.result));
+  AVSL_RETURN_IF_ERROR(WriteEvaluation(what.out_dir, out.result, options.protocol, out.confidence,
+                                       ComputeExtraMetrics(extra_metrics, out.result)));
+  return out;
+}
+
+std::string SelectedCheckpointName(const std::string& run_dir, const std::string& select, const std::string& monitor) {
+  if (select != "early_stop") return "last";
+  const std::string best = io::BestCheckpointName(monitor);
+  std::error_code ec;
+  return fs::exists(fs::path(run_dir) / "checkpoints" / (best + ".pt"), ec) ? best : "last";
+}
+
+}  // namespace avsl::train

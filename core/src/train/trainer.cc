@@ -1,0 +1,445 @@
+#include <torch/torch.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "avsl/core/dataset.h"
+#include "avsl/core/hook.h"
+#include "avsl/core/metric.h"
+#include "avsl/core/loss.h"
+#include "avsl/core/lr_schedule.h"
+#include "avsl/core/method.h"
+#include "avsl/core/optimizer.h"
+#include "avsl/core/status_macros.h"
+#include "avsl/metrics/metric_fields.h"
+#include "avsl/data/loader.h"
+#include "avsl/train/collate.h"
+#include "avsl/train/evaluate_checkpoint.h"
+#include "avsl/train/map_evaluation.h"
+#include "avsl/train/overlay_collector.h"
+#include "avsl/train/precision.h"
+#include "avsl/train/recipe_builders.h"
+#include "avsl/io/run_dir.h"
+#include "avsl/train/run_report.h"
+#include "avsl/train/trainer.h"
+#include "avsl/train/trainer_hooks.h"
+#include "avsl/checkpoint/training_checkpoint.h"
+
+namespace avsl::train {
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+extern "C" void OnStopSignal(int signal) { g_stop_signal.store(signal); }
+
+// Installs SIGINT/SIGTERM handlers for the lifetime of a run: the step in progress finishes, then the
+// trainer saves a resumable checkpoint and returns.
+class SignalScope {
+ public:
+  SignalScope() {
+    g_stop_signal.store(0);
+    struct sigaction action {};
+    action.sa_handler = OnStopSignal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~SignalScope() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+using checkpoint::CheckpointContents;
+using checkpoint::TrainState;
+using io::RunDir;
+
+}  // namespace
+
+bool IsArchitectureOrDataKey(const std::string& key) {
+  for (const char* prefix : {"model", "losses", "data.train", "data.val", "seed", "data.batch_size"}) {
+    const std::string p = prefix;
+    if (key == p || key.rfind(p + ".", 0) == 0) return true;
+  }
+  return false;
+}
+
+struct Trainer::Impl {
+  TrainerOptions options;
+  ComponentConfig root;
+  std::string recipe_toml;
+  const PluginHost* host = nullptr;
+  std::unique_ptr<RunDir> run;
+  torch::Device device = torch::kCPU;
+  int threads = 1;
+  uint64_t seed = 0;
+
+  std::shared_ptr<Method> method;
+  std::vector<std::shared_ptr<Loss>> losses;
+  std::shared_ptr<OptimizerFactory> optimizer_factory;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::shared_ptr<LrSchedule> schedule;
+  std::unique_ptr<data::Loader> train_loader, val_loader, test_loader;
+  std::vector<std::shared_ptr<Hook>> recipe_hooks;
+  std::vector<std::string> recipe_hook_names;
+  std::vector<std::unique_ptr<TrainerHook>> hooks;  ///< sorted by priority
+  TrainerContext ctx;
+  std::vector<std::shared_ptr<Metric>> extra_metrics;
+
+  long long epochs = 0;
+  double grad_clip = 0;
+  std::string select, monitor_metric;
+  std::string best_name;  ///< the early-stopped checkpoint, e.g. "best_ap"
+  long long val_every = 1, log_every = 20;
+  bool test_at_end = true;
+  Amp amp = Amp::kNone;
+  bool channels_last = false;
+  int visualize = 0;
+  MapEvaluationOptions eval_options;
+  TrainState state;
+
+  absl::Status Build(const Recipe& recipe, const std::string& recipe_name);
+  absl::Status Save(const std::string& name);
+  /// One optimizer step; `logs` receives the method's StepOutput::logs.
+  absl::Status Step(const data::SampleBatch& batch, double* loss_out,
+                    std::vector<std::pair<std::string, double>>* logs);
+  absl::Status Validate(double epoch_mean_loss);
+  absl::Status FinalTest();
+  /// Calls `fn` on every hook in priority order; the first error ends the run.
+  template <typename Fn>
+  absl::Status ForEachHook(Fn fn);
+  absl::StatusOr<StopReason> Run();
+};
+
+template <typename Fn>
+absl::Status Trainer::Impl::ForEachHook(Fn fn) {
+  for (const std::unique_ptr<TrainerHook>& hook : hooks) {
+    absl::Status s = fn(*hook);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recipe_name) {
+  root = recipe.Root();
+  recipe_toml = recipe.ToToml();
+  AVSL_ASSIGN_OR_RETURN(Runtime runtime, ApplyRuntime(root));
+  seed = runtime.seed;
+  threads = runtime.threads;
+  device = runtime.device;
+  ComponentConfig train = root.Sub("train");
+  epochs = train.GetInt("epochs");
+  grad_clip = train.GetFloat("grad_clip");
+  select = train.GetString("select");
+  val_every = train.GetInt("val_every");
+  log_every = train.GetInt("log_every");
+  test_at_end = train.GetBool("test_at_end");
+  visualize = static_cast<int>(root.Sub("eval").GetInt("visualize"));
+  const std::string monitor = train.GetString("monitor");
+  monitor_metric = monitor.rfind("val.", 0) == 0 ? monitor.substr(4) : "";
+  best_name = io::BestCheckpointName(monitor);
+  if (metrics::FindMetricField(monitor_metric) == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("recipe key 'train.monitor' = \"", monitor,
+                                                   "\": expected val.<metric> with metric one of ",
+                                                   metrics::MetricFieldNames()));
+  }
+  AVSL_ASSIGN_OR_RETURN(eval_options.protocol, EvalProtocolFromRecipe(root));
+
+  // Same seed, same initial weights.
+  torch::manual_seed(seed);
+  AVSL_ASSIGN_OR_RETURN(method, host->registry().Build<Method>(root.Sub("model")));
+  method->to(device);
+  AVSL_ASSIGN_OR_RETURN(amp, ParseAmp(root.GetString("amp")));
+  channels_last = root.GetBool("channels_last");
+  if (channels_last) ToChannelsLast(*method);
+  std::vector<torch::Tensor> params = method->parameters();
+  for (const ComponentConfig& c : root.SubArray("losses")) {
+    AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Loss> loss, host->registry().Build<Loss>(c));
+    loss->to(device);
+    for (const torch::Tensor& p : loss->parameters()) params.push_back(p);
+    losses.push_back(std::move(loss));
+  }
+  for (const ComponentConfig& c : root.SubArray("hooks")) {
+    AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Hook> hook, host->registry().Build<Hook>(c));
+    recipe_hooks.push_back(std::move(hook));
+    recipe_hook_names.push_back(c.type());
+  }
+  AVSL_ASSIGN_OR_RETURN(extra_metrics, BuildExtraMetrics(root, host->registry()));
+  AVSL_ASSIGN_OR_RETURN(optimizer_factory, host->registry().Build<OptimizerFactory>(root.Sub("optim")));
+  AVSL_ASSIGN_OR_RETURN(schedule, host->registry().Build<LrSchedule>(root.Sub("schedule")));
+  if (!params.empty()) optimizer = optimizer_factory->Create(params);
+
+  AVSL_ASSIGN_OR_RETURN(train_loader, BuildLoader(root, "train", true, seed, host->registry()));
+  AVSL_ASSIGN_OR_RETURN(val_loader, BuildLoader(root, "val", false, seed, host->registry()));
+  AVSL_ASSIGN_OR_RETURN(test_loader, BuildLoader(root, "test", false, seed, host->registry()));
+  const bool trains = method->trainable() && epochs > 0;
+  if (trains && !train_loader) return absl::InvalidArgumentError("training needs data.train (a dataset table)");
+  if (trains && select == "early_stop" && !val_loader) {
+    if (!train.GetBool("select_on_test") || !test_loader) {
+      return absl::InvalidArgumentError(
+          "train.select = \"early_stop\" needs data.val; add a validation set, set train.select = \"last\", or "
+          "set train.select_on_test = true to select on the test split (not a fair protocol)");
+    }
+    val_loader.swap(test_loader);  // selection on the test split, as the reference code did
+    test_loader.reset();
+  }
+
+  state.monitor = monitor;
+  const std::string output_root =
+      root.Has("output_dir") ? root.GetString("output_dir") : options.output_root;
+  if (!options.resume_dir.empty()) {
+    AVSL_ASSIGN_OR_RETURN(RunDir opened, RunDir::Open(options.resume_dir));
+    run = std::make_unique<RunDir>(std::move(opened));
+  } else {
+    AVSL_ASSIGN_OR_RETURN(RunDir created, RunDir::Create(output_root, recipe_name));
+    run = std::make_unique<RunDir>(std::move(created));
+    AVSL_RETURN_IF_ERROR(run->WriteFile("recipe.toml", recipe_toml));
+  }
+  std::ofstream(run->File("command.txt"), std::ios::app) << options.command_line << "\n";
+  AVSL_RETURN_IF_ERROR(run->WriteFile("env.json", EnvJson(*host, device.str(), threads,
+                                                          static_cast<long long>(seed), options.command_line)));
+  if (train.GetBool("select_on_test") && val_loader && !root.Sub("data").Has("val")) {
+    run->Log("WARNING: model selection uses the TEST split (train.select_on_test = true): the early-stop "
+             "numbers are optimistic, as in the reference code");
+  }
+  if (!options.resume_dir.empty()) {
+    CheckpointContents c{method.get(), losses, optimizer.get(), {}, {}};
+    AVSL_RETURN_IF_ERROR(checkpoint::LoadCheckpoint(run->CheckpointPath("last"), c));
+    state = c.state;
+    run->Log(absl::StrCat("resumed ", run->path(), " at epoch ", state.epoch, ", batch ", state.batch_in_epoch,
+                          ", step ", state.global_step));
+  } else if (!options.init_from.empty()) {
+    AVSL_RETURN_IF_ERROR(checkpoint::LoadMethodWeights(options.init_from, *method));
+    run->Log("initialized weights from " + options.init_from);
+  }
+
+  const bool tty = isatty(fileno(stderr));
+  hooks.push_back(MakeLoggerHook(log_every, tty));
+  hooks.push_back(MakeCheckpointSelectionHook(monitor_metric, best_name));
+  hooks.push_back(MakeRecipeHooks(method.get(), std::move(recipe_hooks), std::move(recipe_hook_names)));
+  hooks.push_back(MakeCurveHook());
+  if (tty) hooks.push_back(MakeProgressHook());
+  SortByPriority(hooks);
+  ctx.run = run.get();
+  ctx.state = &state;
+  ctx.epochs = epochs;
+  ctx.validates = val_loader != nullptr;
+  ctx.save = [this](const std::string& name) { return Save(name); };
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::Impl::Save(const std::string& name) {
+  CheckpointContents c{method.get(), losses, optimizer.get(), state, recipe_toml};
+  AVSL_RETURN_IF_ERROR(checkpoint::SaveCheckpoint(run->CheckpointPath(name), c));
+  return run->WriteFile("train_state.json", state.ToJson() + "\n");
+}
+
+absl::Status Trainer::Impl::Step(const data::SampleBatch& sample_batch, double* loss_out,
+                                 std::vector<std::pair<std::string, double>>* logs) {
+  AVSL_ASSIGN_OR_RETURN(Batch batch, Collate(sample_batch.samples, device));
+  if (channels_last) batch.image = batch.image.contiguous(torch::MemoryFormat::ChannelsLast);
+  torch::Tensor loss;
+  {
+    AutocastScope autocast(amp, device);
+    StepOutput out = method->TrainStep(batch);
+    loss = out.loss.to(torch::kFloat);
+    *logs = std::move(out.logs);
+    if (!losses.empty()) {
+      if (!out.maps.defined()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "recipe key 'losses': method '", root.Sub("model").type(),
+            "' returns no StepOutput::maps from TrainStep, so extra losses cannot be computed on its maps; "
+            "remove [[losses]] or make the method return its differentiable maps"));
+      }
+      for (const auto& extra : losses) loss = loss + extra->Compute(batch, out.maps).to(torch::kFloat);
+    }
+  }
+  const double value = loss.item<double>();
+  if (!std::isfinite(value)) {
+    std::vector<std::string> keys(batch.keys.begin(), batch.keys.begin() + std::min<size_t>(batch.keys.size(), 8));
+    return absl::InternalError(absl::StrCat(
+        "non-finite loss (", value, ") at epoch ", state.epoch, ", batch ", state.batch_in_epoch, ", step ",
+        state.global_step, "; batch keys: ", absl::StrJoin(keys, ", "), batch.keys.size() > 8 ? ", ..." : "",
+        ". Nothing was saved for this step; the last good checkpoint is ", run->CheckpointPath("last"),
+        " (if it exists). Lower optim.lr or set train.grad_clip"));
+  }
+  optimizer->zero_grad();
+  loss.backward();
+  if (grad_clip > 0) torch::nn::utils::clip_grad_norm_(method->parameters(), grad_clip);
+  const long long total = epochs * static_cast<long long>(train_loader->batches_per_epoch());
+  const double lr = optimizer_factory->learning_rate() * schedule->Factor(state.global_step, total);
+  for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
+  optimizer->step();
+  method->AfterOptimizerStep();
+  ctx.learning_rate = lr;
+  *loss_out = value;
+  return absl::OkStatus();
+}
+
+absl::Status Trainer::Impl::Validate(double epoch_mean_loss) {
+  AVSL_ASSIGN_OR_RETURN(MethodEvaluation evaluated, EvaluateMethod(*method, *val_loader, 0, device, eval_options));
+  const EvalResult& result = evaluated.result;
+  ValidationRecord v;
+  v.result = &result;
+  v.epoch_mean_loss = epoch_mean_loss;
+  for (const metrics::MetricField& f : metrics::MetricFields()) v.values[f.name] = result.all.*f.member;
+  for (const auto& [k, value] : ComputeExtraMetrics(extra_metrics, result)) v.values[k] = value;
+  return ForEachHook([&](TrainerHook& h) { return h.OnValidationEnd(ctx, v); });
+}
+
+absl::Status Trainer::Impl::FinalTest() {
+  if (!test_loader || !test_at_end) return absl::OkStatus();
+  std::vector<std::string> names = {"last"};
+  if (std::filesystem::exists(run->CheckpointPath(best_name))) names.push_back(best_name);
+  for (const std::string& name : names) {
+    CheckpointEvaluation what;
+    if (std::filesystem::exists(run->CheckpointPath(name))) what.checkpoint = run->CheckpointPath(name);
+    what.out_dir = run->File("eval/test_" + name);
+    what.overlays = visualize;
+    AVSL_ASSIGN_OR_RETURN(CheckpointEvaluationResult evaluated,
+                          EvaluateCheckpoint(*method, *test_loader, device, eval_options, extra_metrics,
+                                             what));
+    run->Log(absl::StrCat("test (", name, "): ", what.out_dir, "/metrics.json\n",
+                          eval::FormatMetricsTable(evaluated.result)));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StopReason> Trainer::Impl::Run() {
+  SignalScope signals;
+  const bool trains = method->trainable() && epochs > 0 && optimizer != nullptr;
+  if (!trains) run->Log("nothing to train (the method has no parameters or train.epochs = 0): evaluating only");
+  ctx.total_steps = trains ? epochs * static_cast<long long>(train_loader->batches_per_epoch()) : 0;
+  AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnRunStart(ctx); }));
+  long long steps_here = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (trains && state.epoch < epochs && !ctx.stop_requested) {
+    method->train();
+    AVSL_RETURN_IF_ERROR(train_loader->StartEpoch(static_cast<uint64_t>(state.epoch),
+                                                  static_cast<size_t>(state.batch_in_epoch)));
+    AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnEpochStart(ctx); }));
+    double loss_sum = 0;
+    long long loss_count = 0, samples_seen = 0;
+    const auto epoch_start = std::chrono::steady_clock::now();
+    while (true) {
+      AVSL_ASSIGN_OR_RETURN(std::optional<data::SampleBatch> batch, train_loader->Next());
+      if (!batch) break;
+      StepRecord record;
+      std::vector<std::pair<std::string, double>> logs;
+      absl::Status step = Step(*batch, &record.loss, &logs);
+      if (!step.ok()) {
+        run->Log("ERROR: " + std::string(step.message()));
+        return step;
+      }
+      ++state.global_step;
+      state.batch_in_epoch = static_cast<long long>(batch->batch_index) + 1;
+      ++steps_here;
+      loss_sum += record.loss;
+      ++loss_count;
+      samples_seen += static_cast<long long>(batch->samples.size());
+      const auto now = std::chrono::steady_clock::now();
+      record.elapsed_seconds = std::chrono::duration<double>(now - start).count();
+      record.samples_per_second =
+          samples_seen / std::max(1e-9, std::chrono::duration<double>(now - epoch_start).count());
+      record.eta_seconds = record.elapsed_seconds / std::max<long long>(1, steps_here) *
+                           static_cast<double>(ctx.total_steps - state.global_step);
+      record.epoch_mean_loss = loss_sum / loss_count;
+      record.logs = &logs;
+      AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnStepEnd(ctx, record); }));
+      const int signal = g_stop_signal.load();
+      if (signal != 0 || (options.max_steps >= 0 && steps_here >= options.max_steps)) {
+        if (isatty(fileno(stderr))) std::fprintf(stderr, "\n");
+        AVSL_RETURN_IF_ERROR(Save("last"));
+        const StopReason why = signal == SIGINT    ? StopReason::kSigint
+                               : signal == SIGTERM ? StopReason::kSigterm
+                                                   : StopReason::kMaxSteps;
+        run->Log(absl::StrCat("stopped by ", StopReasonName(why), " after step ", state.global_step,
+                              "; resume with: avsl train --resume ", run->path()));
+        return why;
+      }
+    }
+    ++state.epoch;
+    state.batch_in_epoch = 0;
+    const double epoch_loss = loss_count ? loss_sum / loss_count : 0.0;
+    AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnEpochEnd(ctx, epoch_loss); }));
+    const bool last_epoch = state.epoch == epochs || ctx.stop_requested;
+    if (val_loader && (state.epoch % val_every == 0 || last_epoch)) AVSL_RETURN_IF_ERROR(Validate(epoch_loss));
+    state.finished = last_epoch;
+    AVSL_RETURN_IF_ERROR(Save("last"));
+  }
+  if (!trains) {
+    state.finished = true;
+    AVSL_RETURN_IF_ERROR(Save("last"));
+  }
+  AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnRunEnd(ctx, trains); }));
+  if (trains) {
+    run->Log(select == "early_stop" && state.best_epoch >= 0
+                 ? absl::StrFormat("selected checkpoint (early_stop): %s (epoch %d)",
+                                   run->CheckpointPath(best_name), state.best_epoch)
+                 : "selected checkpoint (last): " + run->CheckpointPath("last"));
+  }
+  AVSL_RETURN_IF_ERROR(FinalTest());
+  run->Log("run directory: " + run->path());
+  return ctx.stop_requested ? StopReason::kHook : StopReason::kCompleted;
+}
+
+Trainer::Trainer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Trainer::~Trainer() = default;
+
+absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const Recipe& recipe, const std::string& recipe_name,
+                                                         const PluginHost& host, TrainerOptions options) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = std::move(options);
+  impl->host = &host;
+  absl::Status s;
+  try {
+    s = impl->Build(recipe, recipe_name);
+  } catch (const std::exception& e) {
+    s = absl::InternalError(absl::StrCat("building the run failed: ", e.what()));
+  }
+  if (!s.ok()) return s;
+  return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
+}
+
+const char* StopReasonName(StopReason reason) {
+  switch (reason) {
+    case StopReason::kCompleted: return "completed";
+    case StopReason::kHook: return "hook";
+    case StopReason::kMaxSteps: return "max_steps";
+    case StopReason::kSigint: return "SIGINT";
+    case StopReason::kSigterm: return "SIGTERM";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<StopReason> Trainer::Run() {
+  try {
+    return impl_->Run();
+  } catch (const std::exception& e) {
+    const std::string msg = absl::StrCat("training failed at epoch ", impl_->state.epoch, ", step ",
+                                         impl_->state.global_step, ": ", e.what());
+    impl_->run->Log("ERROR: " + msg);
+    return absl::InternalError(msg);
+  }
+}
+
+const std::string& Trainer::run_dir() const { return impl_->run->path(); }
+
+}  // namespace avsl::train

@@ -1,0 +1,78 @@
+// The parts of a method that the lvs plugin's two methods, lvs.LVS (lvs.cc) and lvs.HardPos (hardpos.cc), share
+// besides the loss: the recipe options of the objective (declared in one place, each method with its own defaults:
+// its options struct derives from LvsLossOptions), the confidence choice and AVENet's embedding step.
+#pragma once
+
+#include <string>
+#include <type_traits>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "avsl/core/component_config.h"
+#include "avsl/core/encoder.h"
+#include "avsl/core/method.h"
+#include "avsl/core/options.h"
+#include "lvs_loss.h"
+
+namespace avsl::plugins::lvs {
+
+/// Binds epsilon, epsilon2, tau, temperature, tri_map, hard_negative, negatives, diagonal, objective to the
+/// LvsLossOptions part of a method's options `T` (its defaults are T's); `source` ends each doc line (e.g.
+/// "LVS model.py" or "assumed: LVS's"). The members are LvsLossOptions's, so the numeric and choice bindings name
+/// their type (a base member pointer converts to T's only where the type is not deduced).
+template <typename T>
+void AddLossOptions(Options<T>& o, const std::string& source) {
+  static_assert(std::is_base_of_v<LvsLossOptions, T>, "AddLossOptions: T derives from LvsLossOptions");
+  auto doc = [&](const std::string& text) { return absl::StrCat(text, " (", source, ")"); };
+  o.template Float<double>("epsilon", &T::epsilon,
+                           doc("positive threshold of the soft masks, on the cosine (--epsilon)"))
+      .Range(-1, 1);
+  o.template Float<double>("epsilon2", &T::epsilon2, doc("tri-map negative threshold (--epsilon2)")).Range(-1, 1);
+  o.template Float<double>("tau", &T::tau, doc("sigmoid sharpness of the masks (self.tau)")).Range(1e-4, 10);
+  o.template Float<double>("temperature", &T::temperature, doc("logit temperature (logits / 0.07)"))
+      .Range(1e-4, 10);
+  o.Bool("tri_map", &T::tri_map, doc("own-image negative mask 1 - sigmoid((A - epsilon2)/tau); false: 1 - Pos"));
+  o.Bool("hard_negative", &T::hard_negative, doc("append the own-image hard negative logit sim2 (--Neg)"));
+  o.template Choice<NegativeSummary>(
+      "negatives", &T::negatives, {{"masked", NegativeSummary::kMasked}, {"uniform", NegativeSummary::kUniform}},
+      doc("in-batch negative N_ij: masked = sigmoid((S - epsilon)/tau)-weighted mean (LVS code, Pos_all); "
+          "uniform = plain mean over h*w (papers)"));
+  o.template Choice<DiagonalMask>(
+      "diagonal", &T::diagonal, {{"code", DiagonalMask::kCode}, {"exclude", DiagonalMask::kExclude}},
+      doc("the positive pair among the negatives: code = times (1 - 100 I) (LVS self.mask); exclude = "
+          "removed (the papers' sum over j != i)"));
+  o.template Choice<Objective>(
+      "objective", &T::objective, {{"code", Objective::kCode}, {"paper", Objective::kPaper}},
+      doc("code = CE over cat(P, N_i., H)/T with target 0; paper = LVS paper's single grouped negative "
+          "H + sum_j N_ij (needs diagonal = \"exclude\")"));
+}
+
+/// Checks the combination of the loss options (epsilon2 < epsilon with the tri-map hard negative; the paper
+/// objective with diagonal = "exclude"); errors name the recipe key under `config`.
+absl::Status CheckLossOptions(const LvsLossOptions& options, const ComponentConfig& config);
+
+/// Binds `confidence` (T::confidence, a string defaulting to "generic"): generic (none native: the evaluator's
+/// SLAVC confidence), positive (P_i), max (max A).
+template <typename T>
+void AddConfidenceOption(Options<T>& o) {
+  o.String("confidence", &T::confidence,
+           "generic = none native: the evaluator's SLAVC confidence, mean of the top 25 % of (A + 1) / 2; "
+           "positive = P_i, the sigmoid((A - epsilon)/tau)-weighted mean of A; max = max A (spec §4.3)")
+      .OneOf({"generic", "positive", "max"});
+}
+
+/// Fills out.confidence / confidence_name from the cosine map out.maps as `which` (the `confidence` key) says;
+/// "generic" leaves it undefined so the evaluator computes the SLAVC confidence on the declared [-1, 1] range.
+void SetConfidence(const std::string& which, const LvsLossOptions& options, Localization& out);
+
+struct LvsEmbedding {
+  torch::Tensor image_map;  ///< [B,C,h,w] the image encoder's output
+  torch::Tensor image;      ///< [B,C,h,w] L2-normalized over C
+  torch::Tensor audio;      ///< [B,C] max-pooled, L2-normalized
+};
+
+/// AVENet.forward's features: normalize(imgnet(image)), normalize(maxpool(audnet(audio))). The max pool is
+/// the reference's AdaptiveMaxPool2d (a no-op for an encoder that already pooled). `who` prefixes errors.
+LvsEmbedding Embed(Encoder& imgnet, Encoder& audnet, const Batch& batch, const char* who);
+
+}  // namespace avsl::plugins::lvs
