@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "avsl/eval/score.h"
-#include "avsl/metrics/upsample.h"
 #include "avsl/io/npy.h"
+#include "avsl/metrics/upsample.h"
 
 namespace {
 
@@ -35,8 +35,8 @@ void MakeMap(int i, int size, std::vector<float>* v) {
     for (int x = 0; x < size; ++x) {
       h = h * 1664525u + 1013904223u;
       const double noise = (h >> 8) / static_cast<double>(1 << 24) * 0.05;
-      (*v)[static_cast<size_t>(y) * size + x] =
-          static_cast<float>(0.4 + 0.5 * std::exp(-((y - cy) * (y - cy) + (x - cx) * (x - cx)) / (2 * s * s)) + noise);
+      (*v)[static_cast<size_t>(y) * size + x] = static_cast<float>(
+          0.4 + 0.5 * std::exp(-((y - cy) * (y - cy) + (x - cx) * (x - cx)) / (2 * s * s)) + noise);
     }
   }
 }

@@ -296,8 +296,9 @@ TEST_F(DatasetsTest, NoiseFreeFramesDifferOnlyByJpegRounding) {
   o.scene.pixel_noise_std = 0.0;
   const std::string root = Root() + "/noise_free";
   ASSERT_TRUE(synth::WriteSyntheticDataset(o, root).ok());
-  auto file = MustBuild("datasets.Flickr", "root = \"" + root + "\"\nlist = \"metadata/flickr_test.csv\"\n"
-                                           "mode = \"test\"\nclip_seconds = 0.25\ninput_size = 48\n");
+  auto file = MustBuild("datasets.Flickr", "root = \"" + root +
+                                               "\"\nlist = \"metadata/flickr_test.csv\"\n"
+                                               "mode = \"test\"\nclip_seconds = 0.25\ninput_size = 48\n");
   auto proc = MustBuild("datasets.SyntheticAV", std::string(kSyntheticScenes) +
                                                     "split = \"test\"\nsize = 2\npixel_noise_std = 0.0\n"
                                                     "input_size = 48\n");
@@ -349,9 +350,9 @@ TEST_F(DatasetsTest, OpenSetSplitReproducesTheWrittenHeardAndUnheardLists) {
     EXPECT_EQ(got, data::VideoIds(*expected)) << side;
   }
   // Ids without a class cannot be placed on either side.
-  auto no_class = Build("datasets.VggSound",
-                        RootKey() + "list = \"metadata/vggss_train.txt\"\n[data.test.split]\ntype = "
-                                    "\"datasets.OpenSet\"\nclasses = [\"x\"]\n");
+  auto no_class = Build("datasets.VggSound", RootKey() +
+                                                 "list = \"metadata/vggss_train.txt\"\n[data.test.split]\ntype = "
+                                                 "\"datasets.OpenSet\"\nclasses = [\"x\"]\n");
   ASSERT_FALSE(no_class.ok());
   EXPECT_THAT(std::string(no_class.status().message()), HasSubstr("id train_000000 has no class"));
   auto both = Build("datasets.VggSound", base + absl::StrCat("[data.test.split]\ntype = \"datasets.OpenSet\"\n"
@@ -379,20 +380,24 @@ TEST_F(DatasetsTest, PublishedListsGiveTheDocumentedCounts) {
     GTEST_SKIP() << "published reference files not found under " << ref;
   }
   // 144000 train ids - 3709 VGG-SS test ids = 140291 (docs/datasets.md, train/test overlap).
-  auto train = MustBuild("datasets.VggSound", RootKey() + "list = \"" + ref + "EZ-VSL/metadata/vggss_144k.txt\"\n"
-                                              "exclude_list = \"" + ref + "EZ-VSL/metadata/vggss_test.csv\"\n");
+  auto train = MustBuild("datasets.VggSound", RootKey() + "list = \"" + ref +
+                                                  "EZ-VSL/metadata/vggss_144k.txt\"\n"
+                                                  "exclude_list = \"" +
+                                                  ref + "EZ-VSL/metadata/vggss_test.csv\"\n");
   ASSERT_NE(train, nullptr);
   EXPECT_EQ(train->size(), 140291u);
   // 5158 positives + 5158 non-sounding rows; 250 + 250 for SLAVC's Flickr files.
-  auto vgg = MustBuild("datasets.VggSound", RootKey() + "list = \"" + ref + "SLAVC/metadata/vggss_test.csv\"\n"
-                                            "mode = \"test_plus_silent\"\nextended_list = \"" + ref +
-                                            "SLAVC/metadata/vggss_test_plus_silent.csv\"\nannotations = \"" + ref +
-                                            "SLAVC/metadata/vggss.json\"\n");
+  auto vgg = MustBuild("datasets.VggSound", RootKey() + "list = \"" + ref +
+                                                "SLAVC/metadata/vggss_test.csv\"\n"
+                                                "mode = \"test_plus_silent\"\nextended_list = \"" +
+                                                ref + "SLAVC/metadata/vggss_test_plus_silent.csv\"\nannotations = \"" +
+                                                ref + "SLAVC/metadata/vggss.json\"\n");
   ASSERT_NE(vgg, nullptr);
   EXPECT_EQ(vgg->size(), 10316u);
-  auto flickr = MustBuild("datasets.Flickr", RootKey() + "list = \"" + ref + "SLAVC/metadata/flickr_test.csv\"\n"
-                                             "mode = \"test_plus_silent\"\nextended_list = \"" + ref +
-                                             "SLAVC/metadata/flickr_test_plus_silent.csv\"\n");
+  auto flickr = MustBuild("datasets.Flickr", RootKey() + "list = \"" + ref +
+                                                 "SLAVC/metadata/flickr_test.csv\"\n"
+                                                 "mode = \"test_plus_silent\"\nextended_list = \"" +
+                                                 ref + "SLAVC/metadata/flickr_test_plus_silent.csv\"\n");
   ASSERT_NE(flickr, nullptr);
   EXPECT_EQ(flickr->size(), 500u);
 }
@@ -422,8 +427,9 @@ TEST_F(DatasetsTest, ErrorsNameTheFile) {
   // Missing frame: the list is read at construction, the file is opened by Get.
   const std::string list = Root() + "/broken_list.txt";
   std::ofstream(list) << "test_000000\nghost_000001\ntest_000001\n";
-  auto broken = MustBuild("datasets.Flickr", RootKey() + "list = \"" + list + "\"\nmode = \"test\"\n"
-                                                         "clip_seconds = 0.25\n");
+  auto broken = MustBuild("datasets.Flickr", RootKey() + "list = \"" + list +
+                                                 "\"\nmode = \"test\"\n"
+                                                 "clip_seconds = 0.25\n");
   ASSERT_NE(broken, nullptr);
   ASSERT_EQ(broken->size(), 3u);
   absl::StatusOr<Sample> ghost = broken->Get(1, {});
@@ -441,8 +447,9 @@ TEST_F(DatasetsTest, ErrorsNameTheFile) {
   std::ofstream(bad + "/list.txt") << "test_000000";
   std::ofstream(bad + "/Annotations/test_000000.xml")
       << "<annotation><object><bbox><a>1</a><xmin>1</xmin><ymin>2</ymin></bbox></object></annotation>";
-  auto bad_ds = MustBuild("datasets.Flickr", "root = \"" + bad + "\"\nlist = \"list.txt\"\nmode = \"test\"\n"
-                                                                 "clip_seconds = 0.25\n");
+  auto bad_ds = MustBuild("datasets.Flickr", "root = \"" + bad +
+                                                 "\"\nlist = \"list.txt\"\nmode = \"test\"\n"
+                                                 "clip_seconds = 0.25\n");
   ASSERT_NE(bad_ds, nullptr);
   absl::StatusOr<Sample> bad_sample = bad_ds->Get(0, {});
   ASSERT_FALSE(bad_sample.ok());
@@ -452,8 +459,9 @@ TEST_F(DatasetsTest, ErrorsNameTheFile) {
 TEST_F(DatasetsTest, LoaderSkipPolicyListsTheMissingSampleAndErrorPolicyStops) {
   const std::string list = Root() + "/loader_list.txt";
   std::ofstream(list) << "test_000000\ntest_000001\nghost_000002\ntest_000003\ntest_000004";
-  auto ds = MustBuild("datasets.Flickr", RootKey() + "list = \"" + list + "\"\nmode = \"test\"\n"
-                                                     "clip_seconds = 0.25\ninput_size = 32\n");
+  auto ds = MustBuild("datasets.Flickr", RootKey() + "list = \"" + list +
+                                             "\"\nmode = \"test\"\n"
+                                             "clip_seconds = 0.25\ninput_size = 32\n");
   ASSERT_NE(ds, nullptr);
   data::LoaderOptions o;
   o.batch_size = 2;

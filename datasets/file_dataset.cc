@@ -25,7 +25,7 @@ absl::StatusOr<std::vector<std::string>> ReadIds(const std::string& path) {
 }
 
 absl::StatusOr<std::vector<std::string>> ReadIdsForKey(const ComponentConfig& c, const std::string& component,
-                                                      const std::string& root, const std::string& key) {
+                                                       const std::string& root, const std::string& key) {
   const std::string path = ResolvePath(root, c.GetString(key));
   absl::StatusOr<std::vector<std::string>> ids = ReadIds(path);
   if (!ids.ok()) return Prefixed(ids.status(), absl::StrCat(component, " ", key, " ('", c.path(), ".", key, "'): "));
@@ -38,8 +38,9 @@ void AddFileDatasetFields(Schema& s) {
   s.OptionalString("root", "dataset directory holding frames/<id>.jpg and audio/<id>.wav").Required();
   s.OptionalString("list", "ids to use: an id list (one per line) or a test CSV (id in column 0); relative to root")
       .Required();
-  s.String("mode", "train", "train: train transform, GT only for annotated_list; test: test transform, GT for "
-                            "every id; test_plus_silent: test + the non-sounding rows of extended_list")
+  s.String("mode", "train",
+           "train: train transform, GT only for annotated_list; test: test transform, GT for "
+           "every id; test_plus_silent: test + the non-sounding rows of extended_list")
       .OneOf({"train", "test", "test_plus_silent"});
   s.OptionalString("extended_list", "test_plus_silent: extended CSV (video,audio,label); ignored in other modes");
   s.OptionalString("annotated_list",
@@ -58,14 +59,14 @@ absl::StatusOr<FileLists> ReadFileLists(const ComponentConfig& c, const std::str
   out.root = c.GetString("root");
   if (out.root.empty()) {
     // Real-data recipes ship with empty roots: the data cannot be bundled, so the user names it.
-    return absl::InvalidArgumentError(absl::StrCat(component, " root ('", c.path(),
-                                                   ".root') is empty: set it to the dataset folder, e.g. --set ",
-                                                   c.path(), ".root='\"/data/...\"' (docs/datasets.md, Recipe variables)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(component, " root ('", c.path(), ".root') is empty: set it to the dataset folder, e.g. --set ",
+                     c.path(), ".root='\"/data/...\"' (docs/datasets.md, Recipe variables)"));
   }
   std::error_code ec;
   if (!std::filesystem::is_directory(out.root, ec)) {
-    return absl::NotFoundError(absl::StrCat(component, " root ('", c.path(), ".root') ", out.root,
-                                            ": directory not found"));
+    return absl::NotFoundError(
+        absl::StrCat(component, " root ('", c.path(), ".root') ", out.root, ": directory not found"));
   }
   const std::string mode = c.GetString("mode");
   out.mode = mode == "train" ? Mode::kTrain : mode == "test" ? Mode::kTest : Mode::kTestPlusSilent;
@@ -122,12 +123,10 @@ std::vector<FileEntry> ListEntries(const FileLists& lists, const std::vector<std
   return entries;
 }
 
-std::shared_ptr<Dataset> NewFileDataset(const ComponentConfig& c, const std::string& component,
-                                        const FileLists& lists, std::vector<FileEntry> entries, GtSource gt,
-                                        const PipelineOptions& pipeline) {
-  return std::make_shared<FileDataset>(component, lists.root, lists.mode, std::move(entries), std::move(gt),
-                                       pipeline, c.GetFloat("clip_seconds"),
-                                       static_cast<int>(c.GetInt("sample_rate")));
+std::shared_ptr<Dataset> NewFileDataset(const ComponentConfig& c, const std::string& component, const FileLists& lists,
+                                        std::vector<FileEntry> entries, GtSource gt, const PipelineOptions& pipeline) {
+  return std::make_shared<FileDataset>(component, lists.root, lists.mode, std::move(entries), std::move(gt), pipeline,
+                                       c.GetFloat("clip_seconds"), static_cast<int>(c.GetInt("sample_rate")));
 }
 
 FileDataset::FileDataset(std::string component, std::string root, Mode mode, std::vector<FileEntry> entries,

@@ -38,12 +38,12 @@ void AddFileDatasetFields(Schema& schema);
 struct FileLists {
   std::string root;
   Mode mode = Mode::kTrain;
-  std::vector<std::string> positives;         ///< list ids after exclusion, file order
-  std::vector<data::TestEntry> negatives;     ///< non-sounding rows of extended_list (test_plus_silent only)
-  std::set<std::string> annotated;            ///< ids of annotated_list (empty when not given)
+  std::vector<std::string> positives;      ///< list ids after exclusion, file order
+  std::vector<data::TestEntry> negatives;  ///< non-sounding rows of extended_list (test_plus_silent only)
+  std::set<std::string> annotated;         ///< ids of annotated_list (empty when not given)
   bool has_exclude_list = false;
-  size_t excluded = 0;                        ///< list ids dropped because exclude_list names them
-  std::string exclusion_report;               ///< one line for the log (DescribeOverlap)
+  size_t excluded = 0;           ///< list ids dropped because exclude_list names them
+  std::string exclusion_report;  ///< one line for the log (DescribeOverlap)
 };
 
 /// Reads the lists (a `.csv` list is a test CSV, anything else an id list). Errors name the key and the file:
@@ -53,8 +53,8 @@ absl::StatusOr<FileLists> ReadFileLists(const ComponentConfig& config, const std
 /// Where the GT of an annotated sample comes from.
 struct GtSource {
   enum class Kind { kFlickrXml, kVggss } kind = Kind::kFlickrXml;
-  std::string annotation_dir;                          ///< Flickr: <dir>/<id>.xml
-  std::shared_ptr<const data::VggssIndex> vggss;       ///< VGG-SS: the parsed vggss.json
+  std::string annotation_dir;                     ///< Flickr: <dir>/<id>.xml
+  std::shared_ptr<const data::VggssIndex> vggss;  ///< VGG-SS: the parsed vggss.json
 };
 
 class FileDataset final : public Dataset {

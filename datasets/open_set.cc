@@ -29,8 +29,10 @@ absl::StatusOr<std::vector<std::string>> ReadClassList(const std::string& path) 
   std::set<std::string> seen;
   for (const data::CsvRow& row : rows) {
     if (row.fields.size() != 1 || row.fields[0].empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("class list ", path, ":", row.line, ": expected one class name, "
-                                                     "found ", row.fields.size(), " comma-separated field(s)"));
+      return absl::InvalidArgumentError(absl::StrCat("class list ", path, ":", row.line,
+                                                     ": expected one class name, "
+                                                     "found ",
+                                                     row.fields.size(), " comma-separated field(s)"));
     }
     if (!seen.insert(row.fields[0]).second) {
       return absl::InvalidArgumentError(
@@ -56,8 +58,8 @@ absl::StatusOr<std::shared_ptr<Split>> MakeOpenSet(const ComponentConfig& c) {
   std::set<std::string> heard_set;
   for (const std::string& name : heard) {
     if (!heard_set.insert(name).second) {
-      return absl::InvalidArgumentError(absl::StrCat("datasets.OpenSet ", c.path(), ": class \"", name,
-                                                     "\" is listed twice"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("datasets.OpenSet ", c.path(), ": class \"", name, "\" is listed twice"));
     }
   }
   if (heard_set.empty()) {

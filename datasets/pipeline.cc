@@ -7,8 +7,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "avsl/core/status_macros.h"
 #include "avsl/core/counter_rng.h"
+#include "avsl/core/status_macros.h"
 
 namespace avsl::plugins::datasets {
 
@@ -23,11 +23,9 @@ void AddPipelineFields(Schema& s, int default_input_size) {
   s.Int("resize", 0, "train: short side before the random crop; 0 = int(1.1 * input_size), i.e. 246 for 224")
       .Range(0, 8192);
   s.Float("flip", 0.5, "train: probability of a horizontal flip").Range(0, 1);
-  s.Int("gt_size", 224, "side of the ground-truth map (the evaluation frame; the reference uses 224)")
-      .Range(8, 4096);
+  s.Int("gt_size", 224, "side of the ground-truth map (the evaluation frame; the reference uses 224)").Range(8, 4096);
   s.Int("nperseg", 512, "spectrogram segment length (scipy nperseg; FFT size)").Range(8, 65536);
-  s.Int("noverlap", 274, "spectrogram segment overlap (scipy noverlap; hop = nperseg - noverlap)")
-      .Range(0, 65535);
+  s.Int("noverlap", 274, "spectrogram segment overlap (scipy noverlap; hop = nperseg - noverlap)").Range(0, 65535);
 }
 
 absl::StatusOr<PipelineOptions> ReadPipelineOptions(const ComponentConfig& c) {
@@ -43,8 +41,8 @@ absl::StatusOr<PipelineOptions> ReadPipelineOptions(const ComponentConfig& c) {
         absl::StrCat("recipe key '", c.path(), ".nperseg' = ", o.nperseg, ": expected an even length"));
   }
   if (o.noverlap >= o.nperseg) {
-    return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".noverlap' = ", o.noverlap,
-                                                   ": expected < nperseg (", o.nperseg, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("recipe key '", c.path(), ".noverlap' = ", o.noverlap, ": expected < nperseg (", o.nperseg, ")"));
   }
   if (o.train_resize() < o.input_size) {
     return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".resize' = ", o.resize,
@@ -58,9 +56,8 @@ uint64_t AugmentationSeed(const SampleContext& ctx, size_t index) {
   return CounterRng::KeyFor(ctx.seed, 0x61756720ULL, ctx.epoch, static_cast<uint64_t>(index), 0);
 }
 
-absl::StatusOr<TransformedImage> TransformImage(const data::RgbImage& image, const PipelineOptions& o,
-                                                bool augment, const SampleContext& ctx, size_t index,
-                                                const std::string& name) {
+absl::StatusOr<TransformedImage> TransformImage(const data::RgbImage& image, const PipelineOptions& o, bool augment,
+                                                const SampleContext& ctx, size_t index, const std::string& name) {
   TransformedImage out;
   if (augment) {
     data::TrainTransformOptions train;

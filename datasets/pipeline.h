@@ -23,10 +23,10 @@ namespace avsl::plugins::datasets {
 
 /// Image and spectrogram options common to all datasets (the recipe keys of AddPipelineFields).
 struct PipelineOptions {
-  int input_size = 224;   ///< side of the square model input (train crop and test squash)
-  int resize = 0;         ///< train: short side before the random crop; 0 = int(1.1 * input_size) (246 for 224)
-  double flip = 0.5;      ///< train: horizontal-flip probability
-  int gt_size = 224;      ///< side of the GT map (the evaluation frame)
+  int input_size = 224;  ///< side of the square model input (train crop and test squash)
+  int resize = 0;        ///< train: short side before the random crop; 0 = int(1.1 * input_size) (246 for 224)
+  double flip = 0.5;     ///< train: horizontal-flip probability
+  int gt_size = 224;     ///< side of the GT map (the evaluation frame)
   int nperseg = 512;
   int noverlap = 274;
 
@@ -58,8 +58,7 @@ absl::StatusOr<TransformedImage> TransformImage(const data::RgbImage& image, con
 /// A GT map covering the whole source frame (any resolution) in the input's view, gt_size x gt_size.
 /// Test geometry: the frame is squashed, so the map is only resampled (nearest) if its size differs.
 /// Train geometry: the map is cropped/flipped like the image (TransformMap), then resampled to gt_size.
-Map2D GtInInputView(const Map2D& full_frame_gt, const data::ImageGeometry& geometry, bool augmented,
-                    int gt_size);
+Map2D GtInInputView(const Map2D& full_frame_gt, const data::ImageGeometry& geometry, bool augmented, int gt_size);
 
 /// Log spectrogram of mono samples; errors (e.g. a clip shorter than nperseg) are prefixed with `name`.
 absl::StatusOr<data::Spectrogram> AudioFeatures(const std::vector<double>& samples, int sample_rate,

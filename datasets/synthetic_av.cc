@@ -57,17 +57,17 @@ std::string SyntheticAvDataset::Describe(size_t index) const {
     return absl::StrCat(kComponent, " seed ", options_.seed, " negative ", j, ": frame of ",
                         synth::SampleId(synth::Split::kTest, j), " + ", synth::NegativeAudioId(j));
   }
-  return absl::StrCat(kComponent, " seed ", options_.seed, " ", SplitName(options_.split), " scene ", index,
-                      options_.split == SyntheticSplit::kTrain && options_.fresh_scenes ? " (of the sample's epoch)"
-                                                                                          : "");
+  return absl::StrCat(
+      kComponent, " seed ", options_.seed, " ", SplitName(options_.split), " scene ", index,
+      options_.split == SyntheticSplit::kTrain && options_.fresh_scenes ? " (of the sample's epoch)" : "");
 }
 
 Map2D SyntheticAvDataset::FullFrameGt(const synth::Scene& scene, const std::string& id) const {
   const int gt_size = options_.pipeline.gt_size;
   if (options_.annotator_gt) {
     // Through the XML writer and the reference reader, so the map is exactly the one Annotations/<id>.xml gives.
-    const std::string xml = synth::FlickrAnnotationXml(
-        id, generator_.catalogue().at(scene.sounding_class).name, scene.annotator_boxes_256);
+    const std::string xml = synth::FlickrAnnotationXml(id, generator_.catalogue().at(scene.sounding_class).name,
+                                                       scene.annotator_boxes_256);
     data::FlickrAnnotationOptions fo;
     fo.map_size = gt_size;
     absl::StatusOr<data::FlickrAnnotation> a = data::ParseFlickrAnnotationXml(xml, id, fo);
@@ -96,8 +96,7 @@ absl::StatusOr<Sample> SyntheticAvDataset::Get(size_t index, const SampleContext
   const synth::Split split = SceneSplit();
   const uint64_t scene_index = negative ? index - options_.size : index;
   // Fresh training scenes every epoch (a fixed set is memorized); evaluation splits are always epoch 0.
-  const uint64_t scene_epoch =
-      options_.split == SyntheticSplit::kTrain && options_.fresh_scenes ? context.epoch : 0;
+  const uint64_t scene_epoch = options_.split == SyntheticSplit::kTrain && options_.fresh_scenes ? context.epoch : 0;
   const synth::Scene scene = negative ? generator_.GenerateNegative(options_.seed, split, 0, scene_index)
                                       : generator_.Generate(options_.seed, split, scene_epoch, scene_index);
 
@@ -137,8 +136,8 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeSyntheticAv(const ComponentConfig& 
   AVSL_ASSIGN_OR_RETURN(o.pipeline, ReadPipelineOptions(c));
   o.seed = static_cast<uint64_t>(c.GetInt("seed"));
   const std::string split = c.GetString("split");
-  o.split = split == "train" ? SyntheticSplit::kTrain
-            : split == "val" ? SyntheticSplit::kVal
+  o.split = split == "train"  ? SyntheticSplit::kTrain
+            : split == "val"  ? SyntheticSplit::kVal
             : split == "test" ? SyntheticSplit::kTest
                               : SyntheticSplit::kTestPlusSilent;
   o.size = static_cast<size_t>(c.GetInt("size"));
@@ -147,8 +146,8 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeSyntheticAv(const ComponentConfig& 
     o.negatives = neg < 0 ? o.size : static_cast<size_t>(neg);
     // Negative j reuses test scene j's image, as on disk.
     if (o.negatives > o.size) {
-      return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".negatives' = ", neg,
-                                                     ": expected at most size (", o.size, ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("recipe key '", c.path(), ".negatives' = ", neg, ": expected at most size (", o.size, ")"));
     }
   }
   o.fresh_scenes = c.GetBool("fresh_scenes");
@@ -189,13 +188,16 @@ void RegisterSyntheticAv(Registrar& registrar) {
   s.String("split", "train", "train (fresh scenes each epoch), val, test, or test_plus_silent (test + negatives)")
       .OneOf({"train", "val", "test", "test_plus_silent"});
   s.Int("size", 2000, "number of scenes (positives)").Range(1, 1000000);
-  s.Int("negatives", -1, "test_plus_silent: negatives appended (image of test scene j + an absent class's "
-                         "sound); -1 = size").Range(-1, 1000000);
+  s.Int("negatives", -1,
+        "test_plus_silent: negatives appended (image of test scene j + an absent class's "
+        "sound); -1 = size")
+      .Range(-1, 1000000);
   s.Bool("fresh_scenes", true, "train: new scenes every epoch; false repeats epoch 0's scenes (memorizable)");
   s.Float("supervised_fraction", 0.25, "train: fraction of indices with GT (has_gt), as flickr_sup_train.txt")
       .Range(0, 1);
-  s.String("gt", "box", "GT map: box (the exact box, as vggss.json) or annotators (Flickr-style consensus of the "
-                        "jittered annotator boxes, as Annotations/<id>.xml)")
+  s.String("gt", "box",
+           "GT map: box (the exact box, as vggss.json) or annotators (Flickr-style consensus of the "
+           "jittered annotator boxes, as Annotations/<id>.xml)")
       .OneOf({"box", "annotators"});
   s.Int("num_classes", 20, "K object classes (even ids heard, odd unheard)").Range(2, 60);
   s.Int("image_size", 64, "side of the rendered frame in pixels (then transformed to input_size)").Range(16, 4096);

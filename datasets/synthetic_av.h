@@ -17,13 +17,13 @@ namespace avsl::plugins::datasets {
 enum class SyntheticSplit { kTrain, kVal, kTest, kTestPlusSilent };
 
 struct SyntheticAvOptions {
-  uint64_t seed = 0;            ///< scene seed (the `--seed` of `avsl synth`)
+  uint64_t seed = 0;  ///< scene seed (the `--seed` of `avsl synth`)
   SyntheticSplit split = SyntheticSplit::kTrain;
-  size_t size = 2000;           ///< scenes (positives)
-  size_t negatives = 0;         ///< test_plus_silent: extended negatives appended after the positives
-  bool fresh_scenes = true;     ///< train: scenes of epoch e (else always epoch 0, a fixed set)
+  size_t size = 2000;                 ///< scenes (positives)
+  size_t negatives = 0;               ///< test_plus_silent: extended negatives appended after the positives
+  bool fresh_scenes = true;           ///< train: scenes of epoch e (else always epoch 0, a fixed set)
   double supervised_fraction = 0.25;  ///< train: fraction of indices whose GT is provided (has_gt)
-  bool annotator_gt = false;    ///< GT from the Flickr-style annotator boxes instead of the exact box
+  bool annotator_gt = false;          ///< GT from the Flickr-style annotator boxes instead of the exact box
   PipelineOptions pipeline;
 };
 

@@ -26,7 +26,8 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeVggSound(const ComponentConfig& c) 
   if (c.Has("annotations")) {
     index_path = ResolvePath(lists.root, c.GetString("annotations"));
     absl::StatusOr<data::VggssIndex> read = data::VggssIndex::Read(index_path, pipeline.gt_size);
-    if (!read.ok()) return Prefixed(read.status(), absl::StrCat(kComponent, " annotations ('", c.path(), ".annotations'): "));
+    if (!read.ok())
+      return Prefixed(read.status(), absl::StrCat(kComponent, " annotations ('", c.path(), ".annotations'): "));
     index = std::make_shared<const data::VggssIndex>(*std::move(read));
   }
   const bool needs_gt = lists.mode != Mode::kTrain || !lists.annotated.empty();
@@ -98,8 +99,9 @@ void RegisterVggSound(Registrar& registrar) {
                                   "modes and annotated_list)");
   s.OptionalString("classes_file", "class names, one per line, giving class ids by line; default: the sorted "
                                    "class names of `annotations`");
-  s.Component("split", ComponentKind::kSplit, "", "optional split component restricting the list ids by "
-                                                  "class (e.g. datasets.OpenSet)");
+  s.Component("split", ComponentKind::kSplit, "",
+              "optional split component restricting the list ids by "
+              "class (e.g. datasets.OpenSet)");
   registrar.Register<Dataset>("VggSound", std::move(s), MakeVggSound,
                               "VGG-Sound/VGG-SS frames + audio, GT boxes and classes from vggss.json");
 }

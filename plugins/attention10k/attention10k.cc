@@ -43,8 +43,7 @@ struct Attended {
 
 class Attention10k final : public Method {
  public:
-  Attention10k(const Attention10kOptions& o, std::shared_ptr<Encoder> image, std::shared_ptr<Encoder> audio)
-      : o_(o) {
+  Attention10k(const Attention10kOptions& o, std::shared_ptr<Encoder> image, std::shared_ptr<Encoder> audio) : o_(o) {
     const int64_t cv = image->out_channels(), ca = audio->out_channels();
     // Registration order and names follow Attention_Net (visual_net, audio_net, fc_v_*, fc_a_*); its unused
     // pooling_a and fc_av are left out. Heads keep PyTorch's default Linear init, as the reference.
@@ -58,8 +57,10 @@ class Attention10k final : public Method {
 
   StepOutput TrainStep(const Batch& batch) override {
     const int64_t n = batch.image.size(0);
-    TORCH_CHECK(n >= 2, "attention10k: a training batch needs at least 2 samples (each takes another sample of the "
-                        "batch as its negative), got ", n);
+    TORCH_CHECK(n >= 2,
+                "attention10k: a training batch needs at least 2 samples (each takes another sample of the "
+                "batch as its negative), got ",
+                n);
     auto [v, a, a_fea, h, w] = Embed(batch);
     // One random other sample per anchor, uniform over the n - 1 others (the reference's choice(r != index)).
     const torch::Tensor offset = torch::randint(1, n, {n}, torch::TensorOptions().dtype(torch::kLong));
@@ -72,8 +73,7 @@ class Attention10k final : public Method {
     } else {
       // DSOL's port: (audio_i, image_i) y = 1 and (audio_i, image_j) y = 0, attention recomputed on image j.
       const Attended negative = Attend(v.index_select(0, neg), a);
-      const torch::Tensor d2 =
-          torch::cat({(pos.f_v - a_fea).pow(2).sum(1), (negative.f_v - a_fea).pow(2).sum(1)});
+      const torch::Tensor d2 = torch::cat({(pos.f_v - a_fea).pow(2).sum(1), (negative.f_v - a_fea).pow(2).sum(1)});
       const torch::Tensor y = torch::cat({torch::ones({n}, d2.options()), torch::zeros({n}, d2.options())});
       unsup = ContrastiveLoss(d2, y, o_.margin);
     }

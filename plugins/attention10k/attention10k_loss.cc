@@ -40,10 +40,8 @@ torch::Tensor SupervisionGrid(const torch::Tensor& gt, int64_t h, int64_t w, Sup
                         ? gt
                         : F::adaptive_avg_pool2d(gt.unsqueeze(1), F::AdaptiveAvgPool2dFuncOptions({h, w})).squeeze(1);
   switch (target) {
-    case SupervisionTarget::kBinary:
-      return (c >= 0.5).to(gt.dtype());
-    case SupervisionTarget::kSoft:
-      return c;
+    case SupervisionTarget::kBinary: return (c >= 0.5).to(gt.dtype());
+    case SupervisionTarget::kSoft: return c;
     case SupervisionTarget::kDistribution: {
       const torch::Tensor sum = c.flatten(1).sum(1).view({-1, 1, 1});
       return torch::where(sum > 0, c / sum.clamp_min(1e-12), torch::zeros_like(c));
@@ -52,8 +50,8 @@ torch::Tensor SupervisionGrid(const torch::Tensor& gt, int64_t h, int64_t w, Sup
   return c;
 }
 
-torch::Tensor SupervisedAttentionLoss(const torch::Tensor& logits, const torch::Tensor& gt,
-                                      const torch::Tensor& has_gt, SupervisionTarget target) {
+torch::Tensor SupervisedAttentionLoss(const torch::Tensor& logits, const torch::Tensor& gt, const torch::Tensor& has_gt,
+                                      SupervisionTarget target) {
   TORCH_CHECK(logits.dim() == 3, "attention10k: attention logits must be [B,h,w], got ", logits.sizes());
   if (!gt.defined() || !has_gt.defined() || !has_gt.any().item<bool>()) return torch::zeros({}, logits.options());
   TORCH_CHECK(gt.dim() == 3 && gt.size(0) == logits.size(0) && has_gt.numel() == logits.size(0),

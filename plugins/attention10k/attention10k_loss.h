@@ -37,7 +37,7 @@ torch::Tensor SupervisionGrid(const torch::Tensor& gt, int64_t h, int64_t w, Sup
 /// `logits` [B,h,w]; `gt` [B,H,W] (any H, W); `has_gt` [B]. Zero when no sample is annotated (or `gt` is
 /// undefined). log alpha is computed as log_softmax, so a cell whose alpha underflows costs a large finite
 /// amount instead of the reference's log(0) (NaN when g is 0 there).
-torch::Tensor SupervisedAttentionLoss(const torch::Tensor& logits, const torch::Tensor& gt,
-                                      const torch::Tensor& has_gt, SupervisionTarget target);
+torch::Tensor SupervisedAttentionLoss(const torch::Tensor& logits, const torch::Tensor& gt, const torch::Tensor& has_gt,
+                                      SupervisionTarget target);
 
 }  // namespace avsl::plugins::attention10k

@@ -102,8 +102,7 @@ TEST(Attention10kLossTest, RatioLossGoldenValue) {
   EXPECT_NEAR(expected, 0.0071271, 1e-6);
   EXPECT_NEAR(RatioLoss(f_v, pos, neg).item<double>(), expected, 1e-12);
   // Swapping positive and negative makes q -> 1 - q: the loss of a wrong ordering is large.
-  EXPECT_NEAR(RatioLoss(f_v, neg, pos).item<double>(),
-              (std::pow(1 - q0, 2) + std::pow(1 - q1, 2)) / 2, 1e-12);
+  EXPECT_NEAR(RatioLoss(f_v, neg, pos).item<double>(), (std::pow(1 - q0, 2) + std::pow(1 - q1, 2)) / 2, 1e-12);
 }
 
 TEST(Attention10kLossTest, ContrastiveLossGoldenValue) {
@@ -142,10 +141,12 @@ TEST(Attention10kLossTest, SupervisionGridAndSupervisedLossGoldenValues) {
               -(0.8 * std::log(0.1) + 0.2 * std::log(0.2)) / 2, 1e-9);
   EXPECT_NEAR(-std::log(0.1) / 2, 1.151293, 1e-6);
   // No annotated sample, or no GT at all: exactly zero.
-  EXPECT_EQ(SupervisedAttentionLoss(logits, gt, torch::tensor({false, false}), SupervisionTarget::kBinary)
-                .item<double>(), 0.0);
-  EXPECT_EQ(SupervisedAttentionLoss(logits, torch::Tensor(), torch::Tensor(), SupervisionTarget::kBinary)
-                .item<double>(), 0.0);
+  EXPECT_EQ(
+      SupervisedAttentionLoss(logits, gt, torch::tensor({false, false}), SupervisionTarget::kBinary).item<double>(),
+      0.0);
+  EXPECT_EQ(
+      SupervisedAttentionLoss(logits, torch::Tensor(), torch::Tensor(), SupervisionTarget::kBinary).item<double>(),
+      0.0);
   // A cell whose alpha underflows stays finite (log_softmax), where the reference's log(0) gives inf/NaN.
   torch::Tensor extreme = torch::tensor({0.0, -1e4, -1e4, -1e4}, torch::kDouble).view({1, 2, 2});
   gt = torch::ones({1, 2, 2}, torch::kDouble);
@@ -245,8 +246,8 @@ TEST_F(Attention10kTest, SupervisedTermIsLambdaTimesTheAttentionCrossEntropy) {
 TEST_F(Attention10kTest, LossDecreasingOnAFixedBatchForEachObjective) {
   // The ratio loss is bounded (L_U <= 1) and L_S on a 2x2 grid has a floor of about 0.34 (cosine logits cap
   // alpha at e/(e + 3/e) = 0.71): a 10% drop there; the contrastive loss must lose 30%.
-  for (const auto& [keys, factor] : std::vector<std::pair<std::string, double>>{
-           {"loss = \"ratio\"\n", 0.9}, {"loss = \"contrastive\"\n", 0.7}}) {
+  for (const auto& [keys, factor] :
+       std::vector<std::pair<std::string, double>>{{"loss = \"ratio\"\n", 0.9}, {"loss = \"contrastive\"\n", 0.7}}) {
     SCOPED_TRACE(keys);
     torch::manual_seed(0);
     auto method = Build(TinyWith(keys));
@@ -292,7 +293,7 @@ TEST_F(Attention10kTest, ClearErrors) {
             absl::OkStatus());
   // Schema: unknown objective and a negative weight, named by key.
   EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyWith("loss = \"triplet\"\n")),
-                          "'model.loss' = \"triplet\": expected one of ratio, contrastive"),
+                                   "'model.loss' = \"triplet\": expected one of ratio, contrastive"),
             absl::OkStatus());
   EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyWith("supervised_weight = -1.0\n")), "'model.supervised_weight'"),
             absl::OkStatus());

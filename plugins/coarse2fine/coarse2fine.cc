@@ -43,9 +43,9 @@ struct C2fOptions {
   int64_t proj_dim = 128;
   double class_threshold = 0.3;
   double margin = 1.4;
-  bool use_class_id = true;              ///< label_source = "class_id" (false: "file")
+  bool use_class_id = true;  ///< label_source = "class_id" (false: "file")
   bool double_sigmoid = false;
-  bool avc_confidence = true;            ///< confidence = "avc" (else "class")
+  bool avc_confidence = true;  ///< confidence = "avc" (else "class")
 };
 
 class CoarseToFine final : public Method {
@@ -57,8 +57,8 @@ class CoarseToFine final : public Method {
     // The released attribute names and order (stage_two.py::Align / Location), so its state_dict maps by name.
     vision_ = register_module("vision", std::move(vision));
     audio_ = register_module("audio", std::move(audio));
-    avc_ = register_module("avc", nn::Sequential(nn::Linear(ca + cv, o_.avc_hidden), nn::ReLU(),
-                                                 nn::Linear(o_.avc_hidden, 2)));
+    avc_ = register_module(
+        "avc", nn::Sequential(nn::Linear(ca + cv, o_.avc_hidden), nn::ReLU(), nn::Linear(o_.avc_hidden, 2)));
     auto project = [&](int64_t c) {
       return nn::Sequential(nn::Conv1d(nn::Conv1dOptions(c, o_.proj_hidden, 1).bias(false)), nn::ReLU(),
                             nn::Conv1d(nn::Conv1dOptions(o_.proj_hidden, o_.proj_dim, 1).bias(false)));
@@ -72,8 +72,10 @@ class CoarseToFine final : public Method {
 
   StepOutput TrainStep(const Batch& batch) override {
     const int64_t n = batch.image.size(0);
-    TORCH_CHECK(n >= 2, "coarse2fine.CoarseToFine: a training batch needs at least 2 samples (the AVC negatives "
-                        "are the other pairs of the batch), got ", n);
+    TORCH_CHECK(n >= 2,
+                "coarse2fine.CoarseToFine: a training batch needs at least 2 samples (the AVC negatives "
+                "are the other pairs of the batch), got ",
+                n);
     const bool stage_two = o_.stage == 2 && step_.item<int64_t>() >= o_.stage_one_steps;
     auto [y_a, y_v, valid] = PseudoLabels(batch);
     const torch::Tensor feat_a = AudioMap(batch.audio), feat_v = vision_->Forward(batch.image);
@@ -144,8 +146,8 @@ class CoarseToFine final : public Method {
   torch::Tensor Avc(const torch::Tensor& pa, const torch::Tensor& pv) {
     // fusion[i][j] = cat(audio_i, image_j), all N×N pairs.
     const int64_t n = pa.size(0);
-    const torch::Tensor fusion = torch::cat({pa.unsqueeze(1).expand({n, n, pa.size(1)}),
-                                             pv.unsqueeze(0).expand({n, n, pv.size(1)})}, 2);
+    const torch::Tensor fusion = torch::cat(
+        {pa.unsqueeze(1).expand({n, n, pa.size(1)}), pv.unsqueeze(0).expand({n, n, pv.size(1)})}, 2);
     return avc_->forward(fusion);  // [N,N,2]
   }
 
@@ -166,16 +168,18 @@ class CoarseToFine final : public Method {
         const int64_t id = ids[i].item<int64_t>();
         if (id < 0) continue;  // unknown class: no class loss for this sample
         TORCH_CHECK(id < c, "coarse2fine.CoarseToFine: sample ",
-                    i < static_cast<int64_t>(batch.keys.size()) ? batch.keys[i] : std::to_string(i),
-                    " has class_id ", id, ", but num_classes = ", c, "; set model.num_classes to the dataset's ",
+                    i < static_cast<int64_t>(batch.keys.size()) ? batch.keys[i] : std::to_string(i), " has class_id ",
+                    id, ", but num_classes = ", c, "; set model.num_classes to the dataset's ",
                     "class count (label_source = \"class_id\")");
         y_a[i][id] = 1.0;
         y_v[i][id] = 1.0;
         valid[i] = true;
       }
     } else {
-      TORCH_CHECK(static_cast<int64_t>(batch.keys.size()) == n, "coarse2fine.CoarseToFine: label_source = \"file\" "
-                  "needs sample keys, the batch has ", batch.keys.size(), " for ", n, " samples");
+      TORCH_CHECK(static_cast<int64_t>(batch.keys.size()) == n,
+                  "coarse2fine.CoarseToFine: label_source = \"file\" "
+                  "needs sample keys, the batch has ",
+                  batch.keys.size(), " for ", n, " samples");
       for (int64_t i = 0; i < n; ++i) {
         const SoftLabels* row = labels_->Find(batch.keys[i]);
         TORCH_CHECK(row != nullptr, "coarse2fine.CoarseToFine: sample key '", batch.keys[i],
@@ -239,8 +243,7 @@ Options<C2fOptions> CoarseToFineSchema() {
   return o;
 }
 
-absl::StatusOr<std::shared_ptr<Method>> MakeCoarseToFine(const Options<C2fOptions>& options,
-                                                         const ComponentConfig& c) {
+absl::StatusOr<std::shared_ptr<Method>> MakeCoarseToFine(const Options<C2fOptions>& options, const ComponentConfig& c) {
   const C2fOptions opt = options.Read(c);
   const std::string file = c.Has("label_file") ? c.GetString("label_file") : "";
   std::shared_ptr<const SoftLabelTable> labels;
@@ -257,8 +260,8 @@ absl::StatusOr<std::shared_ptr<Method>> MakeCoarseToFine(const Options<C2fOption
                                                    "label_source = \"file\" or remove label_file"));
   }
   if (opt.stage == 1 && opt.stage_one_steps != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".stage_one_steps' = ",
-                                                   opt.stage_one_steps, " only applies with stage = 2"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "recipe key '", c.path(), ".stage_one_steps' = ", opt.stage_one_steps, " only applies with stage = 2"));
   }
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> vision, BuildSub<Encoder>(c, "image_encoder"));
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
@@ -268,7 +271,8 @@ absl::StatusOr<std::shared_ptr<Method>> MakeCoarseToFine(const Options<C2fOption
 }  // namespace
 }  // namespace avsl::plugins::coarse2fine
 
-AVSL_PLUGIN("coarse2fine", "1.0.0", "CoarsetoFine (simplified new/ version): AVC + class heads, class-aware alignment") {
+AVSL_PLUGIN("coarse2fine", "1.0.0",
+            "CoarsetoFine (simplified new/ version): AVC + class heads, class-aware alignment") {
   const auto options = avsl::plugins::coarse2fine::CoarseToFineSchema();
   registrar.Register<avsl::Method>(
       "CoarseToFine", options.schema(),

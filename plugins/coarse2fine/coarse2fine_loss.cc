@@ -29,20 +29,19 @@ torch::Tensor ClassLoss(const torch::Tensor& logits, const torch::Tensor& target
 torch::Tensor ClassFeatures(const torch::Tensor& feat, const torch::Tensor& cam) {
   TORCH_CHECK(feat.dim() == 4 && cam.dim() == 4 && feat.size(0) == cam.size(0) && feat.size(2) == cam.size(2) &&
                   feat.size(3) == cam.size(3),
-              "coarse2fine: features [N,D,h,w] and CAMs [N,C,h,w] expected, got ", feat.sizes(), " and ",
-              cam.sizes());
+              "coarse2fine: features [N,D,h,w] and CAMs [N,C,h,w] expected, got ", feat.sizes(), " and ", cam.sizes());
   const torch::Tensor f = feat.flatten(2), c = cam.flatten(2);  // [N,D,hw], [N,C,hw]
   const double hw = static_cast<double>(f.size(2));
   const torch::Tensor mean = torch::bmm(f, c.transpose(1, 2)) / hw;  // mean_hw(feat·cam_c): [N,D,C]
-  const torch::Tensor weight = c.sum(2);                              // [N,C]
+  const torch::Tensor weight = c.sum(2);                             // [N,C]
   return mean / (weight.unsqueeze(1) + 1e-10);
 }
 
 torch::Tensor AlignLoss(const torch::Tensor& fine_a, const torch::Tensor& fine_v, const torch::Tensor& cls_a,
                         const torch::Tensor& cls_v, double threshold, double margin) {
   TORCH_CHECK(fine_a.sizes() == fine_v.sizes() && fine_a.dim() == 3 && cls_a.sizes() == cls_v.sizes(),
-              "coarse2fine: fine features ", fine_a.sizes(), " / ", fine_v.sizes(), ", logits ", cls_a.sizes(),
-              " / ", cls_v.sizes());
+              "coarse2fine: fine features ", fine_a.sizes(), " / ", fine_v.sizes(), ", logits ", cls_a.sizes(), " / ",
+              cls_v.sizes());
   const int64_t d = fine_a.size(1);
   // contrastive(): permute(0,2,1).view(-1, D): row i·C + c.
   const torch::Tensor fa = fine_a.permute({0, 2, 1}).reshape({-1, d});
@@ -69,7 +68,7 @@ torch::Tensor ClassAwareMap(const torch::Tensor& fine_a, const torch::Tensor& fi
   const torch::Tensor sim = torch::relu(torch::einsum("bij,bik->bjk", {fine_a, fine_v}));  // [N,C,hw]
   torch::Tensor eff = (p > threshold).to(p.dtype());
   eff.scatter_(1, p.argmax(1, /*keepdim=*/true), 1.0);
-  const torch::Tensor w = eff * p;                                                     // [N,C]
+  const torch::Tensor w = eff * p;                                                       // [N,C]
   const torch::Tensor map = (sim * w.unsqueeze(2)).sum(1) / w.sum(1, /*keepdim=*/true);  // [N,hw]
   const torch::Tensor top = map.amax(1, /*keepdim=*/true);
   return torch::where(top > 0, map / top.clamp_min(1e-30), map);

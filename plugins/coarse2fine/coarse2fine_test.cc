@@ -41,7 +41,8 @@ const PluginHost& Host() {
 // small heads.
 std::string TinyRecipe(const std::string& options) {
   return "[model]\ntype = \"coarse2fine.CoarseToFine\"\nnum_classes = 3\navc_hidden = 16\nproj_hidden = 32\n"
-         "proj_dim = 16\n" + options +
+         "proj_dim = 16\n" +
+         options +
          "\n[model.image_encoder]\ntype = \"core.ResNet18Image\"\nlayer4_stride = 1\nwidth = 8\n"
          "\n[model.audio_encoder]\ntype = \"core.ResNet18Audio\"\nwidth = 8\npool = \"none\"\n";
 }
@@ -100,8 +101,8 @@ TEST(CoarseToFineTest, SubmodulesAndParameterCount) {
   auto method = Build(TinyRecipe(""));
   ASSERT_NE(method, nullptr);
   // stage_two.py::Align / Location attribute names (avgpool has no parameters and is a function here).
-  EXPECT_EQ(testkit::ChildNames(*method), (std::vector<std::string>{"vision", "audio", "avc", "project_a", "project_v",
-                                                                   "class_a", "class_v"}));
+  EXPECT_EQ(testkit::ChildNames(*method),
+            (std::vector<std::string>{"vision", "audio", "avc", "project_a", "project_v", "class_a", "class_v"}));
   // ResNet18 of width 8: 2724*64 + 150*8 = 175536, + conv1 1176 (image) = 176712, + 392 (audio) = 175928.
   // Heads with C = 64 channels, 3 classes: avc Linear(128,16) 2048+16 + Linear(16,2) 32+2 = 2098;
   // project_a/v Conv1d(64,32) 2048 + Conv1d(32,16) 512 = 2560 each (no bias) -> 5120; class_a/v 64*3 = 192 each.
@@ -209,8 +210,9 @@ TEST(CoarseToFineTest, StageSwitchCountsTrainSteps) {
   EXPECT_EQ(LogValue(outs[2], "stage"), 2.0);
   ASSERT_FALSE(std::isnan(LogValue(outs[2], "loss_align")));
   // loss = aloss + vloss + avcloss + dloss.
-  EXPECT_NEAR(outs[2].loss.item<double>(), LogValue(outs[2], "loss_cls_a") + LogValue(outs[2], "loss_cls_v") +
-                                               LogValue(outs[2], "loss_avc") + LogValue(outs[2], "loss_align"),
+  EXPECT_NEAR(outs[2].loss.item<double>(),
+              LogValue(outs[2], "loss_cls_a") + LogValue(outs[2], "loss_cls_v") + LogValue(outs[2], "loss_avc") +
+                  LogValue(outs[2], "loss_align"),
               1e-5);
   std::vector<StepOutput> one;
   TrainLosses("stage = 1\n", 2, &one);
@@ -246,8 +248,7 @@ TEST(CoarseToFineTest, CheckpointRoundTripKeepsWeightsAndStepCount) {
 }
 
 TEST(SoftLabelFileTest, ReadsOneOrTwoVectorsPerKey) {
-  const std::string text =
-      "# made by hand\nkey,a0,a1\nvid1,0.2,1\n\nvid2__aud7, 0.5 , 0.25 ,1,0\r\n";
+  const std::string text = "# made by hand\nkey,a0,a1\nvid1,0.2,1\n\nvid2__aud7, 0.5 , 0.25 ,1,0\r\n";
   auto t = SoftLabelTable::Parse(text, "labels.csv", 2);
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_EQ(t->size(), 2u);
@@ -299,7 +300,7 @@ TEST(CoarseToFineTest, FileLabelSourceTrainsAndNamesAMissingKey) {
   Batch unknown = MakeBatch(4);
   unknown.keys[2] = "not_in_file";
   ASSERT_EQ(testkit::ThrowsMentioning([&] { method->TrainStep(unknown); },
-                             "'not_in_file' has no row in the soft label file " + path),
+                                      "'not_in_file' has no row in the soft label file " + path),
             absl::OkStatus());
   std::filesystem::remove(path);
 }
@@ -309,7 +310,7 @@ TEST(CoarseToFineTest, BadOptionsAreRefusedWithTheReason) {
             absl::OkStatus());
   const std::string bad = WriteTemp("c2f_bad.csv", "s0,1,0\n");
   EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyRecipe("label_source = \"file\"\nlabel_file = \"" + bad + "\"\n")),
-                          bad + " line 1: expected 3"),
+                                   bad + " line 1: expected 3"),
             absl::OkStatus());
   std::filesystem::remove(bad);
   EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyRecipe("stage = 1\nstage_one_steps = 5\n")), "stage_one_steps"),

@@ -7,11 +7,11 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
-#include "absl/strings/ascii.h"
 
 namespace avsl::plugins::coarse2fine {
 
@@ -46,8 +46,8 @@ absl::StatusOr<SoftLabelTable> SoftLabelTable::Parse(const std::string& text, co
     const int64_t n = static_cast<int64_t>(fields.size()) - 1;
     if (n != num_classes && n != 2 * num_classes) {
       return absl::InvalidArgumentError(absl::StrCat(where, "expected ", num_classes, " (both modalities) or ",
-                                                     2 * num_classes, " (audio then visual) values after key '",
-                                                     key, "', got ", n, " (num_classes = ", num_classes, ")"));
+                                                     2 * num_classes, " (audio then visual) values after key '", key,
+                                                     "', got ", n, " (num_classes = ", num_classes, ")"));
     }
     std::vector<float> values;
     for (int64_t i = 1; i <= n; ++i) {

@@ -27,8 +27,7 @@ class SoftLabelTable {
  public:
   static absl::StatusOr<SoftLabelTable> Load(const std::string& path, int64_t num_classes);
   /// Parses `text` as the contents of `path` (the name used in messages).
-  static absl::StatusOr<SoftLabelTable> Parse(const std::string& text, const std::string& path,
-                                              int64_t num_classes);
+  static absl::StatusOr<SoftLabelTable> Parse(const std::string& text, const std::string& path, int64_t num_classes);
 
   /// nullptr when the key has no row.
   const SoftLabels* Find(const std::string& key) const;

@@ -52,22 +52,25 @@ class Dmc final : public Method {
 
   StepOutput TrainStep(const Batch& batch) override {
     const int64_t n = batch.image.size(0);
-    TORCH_CHECK(n >= 2, "dmc: a training batch needs at least 2 samples (each takes another sample's image as its "
-                        "negative), got ", n);
+    TORCH_CHECK(n >= 2,
+                "dmc: a training batch needs at least 2 samples (each takes another sample's image as its "
+                "negative), got ",
+                n);
     const Forward f = Run(batch);
     // One random other image per audio, uniform over the n - 1 others. The visual clustering depends on the
     // image only, so the negative pair's centres are the other sample's, with no second forward.
     const torch::Tensor offset = torch::randint(1, n, {n}, torch::TensorOptions().dtype(torch::kLong));
     const torch::Tensor neg = ((torch::arange(n, offset.options()) + offset) % n).to(f.visual.centres.device());
     const torch::Tensor d_pos = std::get<0>(CentreDistances(f.visual.centres, f.audio.centres).min(1));  // [B,Ka]
-    const torch::Tensor d_neg =
-        std::get<0>(CentreDistances(f.visual.centres.index_select(0, neg), f.audio.centres).min(1));
+    const torch::Tensor d_neg = std::get<0>(
+        CentreDistances(f.visual.centres.index_select(0, neg), f.audio.centres).min(1));
     // ContrastiveLoss: output.pow(2).sum(1) over the Ka audio clusters.
     const torch::Tensor d2 = torch::cat({d_pos.pow(2).sum(1), d_neg.pow(2).sum(1)});
     const torch::Tensor y = torch::cat({torch::ones({n}, d2.options()), torch::zeros({n}, d2.options())});
     torch::Tensor loss = ContrastiveLoss(d2, y, o_.margin);
-    return {loss, {{"dist_pos", d_pos.detach().mean().item<double>()},
-                   {"dist_neg", d_neg.detach().mean().item<double>()}}, {}};
+    return {loss,
+            {{"dist_pos", d_pos.detach().mean().item<double>()}, {"dist_neg", d_neg.detach().mean().item<double>()}},
+            {}};
   }
 
   Localization Localize(const Batch& batch) override {
@@ -95,7 +98,8 @@ class Dmc final : public Method {
     if (a.dim() == 2) a = a.view({a.size(0), a.size(1), 1, 1});
     TORCH_CHECK(a.dim() == 4, "dmc: the audio encoder must return [B,C,h,w] or [B,C], got ", a.sizes());
     TORCH_CHECK(a.size(2) * a.size(3) >= o_.audio_clusters, "dmc: audio_clusters = ", o_.audio_clusters,
-                " but the audio map has ", a.size(2), "x", a.size(3), " positions (the reference clusters the "
+                " but the audio map has ", a.size(2), "x", a.size(3),
+                " positions (the reference clusters the "
                 "unpooled layer4 map: set audio_encoder.pool = \"none\")");
     // Row-major h*w positions, as view(B, C, H*W).permute(0, 2, 1): the initial centres depend on this order.
     const torch::Tensor u_v = fc_v_1_(v.flatten(2).transpose(1, 2));
@@ -150,8 +154,10 @@ Options<DmcOptions> DmcSchema() {
 absl::StatusOr<std::shared_ptr<Method>> MakeDmc(const Options<DmcOptions>& options, const ComponentConfig& c) {
   const DmcOptions opt = options.Read(c);
   if (opt.sounding_rank >= opt.visual_clusters) {
-    return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".sounding_cluster' = \"second_nearest\" "
-                                                   "needs visual_clusters >= 2, got ", opt.visual_clusters));
+    return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(),
+                                                   ".sounding_cluster' = \"second_nearest\" "
+                                                   "needs visual_clusters >= 2, got ",
+                                                   opt.visual_clusters));
   }
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> image, BuildSub<Encoder>(c, "image_encoder"));
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));

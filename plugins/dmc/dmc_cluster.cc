@@ -13,7 +13,7 @@ namespace {
 // sqrt(max(|x|^2 - 2 x.y + |y|^2, 1e-10)) for x [B,K,D], y [B,N,D] -> [B,K,N]: the reference's expansion (not
 // (x - y).norm()), so the values and the gradient floor at 1e-5 match it.
 torch::Tensor ExpandedDistance(const torch::Tensor& x, const torch::Tensor& y) {
-  const torch::Tensor nx = x.pow(2).sum(2, true);                 // [B,K,1]
+  const torch::Tensor nx = x.pow(2).sum(2, true);                  // [B,K,1]
   const torch::Tensor ny = y.pow(2).sum(2, true).transpose(1, 2);  // [B,1,N]
   const torch::Tensor qq = nx - 2 * torch::bmm(x, y.transpose(1, 2)) + ny;
   return torch::sqrt(torch::clamp_min(qq, 1e-10));
@@ -39,9 +39,9 @@ Clusters SoftKMeans(const torch::Tensor& u, int64_t k, int64_t iters, double bet
 }
 
 torch::Tensor CentreDistances(const torch::Tensor& visual, const torch::Tensor& audio) {
-  TORCH_CHECK(visual.dim() == 3 && audio.dim() == 3 && visual.size(0) == audio.size(0) &&
-                  visual.size(2) == audio.size(2),
-              "dmc CentreDistances: expected [B,Kv,D] and [B,Ka,D], got ", visual.sizes(), " and ", audio.sizes());
+  TORCH_CHECK(
+      visual.dim() == 3 && audio.dim() == 3 && visual.size(0) == audio.size(0) && visual.size(2) == audio.size(2),
+      "dmc CentreDistances: expected [B,Kv,D] and [B,Ka,D], got ", visual.sizes(), " and ", audio.sizes());
   return ExpandedDistance(visual, audio);
 }
 
@@ -57,8 +57,8 @@ torch::Tensor SoundingAssignment(const torch::Tensor& assignment, const torch::T
   TORCH_CHECK(rank >= 0 && rank < distances.size(1), "dmc: sounding_cluster needs at least ", rank + 1,
               " visual clusters, got visual_clusters = ", distances.size(1));
   const torch::Tensor per_cluster = std::get<0>(distances.min(2));  // [B,Kv]
-  const torch::Tensor nearest =
-      rank == 0 ? per_cluster.argmin(1) : std::get<1>(per_cluster.sort(1)).select(1, rank);  // [B]
+  const torch::Tensor nearest = rank == 0 ? per_cluster.argmin(1)
+                                          : std::get<1>(per_cluster.sort(1)).select(1, rank);  // [B]
   const int64_t n = assignment.size(2);
   return assignment.gather(1, nearest.view({-1, 1, 1}).expand({-1, 1, n})).squeeze(1);
 }

@@ -271,7 +271,7 @@ TEST_F(DmcTest, ClearErrors) {
   auto too_many = Build(TinyWith("visual_clusters = 5\n"));
   ASSERT_NE(too_many, nullptr);
   EXPECT_EQ(testkit::ThrowsMentioning([&] { too_many->Localize(MakeBatch(2)); },
-                             "visual_clusters = 5 but the image map has 2x2 = 4"),
+                                      "visual_clusters = 5 but the image map has 2x2 = 4"),
             absl::OkStatus());
   // A batch of one has no negative.
   auto method = Build(kTinyModel);
@@ -280,7 +280,7 @@ TEST_F(DmcTest, ClearErrors) {
             absl::OkStatus());
   // The second-nearest map needs two visual clusters.
   EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyWith("visual_clusters = 1\nsounding_cluster = \"second_nearest\"\n")),
-                          "'model.sounding_cluster' = \"second_nearest\" needs visual_clusters >= 2, got 1"),
+                                   "'model.sounding_cluster' = \"second_nearest\" needs visual_clusters >= 2, got 1"),
             absl::OkStatus());
   // Schema: iterations and beta out of range, named by key.
   EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyWith("iters = 0\n")), "'model.iters' = 0 is out of range"),

@@ -70,8 +70,10 @@ class Dsol final : public Method {
 
   StepOutput TrainStep(const Batch& batch) override {
     const int64_t b = batch.image.size(0);
-    TORCH_CHECK(b >= 2, "dsol.DSOL: a training batch needs at least 2 samples (the negative image is another "
-                        "sample's), got ", b);
+    TORCH_CHECK(b >= 2,
+                "dsol.DSOL: a training batch needs at least 2 samples (the negative image is another "
+                "sample's), got ",
+                b);
     StepOutput out;
     // What the last epoch end computed is logged with the first step after it (metrics.jsonl train records).
     for (auto& entry : pending_logs_) out.logs.push_back(std::move(entry));
@@ -89,8 +91,8 @@ class Dsol final : public Method {
     const torch::Tensor pos_max = pos_map.flatten(1).amax(1), neg_max = neg_map.flatten(1).amax(1);
     torch::Tensor loss = DsolLocalizationLoss(pos_max, neg_max);
     out.logs.push_back({"loss_loc", loss.item<double>()});
-    out.logs.push_back({"av_acc", 0.5 * ((pos_max > 0.5).sum().item<double>() +
-                                         (neg_max <= 0.5).sum().item<double>()) / static_cast<double>(b)});
+    out.logs.push_back({"av_acc", 0.5 * ((pos_max > 0.5).sum().item<double>() + (neg_max <= 0.5).sum().item<double>()) /
+                                      static_cast<double>(b)});
 
     // extract_feature: object features of the own pairs, L2-normalized for k-means (detached: bank only).
     const torch::Tensor obj = F::normalize(ObjectFeatures(v_fea.detach(), pos_map.detach(), o_.mask_threshold),
@@ -121,7 +123,7 @@ class Dsol final : public Method {
     const torch::Tensor v = conv_v_2_(torch::relu(conv_v_1_(visual_net_->Forward(batch.image))));
     const torch::Tensor a = fc_a_2_(torch::relu(fc_a_1_(AudioVector(batch.audio))));
     Localization out;
-    out.maps = DsolAvMap(v, a, conv_av_->weight);  // [B,h,w] in (0,1)
+    out.maps = DsolAvMap(v, a, conv_av_->weight);           // [B,h,w] in (0,1)
     out.confidence = out.maps.detach().flatten(1).amax(1);  // av_output: the AV-match probability
     out.confidence_name = "dsol_av_output";
     out.range_min = 0.0;
@@ -185,8 +187,8 @@ class Dsol final : public Method {
   nn::Conv2d conv_v_1_{nullptr}, conv_v_2_{nullptr}, conv_av_{nullptr};
   nn::Linear fc_a_1_{nullptr}, fc_a_2_{nullptr}, v_class_layer_{nullptr}, a_class_layer_{nullptr};
   torch::Tensor centroids_, state_;
-  std::vector<torch::Tensor> bank_;            ///< object features of this epoch's samples (CPU)
-  std::map<std::string, size_t> bank_index_;  ///< sample key -> row of bank_
+  std::vector<torch::Tensor> bank_;                           ///< object features of this epoch's samples (CPU)
+  std::map<std::string, size_t> bank_index_;                  ///< sample key -> row of bank_
   std::vector<std::pair<std::string, double>> pending_logs_;  ///< bank_size, kmeans_inertia of the epoch end
 };
 

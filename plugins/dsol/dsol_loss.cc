@@ -20,7 +20,8 @@ torch::Tensor DsolAvMap(const torch::Tensor& v, const torch::Tensor& a, const to
 torch::Tensor DsolLocalizationLoss(const torch::Tensor& pos_max, const torch::Tensor& neg_max) {
   // batch_organize interleaves (pos, neg) per sample; BCELoss is a mean, so the order does not matter.
   const torch::Tensor p = torch::cat({pos_max.reshape({-1}), neg_max.reshape({-1})});
-  const torch::Tensor y = torch::cat({torch::ones_like(pos_max.reshape({-1})), torch::zeros_like(neg_max.reshape({-1}))});
+  const torch::Tensor y = torch::cat(
+      {torch::ones_like(pos_max.reshape({-1})), torch::zeros_like(neg_max.reshape({-1}))});
   return torch::binary_cross_entropy(p, y);
 }
 
@@ -31,8 +32,8 @@ torch::Tensor Dilate4(const torch::Tensor& mask) {
   torch::Tensor out = m.clone();
   if (h < 3 || w < 3) return out;  // no interior pixel
   // Interior set pixels spread to their 4 neighbours.
-  const torch::Tensor inner = m.index({torch::indexing::Slice(), torch::indexing::Slice(1, h - 1),
-                                       torch::indexing::Slice(1, w - 1)});
+  const torch::Tensor inner = m.index(
+      {torch::indexing::Slice(), torch::indexing::Slice(1, h - 1), torch::indexing::Slice(1, w - 1)});
   using torch::indexing::Slice;
   auto spread = [&](int64_t dy, int64_t dx) {
     torch::Tensor dst = out.index({Slice(), Slice(1 + dy, h - 1 + dy), Slice(1 + dx, w - 1 + dx)});

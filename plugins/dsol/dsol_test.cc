@@ -134,8 +134,8 @@ TEST(DsolLossTest, ObjectFeaturesAverageOverAllPositions) {
   // everywhere, channel 1 = cell index 0..8: obj = (5*9/9, (4+1+7+3+5)/9) = (5, 20/9) — divided by 9, not by 5.
   torch::Tensor av = torch::full({1, 3, 3}, 0.01f);
   av[0][1][1] = 0.9f;
-  torch::Tensor v = torch::stack({torch::full({3, 3}, 9.0f), torch::arange(9, torch::kFloat).view({3, 3})})
-                        .unsqueeze(0);
+  torch::Tensor v =
+      torch::stack({torch::full({3, 3}, 9.0f), torch::arange(9, torch::kFloat).view({3, 3})}).unsqueeze(0);
   const torch::Tensor obj = ObjectFeatures(v, av, 0.05);
   EXPECT_NEAR(obj[0][0].item<double>(), 5.0, 1e-6);
   EXPECT_NEAR(obj[0][1].item<double>(), 20.0 / 9, 1e-6);
@@ -143,9 +143,9 @@ TEST(DsolLossTest, ObjectFeaturesAverageOverAllPositions) {
 
 TEST(DsolLossTest, KMeansFindsSeparatedClustersAndNearestCentroidAgrees) {
   // Three tight groups around (0,0), (10,0), (0,10): centres = group means, inertia = Σ squared offsets.
-  const torch::Tensor x = torch::tensor({0.0f, 0.0f, 1.0f, 0.0f, 0.0f, 1.0f,        // mean (1/3, 1/3)
-                                         10.0f, 0.0f, 11.0f, 0.0f,                  // mean (10.5, 0)
-                                         0.0f, 10.0f, 0.0f, 12.0f})                 // mean (0, 11)
+  const torch::Tensor x = torch::tensor({0.0f, 0.0f, 1.0f, 0.0f, 0.0f, 1.0f,  // mean (1/3, 1/3)
+                                         10.0f, 0.0f, 11.0f, 0.0f,            // mean (10.5, 0)
+                                         0.0f, 10.0f, 0.0f, 12.0f})           // mean (0, 11)
                               .view({7, 2});
   torch::manual_seed(0);
   const KMeansResult km = KMeans(x, 3, 300, 3, 1e-4);

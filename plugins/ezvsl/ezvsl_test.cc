@@ -174,7 +174,7 @@ TEST_F(EzvslTest, SchemaRejectsANonPositiveTemperature) {
   auto method = TryBuild(std::string(kTinyModel) + "[model.x]\n");  // unknown key
   EXPECT_FALSE(method.ok());
   EXPECT_EQ(testkit::ErrorMentions(testkit::ParseRecipe(host_.registry(), "[model]\ntype = \"ezvsl.EZVSL\"\ntau = 0\n"),
-                          "recipe key 'model.tau' = 0 is out of range"),
+                                   "recipe key 'model.tau' = 0 is out of range"),
             absl::OkStatus());
 }
 
@@ -184,8 +184,8 @@ TEST_F(EzvslTest, ParityWithPyTorchReference) {
   const std::string dir = ::testing::TempDir() + "avsl_ezvsl_parity_" + std::to_string(::getpid());
   const std::string script = std::string(AVSL_SOURCE_DIR) + "/plugins/ezvsl/make_ezvsl_parity.py";
   if (!std::filesystem::exists("/usr/bin/python3")) GTEST_SKIP() << "/usr/bin/python3 not found; parity skipped";
-  const std::string cmd =
-      "mkdir -p '" + dir + "' && /usr/bin/python3 '" + script + "' '" + dir + "' > '" + dir + ".log' 2>&1";
+  const std::string cmd = "mkdir -p '" + dir + "' && /usr/bin/python3 '" + script + "' '" + dir + "' > '" + dir +
+                          ".log' 2>&1";
   const int rc = std::system(cmd.c_str());
   const int code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   std::error_code ec;
@@ -232,8 +232,8 @@ TEST_F(EzvslTest, ParityWithPyTorchReference) {
     const torch::Tensor train_maps = step.maps;  // the maps extra losses train on
     const double train_diff = (train_maps - get("maps_train")).abs().max().item<double>();
     EXPECT_LT(train_diff, 1e-4);
-    std::printf("parity max |diff|: eval maps %.3g (scale %.3g), train loss %.3g (loss %.6f), train maps %.3g\n",
-                diff, want.abs().max().item<double>(), loss_diff, loss, train_diff);
+    std::printf("parity max |diff|: eval maps %.3g (scale %.3g), train loss %.3g (loss %.6f), train maps %.3g\n", diff,
+                want.abs().max().item<double>(), loss_diff, loss, train_diff);
   }
 }
 

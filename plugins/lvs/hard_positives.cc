@@ -22,8 +22,7 @@ torch::Tensor NearestOthers(const torch::Tensor& x, int64_t k) {
 
 HardPositives MineHardPositives(const torch::Tensor& a0, const torch::Tensor& audio, const torch::Tensor& visual,
                                 const HardPositiveOptions& o) {
-  TORCH_CHECK(a0.dim() == 4 && a0.size(0) == a0.size(1), "MineHardPositives: expected a0 [B,B,h,w], got ",
-              a0.sizes());
+  TORCH_CHECK(a0.dim() == 4 && a0.size(0) == a0.size(1), "MineHardPositives: expected a0 [B,B,h,w], got ", a0.sizes());
   const int64_t b = a0.size(0);
   const int64_t k = std::min<int64_t>(o.neighbors, b - 1);
   HardPositives out;

@@ -10,9 +10,9 @@
 namespace avsl::plugins::hardpos {
 
 struct HardPositiveOptions {
-  bool audio = true;   ///< mine j_a = the nearest audio neighbour (pair: image i with audio j_a)
-  bool visual = true;  ///< mine j_v = the nearest image neighbour (pair: image j_v with audio i)
-  int64_t neighbors = 1;        ///< k nearest neighbours per modality (clamped to B - 1)
+  bool audio = true;      ///< mine j_a = the nearest audio neighbour (pair: image i with audio j_a)
+  bool visual = true;     ///< mine j_v = the nearest image neighbour (pair: image j_v with audio i)
+  int64_t neighbors = 1;  ///< k nearest neighbours per modality (clamped to B - 1)
   /// How S_{i->i} and the mined maps make P_i: kScore averages the soft-masked means of each map (each on its own
   /// image); kMapMean / kMapSum add the maps location by location first.
   enum class Combine { kScore, kMapMean, kMapSum } combine = Combine::kScore;

@@ -146,8 +146,7 @@ Options<HardPosOptions> HardPosSchema() {
   return o;
 }
 
-absl::StatusOr<std::shared_ptr<Method>> MakeHardPos(const Options<HardPosOptions>& options,
-                                                    const ComponentConfig& c) {
+absl::StatusOr<std::shared_ptr<Method>> MakeHardPos(const Options<HardPosOptions>& options, const ComponentConfig& c) {
   const HardPosOptions opt = options.Read(c);
   AVSL_RETURN_IF_ERROR(lvs::CheckLossOptions(opt, c));
   if (opt.positive_combine == HardPositiveOptions::Combine::kMapSum && opt.epsilon <= 0) {
@@ -165,8 +164,7 @@ absl::StatusOr<std::shared_ptr<Method>> MakeHardPos(const Options<HardPosOptions
 void RegisterHardPos(Registrar& registrar) {
   const auto options = HardPosSchema();
   registrar.Register<Method>(
-      "HardPos", options.schema(),
-      [options](const ComponentConfig& c) { return MakeHardPos(options, c); },
+      "HardPos", options.schema(), [options](const ComponentConfig& c) { return MakeHardPos(options, c); },
       "HardPos: LVS + in-batch audio/visual nearest-neighbour hard positives");
 }
 

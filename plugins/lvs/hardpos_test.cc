@@ -126,8 +126,7 @@ TEST_F(HardPosTest, MiningAndLossByHand) {
     visual_only.audio = false;
     HardPositives v = MineHardPositives(c.view({4, 4, 1, 1}).narrow(0, 0, 3).narrow(1, 0, 3), a3, v3, visual_only);
     EXPECT_TRUE(torch::equal(v.visual_nn.flatten(), torch::tensor({1, 0, 1}, torch::kLong)));
-    const torch::Tensor want =
-        torch::tensor({0, 1, 0, 1, 0, 1, 0, 1, 0}, torch::kBool).view({3, 3});
+    const torch::Tensor want = torch::tensor({0, 1, 0, 1, 0, 1, 0, 1, 0}, torch::kBool).view({3, 3});
     EXPECT_TRUE(torch::equal(v.extra.remove_negative, want)) << v.extra.remove_negative;
   }
   // Kept negatives: no removal mask at all.
@@ -241,11 +240,11 @@ TEST_F(HardPosTest, CheckpointRoundTripKeepsTheStepCounter) {
 
 TEST_F(HardPosTest, BadOptionsAreRefusedNamingTheKey) {
   EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyModel("positive_combine = \"sum\"\nepsilon = -0.2\n")),
-                          "'model.positive_combine' = \"sum\" with epsilon = -0.2"),
+                                   "'model.positive_combine' = \"sum\" with epsilon = -0.2"),
             absl::OkStatus());
-  EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyModel("hard_negative = true\nepsilon2 = 0.7\n")),
-                                   "'model.epsilon2' = 0.7"),
-            absl::OkStatus());
+  EXPECT_EQ(
+      testkit::ErrorMentions(TryBuild(TinyModel("hard_negative = true\nepsilon2 = 0.7\n")), "'model.epsilon2' = 0.7"),
+      absl::OkStatus());
   EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyModel("neighbors = 0\n")),
                                    "recipe key 'model.neighbors' = 0 is out of range"),
             absl::OkStatus());

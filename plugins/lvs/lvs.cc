@@ -47,7 +47,7 @@ class Lvs final : public Method {
     LvsEmbedding e = Embed(*imgnet_, *audnet_, batch, "lvs.LVS");
     Localization out;
     out.maps = PairCosine(e.image, e.audio);  // [B,h,w] cosine: test.py's heatmap A
-    out.range_min = -1.0;  // generic confidence = mean of the top 25 % of (A + 1) / 2 (§7.4)
+    out.range_min = -1.0;                     // generic confidence = mean of the top 25 % of (A + 1) / 2 (§7.4)
     out.range_max = 1.0;
     SetConfidence(options_.confidence, options_, out);
     return out;

@@ -19,8 +19,7 @@ torch::Tensor WeightedMean(const torch::Tensor& map, const torch::Tensor& weight
 }
 
 LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& o, const LvsExtra& extra) {
-  TORCH_CHECK(a0.dim() == 4 && a0.size(0) == a0.size(1), "LvsLoss: expected all-pair maps [B,B,h,w], got ",
-              a0.sizes());
+  TORCH_CHECK(a0.dim() == 4 && a0.size(0) == a0.size(1), "LvsLoss: expected all-pair maps [B,B,h,w], got ", a0.sizes());
   const int64_t b = a0.size(0);
   const torch::Tensor idx = torch::arange(b, a0.options().dtype(torch::kLong));
   const torch::Tensor a = a0.index({idx, idx});  // [B,h,w] = S_{i->i}
@@ -48,8 +47,8 @@ LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& o, const Lvs
   const torch::Tensor eye = torch::eye(b, a0.options().dtype(torch::kBool));
   torch::Tensor removed = eye;
   if (extra.remove_negative.defined()) {
-    TORCH_CHECK(extra.remove_negative.sizes() == eye.sizes(), "LvsLoss: remove_negative must be [B,B] = ",
-                eye.sizes(), ", got ", extra.remove_negative.sizes());
+    TORCH_CHECK(extra.remove_negative.sizes() == eye.sizes(), "LvsLoss: remove_negative must be [B,B] = ", eye.sizes(),
+                ", got ", extra.remove_negative.sizes());
     removed = removed | extra.remove_negative.to(torch::kBool);
   }
   torch::Tensor logits;

@@ -29,8 +29,7 @@ void AddLossOptions(Options<T>& o, const std::string& source) {
       .Range(-1, 1);
   o.template Float<double>("epsilon2", &T::epsilon2, doc("tri-map negative threshold (--epsilon2)")).Range(-1, 1);
   o.template Float<double>("tau", &T::tau, doc("sigmoid sharpness of the masks (self.tau)")).Range(1e-4, 10);
-  o.template Float<double>("temperature", &T::temperature, doc("logit temperature (logits / 0.07)"))
-      .Range(1e-4, 10);
+  o.template Float<double>("temperature", &T::temperature, doc("logit temperature (logits / 0.07)")).Range(1e-4, 10);
   o.Bool("tri_map", &T::tri_map, doc("own-image negative mask 1 - sigmoid((A - epsilon2)/tau); false: 1 - Pos"));
   o.Bool("hard_negative", &T::hard_negative, doc("append the own-image hard negative logit sim2 (--Neg)"));
   o.template Choice<NegativeSummary>(

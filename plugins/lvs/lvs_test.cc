@@ -148,8 +148,7 @@ TEST_F(LvsTest, LossMatchesAScalarTranscriptionOfTheReference) {
             o.objective = paper ? Objective::kPaper : Objective::kCode;
             o.diagonal = exclude ? DiagonalMask::kExclude : DiagonalMask::kCode;
             const double want = ScalarLvsLoss(a0, o);
-            EXPECT_NEAR(LvsLoss(a0, o).loss.item<double>(), want, 1e-9)
-                << masked << tri << hard << paper << exclude;
+            EXPECT_NEAR(LvsLoss(a0, o).loss.item<double>(), want, 1e-9) << masked << tri << hard << paper << exclude;
             ++checked;
           }
   EXPECT_EQ(checked, 24);
@@ -272,7 +271,7 @@ TEST_F(LvsTest, CheckpointRoundTrip) {
 TEST_F(LvsTest, BadOptionsAreRefusedNamingTheKey) {
   // epsilon2 0.4 >= epsilon with the tri-map.
   EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyModel("epsilon = 0.3\n")),
-                          "'model.epsilon2' = 0.4: the tri-map needs epsilon2 < epsilon (0.3)"),
+                                   "'model.epsilon2' = 0.4: the tri-map needs epsilon2 < epsilon (0.3)"),
             absl::OkStatus());
   EXPECT_TRUE(TryBuild(TinyModel("epsilon = 0.3\ntri_map = false\n")).ok());
   EXPECT_EQ(testkit::ErrorMentions(TryBuild(TinyModel("objective = \"paper\"\n")), "needs diagonal = \"exclude\""),

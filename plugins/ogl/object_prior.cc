@@ -55,11 +55,12 @@ std::string MissingWeightsMessage(const std::string& recipe_key) {
          "Make it once with /usr/bin/python3 -c \"import torch, torchvision; "
          "m = torchvision.models.resnet18(weights=torchvision.models.ResNet18_Weights.IMAGENET1K_V1); "
          "torch.save(dict(m.state_dict()), 'resnet18_imagenet1k_v1.pth')\" (older torchvision: "
-         "resnet18(pretrained=True)) and pass --set " + recipe_key + "='\"/path/resnet18_imagenet1k_v1.pth\"'";
+         "resnet18(pretrained=True)) and pass --set " +
+         recipe_key + "='\"/path/resnet18_imagenet1k_v1.pth\"'";
 }
 
 absl::StatusOr<std::shared_ptr<PriorNetwork>> PriorNetwork::Load(const std::string& weights,
-                                                                const std::string& recipe_key, int64_t input_size) {
+                                                                 const std::string& recipe_key, int64_t input_size) {
   if (weights.empty()) return absl::FailedPreconditionError(MissingWeightsMessage(recipe_key));
   const std::string where = "recipe key '" + recipe_key + "' = '" + weights + "': ";
   std::error_code ec;

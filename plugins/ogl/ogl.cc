@@ -10,12 +10,12 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/component_registry.h"
 #include "avsl/core/method.h"
 #include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/status_macros.h"
-#include "avsl/checkpoint/training_checkpoint.h"
 #include "object_prior.h"
 
 namespace avsl::plugins::ogl {

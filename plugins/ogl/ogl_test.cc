@@ -12,13 +12,13 @@
 
 #include "avsl/checkpoint/load_into_module.h"
 #include "avsl/checkpoint/state_dict.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 #include "avsl/core/registrar.h"
 #include "avsl/models/resnet.h"
 #include "avsl/testing/method_test_kit.h"
-#include "avsl/checkpoint/training_checkpoint.h"
 #include "object_prior.h"
 
 namespace avsl {
@@ -34,8 +34,8 @@ TEST(OglMixingTest, EzvslConventionMinMaxMixRenormalize) {
   torch::Tensor out = CombineEzvsl(T({0, 5, 10}, {1, 1, 3}), T({2, 1, 0}, {1, 1, 3}), 0.4);
   EXPECT_TRUE(torch::allclose(out, T({1, 0.5, 0}, {1, 1, 3}), 1e-6, 1e-6)) << out;
   // alpha 1 is the AV map alone after min-max.
-  EXPECT_TRUE(torch::allclose(CombineEzvsl(T({0, 5, 10}, {1, 1, 3}), T({2, 1, 0}, {1, 1, 3}), 1.0),
-                              T({0, 0.5, 1}, {1, 1, 3})));
+  EXPECT_TRUE(
+      torch::allclose(CombineEzvsl(T({0, 5, 10}, {1, 1, 3}), T({2, 1, 0}, {1, 1, 3}), 1.0), T({0, 0.5, 1}, {1, 1, 3})));
   // A flat sample stays as is (normalize_img): av [3, 3], obj [1, 1] -> 0.4*3 + 0.6*1 = 1.8 everywhere.
   EXPECT_TRUE(torch::allclose(CombineEzvsl(T({3, 3}, {1, 1, 2}), T({1, 1}, {1, 1, 2}), 0.4), T({1.8, 1.8}, {1, 1, 2})));
 }
@@ -186,7 +186,8 @@ TEST_F(OglTest, ObjectPriorIsLayer4MeanAbsoluteActivation) {
 }
 
 TEST_F(OglTest, RefusesWithoutWeightsNamingTheFileAndHowToMakeIt) {
-  auto missing = TryBuild("[model]\ntype = \"ogl.OGL\"\nconvention = \"slavc\"\n[model.base]\ntype = \"testing.Gain\"\n");
+  auto missing = TryBuild(
+      "[model]\ntype = \"ogl.OGL\"\nconvention = \"slavc\"\n[model.base]\ntype = \"testing.Gain\"\n");
   ASSERT_FALSE(missing.ok());
   const std::string msg(missing.status().message());
   EXPECT_NE(msg.find("recipe key 'model.weights' is not set"), std::string::npos) << msg;
@@ -195,9 +196,7 @@ TEST_F(OglTest, RefusesWithoutWeightsNamingTheFileAndHowToMakeIt) {
   EXPECT_NE(msg.find("torch.save(dict(m.state_dict())"), std::string::npos) << msg;
 
   const std::string absent = "[model]\ntype = \"ogl.ObjectPrior\"\nweights = \"/nonexistent/r18.pth\"\n";
-  EXPECT_EQ(testkit::ErrorMentions(TryBuild(absent),
-                                   "'/nonexistent/r18.pth': file does not exist"),
-            absl::OkStatus());
+  EXPECT_EQ(testkit::ErrorMentions(TryBuild(absent), "'/nonexistent/r18.pth': file does not exist"), absl::OkStatus());
 
   // A file of the wrong network (width 8) is refused by the strict load, naming a conflicting key.
   models::ResNetOptions small;
@@ -209,7 +208,8 @@ TEST_F(OglTest, RefusesWithoutWeightsNamingTheFileAndHowToMakeIt) {
                                    "conv1.weight: checkpoint [8, 3, 7, 7] vs module [64, 3, 7, 7]"),
             absl::OkStatus());
 
-  auto no_convention = TryBuild("[model]\ntype = \"ogl.OGL\"\n" + Weights() + "[model.base]\ntype = \"testing.Gain\"\n");
+  auto no_convention = TryBuild("[model]\ntype = \"ogl.OGL\"\n" + Weights() +
+                                "[model.base]\ntype = \"testing.Gain\"\n");
   EXPECT_FALSE(no_convention.ok());
 }
 

@@ -7,21 +7,21 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/loss.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 #include "avsl/models/model_ops.h"
 #include "avsl/testing/method_test_kit.h"
-#include "avsl/checkpoint/training_checkpoint.h"
 #include "map_supervision_loss.h"
 
 namespace avsl {
 namespace {
 
+using models::MinMaxPerSample;
 using plugins::semi::MapSupervisionLoss;
 using plugins::semi::MapSupervisionOptions;
-using models::MinMaxPerSample;
 
 torch::Tensor T(std::vector<float> v, std::vector<int64_t> shape) { return torch::tensor(v).view(shape); }
 
@@ -53,14 +53,14 @@ TEST(MapSupervisionLossTest, UpsamplesToTheGtGrid) {
   MapSupervisionOptions o;
   o.upsample = "bilinear";
   o.align_corners = true;
-  EXPECT_NEAR(MapSupervisionLoss(T({0, 1}, {1, 1, 2}), T({0, 0, 1}, {1, 1, 3}), torch::tensor({true}), o)
-                  .item<double>(),
-              0.25 / 3, 1e-6);
+  EXPECT_NEAR(
+      MapSupervisionLoss(T({0, 1}, {1, 1, 2}), T({0, 0, 1}, {1, 1, 3}), torch::tensor({true}), o).item<double>(),
+      0.25 / 3, 1e-6);
   // Default bicubic, align_corners = false, 2x2 -> 4x4 of a constant map stays constant: flat -> unchanged (7),
   // gt all ones -> (7 - 1)^2 = 36.
-  EXPECT_NEAR(MapSupervisionLoss(torch::full({1, 2, 2}, 7.0f), torch::ones({1, 4, 4}), torch::tensor({true}))
-                  .item<double>(),
-              36.0, 1e-4);
+  EXPECT_NEAR(
+      MapSupervisionLoss(torch::full({1, 2, 2}, 7.0f), torch::ones({1, 4, 4}), torch::tensor({true})).item<double>(),
+      36.0, 1e-4);
 }
 
 TEST(MapSupervisionLossTest, BinaryCrossEntropyVariant) {
@@ -69,9 +69,9 @@ TEST(MapSupervisionLossTest, BinaryCrossEntropyVariant) {
   MapSupervisionOptions o;
   o.normalize = "none";
   o.error = "bce";
-  EXPECT_NEAR(MapSupervisionLoss(T({0.5, 0.25}, {1, 1, 2}), T({1, 0}, {1, 1, 2}), torch::tensor({true}), o)
-                  .item<double>(),
-              (-std::log(0.5) - std::log(0.75)) / 2, 1e-6);
+  EXPECT_NEAR(
+      MapSupervisionLoss(T({0.5, 0.25}, {1, 1, 2}), T({1, 0}, {1, 1, 2}), torch::tensor({true}), o).item<double>(),
+      (-std::log(0.5) - std::log(0.75)) / 2, 1e-6);
 }
 
 TEST(MapSupervisionLossTest, NoAnnotationGivesZeroAndGradientsOnlyReachAnnotatedMaps) {
@@ -122,8 +122,8 @@ TEST_F(SemiPluginTest, BuiltFromTheLossesArrayAndWeighted) {
   b.gt_map = torch::rand({3, 16, 16});
   b.has_gt = torch::tensor({true, false, true});
   torch::Tensor maps = torch::randn({3, 4, 4});
-  EXPECT_NEAR((*loss)->Compute(b, maps).item<double>(), 0.5 * MapSupervisionLoss(maps, b.gt_map, b.has_gt).item<double>(),
-              1e-7);
+  EXPECT_NEAR((*loss)->Compute(b, maps).item<double>(),
+              0.5 * MapSupervisionLoss(maps, b.gt_map, b.has_gt).item<double>(), 1e-7);
 }
 
 TEST_F(SemiPluginTest, SchemaRejectsUnknownErrorAndNegativeWeight) {

@@ -45,11 +45,11 @@ torch::Tensor SlavcMap(const SlavcFeatures& f, double tau) {
 
 torch::Tensor SlavcConfidence(const torch::Tensor& maps, double tau, int64_t size) {
   namespace F = torch::nn::functional;
-  torch::Tensor up = F::interpolate(maps.unsqueeze(1), F::InterpolateFuncOptions()
-                                                           .size(std::vector<int64_t>{size, size})
-                                                           .mode(torch::kBicubic)
-                                                           .align_corners(true))
-                         .flatten(1);
+  torch::Tensor up =
+      F::interpolate(
+          maps.unsqueeze(1),
+          F::InterpolateFuncOptions().size(std::vector<int64_t>{size, size}).mode(torch::kBicubic).align_corners(true))
+          .flatten(1);
   const torch::Tensor scores = (up + 1.0 / tau) / (2.0 / tau);
   const int64_t n = scores.size(1);
   const int64_t k = (n + 3) / 4;  // -(-n // 4): numpy's sort(x)[-n//4:] keeps ceil(n/4) values

@@ -11,8 +11,8 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <iostream>
 #include <filesystem>
+#include <iostream>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -78,8 +78,8 @@ double MaxDiff(const torch::Tensor& a, const torch::Tensor& b) {
 void ExpectClose(const std::string& what, const torch::Tensor& ours, const torch::Tensor& ref) {
   ASSERT_EQ(ours.sizes(), ref.sizes()) << what;
   const double d = MaxDiff(ours, ref);
-  std::cout << "[ parity ] " << what << ": max|diff| = " << d << " (max|ref| = "
-            << ref.to(torch::kDouble).abs().max().item<double>() << ")\n";
+  std::cout << "[ parity ] " << what << ": max|diff| = " << d
+            << " (max|ref| = " << ref.to(torch::kDouble).abs().max().item<double>() << ")\n";
   EXPECT_LT(d, kTolerance) << what;
 }
 
@@ -99,7 +99,9 @@ class SlavcParityTest : public ::testing::Test {
   std::shared_ptr<Method> Build(const std::string& eval_encoder) {
     const std::string text =
         "[model]\ntype = \"slavc.SLAVC\"\ndim = 16\ntau = 0.03\ndropout_img = 0.5\ndropout_aud = 0.0\n"
-        "momentum_img = 0.9\nmomentum_aud = 0.8\neval_encoder = \"" + eval_encoder + "\"\n"
+        "momentum_img = 0.9\nmomentum_aud = 0.8\neval_encoder = \"" +
+        eval_encoder +
+        "\"\n"
         "[model.image_encoder]\ntype = \"core.ResNet18Image\"\nwidth = 4\nblocks = [1, 1, 1, 1]\nlayer4_stride = 1\n"
         "[model.audio_encoder]\ntype = \"core.ResNet18Audio\"\nwidth = 4\nblocks = [1, 1, 1, 1]\n";
     auto method = testkit::BuildMethod(host_.registry(), text);

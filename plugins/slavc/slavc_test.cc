@@ -16,11 +16,11 @@
 
 #include "avsl/checkpoint/load_into_module.h"
 #include "avsl/checkpoint/state_dict.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 #include "avsl/testing/method_test_kit.h"
-#include "avsl/checkpoint/training_checkpoint.h"
 #include "slavc_loss.h"
 
 namespace avsl {
@@ -46,10 +46,10 @@ const PluginHost& Host() {
 std::string TinyRecipe(const std::string& options, int width = 8, const std::string& image_extra = "",
                        const std::string& audio_extra = "") {
   return "[model]\ntype = \"slavc.SLAVC\"\ndim = 16\n" + options +
-         "\n[model.image_encoder]\ntype = \"core.ResNet18Image\"\nlayer4_stride = 1\nwidth = " +
-         std::to_string(width) + "\n" + image_extra +
-         "\n[model.audio_encoder]\ntype = \"core.ResNet18Audio\"\nwidth = " +
-         std::to_string(width) + "\n" + audio_extra + "\n";
+         "\n[model.image_encoder]\ntype = \"core.ResNet18Image\"\nlayer4_stride = 1\nwidth = " + std::to_string(width) +
+         "\n" + image_extra +
+         "\n[model.audio_encoder]\ntype = \"core.ResNet18Audio\"\nwidth = " + std::to_string(width) + "\n" +
+         audio_extra + "\n";
 }
 
 std::shared_ptr<Method> Build(const std::string& recipe_text, uint64_t seed = 0) {
@@ -88,10 +88,11 @@ TEST(SlavcTest, SubmodulesAndParameterCount) {
   auto method = Build(TinyRecipe(""));
   ASSERT_NE(method, nullptr);
   // The reference's attribute names and order (model.py), so its state_dict maps by name.
-  EXPECT_EQ(testkit::ChildNames(*method), (std::vector<std::string>{
-                          "imgnet", "img_dropout", "img_proj1", "img_proj2", "audnet", "aud_proj1", "aud_proj2",
-                          "aud_dropout", "momentum_imgnet", "momentum_img_proj1", "momentum_img_proj2",
-                          "momentum_audnet", "momentum_aud_proj1", "momentum_aud_proj2"}));
+  EXPECT_EQ(
+      testkit::ChildNames(*method),
+      (std::vector<std::string>{"imgnet", "img_dropout", "img_proj1", "img_proj2", "audnet", "aud_proj1", "aud_proj2",
+                                "aud_dropout", "momentum_imgnet", "momentum_img_proj1", "momentum_img_proj2",
+                                "momentum_audnet", "momentum_aud_proj1", "momentum_aud_proj2"}));
   // ResNet18 of width w (docs/encoders.md): conv1 + 2724 w^2 + 150 w, where 2724 w^2 = stage convs
   // (36 + 128 + 512 + 2048) w^2 and 150 w = BN affine (2 + 8 + 20 + 40 + 80) w.
   // w = 8: 2724*64 + 150*8 = 174336 + 1200 = 175536; image conv1 3*8*49 = 1176 -> 176712;

@@ -84,11 +84,10 @@ TEST(LoadIntoModuleTest, StrictMismatchListsEverythingAndLoadsNothing) {
   auto r = LoadIntoModule(*net, sd, o);
   ASSERT_FALSE(r.ok());
   const std::string msg(r.status().message());
-  EXPECT_EQ(msg,
-            "/ckpt/x.pt does not match the module: 7 matched; "
-            "1 missing key(s) (in the module, not in the checkpoint): head.bias; "
-            "1 unexpected key(s) (in the checkpoint, not in the module): extra.w; "
-            "1 shape conflict(s): head.weight: checkpoint [2, 3] vs module [1, 3]");
+  EXPECT_EQ(msg, "/ckpt/x.pt does not match the module: 7 matched; "
+                 "1 missing key(s) (in the module, not in the checkpoint): head.bias; "
+                 "1 unexpected key(s) (in the checkpoint, not in the module): extra.w; "
+                 "1 shape conflict(s): head.weight: checkpoint [2, 3] vs module [1, 3]");
   EXPECT_THAT(msg, HasSubstr("1 missing key(s) (in the module, not in the checkpoint): head.bias"));
   EXPECT_THAT(msg, HasSubstr("1 unexpected key(s) (in the checkpoint, not in the module): extra.w"));
   EXPECT_THAT(msg, HasSubstr("1 shape conflict(s): head.weight: checkpoint [2, 3] vs module [1, 3]"));

@@ -36,11 +36,13 @@ absl::Status UnpickleError(const std::string& data) {
 
 TEST(UnpickleTest, OrderedDictWithMetadataAsTorchWritesIt) {
   // OrderedDict() via REDUCE, SETITEMS {a: 5, b: LONG1 0xff = -1}, then BUILD {'_metadata': OrderedDict()}.
-  const std::string p = PKL(
-      "\x80\x02" "ccollections\nOrderedDict\nq\x00)Rq\x01("
-      "X\x01\x00\x00\x00" "aK\x05"
-      "X\x01\x00\x00\x00" "b\x8a\x01\xff"
-      "u}X\x09\x00\x00\x00_metadatah\x00)Rsb.");
+  const std::string p = PKL("\x80\x02"
+                            "ccollections\nOrderedDict\nq\x00)Rq\x01("
+                            "X\x01\x00\x00\x00"
+                            "aK\x05"
+                            "X\x01\x00\x00\x00"
+                            "b\x8a\x01\xff"
+                            "u}X\x09\x00\x00\x00_metadatah\x00)Rsb.");
   ValuePtr v = MustUnpickle(p);
   ASSERT_EQ(v->kind, Kind::kDict);
   EXPECT_TRUE(v->ordered);
@@ -55,15 +57,14 @@ TEST(UnpickleTest, OrderedDictWithMetadataAsTorchWritesIt) {
 
 TEST(UnpickleTest, NumbersAndContainers) {
   // [BININT -5, BININT2 0x1234 = 4660, LONG1 2^40, BINFLOAT 0.1 (big-endian), None, True, (1, 2, 3)]
-  const std::string p = PKL(
-      "\x80\x02]q\x00("
-      "J\xfb\xff\xff\xff"
-      "M\x34\x12"
-      "\x8a\x06\x00\x00\x00\x00\x00\x01"
-      "G\x3f\xb9\x99\x99\x99\x99\x99\x9a"
-      "N\x88"
-      "K\x01K\x02K\x03\x87"
-      "e.");
+  const std::string p = PKL("\x80\x02]q\x00("
+                            "J\xfb\xff\xff\xff"
+                            "M\x34\x12"
+                            "\x8a\x06\x00\x00\x00\x00\x00\x01"
+                            "G\x3f\xb9\x99\x99\x99\x99\x99\x9a"
+                            "N\x88"
+                            "K\x01K\x02K\x03\x87"
+                            "e.");
   ValuePtr v = MustUnpickle(p);
   ASSERT_EQ(v->kind, Kind::kList);
   ASSERT_EQ(v->items.size(), 7u);
@@ -79,10 +80,13 @@ TEST(UnpickleTest, NumbersAndContainers) {
 
 TEST(UnpickleTest, TensorFromPersistentStorageId) {
   // _rebuild_tensor_v2(('storage', FloatStorage, '0', 'cpu', 6), 1, (2, 2), (1, 2), False, OrderedDict())
-  const std::string p = PKL(
-      "\x80\x02" "ctorch._utils\n_rebuild_tensor_v2\n"
-      "((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0X\x03\x00\x00\x00" "cpuK\x06tQ"
-      "K\x01K\x02K\x02\x86K\x01K\x02\x86\x89" "ccollections\nOrderedDict\n)RtR.");
+  const std::string p = PKL("\x80\x02"
+                            "ctorch._utils\n_rebuild_tensor_v2\n"
+                            "((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00"
+                            "0X\x03\x00\x00\x00"
+                            "cpuK\x06tQ"
+                            "K\x01K\x02K\x02\x86K\x01K\x02\x86\x89"
+                            "ccollections\nOrderedDict\n)RtR.");
   ValuePtr v = MustUnpickle(p);
   ASSERT_EQ(v->kind, Kind::kTensor) << v->Describe();
   const TensorRef& t = *v->tensor;
@@ -99,17 +103,21 @@ TEST(UnpickleTest, TensorFromPersistentStorageId) {
 
 TEST(UnpickleTest, OutOfBoundsViewIsAnError) {
   // Same as above but offset 3: the view reaches element 3 + 1 + 2 = 6 of a 6-element storage.
-  const std::string p = PKL(
-      "\x80\x02" "ctorch._utils\n_rebuild_tensor_v2\n"
-      "((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00" "0X\x03\x00\x00\x00" "cpuK\x06tQ"
-      "K\x03K\x02K\x02\x86K\x01K\x02\x86\x89" "ccollections\nOrderedDict\n)RtR.");
+  const std::string p = PKL("\x80\x02"
+                            "ctorch._utils\n_rebuild_tensor_v2\n"
+                            "((X\x07\x00\x00\x00storagectorch\nFloatStorage\nX\x01\x00\x00\x00"
+                            "0X\x03\x00\x00\x00"
+                            "cpuK\x06tQ"
+                            "K\x03K\x02K\x02\x86K\x01K\x02\x86\x89"
+                            "ccollections\nOrderedDict\n)RtR.");
   auto s = UnpickleError(p);
   EXPECT_THAT(s.message(), HasSubstr("bad.pkl"));
   EXPECT_THAT(s.message(), HasSubstr("reaches element 6 of a storage of 6"));
 }
 
 TEST(UnpickleTest, UnknownGlobalIsNamed) {
-  const std::string p = PKL("\x80\x02" "cfractions\nFraction\nK\x01K\x03\x86R.");
+  const std::string p = PKL("\x80\x02"
+                            "cfractions\nFraction\nK\x01K\x03\x86R.");
   auto s = UnpickleError(p);
   EXPECT_THAT(s.message(), HasSubstr("bad.pkl"));
   EXPECT_THAT(s.message(), HasSubstr("global 'fractions.Fraction' is not supported"));
@@ -124,13 +132,22 @@ TEST(UnpickleTest, UnknownGlobalIsNamed) {
 TEST(UnpickleTest, MalformedInputs) {
   EXPECT_THAT(UnpickleError(PKL("\x80\x02K\x01")).message(), HasSubstr("before STOP"));
   EXPECT_THAT(UnpickleError(PKL("\x80\x02h\x07.")).message(), HasSubstr("memo key 7"));
-  EXPECT_THAT(UnpickleError(PKL("\x80\x02X\xff\x00\x00\x00" "ab.")).message(), HasSubstr("truncated"));
-  EXPECT_THAT(UnpickleError(PKL("\x80\x02" "i.")).message(), HasSubstr("unsupported pickle opcode 0x69"));
+  EXPECT_THAT(UnpickleError(PKL("\x80\x02X\xff\x00\x00\x00"
+                                "ab."))
+                  .message(),
+              HasSubstr("truncated"));
+  EXPECT_THAT(UnpickleError(PKL("\x80\x02"
+                                "i."))
+                  .message(),
+              HasSubstr("unsupported pickle opcode 0x69"));
   // LONG1 of 9 bytes = 2^64: does not fit.
   EXPECT_THAT(UnpickleError(PKL("\x80\x02\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01.")).message(),
               HasSubstr("does not fit in 64 bits"));
   EXPECT_THAT(UnpickleError(PKL("\x80\x02K\x01K\x02.")).message(), HasSubstr("2 values on the stack"));
-  EXPECT_THAT(UnpickleError(PKL("\x80\x02" "e.")).message(), HasSubstr("no MARK"));
+  EXPECT_THAT(UnpickleError(PKL("\x80\x02"
+                                "e."))
+                  .message(),
+              HasSubstr("no MARK"));
 }
 
 // A tree with every kind the pickler writes, including integer encodings at their size boundaries.
@@ -138,9 +155,9 @@ ValuePtr SampleTree(bool with_tensors) {
   ValuePtr root = Value::Dict(/*ordered=*/true);
   auto add = [&](const std::string& k, ValuePtr v) { root->entries.emplace_back(Value::String(k), std::move(v)); };
   std::vector<ValuePtr> ints;
-  for (int64_t i : {int64_t{0}, int64_t{255}, int64_t{256}, int64_t{65535}, int64_t{65536}, int64_t{-1},
-                    int64_t{INT32_MIN}, int64_t{INT32_MAX} + 1, std::numeric_limits<int64_t>::min(),
-                    std::numeric_limits<int64_t>::max()}) {
+  for (int64_t i :
+       {int64_t{0}, int64_t{255}, int64_t{256}, int64_t{65535}, int64_t{65536}, int64_t{-1}, int64_t{INT32_MIN},
+        int64_t{INT32_MAX} + 1, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()}) {
     ints.push_back(Value::Int(i));
   }
   add("ints", Value::List(ints));

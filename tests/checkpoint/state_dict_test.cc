@@ -49,8 +49,8 @@ StateDict SampleStateDict() {
   sd.emplace_back("b", torch::tensor({int64_t{1} << 40, int64_t{-3}}, torch::kLong));
   sd.emplace_back("c", torch::tensor({true, false, true}, torch::kBool));
   sd.emplace_back("d", torch::tensor({0.5, -1.25, 65504.0}, torch::kHalf));  // exact in half
-  sd.emplace_back("e", torch::tensor({1.0, -2.0, 0.5}, torch::kBFloat16));  // exact in bfloat16
-  sd.emplace_back("s", torch::tensor(0.1, torch::kDouble));                 // 0-dim
+  sd.emplace_back("e", torch::tensor({1.0, -2.0, 0.5}, torch::kBFloat16));   // exact in bfloat16
+  sd.emplace_back("s", torch::tensor(0.1, torch::kDouble));                  // 0-dim
   // A transposed (non-contiguous) input: nc[j][i] = a[i][j].
   sd.emplace_back("nc", (torch::arange(6, torch::kFloat).view({2, 3}) - 2.5).t());
   sd.emplace_back("empty", torch::zeros({0, 3}));
@@ -209,8 +209,8 @@ class PythonFilesTest : public ::testing::Test {
   // The Sequential(Linear(2, 3), BatchNorm1d(3)) state dict the fixture script saves.
   static void ExpectSeqStateDict(const StateDict& sd, const std::string& prefix = "") {
     EXPECT_EQ(Keys(sd), (std::vector<std::string>{prefix + "0.weight", prefix + "0.bias", prefix + "1.weight",
-                                                   prefix + "1.bias", prefix + "1.running_mean",
-                                                   prefix + "1.running_var", prefix + "1.num_batches_tracked"}));
+                                                  prefix + "1.bias", prefix + "1.running_mean",
+                                                  prefix + "1.running_var", prefix + "1.num_batches_tracked"}));
     ExpectTensor(Get(sd, prefix + "0.weight"), torch::arange(6, torch::kFloat).view({3, 2}) / 10, "0.weight");
     ExpectTensor(Get(sd, prefix + "0.bias"), torch::tensor({-1.f, 0.f, 1.f}), "0.bias");
     ExpectTensor(Get(sd, prefix + "1.running_mean"), torch::tensor({1.f, 2.f, 3.f}), "running_mean");
@@ -403,9 +403,9 @@ print(json.dumps(out))
   EXPECT_EQ(j["type"], "dict");
   EXPECT_EQ(j["keys"].get<std::vector<std::string>>(), Keys(sd));
   const std::map<torch::ScalarType, std::string> names = {
-      {torch::kFloat, "torch.float32"}, {torch::kLong, "torch.int64"},     {torch::kBool, "torch.bool"},
+      {torch::kFloat, "torch.float32"}, {torch::kLong, "torch.int64"},        {torch::kBool, "torch.bool"},
       {torch::kHalf, "torch.float16"},  {torch::kBFloat16, "torch.bfloat16"}, {torch::kDouble, "torch.float64"},
-      {torch::kChar, "torch.int8"},     {torch::kByte, "torch.uint8"},     {torch::kShort, "torch.int16"},
+      {torch::kChar, "torch.int8"},     {torch::kByte, "torch.uint8"},        {torch::kShort, "torch.int16"},
       {torch::kInt, "torch.int32"}};
   for (const auto& [k, t] : sd) {
     SCOPED_TRACE(k);

@@ -80,7 +80,9 @@ TEST(ZipTest, PythonZipfileAcceptsWriterOutput) {
   std::string out;
   const int rc = testing::RunPython(
       "-c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; "
-      "print(\",\".join(i.filename + \"=\" + str(i.file_size) for i in z.infolist()))' " + path, &out);
+      "print(\",\".join(i.filename + \"=\" + str(i.file_size) for i in z.infolist()))' " +
+          path,
+      &out);
   if (rc != 0 && out.find("No such file") != std::string::npos) GTEST_SKIP() << "no /usr/bin/python3: " << out;
   ASSERT_EQ(rc, 0) << out;
   EXPECT_EQ(out, "a/data.pkl=5,a/data/0=100,a/empty=0,a/check=9\n");
@@ -193,11 +195,11 @@ std::string Zip64Archive(const std::string& name, const std::string& data, uint1
   Le(z, 45, 2);  // version needed
   Le(z, 0, 2);   // flags
   SharedHeaderFields(z, method, name, data);
-  Le(z, 28, 2);  // extra field length
-  Le(z, 0, 2);   // comment length
-  Le(z, 0, 2);   // disk
-  Le(z, 0, 2);   // internal attributes
-  Le(z, 0, 4);   // external attributes
+  Le(z, 28, 2);          // extra field length
+  Le(z, 0, 2);           // comment length
+  Le(z, 0, 2);           // disk
+  Le(z, 0, 2);           // internal attributes
+  Le(z, 0, 4);           // external attributes
   Le(z, 0xFFFFFFFF, 4);  // local header offset, in the zip64 field
   z += name;
   Zip64ExtraField(z, data.size(), /*with_offset=*/true);

@@ -32,9 +32,9 @@ TEST(LrScheduleTest, CosineWarmupByHand) {
   auto s = Build("type = \"core.CosineWarmup\"\nwarmup_steps = 4\nfinal_factor = 0.1\n");
   EXPECT_DOUBLE_EQ(s->Factor(0, 24), 0.25);
   EXPECT_DOUBLE_EQ(s->Factor(3, 24), 1.0);
-  EXPECT_DOUBLE_EQ(s->Factor(4, 24), 1.0);                     // p = 0
-  EXPECT_NEAR(s->Factor(14, 24), 0.1 + 0.9 * 0.5, 1e-12);      // p = 0.5, cos = 0
-  EXPECT_NEAR(s->Factor(24, 24), 0.1, 1e-12);                  // p = 1
+  EXPECT_DOUBLE_EQ(s->Factor(4, 24), 1.0);                 // p = 0
+  EXPECT_NEAR(s->Factor(14, 24), 0.1 + 0.9 * 0.5, 1e-12);  // p = 0.5, cos = 0
+  EXPECT_NEAR(s->Factor(24, 24), 0.1, 1e-12);              // p = 1
   EXPECT_NEAR(s->Factor(9, 24), 0.1 + 0.45 * (1 + std::cos(M_PI * 0.25)), 1e-12);
 }
 

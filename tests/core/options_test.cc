@@ -48,9 +48,10 @@ void RegisterToy(const Options<ToyOptions>& o, ComponentRegistry& registry) {
   CoreComponents().register_components(core);
   ASSERT_TRUE(registry.Commit(core.staged()).ok());
   Registrar r("p");
-  r.Register<LrSchedule>("Toy", o.schema(), [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<LrSchedule>> {
-    return std::make_shared<Fixed>();
-  }, "");
+  r.Register<LrSchedule>(
+      "Toy", o.schema(),
+      [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<LrSchedule>> { return std::make_shared<Fixed>(); },
+      "");
   ASSERT_TRUE(r.status().ok()) << r.status();
   ASSERT_TRUE(registry.Commit(r.staged()).ok());
 }
@@ -110,8 +111,8 @@ TEST(OptionsTest, BoundRangesAndChoicesAreValidated) {
   ASSERT_TRUE(good.ok());
   ASSERT_TRUE(good->Validate(registry).ok()) << good->Validate(registry);
   for (const char* bad : {"tau = 0.0\n", "mode = \"sideways\"\n", "dim = 0\n"}) {
-    absl::StatusOr<Recipe> recipe =
-        Recipe::Parse(std::string("[schedule]\ntype = \"p.Toy\"\n") + bad, "inline.toml", ".", {});
+    absl::StatusOr<Recipe> recipe = Recipe::Parse(std::string("[schedule]\ntype = \"p.Toy\"\n") + bad, "inline.toml",
+                                                  ".", {});
     ASSERT_TRUE(recipe.ok());
     const absl::Status s = recipe->Validate(registry);
     EXPECT_FALSE(s.ok()) << bad;

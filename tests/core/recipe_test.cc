@@ -38,9 +38,9 @@ TEST_F(RecipeTest, BasesMergeTablesAndChildReplacesScalarsAndArrays) {
   ASSERT_TRUE(r.ok()) << r.status();
   ComponentConfig root = r->Root();
   EXPECT_EQ(root.GetInt("seed"), 7);
-  EXPECT_EQ(root.Sub("data").GetInt("batch_size"), 16);  // child wins
-  EXPECT_EQ(root.Sub("data").GetInt("workers"), 1);      // kept from base_data.toml
-  EXPECT_EQ(root.Sub("optim").GetFloat("lr"), 1e-3);     // kept from base_optim.toml
+  EXPECT_EQ(root.Sub("data").GetInt("batch_size"), 16);                                   // child wins
+  EXPECT_EQ(root.Sub("data").GetInt("workers"), 1);                                       // kept from base_data.toml
+  EXPECT_EQ(root.Sub("optim").GetFloat("lr"), 1e-3);                                      // kept from base_optim.toml
   EXPECT_EQ(root.Sub("optim").GetFloatArray("betas"), (std::vector<double>{0.8, 0.99}));  // replaced whole
   EXPECT_EQ(r->OriginOf("data.workers"), kDir + "base_data.toml");
   EXPECT_EQ(r->OriginOf("data.batch_size"), kDir + "child.toml");
@@ -108,9 +108,9 @@ TEST_F(RecipeTest, SetWithoutEqualsIsAnError) {
 }
 
 TEST_F(RecipeTest, UnknownKeyNamesPathFileAndSuggestion) {
-  EXPECT_THAT(Error("bad_unknown_key.toml"),
-              AllOf(HasSubstr("unknown recipe key 'model.taau'"), HasSubstr("bad_unknown_key.toml"),
-                    HasSubstr("did you mean 'tau'?"), HasSubstr("Valid keys of 'test.Model': tau, dim, mode, encoder")));
+  EXPECT_THAT(Error("bad_unknown_key.toml"), AllOf(HasSubstr("unknown recipe key 'model.taau'"),
+                                                   HasSubstr("bad_unknown_key.toml"), HasSubstr("did you mean 'tau'?"),
+                                                   HasSubstr("Valid keys of 'test.Model': tau, dim, mode, encoder")));
 }
 
 TEST_F(RecipeTest, UnknownTopLevelSection) {
@@ -119,8 +119,8 @@ TEST_F(RecipeTest, UnknownTopLevelSection) {
 }
 
 TEST_F(RecipeTest, UnknownKeyInNestedComponent) {
-  EXPECT_THAT(Error("bad_nested_unknown.toml"),
-              AllOf(HasSubstr("unknown recipe key 'model.encoder.depth'"), HasSubstr("Valid keys of 'test.Enc': width")));
+  EXPECT_THAT(Error("bad_nested_unknown.toml"), AllOf(HasSubstr("unknown recipe key 'model.encoder.depth'"),
+                                                      HasSubstr("Valid keys of 'test.Enc': width")));
 }
 
 TEST_F(RecipeTest, WrongTypeNamesExpectedAndFound) {
@@ -133,8 +133,7 @@ TEST_F(RecipeTest, OutOfRangeNamesTheRange) {
 }
 
 TEST_F(RecipeTest, StringOutsideChoices) {
-  EXPECT_THAT(Error("bad_choice.toml"),
-              HasSubstr("recipe key 'model.mode' = \"turbo\": expected one of slow, fast"));
+  EXPECT_THAT(Error("bad_choice.toml"), HasSubstr("recipe key 'model.mode' = \"turbo\": expected one of slow, fast"));
 }
 
 TEST_F(RecipeTest, MalformedTomlReportsFileLineColumn) {
@@ -164,15 +163,13 @@ TEST_F(RecipeTest, TypeOfAnotherKindIsExplained) {
 }
 
 TEST_F(RecipeTest, BaseCycleIsReportedWithTheChain) {
-  EXPECT_THAT(Error("bad_cycle_a.toml"),
-              AllOf(HasSubstr("recipe base cycle: "), HasSubstr("bad_cycle_a.toml -> "),
-                    HasSubstr("bad_cycle_b.toml -> "), HasSubstr("bad_cycle_a.toml")));
+  EXPECT_THAT(Error("bad_cycle_a.toml"), AllOf(HasSubstr("recipe base cycle: "), HasSubstr("bad_cycle_a.toml -> "),
+                                               HasSubstr("bad_cycle_b.toml -> "), HasSubstr("bad_cycle_a.toml")));
 }
 
 TEST_F(RecipeTest, DuplicateKeyInSiblingBasesNamesBothFiles) {
-  EXPECT_THAT(Error("bad_duplicate_sibling.toml"),
-              AllOf(HasSubstr("recipe key 'optim.lr' is set by two sibling bases"), HasSubstr("dup_a.toml"),
-                    HasSubstr("dup_b.toml")));
+  EXPECT_THAT(Error("bad_duplicate_sibling.toml"), AllOf(HasSubstr("recipe key 'optim.lr' is set by two sibling bases"),
+                                                         HasSubstr("dup_a.toml"), HasSubstr("dup_b.toml")));
 }
 
 TEST_F(RecipeTest, MissingBaseNamesTheResolvedPath) {

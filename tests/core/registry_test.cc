@@ -3,10 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/lr_schedule.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
-#include "avsl/builtins/core_components.h"
 #include "avsl/core/registrar.h"
 
 namespace avsl {
@@ -104,12 +104,13 @@ TEST(ComponentRegistryTest, BuildsWithValidatedOptions) {
 TEST(ComponentRegistryTest, FactoryExceptionsBecomeStatusNamingThePath) {
   ComponentRegistry registry = RegistryWithCore();
   Registrar r("t");
-  r.Register<LrSchedule>("Throws", FixedSchema(),
-                         [](const ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<LrSchedule>> {
-                           c.GetString("not_declared");  // a component bug: throws ConfigError
-                           return nullptr;
-                         },
-                         "");
+  r.Register<LrSchedule>(
+      "Throws", FixedSchema(),
+      [](const ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<LrSchedule>> {
+        c.GetString("not_declared");  // a component bug: throws ConfigError
+        return nullptr;
+      },
+      "");
   ASSERT_TRUE(registry.Commit(r.staged()).ok());
   ComponentConfig c = ConfigFor("[schedule]\ntype = \"t.Throws\"\n", registry);
   absl::StatusOr<std::shared_ptr<LrSchedule>> built = registry.Build<LrSchedule>(c);

@@ -5,9 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/component_registry.h"
 #include "avsl/core/plugin_host.h"
-#include "avsl/builtins/core_components.h"
 #include "avsl/core/registrar.h"
 
 namespace avsl::testing {
@@ -25,18 +25,20 @@ inline void RegisterTestComponents(ComponentRegistry& registry) {
   model.String("mode", "slow", "speed").OneOf({"slow", "fast"});
   model.Component("encoder", ComponentKind::kEncoder, "test.Enc", "image encoder");
   // Factories of incomplete interface types are never called here; validation only needs the schema.
-  test.Register<Method>("Model", std::move(model),
-                        [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<Method>> {
-                          return absl::UnimplementedError("not built in tests");
-                        },
-                        "test method");
+  test.Register<Method>(
+      "Model", std::move(model),
+      [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<Method>> {
+        return absl::UnimplementedError("not built in tests");
+      },
+      "test method");
   Schema enc("an encoder used by the tests");
   enc.Int("width", 64, "channels").Range(1, 1024);
-  test.Register<Encoder>("Enc", std::move(enc),
-                         [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<Encoder>> {
-                           return absl::UnimplementedError("not built in tests");
-                         },
-                         "test encoder");
+  test.Register<Encoder>(
+      "Enc", std::move(enc),
+      [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<Encoder>> {
+        return absl::UnimplementedError("not built in tests");
+      },
+      "test encoder");
   ASSERT_TRUE(test.status().ok());
   ASSERT_TRUE(registry.Commit(test.staged()).ok());
 }

@@ -15,9 +15,10 @@
 namespace avsl {
 namespace {
 
-#define SKIP_WITHOUT_CUDA()                                                                  \
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device: LibTorch " TORCH_VERSION \
-                                                    " here is CPU-only (run scripts/gpu_check.sh on a GPU machine)"
+#define SKIP_WITHOUT_CUDA()                                 \
+  if (!torch::cuda::is_available())                         \
+  GTEST_SKIP() << "no CUDA device: LibTorch " TORCH_VERSION \
+                  " here is CPU-only (run scripts/gpu_check.sh on a GPU machine)"
 
 TEST(CudaTest, EncoderMatchesCpu) {
   SKIP_WITHOUT_CUDA();

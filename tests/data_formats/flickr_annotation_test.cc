@@ -16,8 +16,8 @@ using ::testing::HasSubstr;
 using testing::MakeTempDir;
 using testing::WriteFile;
 
-std::string Box(const std::string& first, const std::string& xmin, const std::string& ymin,
-                const std::string& xmax, const std::string& ymax) {
+std::string Box(const std::string& first, const std::string& xmin, const std::string& ymin, const std::string& xmax,
+                const std::string& ymax) {
   return "<bbox><label>" + first + "</label><xmin>" + xmin + "</xmin><ymin>" + ymin + "</ymin><xmax>" + xmax +
          "</xmax><ymax>" + ymax + "</ymax></bbox>";
 }
@@ -56,8 +56,8 @@ TEST(FlickrAnnotationTest, TwoOverlappingBoxesGiveHalfAndOne) {
   // Box A raw (0,0,128,128) -> (0,0,112,112): 112*112 = 12544 px. Box B raw (64,64,192,192) -> (56,56,168,168):
   // 112*112 = 12544 px. Overlap [56,112)^2 = 56*56 = 3136 px at 1; each box alone 12544-3136 = 9408 px at 0.5,
   // so 18816 px at 0.5 and 224*224 - 3136 - 18816 = 28224 px at 0.
-  const std::string xml = "<annotation><object>" + Box("1", "0", "0", "128", "128") + Box("2", "64", "64", "192", "192") +
-                          "</object></annotation>";
+  const std::string xml = "<annotation><object>" + Box("1", "0", "0", "128", "128") +
+                          Box("2", "64", "64", "192", "192") + "</object></annotation>";
   auto a = ParseFlickrAnnotationXml(xml, "ann.xml");
   ASSERT_TRUE(a.ok()) << a.status();
   const Map2D gt = FlickrGtMap(a->boxes);
@@ -149,8 +149,11 @@ TEST(FlickrAnnotationErrorsTest, EachNamesTheFileAndTheProblem) {
       {"malformed.xml", "<annotation><object><bbox></object></annotation>", "malformed XML"},
       {"short.xml", "<annotation><object><bbox><l>1</l><x>1</x><y>2</y><X>3</X></bbox></object></annotation>",
        "<bbox> #0 has 4 fields, expected 5"},
-      {"long.xml", "<a><o>" + Box("1", "1", "1", "2", "2") + "<bbox><l>1</l><x>1</x><y>1</y><X>2</X><Y>2</Y><z>3</z>"
-                   "</bbox></o></a>", "<bbox> #1 has 6 fields, expected 5"},
+      {"long.xml",
+       "<a><o>" + Box("1", "1", "1", "2", "2") +
+           "<bbox><l>1</l><x>1</x><y>1</y><X>2</X><Y>2</Y><z>3</z>"
+           "</bbox></o></a>",
+       "<bbox> #1 has 6 fields, expected 5"},
       {"float.xml", "<a><o>" + Box("1", "1", "12.5", "20", "20") + "</o></a>",
        "field 2 <ymin> is \"12.5\", expected an integer"},
       {"emptytext.xml", "<a><o>" + Box("1", "1", "2", "", "20") + "</o></a>",

@@ -15,8 +15,8 @@ namespace avsl::data {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::Exists;
+using ::testing::HasSubstr;
 using testing::MakeTempDir;
 using testing::MissingReference;
 using testing::ReferenceDir;
@@ -54,8 +54,9 @@ TEST(ComputeOpenSetSplitTest, Errors) {
 }
 
 TEST(ReadPublishedOpenSetSplitTest, FixtureAndErrors) {
-  const std::string json = R"([{"file": "a1", "class": "dog", "bbox": []}, {"file": "b1", "class": "cat", "bbox": []},)"
-                           R"( {"file": "a2", "class": "dog", "bbox": []}, {"file": "c1", "class": "cow", "bbox": []}])";
+  const std::string json =
+      R"([{"file": "a1", "class": "dog", "bbox": []}, {"file": "b1", "class": "cat", "bbox": []},)"
+      R"( {"file": "a2", "class": "dog", "bbox": []}, {"file": "c1", "class": "cow", "bbox": []}])";
   auto index = VggssIndex::Parse(json, "fixture.json");
   ASSERT_TRUE(index.ok()) << index.status();
   const std::string dir = MakeTempDir("openset");

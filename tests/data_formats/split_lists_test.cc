@@ -15,8 +15,8 @@ namespace avsl::data {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using testing::Exists;
+using ::testing::HasSubstr;
 using testing::MakeTempDir;
 using testing::MissingReference;
 using testing::ReferenceDir;
@@ -34,8 +34,8 @@ std::set<std::string> Minus(const std::set<std::string>& a, const std::set<std::
 
 TEST(ReadIdListTest, LineEndingsAndFinalNewline) {
   const std::string dir = MakeTempDir("lists");
-  for (const std::string& text : {std::string("111\n222\n333"), std::string("111\r\n222\r\n333\r\n"),
-                                  std::string("111\n222\r\n333\n")}) {
+  for (const std::string& text :
+       {std::string("111\n222\n333"), std::string("111\r\n222\r\n333\r\n"), std::string("111\n222\r\n333\n")}) {
     auto ids = ReadIdList(WriteFile(dir + "/l.txt", text));
     ASSERT_TRUE(ids.ok()) << ids.status();
     EXPECT_THAT(*ids, ElementsAre("111", "222", "333"));
@@ -162,9 +162,9 @@ class RealListsTest : public ::testing::Test {
 };
 
 TEST_F(RealListsTest, TrainListCounts) {
-  const std::pair<const char*, size_t> expected[] = {
-      {"flickr_10k.txt", 10000},  {"flickr_144k.txt", 144000}, {"flickr_sup_train.txt", 4750},
-      {"vggss_10k.txt", 10000},   {"vggss_144k.txt", 144000},  {"vggss_heard.txt", 59468}};
+  const std::pair<const char*, size_t> expected[] = {{"flickr_10k.txt", 10000},      {"flickr_144k.txt", 144000},
+                                                     {"flickr_sup_train.txt", 4750}, {"vggss_10k.txt", 10000},
+                                                     {"vggss_144k.txt", 144000},     {"vggss_heard.txt", 59468}};
   for (const auto& [name, count] : expected) {
     auto ids = ReadIdList(Slavc(name));
     ASSERT_TRUE(ids.ok()) << ids.status();
@@ -191,9 +191,8 @@ TEST_F(RealListsTest, TrainListCounts) {
 
 TEST_F(RealListsTest, TestCsvCounts) {
   const std::pair<std::string, size_t> expected[] = {
-      {Slavc("vggss_test.csv"), 5158},         {Slavc("vggss_heard_test.csv"), 2564},
-      {Slavc("vggss_unheard_test.csv"), 2575}, {Slavc("flickr_test.csv"), 250},
-      {Ezvsl("flickr_test.csv"), 249},         {Ezvsl("vggss_test.csv"), 5158}};
+      {Slavc("vggss_test.csv"), 5158}, {Slavc("vggss_heard_test.csv"), 2564}, {Slavc("vggss_unheard_test.csv"), 2575},
+      {Slavc("flickr_test.csv"), 250}, {Ezvsl("flickr_test.csv"), 249},       {Ezvsl("vggss_test.csv"), 5158}};
   for (const auto& [path, count] : expected) {
     auto entries = ReadTestCsv(path);
     ASSERT_TRUE(entries.ok()) << entries.status();

@@ -14,8 +14,8 @@
 namespace avsl::data {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::Exists;
+using ::testing::HasSubstr;
 using testing::MakeTempDir;
 using testing::MissingReference;
 using testing::ReferenceDir;
@@ -42,12 +42,11 @@ TEST(VggssIndexTest, HandMadeFixture) {
   // Union = 56*56 + 84*84 - overlap [84,112)^2 = 3136 + 7056 - 784 = 9408 px, all 1 (binary, not summed).
   // clip 2: one box with a -2.88e16 x2 (clipped to 0: empty) and one with y1 = y2 = 1.0 (224:224, empty), and an
   // integer literal 0 which must read as 0.0.
-  const std::string json =
-      R"([{"file": "aaaaaaaaaaa_000001", "class": "dog barking",)"
-      R"( "bbox": [[0.25, 0.25, 0.5, 0.5], [0.375, 0.375, 0.75, 0.75]]},)"
-      R"( {"file": "bbbbbbbbbbb_000002", "class": "cat purring",)"
-      R"( "bbox": [[0.1, 0.2, -2.8823037615171176e+16, 0.9], [0, 1.0, 0.5, 1.0]]},)"
-      R"( {"file": "ccccccccccc_000003", "class": "dog barking", "bbox": []}])";
+  const std::string json = R"([{"file": "aaaaaaaaaaa_000001", "class": "dog barking",)"
+                           R"( "bbox": [[0.25, 0.25, 0.5, 0.5], [0.375, 0.375, 0.75, 0.75]]},)"
+                           R"( {"file": "bbbbbbbbbbb_000002", "class": "cat purring",)"
+                           R"( "bbox": [[0.1, 0.2, -2.8823037615171176e+16, 0.9], [0, 1.0, 0.5, 1.0]]},)"
+                           R"( {"file": "ccccccccccc_000003", "class": "dog barking", "bbox": []}])";
   auto index = VggssIndex::Parse(json, "fixture.json");
   ASSERT_TRUE(index.ok()) << index.status();
   ASSERT_EQ(index->size(), 3u);
@@ -162,11 +161,10 @@ TEST_F(RealVggssTest, DegenerateBoxesAndEmptyMapsAsInTheReference) {
   EXPECT_EQ(degenerate, 18);
   EXPECT_EQ(out_of_range, 12);  // boxes with a -2.88e16 coordinate
   const std::set<std::string> expected_degenerate = {
-      "UyCw7pCgYg8_000055", "M1P1xla8rg0_000000", "Db6Hjt0x28k_000056", "5VCZHHd4UKI_000098",
-      "Fot4v0DdGyE_000020", "YBd5lEnpT_8_000000", "sYIymaJi6tc_000090", "UMidlzROhC0_000082",
-      "qLVjaU5V9f0_000150", "7Soo7mXCnq0_000063", "pbVP6Z1c4_k_000420", "8_rFjamYo1Y_000022",
-      "-ANxUxvGASw_000010", "2xBIHi3oqy4_000030", "P-NCCepeHdI_000125", "c-8SLUH5pp4_000030",
-      "MKC9LvRivTM_000030", "REDLY6m3Muw_000042"};
+      "UyCw7pCgYg8_000055", "M1P1xla8rg0_000000", "Db6Hjt0x28k_000056", "5VCZHHd4UKI_000098", "Fot4v0DdGyE_000020",
+      "YBd5lEnpT_8_000000", "sYIymaJi6tc_000090", "UMidlzROhC0_000082", "qLVjaU5V9f0_000150", "7Soo7mXCnq0_000063",
+      "pbVP6Z1c4_k_000420", "8_rFjamYo1Y_000022", "-ANxUxvGASw_000010", "2xBIHi3oqy4_000030", "P-NCCepeHdI_000125",
+      "c-8SLUH5pp4_000030", "MKC9LvRivTM_000030", "REDLY6m3Muw_000042"};
   EXPECT_EQ(degenerate_files, expected_degenerate);
   EXPECT_EQ(all_zero, (std::set<std::string>{"MKC9LvRivTM_000030", "M1P1xla8rg0_000000"}));
 
@@ -200,7 +198,8 @@ TEST_F(RealVggssTest, DegenerateBoxesAndEmptyMapsAsInTheReference) {
 TEST_F(RealVggssTest, CopiesInAllRepositoriesParseTheSame) {
   auto slavc = VggssIndex::Read(path_);
   ASSERT_TRUE(slavc.ok()) << slavc.status();
-  for (const char* repo : {"EZ-VSL/metadata", "Localizing-Visual-Sounds-the-Hard-Way/metadata", "SSLalignment/metadata"}) {
+  for (const char* repo :
+       {"EZ-VSL/metadata", "Localizing-Visual-Sounds-the-Hard-Way/metadata", "SSLalignment/metadata"}) {
     const std::string other_path = ReferenceDir() + "/" + repo + "/vggss.json";
     if (!Exists(other_path)) continue;
     auto other = VggssIndex::Read(other_path);

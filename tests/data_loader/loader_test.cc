@@ -24,8 +24,7 @@ using ::testing::HasSubstr;
 // workers samples complete out of order.
 class FakeDataset : public Dataset {
  public:
-  explicit FakeDataset(size_t n, std::set<size_t> broken = {}, std::set<size_t> throwing = {},
-                       int max_sleep_us = 30)
+  explicit FakeDataset(size_t n, std::set<size_t> broken = {}, std::set<size_t> throwing = {}, int max_sleep_us = 30)
       : n_(n), broken_(std::move(broken)), throwing_(std::move(throwing)), max_sleep_us_(max_sleep_us) {}
   size_t size() const override { return n_; }
   absl::StatusOr<Sample> Get(size_t index, const SampleContext& ctx) const override {
@@ -43,7 +42,9 @@ class FakeDataset : public Dataset {
                       ctx.train ? 1.0f : 0.0f};
     return s;
   }
-  std::string Describe(size_t index) const override { return absl::StrCat("item_", index, " (/data/item_", index, ")"); }
+  std::string Describe(size_t index) const override {
+    return absl::StrCat("item_", index, " (/data/item_", index, ")");
+  }
   int calls() const { return calls_.load(); }
 
  private:

@@ -21,11 +21,11 @@ bool Mentions(const absl::Status& s, const std::string& text) {
 }
 
 TEST(DownmixTest, StereoInt16IsAverageRoundedHalfUp) {
-  const int16_t a[2] = {3, 4};        // (16384·7 + 16384) >> 15 = 131072 >> 15 = 4   (3.5 → 4)
-  const int16_t b[2] = {-3, -4};      // (−114688 + 16384) >> 15 = −98304 >> 15 = −3 (−3.5 → −3)
+  const int16_t a[2] = {3, 4};          // (16384·7 + 16384) >> 15 = 131072 >> 15 = 4   (3.5 → 4)
+  const int16_t b[2] = {-3, -4};        // (−114688 + 16384) >> 15 = −98304 >> 15 = −3 (−3.5 → −3)
   const int16_t c[2] = {32767, 32767};  // 16384·65535 >> 15 = floor(32767.5) = 32767
   const int16_t d[2] = {-32768, -32768};
-  const int16_t e[2] = {100, -101};   // (−16384 + 16384) >> 15 = 0  (−0.5 → 0)
+  const int16_t e[2] = {100, -101};  // (−16384 + 16384) >> 15 = 0  (−0.5 → 0)
   EXPECT_EQ(DownmixInt16(a, 2), 4);
   EXPECT_EQ(DownmixInt16(b, 2), -3);
   EXPECT_EQ(DownmixInt16(c, 2), 32767);
@@ -36,10 +36,10 @@ TEST(DownmixTest, StereoInt16IsAverageRoundedHalfUp) {
 }
 
 TEST(DownmixTest, FloatPathQuantizesLikeSwresample) {
-  const float one[1] = {1.0f};          // lrintf(32768) = 32768 → clipped to 32767
-  const float mix[2] = {0.5f, 0.25f};   // 0.375 · 32768 = 12288
+  const float one[1] = {1.0f};           // lrintf(32768) = 32768 → clipped to 32767
+  const float mix[2] = {0.5f, 0.25f};    // 0.375 · 32768 = 12288
   const float half[1] = {0.5f / 32768};  // 0.5 → lrintf rounds half to even → 0
-  const float tq[1] = {1.5f / 32768};   // 1.5 → 2
+  const float tq[1] = {1.5f / 32768};    // 1.5 → 2
   EXPECT_EQ(DownmixFloat(one, 1), 32767);
   EXPECT_EQ(DownmixFloat(mix, 2), 12288);
   EXPECT_EQ(DownmixFloat(half, 1), 0);

@@ -49,7 +49,7 @@ TEST(ImageDecodeTest, JpegRoundTripIsRgb) {
   EXPECT_EQ(im->width, 400);
   EXPECT_EQ(im->height, 200);
   const uint8_t* p = &im->pixels[(static_cast<size_t>(100) * 400 + 150) * 3];  // inside the red block
-  EXPECT_GT(p[0], 240);  // R first, not BGR
+  EXPECT_GT(p[0], 240);                                                        // R first, not BGR
   EXPECT_LT(p[2], 20);
 }
 

@@ -104,8 +104,8 @@ TEST(SpectrogramParityTest, MatchesScipyOnAllFixtureCases) {
     ASSERT_EQ(spec->frames, c.frames);
     for (const auto& [f, t, ref] : c.points) {
       worst = std::max(worst, std::fabs(spec->at(f, t) - ref) / std::max(std::fabs(ref), 1.0));
-      EXPECT_TRUE(Close(spec->at(f, t), ref)) << "f=" << f << " t=" << t << " ours=" << spec->at(f, t)
-                                              << " scipy=" << ref;
+      EXPECT_TRUE(Close(spec->at(f, t), ref))
+          << "f=" << f << " t=" << t << " ours=" << spec->at(f, t) << " scipy=" << ref;
     }
     for (const auto& [f, ref] : c.row_sums) {
       double sum = 0;

@@ -24,8 +24,8 @@ fs::path MakeRun(const std::string& name, const std::string& recipe_name, long l
   WriteText(dir / "recipe.toml", "name = \"" + recipe_name + "\"\n[model]\ntype = \"x.Y\"\n");
   WriteText(dir / "train_state.json", "{\"epoch\": " + std::to_string(epochs) +
                                           ", \"best_epoch\": 3, \"monitor\": \"val.ap\", \"finished\": true}");
-  WriteText(dir / "eval/test_last/metrics.json", "{\"ap\": " + std::to_string(last_ap) +
-                                                     ", \"max_f1\": 0.5, \"loc_acc\": 0.25, \"confidence\": \"slavc\"}");
+  WriteText(dir / "eval/test_last/metrics.json",
+            "{\"ap\": " + std::to_string(last_ap) + ", \"max_f1\": 0.5, \"loc_acc\": 0.25, \"confidence\": \"slavc\"}");
   if (best_ap >= 0) {
     WriteText(dir / "eval/test_best_ap/metrics.json",
               "{\"ap\": " + std::to_string(best_ap) + ", \"max_f1\": 0.6, \"loc_acc\": 0.125}");
@@ -58,8 +58,9 @@ TEST(ResultsTable, SeedsAreAveragedWithSampleStandardDeviation) {
   EXPECT_NE(md->find("| m | 2 | 42.0 ± 2.8 | 60.0 ± 0.0 | 12.5 ± 0.0 | 32.0 ± 2.8 | 50.0 ± 0.0 | 25.0 ± 0.0 |"),
             std::string::npos)
       << *md;
-  EXPECT_NE(md->find("| Method | Runs | AP (Early Stop) | max-F1 (Early Stop) | LocAcc (Early Stop) | AP (No Early Stop)"),
-            std::string::npos)
+  EXPECT_NE(
+      md->find("| Method | Runs | AP (Early Stop) | max-F1 (Early Stop) | LocAcc (Early Stop) | AP (No Early Stop)"),
+      std::string::npos)
       << *md;
 }
 

@@ -103,8 +103,8 @@ TEST_F(ScoreTest, EndToEndHandComputed) {
   EXPECT_EQ(r->buckets[3].n_sounding, 2);
 
   auto j = nlohmann::json::parse(ReadAll(opts_.out_json));
-  for (const char* k : {"n_sounding", "n_silent", "loc_acc", "auc", "mean_ciou", "ap", "max_f1", "ap_ref",
-                        "max_f1_ref", "pointing"}) {
+  for (const char* k :
+       {"n_sounding", "n_silent", "loc_acc", "auc", "mean_ciou", "ap", "max_f1", "ap_ref", "max_f1_ref", "pointing"}) {
     EXPECT_TRUE(j.contains(k)) << k;
     EXPECT_TRUE(j["buckets"]["huge"].contains(k)) << k;
   }
@@ -236,16 +236,19 @@ TEST_F(ScoreTest, ScoresMapsAndIndexWrittenByPythonNumpy) {
   }
   // Python writes: p1 float32 224×224 peaked in rows 112..223 (values = row index), p2 float64 7×7 all
   // zeros except a bump, s1 silent; and an index with a conf column.
-  const std::string py =
-      "import numpy as np\n"
-      "d='" + opts_.maps_dir + "'\n"
-      "rows=np.repeat(np.arange(224,dtype=np.float32)[:,None],224,axis=1)\n"
-      "np.save(d+'/p1.npy', rows)\n"
-      "m=np.zeros((7,7)); m[5,3]=1.0\n"
-      "np.save(d+'/p2.npy', m[None,None])\n"
-      "np.save(d+'/s1.npy', np.full((224,224),0.2,dtype=np.float32))\n"
-      "open('" + opts_.index_csv + "','w').write('key,video,audio,sounding,conf\\np1,v_top,a1,1,0.9\\n"
-      "p2,v_top,a2,1,0.8\\ns1,v_x,a3,0,0.1\\n')\n";
+  const std::string py = "import numpy as np\n"
+                         "d='" +
+                         opts_.maps_dir +
+                         "'\n"
+                         "rows=np.repeat(np.arange(224,dtype=np.float32)[:,None],224,axis=1)\n"
+                         "np.save(d+'/p1.npy', rows)\n"
+                         "m=np.zeros((7,7)); m[5,3]=1.0\n"
+                         "np.save(d+'/p2.npy', m[None,None])\n"
+                         "np.save(d+'/s1.npy', np.full((224,224),0.2,dtype=np.float32))\n"
+                         "open('" +
+                         opts_.index_csv +
+                         "','w').write('key,video,audio,sounding,conf\\np1,v_top,a1,1,0.9\\n"
+                         "p2,v_top,a2,1,0.8\\ns1,v_x,a3,0,0.1\\n')\n";
   WriteText(dir_ + "/gen.py", py);
   ASSERT_EQ(std::system(("/usr/bin/python3 '" + dir_ + "/gen.py'").c_str()), 0);
   opts_.protocol.upsample = metrics::UpsampleMode::kBilinear;

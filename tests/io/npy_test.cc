@@ -118,14 +118,13 @@ TEST(NpyTest, ReadsFilesWrittenByNumpy) {
     GTEST_SKIP() << "/usr/bin/python3 with numpy not available";
   }
   const std::string dir = ::testing::TempDir();
-  const std::string cmd =
-      "/usr/bin/python3 -c \"import numpy as np; d='" + dir +
-      "'; a=np.arange(12, dtype=np.float32).reshape(3,4)/8; np.save(d+'/avsl_np_f4.npy', a); "
-      "np.save(d+'/avsl_np_f8.npy', a.astype(np.float64)[None,None]*3); "
-      "np.save(d+'/avsl_np_u1.npy', np.array([[0,255],[7,8]], dtype=np.uint8)); "
-      "np.save(d+'/avsl_np_i8.npy', np.array([-3, 5], dtype=np.int64)); "
-      "np.save(d+'/avsl_np_fortran.npy', np.asfortranarray(a)); "
-      "np.lib.format.write_array(open(d+'/avsl_np_v2.npy','wb'), a, version=(2,0))\"";
+  const std::string cmd = "/usr/bin/python3 -c \"import numpy as np; d='" + dir +
+                          "'; a=np.arange(12, dtype=np.float32).reshape(3,4)/8; np.save(d+'/avsl_np_f4.npy', a); "
+                          "np.save(d+'/avsl_np_f8.npy', a.astype(np.float64)[None,None]*3); "
+                          "np.save(d+'/avsl_np_u1.npy', np.array([[0,255],[7,8]], dtype=np.uint8)); "
+                          "np.save(d+'/avsl_np_i8.npy', np.array([-3, 5], dtype=np.int64)); "
+                          "np.save(d+'/avsl_np_fortran.npy', np.asfortranarray(a)); "
+                          "np.lib.format.write_array(open(d+'/avsl_np_v2.npy','wb'), a, version=(2,0))\"";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   auto f4 = ReadNpy(dir + "/avsl_np_f4.npy");
   ASSERT_TRUE(f4.ok()) << f4.status();

@@ -45,7 +45,7 @@ double BruteApRef(const std::vector<DetectionSample>& s, double gamma) {
   std::vector<double> conf;
   for (const auto& x : s) conf.push_back(x.conf);
   std::sort(conf.begin(), conf.end());
-  conf.pop_back();                      // [:-1]
+  conf.pop_back();                         // [:-1]
   std::reverse(conf.begin(), conf.end());  // [::-1] ...
   size_t skip = std::max<size_t>(1, s.size() / 200);
   std::vector<double> P, R;
@@ -177,7 +177,7 @@ TEST(DetectionTest, RandomizedAgainstBruteForce) {
   std::mt19937 rng(12345);
   for (int rep = 0; rep < 60; ++rep) {
     const int n = 1 + static_cast<int>(rng() % (rep < 40 ? 60 : 700));  // > 400 exercises skip >= 2
-    const bool coarse = rep % 2 == 0;  // coarse confidences create many ties
+    const bool coarse = rep % 2 == 0;                                   // coarse confidences create many ties
     std::uniform_real_distribution<double> u(0, 1);
     std::vector<DetectionSample> s(n);
     for (auto& x : s) {

@@ -16,9 +16,9 @@
 #include <map>
 #include <memory>
 #include <set>
-#include <utility>
-#include <system_error>
 #include <string>
+#include <system_error>
+#include <utility>
 #include <vector>
 
 #include "avsl/core/encoder.h"
@@ -35,7 +35,7 @@ struct PythonSide {
   std::string error;        // non-empty: the script failed for another reason
   std::string dir;
   std::map<std::string, torch::Tensor> tensors;  // parity.pt, key -> tensor
-  std::vector<std::string> torchvision_keys;      // keys.txt
+  std::vector<std::string> torchvision_keys;     // keys.txt
 };
 
 PythonSide* side = nullptr;
@@ -45,15 +45,15 @@ void RunPythonOnce() {
   side = new PythonSide;
   side->dir = ::testing::TempDir() + "avsl_resnet_parity_" + std::to_string(::getpid());
   const std::string script = std::string(AVSL_SOURCE_DIR) + "/tests/models/make_resnet_parity.py";
-  const std::string cmd =
-      "mkdir -p '" + side->dir + "' && /usr/bin/python3 '" + script + "' '" + side->dir + "' > /dev/null 2>&1";
+  const std::string cmd = "mkdir -p '" + side->dir + "' && /usr/bin/python3 '" + script + "' '" + side->dir +
+                          "' > /dev/null 2>&1";
   const int rc = std::system(cmd.c_str());
   const int code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   std::error_code ec;
   if (code != 0) std::filesystem::remove_all(side->dir, ec);
   if (code == 3 || code == 127 || code == 126) {
-    side->skip_reason = "/usr/bin/python3 with torch + torchvision is not available (exit " +
-                        std::to_string(code) + "); install python3-torch python3-torchvision to run parity";
+    side->skip_reason = "/usr/bin/python3 with torch + torchvision is not available (exit " + std::to_string(code) +
+                        "); install python3-torch python3-torchvision to run parity";
     return;
   }
   if (code != 0) {
@@ -215,8 +215,8 @@ TEST_F(ResNetParityTest, PretrainedWeightsThroughTheComponent) {
 
 TEST_F(ResNetParityTest, PretrainedWeightsWithWrongWidthAreRefused) {
   const std::string pth = side->dir + "/resnet18_state_dict.pth";
-  auto enc = testing::BuildEncoder("image", "type = \"core.ResNet18Image\"\nwidth = 32\npretrained_weights = \"" +
-                                                pth + "\"\n");
+  auto enc = testing::BuildEncoder("image",
+                                   "type = \"core.ResNet18Image\"\nwidth = 32\npretrained_weights = \"" + pth + "\"\n");
   ASSERT_FALSE(enc.ok());
   std::cout << "[message] " << enc.status() << "\n";
   EXPECT_NE(enc.status().message().find("model.image.pretrained_weights"), std::string::npos) << enc.status();

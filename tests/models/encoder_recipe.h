@@ -23,11 +23,12 @@ inline void RegisterEncoderHolder(ComponentRegistry& registry) {
   Schema holder("holds encoders");
   holder.Component("image", ComponentKind::kEncoder, "core.ResNet18Image", "image encoder");
   holder.Component("audio", ComponentKind::kEncoder, "core.ResNet18Audio", "audio encoder");
-  t.Register<Method>("Holder", std::move(holder),
-                     [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<Method>> {
-                       return absl::UnimplementedError("only a schema holder");
-                     },
-                     "test holder");
+  t.Register<Method>(
+      "Holder", std::move(holder),
+      [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<Method>> {
+        return absl::UnimplementedError("only a schema holder");
+      },
+      "test holder");
   ASSERT_TRUE(registry.Commit(t.staged()).ok());
 }
 
@@ -35,8 +36,8 @@ inline void RegisterEncoderHolder(ComponentRegistry& registry) {
 inline absl::StatusOr<std::shared_ptr<Encoder>> BuildEncoder(const std::string& which, const std::string& table) {
   ComponentRegistry registry;
   RegisterEncoderHolder(registry);
-  absl::StatusOr<Recipe> recipe =
-      Recipe::Parse("[model]\ntype = \"t.Holder\"\n[model." + which + "]\n" + table, "inline.toml", ".", {});
+  absl::StatusOr<Recipe> recipe = Recipe::Parse("[model]\ntype = \"t.Holder\"\n[model." + which + "]\n" + table,
+                                                "inline.toml", ".", {});
   if (!recipe.ok()) return recipe.status();
   if (absl::Status s = recipe->Validate(registry); !s.ok()) return s;
   return registry.Build<Encoder>(recipe->Root().Sub("model").Sub(which));

@@ -151,8 +151,8 @@ TEST(ResNetTest, StateDictNamesFollowTorchvision) {
   auto has = [&](const std::string& k) { return std::find(keys.begin(), keys.end(), k) != keys.end(); };
   EXPECT_TRUE(has("layer2.0.downsample.0.weight"));
   EXPECT_TRUE(has("layer4.1.bn2.running_var"));
-  EXPECT_FALSE(has("conv1.bias"));                  // bias=False convs have no bias entry
-  EXPECT_FALSE(has("layer1.0.downsample.0.weight"));  // layer1 keeps 64 channels at stride 1
+  EXPECT_FALSE(has("conv1.bias"));                                 // bias=False convs have no bias entry
+  EXPECT_FALSE(has("layer1.0.downsample.0.weight"));               // layer1 keeps 64 channels at stride 1
   EXPECT_EQ(ResNet(Image(64, 2)).named_parameters().size(), 60u);  // no fc
 }
 

@@ -1,5 +1,5 @@
-#include "avsl/builtins/core_components.h"
 #include "avsl/core/plugin_host.h"
+#include "avsl/builtins/core_components.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -20,7 +20,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 const std::string kRoot = AVSL_TEST_PLUGIN_ROOT;
-std::string Lib(const std::string& dir, const std::string& name) { return kRoot + "/" + dir + "/libavsl_" + name + ".so"; }
+std::string Lib(const std::string& dir, const std::string& name) {
+  return kRoot + "/" + dir + "/libavsl_" + name + ".so";
+}
 
 const PluginRecord* Find(const PluginHost& host, const std::string& path) {
   for (const PluginRecord& r : host.records())
@@ -65,7 +67,8 @@ TEST(PluginHostTest, MissingEntryPoint) {
   const std::string path = Lib("broken", "missing_entry");
   const PluginRecord& r = host.LoadFile(path);
   EXPECT_EQ(r.status, PluginStatus::kMissingEntryPoint);
-  EXPECT_EQ(r.message, path + " has no 'avsl_plugin_info' entry point: not an avsl plugin (define one with AVSL_PLUGIN)");
+  EXPECT_EQ(r.message,
+            path + " has no 'avsl_plugin_info' entry point: not an avsl plugin (define one with AVSL_PLUGIN)");
   EXPECT_STREQ(PluginStatusCode(r.status), "missing_entry_point");
 }
 

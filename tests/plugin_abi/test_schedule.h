@@ -14,9 +14,7 @@ class Half final : public LrSchedule {
 };
 
 inline Factory<LrSchedule> HalfFactory() {
-  return [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<LrSchedule>> {
-    return std::make_shared<Half>();
-  };
+  return [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<LrSchedule>> { return std::make_shared<Half>(); };
 }
 
 }  // namespace avsl::test_plugins

@@ -174,9 +174,8 @@ TEST(DatasetWriterTest, FilesMatchTheGenerator) {
   ASSERT_EQ(rows.size(), 21u);
   EXPECT_EQ(rows[0], "video,audio,label");
   for (int i = 0; i < o.num_negatives; ++i) {
-    EXPECT_EQ(rows[static_cast<size_t>(i) + 1],
-              SampleId(Split::kTest, static_cast<uint64_t>(i)) + "," + NegativeAudioId(static_cast<uint64_t>(i)) +
-                  ",non-sounding");
+    EXPECT_EQ(rows[static_cast<size_t>(i) + 1], SampleId(Split::kTest, static_cast<uint64_t>(i)) + "," +
+                                                    NegativeAudioId(static_cast<uint64_t>(i)) + ",non-sounding");
     const Scene neg = gen->GenerateNegative(o.seed, Split::kTest, 0, static_cast<uint64_t>(i));
     EXPECT_FALSE(neg.HasClass(neg.audio.sound_class));
     int rate = 0;

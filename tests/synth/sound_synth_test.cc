@@ -31,7 +31,7 @@ TEST(SoundSynthTest, SinglePartialIsAnExactSinusoid) {
   o.f0_jitter = 0.0;
   CounterRng rng(123);
   const std::vector<double> x = SynthesizeTone(cat.at(0), o, rng);  // class 0: no AM
-  ASSERT_EQ(x.size(), 8000u);                                      // 16000 Hz * 0.5 s
+  ASSERT_EQ(x.size(), 8000u);                                       // 16000 Hz * 0.5 s
   // Any sinusoid of angular step w satisfies x[t+1] + x[t-1] = 2 cos(w) x[t]; w = 2 pi 150 / 16000.
   const double c = 2.0 * std::cos(kTwoPi * 150.0 / 16000.0);
   for (size_t t = 1; t + 1 < x.size(); ++t) ASSERT_NEAR(x[t + 1] + x[t - 1], c * x[t], 1e-9) << t;

@@ -10,10 +10,10 @@
 
 #include <gtest/gtest.h>
 
+#include "avsl/builtins/core_components.h"
 #include "avsl/core/dataset.h"
 #include "avsl/core/loss.h"
 #include "avsl/core/method.h"
-#include "avsl/builtins/core_components.h"
 #include "avsl/core/plugin_host.h"
 
 namespace avsl::testing {
@@ -115,19 +115,25 @@ inline void RegisterTinyComponents(PluginHost& host) {
   Schema m("tiny method");
   m.Int("nan_at_step", -1, "make the loss NaN at this step (1-based)");
   m.Bool("return_maps", false, "return StepOutput::maps (extra losses need them)");
-  r.Register<Method>("Method", std::move(m), [](const ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<Method>> {
-    return std::make_shared<TinyMethod>(c.GetInt("nan_at_step"), c.GetBool("return_maps"));
-  }, "");
-  r.Register<Loss>("MapMean", Schema("mean of the method's maps"),
-                   [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<Loss>> {
-                     return std::make_shared<MapMeanLoss>();
-                   }, "");
+  r.Register<Method>(
+      "Method", std::move(m),
+      [](const ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<Method>> {
+        return std::make_shared<TinyMethod>(c.GetInt("nan_at_step"), c.GetBool("return_maps"));
+      },
+      "");
+  r.Register<Loss>(
+      "MapMean", Schema("mean of the method's maps"),
+      [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<Loss>> { return std::make_shared<MapMeanLoss>(); },
+      "");
   Schema d("tiny dataset");
   d.Int("size", 12, "samples").Min(1);
   d.Int("offset", 0, "which samples").Min(0);
-  r.Register<Dataset>("Data", std::move(d), [](const ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<Dataset>> {
-    return std::make_shared<TinyDataset>(c.GetInt("size"), c.GetInt("offset"));
-  }, "");
+  r.Register<Dataset>(
+      "Data", std::move(d),
+      [](const ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<Dataset>> {
+        return std::make_shared<TinyDataset>(c.GetInt("size"), c.GetInt("offset"));
+      },
+      "");
   ASSERT_TRUE(r.status().ok());
   ASSERT_TRUE(host.mutable_registry_for_testing().Commit(r.staged()).ok());
 }

@@ -15,12 +15,12 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/dataset.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 #include "avsl/train/trainer.h"
-#include "avsl/checkpoint/training_checkpoint.h"
 #include "tiny_components.h"
 
 namespace avsl {
@@ -103,15 +103,14 @@ TEST_F(TrainerTest, RunDirectoryHoldsEverything) {
 TEST_F(TrainerTest, ExtraLossesTrainOnTheStepsMapsAndNeedThem) {
   absl::Status status;
   // A method that returns no StepOutput::maps cannot feed an extra loss: the error names the key and the method.
-  absl::StatusOr<std::string> refused =
-      Train(MakeRecipe({"losses=[{type=\"tiny.MapMean\"}]"}), {}, &status);
+  absl::StatusOr<std::string> refused = Train(MakeRecipe({"losses=[{type=\"tiny.MapMean\"}]"}), {}, &status);
   ASSERT_TRUE(refused.ok()) << refused.status();
   EXPECT_FALSE(status.ok());
   EXPECT_THAT(std::string(status.message()), HasSubstr("'losses'"));
   EXPECT_THAT(std::string(status.message()), HasSubstr("tiny.Method"));
   // With the maps of the same forward, the extra loss trains (no second forward through Localize).
-  absl::StatusOr<std::string> trained =
-      Train(MakeRecipe({"losses=[{type=\"tiny.MapMean\"}]", "model.return_maps=true"}), {}, &status);
+  absl::StatusOr<std::string> trained = Train(
+      MakeRecipe({"losses=[{type=\"tiny.MapMean\"}]", "model.return_maps=true"}), {}, &status);
   ASSERT_TRUE(trained.ok()) << trained.status();
   EXPECT_TRUE(status.ok()) << status;
   EXPECT_EQ(last_stop_, train::StopReason::kCompleted);
@@ -214,7 +213,8 @@ TEST_F(TrainerTest, EarlyStopSelectionNeedsAValidationSet) {
 train = { type = "tiny.Data" }
 [model]
 type = "tiny.Method"
-)", "noval.toml", ".", {});
+)",
+                                           "noval.toml", ".", {});
   ASSERT_TRUE(r.ok() && r->Validate(host_).ok());
   absl::Status status;
   absl::StatusOr<std::string> dir = Train(*r, {}, &status);

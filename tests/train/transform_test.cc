@@ -105,8 +105,8 @@ TEST(LoaderTransformsTest, AppliedByWorkersAndErrorsNameTheSample) {
     if (!batch->has_value()) break;
     for (const Sample& s : (*batch)->samples) keys.push_back(s.key);
   }
-  EXPECT_EQ(keys, (std::vector<std::string>{"0+train", "1+train", "2+train", "3+train", "4+train", "5+train",
-                                            "6+train", "8+train", "9+train"}));
+  EXPECT_EQ(keys, (std::vector<std::string>{"0+train", "1+train", "2+train", "3+train", "4+train", "5+train", "6+train",
+                                            "8+train", "9+train"}));
   ASSERT_EQ((*loader)->skipped().size(), 1u);
   EXPECT_THAT(data::FormatSkipped((*loader)->skipped()[0]), ::testing::HasSubstr("transform 0: refused"));
 }

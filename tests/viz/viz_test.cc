@@ -32,7 +32,9 @@ bool Contains(const absl::Status& s, const std::string& needle) {
   return std::string(s.message()).find(needle) != std::string::npos;
 }
 
-std::string Str(Rgb c) { return "(" + std::to_string(c.r) + "," + std::to_string(c.g) + "," + std::to_string(c.b) + ")"; }
+std::string Str(Rgb c) {
+  return "(" + std::to_string(c.r) + "," + std::to_string(c.g) + "," + std::to_string(c.b) + ")";
+}
 
 // GT box rows [y0, y1) × columns [x0, x1) on a 224 map (the numpy slice gt[y0:y1, x0:x1] = 1).
 Map2D BoxGt(int y0, int y1, int x0, int x1, int size = 224) {
@@ -291,8 +293,8 @@ metrics::SampleRecord Rec(const std::string& key, std::optional<metrics::SizeBuc
 TEST(GridTest, GroupsBySizeBucketInFixedOrder) {
   using B = metrics::SizeBucket;
   const std::vector<metrics::SampleRecord> recs = {
-      Rec("h0", B::kHuge), Rec("s1", std::nullopt), Rec("sm2", B::kSmall), Rec("m3", B::kMedium),
-      Rec("sm4", B::kSmall), Rec("sm5", B::kSmall), Rec("l6", B::kLarge), Rec("s7", std::nullopt)};
+      Rec("h0", B::kHuge),   Rec("s1", std::nullopt), Rec("sm2", B::kSmall), Rec("m3", B::kMedium),
+      Rec("sm4", B::kSmall), Rec("sm5", B::kSmall),   Rec("l6", B::kLarge),  Rec("s7", std::nullopt)};
   std::vector<SampleGroup> g = GroupByBucket(recs, 2, true);
   ASSERT_EQ(g.size(), 5u);
   // small, medium, large, huge, silent, whatever the record order; first 2 of each in record order.
@@ -337,7 +339,9 @@ std::pair<uint32_t, uint32_t> PngSize(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   unsigned char h[24] = {};
   f.read(reinterpret_cast<char*>(h), 24);
-  auto be = [&](int i) { return (uint32_t{h[i]} << 24) | (uint32_t{h[i + 1]} << 16) | (uint32_t{h[i + 2]} << 8) | h[i + 3]; };
+  auto be = [&](int i) {
+    return (uint32_t{h[i]} << 24) | (uint32_t{h[i + 1]} << 16) | (uint32_t{h[i + 2]} << 8) | h[i + 3];
+  };
   return {be(16), be(20)};
 }
 

@@ -7,11 +7,9 @@
 
 namespace avsl::cli {
 
-Args::Args(std::string synopsis, std::string summary)
-    : synopsis_(std::move(synopsis)), summary_(std::move(summary)) {}
+Args::Args(std::string synopsis, std::string summary) : synopsis_(std::move(synopsis)), summary_(std::move(summary)) {}
 
-Args& Args::Option(const std::string& name, const std::string& value_name, const std::string& help,
-                   bool repeatable) {
+Args& Args::Option(const std::string& name, const std::string& value_name, const std::string& help, bool repeatable) {
   specs_.push_back({name, value_name, help, false, repeatable});
   return *this;
 }
@@ -68,11 +66,11 @@ absl::Status Args::Parse(int argc, char** argv, int first) {
     values_[name].push_back(value);
   }
   if (positionals_.size() < required_positionals_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("missing argument ", positional_specs_[positionals_.size()].first));
+    return absl::InvalidArgumentError(absl::StrCat("missing argument ", positional_specs_[positionals_.size()].first));
   }
   if (!repeated_last_ && positionals_.size() > positional_specs_.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", positionals_[positional_specs_.size()], "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unexpected argument '", positionals_[positional_specs_.size()], "'"));
   }
   return absl::OkStatus();
 }

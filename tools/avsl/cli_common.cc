@@ -1,5 +1,5 @@
-#include "avsl/builtins/core_components.h"
 #include "cli_common.h"
+#include "avsl/builtins/core_components.h"
 
 #include <iostream>
 
@@ -35,8 +35,7 @@ std::unique_ptr<PluginHost> LoadPlugins(const Args& args) {
 }
 
 void AddRecipeOptions(Args& args) {
-  args.Option("set", "KEY=VALUE", "override a recipe key; VALUE is TOML (5, 1e-4, \"text\", [224, 224], true)",
-              true);
+  args.Option("set", "KEY=VALUE", "override a recipe key; VALUE is TOML (5, 1e-4, \"text\", [224, 224], true)", true);
 }
 
 absl::StatusOr<Recipe> LoadRecipe(const std::string& path, const Args& args, const PluginHost& host) {

@@ -6,9 +6,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "cli_args.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "cli_args.h"
 
 namespace avsl::cli {
 

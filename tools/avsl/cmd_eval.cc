@@ -6,8 +6,8 @@
 #include <iostream>
 
 #include "absl/strings/numbers.h"
-#include "cli_common.h"
 #include "avsl/checkpoint/state_dict.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/method.h"
 #include "avsl/io/npy.h"
 #include "avsl/train/evaluate_checkpoint.h"
@@ -15,7 +15,7 @@
 #include "avsl/train/overlay_collector.h"
 #include "avsl/train/recipe_builders.h"
 #include "avsl/train/run_report.h"
-#include "avsl/checkpoint/training_checkpoint.h"
+#include "cli_common.h"
 
 namespace avsl::cli {
 namespace fs = std::filesystem;
@@ -66,7 +66,9 @@ int RunEval(int argc, char** argv, int first) {
             "data.test at another dataset or to change the eval.* options.");
   args.Positional("RUN", "run directory or checkpoint file (.pt written by avsl train)");
   args.Option("split", "NAME", "test or val (default: the recipe's eval.split, itself test by default)");
-  args.Option("checkpoint", "NAME", "checkpoint of a run directory: last, best_<metric> (default: the one the run selected by train.select and train.monitor)");
+  args.Option("checkpoint", "NAME",
+              "checkpoint of a run directory: last, best_<metric> (default: the one the run selected by train.select "
+              "and train.monitor)");
   args.Option("out", "DIR", "output directory");
   args.Option("maps-dir", "DIR", "also write every map (224x224 float32 .npy, named by sample key)");
   args.Option("vis-count", "N", "heatmap overlays written to <out>/overlays (default: the recipe's eval.visualize)");
@@ -108,8 +110,8 @@ int RunEval(int argc, char** argv, int first) {
   absl::StatusOr<std::shared_ptr<Method>> method = host->registry().Build<Method>(root.Sub("model"));
   if (!method.ok()) return ReportError("eval", method.status());
   (*method)->to(runtime->device);
-  absl::StatusOr<std::unique_ptr<data::Loader>> loader =
-      train::BuildLoader(root, split, /*train=*/false, runtime->seed, host->registry());
+  absl::StatusOr<std::unique_ptr<data::Loader>> loader = train::BuildLoader(root, split, /*train=*/false, runtime->seed,
+                                                                            host->registry());
   if (!loader.ok()) return ReportError("eval", loader.status());
   if (*loader == nullptr) {
     return ReportError("eval", absl::NotFoundError("the recipe has no data." + split +
@@ -131,11 +133,12 @@ int RunEval(int argc, char** argv, int first) {
   what.out_dir = out_dir;
   what.overlays = static_cast<int>(vis_count);
   what.maps_dir = args.Get("maps-dir");
-  absl::StatusOr<train::CheckpointEvaluationResult> evaluated =
-      train::EvaluateCheckpoint(**method, **loader, runtime->device, options, *extra, what);
+  absl::StatusOr<train::CheckpointEvaluationResult> evaluated = train::EvaluateCheckpoint(
+      **method, **loader, runtime->device, options, *extra, what);
   if (!evaluated.ok()) return ReportError("eval", evaluated.status());
   if (args.Has("export-pt")) {
-    if (absl::Status s = checkpoint::SaveStateDictForPython(args.Get("export-pt"), checkpoint::ModuleStateDict(**method));
+    if (absl::Status s = checkpoint::SaveStateDictForPython(args.Get("export-pt"),
+                                                            checkpoint::ModuleStateDict(**method));
         !s.ok()) {
       return ReportError("eval", s);
     }

@@ -6,19 +6,19 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "cli_common.h"
 #include "avsl/data/audio_clip.h"
 #include "avsl/data/image_transform.h"
 #include "avsl/data/spectrogram.h"
 #include "avsl/io/npy.h"
+#include "cli_common.h"
 
 namespace avsl::cli {
 namespace {
 
 // The options a dataset applies at test time, with the reference defaults.
 struct InspectOptions {
-  std::map<std::string, double> values = {{"clip_seconds", 3.0}, {"sample_rate", 0},  {"nperseg", 512},
-                                          {"noverlap", 274},     {"input_size", 224}};
+  std::map<std::string, double> values = {
+      {"clip_seconds", 3.0}, {"sample_rate", 0}, {"nperseg", 512}, {"noverlap", 274}, {"input_size", 224}};
 };
 
 absl::Status ApplySets(const std::vector<std::string>& sets, InspectOptions& options) {
@@ -83,9 +83,11 @@ int RunInspect(int argc, char** argv, int first) {
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
   const std::string what = args.Positional(0);
   if ((what != "audio" && what != "image") || !args.Has("out")) {
-    std::cerr << "avsl inspect: " << (args.Has("out") ? "expected 'audio' or 'image', found '" + what + "'"
-                                                      : std::string("--out is required"))
-              << "\n\n" << args.Usage();
+    std::cerr << "avsl inspect: "
+              << (args.Has("out") ? "expected 'audio' or 'image', found '" + what + "'"
+                                  : std::string("--out is required"))
+              << "\n\n"
+              << args.Usage();
     return kExitUsage;
   }
   InspectOptions options;

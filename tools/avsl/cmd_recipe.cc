@@ -22,8 +22,8 @@ void PrintSchema(const Schema& schema, const std::string& prefix) {
       constraint = " one of:";
       for (const auto& c : f.choices) constraint += " " + c;
     }
-    std::cout << absl::StrFormat("  %-28s %-26s %-14s %s%s\n", prefix + f.name, type, f.DefaultForDisplay(),
-                                 f.doc, constraint);
+    std::cout << absl::StrFormat("  %-28s %-26s %-14s %s%s\n", prefix + f.name, type, f.DefaultForDisplay(), f.doc,
+                                 constraint);
     if (f.type == FieldType::kTable) PrintSchema(*f.table, prefix + f.name + ".");
   }
 }
@@ -77,8 +77,8 @@ int Describe(const Args& args, const PluginHost& host) {
                                            (close.empty() ? "" : "; did you mean '" + close.front() + "'?") +
                                            " (see 'avsl recipe describe' for the list)"));
   }
-  std::cout << info->name << " (" << ComponentKindName(info->kind) << ", plugin " << info->plugin << "): "
-            << info->doc << "\n";
+  std::cout << info->name << " (" << ComponentKindName(info->kind) << ", plugin " << info->plugin << "): " << info->doc
+            << "\n";
   if (info->schema->fields().empty()) std::cout << "  (no options)\n";
   PrintSchema(*info->schema, "");
   return kExitOk;
@@ -91,7 +91,8 @@ int RunRecipe(int argc, char** argv, int first) {
             "dump: the fully resolved recipe (bases merged, --set applied, defaults filled).\n"
             "diff: keys whose resolved values differ between two recipes.\n"
             "describe: the schema of a component type (or of the recipe's top level), with defaults and docs.");
-  args.Positional("ACTION", "dump, diff or describe").Positional("ARG1", "recipe or type", false)
+  args.Positional("ACTION", "dump, diff or describe")
+      .Positional("ARG1", "recipe or type", false)
       .Positional("ARG2", "second recipe for diff", false);
   AddRecipeOptions(args);
   AddPluginOptions(args);
@@ -105,8 +106,8 @@ int RunRecipe(int argc, char** argv, int first) {
     return kExitUsage;
   }
   if (needed == 0 || args.positional_count() < needed) {
-    std::cerr << "avsl recipe: " << (needed == 0 ? "unknown action '" + action + "'" : "missing argument")
-              << "\n\n" << args.Usage();
+    std::cerr << "avsl recipe: " << (needed == 0 ? "unknown action '" + action + "'" : "missing argument") << "\n\n"
+              << args.Usage();
     return kExitUsage;
   }
   std::unique_ptr<PluginHost> host = LoadPlugins(args);

@@ -10,10 +10,10 @@
 #include "absl/strings/str_split.h"
 #include "avsl/eval/results_table.h"
 #include "avsl/io/run_dir.h"
-#include "cli_common.h"
-#include "gt_lookup.h"
 #include "avsl/viz/png_writer.h"
 #include "avsl/viz/run_grid.h"
+#include "cli_common.h"
+#include "gt_lookup.h"
 
 namespace avsl::cli {
 namespace {
@@ -41,15 +41,16 @@ int Grid(const Args& args, const std::function<int(const std::string&)>& usage) 
     }
   }
   options.include_silent = !args.Has("no-silent");
-  if (absl::Status s = ReadProtocolArgs(args, options.scoring.protocol); !s.ok()) return usage(std::string(s.message()));
+  if (absl::Status s = ReadProtocolArgs(args, options.scoring.protocol); !s.ok())
+    return usage(std::string(s.message()));
 
   absl::StatusOr<eval::GtLookup> lookup = GtLookupFromArgs(args);
   if (!lookup.ok()) return ReportError("report grid", lookup.status());
   absl::StatusOr<data::RgbImage> grid = viz::RenderRunGrid(options, *lookup);
   if (!grid.ok()) return ReportError("report grid", grid.status());
   if (absl::Status s = viz::WritePng(args.Get("out"), *grid); !s.ok()) return ReportError("report grid", s);
-  std::cout << "grid: " << args.Get("out") << " (" << grid->width << "x" << grid->height << ", "
-            << options.runs.size() << " runs)\n";
+  std::cout << "grid: " << args.Get("out") << " (" << grid->width << "x" << grid->height << ", " << options.runs.size()
+            << " runs)\n";
   return kExitOk;
 }
 
@@ -63,8 +64,9 @@ int Table(int argc, char** argv, int first) {
             "For the picture grid of several runs' maps see 'avsl report grid --help'.");
   args.RepeatedPositional("RUN_DIR...", "run directories, optionally LABEL=RUN_DIR (default label: the recipe's name)");
   args.Option("split", "NAME", "which evaluation to read: eval/<NAME>_last, eval/<NAME>_best_* (default test)");
-  args.Option("columns", "LIST", "comma-separated metrics.json keys (default ap,max_f1,loc_acc; also auc, "
-                                 "pointing, ap_ref, max_f1_ref, mean_ciou)");
+  args.Option("columns", "LIST",
+              "comma-separated metrics.json keys (default ap,max_f1,loc_acc; also auc, "
+              "pointing, ap_ref, max_f1_ref, mean_ciou)");
   args.Option("out", "FILE", "write the table there as well as to stdout");
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
 

@@ -4,10 +4,10 @@
 #include <vector>
 
 #include "absl/strings/numbers.h"
-#include "cli_common.h"
 #include "avsl/eval/score.h"
-#include "gt_lookup.h"
 #include "avsl/viz/score_overlays.h"
+#include "cli_common.h"
+#include "gt_lookup.h"
 
 namespace avsl::cli {
 

@@ -3,8 +3,8 @@
 #include <iostream>
 
 #include "absl/strings/numbers.h"
-#include "cli_common.h"
 #include "avsl/synth/dataset_writer.h"
+#include "cli_common.h"
 
 namespace avsl::cli {
 
@@ -34,8 +34,8 @@ int RunSynth(int argc, char** argv, int first) {
   if (!status.ok()) return ReportError("synth", status);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   std::cout << "wrote " << options->num_train << " train, " << options->num_val << " val, " << options->num_test
-            << " test scenes and " << options->num_negatives << " extended negatives to " << args.Get("out")
-            << " in " << seconds << " s\n";
+            << " test scenes and " << options->num_negatives << " extended negatives to " << args.Get("out") << " in "
+            << seconds << " s\n";
   return kExitOk;
 }
 

@@ -6,8 +6,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
-#include "cli_common.h"
 #include "avsl/train/trainer.h"
+#include "cli_common.h"
 
 namespace avsl::cli {
 namespace {

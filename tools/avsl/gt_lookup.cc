@@ -60,7 +60,8 @@ absl::Status ReadProtocolArgs(const Args& args, metrics::EvalProtocol& protocol)
   }
   if (args.Has("align-corners")) {
     const std::string align = args.Get("align-corners");
-    if (align != "true" && align != "false") return absl::InvalidArgumentError("--align-corners: expected true or false");
+    if (align != "true" && align != "false")
+      return absl::InvalidArgumentError("--align-corners: expected true or false");
     protocol.align_corners = align == "true";
   }
   if (args.Has("pred-mode")) {
@@ -69,10 +70,11 @@ absl::Status ReadProtocolArgs(const Args& args, metrics::EvalProtocol& protocol)
     protocol.pred_mode = *mode;
   }
   for (auto [name, target] : {std::pair{"pred-threshold", &protocol.pred_threshold},
-                              {"topk-percent", &protocol.topk_percent}, {"ciou-threshold", &protocol.ciou_threshold}}) {
+                              {"topk-percent", &protocol.topk_percent},
+                              {"ciou-threshold", &protocol.ciou_threshold}}) {
     if (args.Has(name) && !absl::SimpleAtod(args.Get(name), target)) {
-      return absl::InvalidArgumentError(std::string("--") + name + ": expected a number, found '" +
-                                        args.Get(name) + "'");
+      return absl::InvalidArgumentError(std::string("--") + name + ": expected a number, found '" + args.Get(name) +
+                                        "'");
     }
   }
   return absl::OkStatus();

@@ -7,10 +7,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "cli_args.h"
 #include "avsl/data/vggss_annotation.h"
 #include "avsl/eval/score.h"
 #include "avsl/metrics/eval_protocol.h"
+#include "cli_args.h"
 
 namespace avsl::cli {
 

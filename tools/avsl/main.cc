@@ -2,8 +2,8 @@
 #include <cstring>
 #include <iostream>
 
-#include "cli_common.h"
 #include "avsl/core/version.h"
+#include "cli_common.h"
 
 namespace {
 
@@ -21,7 +21,8 @@ constexpr avsl::cli::Command kCommands[] = {
 void PrintUsage(std::ostream& os) {
   os << "usage: avsl <command> [options]\n\n"
         "avsl: weakly-supervised audio-visual sound source localization.\n\ncommands:\n";
-  for (const auto& c : kCommands) os << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
+  for (const auto& c : kCommands)
+    os << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
   os << "\nRun 'avsl <command> --help' for a command's options.\n";
 }
 

@@ -5,6 +5,7 @@
 #include <boost/dll/runtime_symbol_info.hpp>
 
 #include "avsl/core/version.h"
+#include "avsl/models/encoder_components.h"
 #include "builtins/core_components.h"
 
 namespace avsl {

@@ -10,6 +10,5 @@ void RegisterLrSchedules(Registrar& registrar);
 void RegisterHooks(Registrar& registrar);
 void RegisterMetrics(Registrar& registrar);
 void RegisterTransforms(Registrar& registrar);
-void RegisterEncoders(Registrar& registrar);  // core/src/models/encoder_components.cc
 
 }  // namespace avsl

@@ -15,8 +15,7 @@ class ConstantSchedule final : public LrSchedule {
 // Linear warm-up from 0, then a half cosine down to `final_factor` at the last step.
 class CosineWarmupSchedule final : public LrSchedule {
  public:
-  CosineWarmupSchedule(long long warmup_steps, double final_factor)
-      : warmup_(warmup_steps), final_(final_factor) {}
+  CosineWarmupSchedule(long long warmup_steps, double final_factor) : warmup_(warmup_steps), final_(final_factor) {}
   double Factor(long long step, long long total) const override {
     if (step < warmup_) return static_cast<double>(step + 1) / static_cast<double>(warmup_);
     const long long span = std::max<long long>(1, total - warmup_);

@@ -25,7 +25,8 @@ bool HostIsLittleEndian() {
 
 absl::StatusOr<CheckpointArchive> CheckpointArchive::Open(const std::string& path, const ReadOptions& options) {
   if (!HostIsLittleEndian()) {
-    return absl::UnimplementedError(absl::StrCat("checkpoint ", path, ": avsl reads checkpoints only on "
+    return absl::UnimplementedError(absl::StrCat("checkpoint ", path,
+                                                 ": avsl reads checkpoints only on "
                                                  "little-endian machines"));
   }
   CheckpointArchive a;
@@ -36,17 +37,18 @@ absl::StatusOr<CheckpointArchive> CheckpointArchive::Open(const std::string& pat
   const std::string& first = a.zip_.names().front();
   const size_t slash = first.find('/');
   if (slash == std::string::npos) {
-    return absl::InvalidArgumentError(absl::StrCat("checkpoint ", path, ": first entry '", first,
-                                                   "' is not in a folder; not a torch.save archive"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint ", path, ": first entry '", first, "' is not in a folder; not a torch.save archive"));
   }
   a.prefix_ = first.substr(0, slash);
   const std::string pre = a.prefix_ + "/";
   bool has_code = false;
   for (const std::string& n : a.zip_.names()) has_code = has_code || absl::StartsWith(n, pre + "code/");
   if (a.zip_.Has(pre + "constants.pkl") || has_code) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "checkpoint ", path, ": this is a TorchScript archive (torch.jit.save), not a torch.save file; in Python "
-        "run torch.save(torch.jit.load(f).state_dict(), 'weights.pt') and import that"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint ", path,
+                     ": this is a TorchScript archive (torch.jit.save), not a torch.save file; in Python "
+                     "run torch.save(torch.jit.load(f).state_dict(), 'weights.pt') and import that"));
   }
   if (!a.zip_.Has(pre + "data.pkl")) {
     return absl::InvalidArgumentError(
@@ -86,8 +88,8 @@ absl::StatusOr<absl::string_view> CheckpointArchive::StorageBytes(const StorageR
   const bool too_short = static_cast<uint64_t>(storage.numel) > bytes.size() / elem;
   const uint64_t need = static_cast<uint64_t>(storage.numel) * elem;
   if (too_short) {
-    return absl::DataLossError(absl::StrCat("checkpoint ", path(), ": storage record ", name, " has ",
-                                            bytes.size(), " bytes, expected ", need, " (", storage.numel, " x ",
+    return absl::DataLossError(absl::StrCat("checkpoint ", path(), ": storage record ", name, " has ", bytes.size(),
+                                            " bytes, expected ", need, " (", storage.numel, " x ",
                                             DTypeName(storage.dtype), ")"));
   }
   return bytes.substr(0, need);

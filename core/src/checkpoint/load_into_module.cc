@@ -63,8 +63,8 @@ std::string LoadReport::ToString(size_t max_listed) const {
   std::vector<std::string> parts;
   parts.push_back(absl::StrCat(loaded.size(), " matched"));
   if (!missing.empty()) {
-    parts.push_back(absl::StrCat(missing.size(), " missing key(s) (in the module, not in the checkpoint): ",
-                                 List(missing, max_listed)));
+    parts.push_back(absl::StrCat(
+        missing.size(), " missing key(s) (in the module, not in the checkpoint): ", List(missing, max_listed)));
   }
   if (!unexpected.empty()) {
     std::map<std::string, std::string> to;
@@ -74,14 +74,14 @@ std::string LoadReport::ToString(size_t max_listed) const {
       auto it = to.find(u);
       shown.push_back(it == to.end() ? u : absl::StrCat(u, " (as ", it->second, ")"));
     }
-    parts.push_back(absl::StrCat(unexpected.size(), " unexpected key(s) (in the checkpoint, not in the module): ",
-                                 List(shown, max_listed)));
+    parts.push_back(absl::StrCat(
+        unexpected.size(), " unexpected key(s) (in the checkpoint, not in the module): ", List(shown, max_listed)));
   }
   if (!shape_conflicts.empty()) {
     std::vector<std::string> shown;
     for (const ShapeConflict& c : shape_conflicts) {
-      shown.push_back(absl::StrCat(c.key, ": checkpoint ", Shape(c.checkpoint_shape), " vs module ",
-                                   Shape(c.module_shape)));
+      shown.push_back(
+          absl::StrCat(c.key, ": checkpoint ", Shape(c.checkpoint_shape), " vs module ", Shape(c.module_shape)));
     }
     parts.push_back(absl::StrCat(shape_conflicts.size(), " shape conflict(s): ", List(shown, max_listed)));
   }
@@ -115,8 +115,8 @@ absl::StatusOr<LoadReport> LoadIntoModule(torch::nn::Module& module, const State
     if (mapped != key) report.renamed.emplace_back(key, mapped);
     auto [it, inserted] = incoming.emplace(mapped, std::make_pair(key, &tensor));
     if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat(options.source, ": checkpoint keys '", it->second.first,
-                                                     "' and '", key, "' both map to module key '", mapped, "'"));
+      return absl::InvalidArgumentError(absl::StrCat(options.source, ": checkpoint keys '", it->second.first, "' and '",
+                                                     key, "' both map to module key '", mapped, "'"));
     }
     if (target_by_key.count(mapped) == 0) report.unexpected.push_back(key);
   }

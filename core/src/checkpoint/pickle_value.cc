@@ -14,11 +14,11 @@ struct DTypeInfo {
 };
 
 constexpr DTypeInfo kDTypes[] = {
-    {DType::kFloat32, 4, "float32", "FloatStorage"},   {DType::kFloat64, 8, "float64", "DoubleStorage"},
-    {DType::kFloat16, 2, "float16", "HalfStorage"},    {DType::kBFloat16, 2, "bfloat16", "BFloat16Storage"},
-    {DType::kInt64, 8, "int64", "LongStorage"},        {DType::kInt32, 4, "int32", "IntStorage"},
-    {DType::kInt16, 2, "int16", "ShortStorage"},       {DType::kInt8, 1, "int8", "CharStorage"},
-    {DType::kUInt8, 1, "uint8", "ByteStorage"},        {DType::kBool, 1, "bool", "BoolStorage"},
+    {DType::kFloat32, 4, "float32", "FloatStorage"}, {DType::kFloat64, 8, "float64", "DoubleStorage"},
+    {DType::kFloat16, 2, "float16", "HalfStorage"},  {DType::kBFloat16, 2, "bfloat16", "BFloat16Storage"},
+    {DType::kInt64, 8, "int64", "LongStorage"},      {DType::kInt32, 4, "int32", "IntStorage"},
+    {DType::kInt16, 2, "int16", "ShortStorage"},     {DType::kInt8, 1, "int8", "CharStorage"},
+    {DType::kUInt8, 1, "uint8", "ByteStorage"},      {DType::kBool, 1, "bool", "BoolStorage"},
 };
 
 const DTypeInfo& Info(DType d) {
@@ -161,15 +161,13 @@ std::string Value::Describe() const {
     case Kind::kBytes: return absl::StrCat("bytes (", str.size(), ")");
     case Kind::kList: return absl::StrCat("list (", items.size(), " items)");
     case Kind::kTuple: return absl::StrCat("tuple (", items.size(), " items)");
-    case Kind::kDict:
-      return absl::StrCat(ordered ? "OrderedDict" : "dict", " (", entries.size(), " entries)");
+    case Kind::kDict: return absl::StrCat(ordered ? "OrderedDict" : "dict", " (", entries.size(), " entries)");
     case Kind::kGlobal: return absl::StrCat("global ", str);
     case Kind::kObject: return absl::StrCat("object ", str);
     case Kind::kStorage:
       return absl::StrCat("storage ", DTypeName(storage->dtype), " data/", storage->key, " (", storage->numel, ")");
     case Kind::kTensor:
-      return absl::StrCat("tensor ", DTypeName(tensor->storage->dtype), " [", absl::StrJoin(tensor->sizes, ", "),
-                          "]");
+      return absl::StrCat("tensor ", DTypeName(tensor->storage->dtype), " [", absl::StrJoin(tensor->sizes, ", "), "]");
   }
   return "?";
 }

@@ -17,8 +17,8 @@ namespace {
 
 using Kind = Value::Kind;
 
-constexpr const char* kCommonKeys[] = {"state_dict", "model_state_dict", "model", "net", "network",
-                                       "module", "model_state", "params", "weights"};
+constexpr const char* kCommonKeys[] = {"state_dict", "model_state_dict", "model",  "net",    "network",
+                                       "module",     "model_state",      "params", "weights"};
 
 at::ScalarType ToTorch(DType d) {
   switch (d) {
@@ -37,8 +37,8 @@ at::ScalarType ToTorch(DType d) {
 }
 
 std::optional<DType> FromTorch(at::ScalarType s) {
-  for (DType d : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16, DType::kInt64,
-                  DType::kInt32, DType::kInt16, DType::kInt8, DType::kUInt8, DType::kBool}) {
+  for (DType d : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16, DType::kInt64, DType::kInt32,
+                  DType::kInt16, DType::kInt8, DType::kUInt8, DType::kBool}) {
     if (ToTorch(d) == s) return d;
   }
   return std::nullopt;
@@ -105,10 +105,11 @@ absl::StatusOr<const Value*> Locate(const CheckpointArchive& a, const StateDictO
     std::string path;
     const Value* d = Detect(root, &path, 0);
     if (d == nullptr) {
-      return absl::NotFoundError(absl::StrCat(
-          "checkpoint ", a.path(), ": found no state dict (a dict of tensors) at the top level, under the usual "
-          "keys, or as the only nested one; top-level entries: ", DescribeEntries(root),
-          ". Name it with StateDictOptions::key (e.g. \"model\")"));
+      return absl::NotFoundError(
+          absl::StrCat("checkpoint ", a.path(),
+                       ": found no state dict (a dict of tensors) at the top level, under the usual "
+                       "keys, or as the only nested one; top-level entries: ",
+                       DescribeEntries(root), ". Name it with StateDictOptions::key (e.g. \"model\")"));
     }
     info->source_key = path;
     info->auto_detected = true;
@@ -183,8 +184,7 @@ std::string StripPrefixes(std::string key, const std::vector<std::string>& prefi
 
 absl::StatusOr<StateDict> LoadStateDict(const std::string& path) { return LoadStateDict(path, {}, nullptr); }
 
-absl::StatusOr<StateDict> LoadStateDict(const std::string& path, const StateDictOptions& options,
-                                        StateDictInfo* info) {
+absl::StatusOr<StateDict> LoadStateDict(const std::string& path, const StateDictOptions& options, StateDictInfo* info) {
   StateDictInfo local;
   if (info == nullptr) info = &local;
   *info = StateDictInfo();
@@ -214,8 +214,8 @@ absl::StatusOr<StateDict> LoadStateDict(const std::string& path, const StateDict
   }
   if (out.empty()) {
     const std::string where = info->source_key.empty() ? "the top-level dict" : "'" + info->source_key + "'";
-    return absl::NotFoundError(absl::StrCat("checkpoint ", path, ": ", where, " holds no tensors; its entries: ",
-                                            DescribeEntries(*dict)));
+    return absl::NotFoundError(
+        absl::StrCat("checkpoint ", path, ": ", where, " holds no tensors; its entries: ", DescribeEntries(*dict)));
   }
   return out;
 }

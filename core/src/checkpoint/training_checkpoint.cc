@@ -57,8 +57,8 @@ absl::Status ReadNamed(torch::serialize::InputArchive& archive, const std::strin
       return;
     }
     if (it->second.sizes() != target.sizes()) {
-      shape.push_back(absl::StrCat(name, " (checkpoint ", c10::str(it->second.sizes()), ", model ",
-                                   c10::str(target.sizes()), ")"));
+      shape.push_back(
+          absl::StrCat(name, " (checkpoint ", c10::str(it->second.sizes()), ", model ", c10::str(target.sizes()), ")"));
     } else {
       target.copy_(it->second);
     }
@@ -69,10 +69,10 @@ absl::Status ReadNamed(torch::serialize::InputArchive& archive, const std::strin
   if (!missing.empty() || !shape.empty() || !stored.empty()) {
     std::vector<std::string> unexpected;
     for (const auto& [k, v] : stored) unexpected.push_back(k);
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, ": checkpoint does not match the model built from the recipe (", prefix, "): missing keys [",
-        absl::StrJoin(missing, ", "), "], unexpected keys [", absl::StrJoin(unexpected, ", "),
-        "], shape conflicts [", absl::StrJoin(shape, "; "), "]"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": checkpoint does not match the model built from the recipe (", prefix, "): missing keys [",
+                     absl::StrJoin(missing, ", "), "], unexpected keys [", absl::StrJoin(unexpected, ", "),
+                     "], shape conflicts [", absl::StrJoin(shape, "; "), "]"));
   }
   return absl::OkStatus();
 }
@@ -89,8 +89,8 @@ absl::Status Guard(const std::string& what, const std::string& path, F&& f) {
 }  // namespace
 
 std::string TrainState::ToJson() const {
-  nlohmann::json j = {{"epoch", epoch},     {"batch_in_epoch", batch_in_epoch}, {"global_step", global_step},
-                      {"monitor", monitor}, {"best_value", best_value},         {"best_epoch", best_epoch},
+  nlohmann::json j = {{"epoch", epoch},      {"batch_in_epoch", batch_in_epoch}, {"global_step", global_step},
+                      {"monitor", monitor},  {"best_value", best_value},         {"best_epoch", best_epoch},
                       {"finished", finished}};
   return j.dump(2);
 }
@@ -143,8 +143,8 @@ absl::Status LoadCheckpoint(const std::string& path, CheckpointContents& c) {
     archive.load_from(path);
     c10::IValue format;
     if (!archive.try_read("format", format) || !format.isString() || format.toStringRef() != kFormat) {
-      return absl::DataLossError(absl::StrCat(path, " is not an avsl training checkpoint (expected format ", kFormat,
-                                              ")"));
+      return absl::DataLossError(
+          absl::StrCat(path, " is not an avsl training checkpoint (expected format ", kFormat, ")"));
     }
     absl::Status s = ReadNamed(archive, "model", *c.method, path);
     if (!s.ok()) return s;

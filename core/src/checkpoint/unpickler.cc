@@ -44,8 +44,8 @@ const std::set<std::string>& AllowedGlobals() {
         "numpy._core.multiarray.scalar",
     };
     g->insert(OpaqueGlobals().begin(), OpaqueGlobals().end());
-    for (DType d : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16, DType::kInt64,
-                    DType::kInt32, DType::kInt16, DType::kInt8, DType::kUInt8, DType::kBool}) {
+    for (DType d : {DType::kFloat32, DType::kFloat64, DType::kFloat16, DType::kBFloat16, DType::kInt64, DType::kInt32,
+                    DType::kInt16, DType::kInt8, DType::kUInt8, DType::kBool}) {
       g->insert(absl::StrCat("torch.", StorageClassName(d)));
     }
     return g;
@@ -216,10 +216,10 @@ class Unpickler {
 
   absl::Status PersistentLoad(const ValuePtr& pid) {
     const auto& t = pid->items;
-    if (pid->kind != Kind::kTuple || t.size() != 5 ||
-        (t[0]->kind != Kind::kString && t[0]->kind != Kind::kBytes) || t[0]->str != "storage") {
-      return Error(absl::StrCat("persistent id is a ", pid->Describe(),
-                                ", expected ('storage', class, key, location, numel)"));
+    if (pid->kind != Kind::kTuple || t.size() != 5 || (t[0]->kind != Kind::kString && t[0]->kind != Kind::kBytes) ||
+        t[0]->str != "storage") {
+      return Error(
+          absl::StrCat("persistent id is a ", pid->Describe(), ", expected ('storage', class, key, location, numel)"));
     }
     if (t[1]->kind != Kind::kGlobal || t[2]->kind != Kind::kString || t[3]->kind != Kind::kString ||
         t[4]->kind != Kind::kInt) {
@@ -247,8 +247,8 @@ class Unpickler {
   }
 
   absl::StatusOr<ValuePtr> RebuildTensor(const std::vector<ValuePtr>& a, bool v2) {
-    if (a.size() < (v2 ? 5u : 4u) || a[0]->kind != Kind::kStorage || a[1]->kind != Kind::kInt ||
-        !IsIntTuple(a[2]) || !IsIntTuple(a[3]) || (v2 && a[4]->kind != Kind::kBool)) {
+    if (a.size() < (v2 ? 5u : 4u) || a[0]->kind != Kind::kStorage || a[1]->kind != Kind::kInt || !IsIntTuple(a[2]) ||
+        !IsIntTuple(a[3]) || (v2 && a[4]->kind != Kind::kBool)) {
       return Error("_rebuild_tensor arguments are not (storage, offset, size, stride, requires_grad, ...)");
     }
     auto t = std::make_shared<TensorRef>();
@@ -290,8 +290,16 @@ class Unpickler {
     std::memcpy(&raw, bytes.data(), width);  // little-endian host (checked by the archive reader)
     switch (code[0]) {
       case 'f':
-        if (width == 8) { double d; std::memcpy(&d, &raw, 8); return Value::Float(d); }
-        if (width == 4) { float f; std::memcpy(&f, &raw, 4); return Value::Float(f); }
+        if (width == 8) {
+          double d;
+          std::memcpy(&d, &raw, 8);
+          return Value::Float(d);
+        }
+        if (width == 4) {
+          float f;
+          std::memcpy(&f, &raw, 4);
+          return Value::Float(f);
+        }
         if (width == 2) return Value::Float(HalfToDouble(static_cast<uint16_t>(raw)));
         break;
       case 'i': {
@@ -374,8 +382,7 @@ class Unpickler {
         return absl::OkStatus();
       case Kind::kTensor:  // tensor attributes (a parameter's __dict__); irrelevant to the data
         return absl::OkStatus();
-      default:
-        return Error(absl::StrCat("BUILD on a ", obj->Describe()));
+      default: return Error(absl::StrCat("BUILD on a ", obj->Describe()));
     }
   }
 
@@ -492,7 +499,7 @@ class Unpickler {
         return SetItems(std::move(items));
       }
       case 0x8f: return Push(Value::List());  // EMPTY_SET
-      case 0x90: {                             // ADDITEMS
+      case 0x90: {                            // ADDITEMS
         AVSL_ASSIGN_OR_RETURN(auto items, PopMark());
         return Append(std::move(items));
       }
@@ -500,9 +507,7 @@ class Unpickler {
         AVSL_ASSIGN_OR_RETURN(auto items, PopMark());
         return Push(Value::List(std::move(items)));
       }
-      case '(':
-        marks_.push_back(stack_.size());
-        return absl::OkStatus();
+      case '(': marks_.push_back(stack_.size()); return absl::OkStatus();
       case '0':  // POP; like Python, a MARK on top is popped instead
         if (!marks_.empty() && marks_.back() == stack_.size()) {
           marks_.pop_back();

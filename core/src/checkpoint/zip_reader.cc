@@ -117,15 +117,15 @@ absl::Status ZipReader::Index() {
     return Corrupt(path_, "end record needs zip64 fields but the zip64 locator is missing");
   }
   if (cd_offset > cd_limit || cd_size > cd_limit - cd_offset) {
-    return Corrupt(path_, absl::StrCat("central directory [", cd_offset, ", +", cd_size,
-                                       ") lies outside the file (", n, " bytes); the file is truncated"));
+    return Corrupt(path_, absl::StrCat("central directory [", cd_offset, ", +", cd_size, ") lies outside the file (", n,
+                                       " bytes); the file is truncated"));
   }
   uint64_t p = cd_offset;
   const uint64_t cd_end = cd_offset + cd_size;
   for (uint64_t i = 0; i < count; ++i) {
     if (p + kCentralHeaderSize > cd_end || U32(b, p) != kCentralHeaderSig) {
-      return Corrupt(path_, absl::StrCat("central directory entry ", i, " of ", count, " at offset ", p,
-                                         " is malformed"));
+      return Corrupt(path_,
+                     absl::StrCat("central directory entry ", i, " of ", count, " at offset ", p, " is malformed"));
     }
     const uint16_t flags = U16(b, p + 8);
     const uint16_t method = U16(b, p + 10);
@@ -159,15 +159,14 @@ absl::Status ZipReader::Index() {
       x = f_end;
     }
     if (local + kLocalHeaderSize > n || U32(b, local) != kLocalHeaderSig) {
-      return Corrupt(path_, absl::StrCat("entry '", e.name, "': no local header at offset ", local,
-                                         " (file of ", n, " bytes is truncated or corrupt)"));
+      return Corrupt(path_, absl::StrCat("entry '", e.name, "': no local header at offset ", local, " (file of ", n,
+                                         " bytes is truncated or corrupt)"));
     }
     e.data_offset = local + kLocalHeaderSize + U16(b, local + 26) + U16(b, local + 28);
     e.size = size;
     if (e.data_offset > n || comp_size > n - e.data_offset) {
-      return Corrupt(path_, absl::StrCat("entry '", e.name, "': its ", comp_size, " bytes at offset ",
-                                         e.data_offset, " run past the end of the file (", n,
-                                         " bytes); the file is truncated"));
+      return Corrupt(path_, absl::StrCat("entry '", e.name, "': its ", comp_size, " bytes at offset ", e.data_offset,
+                                         " run past the end of the file (", n, " bytes); the file is truncated"));
     }
     if (flags & 1) {
       unreadable_[e.name] = "is encrypted";
@@ -175,8 +174,8 @@ absl::Status ZipReader::Index() {
       unreadable_[e.name] = absl::StrCat("is compressed (method ", method,
                                          "); avsl reads only the uncompressed entries torch.save writes");
     } else if (comp_size != size) {
-      return Corrupt(path_, absl::StrCat("stored entry '", e.name, "' has compressed size ", comp_size,
-                                         " != size ", size));
+      return Corrupt(path_,
+                     absl::StrCat("stored entry '", e.name, "' has compressed size ", comp_size, " != size ", size));
     }
     if (entries_.emplace(e.name, e).second) names_.push_back(e.name);
     p = next;
@@ -200,8 +199,8 @@ absl::StatusOr<absl::string_view> ZipReader::Read(const std::string& name, bool 
   if (verify_crc) {
     const uint32_t crc = internal::Crc32(data);
     if (crc != e->crc32) {
-      return Corrupt(path_, absl::StrFormat("entry '%s': CRC-32 is %08x, the directory says %08x (corrupt file)",
-                                            name, crc, e->crc32));
+      return Corrupt(path_, absl::StrFormat("entry '%s': CRC-32 is %08x, the directory says %08x (corrupt file)", name,
+                                            crc, e->crc32));
     }
   }
   return data;

@@ -14,7 +14,7 @@ namespace avsl::checkpoint {
 namespace {
 
 constexpr uint64_t kMaxOffset = 0xFFFFFFFFull;
-constexpr uint16_t kVersion = 20;       // 2.0: plain stored files
+constexpr uint16_t kVersion = 20;        // 2.0: plain stored files
 constexpr uint16_t kUtf8Flag = 1 << 11;  // entry names are UTF-8
 // 1980-01-01 00:00: a fixed timestamp keeps exported files byte-identical for identical weights.
 constexpr uint16_t kDosTime = 0;
@@ -31,8 +31,7 @@ void Put32(std::string& s, uint32_t v) {
 
 }  // namespace
 
-ZipWriter::ZipWriter(std::string path)
-    : path_(std::move(path)), tmp_path_(io::TemporaryPathFor(path_)) {
+ZipWriter::ZipWriter(std::string path) : path_(std::move(path)), tmp_path_(io::TemporaryPathFor(path_)) {
   file_ = std::fopen(tmp_path_.c_str(), "wb");
   if (file_ == nullptr) {
     status_ = absl::PermissionDeniedError(

@@ -33,8 +33,7 @@ std::vector<std::string> ClosestNames(const std::string& name, const std::vector
     if (dot != std::string::npos) d = std::min(d, EditDistance(name, c.substr(dot + 1)));
     if (d <= limit) scored.emplace_back(d, c);
   }
-  std::stable_sort(scored.begin(), scored.end(),
-                   [](const auto& x, const auto& y) { return x.first < y.first; });
+  std::stable_sort(scored.begin(), scored.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   std::vector<std::string> out;
   for (auto& [d, c] : scored) out.push_back(c);
   return out;

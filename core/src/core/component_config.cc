@@ -42,9 +42,7 @@ std::string ComponentConfig::type() const {
   return impl_->table->get("type") ? impl_->table->get("type")->value_or(std::string()) : "";
 }
 
-bool ComponentConfig::Has(const std::string& key) const {
-  return impl_ && impl_->table->contains(key);
-}
+bool ComponentConfig::Has(const std::string& key) const { return impl_ && impl_->table->contains(key); }
 
 namespace {
 const toml::node& Need(const ComponentConfig::Impl* impl, const std::string& path, const std::string& key) {
@@ -133,9 +131,9 @@ std::vector<ComponentConfig> ComponentConfig::SubArray(const std::string& key) c
   size_t i = 0;
   for (const auto& e : *n.as_array()) {
     if (!e.is_table()) Fail(path_, key, "expected array of tables");
-    out.push_back(MakeComponentConfig(impl_->root, e.as_table(),
-                                      absl::StrCat(path_.empty() ? key : path_ + "." + key, ".", i++))
-                      .WithRegistry(registry_));
+    out.push_back(
+        MakeComponentConfig(impl_->root, e.as_table(), absl::StrCat(path_.empty() ? key : path_ + "." + key, ".", i++))
+            .WithRegistry(registry_));
   }
   return out;
 }

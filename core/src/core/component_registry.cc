@@ -16,14 +16,12 @@ ConfigError::~ConfigError() = default;
 absl::Status ComponentRegistry::Commit(const std::vector<ComponentEntry>& entries) {
   for (const ComponentEntry& e : entries) {
     if (const ComponentInfo* other = FindAnyKind(e.info.name)) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "component '", e.info.name, "' from plugin '", e.info.plugin,
-          "' is already registered by plugin '", other->plugin, "' (as ",
-          WithArticle(ComponentKindName(other->kind)), ")"));
+      return absl::AlreadyExistsError(absl::StrCat("component '", e.info.name, "' from plugin '", e.info.plugin,
+                                                   "' is already registered by plugin '", other->plugin, "' (as ",
+                                                   WithArticle(ComponentKindName(other->kind)), ")"));
     }
   }
-  for (const ComponentEntry& e : entries)
-    entries_[static_cast<int>(e.info.kind)].emplace(e.info.name, e);
+  for (const ComponentEntry& e : entries) entries_[static_cast<int>(e.info.kind)].emplace(e.info.name, e);
   return absl::OkStatus();
 }
 
@@ -56,12 +54,12 @@ std::vector<const ComponentInfo*> ComponentRegistry::All() const {
 
 absl::Status ComponentRegistry::UnknownType(ComponentKind kind, const ComponentConfig& config) const {
   std::vector<std::string> names = Names(kind);
-  std::string msg = absl::StrCat("'", config.path(), ".type': unknown ", ComponentKindName(kind), " '",
-                                 config.type(), "'");
+  std::string msg = absl::StrCat("'", config.path(), ".type': unknown ", ComponentKindName(kind), " '", config.type(),
+                                 "'");
   std::vector<std::string> close = ClosestNames(config.type(), names);
   if (!close.empty()) absl::StrAppend(&msg, "; did you mean '", close.front(), "'?");
-  absl::StrAppend(&msg, " Registered ", ComponentKindName(kind), "s: ",
-                  names.empty() ? "(none)" : absl::StrJoin(names, ", "));
+  absl::StrAppend(&msg, " Registered ", ComponentKindName(kind),
+                  "s: ", names.empty() ? "(none)" : absl::StrJoin(names, ", "));
   return absl::NotFoundError(msg);
 }
 
@@ -69,11 +67,11 @@ absl::Status ComponentRegistry::Invoke(const ComponentConfig& config, const std:
   try {
     call();
   } catch (const std::exception& e) {
-    return absl::InternalError(absl::StrCat("building '", config.type(), "' at '", config.path(),
-                                            "' failed: ", e.what()));
+    return absl::InternalError(
+        absl::StrCat("building '", config.type(), "' at '", config.path(), "' failed: ", e.what()));
   } catch (...) {
-    return absl::InternalError(absl::StrCat("building '", config.type(), "' at '", config.path(),
-                                            "' failed with a non-standard exception"));
+    return absl::InternalError(
+        absl::StrCat("building '", config.type(), "' at '", config.path(), "' failed with a non-standard exception"));
   }
   return absl::OkStatus();
 }
@@ -83,14 +81,14 @@ void Registrar::Stage(const std::string& short_name, ComponentEntry entry) {
   bool valid = !short_name.empty() && short_name.find('.') == std::string::npos;
   for (char c : short_name) valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
   if (!valid) {
-    status = absl::InvalidArgumentError(absl::StrCat(
-        "plugin '", plugin_, "' registered an invalid component name '", short_name,
-        "' (expected letters, digits and '_', without the scope)"));
+    status = absl::InvalidArgumentError(absl::StrCat("plugin '", plugin_, "' registered an invalid component name '",
+                                                     short_name,
+                                                     "' (expected letters, digits and '_', without the scope)"));
   }
   for (const ComponentEntry& e : staged_) {
     if (status.ok() && e.info.name == entry.info.name) {
-      status = absl::AlreadyExistsError(absl::StrCat("plugin '", plugin_, "' registered component '",
-                                                     entry.info.name, "' twice"));
+      status = absl::AlreadyExistsError(
+          absl::StrCat("plugin '", plugin_, "' registered component '", entry.info.name, "' twice"));
     }
   }
   if (status.ok()) {

@@ -107,8 +107,7 @@ std::unique_ptr<PluginHost::Candidate> PluginHost::Handshake(const std::string& 
   library->load(path, boost::dll::load_mode::rtld_lazy | boost::dll::load_mode::rtld_local, ec);
   if (ec) {
     const char* why = dlerror();
-    return fail(PluginStatus::kOpenFailed,
-                absl::StrCat("cannot open ", path, ": ", why ? why : ec.message()));
+    return fail(PluginStatus::kOpenFailed, absl::StrCat("cannot open ", path, ": ", why ? why : ec.message()));
   }
   libraries_.push_back(library);
   if (!library->has(AVSL_PLUGIN_ENTRY_POINT)) {
@@ -132,13 +131,12 @@ std::unique_ptr<PluginHost::Candidate> PluginHost::CheckInfo(const PluginInfo* i
   if (info->abi_version != AVSL_PLUGIN_ABI_VERSION || info->struct_size != sizeof(PluginInfo)) {
     return fail(PluginStatus::kIncompatibleAbi,
                 absl::StrCat(path, " was built for plugin ABI ", info->abi_version, " (info struct of ",
-                             info->struct_size, " bytes); this host expects ABI ", AVSL_PLUGIN_ABI_VERSION,
-                             " (", sizeof(PluginInfo), " bytes). Rebuild the plugin against this SDK"));
+                             info->struct_size, " bytes); this host expects ABI ", AVSL_PLUGIN_ABI_VERSION, " (",
+                             sizeof(PluginInfo), " bytes). Rebuild the plugin against this SDK"));
   }
   if (!ValidPluginName(info->name)) {
-    return fail(PluginStatus::kInvalidInfo,
-                absl::StrCat(path, ": plugin name '", info->name ? info->name : "(null)",
-                             "' is invalid (expected [a-z0-9_]+)"));
+    return fail(PluginStatus::kInvalidInfo, absl::StrCat(path, ": plugin name '", info->name ? info->name : "(null)",
+                                                         "' is invalid (expected [a-z0-9_]+)"));
   }
   record.name = info->name;
   record.version = info->version ? info->version : "";
@@ -154,8 +152,7 @@ std::unique_ptr<PluginHost::Candidate> PluginHost::CheckInfo(const PluginInfo* i
   if (!torch_ok || info->cxx11_abi != _GLIBCXX_USE_CXX11_ABI || info->cuda != kHostCuda) {
     return fail(PluginStatus::kIncompatibleTorch,
                 absl::StrCat("plugin '", record.name, "' (", path, ") was built against ",
-                             BuildDescription(info->torch_version, info->cxx11_abi, info->cuda),
-                             "; this host uses ",
+                             BuildDescription(info->torch_version, info->cxx11_abi, info->cuda), "; this host uses ",
                              BuildDescription(kHostTorchVersion, _GLIBCXX_USE_CXX11_ABI, kHostCuda),
                              ". Rebuild the plugin against this host's LibTorch"));
   }
@@ -252,8 +249,10 @@ void PluginHost::LoadDirectories(const std::vector<std::string>& dirs) {
       std::unique_ptr<Candidate> candidate = Handshake(path, record);
       if (candidate && names.count(record.name)) {
         std::string first;
-        for (const auto& [c, r] : pending) if (r.name == record.name) first = r.path;
-        for (const PluginRecord& r : records_) if (r.name == record.name) first = r.path;
+        for (const auto& [c, r] : pending)
+          if (r.name == record.name) first = r.path;
+        for (const PluginRecord& r : records_)
+          if (r.name == record.name) first = r.path;
         record.status = PluginStatus::kDuplicatePlugin;
         record.message = absl::StrCat("plugin '", record.name, "' at ", path,
                                       " ignored: the same plugin was found first at ", first);
@@ -269,7 +268,8 @@ void PluginHost::LoadDirectories(const std::vector<std::string>& dirs) {
   }
   // Register in dependency order; whatever cannot be ordered has a missing or failed dependency.
   auto loaded = [&](const std::string& name) {
-    for (const PluginRecord& r : records_) if (r.name == name && r.status == PluginStatus::kLoaded) return true;
+    for (const PluginRecord& r : records_)
+      if (r.name == name && r.status == PluginStatus::kLoaded) return true;
     return false;
   };
   bool progress = true;

@@ -38,8 +38,7 @@ class Validator {
             const std::map<std::string, std::string>& origin)
       : registry_(registry), failed_(failed), origin_(origin) {}
 
-  absl::Status Table(toml::table& t, const Schema& schema, const std::string& path,
-                     const std::string& owner) {
+  absl::Status Table(toml::table& t, const Schema& schema, const std::string& path, const std::string& owner) {
     for (auto&& [k, v] : t) {
       const std::string key(k.str());
       if (!owner.empty() && key == "type") continue;
@@ -77,8 +76,8 @@ class Validator {
   }
 
   absl::Status TypeError(const std::string& path, const Field& f, const toml::node& n) const {
-    return absl::InvalidArgumentError(absl::StrCat("recipe key '", path, "': expected ", FieldTypeName(f.type),
-                                                   ", found ", TypeOf(n), Where(path)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("recipe key '", path, "': expected ", FieldTypeName(f.type), ", found ", TypeOf(n), Where(path)));
   }
 
   absl::Status UnknownKey(const std::string& path, const std::string& key, const Schema& schema,
@@ -93,9 +92,9 @@ class Validator {
 
   absl::Status Number(double v, const Field& f, const std::string& path) const {
     if (!std::isfinite(v) || (f.min && v < *f.min) || (f.max && v > *f.max)) {
-      return absl::OutOfRangeError(absl::StrCat(
-          "recipe key '", path, "' = ", v, " is out of range [", f.min ? absl::StrCat(*f.min) : "-inf", ", ",
-          f.max ? absl::StrCat(*f.max) : "inf", "]", Where(path)));
+      return absl::OutOfRangeError(absl::StrCat("recipe key '", path, "' = ", v, " is out of range [",
+                                                f.min ? absl::StrCat(*f.min) : "-inf", ", ",
+                                                f.max ? absl::StrCat(*f.max) : "inf", "]", Where(path)));
     }
     return absl::OkStatus();
   }
@@ -110,21 +109,18 @@ class Validator {
         return Number(static_cast<double>(n.as_integer()->get()), f, path);
       case FieldType::kFloat:
         if (!n.is_number()) return TypeError(path, f, n);
-        return Number(n.is_integer() ? static_cast<double>(n.as_integer()->get())
-                                     : n.as_floating_point()->get(),
-                      f, path);
+        return Number(n.is_integer() ? static_cast<double>(n.as_integer()->get()) : n.as_floating_point()->get(), f,
+                      path);
       case FieldType::kString: {
         if (!n.is_string()) return TypeError(path, f, n);
         const std::string& s = n.as_string()->get();
         if (!f.choices.empty() && std::find(f.choices.begin(), f.choices.end(), s) == f.choices.end()) {
-          return absl::InvalidArgumentError(absl::StrCat("recipe key '", path, "' = \"", s,
-                                                         "\": expected one of ", absl::StrJoin(f.choices, ", "),
-                                                         Where(path)));
+          return absl::InvalidArgumentError(absl::StrCat("recipe key '", path, "' = \"", s, "\": expected one of ",
+                                                         absl::StrJoin(f.choices, ", "), Where(path)));
         }
         return absl::OkStatus();
       }
-      default:
-        return absl::InternalError("not a scalar field type");
+      default: return absl::InternalError("not a scalar field type");
     }
   }
 
@@ -133,8 +129,7 @@ class Validator {
       case FieldType::kBool:
       case FieldType::kInt:
       case FieldType::kFloat:
-      case FieldType::kString:
-        return Scalar(n, f.type, f, path);
+      case FieldType::kString: return Scalar(n, f.type, f, path);
       case FieldType::kIntArray:
       case FieldType::kFloatArray:
       case FieldType::kStringArray: {
@@ -146,8 +141,8 @@ class Validator {
         for (auto& e : *n.as_array()) {
           absl::Status s = Scalar(e, elem, f, absl::StrCat(path, "[", i++, "]"));
           if (!s.ok()) {
-            return absl::InvalidArgumentError(absl::StrCat(s.message(), " (", path, " is an ",
-                                                           FieldTypeName(f.type), ")"));
+            return absl::InvalidArgumentError(
+                absl::StrCat(s.message(), " (", path, " is an ", FieldTypeName(f.type), ")"));
           }
         }
         return absl::OkStatus();
@@ -179,17 +174,16 @@ class Validator {
     toml::node* type_node = t.get("type");
     if (type_node == nullptr) {
       if (f.default_toml.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat("recipe key '", path, ".type' is missing: name a ",
-                                                       kind, ". Registered ", kind, "s: ", registered,
-                                                       Where(path)));
+        return absl::InvalidArgumentError(absl::StrCat("recipe key '", path, ".type' is missing: name a ", kind,
+                                                       ". Registered ", kind, "s: ", registered, Where(path)));
       }
       toml::table parsed = toml::parse(std::string_view("type = " + f.default_toml));
       t.insert("type", *parsed.get("type")->as_string());
       type_node = t.get("type");
     }
     if (!type_node->is_string()) {
-      return absl::InvalidArgumentError(absl::StrCat("recipe key '", path, ".type': expected string, found ",
-                                                     TypeOf(*type_node), Where(path)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("recipe key '", path, ".type': expected string, found ", TypeOf(*type_node), Where(path)));
     }
     const std::string type = type_node->as_string()->get();
     const ComponentEntry* entry = registry_.Find(f.component_kind, type);
@@ -210,7 +204,8 @@ class Validator {
       if (!close.empty()) absl::StrAppend(&msg, "; did you mean '", close.front(), "'?");
     }
     auto close_suffix = [](const std::string& m) { return m.back() == '?' ? "" : "."; };
-    absl::StrAppend(&msg, close_suffix(msg), " Registered ", kind_name, "s: ", names.empty() ? "(none)" : absl::StrJoin(names, ", "));
+    absl::StrAppend(&msg, close_suffix(msg), " Registered ", kind_name,
+                    "s: ", names.empty() ? "(none)" : absl::StrJoin(names, ", "));
     if (!failed_.empty()) {
       std::vector<std::string> failures;
       for (const PluginRecord* r : failed_)
@@ -278,8 +273,8 @@ absl::Status CheckRequiredPlugins(const toml::table& table, const std::vector<st
     std::string why = "it was not found in the plugin search path (see `avsl plugins list`)";
     for (const PluginRecord* r : failed)
       if (r->name == name) why = absl::StrCat("it failed to load (", PluginStatusCode(r->status), "): ", r->message);
-    return absl::NotFoundError(absl::StrCat("recipe requires plugin '", name, "' but ", why, " [",
-                                            FindOrigin(origin, "plugins"), "]"));
+    return absl::NotFoundError(
+        absl::StrCat("recipe requires plugin '", name, "' but ", why, " [", FindOrigin(origin, "plugins"), "]"));
   }
   return absl::OkStatus();
 }
@@ -308,8 +303,8 @@ absl::Status Recipe::Validate(const ComponentRegistry& registry,
 }
 
 ComponentConfig Recipe::Root() const {
-  std::shared_ptr<const toml::table> t =
-      impl_->resolved ? impl_->resolved : std::make_shared<const toml::table>(impl_->loaded.table);
+  std::shared_ptr<const toml::table> t = impl_->resolved ? impl_->resolved
+                                                         : std::make_shared<const toml::table>(impl_->loaded.table);
   return MakeComponentConfig(t, t.get(), "");
 }
 

@@ -66,15 +66,14 @@ absl::StatusOr<toml::table> ParseToml(const std::string& text, const std::string
   try {
     return toml::parse(std::string_view(text), std::string_view(origin));
   } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(origin, ":", e.source().begin.line, ":",
-                                                   e.source().begin.column, ": malformed TOML: ",
-                                                   std::string(e.description())));
+    return absl::InvalidArgumentError(absl::StrCat(origin, ":", e.source().begin.line, ":", e.source().begin.column,
+                                                   ": malformed TOML: ", std::string(e.description())));
   }
 }
 
 // Sibling bases may not both set the same key: which one should win would be an accident of order.
-absl::Status MergeSibling(const toml::table& src, const std::string& prefix, LoadedToml& dst_loaded,
-                          toml::table& dst, const std::map<std::string, std::string>& src_origin) {
+absl::Status MergeSibling(const toml::table& src, const std::string& prefix, LoadedToml& dst_loaded, toml::table& dst,
+                          const std::map<std::string, std::string>& src_origin) {
   for (auto&& [k, v] : src) {
     const std::string key(k.str());
     const std::string path = Join(prefix, key);
@@ -83,15 +82,14 @@ absl::Status MergeSibling(const toml::table& src, const std::string& prefix, Loa
       Assign(dst, key, v);
       CopyOrigins(path, src_origin, dst_loaded.origin);
     } else if (existing->is_table() && v.is_table()) {
-      AVSL_RETURN_IF_ERROR(
-          MergeSibling(*v.as_table(), path, dst_loaded, *existing->as_table(), src_origin));
+      AVSL_RETURN_IF_ERROR(MergeSibling(*v.as_table(), path, dst_loaded, *existing->as_table(), src_origin));
     } else if (FindOrigin(dst_loaded.origin, path) == FindOrigin(src_origin, path) &&
                TomlLiteralOf(*existing) == TomlLiteralOf(v)) {
       // A diamond: both siblings inherit this key from the same base file.
     } else {
       return absl::InvalidArgumentError(absl::StrCat(
-          "recipe key '", path, "' is set by two sibling bases: ", FindOrigin(dst_loaded.origin, path),
-          " and ", FindOrigin(src_origin, path), " (set it in only one, or in the recipe that lists both)"));
+          "recipe key '", path, "' is set by two sibling bases: ", FindOrigin(dst_loaded.origin, path), " and ",
+          FindOrigin(src_origin, path), " (set it in only one, or in the recipe that lists both)"));
     }
   }
   return absl::OkStatus();
@@ -102,8 +100,7 @@ absl::StatusOr<bool> TakeReplaceMarker(toml::table& t, const std::string& path, 
   if (marker == nullptr) return false;
   if (!marker->is_boolean()) {
     return absl::InvalidArgumentError(absl::StrCat(file, ": '", Join(path, kReplaceMarker),
-                                                   "' must be true or false, found ",
-                                                   NodeTypeName(*marker)));
+                                                   "' must be true or false, found ", NodeTypeName(*marker)));
   }
   bool replace = marker->as_boolean()->get();
   t.erase(kReplaceMarker);
@@ -112,8 +109,8 @@ absl::StatusOr<bool> TakeReplaceMarker(toml::table& t, const std::string& path, 
 
 // The child wins: tables merge key by key, scalars and arrays replace, `__replace__ = true` replaces a
 // whole table.
-absl::Status MergeOverride(toml::table& src, const std::string& prefix, LoadedToml& dst_loaded,
-                           toml::table& dst, const std::map<std::string, std::string>& src_origin) {
+absl::Status MergeOverride(toml::table& src, const std::string& prefix, LoadedToml& dst_loaded, toml::table& dst,
+                           const std::map<std::string, std::string>& src_origin) {
   for (auto&& [k, v] : src) {
     const std::string key(k.str());
     const std::string path = Join(prefix, key);
@@ -123,14 +120,13 @@ absl::Status MergeOverride(toml::table& src, const std::string& prefix, LoadedTo
       AVSL_ASSIGN_OR_RETURN(replace, TakeReplaceMarker(*vt, path, FindOrigin(src_origin, path)));
     }
     if (existing != nullptr && existing->is_table() != v.is_table()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "recipe key '", path, "' is ", WithArticle(NodeTypeName(*existing)), " in ",
-          FindOrigin(dst_loaded.origin, path), " but ", WithArticle(NodeTypeName(v)), " in ",
-          FindOrigin(src_origin, path)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("recipe key '", path, "' is ", WithArticle(NodeTypeName(*existing)), " in ",
+                       FindOrigin(dst_loaded.origin, path), " but ", WithArticle(NodeTypeName(v)), " in ",
+                       FindOrigin(src_origin, path)));
     }
     if (existing != nullptr && existing->is_table() && !replace) {
-      AVSL_RETURN_IF_ERROR(
-          MergeOverride(*v.as_table(), path, dst_loaded, *existing->as_table(), src_origin));
+      AVSL_RETURN_IF_ERROR(MergeOverride(*v.as_table(), path, dst_loaded, *existing->as_table(), src_origin));
     } else {
       Assign(dst, key, v);
       EraseOrigins(path, dst_loaded.origin);
@@ -151,8 +147,8 @@ absl::Status StripMarkers(toml::table& t, const std::string& prefix, const Loade
   return absl::OkStatus();
 }
 
-absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& origin,
-                                         const fs::path& base_dir, std::vector<std::string>& stack);
+absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& origin, const fs::path& base_dir,
+                                         std::vector<std::string>& stack);
 
 absl::StatusOr<LoadedToml> LoadFileRec(const fs::path& path, std::vector<std::string>& stack) {
   std::error_code ec;
@@ -176,8 +172,8 @@ absl::StatusOr<LoadedToml> LoadFileRec(const fs::path& path, std::vector<std::st
   return loaded;
 }
 
-absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& origin,
-                                         const fs::path& base_dir, std::vector<std::string>& stack) {
+absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& origin, const fs::path& base_dir,
+                                         std::vector<std::string>& stack) {
   std::vector<std::string> bases;
   if (toml::node* base = table.get("base")) {
     const toml::array* arr = base->as_array();
@@ -192,8 +188,8 @@ absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& o
       bases.push_back(base->as_string()->get());
     }
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(origin, ": 'base' must be an array of file paths (strings), found ",
-                                                     TomlLiteralOf(*base)));
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin, ": 'base' must be an array of file paths (strings), found ", TomlLiteralOf(*base)));
     }
     table.erase("base");
   }
@@ -201,8 +197,7 @@ absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& o
   for (const std::string& b : bases) {
     fs::path p = fs::path(b).is_absolute() ? fs::path(b) : base_dir / b;
     if (!fs::exists(p)) {
-      return absl::NotFoundError(absl::StrCat(origin, ": base '", b, "' not found (looked for ",
-                                              p.string(), ")"));
+      return absl::NotFoundError(absl::StrCat(origin, ": base '", b, "' not found (looked for ", p.string(), ")"));
     }
     AVSL_ASSIGN_OR_RETURN(LoadedToml sibling, LoadFileRec(p, stack));
     AVSL_RETURN_IF_ERROR(MergeSibling(sibling.table, "", merged, merged.table, sibling.origin));
@@ -251,9 +246,9 @@ absl::Status ApplyOverride(const std::string& assignment, LoadedToml& recipe) {
   try {
     parsed = toml::parse(std::string_view("v = " + value_text), std::string_view("--set"));
   } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--set ", key, ": '", value_text, "' is not a TOML value (", std::string(e.description()),
-        "); strings need quotes, e.g. ", key, "='\"text\"'"));
+    return absl::InvalidArgumentError(absl::StrCat("--set ", key, ": '", value_text, "' is not a TOML value (",
+                                                   std::string(e.description()), "); strings need quotes, e.g. ", key,
+                                                   "='\"text\"'"));
   }
   const toml::node& value = *parsed.get("v");
   std::vector<std::string> parts = absl::StrSplit(key, '.');
@@ -265,8 +260,8 @@ absl::Status ApplyOverride(const std::string& assignment, LoadedToml& recipe) {
     cur = table->get(parts[i]);
     size_t ignored_index = 0;
     if (cur == nullptr && absl::SimpleAtoi(parts[i + 1], &ignored_index)) {
-      return absl::InvalidArgumentError(absl::StrCat("--set ", key, ": '", path, "' is not set, so it has no element ",
-                                                     parts[i + 1]));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--set ", key, ": '", path, "' is not set, so it has no element ", parts[i + 1]));
     }
     if (cur == nullptr) {
       table->insert(parts[i], toml::table{});
@@ -274,11 +269,11 @@ absl::Status ApplyOverride(const std::string& assignment, LoadedToml& recipe) {
     }
     if (toml::array* arr = cur->as_array()) {
       size_t index = 0;
-      if (!absl::SimpleAtoi(parts[i + 1], &index) || index >= arr->size() ||
-          !(*arr)[index].is_table()) {
-        return absl::InvalidArgumentError(absl::StrCat("--set ", key, ": '", path, "' is an array of ",
-                                                       arr->size(), " elements; address a table element by "
-                                                       "index, e.g. ", path, ".0.<key>"));
+      if (!absl::SimpleAtoi(parts[i + 1], &index) || index >= arr->size() || !(*arr)[index].is_table()) {
+        return absl::InvalidArgumentError(absl::StrCat("--set ", key, ": '", path, "' is an array of ", arr->size(),
+                                                       " elements; address a table element by "
+                                                       "index, e.g. ",
+                                                       path, ".0.<key>"));
       }
       ++i;
       path = Join(path, parts[i]);
@@ -290,8 +285,8 @@ absl::Status ApplyOverride(const std::string& assignment, LoadedToml& recipe) {
     }
     table = cur->as_table();
     if (table == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("--set ", key, ": '", path, "' is ",
-                                                     WithArticle(NodeTypeName(*cur)), ", not a table"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--set ", key, ": '", path, "' is ", WithArticle(NodeTypeName(*cur)), ", not a table"));
     }
   }
   path = Join(path, parts.back());

@@ -18,7 +18,8 @@ Schema MakeRecipeSchema() {
   Schema data("Datasets and the batch loader.");
   data.Component("train", ComponentKind::kDataset, "", "training set");
   data.Component("val", ComponentKind::kDataset, "", "validation set used for model selection");
-  data.Component("test", ComponentKind::kDataset, "", "test set (never used for selection unless train.select_on_test)");
+  data.Component("test", ComponentKind::kDataset, "",
+                 "test set (never used for selection unless train.select_on_test)");
   data.Int("batch_size", 32, "samples per batch").Range(1, 1 << 20);
   data.Int("eval_batch_size", 64, "samples per batch at evaluation").Range(1, 1 << 20);
   data.Int("workers", 2, "loader worker threads").Range(0, 256);
@@ -51,8 +52,7 @@ Schema MakeRecipeSchema() {
   eval.String("pred_mode", "relative", "relative: per-sample min-max + top-k % rule; absolute: fixed threshold")
       .OneOf({"relative", "absolute"});
   eval.Float("pred_threshold", 0.5, "threshold in absolute mode").Range(0, 1);
-  eval.Float("topk_percent", 50.0, "relative mode: percent of pixels kept (50 = the reference rule)")
-      .Range(0, 100);
+  eval.Float("topk_percent", 50.0, "relative mode: percent of pixels kept (50 = the reference rule)").Range(0, 100);
   eval.Float("ciou_threshold", 0.5, "gamma of LocAcc and of a true positive for AP/F1").Range(0, 1);
   eval.String("upsample", "bilinear", "map upsampling to 224x224").OneOf({"bilinear", "bicubic", "nearest"});
   eval.Bool("align_corners", true, "F.interpolate's align_corners (true in both reference test scripts)");

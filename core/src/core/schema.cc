@@ -108,17 +108,13 @@ Field& Schema::String(const std::string& name, const std::string& def, const std
 Field& Schema::OptionalString(const std::string& name, const std::string& doc) {
   return Add(MakeField(name, FieldType::kString, doc, ""));
 }
-Field& Schema::IntArray(const std::string& name, const std::vector<long long>& def,
-                        const std::string& doc) {
-  return Add(MakeField(name, FieldType::kIntArray, doc,
-                   Join(def, [](long long v) { return std::to_string(v); })));
+Field& Schema::IntArray(const std::string& name, const std::vector<long long>& def, const std::string& doc) {
+  return Add(MakeField(name, FieldType::kIntArray, doc, Join(def, [](long long v) { return std::to_string(v); })));
 }
-Field& Schema::FloatArray(const std::string& name, const std::vector<double>& def,
-                          const std::string& doc) {
+Field& Schema::FloatArray(const std::string& name, const std::vector<double>& def, const std::string& doc) {
   return Add(MakeField(name, FieldType::kFloatArray, doc, Join(def, FormatDouble)));
 }
-Field& Schema::StringArray(const std::string& name, const std::vector<std::string>& def,
-                           const std::string& doc) {
+Field& Schema::StringArray(const std::string& name, const std::vector<std::string>& def, const std::string& doc) {
   return Add(MakeField(name, FieldType::kStringArray, doc, Join(def, Quote)));
 }
 Field& Schema::Table(const std::string& name, Schema nested, const std::string& doc) {

@@ -47,13 +47,13 @@ std::array<int, 2> PySliceRange(int start, int stop, int length) {
 }
 
 absl::StatusOr<FlickrAnnotation> ParseFlickrAnnotationXml(const std::string& xml, const std::string& source_name,
-                                                         const FlickrAnnotationOptions& options) {
+                                                          const FlickrAnnotationOptions& options) {
   auto error = [&](const std::string& what) {
     return absl::InvalidArgumentError(absl::StrCat("flickr annotation ", source_name, ": ", what));
   };
   if (options.annotation_size <= 0 || options.map_size <= 0) {
-    return error(absl::StrCat("annotation_size and map_size must be positive, got ", options.annotation_size,
-                              " and ", options.map_size));
+    return error(absl::StrCat("annotation_size and map_size must be positive, got ", options.annotation_size, " and ",
+                              options.map_size));
   }
   pugi::xml_document doc;
   const pugi::xml_parse_result parsed = doc.load_buffer(xml.data(), xml.size());
@@ -108,8 +108,7 @@ absl::StatusOr<FlickrAnnotation> ParseFlickrAnnotationXml(const std::string& xml
   return annotation;
 }
 
-absl::StatusOr<FlickrAnnotation> ReadFlickrAnnotation(const std::string& path,
-                                                     const FlickrAnnotationOptions& options) {
+absl::StatusOr<FlickrAnnotation> ReadFlickrAnnotation(const std::string& path, const FlickrAnnotationOptions& options) {
   absl::StatusOr<std::string> text = ReadTextFile(path);
   if (!text.ok()) {
     return absl::Status(text.status().code(), absl::StrCat("flickr annotation ", text.status().message()));

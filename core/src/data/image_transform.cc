@@ -33,16 +33,14 @@ cv::Mat AsMat(const RgbImage& image) {
 
 absl::Status CheckGeometry(const RgbImage& image, const ImageGeometry& g) {
   if (image.width != g.source_width || image.height != g.source_height) {
-    return absl::InvalidArgumentError(absl::StrCat("image geometry expects a ", g.source_width, "x",
-                                                   g.source_height, " source, got ", image.width, "x",
-                                                   image.height));
+    return absl::InvalidArgumentError(absl::StrCat("image geometry expects a ", g.source_width, "x", g.source_height,
+                                                   " source, got ", image.width, "x", image.height));
   }
   if (g.resized_width <= 0 || g.resized_height <= 0 || g.crop_x < 0 || g.crop_y < 0 || g.crop_width <= 0 ||
-      g.crop_height <= 0 || g.crop_x + g.crop_width > g.resized_width ||
-      g.crop_y + g.crop_height > g.resized_height) {
-    return absl::InvalidArgumentError(absl::StrCat("image geometry: crop ", g.crop_width, "x", g.crop_height,
-                                                   "+", g.crop_x, "+", g.crop_y, " outside the resized ",
-                                                   g.resized_width, "x", g.resized_height, " image"));
+      g.crop_height <= 0 || g.crop_x + g.crop_width > g.resized_width || g.crop_y + g.crop_height > g.resized_height) {
+    return absl::InvalidArgumentError(absl::StrCat("image geometry: crop ", g.crop_width, "x", g.crop_height, "+",
+                                                   g.crop_x, "+", g.crop_y, " outside the resized ", g.resized_width,
+                                                   "x", g.resized_height, " image"));
   }
   return absl::OkStatus();
 }
@@ -115,8 +113,8 @@ absl::StatusOr<ImageGeometry> SampleTrainGeometry(int width, int height, const T
   g.resized_width = rw;
   g.resized_height = rh;
   if (rw < o.crop_size || rh < o.crop_size) {
-    return absl::InvalidArgumentError(absl::StrCat("train transform: resized image ", rw, "x", rh,
-                                                   " is smaller than the crop ", o.crop_size));
+    return absl::InvalidArgumentError(
+        absl::StrCat("train transform: resized image ", rw, "x", rh, " is smaller than the crop ", o.crop_size));
   }
   g.crop_width = g.crop_height = o.crop_size;
   // torchvision draws the row offset first, then the column offset, then the flip; same order here.

@@ -43,7 +43,7 @@ std::vector<size_t> EpochPermutation(size_t n, uint64_t seed, uint64_t epoch) {
 }
 
 absl::StatusOr<std::unique_ptr<Loader>> Loader::Create(std::shared_ptr<const Dataset> dataset,
-                                                      const LoaderOptions& options) {
+                                                       const LoaderOptions& options) {
   if (dataset == nullptr) return absl::InvalidArgumentError("loader: dataset is null");
   if (options.batch_size == 0) return absl::InvalidArgumentError("loader: batch_size is 0, expected >= 1");
   if (options.prefetch == 0) return absl::InvalidArgumentError("loader: prefetch is 0, expected >= 1");
@@ -61,9 +61,7 @@ size_t Loader::batches_per_epoch() const {
   return options_.drop_last ? n / b : (n + b - 1) / b;
 }
 
-size_t Loader::BatchEnd(size_t batch) const {
-  return std::min(order_.size(), (batch + 1) * options_.batch_size);
-}
+size_t Loader::BatchEnd(size_t batch) const { return std::min(order_.size(), (batch + 1) * options_.batch_size); }
 
 void Loader::StopWorkers() {
   {
@@ -124,8 +122,7 @@ void Loader::WorkerLoop() {
     // Claim the next position only while its batch is inside the prefetch window, which bounds memory to
     // `prefetch` batches whatever the speed of the consumer.
     work_cv_.wait(lock, [this] {
-      return stop_ || (next_task_ < end_task_ &&
-                       next_task_ / options_.batch_size < next_batch_ + options_.prefetch);
+      return stop_ || (next_task_ < end_task_ && next_task_ / options_.batch_size < next_batch_ + options_.prefetch);
     });
     if (stop_) return;
     const size_t position = next_task_++;

@@ -62,8 +62,7 @@ absl::StatusOr<OpenSetSplit> ComputeOpenSetSplit(const std::vector<LabeledId>& i
   return split;
 }
 
-absl::StatusOr<OpenSetSplit> ComputeOpenSetSplit(const VggssIndex& index,
-                                                 const std::vector<std::string>& heard_classes,
+absl::StatusOr<OpenSetSplit> ComputeOpenSetSplit(const VggssIndex& index, const std::vector<std::string>& heard_classes,
                                                  const std::optional<std::vector<std::string>>& unheard_classes) {
   return ComputeOpenSetSplit(LabeledIds(index), heard_classes, unheard_classes);
 }
@@ -86,8 +85,8 @@ absl::StatusOr<OpenSetSplit> ReadPublishedOpenSetSplit(const VggssIndex& index, 
             absl::StrCat("open-set split ", path, ": id ", e.video_id, " is not in the vggss annotations"));
       }
       if (!is_heard && heard_ids.count(e.video_id)) {
-        return absl::InvalidArgumentError(absl::StrCat("open-set split ", path, ": id ", e.video_id,
-                                                       " is also in ", heard_test_csv));
+        return absl::InvalidArgumentError(
+            absl::StrCat("open-set split ", path, ": id ", e.video_id, " is also in ", heard_test_csv));
       }
       if (is_heard) heard_ids.insert(e.video_id);
       auto [it, inserted] = side_of_class.emplace(entry->class_name, path);

@@ -17,8 +17,7 @@ OverlapReport FindOverlap(const std::vector<std::string>& train, const std::vect
   return report;
 }
 
-std::vector<std::string> ExcludeIds(const std::vector<std::string>& train,
-                                    const std::vector<std::string>& exclude) {
+std::vector<std::string> ExcludeIds(const std::vector<std::string>& train, const std::vector<std::string>& exclude) {
   const std::unordered_set<std::string> drop(exclude.begin(), exclude.end());
   std::vector<std::string> kept;
   kept.reserve(train.size());
@@ -30,12 +29,11 @@ std::vector<std::string> ExcludeIds(const std::vector<std::string>& train,
 
 std::string DescribeOverlap(const OverlapReport& report, size_t train_size, const std::string& train_name,
                             const std::string& test_name, size_t max_listed) {
-  std::string out = absl::StrCat(report.count(), " of ", train_size, " train ids (", train_name,
-                                 ") are test ids (", test_name, ")");
+  std::string out = absl::StrCat(report.count(), " of ", train_size, " train ids (", train_name, ") are test ids (",
+                                 test_name, ")");
   if (report.count() == 0) return out;
   const size_t shown = std::min(max_listed, report.count());
-  absl::StrAppend(&out, ": ",
-                  absl::StrJoin(report.ids.begin(), report.ids.begin() + static_cast<long>(shown), ", "));
+  absl::StrAppend(&out, ": ", absl::StrJoin(report.ids.begin(), report.ids.begin() + static_cast<long>(shown), ", "));
   if (shown < report.count()) absl::StrAppend(&out, ", ... (+", report.count() - shown, " more)");
   return out;
 }

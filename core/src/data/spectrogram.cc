@@ -56,14 +56,13 @@ std::vector<double> PeriodicTukey(int n, double alpha) {
   return w;
 }
 
-absl::StatusOr<Spectrogram> ComputeSpectrogram(const double* x, size_t n, double fs,
-                                               const SpectrogramOptions& o) {
+absl::StatusOr<Spectrogram> ComputeSpectrogram(const double* x, size_t n, double fs, const SpectrogramOptions& o) {
   if (o.nperseg <= 0 || o.nperseg % 2 != 0) {
     return absl::InvalidArgumentError(absl::StrCat("spectrogram: nperseg must be even and > 0, got ", o.nperseg));
   }
   if (o.noverlap < 0 || o.noverlap >= o.nperseg) {
-    return absl::InvalidArgumentError(absl::StrCat("spectrogram: noverlap must be in [0, nperseg=", o.nperseg,
-                                                   "), got ", o.noverlap));
+    return absl::InvalidArgumentError(
+        absl::StrCat("spectrogram: noverlap must be in [0, nperseg=", o.nperseg, "), got ", o.noverlap));
   }
   if (!(fs > 0.0)) return absl::InvalidArgumentError(absl::StrCat("spectrogram: fs must be > 0, got ", fs));
   if (n < static_cast<size_t>(o.nperseg)) {

@@ -93,9 +93,9 @@ absl::StatusOr<std::vector<TestEntry>> ReadExtendedTestCsv(const std::string& pa
   const std::vector<std::string> header = {"video", "audio", "label"};
   if (rows.empty()) return LineError(path, 1, "empty file, expected the header video,audio,label");
   if (rows.front().fields != header) {
-    return LineError(path, rows.front().line,
-                     absl::StrCat("header is \"", absl::StrJoin(rows.front().fields, ","),
-                                  "\", expected \"video,audio,label\""));
+    return LineError(
+        path, rows.front().line,
+        absl::StrCat("header is \"", absl::StrJoin(rows.front().fields, ","), "\", expected \"video,audio,label\""));
   }
   std::vector<TestEntry> entries;
   entries.reserve(rows.size() - 1);

@@ -68,14 +68,14 @@ absl::StatusOr<VggssIndex> VggssIndex::Parse(const std::string& json_text, const
     for (size_t b = 0; b < bbox.size(); ++b) {
       const json& box = bbox[b];
       if (!box.is_array() || box.size() != 4) {
-        return entry_error(absl::StrCat("(file ", entry.file, ") bbox ", b, " is ", box.dump(),
-                                        ", expected [x1, y1, x2, y2]"));
+        return entry_error(
+            absl::StrCat("(file ", entry.file, ") bbox ", b, " is ", box.dump(), ", expected [x1, y1, x2, y2]"));
       }
       VggssBox out;
       for (size_t k = 0; k < 4; ++k) {
         if (!box[k].is_number()) {
-          return entry_error(absl::StrCat("(file ", entry.file, ") bbox ", b, " value ", k, " is ",
-                                          box[k].dump(), ", expected a number"));
+          return entry_error(absl::StrCat("(file ", entry.file, ") bbox ", b, " value ", k, " is ", box[k].dump(),
+                                          ", expected a number"));
         }
         out.normalized[k] = box[k].get<double>();
       }

@@ -33,9 +33,7 @@ void PutU16(std::string& out, uint16_t v) {
   out.push_back(static_cast<char>((v >> 8) & 0xFF));
 }
 
-int16_t ClipInt16(long v) {
-  return static_cast<int16_t>(std::clamp<long>(v, -32768, 32767));
-}
+int16_t ClipInt16(long v) { return static_cast<int16_t>(std::clamp<long>(v, -32768, 32767)); }
 
 // libsndfile silently shortens a WAV whose data chunk is cut off and only records it in its log as
 // "data : <header size> (should be <actual>)". The reference (PyAV) would also decode the shorter stream
@@ -73,19 +71,13 @@ int16_t DownmixReal(const T* frame, int channels) {
 int BytesPerSample(int subtype) {
   switch (subtype) {
     case SF_FORMAT_PCM_S8:
-    case SF_FORMAT_PCM_U8:
-      return 1;
-    case SF_FORMAT_PCM_16:
-      return 2;
-    case SF_FORMAT_PCM_24:
-      return 3;
+    case SF_FORMAT_PCM_U8: return 1;
+    case SF_FORMAT_PCM_16: return 2;
+    case SF_FORMAT_PCM_24: return 3;
     case SF_FORMAT_PCM_32:
-    case SF_FORMAT_FLOAT:
-      return 4;
-    case SF_FORMAT_DOUBLE:
-      return 8;
-    default:
-      return 2;  // Compressed codecs (FLAC, Vorbis, ...): libsndfile yields them at 16-bit precision here.
+    case SF_FORMAT_FLOAT: return 4;
+    case SF_FORMAT_DOUBLE: return 8;
+    default: return 2;  // Compressed codecs (FLAC, Vorbis, ...): libsndfile yields them at 16-bit precision here.
   }
 }
 
@@ -124,8 +116,8 @@ absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
     return absl::DataLossError(absl::StrCat("audio ", path, ": truncated: ", detail));
   }
   if (info.channels <= 0 || info.samplerate <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("audio ", path, ": invalid header (channels=",
-                                                   info.channels, ", rate=", info.samplerate, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("audio ", path, ": invalid header (channels=", info.channels, ", rate=", info.samplerate, ")"));
   }
   if (info.frames <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("audio ", path, ": contains 0 audio frames"));
@@ -164,8 +156,8 @@ absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
     for (sf_count_t i = 0; i < got; ++i) mono[i] = DownmixFloat(&buf[static_cast<size_t>(i) * ch], ch);
   }
   if (got != frames) {
-    return absl::DataLossError(absl::StrCat("audio ", path, ": truncated or corrupt: header declares ",
-                                            frames, " frames, decoded ", got));
+    return absl::DataLossError(
+        absl::StrCat("audio ", path, ": truncated or corrupt: header declares ", frames, " frames, decoded ", got));
   }
   for (size_t i = 0; i < mono.size(); ++i) {
     out.samples[i] = std::clamp(static_cast<double>(mono[i]) / 32767.0, -1.0, 1.0);
@@ -173,11 +165,10 @@ absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
   return out;
 }
 
-absl::StatusOr<std::string> EncodeWavPcm16(const std::vector<int16_t>& interleaved, int channels,
-                                           int sample_rate) {
+absl::StatusOr<std::string> EncodeWavPcm16(const std::vector<int16_t>& interleaved, int channels, int sample_rate) {
   if (channels <= 0 || sample_rate <= 0 || interleaved.size() % static_cast<size_t>(channels) != 0) {
-    return absl::InvalidArgumentError(absl::StrCat("invalid channels=", channels, " rate=", sample_rate,
-                                                   " or sample count ", interleaved.size()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid channels=", channels, " rate=", sample_rate, " or sample count ", interleaved.size()));
   }
   const uint64_t data_bytes = uint64_t{interleaved.size()} * 2;
   const uint64_t byte_rate = uint64_t{static_cast<uint32_t>(sample_rate)} * static_cast<uint32_t>(channels) * 2;

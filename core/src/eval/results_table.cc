@@ -98,8 +98,7 @@ absl::StatusOr<RunResult> ReadRunResult(const std::string& run_dir, const std::s
   try {
     parsed = toml::parse_file(recipe.string());
   } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(absl::StrCat(recipe.string(), ": ", std::string(e.description()),
-                                                   ""));
+    return absl::InvalidArgumentError(absl::StrCat(recipe.string(), ": ", std::string(e.description()), ""));
   }
   r.label = parsed["name"].value_or(dir.parent_path().filename().string());
   r.method_type = parsed["model"]["type"].value_or(std::string("?"));

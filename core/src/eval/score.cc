@@ -49,11 +49,10 @@ absl::StatusOr<Columns> ParseHeader(const std::string& line, const std::string& 
     }
     *slot = static_cast<int>(i);
   }
-  for (auto [col, name] : {std::pair{c.key, "key"}, {c.video, "video"}, {c.audio, "audio"},
-                           {c.sounding, "sounding"}}) {
+  for (auto [col, name] : {std::pair{c.key, "key"}, {c.video, "video"}, {c.audio, "audio"}, {c.sounding, "sounding"}}) {
     if (col < 0) {
-      return absl::InvalidArgumentError(absl::StrCat("index ", path, " line 1: missing column '", name,
-                                                     "', header is '", line, "'"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("index ", path, " line 1: missing column '", name, "', header is '", line, "'"));
     }
   }
   return c;
@@ -63,8 +62,7 @@ absl::StatusOr<bool> ParseSounding(const std::string& v, const std::string& wher
   const std::string s = absl::AsciiStrToLower(v);
   if (s == "1" || s == "true") return true;
   if (s == "0" || s == "false") return false;
-  return absl::InvalidArgumentError(
-      absl::StrCat(where, ": sounding is '", v, "', expected 1, 0, true or false"));
+  return absl::InvalidArgumentError(absl::StrCat(where, ": sounding is '", v, "', expected 1, 0, true or false"));
 }
 
 nlohmann::json SetToJson(const metrics::MetricSet& m) {
@@ -76,8 +74,7 @@ nlohmann::json SetToJson(const metrics::MetricSet& m) {
 
 }  // namespace
 
-absl::Status ForEachIndexRow(const std::string& index_csv,
-                             const std::function<absl::Status(const IndexRow&)>& on_row) {
+absl::Status ForEachIndexRow(const std::string& index_csv, const std::function<absl::Status(const IndexRow&)>& on_row) {
   std::ifstream in(index_csv);
   if (!in) return absl::NotFoundError(absl::StrCat("index ", index_csv, ": cannot open"));
   std::string line;
@@ -115,8 +112,7 @@ absl::Status ForEachIndexRow(const std::string& index_csv,
     if (cols.conf >= 0) {
       double c = 0;
       if (!absl::SimpleAtod(f[cols.conf], &c) || !std::isfinite(c)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(where, ": conf '", f[cols.conf], "' is not a finite number"));
+        return absl::InvalidArgumentError(absl::StrCat(where, ": conf '", f[cols.conf], "' is not a finite number"));
       }
       row.conf = c;
     }
@@ -144,8 +140,8 @@ absl::StatusOr<Map2D> NpyToEvalMap(io::NpyArray arr, const std::string& key, con
   if (shape.size() != 2 || shape[0] <= 0 || shape[1] <= 0) {
     std::string dims;
     for (size_t i = 0; i < arr.shape.size(); ++i) absl::StrAppend(&dims, i ? "x" : "", arr.shape[i]);
-    return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': map ", path, " has shape (", dims,
-                                                   "), expected a 2-D H×W array"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("sample '", key, "': map ", path, " has shape (", dims, "), expected a 2-D H×W array"));
   }
   Map2D map;
   map.height = static_cast<int>(shape[0]);
@@ -201,12 +197,9 @@ std::string MetricsJson(const metrics::EvalResult& result, const metrics::EvalPr
   }
   j["buckets"] = buckets;
   // The protocol under the recipe's `eval.<name>` keys.
-  j["options"] = {{"eval_size", protocol.eval_size},
-                  {"upsample", metrics::UpsampleName(protocol.upsample)},
-                  {"align_corners", protocol.align_corners},
-                  {"pred_mode", metrics::PredModeName(protocol.pred_mode)},
-                  {"topk_percent", protocol.topk_percent},
-                  {"pred_threshold", protocol.pred_threshold},
+  j["options"] = {{"eval_size", protocol.eval_size},          {"upsample", metrics::UpsampleName(protocol.upsample)},
+                  {"align_corners", protocol.align_corners},  {"pred_mode", metrics::PredModeName(protocol.pred_mode)},
+                  {"topk_percent", protocol.topk_percent},    {"pred_threshold", protocol.pred_threshold},
                   {"ciou_threshold", protocol.ciou_threshold}};
   if (!confidence.empty()) j["confidence"] = confidence;
   for (const auto& [k, v] : extra) j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);

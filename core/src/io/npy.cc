@@ -5,12 +5,12 @@
 #include <fstream>
 #include <sstream>
 
-#include "absl/strings/str_cat.h"
-#include "avsl/io/atomic_file.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "avsl/io/atomic_file.h"
 
 namespace avsl::io {
 namespace {
@@ -20,13 +20,11 @@ constexpr size_t kMagicLen = 6;
 
 // The .npy header is a Python dict literal. We only need three keys; locating `'key':` and reading the value
 // that follows is enough because numpy always writes the same simple form and keys cannot nest.
-absl::StatusOr<std::string> HeaderValue(const std::string& header, const std::string& key,
-                                        const std::string& path) {
+absl::StatusOr<std::string> HeaderValue(const std::string& header, const std::string& key, const std::string& path) {
   std::string pattern = absl::StrCat("'", key, "'");
   size_t pos = header.find(pattern);
   if (pos == std::string::npos) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("npy file ", path, ": header has no '", key, "' entry: ", header));
+    return absl::InvalidArgumentError(absl::StrCat("npy file ", path, ": header has no '", key, "' entry: ", header));
   }
   pos = header.find(':', pos + pattern.size());
   if (pos == std::string::npos) {
@@ -86,18 +84,17 @@ void Widen(const char* bytes, size_t n, std::vector<double>* out) {
 }
 
 template <typename T>
-absl::Status WriteImpl(const std::string& path, const T* data, const std::vector<int64_t>& shape,
-                       const char* descr) {
+absl::Status WriteImpl(const std::string& path, const T* data, const std::vector<int64_t>& shape, const char* descr) {
   int64_t count = 1;
   for (int64_t d : shape) {
     if (d < 0) return absl::InvalidArgumentError(absl::StrCat("npy file ", path, ": negative dimension"));
     count *= d;
   }
   std::string shape_str = "(";
-  for (size_t i = 0; i < shape.size(); ++i) absl::StrAppend(&shape_str, shape[i], shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
+  for (size_t i = 0; i < shape.size(); ++i)
+    absl::StrAppend(&shape_str, shape[i], shape.size() == 1 ? "," : (i + 1 < shape.size() ? ", " : ""));
   shape_str += ")";
-  std::string dict =
-      absl::StrCat("{'descr': '", descr, "', 'fortran_order': False, 'shape': ", shape_str, ", }");
+  std::string dict = absl::StrCat("{'descr': '", descr, "', 'fortran_order': False, 'shape': ", shape_str, ", }");
   // Version 1.0: 10-byte preamble, header padded with spaces and ended by '\n' to a multiple of 64 bytes.
   size_t total = kMagicLen + 4 + dict.size() + 1;
   size_t padded = (total + 63) / 64 * 64;
@@ -166,9 +163,9 @@ absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
   auto shape_str = HeaderValue(header, "shape", path);
   if (!shape_str.ok()) return shape_str.status();
   if (*fortran != "False") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "npy file ", path, ": fortran_order is ", *fortran, ", expected False (save a C-contiguous array, "
-        "e.g. np.ascontiguousarray)"));
+    return absl::InvalidArgumentError(absl::StrCat("npy file ", path, ": fortran_order is ", *fortran,
+                                                   ", expected False (save a C-contiguous array, "
+                                                   "e.g. np.ascontiguousarray)"));
   }
   auto shape = ParseShape(*shape_str, path);
   if (!shape.ok()) return shape.status();
@@ -184,18 +181,17 @@ absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
   else if (d == "<f8" || d == "<i8") item = 8;
   else if (d == "|u1" || d == "|b1" || d == "<u1" || d == "<b1") item = 1;
   else if (!d.empty() && d[0] == '>') {
-    return absl::InvalidArgumentError(absl::StrCat("npy file ", path, ": dtype ", d,
-                                                   " is big-endian, expected little-endian (<f4 or <f8)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("npy file ", path, ": dtype ", d, " is big-endian, expected little-endian (<f4 or <f8)"));
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("npy file ", path, ": unsupported dtype ", d,
-                                                   ", expected <f4, <f8, <i4, <i8, |u1 or |b1"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("npy file ", path, ": unsupported dtype ", d, ", expected <f4, <f8, <i4, <i8, |u1 or |b1"));
   }
   std::vector<char> bytes(count * item);
   f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (static_cast<size_t>(f.gcount()) != bytes.size()) {
-    return absl::InvalidArgumentError(absl::StrCat("npy file ", path, ": payload has ", f.gcount(),
-                                                   " bytes, expected ", bytes.size(), " for shape ",
-                                                   *shape_str, " of ", d));
+    return absl::InvalidArgumentError(absl::StrCat("npy file ", path, ": payload has ", f.gcount(), " bytes, expected ",
+                                                   bytes.size(), " for shape ", *shape_str, " of ", d));
   }
   if (d == "<f4") Widen<float>(bytes.data(), count, &out.data);
   else if (d == "<f8") Widen<double>(bytes.data(), count, &out.data);

@@ -21,8 +21,7 @@ class SortedCounts {
  public:
   SortedCounts(const std::vector<DetectionSample>& samples, double gamma) {
     std::vector<DetectionSample> s = samples;
-    std::sort(s.begin(), s.end(),
-              [](const DetectionSample& a, const DetectionSample& b) { return a.conf < b.conf; });
+    std::sort(s.begin(), s.end(), [](const DetectionSample& a, const DetectionSample& b) { return a.conf < b.conf; });
     const size_t n = s.size();
     conf_.resize(n);
     tp_suffix_.assign(n + 1, 0);
@@ -54,8 +53,7 @@ class SortedCounts {
 
 }  // namespace
 
-PrecisionRecall PrecisionRecallAt(const std::vector<DetectionSample>& samples, double conf_threshold,
-                                  double gamma) {
+PrecisionRecall PrecisionRecallAt(const std::vector<DetectionSample>& samples, double conf_threshold, double gamma) {
   int64_t tp = 0, fp = 0, fn = 0;
   for (const auto& s : samples) {
     if (s.conf >= conf_threshold) {

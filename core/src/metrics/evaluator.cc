@@ -29,17 +29,16 @@ absl::Status CheckFinite(const Map2D& m, const std::string& key, const char* wha
 
 Evaluator::Evaluator(EvalProtocol protocol) : protocol_(protocol) {}
 
-absl::Status Evaluator::Add(const std::string& key, const Map2D& map, const Map2D& gt,
-                            std::optional<double> conf, bool sounding) {
+absl::Status Evaluator::Add(const std::string& key, const Map2D& map, const Map2D& gt, std::optional<double> conf,
+                            bool sounding) {
   if (map.height <= 0 || map.width <= 0 || map.size() != static_cast<size_t>(map.height) * map.width) {
-    return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': prediction map is ", map.height, "x",
-                                                   map.width, " with ", map.size(), " values"));
+    return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': prediction map is ", map.height, "x", map.width,
+                                                   " with ", map.size(), " values"));
   }
   const bool implicit_zero_gt = !sounding && gt.height == 0 && gt.width == 0 && gt.values.empty();
   if (!implicit_zero_gt && (gt.height != map.height || gt.width != map.width || gt.size() != map.size())) {
-    return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': prediction map is ", map.height, "x",
-                                                   map.width, " but ground truth is ", gt.height, "x",
-                                                   gt.width));
+    return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': prediction map is ", map.height, "x", map.width,
+                                                   " but ground truth is ", gt.height, "x", gt.width));
   }
   if (keys_.count(key)) return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': duplicate key"));
   if (absl::Status s = CheckFinite(map, key, "prediction map"); !s.ok()) return s;

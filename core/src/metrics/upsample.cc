@@ -29,9 +29,7 @@ constexpr double kCubicA = -0.75;
 double Cubic1(double x) { return ((kCubicA + 2) * x - (kCubicA + 3)) * x * x + 1; }
 double Cubic2(double x) { return ((kCubicA * x - 5 * kCubicA) * x + 8 * kCubicA) * x - 4 * kCubicA; }
 
-std::array<double, 4> CubicWeights(double t) {
-  return {Cubic2(t + 1.0), Cubic1(t), Cubic1(1.0 - t), Cubic2(2.0 - t)};
-}
+std::array<double, 4> CubicWeights(double t) { return {Cubic2(t + 1.0), Cubic1(t), Cubic1(1.0 - t), Cubic2(2.0 - t)}; }
 
 // Per-axis taps and weights; the 2-D result is the tensor product, so precomputing per axis keeps the
 // resize O(out_h·out_w·taps²) with no per-pixel transcendental work.

@@ -10,8 +10,8 @@
 #include "avsl/checkpoint/state_dict.h"
 #include "avsl/core/encoder.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/models/encoder_components.h"
 #include "avsl/models/resnet.h"
-#include "builtins/core_components.h"
 
 namespace avsl {
 namespace {

@@ -41,8 +41,8 @@ torch::Tensor MinMaxPerSample(const torch::Tensor& maps) {
 
 torch::Tensor MarginContrastiveLoss(const torch::Tensor& d2, const torch::Tensor& y, double margin,
                                     const std::string& who) {
-  TORCH_CHECK(d2.dim() == 1 && d2.sizes() == y.sizes(), who, ": expected d2 [N] and y [N], got ", d2.sizes(),
-              " and ", y.sizes());
+  TORCH_CHECK(d2.dim() == 1 && d2.sizes() == y.sizes(), who, ": expected d2 [N] and y [N], got ", d2.sizes(), " and ",
+              y.sizes());
   const torch::Tensor yf = y.to(d2.dtype());
   return (0.5 * (yf * d2 + (1 - yf) * torch::relu(margin - (d2 + 1e-9).sqrt()).pow(2))).mean();
 }

@@ -27,8 +27,8 @@ class BasicBlockImpl : public nn::Module {
     // Same rule as torchvision's _make_layer; with layer4 stride 1 (LVS) the 1x1 projection keeps
     // stride 1 but still exists because the channel count doubles.
     if (stride != 1 || in_planes != planes) {
-      downsample_ = register_module(
-          "downsample", nn::Sequential(Conv(in_planes, planes, 1, stride, 0), nn::BatchNorm2d(planes)));
+      downsample_ = register_module("downsample",
+                                    nn::Sequential(Conv(in_planes, planes, 1, stride, 0), nn::BatchNorm2d(planes)));
     }
   }
 
@@ -60,8 +60,7 @@ struct ResNet::Layers {
 
 absl::Status ValidateResNetOptions(const ResNetOptions& o) {
   if (o.in_channels < 1) {
-    return absl::InvalidArgumentError("ResNet option in_channels: expected >= 1, got " +
-                                      std::to_string(o.in_channels));
+    return absl::InvalidArgumentError("ResNet option in_channels: expected >= 1, got " + std::to_string(o.in_channels));
   }
   if (o.width < 1) {
     return absl::InvalidArgumentError("ResNet option width: expected >= 1, got " + std::to_string(o.width));
@@ -81,8 +80,7 @@ absl::Status ValidateResNetOptions(const ResNetOptions& o) {
                                       std::to_string(o.layer4_stride));
   }
   if (o.num_classes < 0) {
-    return absl::InvalidArgumentError("ResNet option num_classes: expected >= 0, got " +
-                                      std::to_string(o.num_classes));
+    return absl::InvalidArgumentError("ResNet option num_classes: expected >= 0, got " + std::to_string(o.num_classes));
   }
   return absl::OkStatus();
 }
@@ -134,8 +132,8 @@ void ResNet::Initialize(ResNetInit init) {
 }
 
 torch::Tensor ResNet::ForwardFeatures(const torch::Tensor& input) {
-  TORCH_CHECK(input.dim() == 4 && input.size(1) == options_.in_channels, "ResNet expects [B,",
-              options_.in_channels, ",H,W] input, got ", input.sizes());
+  TORCH_CHECK(input.dim() == 4 && input.size(1) == options_.in_channels, "ResNet expects [B,", options_.in_channels,
+              ",H,W] input, got ", input.sizes());
   Layers& L = *layers_;
   torch::Tensor x = L.bn1->forward(L.conv1->forward(input)).relu_();
   x = torch::max_pool2d(x, /*kernel_size=*/3, /*stride=*/2, /*padding=*/1);
@@ -161,8 +159,8 @@ torch::Tensor ResNet::ForwardLogits(const torch::Tensor& input) {
 
 int64_t ResNetOutputSize(int64_t size, int64_t layer4_stride) {
   auto down = [](int64_t n) { return (n - 1) / 2 + 1; };  // floor((n + 2p - k) / 2) + 1 for (k,p) = (7,3), (3,1)
-  int64_t n = down(down(size));                            // conv1, maxpool
-  n = down(down(n));                                       // layer2, layer3
+  int64_t n = down(down(size));                           // conv1, maxpool
+  n = down(down(n));                                      // layer2, layer3
   return layer4_stride == 2 ? down(n) : n;
 }
 

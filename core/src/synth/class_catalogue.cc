@@ -53,12 +53,12 @@ const char* TextureName(Texture texture) {
 absl::StatusOr<ClassCatalogue> ClassCatalogue::Create(const CatalogueOptions& options) {
   const int k_total = options.num_classes;
   if (k_total < 2 || k_total > kMaxClasses) {
-    return absl::InvalidArgumentError(absl::StrCat("synth option num_classes: got ", k_total,
-                                                   ", expected an integer in [2, ", kMaxClasses, "]"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("synth option num_classes: got ", k_total, ", expected an integer in [2, ", kMaxClasses, "]"));
   }
   if (!(options.f0_min_hz > 0.0) || !(options.f0_max_hz > options.f0_min_hz)) {
-    return absl::InvalidArgumentError(absl::StrCat("synth options f0_min_hz/f0_max_hz: got ", options.f0_min_hz,
-                                                   "/", options.f0_max_hz, ", expected 0 < min < max"));
+    return absl::InvalidArgumentError(absl::StrCat("synth options f0_min_hz/f0_max_hz: got ", options.f0_min_hz, "/",
+                                                   options.f0_max_hz, ", expected 0 < min < max"));
   }
   ClassCatalogue catalogue;
   catalogue.classes_.reserve(static_cast<size_t>(k_total));

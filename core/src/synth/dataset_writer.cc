@@ -10,10 +10,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "avsl/core/counter_rng.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/data/wav_reader.h"
 #include "avsl/synth/annotation_format.h"
-#include "avsl/core/counter_rng.h"
 #include "avsl/synth/wav_writer.h"
 
 namespace avsl {
@@ -95,7 +95,8 @@ std::vector<std::string> IdClassRows(const std::vector<Written>& ws) {
 }
 
 VggssEntry ToVggss(const Written& w, const ClassCatalogue& catalogue, int width, int height) {
-  return VggssEntry{w.id, catalogue.at(w.sounding_class).name,
+  return VggssEntry{w.id,
+                    catalogue.at(w.sounding_class).name,
                     {{static_cast<double>(w.box.x0) / width, static_cast<double>(w.box.y0) / height,
                       static_cast<double>(w.box.x1) / width, static_cast<double>(w.box.y1) / height}}};
 }
@@ -106,24 +107,33 @@ std::string InfoJson(const SynthOptions& o, const ClassCatalogue& catalogue, siz
   nlohmann::ordered_json j;
   j["generator"] = "avsl synthetic audio-visual benchmark";
   j["seed"] = o.seed;
-  j["counts"] = {{"train", o.num_train}, {"val", o.num_val}, {"test", o.num_test},
-                 {"negatives", o.num_negatives}, {"supervised", num_supervised}};
+  j["counts"] = {{"train", o.num_train},
+                 {"val", o.num_val},
+                 {"test", o.num_test},
+                 {"negatives", o.num_negatives},
+                 {"supervised", num_supervised}};
   j["image"] = {{"width", s.image_width}, {"height", s.image_height}, {"jpeg_quality", o.jpeg_quality}};
-  j["objects"] = {{"min_objects", s.min_objects}, {"max_objects", s.max_objects},
-                  {"min_side_frac", s.min_side_frac}, {"max_side_frac", s.max_side_frac},
-                  {"bucket_weights", s.bucket_weights}, {"max_aspect", s.max_aspect},
-                  {"max_overlap", s.max_overlap}, {"max_clutter", s.max_clutter},
-                  {"pixel_noise_std", s.pixel_noise_std}, {"num_annotators", s.num_annotators},
+  j["objects"] = {{"min_objects", s.min_objects},          {"max_objects", s.max_objects},
+                  {"min_side_frac", s.min_side_frac},      {"max_side_frac", s.max_side_frac},
+                  {"bucket_weights", s.bucket_weights},    {"max_aspect", s.max_aspect},
+                  {"max_overlap", s.max_overlap},          {"max_clutter", s.max_clutter},
+                  {"pixel_noise_std", s.pixel_noise_std},  {"num_annotators", s.num_annotators},
                   {"annotator_jitter", s.annotator_jitter}};
-  j["audio"] = {{"sample_rate", a.sample_rate}, {"clip_seconds", a.clip_seconds},
-                {"num_samples", a.num_samples()}, {"noise_std", {a.noise_std_min, a.noise_std_max}},
+  j["audio"] = {{"sample_rate", a.sample_rate},     {"clip_seconds", a.clip_seconds},
+                {"num_samples", a.num_samples()},   {"noise_std", {a.noise_std_min, a.noise_std_max}},
                 {"gain", {a.gain_min, a.gain_max}}, {"distractor_prob", a.distractor_prob},
                 {"output_scale", a.output_scale}};
   nlohmann::ordered_json classes = nlohmann::ordered_json::array();
   for (const ClassSpec& c : catalogue.classes()) {
-    classes.push_back({{"id", c.id}, {"name", c.name}, {"heard", c.heard}, {"shape", ShapeName(c.shape)},
-                       {"texture", TextureName(c.texture)}, {"f0_hz", c.f0_hz}, {"rolloff", c.rolloff},
-                       {"odd_only", c.odd_only}, {"am_hz", c.am_hz}});
+    classes.push_back({{"id", c.id},
+                       {"name", c.name},
+                       {"heard", c.heard},
+                       {"shape", ShapeName(c.shape)},
+                       {"texture", TextureName(c.texture)},
+                       {"f0_hz", c.f0_hz},
+                       {"rolloff", c.rolloff},
+                       {"odd_only", c.odd_only},
+                       {"am_hz", c.am_hz}});
   }
   j["classes"] = std::move(classes);
   return j.dump(2) + "\n";
@@ -173,9 +183,7 @@ absl::Status ValidateSynthOptions(const SynthOptions& o) {
   return gen.status();
 }
 
-std::string SampleId(Split split, uint64_t index) {
-  return absl::StrFormat("%s_%06d", SplitName(split), index);
-}
+std::string SampleId(Split split, uint64_t index) { return absl::StrFormat("%s_%06d", SplitName(split), index); }
 
 std::string NegativeAudioId(uint64_t index) { return absl::StrFormat("neg_%06d", index); }
 

@@ -35,9 +35,9 @@ cv::Mat RenderSampleGrid(const SceneGenerator& generator, uint64_t seed, int row
       const int y = kGap + r * (cell_h + kCaption + kGap);
       cell.copyTo(grid(cv::Rect(x, y, cell_size, cell_h)));
       const SizeBucket bucket = BucketForArea(Area224(scene.gt_boxes.front(), o.image_width, o.image_height));
-      const std::string lines[2] = {generator.catalogue().at(scene.sounding_class).name,
-                                    std::string(BucketName(bucket)) + ", " +
-                                        std::to_string(scene.objects.size()) + " object(s)"};
+      const std::string lines[2] = {
+          generator.catalogue().at(scene.sounding_class).name,
+          std::string(BucketName(bucket)) + ", " + std::to_string(scene.objects.size()) + " object(s)"};
       for (int l = 0; l < 2; ++l) {
         cv::putText(grid, lines[l], cv::Point(x + 1, y + cell_h + 11 + 12 * l), cv::FONT_HERSHEY_PLAIN, 0.7,
                     cv::Scalar(0, 0, 0), 1, cv::LINE_AA);

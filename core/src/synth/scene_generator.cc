@@ -86,7 +86,6 @@ std::vector<int> AllIds(int k) {
 
 }  // namespace
 
-
 double Area224(const Box& box, int image_width, int image_height) {
   return (box.width() * 224.0 / image_width) * (box.height() * 224.0 / image_height);
 }
@@ -130,7 +129,8 @@ absl::Status ValidateSceneOptions(const SceneOptions& o, int num_classes) {
   if (!(o.clutter_min_frac > 0.0 && o.clutter_max_frac >= o.clutter_min_frac)) {
     return RangeError("clutter_max_frac", o.clutter_max_frac, ">= clutter_min_frac > 0");
   }
-  if (!(o.colour_jitter >= 0.0 && o.colour_jitter <= 0.5)) return RangeError("colour_jitter", o.colour_jitter, "[0, 0.5]");
+  if (!(o.colour_jitter >= 0.0 && o.colour_jitter <= 0.5))
+    return RangeError("colour_jitter", o.colour_jitter, "[0, 0.5]");
   if (!(o.pixel_noise_std >= 0.0 && o.pixel_noise_std <= 1.0)) {
     return RangeError("pixel_noise_std", o.pixel_noise_std, "[0, 1]");
   }
@@ -159,9 +159,9 @@ int SceneGenerator::GenerateVisual(uint64_t seed, Split split, uint64_t epoch, u
   const int k = catalogue_.size();
   std::vector<int> pool = o.sounding_pool == SoundingPool::kHeard     ? catalogue_.HeardIds()
                           : o.sounding_pool == SoundingPool::kUnheard ? catalogue_.UnheardIds()
-                                                                       : AllIds(k);
-  const int num_objects =
-      o.min_objects + static_cast<int>(layout.UniformInt(static_cast<uint64_t>(o.max_objects - o.min_objects) + 1));
+                                                                      : AllIds(k);
+  const int num_objects = o.min_objects +
+                          static_cast<int>(layout.UniformInt(static_cast<uint64_t>(o.max_objects - o.min_objects) + 1));
   std::vector<int> classes;
   classes.push_back(pool[layout.UniformInt(pool.size())]);
   const std::vector<int> all = AllIds(k);

@@ -32,9 +32,9 @@ absl::StatusOr<Batch> Collate(const std::vector<Sample>& samples, const torch::D
     if (s.image.channels != first.image.channels || s.image.height != first.image.height ||
         s.image.width != first.image.width || s.image.values.size() != static_cast<size_t>(image[0].numel())) {
       return absl::InvalidArgumentError(absl::StrCat("sample '", s.key, "': image ", s.image.channels, "x",
-                                                     s.image.height, "x", s.image.width, " differs from '",
-                                                     first.key, "' (", first.image.channels, "x", first.image.height,
-                                                     "x", first.image.width, ") in the same batch"));
+                                                     s.image.height, "x", s.image.width, " differs from '", first.key,
+                                                     "' (", first.image.channels, "x", first.image.height, "x",
+                                                     first.image.width, ") in the same batch"));
     }
     if (s.audio.freq_bins != first.audio.freq_bins || s.audio.frames != first.audio.frames) {
       return absl::InvalidArgumentError(absl::StrCat("sample '", s.key, "': spectrogram [1,", s.audio.freq_bins, ",",

@@ -13,9 +13,11 @@
 namespace avsl::train {
 namespace fs = std::filesystem;
 
-absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(
-    Method& method, data::Loader& loader, const torch::Device& device, const MapEvaluationOptions& options,
-    const std::vector<std::shared_ptr<Metric>>& extra_metrics, const CheckpointEvaluation& what) {
+absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(Method& method, data::Loader& loader,
+                                                              const torch::Device& device,
+                                                              const MapEvaluationOptions& options,
+                                                              const std::vector<std::shared_ptr<Metric>>& extra_metrics,
+                                                              const CheckpointEvaluation& what) {
   if (!what.checkpoint.empty()) AVSL_RETURN_IF_ERROR(checkpoint::LoadMethodWeights(what.checkpoint, method));
   viz::OverlayOptions overlay;
   overlay.protocol = options.protocol;

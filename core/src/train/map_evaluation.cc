@@ -4,8 +4,8 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "avsl/train/collate.h"
 #include "avsl/metrics/confidence.h"
+#include "avsl/train/collate.h"
 #include "avsl/train/map_evaluation.h"
 
 namespace avsl::train {

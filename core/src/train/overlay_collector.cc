@@ -31,8 +31,8 @@ void OverlayCollector::Add(const Sample& sample, const Map2D& map, double conf) 
     for (int x = 0; x < t.width; ++x) {
       for (int c = 0; c < 3 && c < t.channels; ++c) {
         const double v = (t.at(c, y, x) * norm_.std[c] + norm_.mean[c]) * 255.0;
-        k.frame.pixels[(static_cast<size_t>(y) * t.width + x) * 3 + c] =
-            static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L));
+        k.frame.pixels[(static_cast<size_t>(y) * t.width + x) * 3 + c] = static_cast<uint8_t>(
+            std::clamp(std::lround(v), 0L, 255L));
       }
     }
   }
@@ -54,8 +54,8 @@ absl::StatusOr<std::vector<std::string>> OverlayCollector::Write(const std::stri
     input.map = k.map;
     if (k.sounding) input.gt = k.gt;
     auto it = ciou.find(k.key);
-    input.caption = viz::SampleCaption(
-        k.key, it == ciou.end() ? std::nullopt : std::optional<double>(it->second), k.conf);
+    input.caption = viz::SampleCaption(k.key, it == ciou.end() ? std::nullopt : std::optional<double>(it->second),
+                                       k.conf);
     absl::StatusOr<data::RgbImage> picture = viz::RenderOverlay(input, options_);
     if (!picture.ok()) return picture.status();
     const std::string path = (std::filesystem::path(dir) / (k.key + ".png")).string();

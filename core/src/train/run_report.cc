@@ -47,8 +47,11 @@ std::string EnvJson(const PluginHost& host, const std::string& device, int threa
   gethostname(hostname, sizeof(hostname) - 1);
   nlohmann::json plugins = nlohmann::json::array();
   for (const PluginRecord& r : host.records()) {
-    plugins.push_back({{"name", r.name}, {"version", r.version}, {"path", r.path},
-                       {"status", PluginStatusCode(r.status)}, {"sha1", Sha1OfFile(r.path)}});
+    plugins.push_back({{"name", r.name},
+                       {"version", r.version},
+                       {"path", r.path},
+                       {"status", PluginStatusCode(r.status)},
+                       {"sha1", Sha1OfFile(r.path)}});
   }
   nlohmann::json j = {{"avsl_version", AVSL_VERSION},
                       {"sdk_version", AVSL_SDK_VERSION},
@@ -72,7 +75,8 @@ absl::Status WriteTrainingCurve(const std::string& metrics_jsonl, const std::str
     nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded() || j.value("split", "") != "val") continue;
     for (const char* key : {"loc_acc", "ap", "max_f1"}) {
-      if (j.contains(key) && j[key].is_number()) series[key].emplace_back(j["epoch"].get<double>(), j[key].get<double>());
+      if (j.contains(key) && j[key].is_number())
+        series[key].emplace_back(j["epoch"].get<double>(), j[key].get<double>());
     }
   }
   if (series.empty()) return absl::FailedPreconditionError("no validation records in " + metrics_jsonl);

@@ -18,27 +18,27 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/dataset.h"
 #include "avsl/core/hook.h"
-#include "avsl/core/metric.h"
 #include "avsl/core/loss.h"
 #include "avsl/core/lr_schedule.h"
 #include "avsl/core/method.h"
+#include "avsl/core/metric.h"
 #include "avsl/core/optimizer.h"
 #include "avsl/core/status_macros.h"
-#include "avsl/metrics/metric_fields.h"
 #include "avsl/data/loader.h"
+#include "avsl/io/run_dir.h"
+#include "avsl/metrics/metric_fields.h"
 #include "avsl/train/collate.h"
 #include "avsl/train/evaluate_checkpoint.h"
 #include "avsl/train/map_evaluation.h"
 #include "avsl/train/overlay_collector.h"
 #include "avsl/train/precision.h"
 #include "avsl/train/recipe_builders.h"
-#include "avsl/io/run_dir.h"
 #include "avsl/train/run_report.h"
 #include "avsl/train/trainer.h"
 #include "avsl/train/trainer_hooks.h"
-#include "avsl/checkpoint/training_checkpoint.h"
 
 namespace avsl::train {
 namespace {
@@ -64,7 +64,8 @@ class SignalScope {
   }
 
  private:
-  struct sigaction old_int_ {}, old_term_ {};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 using checkpoint::CheckpointContents;
@@ -202,8 +203,7 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   }
 
   state.monitor = monitor;
-  const std::string output_root =
-      root.Has("output_dir") ? root.GetString("output_dir") : options.output_root;
+  const std::string output_root = root.Has("output_dir") ? root.GetString("output_dir") : options.output_root;
   if (!options.resume_dir.empty()) {
     AVSL_ASSIGN_OR_RETURN(RunDir opened, RunDir::Open(options.resume_dir));
     run = std::make_unique<RunDir>(std::move(opened));
@@ -213,8 +213,8 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
     AVSL_RETURN_IF_ERROR(run->WriteFile("recipe.toml", recipe_toml));
   }
   std::ofstream(run->File("command.txt"), std::ios::app) << options.command_line << "\n";
-  AVSL_RETURN_IF_ERROR(run->WriteFile("env.json", EnvJson(*host, device.str(), threads,
-                                                          static_cast<long long>(seed), options.command_line)));
+  AVSL_RETURN_IF_ERROR(run->WriteFile(
+      "env.json", EnvJson(*host, device.str(), threads, static_cast<long long>(seed), options.command_line)));
   if (train.GetBool("select_on_test") && val_loader && !root.Sub("data").Has("val")) {
     run->Log("WARNING: model selection uses the TEST split (train.select_on_test = true): the early-stop "
              "numbers are optimistic, as in the reference code");
@@ -314,8 +314,7 @@ absl::Status Trainer::Impl::FinalTest() {
     what.out_dir = run->File("eval/test_" + name);
     what.overlays = visualize;
     AVSL_ASSIGN_OR_RETURN(CheckpointEvaluationResult evaluated,
-                          EvaluateCheckpoint(*method, *test_loader, device, eval_options, extra_metrics,
-                                             what));
+                          EvaluateCheckpoint(*method, *test_loader, device, eval_options, extra_metrics, what));
     run->Log(absl::StrCat("test (", name, "): ", what.out_dir, "/metrics.json\n",
                           eval::FormatMetricsTable(evaluated.result)));
   }
@@ -332,8 +331,8 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
   const auto start = std::chrono::steady_clock::now();
   while (trains && state.epoch < epochs && !ctx.stop_requested) {
     method->train();
-    AVSL_RETURN_IF_ERROR(train_loader->StartEpoch(static_cast<uint64_t>(state.epoch),
-                                                  static_cast<size_t>(state.batch_in_epoch)));
+    AVSL_RETURN_IF_ERROR(
+        train_loader->StartEpoch(static_cast<uint64_t>(state.epoch), static_cast<size_t>(state.batch_in_epoch)));
     AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnEpochStart(ctx); }));
     double loss_sum = 0;
     long long loss_count = 0, samples_seen = 0;
@@ -356,8 +355,8 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
       samples_seen += static_cast<long long>(batch->samples.size());
       const auto now = std::chrono::steady_clock::now();
       record.elapsed_seconds = std::chrono::duration<double>(now - start).count();
-      record.samples_per_second =
-          samples_seen / std::max(1e-9, std::chrono::duration<double>(now - epoch_start).count());
+      record.samples_per_second = samples_seen /
+                                  std::max(1e-9, std::chrono::duration<double>(now - epoch_start).count());
       record.eta_seconds = record.elapsed_seconds / std::max<long long>(1, steps_here) *
                            static_cast<double>(ctx.total_steps - state.global_step);
       record.epoch_mean_loss = loss_sum / loss_count;
@@ -391,8 +390,8 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
   AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnRunEnd(ctx, trains); }));
   if (trains) {
     run->Log(select == "early_stop" && state.best_epoch >= 0
-                 ? absl::StrFormat("selected checkpoint (early_stop): %s (epoch %d)",
-                                   run->CheckpointPath(best_name), state.best_epoch)
+                 ? absl::StrFormat("selected checkpoint (early_stop): %s (epoch %d)", run->CheckpointPath(best_name),
+                                   state.best_epoch)
                  : "selected checkpoint (last): " + run->CheckpointPath("last"));
   }
   AVSL_RETURN_IF_ERROR(FinalTest());

@@ -16,8 +16,7 @@ namespace {
 
 std::string FormatDuration(double seconds) {
   const long long s = static_cast<long long>(seconds);
-  return s >= 3600 ? absl::StrFormat("%dh%02dm", s / 3600, (s / 60) % 60)
-                   : absl::StrFormat("%dm%02ds", s / 60, s % 60);
+  return s >= 3600 ? absl::StrFormat("%dh%02dm", s / 3600, (s / 60) % 60) : absl::StrFormat("%dm%02ds", s / 60, s % 60);
 }
 
 class LoggerHook final : public TrainerHook {
@@ -39,9 +38,12 @@ class LoggerHook final : public TrainerHook {
     ++log_steps_;
     const checkpoint::TrainState& s = *ctx.state;
     if (s.global_step % log_every_ != 0) return absl::OkStatus();
-    nlohmann::json j = {{"split", "train"},       {"epoch", s.epoch},
-                        {"step", s.global_step},  {"loss", step.epoch_mean_loss},
-                        {"samples_per_s", step.samples_per_second}, {"lr", ctx.learning_rate},
+    nlohmann::json j = {{"split", "train"},
+                        {"epoch", s.epoch},
+                        {"step", s.global_step},
+                        {"loss", step.epoch_mean_loss},
+                        {"samples_per_s", step.samples_per_second},
+                        {"lr", ctx.learning_rate},
                         {"wall_time", step.elapsed_seconds}};
     for (const auto& [name, sum] : log_sums_)
       if (!j.contains(name)) j[name] = sum / std::max<long long>(1, log_steps_);
@@ -59,7 +61,8 @@ class LoggerHook final : public TrainerHook {
 
   absl::Status OnValidationEnd(TrainerContext& ctx, const ValidationRecord& v) override {
     nlohmann::json j;
-    for (const auto& [k, value] : v.values) j[k] = std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+    for (const auto& [k, value] : v.values)
+      j[k] = std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
     j["n_sounding"] = v.result->all.n_sounding;
     j["n_silent"] = v.result->all.n_silent;
     j["split"] = "val";

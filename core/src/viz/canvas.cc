@@ -94,8 +94,7 @@ void DrawText(data::RgbImage* image, const std::string& text, int x, int baselin
   const std::string fitted = FitText(text, max_width, scale);
   if (fitted.empty() || image->pixels.empty()) return;
   cv::Mat m = AsMat(image);
-  cv::putText(m, fitted, cv::Point(x, baseline_y), kFont, scale, cv::Scalar(color.r, color.g, color.b), 1,
-              cv::LINE_AA);
+  cv::putText(m, fitted, cv::Point(x, baseline_y), kFont, scale, cv::Scalar(color.r, color.g, color.b), 1, cv::LINE_AA);
 }
 
 }  // namespace avsl::viz

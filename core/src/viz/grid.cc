@@ -9,14 +9,10 @@ namespace avsl::viz {
 
 std::string BucketTitle(metrics::SizeBucket bucket) {
   switch (bucket) {
-    case metrics::SizeBucket::kSmall:
-      return "small: GT area < 32^2 px";
-    case metrics::SizeBucket::kMedium:
-      return "medium: 32^2 <= GT area < 96^2 px";
-    case metrics::SizeBucket::kLarge:
-      return "large: 96^2 <= GT area < 144^2 px";
-    case metrics::SizeBucket::kHuge:
-      return "huge: GT area >= 144^2 px";
+    case metrics::SizeBucket::kSmall: return "small: GT area < 32^2 px";
+    case metrics::SizeBucket::kMedium: return "medium: 32^2 <= GT area < 96^2 px";
+    case metrics::SizeBucket::kLarge: return "large: 96^2 <= GT area < 144^2 px";
+    case metrics::SizeBucket::kHuge: return "huge: GT area >= 144^2 px";
   }
   return "";
 }

@@ -21,14 +21,13 @@ cv::Mat AsMat(data::RgbImage* image) { return cv::Mat(image->height, image->widt
 
 absl::Status CheckFinite(const Map2D& m, const std::string& key, const char* what) {
   if (m.size() != static_cast<size_t>(m.height) * m.width || (m.size() > 0 && (m.height <= 0 || m.width <= 0))) {
-    return absl::InvalidArgumentError(absl::StrCat("overlay of '", key, "': ", what, " is ", m.height, "x",
-                                                   m.width, " with ", m.size(), " values"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("overlay of '", key, "': ", what, " is ", m.height, "x", m.width, " with ", m.size(), " values"));
   }
   for (size_t i = 0; i < m.values.size(); ++i) {
     if (!std::isfinite(m.values[i])) {
       return absl::InvalidArgumentError(absl::StrCat("overlay of '", key, "': ", what, " has non-finite value ",
-                                                     m.values[i], " at (y=", i / m.width, ", x=", i % m.width,
-                                                     ")"));
+                                                     m.values[i], " at (y=", i / m.width, ", x=", i % m.width, ")"));
     }
   }
   return absl::OkStatus();

@@ -10,8 +10,8 @@
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
-#include "avsl/io/atomic_file.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/io/atomic_file.h"
 #include "avsl/viz/canvas.h"
 
 namespace avsl::viz {

@@ -38,8 +38,7 @@ absl::StatusOr<data::RgbImage> RenderRunGrid(const RunGridOptions& options, cons
   frame_only.draw_heat = false;
   frame_only.draw_prediction = false;
   // One evaluator per run: the same checks (duplicate key, NaN, shape) and numbers as `avsl score`.
-  std::vector<metrics::Evaluator> evaluators(options.runs.size(),
-                                             metrics::Evaluator(options.scoring.protocol));
+  std::vector<metrics::Evaluator> evaluators(options.runs.size(), metrics::Evaluator(options.scoring.protocol));
 
   std::vector<GridSection> sections;
   for (const SampleGroup& g : groups) {

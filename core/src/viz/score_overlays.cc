@@ -25,8 +25,7 @@ std::vector<size_t> SelectOverlaySamples(const std::vector<metrics::SampleRecord
 }
 
 absl::StatusOr<std::vector<std::string>> WriteScoreOverlays(const eval::ScoreOptions& scoring,
-                                                            const ScoreVisOptions& vis,
-                                                            const eval::GtLookup& gt_lookup,
+                                                            const ScoreVisOptions& vis, const eval::GtLookup& gt_lookup,
                                                             const metrics::EvalResult& result) {
   const std::vector<size_t> chosen = SelectOverlaySamples(result.samples, vis.count);
   std::vector<std::string> written;

@@ -55,20 +55,29 @@ using ValuePtr = std::shared_ptr<Value>;
 /// and mutate them after they were memoized (an empty dict is created, memoized, then filled).
 struct Value {
   enum class Kind {
-    kNone, kBool, kInt, kFloat, kString, kBytes, kList, kTuple, kDict,
-    kGlobal,   ///< A class or function reference `module.name`, e.g. the storage class in a persistent id.
-    kObject,   ///< An instance of a class avsl does not interpret: name, constructor args and BUILD state.
-    kStorage, kTensor,
+    kNone,
+    kBool,
+    kInt,
+    kFloat,
+    kString,
+    kBytes,
+    kList,
+    kTuple,
+    kDict,
+    kGlobal,  ///< A class or function reference `module.name`, e.g. the storage class in a persistent id.
+    kObject,  ///< An instance of a class avsl does not interpret: name, constructor args and BUILD state.
+    kStorage,
+    kTensor,
   };
 
   Kind kind = Kind::kNone;
   bool bool_value = false;
   int64_t int_value = 0;
   double float_value = 0;
-  std::string str;  ///< kString (UTF-8), kBytes (raw), kGlobal and kObject ("module.name").
+  std::string str;              ///< kString (UTF-8), kBytes (raw), kGlobal and kObject ("module.name").
   std::vector<ValuePtr> items;  ///< kList, kTuple; kObject: constructor arguments.
   std::vector<std::pair<ValuePtr, ValuePtr>> entries;  ///< kDict, in insertion order.
-  bool ordered = false;  ///< kDict: was a collections.OrderedDict.
+  bool ordered = false;                                ///< kDict: was a collections.OrderedDict.
   ValuePtr state;  ///< kObject/kDict: the BUILD state (an OrderedDict's `_metadata` ends up here).
   std::shared_ptr<const StorageRef> storage;  ///< kStorage.
   std::shared_ptr<const TensorRef> tensor;    ///< kTensor.

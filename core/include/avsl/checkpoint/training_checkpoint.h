@@ -24,7 +24,7 @@ struct TrainState {
   std::string monitor;           ///< e.g. "val.ap"
   double best_value = -1e300;    ///< best monitored value so far
   long long best_epoch = -1;
-  bool finished = false;         ///< all epochs done
+  bool finished = false;  ///< all epochs done
 
   std::string ToJson() const;
   static absl::StatusOr<TrainState> FromJson(const std::string& json);

@@ -22,7 +22,7 @@ struct Batch {
 };
 
 struct StepOutput {
-  torch::Tensor loss;                                 ///< scalar, differentiable
+  torch::Tensor loss;                                ///< scalar, differentiable
   std::vector<std::pair<std::string, double>> logs;  ///< extra scalars for metrics.jsonl
   /// Optional [B,h,w] localization maps of this same forward pass, differentiable, on the scale of
   /// Localize's maps. Extra losses (`[[losses]]` in a recipe) are computed on them, so a method that leaves

@@ -21,10 +21,9 @@ enum class ComponentKind {
 };
 
 inline constexpr std::array<ComponentKind, 10> kAllComponentKinds = {
-    ComponentKind::kEncoder, ComponentKind::kMethod,    ComponentKind::kLoss,
-    ComponentKind::kDataset, ComponentKind::kSplit,     ComponentKind::kTransform,
-    ComponentKind::kMetric,  ComponentKind::kHook,      ComponentKind::kOptimizer,
-    ComponentKind::kScheduler};
+    ComponentKind::kEncoder,   ComponentKind::kMethod,    ComponentKind::kLoss,   ComponentKind::kDataset,
+    ComponentKind::kSplit,     ComponentKind::kTransform, ComponentKind::kMetric, ComponentKind::kHook,
+    ComponentKind::kOptimizer, ComponentKind::kScheduler};
 
 /// Lower-case name used in messages and listings ("method", "dataset", ...).
 const char* ComponentKindName(ComponentKind kind);
@@ -44,15 +43,45 @@ class LrSchedule;
 /// Maps an interface type to its kind at compile time.
 template <class T>
 struct KindOf;
-template <> struct KindOf<Encoder> { static constexpr ComponentKind value = ComponentKind::kEncoder; };
-template <> struct KindOf<Method> { static constexpr ComponentKind value = ComponentKind::kMethod; };
-template <> struct KindOf<Loss> { static constexpr ComponentKind value = ComponentKind::kLoss; };
-template <> struct KindOf<Dataset> { static constexpr ComponentKind value = ComponentKind::kDataset; };
-template <> struct KindOf<Split> { static constexpr ComponentKind value = ComponentKind::kSplit; };
-template <> struct KindOf<Transform> { static constexpr ComponentKind value = ComponentKind::kTransform; };
-template <> struct KindOf<Metric> { static constexpr ComponentKind value = ComponentKind::kMetric; };
-template <> struct KindOf<Hook> { static constexpr ComponentKind value = ComponentKind::kHook; };
-template <> struct KindOf<OptimizerFactory> { static constexpr ComponentKind value = ComponentKind::kOptimizer; };
-template <> struct KindOf<LrSchedule> { static constexpr ComponentKind value = ComponentKind::kScheduler; };
+template <>
+struct KindOf<Encoder> {
+  static constexpr ComponentKind value = ComponentKind::kEncoder;
+};
+template <>
+struct KindOf<Method> {
+  static constexpr ComponentKind value = ComponentKind::kMethod;
+};
+template <>
+struct KindOf<Loss> {
+  static constexpr ComponentKind value = ComponentKind::kLoss;
+};
+template <>
+struct KindOf<Dataset> {
+  static constexpr ComponentKind value = ComponentKind::kDataset;
+};
+template <>
+struct KindOf<Split> {
+  static constexpr ComponentKind value = ComponentKind::kSplit;
+};
+template <>
+struct KindOf<Transform> {
+  static constexpr ComponentKind value = ComponentKind::kTransform;
+};
+template <>
+struct KindOf<Metric> {
+  static constexpr ComponentKind value = ComponentKind::kMetric;
+};
+template <>
+struct KindOf<Hook> {
+  static constexpr ComponentKind value = ComponentKind::kHook;
+};
+template <>
+struct KindOf<OptimizerFactory> {
+  static constexpr ComponentKind value = ComponentKind::kOptimizer;
+};
+template <>
+struct KindOf<LrSchedule> {
+  static constexpr ComponentKind value = ComponentKind::kScheduler;
+};
 
 }  // namespace avsl

@@ -22,7 +22,7 @@ using Factory = std::function<absl::StatusOr<std::shared_ptr<T>>(const Component
 
 /// What `avsl plugins list` and `avsl recipe describe` show about a component.
 struct ComponentInfo {
-  std::string name;    ///< scoped: "<plugin>.<Component>"
+  std::string name;  ///< scoped: "<plugin>.<Component>"
   ComponentKind kind;
   std::string plugin;  ///< plugin that registered it ("core" for built-ins)
   std::string doc;
@@ -55,8 +55,7 @@ class AVSL_EXPORT ComponentRegistry {
     absl::Status thrown = Invoke(config, [&] { result = factory(with_registry); });
     if (!thrown.ok()) return thrown;
     if (result.ok() && *result == nullptr)
-      return absl::InternalError("component '" + config.type() + "' at '" + config.path() +
-                                 "': factory returned null");
+      return absl::InternalError("component '" + config.type() + "' at '" + config.path() + "': factory returned null");
     return result;
   }
 

@@ -5,8 +5,8 @@
 #include <map>
 #include <string>
 
-#include "avsl/core/export.h"
 #include "avsl/core/eval_result.h"
+#include "avsl/core/export.h"
 
 namespace avsl {
 

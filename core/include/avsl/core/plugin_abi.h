@@ -36,14 +36,14 @@ namespace avsl {
 
 /// Returned by a plugin's entry point. Plain data: the host reads it before running any other plugin code.
 struct PluginInfo {
-  std::uint32_t abi_version;  ///< AVSL_PLUGIN_ABI_VERSION the plugin was built with
-  std::uint32_t struct_size;  ///< sizeof(PluginInfo) in the plugin
-  const char* name;           ///< [a-z0-9_]+, also the scope of its components
-  const char* version;        ///< the plugin's own semver
-  const char* sdk_version;    ///< AVSL_SDK_VERSION the plugin was built with
-  const char* torch_version;  ///< TORCH_VERSION the plugin was built with
-  std::int32_t cxx11_abi;     ///< _GLIBCXX_USE_CXX11_ABI
-  std::int32_t cuda;          ///< built against a CUDA-enabled LibTorch
+  std::uint32_t abi_version;        ///< AVSL_PLUGIN_ABI_VERSION the plugin was built with
+  std::uint32_t struct_size;        ///< sizeof(PluginInfo) in the plugin
+  const char* name;                 ///< [a-z0-9_]+, also the scope of its components
+  const char* version;              ///< the plugin's own semver
+  const char* sdk_version;          ///< AVSL_SDK_VERSION the plugin was built with
+  const char* torch_version;        ///< TORCH_VERSION the plugin was built with
+  std::int32_t cxx11_abi;           ///< _GLIBCXX_USE_CXX11_ABI
+  std::int32_t cuda;                ///< built against a CUDA-enabled LibTorch
   const char* const* dependencies;  ///< names of plugins that must register first; nullptr-terminated
   const char* description;
   void (*register_components)(Registrar& registrar);  ///< the only place a plugin registers components
@@ -60,36 +60,35 @@ using PluginEntryPoint = const PluginInfo*();
 #define AVSL_PLUGIN_CAT2_(a, b) a##b
 #define AVSL_PLUGIN_CAT_(a, b) AVSL_PLUGIN_CAT2_(a, b)
 #ifdef AVSL_PLUGIN_ID
-#define AVSL_PLUGIN_LINKED_ENTRY_                                                                 \
-  extern "C" BOOST_SYMBOL_EXPORT const ::avsl::PluginInfo* AVSL_PLUGIN_CAT_(avsl_plugin_info_,   \
-                                                                            AVSL_PLUGIN_ID)() { \
-    return AvslPluginInfo_();                                                                     \
+#define AVSL_PLUGIN_LINKED_ENTRY_                                                                                  \
+  extern "C" BOOST_SYMBOL_EXPORT const ::avsl::PluginInfo* AVSL_PLUGIN_CAT_(avsl_plugin_info_, AVSL_PLUGIN_ID)() { \
+    return AvslPluginInfo_();                                                                                      \
   }
 #else
 #define AVSL_PLUGIN_LINKED_ENTRY_
 #endif
 
-#define AVSL_PLUGIN_IMPL_(NAME, VERSION, DESCRIPTION, ...)                                   \
-  static void AvslRegisterComponents_(::avsl::Registrar& registrar);                         \
-  static const char* const kAvslPluginDependencies_[] = {__VA_ARGS__};                      \
-  static const ::avsl::PluginInfo* AvslPluginInfo_() {                                       \
-    static const ::avsl::PluginInfo info = {AVSL_PLUGIN_ABI_VERSION,                        \
-                                            sizeof(::avsl::PluginInfo),                     \
-                                            NAME,                                           \
-                                            VERSION,                                        \
-                                            AVSL_SDK_VERSION,                               \
-                                            AVSL_PLUGIN_TORCH_VERSION,                      \
-                                            AVSL_PLUGIN_CXX11_ABI,                          \
-                                            AVSL_PLUGIN_CUDA,                               \
-                                            kAvslPluginDependencies_,                       \
-                                            DESCRIPTION,                                    \
-                                            &AvslRegisterComponents_};                      \
-    return &info;                                                                           \
-  }                                                                                         \
+#define AVSL_PLUGIN_IMPL_(NAME, VERSION, DESCRIPTION, ...)                                            \
+  static void AvslRegisterComponents_(::avsl::Registrar& registrar);                                  \
+  static const char* const kAvslPluginDependencies_[] = {__VA_ARGS__};                                \
+  static const ::avsl::PluginInfo* AvslPluginInfo_() {                                                \
+    static const ::avsl::PluginInfo info = {AVSL_PLUGIN_ABI_VERSION,                                  \
+                                            sizeof(::avsl::PluginInfo),                               \
+                                            NAME,                                                     \
+                                            VERSION,                                                  \
+                                            AVSL_SDK_VERSION,                                         \
+                                            AVSL_PLUGIN_TORCH_VERSION,                                \
+                                            AVSL_PLUGIN_CXX11_ABI,                                    \
+                                            AVSL_PLUGIN_CUDA,                                         \
+                                            kAvslPluginDependencies_,                                 \
+                                            DESCRIPTION,                                              \
+                                            &AvslRegisterComponents_};                                \
+    return &info;                                                                                     \
+  }                                                                                                   \
   extern "C" BOOST_SYMBOL_EXPORT __attribute__((weak)) const ::avsl::PluginInfo* avsl_plugin_info() { \
-    return AvslPluginInfo_();                                                               \
-  }                                                                                         \
-  AVSL_PLUGIN_LINKED_ENTRY_                                                                 \
+    return AvslPluginInfo_();                                                                         \
+  }                                                                                                   \
+  AVSL_PLUGIN_LINKED_ENTRY_                                                                           \
   static void AvslRegisterComponents_(::avsl::Registrar& registrar)
 
 /// Defines a plugin; the braces that follow are its registration callback, with `registrar` in scope:

@@ -30,13 +30,11 @@ class AVSL_EXPORT Recipe {
   static absl::StatusOr<Recipe> Load(const std::string& path, const std::vector<std::string>& overrides);
   /// Same, from TOML text (`origin` names it in messages; bases resolve relative to `base_dir`).
   static absl::StatusOr<Recipe> Parse(const std::string& toml_text, const std::string& origin,
-                                      const std::string& base_dir,
-                                      const std::vector<std::string>& overrides);
+                                      const std::string& base_dir, const std::vector<std::string>& overrides);
 
   /// Checks every key against the recipe schema and the schema of each component named by a `type`,
   /// and fills in defaults. `failed_plugins` are mentioned when a `type` is unknown.
-  absl::Status Validate(const ComponentRegistry& registry,
-                        const std::vector<const PluginRecord*>& failed_plugins = {});
+  absl::Status Validate(const ComponentRegistry& registry, const std::vector<const PluginRecord*>& failed_plugins = {});
   /// Same, with everything `host` loaded: also checks the recipe's `plugins` list against loaded plugins.
   absl::Status Validate(const PluginHost& host);
 
@@ -58,7 +56,6 @@ class AVSL_EXPORT Recipe {
 AVSL_EXPORT const Schema& RecipeSchema();
 
 /// The registered names closest to `name` (edit distance), best first; empty if none is close.
-AVSL_EXPORT std::vector<std::string> ClosestNames(const std::string& name,
-                                                  const std::vector<std::string>& candidates);
+AVSL_EXPORT std::vector<std::string> ClosestNames(const std::string& name, const std::vector<std::string>& candidates);
 
 }  // namespace avsl

@@ -23,8 +23,7 @@ class AVSL_EXPORT Registrar {
   /// Registers `<plugin>.<name>`. Names are CamelCase identifiers; a name registered twice is an error.
   /// Errors are recorded, not returned: the host refuses the whole plugin if any occurred.
   template <class T>
-  void Register(const std::string& name, Schema schema, Factory<T> factory,
-                        const std::string& doc) {
+  void Register(const std::string& name, Schema schema, Factory<T> factory, const std::string& doc) {
     ComponentEntry entry;
     entry.info = ComponentInfo{plugin_ + "." + name, KindOf<T>::value, plugin_, doc,
                                std::make_shared<const Schema>(std::move(schema))};

@@ -21,9 +21,9 @@ struct ImageTensor {
 
 /// Log spectrogram of shape [1, freq_bins, frames]: frequency is the row (H), time the column (W).
 struct Spectrogram {
-  int freq_bins = 0;           ///< nperseg/2 + 1 (257).
-  int frames = 0;              ///< floor((N − noverlap) / (nperseg − noverlap)).
-  std::vector<float> values;   ///< Row-major freq_bins × frames.
+  int freq_bins = 0;          ///< nperseg/2 + 1 (257).
+  int frames = 0;             ///< floor((N − noverlap) / (nperseg − noverlap)).
+  std::vector<float> values;  ///< Row-major freq_bins × frames.
   float at(int f, int t) const { return values[static_cast<size_t>(f) * frames + t]; }
 };
 
@@ -32,12 +32,12 @@ struct Sample {
   std::string key;       ///< unique within the dataset (e.g. "<video>" or "<video>__<audio>")
   std::string video_id;  ///< frame id (and GT key)
   std::string audio_id;  ///< audio id
-  ImageTensor image;         ///< CHW float, normalized
-  Spectrogram audio;         ///< [1, F, T] log spectrogram
-  Map2D gt_map;               ///< GT in image-input coordinates; empty (0×0) when unknown
-  bool has_gt = false;        ///< gt_map is an annotation usable for supervision/evaluation
-  bool sounding = true;       ///< false for extended-test negatives
-  int class_id = -1;          ///< -1 when unknown
+  ImageTensor image;     ///< CHW float, normalized
+  Spectrogram audio;     ///< [1, F, T] log spectrogram
+  Map2D gt_map;          ///< GT in image-input coordinates; empty (0×0) when unknown
+  bool has_gt = false;   ///< gt_map is an annotation usable for supervision/evaluation
+  bool sounding = true;  ///< false for extended-test negatives
+  int class_id = -1;     ///< -1 when unknown
 };
 
 /// Where a sample is drawn: the loader passes it so that augmentation and procedural generation are a pure

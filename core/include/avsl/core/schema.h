@@ -44,11 +44,27 @@ struct AVSL_EXPORT Field {
   ComponentKind component_kind = ComponentKind::kMethod;
   std::shared_ptr<const Schema> table;  ///< for kTable
 
-  Field& Range(double lo, double hi) { min = lo; max = hi; return *this; }
-  Field& Min(double lo) { min = lo; return *this; }
-  Field& Max(double hi) { max = hi; return *this; }
-  Field& OneOf(std::vector<std::string> values) { choices = std::move(values); return *this; }
-  Field& Required() { required = true; return *this; }
+  Field& Range(double lo, double hi) {
+    min = lo;
+    max = hi;
+    return *this;
+  }
+  Field& Min(double lo) {
+    min = lo;
+    return *this;
+  }
+  Field& Max(double hi) {
+    max = hi;
+    return *this;
+  }
+  Field& OneOf(std::vector<std::string> values) {
+    choices = std::move(values);
+    return *this;
+  }
+  Field& Required() {
+    required = true;
+    return *this;
+  }
   /// One-line rendering of the default for listings ("-" when there is none).
   std::string DefaultForDisplay() const;
 };

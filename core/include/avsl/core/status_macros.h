@@ -9,10 +9,10 @@
 #define AVSL_STATUS_CONCAT_(a, b) AVSL_STATUS_CONCAT_INNER_(a, b)
 
 /// Returns from the enclosing function when `expr` (an absl::Status) is not OK.
-#define AVSL_RETURN_IF_ERROR(expr)                 \
-  do {                                             \
-    ::absl::Status avsl_status_ = (expr);          \
-    if (!avsl_status_.ok()) return avsl_status_;   \
+#define AVSL_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::absl::Status avsl_status_ = (expr);        \
+    if (!avsl_status_.ok()) return avsl_status_; \
   } while (0)
 
 /// `AVSL_ASSIGN_OR_RETURN(auto x, MakeX());` declares/assigns on success, returns the status otherwise.

@@ -40,11 +40,11 @@ struct FlickrAnnotation {
 /// must be integer texts (xmin, ymin, xmax, ymax); exactly five sub-elements are required because the reference
 /// unpacks exactly four values. Errors name `source_name` and what was expected / found.
 absl::StatusOr<FlickrAnnotation> ParseFlickrAnnotationXml(const std::string& xml, const std::string& source_name,
-                                                         const FlickrAnnotationOptions& options = {});
+                                                          const FlickrAnnotationOptions& options = {});
 
 /// Reads and parses one `Annotations/<id>.xml`; the id is the file name up to its first '.'.
 absl::StatusOr<FlickrAnnotation> ReadFlickrAnnotation(const std::string& path,
-                                                     const FlickrAnnotationOptions& options = {});
+                                                      const FlickrAnnotationOptions& options = {});
 
 /// Reads every `*.xml` file of `annotation_dir`, keyed by id. Other files are ignored (the reference would try
 /// to parse them); two files with the same id are an error.

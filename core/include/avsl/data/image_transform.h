@@ -40,7 +40,7 @@ struct TrainTransformOptions {
 };
 
 struct TestTransformOptions {
-  int width = 224;   ///< Squash resize: aspect ratio not kept (the GT boxes live in this frame).
+  int width = 224;  ///< Squash resize: aspect ratio not kept (the GT boxes live in this frame).
   int height = 224;
   Normalization norm;
 };

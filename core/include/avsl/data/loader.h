@@ -44,8 +44,8 @@ struct LoaderOptions {
   bool shuffle = true;     ///< per-epoch permutation from (seed, epoch); false keeps dataset order
   bool drop_last = false;  ///< drop the final batch when it would be smaller than batch_size
   OnError on_error = OnError::kError;
-  uint64_t seed = 0;       ///< order and augmentation seed (SampleContext::seed)
-  bool train = false;      ///< SampleContext::train: training-time augmentation on/off
+  uint64_t seed = 0;   ///< order and augmentation seed (SampleContext::seed)
+  bool train = false;  ///< SampleContext::train: training-time augmentation on/off
   /// Applied in order to every sample after Dataset::Get, in the worker that computed it.
   std::vector<std::shared_ptr<const Transform>> transforms;
 };
@@ -62,9 +62,9 @@ struct SampleBatch {
 struct SkippedSample {
   uint64_t epoch = 0;
   size_t batch_index = 0;
-  size_t index = 0;          ///< dataset index
-  std::string description;   ///< Dataset::Describe(index)
-  absl::Status status;       ///< why Get failed
+  size_t index = 0;         ///< dataset index
+  std::string description;  ///< Dataset::Describe(index)
+  absl::Status status;      ///< why Get failed
 };
 
 /// One line for the run log: "epoch 3 batch 17: sample 42 (<description>) skipped: <reason>".
@@ -125,15 +125,15 @@ class AVSL_EXPORT Loader {
   uint64_t epoch_ = 0;
   std::vector<size_t> order_;  // permutation of dataset indices
   size_t end_batch_ = 0;
-  size_t next_batch_ = 0;      // next batch Next() delivers (guarded by mutex_ while workers run)
-  absl::Status error_;         // sticky error of the epoch (consumer thread only)
+  size_t next_batch_ = 0;  // next batch Next() delivers (guarded by mutex_ while workers run)
+  absl::Status error_;     // sticky error of the epoch (consumer thread only)
 
   // Shared with the workers, guarded by mutex_.
   std::mutex mutex_;
   std::condition_variable work_cv_;   // workers wait for room in the prefetch window
   std::condition_variable ready_cv_;  // the consumer waits for the next batch to complete
   bool stop_ = false;
-  size_t next_task_ = 0;              // next position of order_ to compute
+  size_t next_task_ = 0;  // next position of order_ to compute
   size_t end_task_ = 0;
   std::map<size_t, PendingBatch> pending_;
   std::vector<std::thread> threads_;

@@ -11,12 +11,12 @@
 namespace avsl::data {
 
 struct SpectrogramOptions {
-  int nperseg = 512;           ///< Segment length = FFT length (scipy's nfft default).
-  int noverlap = 274;          ///< Hop = nperseg − noverlap = 238.
-  double tukey_alpha = 0.25;   ///< scipy's default window ('tukey', 0.25), periodic (fftbins=True).
-  double log_eps = 1e-7;       ///< log(P + eps).
-  double log_divisor = 12.0;   ///< Normalize(mean=0, std=12).
-  bool apply_log = true;       ///< false returns the raw density P (float32) for inspection.
+  int nperseg = 512;          ///< Segment length = FFT length (scipy's nfft default).
+  int noverlap = 274;         ///< Hop = nperseg − noverlap = 238.
+  double tukey_alpha = 0.25;  ///< scipy's default window ('tukey', 0.25), periodic (fftbins=True).
+  double log_eps = 1e-7;      ///< log(P + eps).
+  double log_divisor = 12.0;  ///< Normalize(mean=0, std=12).
+  bool apply_log = true;      ///< false returns the raw density P (float32) for inspection.
 };
 
 using ::avsl::Spectrogram;  // a value type of the SDK (avsl/core/sample.h)

@@ -15,9 +15,9 @@ namespace avsl::data {
 /// A decoded mono clip. `samples` hold q / 32767 clipped to [-1, 1], q being the int16 mono sample the
 /// reference's resampler produces (so values are exact multiples of 1/32767 except -32768 -> -1).
 struct MonoAudio {
-  int sample_rate = 0;              ///< Native rate of the file (Hz).
-  int source_channels = 0;          ///< Channel count before the downmix.
-  std::vector<double> samples;      ///< Mono samples in [-1, 1].
+  int sample_rate = 0;          ///< Native rate of the file (Hz).
+  int source_channels = 0;      ///< Channel count before the downmix.
+  std::vector<double> samples;  ///< Mono samples in [-1, 1].
 };
 
 /// Converts one frame of `channels` int16 samples to the mono int16 that libswresample's S16P
@@ -49,7 +49,7 @@ absl::Status WriteWavPcm16(const std::string& path, const std::vector<float>& mo
 
 /// Writes integer samples verbatim as a 16-bit PCM WAV with `channels` interleaved channels (the bytes of
 /// EncodeWavPcm16). Errors name `path`.
-absl::Status WriteWavPcm16Raw(const std::string& path, const std::vector<int16_t>& interleaved,
-                              int channels, int sample_rate);
+absl::Status WriteWavPcm16Raw(const std::string& path, const std::vector<int16_t>& interleaved, int channels,
+                              int sample_rate);
 
 }  // namespace avsl::data

@@ -49,8 +49,7 @@ struct IndexRow {
 /// and line: an unknown, missing or repeated column, a wrong field count, an empty row (only a final newline
 /// is allowed), a bad sounding (1, 0, true, false) or conf (finite number) value, a key that is not a plain
 /// file name, no data rows.
-absl::Status ForEachIndexRow(const std::string& index_csv,
-                             const std::function<absl::Status(const IndexRow&)>& on_row);
+absl::Status ForEachIndexRow(const std::string& index_csv, const std::function<absl::Status(const IndexRow&)>& on_row);
 
 /// Every row of the index, read by ForEachIndexRow.
 absl::StatusOr<std::vector<IndexRow>> ReadIndex(const std::string& index_csv);

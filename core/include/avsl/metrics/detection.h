@@ -28,8 +28,7 @@ struct PrecisionRecall {
 };
 
 /// The counting rules above at one threshold, by a direct pass over the samples.
-PrecisionRecall PrecisionRecallAt(const std::vector<DetectionSample>& samples, double conf_threshold,
-                                  double gamma);
+PrecisionRecall PrecisionRecallAt(const std::vector<DetectionSample>& samples, double conf_threshold, double gamma);
 
 /// 2PR/(P+R), 0 when P+R = 0.
 double F1(const PrecisionRecall& pr);

@@ -26,9 +26,9 @@ struct EvalProtocol {
   std::optional<UpsampleMode> upsample = UpsampleMode::kBilinear;
   bool align_corners = true;  ///< F.interpolate's align_corners (bilinear/bicubic; both reference test scripts: true)
   PredMode pred_mode = PredMode::kRelative;
-  double topk_percent = 50.0;    ///< relative mode: percent of pixels predicted positive (50 = the reference rule)
-  double pred_threshold = 0.5;   ///< absolute mode: positive = map >= this
-  double ciou_threshold = 0.5;   ///< γ: cIoU success threshold of LocAcc and of a true positive in AP/max-F1
+  double topk_percent = 50.0;   ///< relative mode: percent of pixels predicted positive (50 = the reference rule)
+  double pred_threshold = 0.5;  ///< absolute mode: positive = map >= this
+  double ciou_threshold = 0.5;  ///< γ: cIoU success threshold of LocAcc and of a true positive in AP/max-F1
 };
 
 /// "relative" / "absolute" and back.

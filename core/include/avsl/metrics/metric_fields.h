@@ -12,10 +12,10 @@
 namespace avsl::metrics {
 
 struct MetricField {
-  const char* name;          ///< "loc_acc": the JSON key and the name in `train.monitor = "val.loc_acc"`
+  const char* name;           ///< "loc_acc": the JSON key and the name in `train.monitor = "val.loc_acc"`
   double MetricSet::*member;  ///< where the value lives
-  const char* title;         ///< "LocAcc": the column of `avsl report` tables
-  const char* short_title;   ///< "LocAcc": the column of the fixed-width text table (at most 6 characters)
+  const char* title;          ///< "LocAcc": the column of `avsl report` tables
+  const char* short_title;    ///< "LocAcc": the column of the fixed-width text table (at most 6 characters)
 };
 
 /// Every field, in the order of metrics.json and of the text table.

@@ -52,15 +52,15 @@ struct SceneOptions {
   double min_side_frac = 0.10;
   double max_side_frac = 0.80;
   std::array<double, kNumSizeBuckets> bucket_weights = {0.10, 0.50, 0.30, 0.10};
-  double max_aspect = 1.25;       ///< box width/height ratio uniform in [1/max_aspect, max_aspect].
-  double max_overlap = 0.15;      ///< pairwise overlap at most this fraction of the smaller box.
-  int placement_tries = 50;       ///< rejection-sampling tries per non-sounding object before dropping it.
-  int max_clutter = 4;            ///< 0..max_clutter desaturated ellipses in the background.
+  double max_aspect = 1.25;        ///< box width/height ratio uniform in [1/max_aspect, max_aspect].
+  double max_overlap = 0.15;       ///< pairwise overlap at most this fraction of the smaller box.
+  int placement_tries = 50;        ///< rejection-sampling tries per non-sounding object before dropping it.
+  int max_clutter = 4;             ///< 0..max_clutter desaturated ellipses in the background.
   double clutter_min_frac = 0.04;  ///< clutter ellipse radii, as a fraction of the image side.
   double clutter_max_frac = 0.12;
-  double colour_jitter = 0.06;    ///< per-object colour jitter, uniform per channel.
-  double pixel_noise_std = 0.04;  ///< Gaussian pixel noise on [0, 1] intensities.
-  int num_annotators = 3;         ///< jittered Flickr-style boxes per sounding object.
+  double colour_jitter = 0.06;     ///< per-object colour jitter, uniform per channel.
+  double pixel_noise_std = 0.04;   ///< Gaussian pixel noise on [0, 1] intensities.
+  int num_annotators = 3;          ///< jittered Flickr-style boxes per sounding object.
   double annotator_jitter = 0.04;  ///< std of each edge's jitter, as a fraction of the box side.
   SoundingPool sounding_pool = SoundingPool::kAll;
   AudioOptions audio;

@@ -5,8 +5,8 @@
 
 #include <opencv2/core.hpp>
 
-#include "avsl/synth/class_catalogue.h"
 #include "avsl/core/counter_rng.h"
+#include "avsl/synth/class_catalogue.h"
 #include "avsl/synth/scene_generator.h"
 
 namespace avsl {

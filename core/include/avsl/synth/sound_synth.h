@@ -6,20 +6,20 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "avsl/synth/class_catalogue.h"
 #include "avsl/core/counter_rng.h"
+#include "avsl/synth/class_catalogue.h"
 
 namespace avsl {
 namespace synth {
 
 /// Parameters of the audio of one clip.
 struct AudioOptions {
-  int sample_rate = 16000;     ///< Hz.
-  double clip_seconds = 0.5;   ///< clip length; 0.5 s at 16 kHz is what the feasibility study trained on.
-  double f0_jitter = 0.015;    ///< per-clip relative f0 jitter, uniform in [-j, +j].
-  int max_partials = 8;        ///< partials per tone (those above 0.45 fs are dropped).
-  double am_depth = 0.8;       ///< depth of the class's amplitude modulation.
-  double gain_min = 0.3;       ///< gain of the sounding class, uniform in [gain_min, gain_max].
+  int sample_rate = 16000;    ///< Hz.
+  double clip_seconds = 0.5;  ///< clip length; 0.5 s at 16 kHz is what the feasibility study trained on.
+  double f0_jitter = 0.015;   ///< per-clip relative f0 jitter, uniform in [-j, +j].
+  int max_partials = 8;       ///< partials per tone (those above 0.45 fs are dropped).
+  double am_depth = 0.8;      ///< depth of the class's amplitude modulation.
+  double gain_min = 0.3;      ///< gain of the sounding class, uniform in [gain_min, gain_max].
   double gain_max = 1.0;
   double noise_std_min = 0.05;  ///< white-noise std (before output_scale), uniform in [min, max].
   double noise_std_max = 0.3;

@@ -13,9 +13,9 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <cmath>
 #include <functional>
 #include <map>
 #include <memory>
@@ -30,10 +30,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "avsl/builtins/core_components.h"
+#include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
-#include "avsl/checkpoint/training_checkpoint.h"
 
 namespace avsl::testkit {
 
@@ -45,8 +45,7 @@ inline std::string PluginPath(const std::string& build_dir, const std::string& n
 
 /// Loads the core's built-ins (once) and each plugin of `names` (looked up with PluginPath) into `host`. Fails on
 /// the first one that does not load, with its path and the host's reason.
-inline absl::Status LoadPlugins(PluginHost& host, const std::string& build_dir,
-                                const std::vector<std::string>& names) {
+inline absl::Status LoadPlugins(PluginHost& host, const std::string& build_dir, const std::vector<std::string>& names) {
   bool has_core = false;
   for (const PluginRecord& r : host.records()) has_core = has_core || r.name == "core";
   if (!has_core) AddCoreComponents(host);
@@ -81,8 +80,7 @@ inline absl::StatusOr<Recipe> ParseRecipe(const ComponentRegistry& registry, con
 
 /// Builds the recipe's `[model]` through `registry`. With `seed`, torch's generator is seeded right before the
 /// build so the initial weights are reproducible; without it the caller's generator state is used as is.
-inline absl::StatusOr<std::shared_ptr<Method>> BuildMethod(const ComponentRegistry& registry,
-                                                           const std::string& toml,
+inline absl::StatusOr<std::shared_ptr<Method>> BuildMethod(const ComponentRegistry& registry, const std::string& toml,
                                                            std::optional<uint64_t> seed = std::nullopt) {
   auto recipe = ParseRecipe(registry, toml);
   if (!recipe.ok()) return recipe.status();
@@ -170,8 +168,7 @@ inline absl::StatusOr<std::vector<double>> TrainLosses(Method& method, const Bat
     StepOutput out = method.TrainStep(batch);
     if (out.loss.dim() != 0) {
       return absl::FailedPreconditionError(absl::StrCat("step ", step, ": TrainStep returned a loss of shape [",
-                                                        absl::StrJoin(out.loss.sizes(), ", "),
-                                                        "], expected a scalar"));
+                                                        absl::StrJoin(out.loss.sizes(), ", "), "], expected a scalar"));
     }
     losses.push_back(out.loss.item<double>());
     adam.zero_grad();
@@ -198,8 +195,7 @@ inline double TailMean(const std::vector<double>& v, size_t k) {
 }
 
 /// `<dir><stem>_<pid><extension>`: a file name that parallel test processes do not share.
-inline std::string TempFilePath(const std::string& dir, const std::string& stem,
-                                const std::string& extension = ".pt") {
+inline std::string TempFilePath(const std::string& dir, const std::string& stem, const std::string& extension = ".pt") {
   return dir + stem + "_" + std::to_string(::getpid()) + extension;
 }
 
@@ -207,8 +203,7 @@ inline std::string TempFilePath(const std::string& dir, const std::string& stem,
 /// optimizer = `optimizer` when given}), then LoadMethodWeights(`path`, `into`), then the file is removed.
 /// The first failure is returned, naming the step.
 inline absl::Status SaveAndLoadWeights(Method& from, Method& into, const std::string& path,
-                                       const std::string& recipe_toml,
-                                       torch::optim::Optimizer* optimizer = nullptr) {
+                                       const std::string& recipe_toml, torch::optim::Optimizer* optimizer = nullptr) {
   checkpoint::CheckpointContents contents;
   contents.method = &from;
   contents.optimizer = optimizer;
@@ -242,9 +237,9 @@ inline absl::Status CheckWeightsRoundTrip(Method& a, Method& b, const Batch& bat
   if (!s.ok()) return s;
   const torch::Tensor got = b.Localize(batch).maps;
   if (!torch::equal(got, want)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "after loading ", path, " the maps differ from the saved method's: max |diff| = ",
-        got.sizes() == want.sizes() ? (got - want).abs().max().item<double>() : std::nan("")));
+    return absl::FailedPreconditionError(
+        absl::StrCat("after loading ", path, " the maps differ from the saved method's: max |diff| = ",
+                     got.sizes() == want.sizes() ? (got - want).abs().max().item<double>() : std::nan("")));
   }
   return absl::OkStatus();
 }
@@ -252,8 +247,8 @@ inline absl::Status CheckWeightsRoundTrip(Method& a, Method& b, const Batch& bat
 /// OK when `actual` is an error whose message contains `needle`; otherwise an error saying what was expected
 /// and what came instead (OK, or the other message).
 inline absl::Status ErrorMentions(const absl::Status& actual, const std::string& needle) {
-  if (actual.ok()) return absl::FailedPreconditionError(absl::StrCat("expected an error mentioning '", needle,
-                                                                     "', got OK"));
+  if (actual.ok())
+    return absl::FailedPreconditionError(absl::StrCat("expected an error mentioning '", needle, "', got OK"));
   if (std::string(actual.message()).find(needle) == std::string::npos) {
     return absl::FailedPreconditionError(
         absl::StrCat("expected an error mentioning '", needle, "', got: ", actual.ToString()));
@@ -275,11 +270,9 @@ inline absl::Status ThrowsMentioning(const std::function<void()>& f, const std::
   } catch (const c10::Error& e) {
     const std::string what = e.what();
     if (what.find(needle) != std::string::npos) return absl::OkStatus();
-    return absl::FailedPreconditionError(
-        absl::StrCat("expected an error mentioning '", needle, "', got: ", what));
+    return absl::FailedPreconditionError(absl::StrCat("expected an error mentioning '", needle, "', got: ", what));
   }
-  return absl::FailedPreconditionError(absl::StrCat("expected an error mentioning '", needle,
-                                                    "', nothing was thrown"));
+  return absl::FailedPreconditionError(absl::StrCat("expected an error mentioning '", needle, "', nothing was thrown"));
 }
 
 }  // namespace avsl::testkit

@@ -32,9 +32,11 @@ struct CheckpointEvaluationResult {
 
 /// Loads `what.checkpoint`, runs EvaluateMethod over `loader`, computes `extra_metrics` and writes the outputs
 /// (metrics.json records options.protocol).
-absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(
-    Method& method, data::Loader& loader, const torch::Device& device, const MapEvaluationOptions& options,
-    const std::vector<std::shared_ptr<Metric>>& extra_metrics, const CheckpointEvaluation& what);
+absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(Method& method, data::Loader& loader,
+                                                              const torch::Device& device,
+                                                              const MapEvaluationOptions& options,
+                                                              const std::vector<std::shared_ptr<Metric>>& extra_metrics,
+                                                              const CheckpointEvaluation& what);
 
 /// The checkpoint a run selected: with train.select = "early_stop", best_<metric of train.monitor> when
 /// `run_dir`/checkpoints holds it; otherwise "last".

@@ -32,8 +32,7 @@ absl::StatusOr<Runtime> ApplyRuntime(const ComponentConfig& root);
 /// The loader of `data.<split>`; null when the recipe has no such dataset. `train` turns on shuffling,
 /// drop_last and training-time augmentation.
 absl::StatusOr<std::unique_ptr<data::Loader>> BuildLoader(const ComponentConfig& root, const std::string& split,
-                                                          bool train, uint64_t seed,
-                                                          const ComponentRegistry& registry);
+                                                          bool train, uint64_t seed, const ComponentRegistry& registry);
 
 /// The evaluation protocol of the recipe's `[eval]` table (eval.<field> for every field of metrics::EvalProtocol
 /// but eval_size, which is the reference 224).

@@ -33,11 +33,11 @@ struct TrainerContext {
 
 /// One optimizer step, as the hooks see it.
 struct StepRecord {
-  double loss = 0;                              ///< this step's loss
-  double epoch_mean_loss = 0;                   ///< mean over the epoch so far
-  double samples_per_second = 0;                ///< this epoch so far
-  double elapsed_seconds = 0;                   ///< since this invocation started
-  double eta_seconds = 0;                       ///< to the last step, at this invocation's rate
+  double loss = 0;                                                    ///< this step's loss
+  double epoch_mean_loss = 0;                                         ///< mean over the epoch so far
+  double samples_per_second = 0;                                      ///< this epoch so far
+  double elapsed_seconds = 0;                                         ///< since this invocation started
+  double eta_seconds = 0;                                             ///< to the last step, at this invocation's rate
   const std::vector<std::pair<std::string, double>>* logs = nullptr;  ///< the method's StepOutput::logs
 };
 

@@ -41,8 +41,8 @@ absl::StatusOr<data::RgbImage> ComposeGrid(const std::vector<std::string>& colum
 
 /// A group of samples that forms one grid section.
 struct SampleGroup {
-  std::string title;             ///< e.g. "small: GT area < 32^2 px".
-  std::vector<size_t> members;   ///< Indices into the records, in record order.
+  std::string title;            ///< e.g. "small: GT area < 32^2 px".
+  std::vector<size_t> members;  ///< Indices into the records, in record order.
 };
 
 /// Groups samples by size bucket in the order small, medium, large, huge, then (if `include_silent`) the

@@ -41,8 +41,8 @@ struct OverlayOptions {
 
 /// What one overlay shows.
 struct OverlayInput {
-  std::string key;        ///< Named in error messages.
-  data::RgbImage frame;   ///< Any size; empty (0×0) draws on mid-grey.
+  std::string key;       ///< Named in error messages.
+  data::RgbImage frame;  ///< Any size; empty (0×0) draws on mid-grey.
   /// Any H×W (the evaluator's 224×224 grid gives the exact scored prediction); empty = no heat and no
   /// prediction. For the heat it is min-max normalized per sample (a constant map is drawn as 0).
   Map2D map;

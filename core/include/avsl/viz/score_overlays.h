@@ -28,8 +28,7 @@ std::vector<size_t> SelectOverlaySamples(const std::vector<metrics::SampleRecord
 /// scored cIoU and confidence from `result`. The index is re-read for each key's video. Returns the written
 /// paths. Errors name the key and the file (missing frame, unwritable directory, ...).
 absl::StatusOr<std::vector<std::string>> WriteScoreOverlays(const eval::ScoreOptions& scoring,
-                                                            const ScoreVisOptions& vis,
-                                                            const eval::GtLookup& gt_lookup,
+                                                            const ScoreVisOptions& vis, const eval::GtLookup& gt_lookup,
                                                             const metrics::EvalResult& result);
 
 }  // namespace avsl::viz
