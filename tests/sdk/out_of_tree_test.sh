@@ -18,4 +18,10 @@ echo "$out" | grep -Eq "method +minimal\.PatchMatch" || { echo "FAIL: component 
 # The installed host also finds the installed in-tree plugins with no configuration.
 echo "$out" | grep -Eq "^center_prior +1\.0\.0 +loaded +$work/prefix/lib/avsl/plugins/" || { echo "FAIL: installed plugins"; exit 1; }
 "$work/prefix/bin/avsl" recipe describe minimal.PatchMatch --plugin-path "$work/plugin" | grep -q "tau"
-echo "sdk: out-of-tree plugin built against the installed SDK and loaded"
+# The walk-through of docs/writing-a-plugin.md: its recipe trains and scores the plugin (shortened here).
+rm -rf "$work/runs"
+"$work/prefix/bin/avsl" train "$SRC/docs/examples/minimal_plugin/synthetic.toml" --plugin-path "$work/plugin" \
+  --output-dir "$work/runs" --set train.epochs=1 --set data.train.size=128 --set data.val.size=64 \
+  --set data.test.size=64 >"$work/train.log" 2>&1 || { cat "$work/train.log"; echo "FAIL: training the example"; exit 1; }
+ls "$work"/runs/minimal_synthetic/*/eval/test_last/metrics.json >/dev/null || { echo "FAIL: no test metrics"; exit 1; }
+echo "sdk: out-of-tree plugin built against the installed SDK, loaded, trained and scored"
