@@ -1,7 +1,5 @@
 #include "avsl/checkpoint/zip_writer.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 
@@ -135,9 +133,8 @@ absl::Status ZipWriter::Finish() {
   Put32(cd, static_cast<uint32_t>(cd_offset));
   Put16(cd, 0);  // comment length
   AVSL_RETURN_IF_ERROR(Write(cd));
-  if (std::fflush(file_) != 0 || ::fsync(::fileno(file_)) != 0) {
-    return Fail(absl::StrCat("flushing ", tmp_path_, " failed: ", std::strerror(errno)));
-  }
+  // Durability (fsync, rename, directory fsync) is io::CommitTemporaryFile's, below.
+  if (std::fflush(file_) != 0) return Fail(absl::StrCat("flushing ", tmp_path_, " failed: ", std::strerror(errno)));
   const int close_rc = std::fclose(file_);
   file_ = nullptr;
   if (close_rc != 0) return Fail(absl::StrCat("closing ", tmp_path_, " failed: ", std::strerror(errno)));

@@ -35,10 +35,9 @@ const char* PluginStatusCode(PluginStatus status) {
   return "?";
 }
 
+// A plugin whose handshake passed, waiting to register (its library, if any, is already kept in libraries_).
 struct PluginHost::Candidate {
-  std::shared_ptr<void> library;  // null for components linked into the process
   const PluginInfo* info = nullptr;
-  size_t record_index = 0;
 };
 
 namespace {
@@ -117,11 +116,11 @@ std::unique_ptr<PluginHost::Candidate> PluginHost::Handshake(const std::string& 
   }
   const PluginInfo* info = library->get<PluginEntryPoint>(AVSL_PLUGIN_ENTRY_POINT)();
   if (info == nullptr) return fail(PluginStatus::kInvalidInfo, absl::StrCat(path, ": entry point returned null"));
-  return CheckInfo(info, path, std::move(library), record);
+  return CheckInfo(info, path, record);
 }
 
 std::unique_ptr<PluginHost::Candidate> PluginHost::CheckInfo(const PluginInfo* info, const std::string& path,
-                                                             std::shared_ptr<void> library, PluginRecord& record) {
+                                                             PluginRecord& record) {
   auto fail = [&](PluginStatus status, std::string message) -> std::unique_ptr<Candidate> {
     record.status = status;
     record.message = std::move(message);
@@ -161,7 +160,6 @@ std::unique_ptr<PluginHost::Candidate> PluginHost::CheckInfo(const PluginInfo* i
                 absl::StrCat("plugin '", record.name, "' (", path, ") has no registration callback"));
   }
   auto candidate = std::make_unique<Candidate>();
-  candidate->library = std::move(library);
   candidate->info = info;
   return candidate;
 }
@@ -198,7 +196,7 @@ const PluginRecord& PluginHost::LoadLinked(const PluginInfo& info, const std::st
   PluginRecord record;
   record.path = origin;
   record.name = info.name ? info.name : origin;
-  std::unique_ptr<Candidate> candidate = CheckInfo(&info, origin, nullptr, record);
+  std::unique_ptr<Candidate> candidate = CheckInfo(&info, origin, record);
   return Admit(std::move(candidate), std::move(record));
 }
 

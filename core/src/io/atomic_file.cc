@@ -28,6 +28,18 @@ void SyncDirectoryOf(const std::string& path) {
   ::close(fd);
 }
 
+// The last step of both writers: `temporary` is complete and synced; rename it over `path`, then make the rename
+// durable. On failure the temporary file is removed.
+absl::Status RenameIntoPlace(const std::string& temporary, const std::string& path) {
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
+    absl::Status s = Errno(absl::StrCat("cannot rename ", temporary, " to ", path));
+    std::remove(temporary.c_str());
+    return s;
+  }
+  SyncDirectoryOf(path);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::string TemporaryPathFor(const std::string& path) { return absl::StrCat(path, ".tmp-", ::getpid()); }
@@ -48,12 +60,18 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
     }
     written += static_cast<size_t>(n);
   }
+  if (::fsync(fd) != 0) {
+    absl::Status s = Errno(absl::StrCat("fsync of ", tmp, " failed (writing ", path, ")"));
+    ::close(fd);
+    std::remove(tmp.c_str());
+    return s;
+  }
   if (::close(fd) != 0) {
     absl::Status s = Errno(absl::StrCat("closing ", tmp, " failed (writing ", path, ")"));
     std::remove(tmp.c_str());
     return s;
   }
-  return CommitTemporaryFile(tmp, path);
+  return RenameIntoPlace(tmp, path);
 }
 
 absl::Status CommitTemporaryFile(const std::string& temporary, const std::string& path) {
@@ -66,13 +84,7 @@ absl::Status CommitTemporaryFile(const std::string& temporary, const std::string
     std::remove(temporary.c_str());
     return s;
   }
-  if (std::rename(temporary.c_str(), path.c_str()) != 0) {
-    absl::Status s = Errno(absl::StrCat("cannot rename ", temporary, " to ", path));
-    std::remove(temporary.c_str());
-    return s;
-  }
-  SyncDirectoryOf(path);
-  return absl::OkStatus();
+  return RenameIntoPlace(temporary, path);
 }
 
 }  // namespace avsl::io

@@ -10,8 +10,13 @@
 
 namespace avsl::train {
 
+namespace {
+// The evaluator's own rule when a method gives no confidence: metrics::TopFractionMean(map, 0.25).
+constexpr const char* kGenericConfidence = "generic (top-25% mean)";
+}  // namespace
+
 std::string ConfidenceName(const Localization& localization) {
-  return localization.confidence.defined() ? localization.confidence_name : "generic (top-25% mean)";
+  return localization.confidence.defined() ? localization.confidence_name : kGenericConfidence;
 }
 
 absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& loader, uint64_t epoch,
@@ -22,7 +27,7 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
   const metrics::EvalProtocol& protocol = options.protocol;
   metrics::Evaluator evaluator(protocol);
   MethodEvaluation out;
-  out.confidence = "generic (top-25% mean)";
+  out.confidence = kGenericConfidence;
   absl::Status status = loader.StartEpoch(epoch, 0);
   while (status.ok()) {
     absl::StatusOr<std::optional<data::SampleBatch>> next = loader.Next();

@@ -283,8 +283,7 @@ absl::Status Trainer::Impl::Step(const data::SampleBatch& sample_batch, double* 
   optimizer->zero_grad();
   loss.backward();
   if (grad_clip > 0) torch::nn::utils::clip_grad_norm_(method->parameters(), grad_clip);
-  const long long total = epochs * static_cast<long long>(train_loader->batches_per_epoch());
-  const double lr = optimizer_factory->learning_rate() * schedule->Factor(state.global_step, total);
+  const double lr = optimizer_factory->learning_rate() * schedule->Factor(state.global_step, ctx.total_steps);
   for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
   optimizer->step();
   method->AfterOptimizerStep();

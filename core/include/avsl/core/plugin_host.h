@@ -71,8 +71,7 @@ class AVSL_EXPORT PluginHost {
  private:
   struct Candidate;
   std::unique_ptr<Candidate> Handshake(const std::string& path, PluginRecord& record);
-  std::unique_ptr<Candidate> CheckInfo(const PluginInfo* info, const std::string& path, std::shared_ptr<void> library,
-                                       PluginRecord& record);
+  std::unique_ptr<Candidate> CheckInfo(const PluginInfo* info, const std::string& path, PluginRecord& record);
   const PluginRecord& Admit(std::unique_ptr<Candidate> candidate, PluginRecord record);
   void Register(Candidate& candidate, PluginRecord& record);
 

@@ -17,9 +17,6 @@
 
 namespace avsl::eval {
 
-/// The evaluation grid of every reference benchmark.
-inline constexpr int kEvalSize = 224;
-
 struct ScoreOptions {
   /// `avsl score` starts from the reference protocol, except that a map off the 224×224 grid is an error until
   /// an upsample mode is given.
