@@ -1,8 +1,8 @@
 // Train-step time of the ResNet18 encoders on CPU: forward + backward + Adam update, per batch size.
 // Loss = mean of the squared output (a stand-in for a method head: the time is all in the backbone).
-// 2 intra-op threads (LibTorch defaults to 1 here, see toolchain_notes.md §4). One untimed warm-up step
-// per configuration (oneDNN primitive creation, allocator growth). Wall time (UseRealTime); the counter
-// min_step_ms is the fastest timed step, the figure least disturbed by other processes.
+// 2 intra-op threads (LibTorch defaults to 1 on a 2-vCPU VM whose CPUID reads as one core with SMT). One untimed
+// warm-up step per configuration (oneDNN primitive creation, allocator growth). Wall time (UseRealTime); the
+// counter min_step_ms is the fastest timed step, the figure least disturbed by other processes.
 //   build/benchmarks/encoders_bench [--benchmark_filter=Image]
 #include <torch/torch.h>
 

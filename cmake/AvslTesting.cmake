@@ -1,6 +1,7 @@
 # avsl_add_test(NAME <name> SOURCES <files...> [TORCH] [LIBS <libs...>])
-# One gtest binary per component. Tests find the published reference files at
-# ${AVSL_SOURCE_DIR}/../shared/data/reference and skip with a message when it is absent.
+# One gtest binary per component. Tests that need the published split lists / annotation files (not shipped
+# with avsl) look for them in ${AVSL_SOURCE_DIR}/../shared/data/reference and skip with a message when it is
+# absent.
 find_package(GTest REQUIRED)
 include(GoogleTest)
 

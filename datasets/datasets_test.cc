@@ -374,7 +374,9 @@ TEST_F(DatasetsTest, ExcludeListDropsAndCountsIds) {
 }
 
 TEST_F(DatasetsTest, PublishedListsGiveTheDocumentedCounts) {
-  // Only the lists are read at construction, so the published metadata can be checked without media.
+  // Only the lists are read at construction, so the published metadata can be checked without media. The
+  // published lists are not shipped: like tests/data_formats, this reads them from the sibling folder below and
+  // skips when it is absent.
   const std::string ref = std::string(AVSL_SOURCE_DIR) + "/../shared/data/reference/";
   if (!fs::exists(ref + "SLAVC/metadata/vggss_test_plus_silent.csv")) {
     GTEST_SKIP() << "published reference files not found under " << ref;

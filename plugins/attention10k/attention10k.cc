@@ -1,5 +1,5 @@
 // attention10k: Attention10k (Senocak et al., CVPR 2018 / TPAMI 2020) in its ResNet18 port, DSOL
-// `compared model/attention_net.py::Attention_Net` (baselines_spec.md §1.3): attention = softmax over the
+// `compared model/attention_net.py::Attention_Net` (see README.md): attention = softmax over the
 // locations of <L2norm(V), L2norm(MLP(a))>, the attended (normalized) visual vector through a 2-layer MLP, and
 // its Euclidean distance to the raw pooled audio feature. Objectives: the original unsupervised ratio loss
 // (default, losses.py), DSOL's margin-10 contrastive loss, plus the supervised attention cross-entropy on the
@@ -162,7 +162,7 @@ Options<Attention10kOptions> Attention10kSchema() {
            "released gt_box20), soft (covered fraction), distribution (covered fraction / its sum)");
   o.String("confidence", &Attention10kOptions::confidence,
            "generic: none native (the evaluator's top-25% mean of alpha, range [0,1]); max_attention: max alpha; "
-           "neg_distance: -||f_v - a|| (baselines_spec.md §1.4)")
+           "neg_distance: -||f_v - a||, the distance to the positive audio negated")
       .OneOf({"generic", "max_attention", "neg_distance"});
   return o;
 }

@@ -1,5 +1,5 @@
 // Attention10k's attention, objectives and supervised attention loss as free functions on tensors, so the
-// arithmetic is testable on fixed values without building a model (baselines_spec.md §1.2, §1.3).
+// arithmetic is testable on fixed values without building a model (original losses.py and DSOL's port).
 #pragma once
 
 #include <torch/types.h>

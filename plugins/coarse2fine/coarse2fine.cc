@@ -1,6 +1,6 @@
 // coarse2fine: "Multiple Sound Sources Localization from Coarse to Fine" (Qian et al., ECCV 2020), the simplified
 // ResNet18 version of shvdiwnkozbw/Multi-Source-Sound-Localization new/ (stage_one.py::MTask,
-// stage_two.py::Align/Location, main.py; baselines_spec.md §3).
+// stage_two.py::Align/Location, main.py; README.md describes what they do).
 //   stage one: audio-visual correspondence (AVC) head on all N×N pairs + audio/visual class heads (BCE on soft
 //              pseudo labels);
 //   stage two: + class-aware alignment of CAM-weighted class-specific features (margin 1.4);

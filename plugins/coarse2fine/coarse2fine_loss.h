@@ -1,4 +1,4 @@
-// CoarsetoFine, simplified `new/` version (Qian et al., ECCV 2020; baselines_spec.md §3), as free functions shared
+// CoarsetoFine, simplified `new/` version (Qian et al., ECCV 2020; see README.md), as free functions shared
 // by the plugin and its golden-value tests: the audio-visual correspondence loss, the class-head BCE, the
 // class-specific (CAM-weighted) features, the stage-two alignment loss and the class-aware test map.
 #pragma once

@@ -1,5 +1,5 @@
 // dmc: Deep Multimodal Clustering (Hu, Nie, Li, CVPR 2019) as in DTaoo/Simplified_DMC model/dmc_model.py (the
-// identical DSOL `compared model/dmc_model.py`; baselines_spec.md §2): a linear layer on every visual and audio
+// identical DSOL `compared model/dmc_model.py`; see README.md): a linear layer on every visual and audio
 // position, differentiable soft k-means in each modality, the distance between the nearest visual centre and
 // each audio centre, DSOL's margin-5 contrastive loss against one random negative image, and the map = the
 // assignment row of the visual centre nearest to the audio centre.
@@ -142,11 +142,11 @@ Options<DmcOptions> DmcSchema() {
           "contrastive margin on the centre distance (location_dmc.py ContrastiveLoss(margin=5.))")
       .Range(0, 1e6);
   o.Choice("sounding_cluster", &DmcOptions::sounding_rank, {{"nearest", 0}, {"second_nearest", 1}},
-           "visual cluster whose assignment is the map: nearest to the audio centre (argmin, the spec) or "
+           "visual cluster whose assignment is the map: nearest to the audio centre (argmin, the paper's reading) or "
            "second_nearest (the released code's unused idx = sort(dist)[:,1]; with K_v = 2 the other cluster)");
   o.String("confidence", &DmcOptions::confidence,
            "generic: none native (the evaluator's top-25% mean of the assignment map, range [0,1]); "
-           "neg_distance: -min_k ||o_v,k - o_a|| (baselines_spec.md §2.3)")
+           "neg_distance: -min_k ||o_v,k - o_a||, the negated centre distance of the loss")
       .OneOf({"generic", "neg_distance"});
   return o;
 }

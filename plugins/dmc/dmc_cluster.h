@@ -1,5 +1,5 @@
 // DMC's differentiable soft k-means (Cluster_layer), centre distances and contrastive loss as free functions on
-// tensors, testable without a model (baselines_spec.md §2.1, §2.2; DSOL `compared model/dmc_model.py`).
+// tensors, testable without a model (Simplified_DMC / DSOL `compared model/dmc_model.py`).
 #pragma once
 
 #include <torch/types.h>
@@ -27,7 +27,7 @@ torch::Tensor CentreDistances(const torch::Tensor& visual, const torch::Tensor& 
 torch::Tensor ContrastiveLoss(const torch::Tensor& d2, const torch::Tensor& y, double margin);
 
 /// The sounding map: the assignment row of the visual centre of distance rank `rank` to the audio centres
-/// (ranked by min_l D[b,k,l], ascending). rank 0 = the nearest, k* = argmin_k (the spec's choice); rank 1 = the
+/// (ranked by min_l D[b,k,l], ascending). rank 0 = the nearest, k* = argmin_k (the paper's reading); rank 1 = the
 /// second nearest, the released code's unused idx = sort(D)[:,1]. `assignment` [B,Kv,N], `distances`
 /// [B,Kv,Ka] -> [B,N]; needs rank < Kv.
 torch::Tensor SoundingAssignment(const torch::Tensor& assignment, const torch::Tensor& distances, int64_t rank = 0);

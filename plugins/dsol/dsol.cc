@@ -1,5 +1,5 @@
 // dsol: DSOL stage one (Hu et al., NeurIPS 2020) as in DTaoo/Discriminative-Sounding-Objects-Localization
-// music-exp/model/location_model.py::Location_Net_stage_one and training_stage_one.py (baselines_spec.md §6).
+// music-exp/model/location_model.py::Location_Net_stage_one and training_stage_one.py (see README.md).
 // Map = σ(w·cos) between the projected image map and the projected audio vector (w = conv_av, init 5); BCE on its
 // maximum for (audio, own image) = 1 and (audio, another sample's image) = 0; k-means pseudo labels on the masked
 // object features train two classifiers. The map's maximum is the native confidence.

@@ -1,4 +1,4 @@
-// DSOL stage one (Hu et al., NeurIPS 2020; baselines_spec.md §6) as free functions: the sigmoid-of-scaled-cosine
+// DSOL stage one (Hu et al., NeurIPS 2020; see README.md) as free functions: the sigmoid-of-scaled-cosine
 // map, the BCE on its maximum, the object mask (threshold + the released 4-neighbour dilation), the masked object
 // features and the k-means that turns them into pseudo labels. The plugin and its tests share them.
 #pragma once

@@ -3,7 +3,7 @@
 Usage: /usr/bin/python3 make_ezvsl_parity.py OUT_DIR
 Exit code 3 when torch/torchvision are not importable (the C++ test then skips).
 
-The model below is rebuilt from ../shared/docs/reference_spec.md (§1.1 encoders, §1.2 head, §2.1 loss), with
+The model below is rebuilt from EZ-VSL's model.py (encoders, head, max_xmil_loss; see README.md), with
 the reference repository's module names (imgnet, audnet, img_proj, aud_proj) so the C++ side also exercises the
 key map that imports a released EZ-VSL checkpoint. Full-size ResNet18 encoders (width 64, dim 512) at small
 inputs keep it fast: a 96x128 image gives a 3x4 layer4 map, a 1x65x40 spectrogram a pooled 512-d vector.
@@ -42,7 +42,7 @@ class EZVSL(nn.Module):
         self.audnet.avgpool = nn.AdaptiveMaxPool2d((1, 1))
         self.audnet.fc = nn.Identity()
         self.aud_proj = nn.Linear(512, dim)
-        # Reference init of the audio net and the heads (§1.1).
+        # Reference init of the audio net and the heads (model.py; the image backbone keeps its weights).
         for net in [self.audnet, self.img_proj, self.aud_proj]:
             for m in net.modules():
                 if isinstance(m, nn.Conv2d):

@@ -44,8 +44,8 @@ HardPositives MineHardPositives(const torch::Tensor& a0, const torch::Tensor& au
     if (o.visual) {
       const torch::Tensor jv = out.visual_nn.select(1, j);
       maps.push_back(a0.index({jv, idx}));  // S_{j_v->i}: the similar sample's image, audio i
-      // The mined pair itself (image j_v, audio i) leaves anchor j_v's negatives (spec §5: "these pairs are
-      // removed from the negative set"); (image i, audio j_v) leaving row i is this plugin's extra assumption.
+      // The mined pair itself (image j_v, audio i) leaves anchor j_v's negatives (the paper removes the mined
+      // pairs from the negative set); (image i, audio j_v) leaving row i is this plugin's extra assumption.
       removed.index_put_({jv, idx}, true);
       removed.scatter_(1, jv.unsqueeze(1), true);
     }

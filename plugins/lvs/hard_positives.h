@@ -1,4 +1,4 @@
-// lvs.HardPos's in-batch hard-positive mining (Senocak et al., ICASSP 2022; baselines_spec.md §5, paper only) as a
+// lvs.HardPos's in-batch hard-positive mining (Senocak et al., ICASSP 2022; paper only, see README.md) as a
 // free function on embeddings: it produces the positive maps and the removed negatives that the LVS loss
 // (lvs_loss.h) takes through LvsExtra.
 #pragma once

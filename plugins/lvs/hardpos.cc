@@ -1,5 +1,5 @@
 // lvs.HardPos: "Learning Sound Localization Better from Semantically Similar Samples" (Senocak et al., ICASSP
-// 2022), baselines_spec.md §5. No code was released ([paper only]): this is LVS (lvs.cc; the loss, options and
+// 2022). No code was released (README.md summarizes the paper): this is LVS (lvs.cc; the loss, options and
 // embedding of lvs_loss.h and lvs_method_parts.h) plus in-batch hard positives mined from the model's own audio and
 // visual nearest neighbours, scored as extra positives and removed from the negatives. Every guess
 // about the paper is a recipe option; README.md (section lvs.HardPos) lists them.
@@ -31,7 +31,7 @@ enum class Mining { kBoth, kAudio, kVisual, kNone };
 // The loss options (LvsLossOptions, with the paper's defaults set below) and the mining options.
 struct HardPosOptions : lvs::LvsLossOptions {
   HardPosOptions() {
-    // §5: the baseline is LVS without the tri-map hard negative, one logit per in-batch negative j != i (the
+    // The paper's baseline is LVS without the tri-map hard negative, one logit per in-batch negative j != i (the
     // paper's Σ_{j≠i} exp(N_ij/τ)); ε, τ and 0.07 are LVS's (assumed). N_ij is LVS code's σ-weighted mean, as in the
     // authors' own LVS-derived code: the paper's plain mean against a σ-masked P has a shortcut (README.md,
     // measured).
@@ -120,7 +120,7 @@ Options<HardPosOptions> HardPosSchema() {
                        "(paper: ResNet18; LVS family: layer4_stride = 1, 14x14 at 224)");
   o.schema().Component("audio_encoder", ComponentKind::kEncoder, "core.ResNet18Audio",
                        "audio backbone; its output is max-pooled to [B,C] (as LVS)");
-  lvs::AddLossOptions(o, "HardPos paper as in spec §5; assumed where LVS's");
+  lvs::AddLossOptions(o, "HardPos paper, see plugins/lvs/README.md; assumed where LVS's");
   o.Choice("mining", &HardPosOptions::mining,
            {{"both", Mining::kBoth}, {"audio", Mining::kAudio}, {"visual", Mining::kVisual}, {"none", Mining::kNone}},
            "hard positives from the audio nearest neighbour j_a (pair image i / audio j_a), the visual one j_v "

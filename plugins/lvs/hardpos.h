@@ -1,4 +1,4 @@
-// lvs.HardPos, the lvs plugin's second method (Senocak et al., ICASSP 2022; baselines_spec.md §5, paper only):
+// lvs.HardPos, the lvs plugin's second method (Senocak et al., ICASSP 2022; paper only, no released code):
 // LVS plus in-batch hard positives. lvs.cc's AVSL_PLUGIN block calls RegisterHardPos next to its own LVS entry.
 #pragma once
 

@@ -1,5 +1,5 @@
 // lvs: LVS, "Localizing Visual Sounds the Hard Way" (Chen et al., CVPR 2021), as AVENet in
-// hche11/Localizing-Visual-Sounds-the-Hard-Way model.py (baselines_spec.md §4): no projection heads, the
+// hche11/Localizing-Visual-Sounds-the-Hard-Way model.py (README.md, 'Reference behaviour'): no projection heads, the
 // L2-normalized image map against the max-pooled, L2-normalized audio vector; soft tri-map masks, in-batch
 // negatives and the image's own hard negative, cross-entropy with the positive first. Map = the cosine map.
 // The plugin's second method, lvs.HardPos (hardpos.cc), is registered from this file's AVSL_PLUGIN block.
@@ -47,7 +47,7 @@ class Lvs final : public Method {
     LvsEmbedding e = Embed(*imgnet_, *audnet_, batch, "lvs.LVS");
     Localization out;
     out.maps = PairCosine(e.image, e.audio);  // [B,h,w] cosine: test.py's heatmap A
-    out.range_min = -1.0;                     // generic confidence = mean of the top 25 % of (A + 1) / 2 (§7.4)
+    out.range_min = -1.0;                     // generic confidence = mean of the top 25 % of (A + 1) / 2 (SLAVC's)
     out.range_max = 1.0;
     SetConfidence(options_.confidence, options_, out);
     return out;

@@ -1,5 +1,5 @@
 // LVS's response maps and its contrastive objective (hche11/Localizing-Visual-Sounds-the-Hard-Way model.py,
-// AVENet.forward; baselines_spec.md §4) as free functions on embeddings, so the arithmetic is testable on fixed
+// AVENet.forward; see README.md) as free functions on embeddings, so the arithmetic is testable on fixed
 // tensors. The plugin's second method, lvs.HardPos (hardpos.cc), uses the same loss: it passes its own positive maps
 // and the pairs it removes from the negatives through the optional `extra` argument.
 #pragma once

@@ -56,7 +56,7 @@ template <typename T>
 void AddConfidenceOption(Options<T>& o) {
   o.String("confidence", &T::confidence,
            "generic = none native: the evaluator's SLAVC confidence, mean of the top 25 % of (A + 1) / 2; "
-           "positive = P_i, the sigmoid((A - epsilon)/tau)-weighted mean of A; max = max A (spec §4.3)")
+           "positive = P_i, the sigmoid((A - epsilon)/tau)-weighted mean of A; max = max A")
       .OneOf({"generic", "positive", "max"});
 }
 

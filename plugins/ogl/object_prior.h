@@ -1,4 +1,4 @@
-// OGL, object-guided localization (reference_spec.md §3): a frozen ImageNet ResNet18's layer4 activation
+// OGL, object-guided localization (EZ-VSL's and SLAVC's test.py): a frozen ImageNet ResNet18's layer4 activation
 // magnitude as an object prior, and the two published ways of mixing it with an audio-visual map. Free
 // functions so the arithmetic is testable on tensors; the plugin's components are thin wrappers.
 #pragma once

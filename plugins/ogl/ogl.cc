@@ -1,4 +1,4 @@
-// ogl: object-guided localization (reference_spec.md §3) for any method, and the object prior alone.
+// ogl: object-guided localization (EZ-VSL's and SLAVC's test.py) for any method, and the object prior alone.
 //   ogl.OGL          wraps a `base` method: training is the base's; Localize mixes the base's map with the prior.
 //   ogl.ObjectPrior  the prior alone (the "OGL" rows of the reference tables): what "no audio" achieves.
 // The prior network is deliberately not a registered submodule: it is frozen and rebuilt from `weights`, so it
@@ -77,7 +77,7 @@ class Ogl final : public Method {
       TORCH_CHECK(av_range, "ogl.OGL convention = \"slavc\" mixes fixed ranges, but the base method '", base_type_,
                   "' declares no score range (Localization.range_min/max); use convention = \"ezvsl\"");
       // The mixed fixed-range map is SLAVC's `scores_av_obj`; leaving confidence undefined makes the evaluator
-      // take its top-25% mean, SLAVC's confidence for AV+OGL (§1.5).
+      // take its top-25% mean, SLAVC's confidence for AV+OGL (test.py).
       out.maps = CombineSlavc(av_up, obj_up, options_.alpha, av.range_min, av.range_max, options_.prior_max);
     }
     return out;
@@ -135,7 +135,7 @@ void AddPriorFields(Options<T>& o) {
 }
 
 Options<OglOptions> MakeOglOptions() {
-  Options<OglOptions> o("base method's map mixed with the frozen ImageNet object prior (reference_spec.md §3)");
+  Options<OglOptions> o("base method's map mixed with the frozen ImageNet object prior (EZ-VSL/SLAVC test.py)");
   o.schema()
       .Component("base", ComponentKind::kMethod, "", "the audio-visual method being guided (trains as usual)")
       .Required();

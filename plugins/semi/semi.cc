@@ -1,5 +1,5 @@
 // semi: the semi-supervised localization loss (the seed's Eq. 9; SLAVC's optional supervised_loss,
-// reference_spec.md §2.3), a Loss composable with any method through the recipe's [[losses]] array.
+// off in every released script), a Loss composable with any method through the recipe's [[losses]] array.
 #include <torch/torch.h>
 
 #include <memory>

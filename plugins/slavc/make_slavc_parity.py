@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Reference SLAVC forward, loss and training steps for slavc_test's parity checks.
 
-Builds stoneMo/SLAVC's model (reference_spec.md §1.3, §1.5, §2.2; model.py / test.py at 05b429c) with small
+Builds stoneMo/SLAVC's model (heads, EMA, loss and confidence of model.py / test.py at 05b429c) with small
 torchvision-style ResNet encoders (same parameter names as torchvision and as core.ResNet18Image/Audio, width 4,
 one BasicBlock per stage) instead of the 11M-parameter ResNet18s, runs it in eval mode (online and momentum
 maps, test.py's confidence) and for three training steps (the reference's forward with its in-forward EMA

@@ -1,4 +1,4 @@
-// slavc: SLAVC (Mo & Morgado, NeurIPS 2022) as in stoneMo/SLAVC model.py (reference_spec.md §1.3-§1.5, §2.2).
+// slavc: SLAVC (Mo & Morgado, NeurIPS 2022) as in stoneMo/SLAVC model.py and test.py (README.md lists what is kept).
 // Two projection heads per modality, dropout on the image map and the audio vector, momentum (EMA) copies of
 // both encoders and all four heads as targets, the asymmetric i2a/a2i loss, map = mean of the two heads.
 // Submodules carry the reference's names (imgnet, img_proj1, momentum_audnet, ...) so a released checkpoint's
@@ -18,7 +18,8 @@
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/models/model_ops.h"
-#include "slavc_loss.h"
+#include "avsl/models/objectives.h"
+#include "slavc_confidence.h"
 
 namespace avsl::plugins::slavc {
 namespace {
@@ -97,22 +98,22 @@ class Slavc final : public Method {
     // The reference's order: online image, online audio, then the targets under no_grad (in train mode: target
     // dropout and target BN statistics are live). The EMA update the reference does here, before the targets,
     // happens in AfterOptimizerStep at the end of the previous step, with the same parameters (README.md).
-    SlavcFeatures online = Features(false, batch);
-    SlavcFeatures target;
+    models::TwoHeadFeatures online = Features(false, batch);
+    models::TwoHeadFeatures target;
     {
       torch::NoGradGuard no_grad;
       target = Features(true, batch);
     }
-    SlavcLossTerms t = SlavcLoss(online, target, o_.tau);
+    models::AsymmetricLossTerms t = models::AsymmetricContrastiveLoss(online, target, o_.tau);
     const torch::Tensor ce_a2i = -torch::log_softmax(t.a2i.detach(), 1).diagonal().mean();
     const double total = t.total.item<double>(), a2i = ce_a2i.item<double>();
     // The online map of this forward, differentiable, with its dropout: what extra losses (semi) train on.
-    return {t.total, {{"loss_a2i", a2i}, {"loss_i2a", total - a2i}}, SlavcMap(online, o_.tau)};
+    return {t.total, {{"loss_a2i", a2i}, {"loss_i2a", total - a2i}}, models::TwoHeadMap(online, o_.tau)};
   }
 
   Localization Localize(const Batch& batch) override {
     Localization out;
-    out.maps = SlavcMap(Features(o_.eval_momentum, batch), o_.tau);
+    out.maps = models::TwoHeadMap(Features(o_.eval_momentum, batch), o_.tau);
     out.confidence = SlavcConfidence(out.maps.detach(), o_.tau, o_.confidence_size);
     out.confidence_name = "slavc";
     out.range_min = -1.0 / o_.tau;
@@ -136,7 +137,7 @@ class Slavc final : public Method {
     double m;
   };
 
-  SlavcFeatures Features(bool momentum, const Batch& batch) {
+  models::TwoHeadFeatures Features(bool momentum, const Batch& batch) {
     Encoder& imgnet = momentum ? *momentum_imgnet_ : *imgnet_;
     Encoder& audnet = momentum ? *momentum_audnet_ : *audnet_;
     nn::Conv2d& ip1 = momentum ? momentum_img_proj1_ : img_proj1_;
@@ -145,7 +146,7 @@ class Slavc final : public Method {
     nn::Linear& ap2 = momentum ? momentum_aud_proj2_ : aud_proj2_;
     namespace F = nn::functional;
     const auto unit = F::NormalizeFuncOptions().dim(1);
-    SlavcFeatures f;
+    models::TwoHeadFeatures f;
     // forward_img_features: dropout on the backbone map, element-wise, before both projections.
     torch::Tensor img = img_dropout_(imgnet.Forward(batch.image));
     f.img1 = F::normalize(ip1(img), unit);

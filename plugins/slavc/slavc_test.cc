@@ -20,17 +20,19 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/models/objectives.h"
 #include "avsl/testing/method_test_kit.h"
-#include "slavc_loss.h"
+#include "slavc_confidence.h"
 
 namespace avsl {
 namespace {
 
 using plugins::slavc::SlavcConfidence;
-using plugins::slavc::SlavcFeatures;
-using plugins::slavc::SlavcLoss;
-using plugins::slavc::SlavcLossTerms;
-using plugins::slavc::SlavcMap;
+// SLAVC's objective and map are the SDK's two-head ones.
+using models::AsymmetricContrastiveLoss;
+using models::AsymmetricLossTerms;
+using models::TwoHeadFeatures;
+using models::TwoHeadMap;
 
 const PluginHost& Host() {
   static PluginHost* host = nullptr;
@@ -140,7 +142,7 @@ TEST(SlavcLossTest, GoldenValue) {
     for (auto& l : locs) per_image.push_back(torch::stack(l, 1).unsqueeze(1));  // [C,1,K]
     return torch::stack(per_image);
   };
-  SlavcFeatures online, target;
+  TwoHeadFeatures online, target;
   online.img1 = img({{e1, e1}, {e1, e2}});
   online.img2 = img({{e2, e1}, {e1, e2}});
   online.aud1 = torch::stack({e2, e1});
@@ -150,7 +152,7 @@ TEST(SlavcLossTest, GoldenValue) {
   target.aud1 = torch::stack({e1, e2});
   target.aud2 = torch::stack({e1, e1});
   const double tau = 1.0 / std::log(2.0);
-  SlavcLossTerms t = SlavcLoss(online, target, tau);
+  AsymmetricLossTerms t = AsymmetricContrastiveLoss(online, target, tau);
   ASSERT_EQ(t.i2a.sizes(), (std::vector<int64_t>{2, 2}));
   EXPECT_NEAR(t.i2a[0][0].item<double>(), std::log(2.0 / 3), 1e-6);
   EXPECT_NEAR(t.i2a[1][0].item<double>(), std::log(5.0 / 9), 1e-6);
@@ -160,18 +162,18 @@ TEST(SlavcLossTest, GoldenValue) {
   // Stable where the reference's log(Σ P1·P2) underflows: with tau = 1e-3 (and head 2 of the online images
   // negated) the probabilities are exp(-1000) = 0 in float, the reference expression gives a2i[0][0] = log 0 = -inf
   // and an infinite loss (checked in Python); the log-space form stays finite.
-  SlavcFeatures far = online;
+  TwoHeadFeatures far = online;
   far.img2 = -online.img2;
-  EXPECT_TRUE(std::isfinite(SlavcLoss(far, target, 1e-3).total.item<double>()));
+  EXPECT_TRUE(std::isfinite(AsymmetricContrastiveLoss(far, target, 1e-3).total.item<double>()));
 }
 
 TEST(SlavcLossTest, MapAndConfidenceByHand) {
   // Map: (<img1, aud1> + <img2, aud2>) / (2 tau); one image, one location: cosines 1 and 0 -> 0.5 / tau.
-  SlavcFeatures f;
+  TwoHeadFeatures f;
   f.img1 = torch::tensor({1.0f, 0.0f}).view({1, 2, 1, 1});
   f.img2 = torch::tensor({0.0f, 1.0f}).view({1, 2, 1, 1});
   f.aud1 = f.aud2 = torch::tensor({1.0f, 0.0f}).view({1, 2});
-  EXPECT_NEAR(SlavcMap(f, 0.5).item<double>(), 1.0, 1e-7);
+  EXPECT_NEAR(TwoHeadMap(f, 0.5).item<double>(), 1.0, 1e-7);
   // tau = 0.5: range [-2, 2]. A 4x4 map S_i = -2 + 4 i / 15 normalizes to i / 15. confidence_size 4 makes the
   // align_corners bicubic resize the identity; the top ceil(16/4) = 4 values are 12..15 -> mean 13.5/15 = 0.9.
   torch::Tensor ramp = (-2.0 + 4.0 * torch::arange(16, torch::kFloat) / 15).view({1, 4, 4});

@@ -76,6 +76,76 @@ expect "eval missing run" 1 "checkpoint not found: /nonexistent" -- "$AVSL" eval
 expect "eval without that split" 1 "no data.val dataset" -- "$AVSL" eval "$run" --split val
 expect "resume refuses a model change" 1 "cannot resume: the model or data changed \(model.sigma: 0.25 -> 0.3\)" -- \
   "$AVSL" train --resume "$run" --set model.sigma=0.3
+expect "train --verbose takes no value" 2 "option '--verbose' takes no value" -- "$AVSL" train --verbose=1
+expect "eval --verbose takes no value" 2 "option '--verbose' takes no value" -- "$AVSL" eval "$run" --verbose=yes
+
+# Recipes by name: @avsl/<path> is looked up in $AVSL_RECIPE_PATH, then in the installed recipes, and in a build
+# tree (this one) in the source tree's recipes/.
+expect "recipe given by name" 0 "sigma = 0.25" -- env -u AVSL_RECIPE_PATH "$AVSL" recipe dump @avsl/center_prior/synthetic.toml
+printf 'base = ["@avsl/center_prior/synthetic.toml"]\n[model]\nsigma = 0.4\n' >"$tmp/by_name.toml"
+expect "base given by name" 0 "sigma = 0.4" -- env -u AVSL_RECIPE_PATH "$AVSL" recipe dump "$tmp/by_name.toml"
+printf 'base = ["@avsl/nope/none.toml"]\n' >"$tmp/bad_name.toml"
+expect "unknown recipe name lists the search path" 1 \
+  "$tmp/bad_name.toml: base '@avsl/nope/none.toml' not found in the recipe search path \(looked for nope/none.toml in .*share/avsl/recipes, $SRC/recipes\)" -- \
+  env -u AVSL_RECIPE_PATH "$AVSL" recipe dump "$tmp/bad_name.toml"
+mkdir -p "$tmp/recipe_path/mine"
+printf 'base = ["@avsl/center_prior/synthetic.toml"]\n[model]\nsigma = 0.6\n' >"$tmp/recipe_path/mine/wide.toml"
+AVSL_RECIPE_PATH="$tmp/recipe_path" expect "AVSL_RECIPE_PATH is searched first" 0 "sigma = 0.6" -- \
+  "$AVSL" recipe dump @avsl/mine/wide.toml
+expect "train a recipe given by name" 0 "test \(last\)" -- env -u AVSL_RECIPE_PATH "$AVSL" train \
+  @avsl/center_prior/synthetic.toml --output-dir "$tmp/runs_named" --set data.test.size=20
+
+# A component whose plugin is not loaded: the error lists the directories searched and how to add one.
+expect "unknown component names the plugin directories" 1 \
+  "unknown scheduler 'absent\.Thing'.*plugins were searched for in $tmp/nowhere, .*avsl/plugins -- to search another directory, pass --plugin-path DIR or set AVSL_PLUGIN_PATH" -- \
+  "$AVSL" recipe dump "$SRC/recipes/center_prior/synthetic.toml" --plugin-path "$tmp/nowhere" --set 'schedule={type="absent.Thing"}'
+expect "absent required plugin names the plugin directories" 1 \
+  "recipe requires plugin 'absent' but it was not found.*plugins were searched for in .*--plugin-path DIR or set AVSL_PLUGIN_PATH" -- \
+  "$AVSL" recipe dump "$SRC/recipes/center_prior/synthetic.toml" --set 'plugins=["center_prior", "absent"]'
+
+# Runs remember their plugins: a run trained with a plugin from outside the default directory evaluates and
+# resumes without --plugin-path, from the path its env.json records. The plugin is tests/plugin_abi's 'good' (a
+# scheduler, good.Half), which the build puts outside the default plugin directory; it is copied to a scratch
+# directory so that the test can change and then remove it. A copy of an in-tree plugin (center_prior, ...) would
+# not do: the default directory provides the same name, and the search path wins over the recorded path.
+good_so="$(dirname "$AVSL")/../test_plugins/good/libavsl_good.so"
+if [ -f "$good_so" ]; then
+  mkdir -p "$tmp/extra"
+  cp "$good_so" "$tmp/extra/"
+  expect "train with a plugin from --plugin-path" 0 "test \(last\)" -- "$AVSL" train \
+    "$SRC/recipes/center_prior/synthetic.toml" --plugin-path "$tmp/extra" --output-dir "$tmp/runs_extra" \
+    --set 'schedule={type="good.Half"}' --set data.test.size=20
+  xrun=$(ls -d "$tmp"/runs_extra/center_prior_synthetic/*/ | head -1)
+  xrun=${xrun%/}
+  expect "eval loads the plugin the run recorded" 0 \
+    "^avsl eval: loaded plugin good 1\.2\.3 from $tmp/extra/libavsl_good\.so \(recorded in $xrun/env\.json\)$" -- \
+    "$AVSL" eval "$xrun"
+  # No warning: the SHA-1 computed now agrees with the one env.json recorded.
+  ! grep -q "warning" "$tmp/err" && passed=$((passed + 1)) ||
+    { echo "FAIL: eval of an unchanged recorded plugin warned"; sed 's/^/  | /' "$tmp/err"; failures=$((failures + 1)); }
+  expect "eval of a run's checkpoint loads the recorded plugin" 0 "loaded plugin good 1\.2\.3" -- \
+    "$AVSL" eval "$xrun/checkpoints/last.pt" --out "$tmp/xeval" --verbose
+  expect "resume loads the plugin the run recorded" 1 "cannot resume: the model or data changed \(model.sigma" -- \
+    "$AVSL" train --resume "$xrun" --set model.sigma=0.3
+  grep -Eq "^avsl train: loaded plugin good 1\.2\.3 from $tmp/extra/libavsl_good\.so" "$tmp/err" &&
+    passed=$((passed + 1)) || { echo "FAIL: resume did not load the recorded plugin"; failures=$((failures + 1)); }
+  expect "the search path wins over the recorded plugin" 0 "metrics:" -- \
+    "$AVSL" eval "$xrun" --plugin-path "$(dirname "$good_so")" --out "$tmp/xeval2"
+  ! grep -q "loaded plugin" "$tmp/err" && passed=$((passed + 1)) ||
+    { echo "FAIL: the recorded plugin was loaded although the search path provided it"; failures=$((failures + 1)); }
+  printf 'x' >>"$tmp/extra/libavsl_good.so"  # trailing bytes: still a loadable library, another SHA-1
+  expect "eval warns when the recorded plugin changed" 0 \
+    "warning: plugin 'good' at $tmp/extra/libavsl_good\.so changed since the run: its SHA-1 is [0-9a-f]{40} but $xrun/env\.json recorded [0-9a-f]{40}" -- \
+    "$AVSL" eval "$xrun" --out "$tmp/xeval3"
+  rm "$tmp/extra/libavsl_good.so"
+  expect "eval names a recorded plugin that is gone" 1 \
+    "warning: plugin 'good' recorded in $xrun/env\.json is gone: $tmp/extra/libavsl_good\.so does not exist" -- \
+    "$AVSL" eval "$xrun"
+  grep -Eq "unknown scheduler 'good\.Half'.*--plugin-path DIR or set AVSL_PLUGIN_PATH" "$tmp/err" &&
+    passed=$((passed + 1)) || { echo "FAIL: no plugin hint after a gone plugin"; failures=$((failures + 1)); }
+else
+  echo "SKIP: runs remember their plugins (no test plugin at $good_so)"
+fi
 
 # An untrained reference method has one model: its Early Stop columns repeat the last evaluation.
 ap=$(/usr/bin/python3 -c "import json; print('%.1f' % (100 * json.load(open('$run/eval/test_last/metrics.json'))['ap']))" 2>/dev/null ||

@@ -1,5 +1,9 @@
 #include "avsl/core/recipe.h"
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -256,6 +260,79 @@ TEST_F(RecipeTest, UnknownKeyWithoutSuggestionStillReadsWell) {
   ASSERT_TRUE(r.ok());
   EXPECT_THAT(std::string(r->Validate(registry_).message()),
               HasSubstr("unknown recipe key 'model.zzzzzz' [inline.toml]. Valid keys of 'test.Model'"));
+}
+
+// `@avsl/<path>` names a shipped recipe: looked up in $AVSL_RECIPE_PATH, then next to the installed (or, in a build
+// tree, the source) recipes. These tests point AVSL_RECIPE_PATH at a scratch tree.
+class RecipeByNameTest : public RecipeTest {
+ protected:
+  void SetUp() override {
+    RecipeTest::SetUp();
+    root_ = (std::filesystem::path(::testing::TempDir()) / "avsl_recipe_path").string();
+    std::filesystem::remove_all(root_);
+    std::filesystem::create_directories(root_ + "/shipped/_base_");
+    std::ofstream(root_ + "/shipped/_base_/data.toml") << "[data]\nbatch_size = 5\nworkers = 1\n";
+    // A relative base inside a recipe found by name resolves next to that recipe.
+    std::ofstream(root_ + "/shipped/model.toml") << "base = [\"_base_/data.toml\"]\nseed = 11\n";
+    setenv("AVSL_RECIPE_PATH", ("/nonexistent/avsl_recipes:" + root_ + "/shipped").c_str(), 1);
+  }
+  void TearDown() override { unsetenv("AVSL_RECIPE_PATH"); }
+
+  std::string root_;
+};
+
+TEST_F(RecipeByNameTest, BaseByNameResolvesThroughTheRecipePath) {
+  absl::StatusOr<Recipe> r = Recipe::Parse("base = [\"@avsl/model.toml\"]\n[data]\nbatch_size = 6\n", "inline.toml",
+                                           kDir, {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::map<std::string, std::string> flat = r->Flatten();
+  EXPECT_EQ(flat.at("seed"), "11");
+  EXPECT_EQ(flat.at("data.batch_size"), "6");  // the recipe wins over its bases
+  EXPECT_EQ(flat.at("data.workers"), "1");     // from the shipped recipe's own relative base
+  EXPECT_EQ(r->OriginOf("data.workers"), root_ + "/shipped/_base_/data.toml");
+  EXPECT_EQ(r->OriginOf("seed"), root_ + "/shipped/model.toml");
+}
+
+TEST_F(RecipeByNameTest, TheRecipeItselfMayBeGivenByName) {
+  absl::StatusOr<Recipe> r = Recipe::Load("@avsl/model.toml", {"seed=3"});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->Flatten().at("seed"), "3");
+  EXPECT_EQ(r->Flatten().at("data.batch_size"), "5");
+}
+
+TEST_F(RecipeByNameTest, SearchPathIsTheEnvironmentFirst) {
+  const std::vector<std::string> dirs = RecipeSearchPath();
+  ASSERT_GE(dirs.size(), 3u);  // the two entries of AVSL_RECIPE_PATH, then the installed (or source) recipes
+  EXPECT_EQ(dirs[0], "/nonexistent/avsl_recipes");
+  EXPECT_EQ(dirs[1], root_ + "/shipped");
+  EXPECT_THAT(dirs[2], HasSubstr("share/avsl/recipes"));
+}
+
+TEST_F(RecipeByNameTest, UnresolvableNameNamesFileKeyNameAndDirectories) {
+  absl::StatusOr<Recipe> r = Recipe::Parse("base = [\"@avsl/nope/none.toml\"]\n", "inline.toml", kDir, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(r.status().message()),
+              AllOf(HasSubstr("inline.toml: base '@avsl/nope/none.toml' not found in the recipe search path"),
+                    HasSubstr("looked for nope/none.toml in /nonexistent/avsl_recipes, " + root_ + "/shipped, "),
+                    HasSubstr("set AVSL_RECIPE_PATH")));
+  absl::StatusOr<Recipe> top = Recipe::Load("@avsl/nope/none.toml", {});
+  ASSERT_FALSE(top.ok());
+  EXPECT_THAT(std::string(top.status().message()),
+              HasSubstr("recipe '@avsl/nope/none.toml' not found in the recipe search path"));
+  absl::StatusOr<Recipe> empty = Recipe::Parse("base = [\"@avsl/\"]\n", "inline.toml", kDir, {});
+  ASSERT_FALSE(empty.ok());
+  EXPECT_THAT(std::string(empty.status().message()),
+              HasSubstr("inline.toml: base '@avsl/': expected @avsl/<path relative to the recipe search path>"));
+}
+
+TEST(RecipeSearchPathTest, WithoutTheEnvironmentTheShippedRecipesAreFound) {
+  unsetenv("AVSL_RECIPE_PATH");
+  // In the build tree the source tree's recipes/ stand in for the installed ones.
+  absl::StatusOr<Recipe> r = Recipe::Load("@avsl/_base_/runtime.toml", {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(r->Flatten().at("train.monitor"), HasSubstr("val.ap"));
+  EXPECT_THAT(r->OriginOf("train.monitor"), HasSubstr("_base_/runtime.toml"));
 }
 
 TEST(ClosestNamesTest, SuggestsNearNamesOnly) {

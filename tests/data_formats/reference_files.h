@@ -12,8 +12,9 @@
 
 namespace avsl::data::testing {
 
-/// <repo root>/../shared/data/reference, where the published metadata files are kept (never copied in the
-/// repo). Tests that need a file from it GTEST_SKIP() with MissingReference(path) when it is absent.
+/// <repo root>/../shared/data/reference: the published split lists and annotation files (<upstream repo>/metadata/
+/// of SLAVC, EZ-VSL, LVS, ...; see docs/datasets.md, 'Where the published files come from'). They are not shipped
+/// with avsl; tests that need a file from it GTEST_SKIP() with MissingReference(path) when it is absent.
 inline std::string ReferenceDir() { return std::string(AVSL_SOURCE_DIR) + "/../shared/data/reference"; }
 
 inline bool Exists(const std::string& path) {

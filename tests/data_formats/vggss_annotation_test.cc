@@ -1,5 +1,5 @@
 // Tests of the vggss.json reader: the real published file (exact counts, the 18 degenerate boxes and the two
-// all-zero maps of reference_spec.md §4.1) and hand-made fixtures for the rounding, the union and the errors.
+// clips whose GT map is all zero) and hand-made fixtures for the rounding, the union and the errors.
 #include "avsl/data/vggss_annotation.h"
 
 #include <map>

@@ -142,7 +142,7 @@ TEST(SpectrogramTest, PeriodicTukeyMatchesSpecConstants) {
   EXPECT_NEAR(w[32], 0.5, 1e-15);  // 0.5(1 + cos(π(−1 + 64/128))) = 0.5(1 + cos(−π/2)) = 0.5
   double sq = 0;
   for (double v : w) sq += v * v;
-  EXPECT_NEAR(sq, 432.0, 1e-9);  // reference_spec §5.1: Σw² = 432
+  EXPECT_NEAR(sq, 432.0, 1e-9);  // Σw² of scipy's periodic tukey(512, 0.25)
 }
 
 TEST(SpectrogramTest, ShapeAndSilenceFloor) {

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Checks the layering invariants of docs/architecture_review.md section 2 against the #include lines.
+"""Checks the layering invariants of docs/architecture.md ('Layering rules') against the #include lines.
 
   check_includes.py [REPO_ROOT]      (default: the repository that holds this script)
 

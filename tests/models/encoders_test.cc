@@ -52,7 +52,7 @@ TEST(ResNetTest, OutputSizeByHand) {
   EXPECT_EQ(ResNetOutputSize(224, 2), 7);
   EXPECT_EQ(ResNetOutputSize(224, 1), 14);
   EXPECT_EQ(ResNetOutputSize(256, 1), 16);
-  // Audio (reference_spec.md §1.1): H 257->129->65->33->17->9, W 200->100->50->25->13->7.
+  // Audio (the reference's 257x200 spectrogram): H 257->129->65->33->17->9, W 200->100->50->25->13->7.
   EXPECT_EQ(ResNetOutputSize(257, 2), 9);
   EXPECT_EQ(ResNetOutputSize(200, 2), 7);
   EXPECT_EQ(ResNetOutputSize(64, 2), 2);  // 64->32->16->8->4->2

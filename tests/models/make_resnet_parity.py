@@ -50,7 +50,7 @@ def main(out_dir):
         body = nn.Sequential(img.conv1, img.bn1, img.relu, img.maxpool, img.layer1, img.layer2, img.layer3,
                              img.layer4)
         out["img_map7"] = body(x)
-        # LVS-family variant (baselines_spec.md §0.1): layer4 stride 1, no dilation, same weights.
+        # LVS-family variant (LVS models/base_models.py::ResNet): layer4 stride 1, no dilation, same weights.
         img.layer4[0].conv1.stride = (1, 1)
         img.layer4[0].downsample[0].stride = (1, 1)
         out["img_map14"] = body(x)

@@ -181,6 +181,15 @@ TEST(PluginHostTest, UnreadableLibraryIsAnOpenFailure) {
   EXPECT_THAT(r->message, HasSubstr("cannot open " + dir + "/libavsl_garbage.so"));
 }
 
+TEST(PluginHostTest, SearchedDirectoriesAreRememberedInOrderOnceEach) {
+  PluginHost host;
+  AddCoreComponents(host);
+  EXPECT_TRUE(host.searched_directories().empty());
+  host.LoadDirectories({kRoot + "/good", "/nonexistent/avsl_plugins"});
+  host.LoadDirectories({kRoot + "/good", kRoot + "/deps"});
+  EXPECT_THAT(host.searched_directories(), ElementsAre(kRoot + "/good", "/nonexistent/avsl_plugins", kRoot + "/deps"));
+}
+
 TEST(PluginHostTest, SearchPathOrderIsFlagThenEnvironmentThenDefault) {
   setenv("AVSL_PLUGIN_PATH", "/env/a:/env/b", 1);
   std::vector<std::string> dirs = PluginHost::SearchPath({"/cli/x:/cli/y", "/cli/z"});

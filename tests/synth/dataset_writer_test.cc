@@ -68,8 +68,8 @@ SynthOptions Small(uint64_t seed) {
   return o;
 }
 
-// The reference Flickr parser (reference_spec.md §4.1): for every grandchild of the root tagged bbox,
-// skip its first child and read the next four integers.
+// The reference Flickr parser (EZ-VSL/SLAVC datasets.py::load_all_bboxes): for every grandchild of the root
+// tagged bbox, skip its first child and read the next four integers.
 std::vector<std::array<int, 4>> ParseFlickrXml(const fs::path& path) {
   pugi::xml_document doc;
   EXPECT_TRUE(doc.load_file(path.c_str())) << path;

@@ -54,20 +54,28 @@ class TinyDataset final : public Dataset {
 };
 
 // Cosine similarity between projected pixels and projected audio, with dropout (so resuming must restore
-// the RNG state) and an optional NaN at a given step.
+// the RNG state), an optional NaN at a given step, optional TORCH_CHECK failures ("boom" in TrainStep at a given
+// step, "boom in Localize") and optional fixed maps (Localize ignores the weights: a flat validation metric).
 class TinyMethod final : public Method {
  public:
-  explicit TinyMethod(long long nan_at_step, bool return_maps = false)
-      : nan_at_step_(nan_at_step), return_maps_(return_maps) {
+  explicit TinyMethod(long long nan_at_step, bool return_maps = false, long long throw_at_step = -1,
+                      bool throw_in_localize = false, bool fixed_maps = false)
+      : nan_at_step_(nan_at_step),
+        return_maps_(return_maps),
+        throw_at_step_(throw_at_step),
+        throw_in_localize_(throw_in_localize),
+        fixed_maps_(fixed_maps) {
     image_ = register_module("image", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 4, 1)));
     audio_ = register_module("audio", torch::nn::Linear(32, 4));
   }
   StepOutput TrainStep(const Batch& b) override {
+    ++steps_;
+    TORCH_CHECK(steps_ != throw_at_step_, "boom");
     torch::Tensor sim = Similarity(b);
     torch::Tensor logits = std::get<0>(sim.flatten(2).max(2)) / 0.1;
     torch::Tensor labels = torch::arange(logits.size(0), torch::TensorOptions(torch::kLong).device(logits.device()));
     torch::Tensor loss = torch::nn::functional::cross_entropy(logits, labels);
-    if (++steps_ == nan_at_step_) loss = loss * std::numeric_limits<float>::quiet_NaN();
+    if (steps_ == nan_at_step_) loss = loss * std::numeric_limits<float>::quiet_NaN();
     // A method's own scalar: the trainer must average it into the metrics.jsonl train records.
     torch::Tensor maps;
     if (return_maps_) maps = sim.diagonal(0, 0, 1).permute({2, 0, 1});
@@ -80,8 +88,15 @@ class TinyMethod final : public Method {
     return counts;
   }
   Localization Localize(const Batch& b) override {
+    TORCH_CHECK(!throw_in_localize_, "boom in Localize");
     Localization loc;
-    loc.maps = Similarity(b).diagonal(0, 0, 1).permute({2, 0, 1});
+    if (fixed_maps_) {  // a centred bump in [-1, 0], the same for every sample and every epoch
+      torch::Tensor ramp = torch::linspace(-1.0, 1.0, 16, b.image.options().dtype(torch::kFloat));
+      torch::Tensor bump = -(ramp.view({16, 1}).pow(2) + ramp.view({1, 16}).pow(2)) / 2;
+      loc.maps = bump.unsqueeze(0).expand({b.image.size(0), 16, 16}).contiguous();
+    } else {
+      loc.maps = Similarity(b).diagonal(0, 0, 1).permute({2, 0, 1});
+    }
     loc.range_min = -1;
     loc.range_max = 1;
     return loc;
@@ -97,6 +112,9 @@ class TinyMethod final : public Method {
   }
   long long nan_at_step_;
   bool return_maps_;
+  long long throw_at_step_;
+  bool throw_in_localize_;
+  bool fixed_maps_;
   long long steps_ = 0;
   torch::nn::Conv2d image_{nullptr};
   torch::nn::Linear audio_{nullptr};
@@ -115,10 +133,15 @@ inline void RegisterTinyComponents(PluginHost& host) {
   Schema m("tiny method");
   m.Int("nan_at_step", -1, "make the loss NaN at this step (1-based)");
   m.Bool("return_maps", false, "return StepOutput::maps (extra losses need them)");
+  m.Int("throw_at_step", -1, "TORCH_CHECK(false, \"boom\") in TrainStep at this step (1-based)");
+  m.Bool("throw_in_localize", false, "TORCH_CHECK(false, \"boom in Localize\") in Localize");
+  m.Bool("fixed_maps", false, "Localize returns the same map whatever the weights (a flat validation metric)");
   r.Register<Method>(
       "Method", std::move(m),
       [](const ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<Method>> {
-        return std::make_shared<TinyMethod>(c.GetInt("nan_at_step"), c.GetBool("return_maps"));
+        return std::make_shared<TinyMethod>(c.GetInt("nan_at_step"), c.GetBool("return_maps"),
+                                            c.GetInt("throw_at_step"), c.GetBool("throw_in_localize"),
+                                            c.GetBool("fixed_maps"));
       },
       "");
   r.Register<Loss>(

@@ -1,5 +1,7 @@
 // Trainer: bit-exact resume after a mid-epoch interruption, atomic checkpoints under SIGKILL, NaN handling,
-// run-directory contents, --init-from. Uses a tiny method and an in-memory dataset registered by the test.
+// run-directory contents, --init-from, the epoch line and records of the method's logged values, the training
+// curve (train.curve), one-line errors from a method's TORCH_CHECK, the tie rule of checkpoint selection and early
+// stopping. Uses a tiny method and an in-memory dataset registered by the test.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <stdexcept>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -20,6 +23,8 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/train/error_text.h"
+#include "avsl/train/run_report.h"
 #include "avsl/train/trainer.h"
 #include "tiny_components.h"
 
@@ -27,7 +32,55 @@ namespace avsl {
 namespace {
 
 namespace fs = std::filesystem;
+using ::testing::Contains;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// Lines of metrics.jsonl that contain `needle`.
+std::vector<std::string> JsonlLines(const fs::path& path, const std::string& needle) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);)
+    if (line.find(needle) != std::string::npos) out.push_back(line);
+  return out;
+}
+
+// Width and height from a PNG's IHDR chunk (bytes 16-23, big-endian).
+std::pair<int, int> PngSize(const fs::path& path) {
+  const std::string bytes = ReadFile(path);
+  if (bytes.size() < 24 || bytes.compare(1, 3, "PNG") != 0) return {-1, -1};
+  auto be32 = [&](size_t at) {
+    int v = 0;
+    for (size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(bytes[at + i]);
+    return v;
+  };
+  return {be32(16), be32(20)};
+}
+
+// A recipe without data.val (so nothing is validated).
+constexpr const char* kNoValRecipe = R"(
+seed = 3
+threads = 2
+[data]
+batch_size = 4
+workers = 2
+train = { type = "tiny.Data", size = 12 }
+[model]
+type = "tiny.Method"
+[optim]
+type = "core.Adam"
+lr = 0.01
+[train]
+epochs = 2
+log_every = 1
+select = "last"
+)";
 
 class TrainerTest : public ::testing::Test {
  protected:
@@ -94,6 +147,7 @@ TEST_F(TrainerTest, RunDirectoryHoldsEverything) {
   }
   EXPECT_EQ(train_lines, 6);  // 12 samples / batch 4 = 3 steps per epoch, 2 epochs, log_every 1
   EXPECT_EQ(val_lines, 2);
+  EXPECT_EQ(JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"train_epoch\"").size(), 2u);
   std::ifstream env(fs::path(*dir) / "env.json");
   std::string env_text((std::istreambuf_iterator<char>(env)), {});
   EXPECT_THAT(env_text, HasSubstr("\"torch_version\""));
@@ -227,10 +281,219 @@ TEST_F(TrainerTest, Bf16AutocastAndChannelsLastTrainOnCpu) {
   absl::StatusOr<std::string> dir = Train(MakeRecipe({"amp=\"bf16\"", "channels_last=true"}), {}, &status);
   ASSERT_TRUE(dir.ok()) << dir.status();
   ASSERT_TRUE(status.ok()) << status;
-  std::ifstream jsonl(fs::path(*dir) / "metrics.jsonl");
+  // Every train record (6 steps) and epoch record (2 epochs) holds a finite loss (NaN would be written as null).
   int finite = 0;
-  for (std::string line; std::getline(jsonl, line);) finite += line.find("\"loss\":") != std::string::npos;
-  EXPECT_EQ(finite, 6);
+  for (const std::string& line : JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"train"))
+    finite += line.find("\"loss\":") != std::string::npos && line.find("\"loss\":null") == std::string::npos;
+  EXPECT_EQ(finite, 8);
+}
+
+// (a) The method's logged values: their epoch means in the epoch line of log.txt and in metrics.jsonl's epoch
+// record. tiny.Method logs steps_seen = 1, 2, 3 in epoch 1 and 4, 5, 6 in epoch 2: means 2 and 5.
+TEST_F(TrainerTest, LoggedValuesAppearAsEpochMeansInTheEpochLineAndRecords) {
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(MakeRecipe(), {}, &status);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_TRUE(status.ok()) << status;
+  const std::string log = ReadFile(fs::path(*dir) / "log.txt");
+  EXPECT_THAT(log, HasSubstr("epoch 1: train loss "));
+  EXPECT_THAT(log, HasSubstr(" (steps_seen 2), val loc_acc "));
+  EXPECT_THAT(log, HasSubstr(" (steps_seen 5), val loc_acc "));
+  const std::vector<std::string> epochs = JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"train_epoch\"");
+  ASSERT_EQ(epochs.size(), 2u);
+  EXPECT_THAT(epochs[0], HasSubstr("\"epoch\":1,"));
+  EXPECT_THAT(epochs[0], HasSubstr("\"steps_seen\":2.0"));
+  EXPECT_THAT(epochs[0], HasSubstr("\"step\":3,"));
+  EXPECT_THAT(epochs[1], HasSubstr("\"epoch\":2,"));
+  EXPECT_THAT(epochs[1], HasSubstr("\"steps_seen\":5.0"));
+  EXPECT_THAT(epochs[1], HasSubstr("\"loss\":"));
+}
+
+TEST_F(TrainerTest, ARunWithoutValidationLogsTrainOnlyEpochLinesAndACurve) {
+  absl::StatusOr<Recipe> r = Recipe::Parse(kNoValRecipe, "noval.toml", ".", {});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->Validate(host_).ok());
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(*r, {}, &status);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_TRUE(status.ok()) << status;
+  const std::string log = ReadFile(fs::path(*dir) / "log.txt");
+  EXPECT_THAT(log, HasSubstr("epoch 1: train loss "));
+  EXPECT_THAT(log, HasSubstr(" (steps_seen 2)\n"));  // the line ends there: nothing validated
+  EXPECT_THAT(log, HasSubstr("epoch 2: train loss "));
+  EXPECT_THAT(log, HasSubstr(" (steps_seen 5)\n"));
+  EXPECT_THAT(log, Not(HasSubstr("val loc_acc")));
+  // The curve has the training panel only.
+  const auto [width, height] = PngSize(fs::path(*dir) / "curve.png");
+  EXPECT_EQ(width, 640);
+  EXPECT_GT(height, 0);
+}
+
+// (b) train.curve: accepted, drawn; a name the method never logs is a warning, not a failure.
+TEST_F(TrainerTest, TrainCurveKeyDrawsLoggedValuesAndWarnsAboutUnknownNames) {
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(MakeRecipe({"train.curve=[\"steps_seen\", \"nope\"]"}), {}, &status);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(last_stop_, train::StopReason::kCompleted);
+  ASSERT_TRUE(fs::exists(fs::path(*dir) / "curve.png"));
+  const std::string log = ReadFile(fs::path(*dir) / "log.txt");
+  EXPECT_THAT(log, HasSubstr("WARNING: recipe key 'train.curve' names \"nope\", which the method did not log in "
+                             "epoch 1 (it logged: steps_seen); curve.png leaves it out"));
+  EXPECT_THAT(log, HasSubstr("training curve: "));
+  // The same file redrawn: the training loss and steps_seen are series of the curve, "nope" is not.
+  absl::StatusOr<std::vector<std::string>> drawn = train::WriteTrainingCurve(
+      (fs::path(*dir) / "metrics.jsonl").string(), (fs::path(root_) / "again.png").string(), {"steps_seen", "nope"});
+  ASSERT_TRUE(drawn.ok()) << drawn.status();
+  EXPECT_THAT(*drawn, Contains("train.loss"));
+  EXPECT_THAT(*drawn, Contains("train.steps_seen"));
+  EXPECT_THAT(*drawn, Contains("val.loc_acc"));
+  EXPECT_THAT(*drawn, Not(Contains("train.nope")));
+  // A recipe that names no value draws the loss without steps_seen.
+  drawn = train::WriteTrainingCurve((fs::path(*dir) / "metrics.jsonl").string(), (fs::path(root_) / "b.png").string());
+  ASSERT_TRUE(drawn.ok()) << drawn.status();
+  EXPECT_THAT(*drawn, Contains("train.loss"));
+  EXPECT_THAT(*drawn, Not(Contains("train.steps_seen")));
+}
+
+TEST_F(TrainerTest, TrainingCurveHasAPanelPerKindOfRecord) {
+  fs::create_directories(root_);
+  auto write = [&](const std::string& name, const std::string& text) {
+    std::ofstream(fs::path(root_) / name) << text;
+    return (fs::path(root_) / name).string();
+  };
+  const std::string val_only = write("val.jsonl",
+                                     "{\"split\":\"val\",\"epoch\":1,\"loc_acc\":0.2,\"ap\":0.1,\"max_f1\":0.3}\n"
+                                     "{\"split\":\"val\",\"epoch\":2,\"loc_acc\":0.3,\"ap\":null,\"max_f1\":0.4}\n");
+  const std::string train_only = write("train.jsonl",
+                                       "{\"split\":\"train\",\"epoch\":0,\"step\":1,\"loss\":9.0}\n"
+                                       "{\"split\":\"train_epoch\",\"epoch\":1,\"loss\":2.5,\"x\":0.5}\n"
+                                       "{\"split\":\"train_epoch\",\"epoch\":2,\"loss\":2.0,\"x\":0.25}\n");
+  const std::string both = write("both.jsonl", ReadFile(val_only) + ReadFile(train_only));
+  const std::string png = (fs::path(root_) / "c.png").string();
+
+  absl::StatusOr<std::vector<std::string>> drawn = train::WriteTrainingCurve(val_only, png, {"x"});
+  ASSERT_TRUE(drawn.ok()) << drawn.status();
+  EXPECT_EQ(*drawn, (std::vector<std::string>{"val.loc_acc", "val.ap", "val.max_f1"}));
+  const int val_height = PngSize(png).second;
+
+  drawn = train::WriteTrainingCurve(train_only, png, {"x", "loss"});
+  ASSERT_TRUE(drawn.ok()) << drawn.status();
+  EXPECT_EQ(*drawn, (std::vector<std::string>{"train.loss", "train.x"}));
+  const int train_height = PngSize(png).second;
+
+  drawn = train::WriteTrainingCurve(both, png, {"x"});
+  ASSERT_TRUE(drawn.ok()) << drawn.status();
+  EXPECT_EQ(*drawn, (std::vector<std::string>{"val.loc_acc", "val.ap", "val.max_f1", "train.loss", "train.x"}));
+  EXPECT_EQ(PngSize(png).first, 640);
+  EXPECT_GT(val_height, 0);
+  EXPECT_GT(train_height, 0);
+  EXPECT_GT(PngSize(png).second, std::max(val_height, train_height));
+
+  const std::string empty = write("empty.jsonl", "{\"split\":\"train\",\"epoch\":0,\"loss\":1.0}\nnot json\n");
+  drawn = train::WriteTrainingCurve(empty, png, {});
+  EXPECT_EQ(drawn.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(TrainerTest, ExceptionTextIsOneLineWithoutTheBacktrace) {
+  try {
+    TORCH_CHECK(false, "boom");
+    FAIL() << "TORCH_CHECK did not throw";
+  } catch (const c10::Error& e) {
+    EXPECT_EQ(train::DescribeException(e, false), "boom");
+    EXPECT_THAT(train::DescribeException(e, true), HasSubstr(std::string(train::kBacktraceMarker)));
+  }
+  EXPECT_EQ(train::DescribeException(std::runtime_error("first\n  second\r\nthird  x "), false),
+            "first second third  x");
+  EXPECT_EQ(train::OneLineError("a: b\nException raised from f at x.cpp:1 (most recent call first):\nframe #0: g"),
+            "a: b");
+  EXPECT_EQ(train::OneLineError(std::string(1500, 'x')), std::string(1000, 'x') + " [...]");
+  const absl::Status folded = train::WithoutBacktrace(
+      absl::DataLossError("loading x.pt: bad file\nException raised from f (most recent call first):\nframe #0"));
+  EXPECT_EQ(folded.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(folded.message(), "loading x.pt: bad file");
+  const absl::Status table = absl::InternalError("two\nlines");  // no backtrace: left as it is
+  EXPECT_EQ(train::WithoutBacktrace(table), table);
+}
+
+// (c) A TORCH_CHECK in TrainStep: one line naming the place and the method, in the status and in log.txt.
+TEST_F(TrainerTest, MethodExceptionIsOneLineNamingTheMethod) {
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(MakeRecipe({"model.throw_at_step=2"}), {}, &status);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_FALSE(status.ok());
+  const std::string message(status.message());
+  EXPECT_THAT(message, HasSubstr("training failed at epoch 0, batch 1, step 1 in method tiny.Method's TrainStep"));
+  EXPECT_THAT(message, EndsWith(": boom"));
+  EXPECT_THAT(message, Not(HasSubstr("Exception raised from")));
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+  const std::string log = ReadFile(fs::path(*dir) / "log.txt");
+  EXPECT_THAT(log, HasSubstr("ERROR: " + message + "\n"));
+  EXPECT_THAT(log, Not(HasSubstr("Exception raised from")));
+
+  // verbose_errors: the full text with the backtrace, in the status and in log.txt.
+  train::TrainerOptions verbose;
+  verbose.verbose_errors = true;
+  absl::StatusOr<std::string> verbose_dir = Train(MakeRecipe({"model.throw_at_step=2"}), verbose, &status);
+  ASSERT_TRUE(verbose_dir.ok()) << verbose_dir.status();
+  ASSERT_FALSE(status.ok());
+  EXPECT_THAT(std::string(status.message()), HasSubstr("in method tiny.Method's TrainStep: boom"));
+  EXPECT_THAT(std::string(status.message()), HasSubstr("Exception raised from"));
+  EXPECT_THAT(ReadFile(fs::path(*verbose_dir) / "log.txt"), HasSubstr("Exception raised from"));
+}
+
+TEST_F(TrainerTest, LocalizeExceptionInValidationAndTestIsOneLine) {
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(MakeRecipe({"model.throw_in_localize=true"}), {}, &status);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_FALSE(status.ok());
+  std::string message(status.message());
+  EXPECT_THAT(message, HasSubstr("validation after epoch 1 failed: method tiny.Method threw in Localize on the "
+                                 "batch of k1_0, "));
+  EXPECT_THAT(message, EndsWith(": boom in Localize"));
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+  EXPECT_THAT(ReadFile(fs::path(*dir) / "log.txt"), HasSubstr("ERROR: " + message + "\n"));
+
+  // Nothing to train: the final test (train::EvaluateCheckpoint) fails the same way.
+  dir = Train(MakeRecipe({"model.throw_in_localize=true", "train.epochs=0"}), {}, &status);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_FALSE(status.ok());
+  message = std::string(status.message());
+  EXPECT_THAT(message, HasSubstr("test evaluation of checkpoint 'last' failed: method tiny.Method threw in "
+                                 "Localize on the batch of k2_0, "));
+  EXPECT_THAT(message, EndsWith(": boom in Localize"));
+  EXPECT_THAT(message, Not(HasSubstr("Exception raised from")));
+  EXPECT_EQ(message.find('\n'), std::string::npos);
+}
+
+// (d) A flat validation metric: ties move best_<metric> to the later epoch, and core.EarlyStopping (patience 2)
+// still stops, because a tie is not an improvement.
+TEST_F(TrainerTest, FlatMetricSelectsTheLastTiedEpochAndEarlyStoppingStillStops) {
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(
+      MakeRecipe({"model.fixed_maps=true", "train.epochs=6", "train.monitor=\"val.loc_acc\"",
+                  "hooks=[{type=\"core.EarlyStopping\", monitor=\"val.loc_acc\", patience=2}]"}),
+      {}, &status);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(last_stop_, train::StopReason::kHook);
+  // Validations after epochs 1, 2, 3 give the same value: new best, tie (patience 1), tie (patience 2: stop).
+  const std::string log = ReadFile(fs::path(*dir) / "log.txt");
+  EXPECT_THAT(log, HasSubstr("new best val.loc_acc = "));
+  EXPECT_THAT(log, HasSubstr("ties the best (epoch 1)"));
+  EXPECT_THAT(log, HasSubstr("ties the best (epoch 2)"));
+  EXPECT_THAT(log, HasSubstr("hook 'core.EarlyStopping' stopped training after epoch 3"));
+  EXPECT_THAT(log, HasSubstr("selected checkpoint (early_stop): " +
+                             (fs::path(*dir) / "checkpoints" / "best_loc_acc.pt").string() + " (epoch 3)"));
+  EXPECT_EQ(JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"val\"").size(), 3u);
+  EXPECT_THAT(ReadFile(fs::path(*dir) / "train_state.json"), HasSubstr("\"best_epoch\": 3"));
+  checkpoint::CheckpointContents best;
+  testing::TinyMethod method(-1);
+  best.method = &method;
+  ASSERT_TRUE(checkpoint::LoadCheckpoint(fs::path(*dir) / "checkpoints" / "best_loc_acc.pt", best).ok());
+  EXPECT_EQ(best.state.epoch, 3);
+  EXPECT_EQ(best.state.best_epoch, 3);
+  EXPECT_TRUE(fs::exists(fs::path(*dir) / "eval" / "test_best_loc_acc" / "metrics.json"));
 }
 
 TEST_F(TrainerTest, KilledDuringCheckpointSaveLeavesThePreviousOneLoadable) {

@@ -1,7 +1,13 @@
 #include "cli_common.h"
 #include "avsl/builtins/core_components.h"
+#include "avsl/train/error_text.h"
 
+#include <filesystem>
 #include <iostream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace avsl::cli {
 
@@ -18,8 +24,9 @@ int ParseOrExit(Args& args, int argc, char** argv, int first) {
   return -1;
 }
 
-int ReportError(const std::string& command, const absl::Status& status) {
-  std::cerr << "avsl " << command << ": error: " << status.message() << "\n";
+int ReportError(const std::string& command, const absl::Status& status, bool verbose) {
+  const absl::Status shown = verbose ? status : train::WithoutBacktrace(status);
+  std::cerr << "avsl " << command << ": error: " << shown.message() << "\n";
   return kExitError;
 }
 
@@ -27,11 +34,42 @@ void AddPluginOptions(Args& args) {
   args.Option("plugin-path", "DIR", "search DIR for plugins first (':'-separated list allowed)", true);
 }
 
-std::unique_ptr<PluginHost> LoadPlugins(const Args& args) {
+std::unique_ptr<PluginHost> LoadPlugins(const Args& args, bool absolute_dirs) {
   auto host = std::make_unique<PluginHost>();
   AddCoreComponents(*host);
-  host->LoadDirectories(PluginHost::SearchPath(args.GetAll("plugin-path")));
+  std::vector<std::string> dirs = PluginHost::SearchPath(args.GetAll("plugin-path"));
+  if (absolute_dirs) {
+    for (std::string& dir : dirs) {
+      std::error_code ec;
+      const std::filesystem::path absolute = std::filesystem::absolute(dir, ec);
+      if (!ec) dir = absolute.string();
+    }
+  }
+  host->LoadDirectories(dirs);
   return host;
+}
+
+absl::Status WithPluginHint(const absl::Status& status, const PluginHost& host) {
+  if (status.code() != absl::StatusCode::kNotFound) return status;
+  const std::string message(status.message());
+  // The texts of recipe.cc's and component_registry.cc's unknown-type errors and of recipe.cc's plugins check.
+  if (!absl::StrContains(message, ".type': unknown ") && !absl::StrContains(message, "recipe requires plugin '")) {
+    return status;
+  }
+  std::string hint;
+  if (!host.searched_directories().empty()) {
+    absl::StrAppend(&hint, "; plugins were searched for in ", absl::StrJoin(host.searched_directories(), ", "));
+  }
+  absl::StrAppend(&hint, hint.empty() ? "; " : " -- ",
+                  "to search another directory, pass --plugin-path DIR or set AVSL_PLUGIN_PATH");
+  int failed = 0;
+  for (const PluginRecord* r : host.Failed())
+    if (r->status != PluginStatus::kDuplicatePlugin) ++failed;
+  if (failed > 0 && !absl::StrContains(message, "avsl plugins list")) {
+    absl::StrAppend(&hint, "; ", failed, failed == 1 ? " plugin" : " plugins",
+                    " failed to load: `avsl plugins list` shows why");
+  }
+  return absl::Status(status.code(), message + hint);
 }
 
 void AddRecipeOptions(Args& args) {
@@ -42,7 +80,7 @@ absl::StatusOr<Recipe> LoadRecipe(const std::string& path, const Args& args, con
   absl::StatusOr<Recipe> recipe = Recipe::Load(path, args.GetAll("set"));
   if (!recipe.ok()) return recipe.status();
   absl::Status status = recipe->Validate(host);
-  if (!status.ok()) return status;
+  if (!status.ok()) return WithPluginHint(status, host);
   return recipe;
 }
 

@@ -27,17 +27,25 @@ struct Command {
 /// to stderr and returns kExitUsage; returns -1 when the command should go on.
 int ParseOrExit(Args& args, int argc, char** argv, int first);
 
-/// One clear line on stderr: "avsl <command>: error: <message>". Returns kExitError.
-int ReportError(const std::string& command, const absl::Status& status);
+/// One clear line on stderr: "avsl <command>: error: <message>", a LibTorch backtrace cut off unless `verbose`.
+/// Returns kExitError.
+int ReportError(const std::string& command, const absl::Status& status, bool verbose = false);
 
 /// Adds --plugin-path to `args`.
 void AddPluginOptions(Args& args);
-/// Loads plugins from --plugin-path, $AVSL_PLUGIN_PATH and the default directory.
-std::unique_ptr<PluginHost> LoadPlugins(const Args& args);
+/// Loads plugins from --plugin-path, $AVSL_PLUGIN_PATH and the default directory. `absolute_dirs` makes relative
+/// directories absolute first, so the records (and a run's env.json) name files that can be found from anywhere.
+std::unique_ptr<PluginHost> LoadPlugins(const Args& args, bool absolute_dirs = false);
+/// For a component or plugin that is not loaded (a NotFound "unknown <kind>" or "recipe requires plugin"
+/// error), `status` with the directories `host` searched and how to add one (--plugin-path DIR, AVSL_PLUGIN_PATH),
+/// and, when plugins failed to load, a pointer to `avsl plugins list`. Other errors come back unchanged.
+absl::Status WithPluginHint(const absl::Status& status, const PluginHost& host);
 
 /// Adds --set to `args`.
 void AddRecipeOptions(Args& args);
-/// Loads `path` with the --set overrides and validates it against everything `host` registered.
+/// Loads `path` (a file, or a shipped recipe by name: @avsl/ezvsl/synthetic.toml) with the --set overrides and
+/// validates it against everything `host` registered; errors about plugins that are not loaded carry
+/// WithPluginHint's hint.
 absl::StatusOr<Recipe> LoadRecipe(const std::string& path, const Args& args, const PluginHost& host);
 
 // The subcommands (one file each).
@@ -49,5 +57,6 @@ int RunScore(int argc, char** argv, int first);
 int RunSynth(int argc, char** argv, int first);
 int RunInspect(int argc, char** argv, int first);
 int RunReport(int argc, char** argv, int first);
+int RunNewPlugin(int argc, char** argv, int first);
 
 }  // namespace avsl::cli

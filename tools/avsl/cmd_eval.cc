@@ -16,6 +16,7 @@
 #include "avsl/train/recipe_builders.h"
 #include "avsl/train/run_report.h"
 #include "cli_common.h"
+#include "run_plugins.h"
 
 namespace avsl::cli {
 namespace fs = std::filesystem;
@@ -63,7 +64,8 @@ int RunEval(int argc, char** argv, int first) {
   Args args("avsl eval RUN_DIR|CKPT [--split test|val] [--checkpoint NAME] [--set KEY=VALUE]... [--maps-dir DIR]",
             "Evaluates a trained model on a split of its recipe with the core metrics and writes metrics.json and\n"
             "per_sample.csv (default: RUN_DIR/eval/<split>_<checkpoint>/). --set changes the recipe, e.g. to point\n"
-            "data.test at another dataset or to change the eval.* options.");
+            "data.test at another dataset or to change the eval.* options. The plugins the run's env.json records\n"
+            "are loaded after the search path when it does not provide them (one line each on stderr).");
   args.Positional("RUN", "run directory or checkpoint file (.pt written by avsl train)");
   args.Option("split", "NAME", "test or val (default: the recipe's eval.split, itself test by default)");
   args.Option("checkpoint", "NAME",
@@ -73,6 +75,7 @@ int RunEval(int argc, char** argv, int first) {
   args.Option("maps-dir", "DIR", "also write every map (224x224 float32 .npy, named by sample key)");
   args.Option("vis-count", "N", "heatmap overlays written to <out>/overlays (default: the recipe's eval.visualize)");
   args.Option("export-pt", "FILE", "also write the model's weights as a state_dict Python reads with torch.load");
+  args.Flag("verbose", "print full C++ stack traces of errors");
   AddRecipeOptions(args);
   AddPluginOptions(args);
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
@@ -83,9 +86,13 @@ int RunEval(int argc, char** argv, int first) {
   absl::StatusOr<Target> target = Resolve(args.Positional(0));
   if (!target.ok()) return ReportError("eval", target.status());
   std::unique_ptr<PluginHost> host = LoadPlugins(args);
+  if (!target->run_dir.empty()) {
+    for (const std::string& line : LoadRecordedPlugins(target->run_dir, *host))
+      std::cerr << "avsl eval: " << line << "\n";
+  }
   absl::StatusOr<Recipe> recipe = Recipe::Parse(target->recipe_text, target->origin, ".", args.GetAll("set"));
   if (!recipe.ok()) return ReportError("eval", recipe.status());
-  if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", s);
+  if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", WithPluginHint(s, *host));
   const ComponentConfig root = recipe->Root();
   // One name per knob: --split overrides the recipe's eval.split (default "test").
   const std::string split = args.Has("split") ? args.Get("split") : root.Sub("eval").GetString("split");
@@ -108,11 +115,11 @@ int RunEval(int argc, char** argv, int first) {
   absl::StatusOr<train::Runtime> runtime = train::ApplyRuntime(root);
   if (!runtime.ok()) return ReportError("eval", runtime.status());
   absl::StatusOr<std::shared_ptr<Method>> method = host->registry().Build<Method>(root.Sub("model"));
-  if (!method.ok()) return ReportError("eval", method.status());
+  if (!method.ok()) return ReportError("eval", WithPluginHint(method.status(), *host));
   (*method)->to(runtime->device);
   absl::StatusOr<std::unique_ptr<data::Loader>> loader = train::BuildLoader(root, split, /*train=*/false, runtime->seed,
                                                                             host->registry());
-  if (!loader.ok()) return ReportError("eval", loader.status());
+  if (!loader.ok()) return ReportError("eval", WithPluginHint(loader.status(), *host));
   if (*loader == nullptr) {
     return ReportError("eval", absl::NotFoundError("the recipe has no data." + split +
                                                    " dataset (add one with --set or in the recipe)"));
@@ -121,21 +128,23 @@ int RunEval(int argc, char** argv, int first) {
   absl::StatusOr<metrics::EvalProtocol> protocol = train::EvalProtocolFromRecipe(root);
   if (!protocol.ok()) return ReportError("eval", protocol.status());
   options.protocol = *protocol;
+  options.method_name = root.Sub("model").type();
   long long vis_count = root.Sub("eval").GetInt("visualize");
   if (args.Has("vis-count") && !absl::SimpleAtoi(args.Get("vis-count"), &vis_count)) {
     std::cerr << "avsl eval: --vis-count: expected an integer\n";
     return kExitUsage;
   }
   absl::StatusOr<std::vector<std::shared_ptr<Metric>>> extra = train::BuildExtraMetrics(root, host->registry());
-  if (!extra.ok()) return ReportError("eval", extra.status());
+  if (!extra.ok()) return ReportError("eval", WithPluginHint(extra.status(), *host));
   train::CheckpointEvaluation what;
   what.checkpoint = target->checkpoint;
   what.out_dir = out_dir;
   what.overlays = static_cast<int>(vis_count);
   what.maps_dir = args.Get("maps-dir");
+  what.verbose_errors = args.Has("verbose");
   absl::StatusOr<train::CheckpointEvaluationResult> evaluated = train::EvaluateCheckpoint(
       **method, **loader, runtime->device, options, *extra, what);
-  if (!evaluated.ok()) return ReportError("eval", evaluated.status());
+  if (!evaluated.ok()) return ReportError("eval", evaluated.status(), args.Has("verbose"));
   if (args.Has("export-pt")) {
     if (absl::Status s = checkpoint::SaveStateDictForPython(args.Get("export-pt"),
                                                             checkpoint::ModuleStateDict(**method));

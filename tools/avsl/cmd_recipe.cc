@@ -90,7 +90,9 @@ int RunRecipe(int argc, char** argv, int first) {
   Args args("avsl recipe dump RECIPE | diff A B | describe [TYPE] [--set KEY=VALUE]... [--plugin-path DIR]...",
             "dump: the fully resolved recipe (bases merged, --set applied, defaults filled).\n"
             "diff: keys whose resolved values differ between two recipes.\n"
-            "describe: the schema of a component type (or of the recipe's top level), with defaults and docs.");
+            "describe: the schema of a component type (or of the recipe's top level), with defaults and docs.\n"
+            "A recipe is a file or a shipped recipe by name, e.g. @avsl/ezvsl/synthetic.toml (searched in\n"
+            "$AVSL_RECIPE_PATH, then in the recipes installed with avsl).");
   args.Positional("ACTION", "dump, diff or describe")
       .Positional("ARG1", "recipe or type", false)
       .Positional("ARG2", "second recipe for diff", false);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "avsl/train/trainer.h"
 #include "cli_common.h"
+#include "run_plugins.h"
 
 namespace avsl::cli {
 namespace {
@@ -50,11 +51,15 @@ int RunTrain(int argc, char** argv, int first) {
             "Trains the recipe's method into runs/<recipe>/<timestamp>/ (recipe.toml, command.txt, env.json, log.txt,\n"
             "metrics.jsonl, checkpoints/last.pt and best_<metric>.pt, curve.png, eval/test_*). SIGINT/SIGTERM finish\n"
             "the current step, save a resumable checkpoint and exit; --resume continues bit-identically on CPU.");
-  args.Positional("RECIPE", "recipe file (not with --resume)", false);
-  args.Option("resume", "RUN_DIR", "continue this run from checkpoints/last.pt");
+  args.Positional("RECIPE", "recipe file, or a shipped recipe by name: @avsl/ezvsl/synthetic.toml (not with --resume)",
+                  false);
+  args.Option("resume", "RUN_DIR",
+              "continue this run from checkpoints/last.pt (also loads the plugins its env.json records that the "
+              "search path does not provide)");
   args.Option("init-from", "CKPT", "start a new run from these weights (weights only)");
   args.Option("output-dir", "DIR", "parent of run directories (default runs/)");
   args.Option("max-steps", "N", "stop after N optimizer steps in this invocation (resumable), e.g. to time-box");
+  args.Flag("verbose", "print full C++ stack traces of errors");
   AddRecipeOptions(args);
   AddPluginOptions(args);
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
@@ -67,11 +72,17 @@ int RunTrain(int argc, char** argv, int first) {
   options.command_line = CommandLine(argc, argv);
   options.output_root = args.Get("output-dir", "runs");
   options.init_from = args.Get("init-from");
+  options.verbose_errors = args.Has("verbose");
   if (args.Has("max-steps") && !absl::SimpleAtoi(args.Get("max-steps"), &options.max_steps)) {
     std::cerr << "avsl train: --max-steps: expected an integer\n";
     return kExitUsage;
   }
-  std::unique_ptr<PluginHost> host = LoadPlugins(args);
+  // Absolute plugin directories: env.json then records paths that `avsl eval` can load from anywhere.
+  std::unique_ptr<PluginHost> host = LoadPlugins(args, /*absolute_dirs=*/true);
+  if (resume) {
+    for (const std::string& line : LoadRecordedPlugins(args.Get("resume"), *host))
+      std::cerr << "avsl train: " << line << "\n";
+  }
   std::string recipe_path = resume ? (std::filesystem::path(args.Get("resume")) / "recipe.toml").string()
                                    : args.Positional(0);
   absl::StatusOr<Recipe> recipe = LoadRecipe(recipe_path, args, *host);
@@ -88,9 +99,9 @@ int RunTrain(int argc, char** argv, int first) {
   const std::string name = root.Has("name") ? root.GetString("name")
                                             : std::filesystem::path(recipe_path).stem().string();
   absl::StatusOr<std::unique_ptr<train::Trainer>> trainer = train::Trainer::Create(*recipe, name, *host, options);
-  if (!trainer.ok()) return ReportError("train", trainer.status());
+  if (!trainer.ok()) return ReportError("train", WithPluginHint(trainer.status(), *host), args.Has("verbose"));
   absl::StatusOr<train::StopReason> stopped = (*trainer)->Run();
-  if (!stopped.ok()) return ReportError("train", stopped.status());
+  if (!stopped.ok()) return ReportError("train", stopped.status(), args.Has("verbose"));
   switch (*stopped) {
     case train::StopReason::kSigint: return 128 + SIGINT;
     case train::StopReason::kSigterm: return 128 + SIGTERM;

@@ -16,13 +16,14 @@ constexpr avsl::cli::Command kCommands[] = {
     {"plugins", "list loaded and failed plugins and their components", avsl::cli::RunPlugins},
     {"recipe", "dump, diff or describe recipes", avsl::cli::RunRecipe},
     {"report", "render results tables from run directories", avsl::cli::RunReport},
+    {"new-plugin", "write a buildable method plugin folder to start from", avsl::cli::RunNewPlugin},
 };
 
 void PrintUsage(std::ostream& os) {
   os << "usage: avsl <command> [options]\n\n"
         "avsl: weakly-supervised audio-visual sound source localization.\n\ncommands:\n";
   for (const auto& c : kCommands)
-    os << "  " << c.name << std::string(10 - std::strlen(c.name), ' ') << c.summary << "\n";
+    os << "  " << c.name << std::string(12 - std::strlen(c.name), ' ') << c.summary << "\n";
   os << "\nRun 'avsl <command> --help' for a command's options.\n";
 }
 

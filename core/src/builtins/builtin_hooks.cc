@@ -9,7 +9,10 @@ namespace avsl {
 namespace {
 
 // Stops training when the monitored validation metric has not improved by more than min_delta for
-// `patience` consecutive validations. Its counter restarts when a run is resumed.
+// `patience` consecutive validations. Only a strict improvement (value > best + min_delta) resets the counter, so
+// a flat metric still stops; a tie does not, even though it moves checkpoints/best_<metric>.pt to the later epoch
+// (train::MakeCheckpointSelectionHook). A non-finite value counts as no improvement. Its counter restarts when a
+// run is resumed.
 class EarlyStopping final : public Hook {
  public:
   EarlyStopping(std::string monitor, long long patience, double min_delta)
@@ -42,8 +45,10 @@ class EarlyStopping final : public Hook {
 void RegisterHooks(Registrar& registrar) {
   Schema s("stop when a validation metric stops improving");
   s.String("monitor", "val.ap", "metric to watch (val.<metric>)");
-  s.Int("patience", 5, "validations without improvement before stopping").Min(1);
-  s.Float("min_delta", 0.0, "smallest change that counts as an improvement").Min(0);
+  s.Int("patience", 5, "validations in a row without improvement before stopping (a tie is no improvement)").Min(1);
+  s.Float("min_delta", 0.0,
+          "an improvement is a value above the best so far by more than this; ties and smaller rises are not")
+      .Min(0);
   registrar.Register<Hook>(
       "EarlyStopping", std::move(s),
       [](const ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<Hook>> {

@@ -234,6 +234,10 @@ void PluginHost::LoadDirectories(const std::vector<std::string>& dirs) {
   std::set<std::string> names;
   for (const PluginRecord& r : records_) names.insert(r.name);
   for (const std::string& dir : dirs) {
+    if (std::find(searched_directories_.begin(), searched_directories_.end(), dir) == searched_directories_.end())
+      searched_directories_.push_back(dir);
+  }
+  for (const std::string& dir : dirs) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) continue;
     std::vector<std::string> files;

@@ -1,21 +1,55 @@
 #include "recipe_loader.h"
 
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include <boost/dll/runtime_symbol_info.hpp>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "avsl/core/recipe.h"
 #include "avsl/core/status_macros.h"
 #include "text_util.h"
+
+// Where the recipes are installed, relative to the directory of libavsl_core.so (the top-level CMakeLists.txt
+// passes the value of this install; the default is the usual lib/ and share/ side by side).
+#ifndef AVSL_LIB_TO_RECIPES
+#define AVSL_LIB_TO_RECIPES "../share/avsl/recipes"
+#endif
 
 namespace avsl {
 namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kReplaceMarker = "__replace__";
+constexpr const char* kRecipeNamePrefix = "@avsl/";
+
+bool IsRecipeName(const std::string& s) { return s.rfind(kRecipeNamePrefix, 0) == 0; }
+
+// `@avsl/<rel>` -> the first <dir>/<rel> that exists, over RecipeSearchPath(). `what` starts the messages
+// ("recipe", or "<file>: base").
+absl::StatusOr<fs::path> ResolveRecipeName(const std::string& name, const std::string& what) {
+  const std::string rel = name.substr(std::strlen(kRecipeNamePrefix));
+  if (rel.empty() || fs::path(rel).is_absolute()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, " '", name, "': expected ", kRecipeNamePrefix,
+                                                   "<path relative to the recipe search path>, e.g. ",
+                                                   kRecipeNamePrefix, "ezvsl/synthetic.toml"));
+  }
+  const std::vector<std::string> dirs = RecipeSearchPath();
+  for (const std::string& dir : dirs) {
+    const fs::path candidate = fs::path(dir) / rel;
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return candidate;
+  }
+  return absl::NotFoundError(absl::StrCat(what, " '", name, "' not found in the recipe search path (looked for ", rel,
+                                          " in ", absl::StrJoin(dirs, ", "),
+                                          "); set AVSL_RECIPE_PATH to a directory that holds it"));
+}
 
 std::string Join(const std::string& prefix, const std::string& key) {
   return prefix.empty() ? key : prefix + "." + key;
@@ -195,9 +229,15 @@ absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& o
   }
   LoadedToml merged;
   for (const std::string& b : bases) {
-    fs::path p = fs::path(b).is_absolute() ? fs::path(b) : base_dir / b;
-    if (!fs::exists(p)) {
-      return absl::NotFoundError(absl::StrCat(origin, ": base '", b, "' not found (looked for ", p.string(), ")"));
+    fs::path p;
+    if (IsRecipeName(b)) {
+      // A shipped recipe by name; its own relative bases then resolve next to it, as for any file.
+      AVSL_ASSIGN_OR_RETURN(p, ResolveRecipeName(b, absl::StrCat(origin, ": base")));
+    } else {
+      p = fs::path(b).is_absolute() ? fs::path(b) : base_dir / b;
+      if (!fs::exists(p)) {
+        return absl::NotFoundError(absl::StrCat(origin, ": base '", b, "' not found (looked for ", p.string(), ")"));
+      }
     }
     AVSL_ASSIGN_OR_RETURN(LoadedToml sibling, LoadFileRec(p, stack));
     AVSL_RETURN_IF_ERROR(MergeSibling(sibling.table, "", merged, merged.table, sibling.origin));
@@ -222,8 +262,28 @@ std::string FindOrigin(const std::map<std::string, std::string>& origin, const s
   }
 }
 
+std::vector<std::string> RecipeSearchPath() {
+  std::vector<std::string> dirs;
+  if (const char* env = std::getenv("AVSL_RECIPE_PATH")) {
+    for (absl::string_view part : absl::StrSplit(env, ':', absl::SkipEmpty())) dirs.emplace_back(part);
+  }
+  const fs::path core_dir = fs::weakly_canonical(boost::dll::this_line_location()).parent_path();
+  const fs::path installed = (core_dir / AVSL_LIB_TO_RECIPES).lexically_normal();
+  dirs.push_back(installed.string());
+#ifdef AVSL_SOURCE_RECIPES_DIR
+  // A build tree has no share/ next to lib/: there the source tree's recipes/ stand in for the installed ones.
+  std::error_code ec;
+  if (!fs::is_directory(installed, ec)) dirs.emplace_back(AVSL_SOURCE_RECIPES_DIR);
+#endif
+  return dirs;
+}
+
 absl::StatusOr<LoadedToml> LoadRecipeFile(const std::string& path) {
   std::vector<std::string> stack;
+  if (IsRecipeName(path)) {
+    AVSL_ASSIGN_OR_RETURN(fs::path resolved, ResolveRecipeName(path, "recipe"));
+    return LoadFileRec(resolved, stack);
+  }
   return LoadFileRec(path, stack);
 }
 

@@ -40,11 +40,16 @@ Schema MakeRecipeSchema() {
   train.Float("grad_clip", 0.0, "clip the global gradient norm to this value; 0 = off").Min(0);
   train.String("select", "early_stop", "checkpoint reported as the result: best on validation or last")
       .OneOf({"early_stop", "last"});
-  train.String("monitor", "val.ap", "validation metric used for early stopping and best_<metric>");
+  train.String("monitor", "val.ap",
+               "validation metric used for early stopping and best_<metric>; a value tied with the best so far "
+               "(within 1e-12) also moves best_<metric> to the later epoch");
   train.Int("val_every", 1, "validate every N epochs").Range(1, 1000000);
   train.Int("log_every", 20, "log every N steps").Range(1, 1000000);
   train.Bool("select_on_test", false, "allow model selection on the test split (prints a warning)");
   train.Bool("test_at_end", true, "evaluate the last and the best checkpoint on data.test after training");
+  train.StringArray("curve", {},
+                    "values the method logs (StepOutput::logs, e.g. \"loss_a2i\") drawn per epoch beside the "
+                    "training loss in curve.png; a name the method does not log is a warning in log.txt");
   s.Table("train", std::move(train), "training loop");
 
   Schema eval("Evaluation of localization maps.");

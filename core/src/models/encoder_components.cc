@@ -45,9 +45,9 @@ absl::StatusOr<ResNetOptions> ReadOptions(const ComponentConfig& c) {
   return o;
 }
 
-// torchvision weights are loaded after the chosen init, as LVS does (baselines_spec.md §0.1), strictly: every
-// parameter and buffer must be present with its shape, so a width/blocks mismatch fails instead of leaving
-// part of the network random. torchvision's classifier head (fc.*) is skipped: the encoder has none.
+// torchvision weights are loaded after the chosen init, as LVS-derived trainers do (AVENet re-initializes, then loads),
+// strictly: every parameter and buffer must be present with its shape, so a width/blocks mismatch fails instead of
+// leaving part of the network random. torchvision's classifier head (fc.*) is skipped: the encoder has none.
 absl::Status LoadPretrained(const ComponentConfig& c, ResNet& net) {
   const std::string path = c.GetString("pretrained_weights");
   if (path.empty()) return absl::OkStatus();

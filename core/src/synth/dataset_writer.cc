@@ -228,7 +228,8 @@ absl::Status WriteSyntheticDataset(const SynthOptions& o, const std::string& out
 
   const fs::path meta = root / "metadata";
   using LE = LineEnding;
-  // Line endings and final newlines copy the published file of the same name (reference_spec.md §5.4).
+  // Line endings and final newlines copy the published (SLAVC) file of the same name, as tabled in
+  // docs/datasets.md, 'Split lists and test sets'.
   AVSL_RETURN_IF_ERROR(WriteText(meta / "flickr_train.txt", Ids(train), LE::kLf, false));
   std::vector<std::string> sup_ids;
   for (uint64_t i : sup) sup_ids.push_back(train[i].id);

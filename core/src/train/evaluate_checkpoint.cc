@@ -1,11 +1,13 @@
 #include "avsl/train/evaluate_checkpoint.h"
 
+#include <exception>
 #include <filesystem>
 
 #include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/io/npy.h"
 #include "avsl/io/run_dir.h"
+#include "avsl/train/error_text.h"
 #include "avsl/train/overlay_collector.h"
 #include "avsl/train/recipe_builders.h"
 #include "avsl/train/run_report.h"
@@ -13,11 +15,12 @@
 namespace avsl::train {
 namespace fs = std::filesystem;
 
-absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(Method& method, data::Loader& loader,
-                                                              const torch::Device& device,
-                                                              const MapEvaluationOptions& options,
-                                                              const std::vector<std::shared_ptr<Metric>>& extra_metrics,
-                                                              const CheckpointEvaluation& what) {
+namespace {
+
+absl::StatusOr<CheckpointEvaluationResult> Evaluate(Method& method, data::Loader& loader, const torch::Device& device,
+                                                    const MapEvaluationOptions& options,
+                                                    const std::vector<std::shared_ptr<Metric>>& extra_metrics,
+                                                    const CheckpointEvaluation& what) {
   if (!what.checkpoint.empty()) AVSL_RETURN_IF_ERROR(checkpoint::LoadMethodWeights(what.checkpoint, method));
   viz::OverlayOptions overlay;
   overlay.protocol = options.protocol;
@@ -41,6 +44,24 @@ absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(Method& method, da
   AVSL_ASSIGN_OR_RETURN(out.overlays, overlays.Write((fs::path(what.out_dir) / "overlays").string(), out.result));
   AVSL_RETURN_IF_ERROR(WriteEvaluation(what.out_dir, out.result, options.protocol, out.confidence,
                                        ComputeExtraMetrics(extra_metrics, out.result)));
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(Method& method, data::Loader& loader,
+                                                              const torch::Device& device,
+                                                              const MapEvaluationOptions& options,
+                                                              const std::vector<std::shared_ptr<Metric>>& extra_metrics,
+                                                              const CheckpointEvaluation& what) {
+  absl::StatusOr<CheckpointEvaluationResult> out = absl::UnknownError("evaluation did not run");
+  try {
+    out = Evaluate(method, loader, device, options, extra_metrics, what);
+  } catch (const std::exception& e) {
+    const std::string who = options.method_name.empty() ? "" : " (method " + options.method_name + ")";
+    out = absl::InternalError(absl::StrCat("evaluation failed", who, ": ", DescribeException(e, what.verbose_errors)));
+  }
+  if (!out.ok() && !what.verbose_errors) return WithoutBacktrace(out.status());
   return out;
 }
 

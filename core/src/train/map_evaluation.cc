@@ -2,6 +2,9 @@
 
 #include <cmath>
 #include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "avsl/metrics/confidence.h"
@@ -13,6 +16,18 @@ namespace avsl::train {
 namespace {
 // The evaluator's own rule when a method gives no confidence: metrics::TopFractionMean(map, 0.25).
 constexpr const char* kGenericConfidence = "generic (top-25% mean)";
+
+std::string MethodLabel(const MapEvaluationOptions& options) {
+  return options.method_name.empty() ? std::string("the method") : "method " + options.method_name;
+}
+
+// "k0, k1, ..., k7, ..." (the first 8 keys).
+std::string BatchKeys(const std::vector<Sample>& samples) {
+  std::string out;
+  for (size_t i = 0; i < samples.size() && i < 8; ++i) absl::StrAppend(&out, i ? ", " : "", samples[i].key);
+  if (samples.size() > 8) absl::StrAppend(&out, ", ...");
+  return out;
+}
 }  // namespace
 
 std::string ConfidenceName(const Localization& localization) {
@@ -42,16 +57,23 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
       status = batch.status();
       break;
     }
-    Localization loc = method.Localize(*batch);
-    out.confidence = ConfidenceName(loc);
-    torch::Tensor maps = loc.maps.detach().to(torch::kCPU, torch::kDouble).contiguous();
-    if (maps.dim() != 3 || maps.size(0) != static_cast<int64_t>(samples.size())) {
-      status = absl::InternalError(absl::StrCat("Localize returned maps of shape ", c10::str(maps.sizes()),
-                                                "; expected [", samples.size(), ", h, w]"));
+    Localization loc;
+    torch::Tensor maps, conf;
+    try {
+      loc = method.Localize(*batch);
+      maps = loc.maps.detach().to(torch::kCPU, torch::kDouble).contiguous();
+      if (loc.confidence.defined()) conf = loc.confidence.detach().to(torch::kCPU, torch::kDouble).contiguous();
+    } catch (const std::exception& e) {
+      status = absl::InternalError(absl::StrCat(MethodLabel(options), " threw in Localize on the batch of ",
+                                                BatchKeys(samples), ": ", e.what()));
       break;
     }
-    torch::Tensor conf;
-    if (loc.confidence.defined()) conf = loc.confidence.detach().to(torch::kCPU, torch::kDouble).contiguous();
+    out.confidence = ConfidenceName(loc);
+    if (maps.dim() != 3 || maps.size(0) != static_cast<int64_t>(samples.size())) {
+      status = absl::InternalError(absl::StrCat(MethodLabel(options), "'s Localize returned maps of shape ",
+                                                c10::str(maps.sizes()), "; expected [", samples.size(), ", h, w]"));
+      break;
+    }
     for (size_t i = 0; i < samples.size() && status.ok(); ++i) {
       const Sample& s = samples[i];
       Map2D native(static_cast<int>(maps.size(1)), static_cast<int>(maps.size(2)));

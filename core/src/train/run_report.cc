@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <torch/csrc/api/include/torch/version.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "avsl/core/version.h"
 #include "avsl/io/run_dir.h"
 
@@ -67,50 +69,150 @@ std::string EnvJson(const PluginHost& host, const std::string& device, int threa
   return j.dump(2) + "\n";
 }
 
-absl::Status WriteTrainingCurve(const std::string& metrics_jsonl, const std::string& png_path) {
+namespace {
+
+// One line of the curve: value per epoch (std::map: sorted by epoch, the last record of an epoch wins).
+struct CurveSeries {
+  std::string name;   ///< "val.ap", "train.loss", ...
+  std::string label;  ///< legend text
+  cv::Scalar colour;
+  std::map<double, double> points;
+};
+
+// A plot area of the curve: its series against epoch 0..max_epoch, values from `lo` (bottom) to `hi` (top).
+struct CurvePanel {
+  std::string title;
+  std::vector<CurveSeries> series;
+  double lo = 0, hi = 1;
+  double tick_scale = 1;      ///< tick labels show value × tick_scale
+  bool legend_right = false;  ///< legend in the top-right corner (falling curves start top-left)
+};
+
+constexpr int kCurveWidth = 640, kCurveLeft = 70, kCurveRight = 20, kCurveTop = 30, kCurveGap = 55, kCurveBottom = 50;
+constexpr int kValPanelHeight = 300, kTrainPanelHeight = 200;
+const cv::Scalar kCurveBlack(0, 0, 0);
+
+void DrawCurvePanel(cv::Mat& img, int y0, int height, double max_epoch, const CurvePanel& panel) {
+  const int x0 = kCurveLeft, x1 = kCurveWidth - kCurveRight, y1 = y0 + height;
+  const double span = panel.hi - panel.lo;
+  auto px = [&](double epoch, double v) {
+    const double t = std::clamp((v - panel.lo) / span, 0.0, 1.0);
+    return cv::Point(x0 + static_cast<int>(std::lround((x1 - x0) * epoch / max_epoch)),
+                     y1 - static_cast<int>(std::lround((y1 - y0) * t)));
+  };
+  const int font = cv::FONT_HERSHEY_SIMPLEX;
+  cv::rectangle(img, cv::Point(x0, y0), cv::Point(x1, y1), kCurveBlack, 1);
+  cv::putText(img, panel.title, cv::Point(x0, y0 - 8), font, 0.45, kCurveBlack);
+  for (int i = 0; i <= 4; ++i) {
+    const double v = panel.lo + span * i / 4.0;
+    const std::string tick = absl::StrFormat("%.3g", v * panel.tick_scale);
+    int baseline = 0;
+    const cv::Size size = cv::getTextSize(tick, font, 0.4, 1, &baseline);
+    cv::putText(img, tick, cv::Point(x0 - 6 - size.width, px(0, v).y + 5), font, 0.4, kCurveBlack);
+  }
+  cv::putText(img, "0", cv::Point(x0 - 4, y1 + 16), font, 0.4, kCurveBlack);
+  cv::putText(img, absl::StrCat(static_cast<long long>(std::lround(max_epoch))), cv::Point(x1 - 10, y1 + 16), font, 0.4,
+              kCurveBlack);
+  int legend_y = y0 + 15;
+  for (const CurveSeries& s : panel.series) {
+    std::vector<cv::Point> points;
+    for (const auto& [epoch, value] : s.points) points.push_back(px(epoch, value));
+    for (size_t i = 1; i < points.size(); ++i) cv::line(img, points[i - 1], points[i], s.colour, 2);
+    for (const cv::Point& p : points) cv::circle(img, p, 3, s.colour, -1);
+    int baseline = 0;
+    const cv::Size size = cv::getTextSize(s.label, font, 0.45, 1, &baseline);
+    const int legend_x = panel.legend_right ? x1 - 10 - size.width : x0 + 10;
+    cv::putText(img, s.label, cv::Point(legend_x, legend_y), font, 0.45, s.colour);
+    legend_y += 18;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> WriteTrainingCurve(const std::string& metrics_jsonl,
+                                                            const std::string& png_path,
+                                                            const std::vector<std::string>& train_values) {
+  // The validation panel keeps the seed's colours; the training panel starts with the loss in dark grey.
+  CurvePanel val;
+  val.title = "validation";
+  val.tick_scale = 100;
+  const std::vector<std::pair<std::string, cv::Scalar>> val_keys = {
+      {"loc_acc", cv::Scalar(200, 80, 0)}, {"ap", cv::Scalar(0, 0, 200)}, {"max_f1", cv::Scalar(0, 150, 0)}};
+  for (const auto& [key, colour] : val_keys) val.series.push_back({"val." + key, "val " + key + " (x100)", colour, {}});
+  CurvePanel train;
+  train.title = "training (epoch means)";
+  train.legend_right = true;
+  const std::vector<cv::Scalar> palette = {cv::Scalar(150, 0, 150), cv::Scalar(0, 140, 220), cv::Scalar(120, 120, 0),
+                                           cv::Scalar(0, 90, 180),  cv::Scalar(200, 0, 90),  cv::Scalar(90, 160, 90)};
+  std::vector<std::string> train_keys = {"loss"};
+  for (const std::string& name : train_values)
+    if (std::find(train_keys.begin(), train_keys.end(), name) == train_keys.end()) train_keys.push_back(name);
+  for (size_t i = 0; i < train_keys.size(); ++i) {
+    const cv::Scalar colour = i == 0 ? cv::Scalar(60, 60, 60) : palette[(i - 1) % palette.size()];
+    train.series.push_back({"train." + train_keys[i], "train " + train_keys[i], colour, {}});
+  }
+
   std::ifstream in(metrics_jsonl);
-  std::map<std::string, std::vector<std::pair<double, double>>> series;
   std::string line;
   while (std::getline(in, line)) {
     nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (j.is_discarded() || j.value("split", "") != "val") continue;
-    for (const char* key : {"loc_acc", "ap", "max_f1"}) {
-      if (j.contains(key) && j[key].is_number())
-        series[key].emplace_back(j["epoch"].get<double>(), j[key].get<double>());
+    if (j.is_discarded() || !j.is_object() || !j.contains("epoch") || !j["epoch"].is_number()) continue;
+    const std::string split = j.contains("split") && j["split"].is_string() ? j["split"].get<std::string>() : "";
+    CurvePanel* panel = split == "val" ? &val : split == "train_epoch" ? &train : nullptr;
+    if (panel == nullptr) continue;
+    const double epoch = j["epoch"].get<double>();
+    const size_t prefix = split == "val" ? 4 : 6;  // "val." / "train."
+    for (CurveSeries& s : panel->series) {
+      const std::string key = s.name.substr(prefix);
+      if (j.contains(key) && j[key].is_number() && std::isfinite(j[key].get<double>())) {
+        s.points[epoch] = j[key].get<double>();
+      }
     }
   }
-  if (series.empty()) return absl::FailedPreconditionError("no validation records in " + metrics_jsonl);
-  const int w = 640, h = 400, left = 60, right = 20, top = 30, bottom = 50;
-  cv::Mat img(h, w, CV_8UC3, cv::Scalar(255, 255, 255));
+  std::vector<std::string> drawn;
   double max_epoch = 1;
-  for (const auto& [k, pts] : series)
-    for (const auto& p : pts) max_epoch = std::max(max_epoch, p.first);
-  auto px = [&](double epoch, double v) {
-    return cv::Point(left + static_cast<int>((w - left - right) * epoch / max_epoch),
-                     h - bottom - static_cast<int>((h - top - bottom) * std::clamp(v, 0.0, 1.0)));
-  };
-  cv::rectangle(img, px(0, 0), px(max_epoch, 1), cv::Scalar(0, 0, 0), 1);
-  for (int i = 0; i <= 4; ++i) {
-    cv::putText(img, absl::StrCat(i * 25), px(0, i / 4.0) + cv::Point(-35, 5), cv::FONT_HERSHEY_SIMPLEX, 0.4,
-                cv::Scalar(0, 0, 0));
+  for (CurvePanel* panel : {&val, &train}) {
+    std::vector<CurveSeries> kept;
+    for (CurveSeries& s : panel->series) {
+      if (s.points.empty()) continue;
+      max_epoch = std::max(max_epoch, s.points.rbegin()->first);
+      drawn.push_back(s.name);
+      kept.push_back(std::move(s));
+    }
+    panel->series = std::move(kept);
   }
-  cv::putText(img, "epoch", cv::Point(w / 2 - 20, h - 15), cv::FONT_HERSHEY_SIMPLEX, 0.5, cv::Scalar(0, 0, 0));
-  cv::putText(img, absl::StrCat(static_cast<int>(max_epoch)), px(max_epoch, 0) + cv::Point(-10, 20),
-              cv::FONT_HERSHEY_SIMPLEX, 0.4, cv::Scalar(0, 0, 0));
-  const std::map<std::string, cv::Scalar> colours = {
-      {"loc_acc", cv::Scalar(200, 80, 0)}, {"ap", cv::Scalar(0, 0, 200)}, {"max_f1", cv::Scalar(0, 150, 0)}};
-  int legend_y = top + 15;
-  for (const auto& [key, pts] : series) {
-    const cv::Scalar colour = colours.at(key);
-    for (size_t i = 1; i < pts.size(); ++i)
-      cv::line(img, px(pts[i - 1].first, pts[i - 1].second), px(pts[i].first, pts[i].second), colour, 2);
-    for (const auto& p : pts) cv::circle(img, px(p.first, p.second), 3, colour, -1);
-    cv::putText(img, "val " + key + " (x100)", cv::Point(left + 10, legend_y), cv::FONT_HERSHEY_SIMPLEX, 0.45, colour);
-    legend_y += 18;
+  if (drawn.empty()) {
+    return absl::FailedPreconditionError("no validation or train_epoch records in " + metrics_jsonl);
   }
+  if (!train.series.empty()) {  // one axis fitted to every value drawn, with a margin
+    double lo = INFINITY, hi = -INFINITY;
+    for (const CurveSeries& s : train.series) {
+      for (const auto& [epoch, value] : s.points) {
+        lo = std::min(lo, value);
+        hi = std::max(hi, value);
+      }
+    }
+    const double pad = hi - lo > 1e-12 * std::max(1.0, std::abs(hi)) ? 0.05 * (hi - lo)
+                                                                     : std::max(0.05 * std::abs(hi), 1e-6);
+    train.lo = lo - pad;
+    train.hi = hi + pad;
+  }
+  const bool has_val = !val.series.empty(), has_train = !train.series.empty();
+  const int height = kCurveTop + (has_val ? kValPanelHeight : 0) + (has_val && has_train ? kCurveGap : 0) +
+                     (has_train ? kTrainPanelHeight : 0) + kCurveBottom;
+  cv::Mat img(height, kCurveWidth, CV_8UC3, cv::Scalar(255, 255, 255));
+  int y = kCurveTop;
+  if (has_val) {
+    DrawCurvePanel(img, y, kValPanelHeight, max_epoch, val);
+    y += kValPanelHeight + kCurveGap;
+  }
+  if (has_train) DrawCurvePanel(img, y, kTrainPanelHeight, max_epoch, train);
+  cv::putText(img, "epoch", cv::Point(kCurveWidth / 2 - 20, height - 15), cv::FONT_HERSHEY_SIMPLEX, 0.5, kCurveBlack);
   std::vector<uchar> png;
   if (!cv::imencode(".png", img, png)) return absl::InternalError("cannot encode " + png_path);
-  return io::WriteFileAtomically(png_path, std::string(png.begin(), png.end()));
+  absl::Status written = io::WriteFileAtomically(png_path, std::string(png.begin(), png.end()));
+  if (!written.ok()) return written;
+  return drawn;
 }
 
 absl::Status WriteEvaluation(const std::string& dir, const metrics::EvalResult& result,

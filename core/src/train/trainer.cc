@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -31,6 +32,7 @@
 #include "avsl/io/run_dir.h"
 #include "avsl/metrics/metric_fields.h"
 #include "avsl/train/collate.h"
+#include "avsl/train/error_text.h"
 #include "avsl/train/evaluate_checkpoint.h"
 #include "avsl/train/map_evaluation.h"
 #include "avsl/train/overlay_collector.h"
@@ -93,6 +95,9 @@ struct Trainer::Impl {
   uint64_t seed = 0;
 
   std::shared_ptr<Method> method;
+  std::string method_type;              ///< the recipe's model type, e.g. "ezvsl.EZVSL" (named in errors)
+  std::vector<std::string> loss_types;  ///< of `losses`
+  std::string optim_type, schedule_type;
   std::vector<std::shared_ptr<Loss>> losses;
   std::shared_ptr<OptimizerFactory> optimizer_factory;
   std::unique_ptr<torch::optim::Optimizer> optimizer;
@@ -118,9 +123,13 @@ struct Trainer::Impl {
 
   absl::Status Build(const Recipe& recipe, const std::string& recipe_name);
   absl::Status Save(const std::string& name);
-  /// One optimizer step; `logs` receives the method's StepOutput::logs.
+  /// One optimizer step; `logs` receives the method's StepOutput::logs. An exception thrown by a component
+  /// becomes an error naming the epoch, batch, step and the component (one line unless options.verbose_errors).
   absl::Status Step(const data::SampleBatch& batch, double* loss_out,
                     std::vector<std::pair<std::string, double>>* logs);
+  /// Step without the exception guard; `*phase` says which component is running, for the guard's message.
+  absl::Status StepUnguarded(const data::SampleBatch& batch, double* loss_out,
+                             std::vector<std::pair<std::string, double>>* logs, std::string* phase);
   absl::Status Validate(double epoch_mean_loss);
   absl::Status FinalTest();
   /// Calls `fn` on every hook in priority order; the first error ends the run.
@@ -153,6 +162,13 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   log_every = train.GetInt("log_every");
   test_at_end = train.GetBool("test_at_end");
   visualize = static_cast<int>(root.Sub("eval").GetInt("visualize"));
+  const std::vector<std::string> curve_values = train.GetStringArray("curve");
+  for (const std::string& name : curve_values) {
+    if (name.empty()) {
+      return absl::InvalidArgumentError(
+          "recipe key 'train.curve': empty name; list names of the method's logged values, e.g. [\"loss_a2i\"]");
+    }
+  }
   const std::string monitor = train.GetString("monitor");
   monitor_metric = monitor.rfind("val.", 0) == 0 ? monitor.substr(4) : "";
   best_name = io::BestCheckpointName(monitor);
@@ -162,6 +178,10 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
                                                    metrics::MetricFieldNames()));
   }
   AVSL_ASSIGN_OR_RETURN(eval_options.protocol, EvalProtocolFromRecipe(root));
+  method_type = root.Sub("model").type();
+  eval_options.method_name = method_type;
+  optim_type = root.Sub("optim").type();
+  schedule_type = root.Sub("schedule").type();
 
   // Same seed, same initial weights.
   torch::manual_seed(seed);
@@ -176,6 +196,7 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
     loss->to(device);
     for (const torch::Tensor& p : loss->parameters()) params.push_back(p);
     losses.push_back(std::move(loss));
+    loss_types.push_back(c.type());
   }
   for (const ComponentConfig& c : root.SubArray("hooks")) {
     AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Hook> hook, host->registry().Build<Hook>(c));
@@ -233,8 +254,8 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   const bool tty = isatty(fileno(stderr));
   hooks.push_back(MakeLoggerHook(log_every, tty));
   hooks.push_back(MakeCheckpointSelectionHook(monitor_metric, best_name));
-  hooks.push_back(MakeRecipeHooks(method.get(), std::move(recipe_hooks), std::move(recipe_hook_names)));
-  hooks.push_back(MakeCurveHook());
+  hooks.push_back(MakeRecipeHooks(method.get(), method_type, std::move(recipe_hooks), std::move(recipe_hook_names)));
+  hooks.push_back(MakeCurveHook(curve_values));
   if (tty) hooks.push_back(MakeProgressHook());
   SortByPriority(hooks);
   ctx.run = run.get();
@@ -253,24 +274,41 @@ absl::Status Trainer::Impl::Save(const std::string& name) {
 
 absl::Status Trainer::Impl::Step(const data::SampleBatch& sample_batch, double* loss_out,
                                  std::vector<std::pair<std::string, double>>* logs) {
+  std::string phase = "the collation of the batch";
+  try {
+    return StepUnguarded(sample_batch, loss_out, logs, &phase);
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("training failed at epoch ", state.epoch, ", batch ", state.batch_in_epoch,
+                                            ", step ", state.global_step, " in ", phase, ": ",
+                                            DescribeException(e, options.verbose_errors)));
+  }
+}
+
+absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch, double* loss_out,
+                                          std::vector<std::pair<std::string, double>>* logs, std::string* phase) {
   AVSL_ASSIGN_OR_RETURN(Batch batch, Collate(sample_batch.samples, device));
   if (channels_last) batch.image = batch.image.contiguous(torch::MemoryFormat::ChannelsLast);
   torch::Tensor loss;
   {
     AutocastScope autocast(amp, device);
+    *phase = absl::StrCat("method ", method_type, "'s TrainStep");
     StepOutput out = method->TrainStep(batch);
     loss = out.loss.to(torch::kFloat);
     *logs = std::move(out.logs);
     if (!losses.empty()) {
       if (!out.maps.defined()) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "recipe key 'losses': method '", root.Sub("model").type(),
+            "recipe key 'losses': method '", method_type,
             "' returns no StepOutput::maps from TrainStep, so extra losses cannot be computed on its maps; "
             "remove [[losses]] or make the method return its differentiable maps"));
       }
-      for (const auto& extra : losses) loss = loss + extra->Compute(batch, out.maps).to(torch::kFloat);
+      for (size_t i = 0; i < losses.size(); ++i) {
+        *phase = absl::StrCat("loss ", loss_types[i], "'s Compute");
+        loss = loss + losses[i]->Compute(batch, out.maps).to(torch::kFloat);
+      }
     }
   }
+  *phase = absl::StrCat("the loss value (method ", method_type, "'s StepOutput::loss must be a scalar)");
   const double value = loss.item<double>();
   if (!std::isfinite(value)) {
     std::vector<std::string> keys(batch.keys.begin(), batch.keys.begin() + std::min<size_t>(batch.keys.size(), 8));
@@ -280,12 +318,17 @@ absl::Status Trainer::Impl::Step(const data::SampleBatch& sample_batch, double* 
         ". Nothing was saved for this step; the last good checkpoint is ", run->CheckpointPath("last"),
         " (if it exists). Lower optim.lr or set train.grad_clip"));
   }
+  *phase = absl::StrCat("the backward pass (method ", method_type, losses.empty() ? "" : " and [[losses]]", ")");
   optimizer->zero_grad();
   loss.backward();
+  *phase = "gradient clipping (train.grad_clip)";
   if (grad_clip > 0) torch::nn::utils::clip_grad_norm_(method->parameters(), grad_clip);
+  *phase = absl::StrCat("schedule ", schedule_type);
   const double lr = optimizer_factory->learning_rate() * schedule->Factor(state.global_step, ctx.total_steps);
+  *phase = absl::StrCat("optimizer ", optim_type, "'s step");
   for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
   optimizer->step();
+  *phase = absl::StrCat("method ", method_type, "'s AfterOptimizerStep");
   method->AfterOptimizerStep();
   ctx.learning_rate = lr;
   *loss_out = value;
@@ -293,8 +336,12 @@ absl::Status Trainer::Impl::Step(const data::SampleBatch& sample_batch, double* 
 }
 
 absl::Status Trainer::Impl::Validate(double epoch_mean_loss) {
-  AVSL_ASSIGN_OR_RETURN(MethodEvaluation evaluated, EvaluateMethod(*method, *val_loader, 0, device, eval_options));
-  const EvalResult& result = evaluated.result;
+  absl::StatusOr<MethodEvaluation> evaluated = EvaluateMethod(*method, *val_loader, 0, device, eval_options);
+  if (!evaluated.ok()) {
+    return absl::Status(evaluated.status().code(), absl::StrCat("validation after epoch ", state.epoch,
+                                                                " failed: ", evaluated.status().message()));
+  }
+  const EvalResult& result = evaluated->result;
   ValidationRecord v;
   v.result = &result;
   v.epoch_mean_loss = epoch_mean_loss;
@@ -312,10 +359,15 @@ absl::Status Trainer::Impl::FinalTest() {
     if (std::filesystem::exists(run->CheckpointPath(name))) what.checkpoint = run->CheckpointPath(name);
     what.out_dir = run->File("eval/test_" + name);
     what.overlays = visualize;
-    AVSL_ASSIGN_OR_RETURN(CheckpointEvaluationResult evaluated,
-                          EvaluateCheckpoint(*method, *test_loader, device, eval_options, extra_metrics, what));
+    what.verbose_errors = options.verbose_errors;
+    absl::StatusOr<CheckpointEvaluationResult> evaluated = EvaluateCheckpoint(*method, *test_loader, device,
+                                                                              eval_options, extra_metrics, what);
+    if (!evaluated.ok()) {
+      return absl::Status(evaluated.status().code(), absl::StrCat("test evaluation of checkpoint '", name,
+                                                                  "' failed: ", evaluated.status().message()));
+    }
     run->Log(absl::StrCat("test (", name, "): ", what.out_dir, "/metrics.json\n",
-                          eval::FormatMetricsTable(evaluated.result)));
+                          eval::FormatMetricsTable(evaluated->result)));
   }
   return absl::OkStatus();
 }
@@ -341,11 +393,7 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
       if (!batch) break;
       StepRecord record;
       std::vector<std::pair<std::string, double>> logs;
-      absl::Status step = Step(*batch, &record.loss, &logs);
-      if (!step.ok()) {
-        run->Log("ERROR: " + std::string(step.message()));
-        return step;
-      }
+      AVSL_RETURN_IF_ERROR(Step(*batch, &record.loss, &logs));  // Trainer::Run logs the error
       ++state.global_step;
       state.batch_in_epoch = static_cast<long long>(batch->batch_index) + 1;
       ++steps_here;
@@ -410,9 +458,15 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const Recipe& recipe, c
   try {
     s = impl->Build(recipe, recipe_name);
   } catch (const std::exception& e) {
-    s = absl::InternalError(absl::StrCat("building the run failed: ", e.what()));
+    s = absl::InternalError(
+        absl::StrCat("building the run failed: ", DescribeException(e, impl->options.verbose_errors)));
   }
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    // A component's exception quoted by a lower layer (e.g. the registry) loses its backtrace too.
+    if (!impl->options.verbose_errors) s = WithoutBacktrace(s);
+    if (impl->run) impl->run->Log("ERROR: " + std::string(s.message()));
+    return s;
+  }
   return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
 }
 
@@ -428,14 +482,20 @@ const char* StopReasonName(StopReason reason) {
 }
 
 absl::StatusOr<StopReason> Trainer::Run() {
+  absl::StatusOr<StopReason> result = absl::UnknownError("the run did not start");
   try {
-    return impl_->Run();
+    result = impl_->Run();
   } catch (const std::exception& e) {
-    const std::string msg = absl::StrCat("training failed at epoch ", impl_->state.epoch, ", step ",
-                                         impl_->state.global_step, ": ", e.what());
-    impl_->run->Log("ERROR: " + msg);
-    return absl::InternalError(msg);
+    result = absl::InternalError(absl::StrCat("training failed at epoch ", impl_->state.epoch, ", step ",
+                                              impl_->state.global_step, ": ",
+                                              DescribeException(e, impl_->options.verbose_errors)));
   }
+  if (result.ok()) return result;
+  // Every error reaches log.txt once, as the caller gets it: one line unless errors are verbose (a c10 backtrace
+  // quoted by a lower layer, e.g. a checkpoint load, is cut off too).
+  const absl::Status error = impl_->options.verbose_errors ? result.status() : WithoutBacktrace(result.status());
+  impl_->run->Log("ERROR: " + std::string(error.message()));
+  return error;
 }
 
 const std::string& Trainer::run_dir() const { return impl_->run->path(); }

@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <exception>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "avsl/core/method.h"
 #include "avsl/train/run_report.h"
 
@@ -19,6 +22,44 @@ std::string FormatDuration(double seconds) {
   return s >= 3600 ? absl::StrFormat("%dh%02dm", s / 3600, (s / 60) % 60) : absl::StrFormat("%dm%02ds", s / 60, s % 60);
 }
 
+// Sums of the method's logged values and how many steps logged each (a method may log a name on some steps only).
+class LogAccumulator {
+ public:
+  void Add(const std::vector<std::pair<std::string, double>>& logs) {
+    for (const auto& [name, value] : logs) {
+      Entry& e = entries_[name];
+      e.sum += value;
+      ++e.count;
+    }
+  }
+  /// Mean of each name over the steps that logged it, sorted by name.
+  std::map<std::string, double> Means() const {
+    std::map<std::string, double> out;
+    for (const auto& [name, e] : entries_) out[name] = e.sum / static_cast<double>(std::max<long long>(1, e.count));
+    return out;
+  }
+  void Clear() { entries_.clear(); }
+
+ private:
+  struct Entry {
+    double sum = 0;
+    long long count = 0;
+  };
+  std::map<std::string, Entry> entries_;
+};
+
+nlohmann::json JsonNumber(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+}
+
+// " (a 0.6123, b 0.05)" for the epoch line; "" when the method logged nothing.
+std::string FormatLoggedMeans(const std::map<std::string, double>& means) {
+  if (means.empty()) return "";
+  std::vector<std::string> parts;
+  for (const auto& [name, value] : means) parts.push_back(absl::StrFormat("%s %.4g", name, value));
+  return absl::StrCat(" (", absl::StrJoin(parts, ", "), ")");
+}
+
 class LoggerHook final : public TrainerHook {
  public:
   LoggerHook(long long log_every, bool tty) : log_every_(log_every), tty_(tty) {}
@@ -26,16 +67,21 @@ class LoggerHook final : public TrainerHook {
   std::string name() const override { return "logger"; }
 
   absl::Status OnEpochStart(TrainerContext& ctx) override {
-    log_sums_.clear();
-    log_steps_ = 0;
+    FlushEpochLine(ctx);
+    window_.Clear();
+    epoch_.Clear();
     return absl::OkStatus();
   }
 
   absl::Status OnStepEnd(TrainerContext& ctx, const StepRecord& step) override {
-    // The method's own scalars (StepOutput::logs), averaged over the steps since the last train record.
-    if (step.logs != nullptr)
-      for (const auto& [name, value] : *step.logs) log_sums_[name] += value;
-    ++log_steps_;
+    // The method's own scalars (StepOutput::logs): averaged over the steps since the last train record, and over
+    // the epoch for the epoch record and the epoch line.
+    if (step.logs != nullptr) {
+      window_.Add(*step.logs);
+      epoch_.Add(*step.logs);
+    }
+    samples_per_second_ = step.samples_per_second;
+    elapsed_seconds_ = step.elapsed_seconds;
     const checkpoint::TrainState& s = *ctx.state;
     if (s.global_step % log_every_ != 0) return absl::OkStatus();
     nlohmann::json j = {{"split", "train"},
@@ -45,10 +91,9 @@ class LoggerHook final : public TrainerHook {
                         {"samples_per_s", step.samples_per_second},
                         {"lr", ctx.learning_rate},
                         {"wall_time", step.elapsed_seconds}};
-    for (const auto& [name, sum] : log_sums_)
-      if (!j.contains(name)) j[name] = sum / std::max<long long>(1, log_steps_);
-    log_sums_.clear();
-    log_steps_ = 0;
+    for (const auto& [name, mean] : window_.Means())
+      if (!j.contains(name)) j[name] = JsonNumber(mean);
+    window_.Clear();
     absl::Status appended = ctx.run->AppendMetrics(j.dump());
     if (!appended.ok()) return appended;
     if (!tty_) {
@@ -59,10 +104,32 @@ class LoggerHook final : public TrainerHook {
     return absl::OkStatus();
   }
 
+  absl::Status OnEpochEnd(TrainerContext& ctx, double epoch_mean_loss) override {
+    const checkpoint::TrainState& s = *ctx.state;
+    const std::map<std::string, double> means = epoch_.Means();
+    nlohmann::json j = {{"split", "train_epoch"},
+                        {"epoch", s.epoch},
+                        {"step", s.global_step},
+                        {"loss", JsonNumber(epoch_mean_loss)},
+                        {"samples_per_s", samples_per_second_},
+                        {"wall_time", elapsed_seconds_}};
+    for (const auto& [name, mean] : means)
+      if (!j.contains(name)) j[name] = JsonNumber(mean);
+    absl::Status appended = ctx.run->AppendMetrics(j.dump());
+    if (!appended.ok()) return appended;
+    // The line waits for the validation of this epoch, if any, to be completed with its values (a recipe hook may
+    // still end training now, which validates this epoch); otherwise it is written alone at the next epoch start or
+    // the run end. A run without validation writes it now, unless the progress bar (priority 90) has yet to end
+    // its line on the terminal.
+    pending_epoch_line_ = absl::StrFormat("epoch %d: train loss %.4f%s", s.epoch, epoch_mean_loss,
+                                          FormatLoggedMeans(means));
+    if (!ctx.validates && !tty_) FlushEpochLine(ctx);
+    return absl::OkStatus();
+  }
+
   absl::Status OnValidationEnd(TrainerContext& ctx, const ValidationRecord& v) override {
     nlohmann::json j;
-    for (const auto& [k, value] : v.values)
-      j[k] = std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+    for (const auto& [k, value] : v.values) j[k] = JsonNumber(value);
     j["n_sounding"] = v.result->all.n_sounding;
     j["n_silent"] = v.result->all.n_silent;
     j["split"] = "val";
@@ -71,16 +138,34 @@ class LoggerHook final : public TrainerHook {
     absl::Status appended = ctx.run->AppendMetrics(j.dump());
     if (!appended.ok()) return appended;
     const MetricSet& m = v.result->all;
-    ctx.run->Log(absl::StrFormat("epoch %d: train loss %.4f, val loc_acc %.4f ap %.4f max_f1 %.4f pointing %.4f",
-                                 ctx.state->epoch, v.epoch_mean_loss, m.loc_acc, m.ap, m.max_f1, m.pointing));
+    const std::string train_part = pending_epoch_line_.empty() ? absl::StrFormat("epoch %d: train loss %.4f",
+                                                                                 ctx.state->epoch, v.epoch_mean_loss)
+                                                               : pending_epoch_line_;
+    pending_epoch_line_.clear();
+    ctx.run->Log(absl::StrFormat("%s, val loc_acc %.4f ap %.4f max_f1 %.4f pointing %.4f", train_part, m.loc_acc, m.ap,
+                                 m.max_f1, m.pointing));
+    return absl::OkStatus();
+  }
+
+  absl::Status OnRunEnd(TrainerContext& ctx, bool) override {
+    FlushEpochLine(ctx);
     return absl::OkStatus();
   }
 
  private:
+  // Writes the epoch line of an epoch that was not validated (if not written yet).
+  void FlushEpochLine(TrainerContext& ctx) {
+    if (pending_epoch_line_.empty()) return;
+    ctx.run->Log(pending_epoch_line_);
+    pending_epoch_line_.clear();
+  }
+
   long long log_every_;
   bool tty_;
-  std::map<std::string, double> log_sums_;
-  long long log_steps_ = 0;
+  LogAccumulator window_;  ///< since the last train record
+  LogAccumulator epoch_;   ///< since the epoch started (or this invocation resumed it)
+  double samples_per_second_ = 0, elapsed_seconds_ = 0;
+  std::string pending_epoch_line_;
 };
 
 class CheckpointSelectionHook final : public TrainerHook {
@@ -94,12 +179,21 @@ class CheckpointSelectionHook final : public TrainerHook {
     auto it = v.values.find(metric_);
     const double value = it == v.values.end() ? std::nan("") : it->second;
     checkpoint::TrainState& s = *ctx.state;
-    if (!std::isfinite(value) || value <= s.best_value) return absl::OkStatus();
-    s.best_value = value;
+    if (!std::isfinite(value) || value < s.best_value - kMonitorTieTolerance) return absl::OkStatus();
+    // A tie replaces the checkpoint too: the later epoch wins (more training at an equal score). best_value never
+    // decreases, so ties within the tolerance cannot drift it downwards.
+    const bool tie = value <= s.best_value + kMonitorTieTolerance && s.best_epoch >= 0;
+    const long long tied_epoch = s.best_epoch;
+    s.best_value = std::max(s.best_value, value);
     s.best_epoch = s.epoch;
     absl::Status saved = ctx.save(best_name_);
     if (!saved.ok()) return saved;
-    ctx.run->Log(absl::StrFormat("new best val.%s = %.4f: %s", metric_, value, ctx.run->CheckpointPath(best_name_)));
+    if (tie) {
+      ctx.run->Log(absl::StrFormat("val.%s = %.4f ties the best (epoch %d); the later epoch wins ties: %s", metric_,
+                                   value, tied_epoch, ctx.run->CheckpointPath(best_name_)));
+    } else {
+      ctx.run->Log(absl::StrFormat("new best val.%s = %.4f: %s", metric_, value, ctx.run->CheckpointPath(best_name_)));
+    }
     return absl::OkStatus();
   }
 
@@ -109,15 +203,53 @@ class CheckpointSelectionHook final : public TrainerHook {
 
 class CurveHook final : public TrainerHook {
  public:
+  explicit CurveHook(std::vector<std::string> train_values) : train_values_(std::move(train_values)) {}
   int priority() const override { return 80; }
   std::string name() const override { return "curve"; }
-  absl::Status OnRunEnd(TrainerContext& ctx, bool trained) override {
-    if (!ctx.validates || !trained) return absl::OkStatus();
-    // A curve that cannot be drawn (e.g. no validation record yet) is not a failed run.
-    if (WriteTrainingCurve(ctx.run->File("metrics.jsonl"), ctx.run->File("curve.png")).ok())
-      ctx.run->Log("training curve: " + ctx.run->File("curve.png"));
+
+  absl::Status OnStepEnd(TrainerContext& ctx, const StepRecord& step) override {
+    if (!checked_ && step.logs != nullptr)
+      for (const auto& [name, value] : *step.logs) logged_.insert(name);
     return absl::OkStatus();
   }
+
+  absl::Status OnEpochEnd(TrainerContext& ctx, double) override {
+    if (checked_) return absl::OkStatus();
+    checked_ = true;
+    std::set<std::string> seen;
+    std::vector<std::string> missing;  // quoted, in the recipe's order
+    for (const std::string& name : train_values_) {
+      if (name == "loss" || logged_.count(name) > 0 || !seen.insert(name).second) continue;
+      missing.push_back("\"" + name + "\"");
+    }
+    if (!missing.empty()) {
+      ctx.run->Log(absl::StrCat(
+          "WARNING: recipe key 'train.curve' names ", absl::StrJoin(missing, ", "),
+          ", which the method did not log in epoch ", ctx.state->epoch, " (",
+          logged_.empty() ? std::string("it logged no values") : "it logged: " + absl::StrJoin(logged_, ", "),
+          "); curve.png leaves ", missing.size() == 1 ? "it" : "them", " out"));
+    }
+    logged_.clear();
+    return absl::OkStatus();
+  }
+
+  absl::Status OnRunEnd(TrainerContext& ctx, bool trained) override {
+    if (!trained) return absl::OkStatus();
+    // A curve that cannot be drawn (e.g. no epoch finished in this run directory) is not a failed run.
+    absl::StatusOr<std::vector<std::string>> drawn = WriteTrainingCurve(ctx.run->File("metrics.jsonl"),
+                                                                        ctx.run->File("curve.png"), train_values_);
+    if (drawn.ok()) {
+      ctx.run->Log("training curve: " + ctx.run->File("curve.png"));
+    } else {
+      ctx.run->Log(absl::StrCat("WARNING: no training curve: ", drawn.status().message()));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::vector<std::string> train_values_;
+  std::set<std::string> logged_;  ///< names the method logged in the first epoch of this invocation
+  bool checked_ = false;
 };
 
 class ProgressHook final : public TrainerHook {
@@ -142,8 +274,9 @@ class ProgressHook final : public TrainerHook {
 
 class RecipeHooks final : public TrainerHook {
  public:
-  RecipeHooks(Method* method, std::vector<std::shared_ptr<Hook>> hooks, std::vector<std::string> names)
-      : method_(method), hooks_(std::move(hooks)), names_(std::move(names)) {}
+  RecipeHooks(Method* method, std::string method_name, std::vector<std::shared_ptr<Hook>> hooks,
+              std::vector<std::string> names)
+      : method_(method), method_name_(std::move(method_name)), hooks_(std::move(hooks)), names_(std::move(names)) {}
   int priority() const override { return 50; }
   std::string name() const override { return "recipe_hooks"; }
 
@@ -181,10 +314,23 @@ class RecipeHooks final : public TrainerHook {
     return e;
   }
 
+  // An exception keeps its full text here (e.what(), with a c10 backtrace); the trainer folds it onto one line
+  // unless errors are verbose (avsl/train/error_text.h).
   absl::Status Send(TrainerContext& ctx, const TrainEvent& event) {
-    if (method_ != nullptr) method_->OnTrainEvent(event);
+    if (method_ != nullptr) {
+      try {
+        method_->OnTrainEvent(event);
+      } catch (const std::exception& e) {
+        return absl::InternalError(absl::StrCat("method ", method_name_, " threw in OnTrainEvent: ", e.what()));
+      }
+    }
     for (size_t i = 0; i < hooks_.size(); ++i) {
-      absl::StatusOr<HookAction> action = hooks_[i]->OnEvent(event);
+      absl::StatusOr<HookAction> action = absl::InternalError("not called");
+      try {
+        action = hooks_[i]->OnEvent(event);
+      } catch (const std::exception& e) {
+        return absl::InternalError(absl::StrCat("hook '", names_[i], "' threw: ", e.what()));
+      }
       if (!action.ok()) {
         return absl::Status(action.status().code(),
                             absl::StrCat("hook '", names_[i], "' failed: ", action.status().message()));
@@ -198,6 +344,7 @@ class RecipeHooks final : public TrainerHook {
   }
 
   Method* method_;
+  std::string method_name_;
   std::vector<std::shared_ptr<Hook>> hooks_;
   std::vector<std::string> names_;
 };
@@ -212,11 +359,13 @@ std::unique_ptr<TrainerHook> MakeLoggerHook(long long log_every, bool tty) {
 std::unique_ptr<TrainerHook> MakeCheckpointSelectionHook(std::string monitor_metric, std::string best_name) {
   return std::make_unique<CheckpointSelectionHook>(std::move(monitor_metric), std::move(best_name));
 }
-std::unique_ptr<TrainerHook> MakeCurveHook() { return std::make_unique<CurveHook>(); }
+std::unique_ptr<TrainerHook> MakeCurveHook(std::vector<std::string> train_values) {
+  return std::make_unique<CurveHook>(std::move(train_values));
+}
 std::unique_ptr<TrainerHook> MakeProgressHook() { return std::make_unique<ProgressHook>(); }
-std::unique_ptr<TrainerHook> MakeRecipeHooks(Method* method, std::vector<std::shared_ptr<Hook>> hooks,
-                                             std::vector<std::string> names) {
-  return std::make_unique<RecipeHooks>(method, std::move(hooks), std::move(names));
+std::unique_ptr<TrainerHook> MakeRecipeHooks(Method* method, std::string method_name,
+                                             std::vector<std::shared_ptr<Hook>> hooks, std::vector<std::string> names) {
+  return std::make_unique<RecipeHooks>(method, std::move(method_name), std::move(hooks), std::move(names));
 }
 
 void SortByPriority(std::vector<std::unique_ptr<TrainerHook>>& hooks) {

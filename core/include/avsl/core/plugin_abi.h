@@ -97,6 +97,8 @@ using PluginEntryPoint = const PluginInfo*();
 ///   }
 #define AVSL_PLUGIN(NAME, VERSION, DESCRIPTION) AVSL_PLUGIN_IMPL_(NAME, VERSION, DESCRIPTION, nullptr)
 
-/// Same, for a plugin whose components use another plugin's: AVSL_PLUGIN_DEPENDS("semi", "1.0", "...", "ezvsl")
+/// Same, for a plugin whose factories build another plugin's components by name and must find them registered
+/// first: AVSL_PLUGIN_DEPENDS("my_variant", "1.0.0", "...", "other_plugin"). The host loads "other_plugin" before
+/// it and refuses it (missing_dependency) when "other_plugin" is absent. Reusing SDK blocks needs no dependency.
 #define AVSL_PLUGIN_DEPENDS(NAME, VERSION, DESCRIPTION, ...) \
   AVSL_PLUGIN_IMPL_(NAME, VERSION, DESCRIPTION, __VA_ARGS__, nullptr)

@@ -54,6 +54,9 @@ class AVSL_EXPORT PluginHost {
 
   /// Loads every `libavsl_*.so` in `dirs` (first name wins), resolving dependencies between them.
   void LoadDirectories(const std::vector<std::string>& dirs);
+  /// Every directory LoadDirectories was given, in order and once each (whether or not it exists), e.g. for
+  /// "plugin not found" messages.
+  const std::vector<std::string>& searched_directories() const { return searched_directories_; }
   /// Loads one library file. Its dependencies must already be loaded.
   const PluginRecord& LoadFile(const std::string& path);
   /// Registers components linked into this process, with the same checks as a library minus opening it: the
@@ -78,6 +81,7 @@ class AVSL_EXPORT PluginHost {
   ComponentRegistry registry_;
   std::vector<PluginRecord> records_;
   std::vector<std::shared_ptr<void>> libraries_;  ///< kept for the process lifetime
+  std::vector<std::string> searched_directories_;
 };
 
 }  // namespace avsl

@@ -25,7 +25,8 @@ class AVSL_EXPORT Recipe {
   Recipe(Recipe&&) noexcept;
   Recipe& operator=(Recipe&&) noexcept;
 
-  /// Reads `path` and its bases, then applies `overrides` ("a.b.c=<TOML value>", in order).
+  /// Reads `path` and its bases, then applies `overrides` ("a.b.c=<TOML value>", in order). `path` may name a
+  /// shipped recipe, `@avsl/ezvsl/synthetic.toml`, as `base` entries may (RecipeSearchPath()).
   /// Not yet validated: call Validate() before reading components.
   static absl::StatusOr<Recipe> Load(const std::string& path, const std::vector<std::string>& overrides);
   /// Same, from TOML text (`origin` names it in messages; bases resolve relative to `base_dir`).
@@ -54,6 +55,12 @@ class AVSL_EXPORT Recipe {
 
 /// Schema of the recipe's top level (data, model, optim, schedule, train, eval, hooks, ...).
 AVSL_EXPORT const Schema& RecipeSchema();
+
+/// Where a recipe named `@avsl/<relative path>` (the recipe given to Load, or an entry of `base`) is looked up,
+/// first match wins: each entry of $AVSL_RECIPE_PATH (':'-separated), then the recipes installed with
+/// libavsl_core.so (<prefix>/share/avsl/recipes); in a build tree, where that directory does not exist, the source
+/// tree's recipes/ after it.
+AVSL_EXPORT std::vector<std::string> RecipeSearchPath();
 
 /// The registered names closest to `name` (edit distance), best first; empty if none is close.
 AVSL_EXPORT std::vector<std::string> ClosestNames(const std::string& name, const std::vector<std::string>& candidates);

@@ -1,4 +1,4 @@
-// Image decoding and the reference's train/test transforms (EZ-VSL/SLAVC, reference_spec §5.2):
+// Image decoding and the reference's train/test transforms (EZ-VSL/SLAVC datasets.py::get_{train,test}_dataset):
 //   train: Resize(short side → 246, bicubic) · RandomCrop(224) · RandomHorizontalFlip(0.5) · ToTensor · Normalize
 //   test:  Resize((224, 224), bicubic) · ToTensor · Normalize
 // Resizing uses OpenCV's INTER_CUBIC, which differs from PIL's bicubic (see docs/preprocessing.md for the

@@ -1,4 +1,5 @@
-// Consensus IoU between a binary prediction and a soft ground-truth map (reference_spec §4.2).
+// Consensus IoU between a binary prediction and a soft ground-truth map (the reference's utils.Evaluator.cal_CIOU;
+// see docs/evaluation.md, section 2).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
 // The per-sample confidence c_i that decides whether a model claims a visible sound source
-// (reference_spec §1.5). SLAVC's definition is the default; a method may supply its own value instead.
+// (SLAVC test.py::validate; EZ-VSL has none). SLAVC's definition is the default; a method may supply its own
+// value instead.
 #pragma once
 
 #include "avsl/core/map2d.h"

@@ -1,4 +1,4 @@
-// Open-set detection metrics of SLAVC (reference_spec §4.3): does the model claim a visible source
+// Open-set detection metrics of SLAVC (utils.py::EvaluatorFull): does the model claim a visible source
 // (confidence >= δ) exactly when there is one, and localize it (cIoU >= γ)?
 //
 // Counting rules at a confidence threshold δ (SLAVC `calc_precision_recall`, also the paper's eqs. 2–4):

@@ -1,5 +1,6 @@
 // Summary statistics over the cIoUs of sounding samples: LocAcc(γ), the 21-point AUC and mean cIoU
-// (reference_spec §4.2). Callers pass sounding samples only; silent samples have no object to localize.
+// (EZ-VSL utils.Evaluator, SLAVC EvaluatorFull). Callers pass sounding samples only; silent samples have no
+// object to localize.
 #pragma once
 
 #include <cstddef>

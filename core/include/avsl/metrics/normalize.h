@@ -1,4 +1,4 @@
-// Per-map value normalizations applied before binarization (reference_spec §1.4).
+// Per-map value normalizations applied before binarization (EZ-VSL/SLAVC train.py and test.py `validate`).
 #pragma once
 
 #include "avsl/core/map2d.h"

@@ -1,9 +1,10 @@
 // ResNet18-family encoder (BasicBlock) whose parameter and buffer names are torchvision's
 // ("conv1.weight", "layer2.0.downsample.1.running_mean", "fc.bias", ...), so a torchvision state_dict
-// loads by name. One class covers the published variants (baselines_spec.md §0.1):
+// loads by name. One class covers the published variants (docs/encoders.md, "Variants"):
 //   - torchvision / EZ-VSL / SLAVC image encoder: layer4 stride 2, 7x7 map at 224;
 //   - LVS / DMC / DSOL family: layer4 stride 1 (no dilation), 14x14 map at 224;
-//   - audio encoder: 1-channel stem, global max pool (reference_spec.md §1.1).
+//   - audio encoder: 1-channel stem, global max pool (EZ-VSL/SLAVC model.py: Conv2d(1, 64, 7, 2, 3),
+//   AdaptiveMaxPool2d(1)).
 // The layer holders live in resnet.cc so this header pulls in no more of LibTorch than encoder.h.
 #pragma once
 
@@ -30,7 +31,8 @@ enum class ResNetInit {
   /// torchvision `ResNet.__init__`: conv kaiming_normal(fan_out, relu); BN weight 1, bias 0;
   /// fc keeps nn.Linear's default (kaiming_uniform(a=sqrt(5)) weight, U(+-1/sqrt(fan_in)) bias).
   kTorchvision,
-  /// The EZ-VSL/SLAVC/LVS re-initialisation (reference_spec.md §1.1): conv kaiming_normal(fan_out, relu);
+  /// The EZ-VSL/SLAVC/LVS re-initialisation (EZ-VSL/SLAVC model.py, LVS AVENet.__init__): conv kaiming_normal(fan_out,
+  /// relu);
   /// BN weight ~ N(1, 0.02^2), bias 0; Linear weight trunc_normal(0, 0.01) in [-2, 2], bias unchanged.
   kReference,
 };

@@ -1,5 +1,6 @@
 // Serializers for the on-disk annotation and list formats of the synthetic benchmark, matching the
-// published Flickr-SoundNet / VGG-SS metadata (reference_spec.md §4.1, §5.4).
+// published Flickr-SoundNet / VGG-SS metadata (Flickr XML, vggss.json, the split lists and test CSVs; see
+// docs/datasets.md).
 #pragma once
 
 #include <array>

@@ -2,8 +2,8 @@
 //
 // A scene is an image with background clutter and 1-3 objects of distinct classes placed anywhere (uniform
 // top-left corner, no centre bias), exactly one of which sounds, plus the clip of that class's sound mixed
-// with noise. The procedural dataset (fresh scenes every epoch: a fixed small training set gets memorized,
-// see synthetic_feasibility.md) and the on-disk writer both call this generator, so the files written for
+// with noise. The procedural dataset (fresh scenes every epoch: a fixed small training set gets memorized, see
+// docs/synthetic.md, 'Design and why') and the on-disk writer both call this generator, so the files written for
 // (split, epoch 0) are exactly the procedural samples of epoch 0.
 #pragma once
 

@@ -22,6 +22,9 @@ struct CheckpointEvaluation {
   std::string out_dir;     ///< metrics.json, per_sample.csv and overlays/ go here
   int overlays = 0;        ///< heatmap overlays written (eval.visualize)
   std::string maps_dir;    ///< "" = none; else every eval-grid map as <key>.npy (float32)
+  /// false: an exception thrown by the method (a TORCH_CHECK in Localize, ...) comes back as a one-line status
+  /// (avsl/train/error_text.h); true: with its full text and C++ backtrace (`avsl eval --verbose`).
+  bool verbose_errors = false;
 };
 
 struct CheckpointEvaluationResult {
@@ -31,7 +34,8 @@ struct CheckpointEvaluationResult {
 };
 
 /// Loads `what.checkpoint`, runs EvaluateMethod over `loader`, computes `extra_metrics` and writes the outputs
-/// (metrics.json records options.protocol).
+/// (metrics.json records options.protocol). Never throws: an exception from the method becomes an error status
+/// (one line unless what.verbose_errors; options.method_name names the method in it).
 absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(Method& method, data::Loader& loader,
                                                               const torch::Device& device,
                                                               const MapEvaluationOptions& options,

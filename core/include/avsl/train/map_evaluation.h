@@ -20,6 +20,8 @@ struct MapEvaluationOptions {
   metrics::EvalProtocol protocol;
   /// Called for each sample with its post-processed eval-grid map (e.g. to save .npy or pictures).
   std::function<absl::Status(const Sample&, const Map2D&, double conf)> on_sample;
+  /// The method's type (e.g. "ezvsl.EZVSL"), named in the error when Localize throws; "" = "the method".
+  std::string method_name;
 };
 
 struct MethodEvaluation {
@@ -30,7 +32,9 @@ struct MethodEvaluation {
 /// Runs Localize on every batch of `loader` (epoch `epoch`) under NoGradGuard in eval mode, brings each map to
 /// the protocol's grid with metrics::ToEvalMap (upsampling, then [0, 1] over the method's fixed range when it
 /// declares one: the space where SLAVC's confidence is defined), and scores them. The method's native
-/// confidence is used when it gives one.
+/// confidence is used when it gives one. An exception thrown by Localize (or by the handling of its maps) becomes
+/// an Internal status naming the method and the batch's first keys, with the exception's full what() (callers fold
+/// it with train::WithoutBacktrace); the method's training mode is restored either way.
 absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& loader, uint64_t epoch,
                                                 const torch::Device& device, const MapEvaluationOptions& options);
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/eval/score.h"
 #include "avsl/metrics/evaluator.h"
@@ -17,8 +18,18 @@ namespace avsl::train {
 std::string EnvJson(const PluginHost& host, const std::string& device, int threads, long long seed,
                     const std::string& command_line);
 
-/// Plots validation metrics per epoch from metrics.jsonl (the seed's Figure 1): LocAcc and AP against epoch.
-absl::Status WriteTrainingCurve(const std::string& metrics_jsonl, const std::string& png_path);
+/// Plots metrics.jsonl against epoch into a PNG, in up to two panels sharing the epoch axis:
+///  - validation (`{"split":"val"}` records; the seed's Figure 1): LocAcc, AP and max-F1, ×100 on a fixed 0–100
+///    axis;
+///  - training (`{"split":"train_epoch"}` records): the epoch mean of the loss, and of each name of
+///    `train_values` (the method's StepOutput::logs, recipe key `train.curve`; "loss" is always drawn) that some
+///    record holds, on one axis fitted to the values drawn.
+/// A panel without data is left out; when several records exist for an epoch (a resumed epoch), the last wins.
+/// Returns the series drawn, e.g. {"val.loc_acc", "val.ap", "val.max_f1", "train.loss", "train.loss_a2i"};
+/// FailedPrecondition when metrics.jsonl holds nothing to draw.
+absl::StatusOr<std::vector<std::string>> WriteTrainingCurve(const std::string& metrics_jsonl,
+                                                            const std::string& png_path,
+                                                            const std::vector<std::string>& train_values = {});
 
 /// Writes <dir>/metrics.json and <dir>/per_sample.csv for an evaluation.
 /// `extra`: values of the recipe's `eval.metrics` components, added beside the core metrics.

@@ -21,6 +21,10 @@ struct TrainerOptions {
   long long max_steps = -1;          ///< stop (resumably) after this many optimizer steps in this invocation
   std::string command_line;          ///< recorded in command.txt
   bool final_test = true;            ///< evaluate last and best on data.test at the end
+  /// false: an exception inside a component (a TORCH_CHECK in a method, ...) is reported in one line naming the
+  /// component (avsl/train/error_text.h); true: with its full text and C++ backtrace (`avsl train --verbose`).
+  /// Either way the message is the returned status's and the run's log.txt gets it as an ERROR line.
+  bool verbose_errors = false;
 };
 
 /// Why Run returned without an error. Every stop but kCompleted and kHook leaves a resumable checkpoints/last.pt.

@@ -65,18 +65,34 @@ class TrainerHook {
   virtual absl::Status OnRunEnd(TrainerContext& ctx, bool trained) { return absl::OkStatus(); }
 };
 
-/// metrics.jsonl train records every `log_every` steps (with the method's logs averaged), the text log line when
-/// stderr is not a terminal, the validation records and the per-epoch summary line.
+/// metrics.jsonl: `{"split":"train"}` records every `log_every` steps (epoch-to-date mean loss, samples/s, lr, wall
+/// time and the method's StepOutput::logs averaged over the steps since the previous record), one
+/// `{"split":"train_epoch"}` record per epoch (epoch mean loss and epoch means of every logged value; "epoch"
+/// counts finished epochs, as in the validation records) and the `{"split":"val"}` records. log.txt: the
+/// progress line when stderr is not a terminal and one line per epoch, "epoch N: train loss L (name mean, ...)"
+/// (logged names sorted, means to 4 significant digits), followed by ", val loc_acc ..." when the epoch was
+/// validated.
 std::unique_ptr<TrainerHook> MakeLoggerHook(long long log_every, bool tty);
-/// Keeps checkpoints/best_<metric>.pt for the monitored validation metric (`train.monitor`).
+
+/// Absolute difference within which two validation values are a tie.
+inline constexpr double kMonitorTieTolerance = 1e-12;
+/// Keeps checkpoints/best_<metric>.pt for the monitored validation metric (`train.monitor`). A value above the
+/// best so far, or tied with it (within kMonitorTieTolerance), replaces the checkpoint: the later epoch wins ties
+/// (more training at an equal score), so a metric that never rises does not leave epoch 1 selected.
+/// TrainState::best_value never decreases; best_epoch is the epoch of the checkpoint.
 std::unique_ptr<TrainerHook> MakeCheckpointSelectionHook(std::string monitor_metric, std::string best_name);
-/// curve.png from metrics.jsonl at the end of a run that validated.
-std::unique_ptr<TrainerHook> MakeCurveHook();
+/// curve.png from metrics.jsonl at the end of a run that trained (WriteTrainingCurve): the validation metrics and
+/// the epoch mean of the training loss and of `train_values` (`train.curve`: names from the method's
+/// StepOutput::logs). After the first epoch of the invocation, a name the method did not log is a warning in
+/// log.txt naming the key and the values that were logged.
+std::unique_ptr<TrainerHook> MakeCurveHook(std::vector<std::string> train_values = {});
 /// The one-line progress bar on a terminal.
 std::unique_ptr<TrainerHook> MakeProgressHook();
-/// The recipe's `[[hooks]]` components (and the method's OnTrainEvent, first), fed TrainEvents.
-std::unique_ptr<TrainerHook> MakeRecipeHooks(Method* method, std::vector<std::shared_ptr<Hook>> hooks,
-                                             std::vector<std::string> names);
+/// The recipe's `[[hooks]]` components (and the method's OnTrainEvent, first), fed TrainEvents. `method_name`
+/// (the recipe's model type) names the method when its OnTrainEvent throws; a hook that throws is named by its
+/// entry of `names`.
+std::unique_ptr<TrainerHook> MakeRecipeHooks(Method* method, std::string method_name,
+                                             std::vector<std::shared_ptr<Hook>> hooks, std::vector<std::string> names);
 
 /// Sorts by priority (stable, so equal priorities keep their order of insertion).
 void SortByPriority(std::vector<std::unique_ptr<TrainerHook>>& hooks);

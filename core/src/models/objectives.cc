@@ -1,0 +1,85 @@
+#include "avsl/models/objectives.h"
+
+#include <torch/torch.h>
+
+#include <limits>
+
+namespace avsl::models {
+namespace {
+
+namespace F = torch::nn::functional;
+
+// F.cross_entropy(logits, arange(N)) with mean reduction, written as the diagonal of log_softmax.
+torch::Tensor DiagonalCrossEntropy(const torch::Tensor& logits) {
+  return -torch::log_softmax(logits, 1).diagonal().mean();
+}
+
+}  // namespace
+
+torch::Tensor AllPairSimilarity(const torch::Tensor& v, const torch::Tensor& a, double tau) {
+  return torch::einsum("nchw,mc->nmhw", {v, a}) / tau;
+}
+
+torch::Tensor PairSimilarity(const torch::Tensor& v, const torch::Tensor& a, double tau) {
+  return torch::einsum("nchw,nc->nhw", {v, a}) / tau;
+}
+
+torch::Tensor MaxMilLogits(const torch::Tensor& v, const torch::Tensor& a, double tau) {
+  TORCH_CHECK(v.dim() == 4 && a.dim() == 2 && v.size(1) == a.size(1),
+              "MaxMilLogits: expected v [N,C,h,w] and a [M,C] with the same C, got ", v.sizes(), " and ", a.sizes());
+  return std::get<0>(AllPairSimilarity(v, a, tau).flatten(2).max(2));
+}
+
+torch::Tensor SymmetricInfoNce(const torch::Tensor& logits) {
+  TORCH_CHECK(logits.dim() == 2 && logits.size(0) == logits.size(1),
+              "SymmetricInfoNce: expected square logits [N,N] (the positives on the diagonal), got ", logits.sizes());
+  const torch::Tensor labels = torch::arange(logits.size(0), logits.options().dtype(torch::kLong));
+  return F::cross_entropy(logits, labels) + F::cross_entropy(logits.t(), labels);
+}
+
+torch::Tensor MilContrastiveLoss(const torch::Tensor& v, const torch::Tensor& a, double tau) {
+  TORCH_CHECK(v.dim() == 4 && a.dim() == 2 && v.size(0) == a.size(0) && v.size(1) == a.size(1),
+              "MilContrastiveLoss: expected v [N,C,h,w] and a [N,C], got ", v.sizes(), " and ", a.sizes());
+  return SymmetricInfoNce(MaxMilLogits(v, a, tau));
+}
+
+std::pair<double, double> PositiveAndHardestNegativeCosine(const torch::Tensor& logits, double tau) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor cos = logits.detach().to(torch::kFloat64) * tau;
+  const int64_t n = cos.size(0);
+  const double pos = cos.diagonal().mean().item<double>();
+  if (n < 2) return {pos, std::numeric_limits<double>::quiet_NaN()};
+  // The diagonal is pushed below every cosine so the row maximum is the hardest negative.
+  const torch::Tensor eye = torch::eye(n, cos.options()).to(torch::kBool);
+  const double neg = std::get<0>(cos.masked_fill(eye, -2.0).max(1)).mean().item<double>();
+  return {pos, neg};
+}
+
+torch::Tensor TwoHeadPairLogits(const torch::Tensor& img_a, const torch::Tensor& aud_a, const torch::Tensor& img_b,
+                                const torch::Tensor& aud_b, double tau) {
+  // s[n,m,k] = <img[n,:,k], aud[m]> / τ with k the flattened h×w location.
+  const torch::Tensor s1 = torch::einsum("nchw,mc->nmhw", {img_a, aud_a}).flatten(2) / tau;
+  const torch::Tensor s2 = torch::einsum("nchw,mc->nmhw", {img_b, aud_b}).flatten(2) / tau;
+  // P1: over audios (dim 1); P2: over locations (dim 2). log Σ_k P1·P2 = logsumexp_k(log P1 + log P2), which
+  // stays finite where a product of probabilities underflows.
+  return torch::logsumexp(torch::log_softmax(s1, 1) + torch::log_softmax(s2, 2), 2);
+}
+
+AsymmetricLossTerms AsymmetricContrastiveLoss(const TwoHeadFeatures& online, const TwoHeadFeatures& target,
+                                              double tau) {
+  TORCH_CHECK(online.img1.size(0) == online.aud1.size(0), "AsymmetricContrastiveLoss: ", online.img1.size(0),
+              " images vs ", online.aud1.size(0), " audios; the positives are the diagonal");
+  AsymmetricLossTerms t;
+  t.i2a = TwoHeadPairLogits(online.img1, target.aud1, online.img2, target.aud2, tau);
+  t.a2i = TwoHeadPairLogits(target.img1, online.aud1, target.img2, online.aud2, tau);
+  t.total = DiagonalCrossEntropy(t.a2i) + DiagonalCrossEntropy(t.i2a);
+  return t;
+}
+
+torch::Tensor TwoHeadMap(const TwoHeadFeatures& f, double tau) {
+  const torch::Tensor s1 = torch::einsum("nchw,nc->nhw", {f.img1, f.aud1}) / tau;
+  const torch::Tensor s2 = torch::einsum("nchw,nc->nhw", {f.img2, f.aud2}) / tau;
+  return (s1 + s2) / 2;
+}
+
+}  // namespace avsl::models
