@@ -149,7 +149,7 @@ TEST_F(EzvslTest, LossFiniteAndDecreasingOnAFixedBatch) {
   EXPECT_GT(method->named_parameters()["audio_encoder.conv1.weight"].grad().abs().sum().item<double>(), 0);
 }
 
-TEST_F(EzvslTest, LogsPositiveAndHardestNegativeCosine) {
+TEST_F(EzvslTest, LogsPositiveAndHardestNegativeCosines) {
   torch::manual_seed(0);
   auto method = Build(kTinyModel);
   ASSERT_NE(method, nullptr);
@@ -165,10 +165,16 @@ TEST_F(EzvslTest, LogsPositiveAndHardestNegativeCosine) {
   EXPECT_GT(testkit::LogValue(outs.back(), "pos_cos"), testkit::LogValue(outs.back(), "neg_cos"));
   // By hand on the golden-value embeddings: logits [[2, 2], [1.2, 1.6]] at tau 0.5 are cosines [[1, 1], [0.6, 0.8]];
   // positives 1 and 0.8 (mean 0.9), hardest negatives 1 and 0.6 (mean 0.8).
-  const auto [pos, neg] = models::PositiveAndHardestNegativeCosine(torch::tensor({2.0, 2.0, 1.2, 1.6}).view({2, 2}),
-                                                                   0.5);
-  EXPECT_NEAR(pos, 0.9, 1e-6);
-  EXPECT_NEAR(neg, 0.8, 1e-6);
+  const auto logs = models::CosineDiagnostics(torch::tensor({2.0, 2.0, 1.2, 1.6}).view({2, 2}), 0.5);
+  ASSERT_EQ(logs.size(), 2u);
+  EXPECT_EQ(logs[0].first, "pos_cos");
+  EXPECT_NEAR(logs[0].second, 0.9, 1e-6);
+  EXPECT_EQ(logs[1].first, "neg_cos");
+  EXPECT_NEAR(logs[1].second, 0.8, 1e-6);
+  // A batch of one has no negative: neg_cos is left out rather than logged as NaN.
+  const auto one = models::CosineDiagnostics(torch::tensor({2.0}).view({1, 1}), 0.5);
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_NEAR(one[0].second, 1.0, 1e-6);
 }
 
 TEST_F(EzvslTest, CheckpointRoundTrip) {

@@ -18,6 +18,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/options.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/models/objectives.h"
 #include "hard_positives.h"
 #include "lvs_loss.h"
 #include "lvs_method_parts.h"
@@ -71,7 +72,7 @@ class HardPos final : public Method {
 
   StepOutput TrainStep(const Batch& batch) override {
     lvs::LvsEmbedding e = lvs::Embed(*imgnet_, *audnet_, batch, "lvs.HardPos");
-    const torch::Tensor a0 = lvs::AllPairCosine(e.image, e.audio);
+    const torch::Tensor a0 = models::AllPairSimilarity(e.image, e.audio, 1.0);
     HardPositives hp;
     if (steps_.item<int64_t>() >= c_.mining_start_step) {
       const torch::Tensor visual = (c_.visual_normalized ? e.image : e.image_map).mean({2, 3});
@@ -98,7 +99,7 @@ class HardPos final : public Method {
   Localization Localize(const Batch& batch) override {
     lvs::LvsEmbedding e = lvs::Embed(*imgnet_, *audnet_, batch, "lvs.HardPos");
     Localization out;
-    out.maps = lvs::PairCosine(e.image, e.audio);  // the test-time map is LVS's: S_{i->i}
+    out.maps = models::PairSimilarity(e.image, e.audio, 1.0);  // the test-time map is LVS's: S_{i->i}
     out.range_min = -1.0;
     out.range_max = 1.0;
     lvs::SetConfidence(c_.confidence, c_, out);

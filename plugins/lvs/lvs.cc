@@ -16,6 +16,7 @@
 #include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/models/objectives.h"
 #include "hardpos.h"
 #include "lvs_loss.h"
 #include "lvs_method_parts.h"
@@ -39,15 +40,15 @@ class Lvs final : public Method {
 
   StepOutput TrainStep(const Batch& batch) override {
     LvsEmbedding e = Embed(*imgnet_, *audnet_, batch, "lvs.LVS");
-    LvsLossTerms t = LvsLoss(AllPairCosine(e.image, e.audio), options_);
+    LvsLossTerms t = LvsLoss(models::AllPairSimilarity(e.image, e.audio, 1.0), options_);
     return {t.loss, {{"positive_cos", t.positive.detach().mean().item<double>()}}, {}};
   }
 
   Localization Localize(const Batch& batch) override {
     LvsEmbedding e = Embed(*imgnet_, *audnet_, batch, "lvs.LVS");
     Localization out;
-    out.maps = PairCosine(e.image, e.audio);  // [B,h,w] cosine: test.py's heatmap A
-    out.range_min = -1.0;                     // generic confidence = mean of the top 25 % of (A + 1) / 2 (SLAVC's)
+    out.maps = models::PairSimilarity(e.image, e.audio, 1.0);  // [B,h,w] cosine: test.py's heatmap A
+    out.range_min = -1.0;  // generic confidence = mean of the top 25 % of (A + 1) / 2 (SLAVC's)
     out.range_max = 1.0;
     SetConfidence(options_.confidence, options_, out);
     return out;

@@ -6,14 +6,6 @@
 
 namespace avsl::plugins::lvs {
 
-torch::Tensor AllPairCosine(const torch::Tensor& img, const torch::Tensor& aud) {
-  return torch::einsum("nchw,kc->nkhw", {img, aud});
-}
-
-torch::Tensor PairCosine(const torch::Tensor& img, const torch::Tensor& aud) {
-  return torch::einsum("nchw,nc->nhw", {img, aud});
-}
-
 torch::Tensor WeightedMean(const torch::Tensor& map, const torch::Tensor& weight) {
   return (weight * map).sum({-2, -1}) / weight.sum({-2, -1});
 }

@@ -55,11 +55,8 @@ struct LvsLossTerms {
   torch::Tensor positive;  ///< [B] P_i (cosine units, before / T)
 };
 
-/// A0[n,k,h,w] = <img[n,:,h,w], aud[k,:]>: `img` [B,C,h,w] and `aud` [B,C], both L2-normalized over C.
-torch::Tensor AllPairCosine(const torch::Tensor& img, const torch::Tensor& aud);
-
-/// A[n,h,w] = <img[n,:,h,w], aud[n,:]> (the localization map S_{i->i}).
-torch::Tensor PairCosine(const torch::Tensor& img, const torch::Tensor& aud);
+// The all-pair cosine A0[n,k,h,w] and the map S_{i->i} are the SDK's models::AllPairSimilarity and
+// models::PairSimilarity at tau = 1 (avsl/models/objectives.h).
 
 /// Σ_hw w·S / Σ_hw w over the last two dimensions.
 torch::Tensor WeightedMean(const torch::Tensor& map, const torch::Tensor& weight);

@@ -17,14 +17,12 @@
 namespace avsl {
 namespace {
 
-using plugins::lvs::AllPairCosine;
 using plugins::lvs::DiagonalMask;
 using plugins::lvs::LvsExtra;
 using plugins::lvs::LvsLoss;
 using plugins::lvs::LvsLossOptions;
 using plugins::lvs::NegativeSummary;
 using plugins::lvs::Objective;
-using plugins::lvs::PairCosine;
 
 // Width-8 encoders, layer4 stride 1 in both (the LVS ResNet): a 2x2 image map at 32x32
 // (32 -> 16 conv1 -> 8 maxpool -> 8 -> 4 layer2 -> 2 layer3 -> 2 layer4).

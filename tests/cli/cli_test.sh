@@ -134,9 +134,13 @@ if [ -f "$good_so" ]; then
   ! grep -q "loaded plugin" "$tmp/err" && passed=$((passed + 1)) ||
     { echo "FAIL: the recorded plugin was loaded although the search path provided it"; failures=$((failures + 1)); }
   printf 'x' >>"$tmp/extra/libavsl_good.so"  # trailing bytes: still a loadable library, another SHA-1
-  expect "eval warns when the recorded plugin changed" 0 \
-    "warning: plugin 'good' at $tmp/extra/libavsl_good\.so changed since the run: its SHA-1 is [0-9a-f]{40} but $xrun/env\.json recorded [0-9a-f]{40}" -- \
+  expect "eval refuses a recorded plugin that changed" 1 \
+    "warning: plugin 'good' at $tmp/extra/libavsl_good\.so changed since the run: its SHA-1 is [0-9a-f]{40} but $xrun/env\.json recorded [0-9a-f]{40}; not loaded; pass --plugin-path DIR" -- \
     "$AVSL" eval "$xrun" --out "$tmp/xeval3"
+  expect "a changed plugin still loads when asked for" 0 "metrics:" -- \
+    "$AVSL" eval "$xrun" --plugin-path "$tmp/extra" --out "$tmp/xeval3"
+  grep -Eq "warning: plugin 'good' from the search path \($tmp/extra/libavsl_good\.so, SHA-1 [0-9a-f]{40}\) is not the build the run used" "$tmp/err" &&
+    passed=$((passed + 1)) || { echo "FAIL: no warning for another build on the search path"; failures=$((failures + 1)); }
   rm "$tmp/extra/libavsl_good.so"
   expect "eval names a recorded plugin that is gone" 1 \
     "warning: plugin 'good' recorded in $xrun/env\.json is gone: $tmp/extra/libavsl_good\.so does not exist" -- \
@@ -144,7 +148,9 @@ if [ -f "$good_so" ]; then
   grep -Eq "unknown scheduler 'good\.Half'.*--plugin-path DIR or set AVSL_PLUGIN_PATH" "$tmp/err" &&
     passed=$((passed + 1)) || { echo "FAIL: no plugin hint after a gone plugin"; failures=$((failures + 1)); }
 else
-  echo "SKIP: runs remember their plugins (no test plugin at $good_so)"
+  # The test plugins are built with the tests (AVSL_BUILD_TESTS), as this script is: their absence is a broken build.
+  echo "FAIL: runs remember their plugins: no test plugin at $good_so (build the test_plugins targets)"
+  failures=$((failures + 1))
 fi
 
 # An untrained reference method has one model: its Early Stop columns repeat the last evaluation.

@@ -324,6 +324,11 @@ TEST_F(RecipeByNameTest, UnresolvableNameNamesFileKeyNameAndDirectories) {
   ASSERT_FALSE(empty.ok());
   EXPECT_THAT(std::string(empty.status().message()),
               HasSubstr("inline.toml: base '@avsl/': expected @avsl/<path relative to the recipe search path>"));
+  // A name may not climb out of the search directories.
+  absl::StatusOr<Recipe> up = Recipe::Parse("base = [\"@avsl/ezvsl/../../x.toml\"]\n", "inline.toml", kDir, {});
+  ASSERT_FALSE(up.ok());
+  EXPECT_THAT(std::string(up.status().message()),
+              HasSubstr("inline.toml: base '@avsl/ezvsl/../../x.toml': expected @avsl/<path relative to"));
 }
 
 TEST(RecipeSearchPathTest, WithoutTheEnvironmentTheShippedRecipesAreFound) {

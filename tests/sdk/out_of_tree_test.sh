@@ -22,7 +22,7 @@ echo "$out" | grep -Eq "^center_prior +1\.0\.0 +loaded +$work/prefix/lib/avsl/pl
 # Installed plugins find libavsl_core.so through their RPATH: $ORIGIN/../.. from lib/avsl/plugins is lib/.
 dyn=$(readelf -d "$work/prefix/lib/avsl/plugins/libavsl_ezvsl.so")
 echo "$dyn" | grep -Eq 'R(UN)?PATH.*\$ORIGIN/\.\./\.\.' || { echo "$dyn" | grep -E 'R(UN)?PATH'; echo "FAIL: installed plugin RPATH"; exit 1; }
-deps=$(ldd "$work/prefix/lib/avsl/plugins/libavsl_ezvsl.so")
+deps=$(env -u LD_LIBRARY_PATH ldd "$work/prefix/lib/avsl/plugins/libavsl_ezvsl.so")
 echo "$deps" | grep -Eq "libavsl_core\.so => .*/sdk_test/prefix/lib/" ||
   { echo "$deps"; echo "FAIL: the installed plugin does not resolve the installed libavsl_core.so"; exit 1; }
 # Out of tree, the build RPATH names the SDK's lib/ (CMake derives it from the imported avsl::core), and so does the

@@ -7,6 +7,8 @@
 #  3. docs/examples/margin_nce builds and, at margin 0, trains exactly as ezvsl.EZVSL (same losses, same val metrics).
 # Usage: plugin_authoring_test.sh <build dir> <source dir>
 set -euo pipefail
+# Only the installed SDK may answer: a developer's search paths would bypass what this test is about.
+unset AVSL_RECIPE_PATH AVSL_PLUGIN_PATH
 BUILD=$(realpath "$1")
 SRC=$(realpath "$2")
 work=$BUILD/sdk_authoring
@@ -39,6 +41,11 @@ if grep -rnE "$checkout" "$work/echo_loc"; then fail "the generated folder names
 "$avsl" new-plugin echo_loc --out "$work/echo_loc" >/dev/null 2>&1 && fail "new-plugin overwrote a folder"
 "$avsl" new-plugin Bad-Name --out "$work/bad" 2>"$work/bad.err" && fail "new-plugin accepted a bad name"
 grep -q "lowercase identifier" "$work/bad.err" || { cat "$work/bad.err"; fail "bad name message"; }
+"$avsl" new-plugin ezvsl --out "$work/bad" 2>"$work/bad.err" && fail "new-plugin accepted a shipped plugin's name"
+grep -q "a plugin 'ezvsl' already exists" "$work/bad.err" || { cat "$work/bad.err"; fail "shipped name message"; }
+"$avsl" new-plugin echo_loc --from slavc --out "$work/bad" 2>"$work/bad.err" && fail "new-plugin accepted --from slavc"
+grep -q "no template for 'slavc'; available: ezvsl" "$work/bad.err" || { cat "$work/bad.err"; fail "--from message"; }
+[ ! -e "$work/bad" ] || fail "a refused new-plugin wrote $work/bad"
 build "$work/echo_loc" "$work/echo_loc/build"
 if [ -x "$work/echo_loc/build/echo_loc_test" ]; then
   (cd "$work/echo_loc/build" && ctest --output-on-failure >"$work/echo_loc_ctest.log" 2>&1) ||

@@ -7,6 +7,9 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -55,16 +58,20 @@ class TinyDataset final : public Dataset {
 
 // Cosine similarity between projected pixels and projected audio, with dropout (so resuming must restore
 // the RNG state), an optional NaN at a given step, optional TORCH_CHECK failures ("boom" in TrainStep at a given
-// step, "boom in Localize") and optional fixed maps (Localize ignores the weights: a flat validation metric).
+// step, "boom in Localize"), optional fixed maps (Localize ignores the weights: a flat validation metric), an
+// optional value logged on even steps only ("even_steps") and an optional native confidence of the wrong length.
 class TinyMethod final : public Method {
  public:
   explicit TinyMethod(long long nan_at_step, bool return_maps = false, long long throw_at_step = -1,
-                      bool throw_in_localize = false, bool fixed_maps = false)
+                      bool throw_in_localize = false, bool fixed_maps = false, bool sparse_log = false,
+                      long long confidence_extra = -1)
       : nan_at_step_(nan_at_step),
         return_maps_(return_maps),
         throw_at_step_(throw_at_step),
         throw_in_localize_(throw_in_localize),
-        fixed_maps_(fixed_maps) {
+        fixed_maps_(fixed_maps),
+        sparse_log_(sparse_log),
+        confidence_extra_(confidence_extra) {
     image_ = register_module("image", torch::nn::Conv2d(torch::nn::Conv2dOptions(3, 4, 1)));
     audio_ = register_module("audio", torch::nn::Linear(32, 4));
   }
@@ -79,13 +86,23 @@ class TinyMethod final : public Method {
     // A method's own scalar: the trainer must average it into the metrics.jsonl train records.
     torch::Tensor maps;
     if (return_maps_) maps = sim.diagonal(0, 0, 1).permute({2, 0, 1});
-    return {loss, {{"steps_seen", static_cast<double>(steps_)}}, maps};
+    std::vector<std::pair<std::string, double>> logs = {{"steps_seen", static_cast<double>(steps_)}};
+    if (sparse_log_ && steps_ % 2 == 0) logs.emplace_back("even_steps", static_cast<double>(steps_));
+    return {loss, std::move(logs), maps};
   }
-  void OnTrainEvent(const TrainEvent& event) override { ++EventCounts()[static_cast<int>(event.type)]; }
+  void OnTrainEvent(const TrainEvent& event) override {
+    ++EventCounts()[static_cast<int>(event.type)];
+    if (event.type == TrainEvent::Type::kEpochEnd) EpochEndLosses().push_back(event.loss);
+  }
   /// Events seen by every TinyMethod since the last Reset, by TrainEvent::Type.
   static std::map<int, int>& EventCounts() {
     static std::map<int, int> counts;
     return counts;
+  }
+  /// TrainEvent::loss of every kEpochEnd seen by any TinyMethod (cleared by the tests that read it).
+  static std::vector<double>& EpochEndLosses() {
+    static std::vector<double> losses;
+    return losses;
   }
   Localization Localize(const Batch& b) override {
     TORCH_CHECK(!throw_in_localize_, "boom in Localize");
@@ -99,6 +116,10 @@ class TinyMethod final : public Method {
     }
     loc.range_min = -1;
     loc.range_max = 1;
+    if (confidence_extra_ >= 0) {
+      loc.confidence = torch::zeros({b.image.size(0) + confidence_extra_});
+      loc.confidence_name = "tiny";
+    }
     return loc;
   }
 
@@ -115,6 +136,8 @@ class TinyMethod final : public Method {
   long long throw_at_step_;
   bool throw_in_localize_;
   bool fixed_maps_;
+  bool sparse_log_;
+  long long confidence_extra_;
   long long steps_ = 0;
   torch::nn::Conv2d image_{nullptr};
   torch::nn::Linear audio_{nullptr};
@@ -136,12 +159,15 @@ inline void RegisterTinyComponents(PluginHost& host) {
   m.Int("throw_at_step", -1, "TORCH_CHECK(false, \"boom\") in TrainStep at this step (1-based)");
   m.Bool("throw_in_localize", false, "TORCH_CHECK(false, \"boom in Localize\") in Localize");
   m.Bool("fixed_maps", false, "Localize returns the same map whatever the weights (a flat validation metric)");
+  m.Bool("sparse_log", false, "also log \"even_steps\" (the step count), on even steps only");
+  m.Int("confidence_extra", -1, "Localize gives a native confidence of batch size + this many values (-1: none)");
   r.Register<Method>(
       "Method", std::move(m),
       [](const ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<Method>> {
         return std::make_shared<TinyMethod>(c.GetInt("nan_at_step"), c.GetBool("return_maps"),
                                             c.GetInt("throw_at_step"), c.GetBool("throw_in_localize"),
-                                            c.GetBool("fixed_maps"));
+                                            c.GetBool("fixed_maps"), c.GetBool("sparse_log"),
+                                            c.GetInt("confidence_extra"));
       },
       "");
   r.Register<Loss>(

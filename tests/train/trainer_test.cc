@@ -1,13 +1,16 @@
-// Trainer: bit-exact resume after a mid-epoch interruption, atomic checkpoints under SIGKILL, NaN handling,
-// run-directory contents, --init-from, the epoch line and records of the method's logged values, the training
-// curve (train.curve), one-line errors from a method's TORCH_CHECK, the tie rule of checkpoint selection and early
-// stopping. Uses a tiny method and an in-memory dataset registered by the test.
+// Trainer: bit-exact resume after a mid-epoch interruption and after a stop on an epoch's last batch, atomic
+// checkpoints under SIGKILL, NaN handling, run-directory contents, --init-from, the epoch line and records of the
+// method's logged values (partial epochs, values logged on some steps), the training curve (train.curve), one-line
+// errors from a method's TORCH_CHECK (on stderr once), the evaluation's guards (confidence length, training mode),
+// the tie rule of checkpoint selection and early stopping, finished runs. Uses a tiny method and an in-memory
+// dataset registered by the test.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -20,10 +23,14 @@
 
 #include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/dataset.h"
+#include "avsl/core/hook.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/data/loader.h"
+#include "avsl/metrics/metric_fields.h"
 #include "avsl/train/error_text.h"
+#include "avsl/train/map_evaluation.h"
 #include "avsl/train/run_report.h"
 #include "avsl/train/trainer.h"
 #include "tiny_components.h"
@@ -223,6 +230,79 @@ TEST_F(TrainerTest, InterruptedMidEpochAndResumedIsBitIdentical) {
   auto b = Weights(fs::path(*part) / "checkpoints" / "last.pt");
   ASSERT_EQ(a.size(), b.size());
   for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(name))) << name;
+
+  // The epoch records say how many steps their means cover: all 3 of epoch 1; of epoch 2 only the 2 steps run
+  // after the resume, marked partial (the uninterrupted run has no partial epoch).
+  const std::vector<std::string> epochs = JsonlLines(fs::path(*part) / "metrics.jsonl", "\"split\":\"train_epoch\"");
+  ASSERT_EQ(epochs.size(), 2u);
+  EXPECT_THAT(epochs[0], HasSubstr("\"epoch\":1,"));
+  EXPECT_THAT(epochs[0], HasSubstr("\"steps\":3,"));
+  EXPECT_THAT(epochs[0], Not(HasSubstr("\"partial\"")));
+  EXPECT_THAT(epochs[1], HasSubstr("\"epoch\":2,"));
+  EXPECT_THAT(epochs[1], HasSubstr("\"partial\":true,"));
+  EXPECT_THAT(epochs[1], HasSubstr("\"steps\":2,"));
+  EXPECT_THAT(epochs[1], HasSubstr("\"steps_seen\":1.5"));  // the resumed method counts its steps from 1 again
+  const std::string log = ReadFile(fs::path(*part) / "log.txt");
+  EXPECT_THAT(log, HasSubstr(" (steps_seen 1.5) (partial epoch: 2 of 3 steps), val loc_acc "));
+  for (const std::string& line : JsonlLines(fs::path(*full) / "metrics.jsonl", "\"split\":\"train_epoch\"")) {
+    EXPECT_THAT(line, HasSubstr("\"steps\":3,"));
+    EXPECT_THAT(line, Not(HasSubstr("\"partial\"")));
+  }
+  EXPECT_THAT(ReadFile(fs::path(*full) / "log.txt"), Not(HasSubstr("partial epoch")));
+}
+
+// A stop (--max-steps, a signal) on an epoch's last batch saves last.pt before the epoch ends; the resumed
+// invocation ends that epoch with no step to average. It writes no train_epoch record and no train part for it (the
+// validation line says "epoch 1: val ..."), sends NaN as the kEpochEnd loss, and train.curve is checked on the
+// first epoch that had steps (no false warning). The weights equal an uninterrupted run's.
+TEST_F(TrainerTest, StoppedOnAnEpochsLastBatchTheResumeLogsNoEmptyEpoch) {
+  const std::vector<std::string> sets = {"train.curve=[\"steps_seen\"]"};
+  absl::Status status;
+  absl::StatusOr<std::string> full = Train(MakeRecipe(sets), {}, &status);
+  ASSERT_TRUE(full.ok() && status.ok()) << status;
+
+  train::TrainerOptions first;
+  first.max_steps = 3;  // the last of epoch 0's 3 batches
+  absl::StatusOr<std::string> part = Train(MakeRecipe(sets), first, &status);
+  ASSERT_TRUE(part.ok()) << part.status();
+  ASSERT_TRUE(status.ok()) << status;
+  ASSERT_EQ(last_stop_, train::StopReason::kMaxSteps);
+  const std::string state = ReadFile(fs::path(*part) / "train_state.json");
+  EXPECT_THAT(state, HasSubstr("\"batch_in_epoch\": 3"));
+  EXPECT_THAT(state, HasSubstr("\"epoch\": 0"));
+  EXPECT_TRUE(JsonlLines(fs::path(*part) / "metrics.jsonl", "\"split\":\"train_epoch\"").empty());
+
+  testing::TinyMethod::EpochEndLosses().clear();
+  train::TrainerOptions resume;
+  resume.resume_dir = *part;
+  absl::StatusOr<std::string> resumed = Train(MakeRecipe(sets), resume, &status);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(last_stop_, train::StopReason::kCompleted);
+
+  const fs::path metrics = fs::path(*part) / "metrics.jsonl";
+  const std::vector<std::string> epochs = JsonlLines(metrics, "\"split\":\"train_epoch\"");
+  ASSERT_EQ(epochs.size(), 1u);  // epoch 2 only
+  EXPECT_THAT(epochs[0], HasSubstr("\"epoch\":2,"));
+  EXPECT_THAT(epochs[0], HasSubstr("\"steps\":3,"));
+  EXPECT_THAT(epochs[0], Not(HasSubstr("\"partial\"")));
+  EXPECT_THAT(epochs[0], Not(HasSubstr("\"loss\":null")));
+  EXPECT_EQ(JsonlLines(metrics, "\"split\":\"val\"").size(), 2u);  // epoch 1 is validated in the resumed invocation
+  const std::string log = ReadFile(fs::path(*part) / "log.txt");
+  EXPECT_THAT(log, HasSubstr("  epoch 1: val loc_acc "));
+  EXPECT_THAT(log, Not(HasSubstr("epoch 1: train loss")));
+  EXPECT_THAT(log, HasSubstr("epoch 2: train loss "));
+  EXPECT_THAT(log, Not(HasSubstr("WARNING: recipe key 'train.curve'")));
+  EXPECT_THAT(log, HasSubstr("training curve: "));
+  const std::vector<double>& losses = testing::TinyMethod::EpochEndLosses();
+  ASSERT_EQ(losses.size(), 2u);
+  EXPECT_TRUE(std::isnan(losses[0]));
+  EXPECT_TRUE(std::isfinite(losses[1]));
+
+  auto a = Weights(fs::path(*full) / "checkpoints" / "last.pt");
+  auto b = Weights(fs::path(*part) / "checkpoints" / "last.pt");
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, tensor] : a) EXPECT_TRUE(torch::equal(tensor, b.at(name))) << name;
 }
 
 TEST_F(TrainerTest, NanLossStopsNamingTheStepAndKeepsTheLastGoodCheckpoint) {
@@ -307,6 +387,49 @@ TEST_F(TrainerTest, LoggedValuesAppearAsEpochMeansInTheEpochLineAndRecords) {
   EXPECT_THAT(epochs[1], HasSubstr("\"epoch\":2,"));
   EXPECT_THAT(epochs[1], HasSubstr("\"steps_seen\":5.0"));
   EXPECT_THAT(epochs[1], HasSubstr("\"loss\":"));
+}
+
+// A value the method logs on some steps only is averaged over the steps that logged it. tiny.Method with
+// sparse_log logs even_steps = 2 in epoch 1 (steps 1-3) and 4, 6 in epoch 2: means 2 and 5 (not 2/3 and 10/3).
+TEST_F(TrainerTest, AValueLoggedOnSomeStepsIsAveragedOverThoseSteps) {
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(MakeRecipe({"model.sparse_log=true"}), {}, &status);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_TRUE(status.ok()) << status;
+  const std::vector<std::string> epochs = JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"train_epoch\"");
+  ASSERT_EQ(epochs.size(), 2u);
+  EXPECT_THAT(epochs[0], HasSubstr("\"even_steps\":2.0"));
+  EXPECT_THAT(epochs[1], HasSubstr("\"even_steps\":5.0"));
+  const std::string log = ReadFile(fs::path(*dir) / "log.txt");
+  EXPECT_THAT(log, HasSubstr(" (even_steps 2, steps_seen 2), val loc_acc "));
+  EXPECT_THAT(log, HasSubstr(" (even_steps 5, steps_seen 5), val loc_acc "));
+  // log_every 1: a step that did not log the value has no field for it.
+  const std::vector<std::string> steps = JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"train\"");
+  ASSERT_EQ(steps.size(), 6u);
+  EXPECT_THAT(steps[0], Not(HasSubstr("even_steps")));
+  EXPECT_THAT(steps[1], HasSubstr("\"even_steps\":2.0"));
+}
+
+// train.curve draws the method's logged values; a field of the train_epoch records (step, epoch, samples_per_s,
+// ...) is refused when the run is built, naming what can be drawn. "loss" (always drawn) is accepted.
+TEST_F(TrainerTest, TrainCurveRefusesRecordFields) {
+  for (const char* field : {"step", "epoch", "samples_per_s", "steps", "wall_time"}) {
+    train::TrainerOptions options;
+    options.output_root = root_;
+    auto refused = train::Trainer::Create(MakeRecipe({absl::StrCat("train.curve=[\"steps_seen\", \"", field, "\"]")}),
+                                          "tiny", host_, options);
+    ASSERT_FALSE(refused.ok()) << field;
+    const std::string message(refused.status().message());
+    EXPECT_THAT(message, HasSubstr(absl::StrCat("recipe key 'train.curve': \"", field,
+                                                "\" is a field of the train_epoch records (split, epoch, step, steps, "
+                                                "partial, loss, samples_per_s, wall_time), not a value the method "
+                                                "logs; curve.png draws the training loss (always) and the names the "
+                                                "method logs in StepOutput::logs")));
+  }
+  train::TrainerOptions options;
+  options.output_root = root_;
+  EXPECT_TRUE(
+      train::Trainer::Create(MakeRecipe({"train.curve=[\"loss\", \"steps_seen\"]"}), "tiny", host_, options).ok());
 }
 
 TEST_F(TrainerTest, ARunWithoutValidationLogsTrainOnlyEpochLinesAndACurve) {
@@ -419,10 +542,16 @@ TEST_F(TrainerTest, ExceptionTextIsOneLineWithoutTheBacktrace) {
 // (c) A TORCH_CHECK in TrainStep: one line naming the place and the method, in the status and in log.txt.
 TEST_F(TrainerTest, MethodExceptionIsOneLineNamingTheMethod) {
   absl::Status status;
+  ::testing::internal::CaptureStderr();
   absl::StatusOr<std::string> dir = Train(MakeRecipe({"model.throw_at_step=2"}), {}, &status);
+  const std::string stderr_text = ::testing::internal::GetCapturedStderr();
   ASSERT_TRUE(dir.ok()) << dir.status();
   ASSERT_FALSE(status.ok());
   const std::string message(status.message());
+  // The caller reports the error (the CLI prints "avsl train: error: ..."): the trainer writes its ERROR line to
+  // log.txt only, so stderr shows the error once. The run's other log lines still reach stderr.
+  EXPECT_THAT(stderr_text, HasSubstr("step 1/6"));
+  EXPECT_THAT(stderr_text, Not(HasSubstr("ERROR: ")));
   EXPECT_THAT(message, HasSubstr("training failed at epoch 0, batch 1, step 1 in method tiny.Method's TrainStep"));
   EXPECT_THAT(message, EndsWith(": boom"));
   EXPECT_THAT(message, Not(HasSubstr("Exception raised from")));
@@ -466,6 +595,86 @@ TEST_F(TrainerTest, LocalizeExceptionInValidationAndTestIsOneLine) {
   EXPECT_EQ(message.find('\n'), std::string::npos);
 }
 
+// A native confidence must hold one value per sample: the error names the method and both lengths. Whatever throws
+// while a batch is evaluated (here the caller's on_sample) is one error naming the method and the batch; the
+// method is back in training mode either way.
+TEST_F(TrainerTest, EvaluationChecksTheConfidenceLengthAndRestoresTrainingMode) {
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(MakeRecipe({"model.confidence_extra=1"}), {}, &status);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(std::string(status.message()),
+            "validation after epoch 1 failed: method tiny.Method's Localize returned a confidence of 6 values (shape "
+            "[6]) for a batch of 5 samples; expected 5, one per sample (Localization::confidence)");
+
+  data::LoaderOptions loader_options;
+  loader_options.batch_size = 5;
+  loader_options.workers = 0;
+  loader_options.shuffle = false;
+  absl::StatusOr<std::unique_ptr<data::Loader>> loader = data::Loader::Create(
+      std::make_shared<testing::TinyDataset>(5, 1), loader_options);
+  ASSERT_TRUE(loader.ok()) << loader.status();
+  train::MapEvaluationOptions options;
+  options.method_name = "tiny.Method";
+
+  testing::TinyMethod wrong_length(-1, false, -1, false, false, false, /*confidence_extra=*/2);
+  wrong_length.train();
+  absl::StatusOr<train::MethodEvaluation> evaluated = train::EvaluateMethod(wrong_length, **loader, 0, torch::kCPU,
+                                                                            options);
+  ASSERT_FALSE(evaluated.ok());
+  EXPECT_THAT(std::string(evaluated.status().message()),
+              HasSubstr("returned a confidence of 7 values (shape [7]) for a batch of 5 samples; expected 5"));
+  EXPECT_TRUE(wrong_length.is_training());
+
+  testing::TinyMethod method(-1);
+  method.train();
+  options.on_sample = [](const Sample& s, const Map2D&, double) -> absl::Status {
+    throw std::runtime_error("boom in on_sample");
+  };
+  evaluated = train::EvaluateMethod(method, **loader, 0, torch::kCPU, options);
+  ASSERT_FALSE(evaluated.ok());
+  EXPECT_EQ(std::string(evaluated.status().message()),
+            "method tiny.Method's evaluation failed in the per-sample output of 'k1_0' on the batch of k1_0, k1_1, "
+            "k1_2, k1_3, k1_4: boom in on_sample");
+  EXPECT_TRUE(method.is_training());
+
+  // A method in eval mode stays there.
+  method.eval();
+  options.on_sample = nullptr;
+  evaluated = train::EvaluateMethod(method, **loader, 0, torch::kCPU, options);
+  ASSERT_TRUE(evaluated.ok()) << evaluated.status();
+  EXPECT_FALSE(method.is_training());
+}
+
+// core.EarlyStopping and the checkpoint selection share metrics::kMetricTieTolerance: a value within it above the
+// best is a tie for both, so it does not reset the patience; a clear rise does.
+TEST_F(TrainerTest, EarlyStoppingTreatsWhatSelectionCallsATieAsNoImprovement) {
+  const Recipe recipe = MakeRecipe({"hooks=[{type=\"core.EarlyStopping\", monitor=\"val.ap\", patience=2}]"});
+  auto make = [&] { return host_.registry().Build<Hook>(recipe.Root().SubArray("hooks")[0]); };
+  auto validate = [](Hook& hook, double ap) {
+    TrainEvent e;
+    e.type = TrainEvent::Type::kValidationEnd;
+    e.metrics["val.ap"] = ap;
+    absl::StatusOr<HookAction> action = hook.OnEvent(e);
+    EXPECT_TRUE(action.ok()) << action.status();
+    return action.ok() ? *action : HookAction::kContinue;
+  };
+  constexpr double kTie = metrics::kMetricTieTolerance;
+  absl::StatusOr<std::shared_ptr<Hook>> ties = make();
+  ASSERT_TRUE(ties.ok()) << ties.status();
+  EXPECT_EQ(validate(**ties, 0.5), HookAction::kContinue);               // the first value improves
+  EXPECT_EQ(validate(**ties, 0.5 + 0.5 * kTie), HookAction::kContinue);  // a tie: 1 without improvement
+  EXPECT_EQ(validate(**ties, 0.5 + kTie), HookAction::kStopTraining);    // a tie with the highest so far: 2
+
+  absl::StatusOr<std::shared_ptr<Hook>> rises = make();
+  ASSERT_TRUE(rises.ok()) << rises.status();
+  EXPECT_EQ(validate(**rises, 0.5), HookAction::kContinue);
+  EXPECT_EQ(validate(**rises, 0.5), HookAction::kContinue);             // 1 without improvement
+  EXPECT_EQ(validate(**rises, 0.5 + 1e-9), HookAction::kContinue);      // a rise: the counter restarts
+  EXPECT_EQ(validate(**rises, 0.5 + 1e-9), HookAction::kContinue);      // 1
+  EXPECT_EQ(validate(**rises, 0.5 + 1e-9), HookAction::kStopTraining);  // 2
+}
+
 // (d) A flat validation metric: ties move best_<metric> to the later epoch, and core.EarlyStopping (patience 2)
 // still stops, because a tie is not an improvement.
 TEST_F(TrainerTest, FlatMetricSelectsTheLastTiedEpochAndEarlyStoppingStillStops) {
@@ -494,6 +703,45 @@ TEST_F(TrainerTest, FlatMetricSelectsTheLastTiedEpochAndEarlyStoppingStillStops)
   EXPECT_EQ(best.state.epoch, 3);
   EXPECT_EQ(best.state.best_epoch, 3);
   EXPECT_TRUE(fs::exists(fs::path(*dir) / "eval" / "test_best_loc_acc" / "metrics.json"));
+
+  // The hook's stop at the validation finishes the run: --resume trains no further (the hook's counter would
+  // restart), it only repeats the run end.
+  EXPECT_THAT(ReadFile(fs::path(*dir) / "train_state.json"), HasSubstr("\"finished\": true"));
+  train::TrainerOptions resume;
+  resume.resume_dir = *dir;
+  absl::StatusOr<std::string> resumed = Train(
+      MakeRecipe({"model.fixed_maps=true", "train.epochs=6", "train.monitor=\"val.loc_acc\"",
+                  "hooks=[{type=\"core.EarlyStopping\", monitor=\"val.loc_acc\", patience=2}]"}),
+      resume, &status);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(ReadFile(fs::path(*dir) / "log.txt"),
+              HasSubstr("nothing to resume: training was stopped after epoch 3 (train_state.json: finished)"));
+  EXPECT_EQ(JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"val\"").size(), 3u);
+  EXPECT_EQ(JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"train_epoch\"").size(), 3u);
+  EXPECT_THAT(ReadFile(fs::path(*dir) / "train_state.json"), HasSubstr("\"global_step\": 9"));
+}
+
+// A run that completed its epochs is finished too, but --resume with a larger train.epochs extends it (the legs of
+// plugins/ezvsl/README.md); with the same epochs there is nothing left to train.
+TEST_F(TrainerTest, ACompletedRunIsExtendedByALargerEpochCount) {
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(MakeRecipe(), {}, &status);
+  ASSERT_TRUE(dir.ok() && status.ok()) << status;
+  EXPECT_THAT(ReadFile(fs::path(*dir) / "train_state.json"), HasSubstr("\"finished\": true"));
+  train::TrainerOptions resume;
+  resume.resume_dir = *dir;
+  ASSERT_TRUE(Train(MakeRecipe(), resume, &status).ok());
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"train_epoch\"").size(), 2u);
+  ASSERT_TRUE(Train(MakeRecipe({"train.epochs=3"}), resume, &status).ok());
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(last_stop_, train::StopReason::kCompleted);
+  EXPECT_EQ(JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"train_epoch\"").size(), 3u);
+  const std::string state = ReadFile(fs::path(*dir) / "train_state.json");
+  EXPECT_THAT(state, HasSubstr("\"global_step\": 9"));
+  EXPECT_THAT(state, HasSubstr("\"finished\": true"));
+  EXPECT_THAT(ReadFile(fs::path(*dir) / "log.txt"), Not(HasSubstr("nothing to resume")));
 }
 
 TEST_F(TrainerTest, KilledDuringCheckpointSaveLeavesThePreviousOneLoadable) {

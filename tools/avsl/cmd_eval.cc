@@ -84,15 +84,16 @@ int RunEval(int argc, char** argv, int first) {
     return kExitUsage;
   }
   absl::StatusOr<Target> target = Resolve(args.Positional(0));
-  if (!target.ok()) return ReportError("eval", target.status());
+  if (!target.ok()) return ReportError("eval", target.status(), args.Has("verbose"));
   std::unique_ptr<PluginHost> host = LoadPlugins(args);
   if (!target->run_dir.empty()) {
     for (const std::string& line : LoadRecordedPlugins(target->run_dir, *host))
       std::cerr << "avsl eval: " << line << "\n";
   }
   absl::StatusOr<Recipe> recipe = Recipe::Parse(target->recipe_text, target->origin, ".", args.GetAll("set"));
-  if (!recipe.ok()) return ReportError("eval", recipe.status());
-  if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", WithPluginHint(s, *host));
+  if (!recipe.ok()) return ReportError("eval", recipe.status(), args.Has("verbose"));
+  if (absl::Status s = recipe->Validate(*host); !s.ok())
+    return ReportError("eval", WithPluginHint(s, *host), args.Has("verbose"));
   const ComponentConfig root = recipe->Root();
   // One name per knob: --split overrides the recipe's eval.split (default "test").
   const std::string split = args.Has("split") ? args.Get("split") : root.Sub("eval").GetString("split");
@@ -113,20 +114,22 @@ int RunEval(int argc, char** argv, int first) {
           : (fs::path(target->checkpoint).parent_path() / ("eval_" + stem + "_" + split)).string();
 
   absl::StatusOr<train::Runtime> runtime = train::ApplyRuntime(root);
-  if (!runtime.ok()) return ReportError("eval", runtime.status());
+  if (!runtime.ok()) return ReportError("eval", runtime.status(), args.Has("verbose"));
   absl::StatusOr<std::shared_ptr<Method>> method = host->registry().Build<Method>(root.Sub("model"));
-  if (!method.ok()) return ReportError("eval", WithPluginHint(method.status(), *host));
+  if (!method.ok()) return ReportError("eval", WithPluginHint(method.status(), *host), args.Has("verbose"));
   (*method)->to(runtime->device);
   absl::StatusOr<std::unique_ptr<data::Loader>> loader = train::BuildLoader(root, split, /*train=*/false, runtime->seed,
                                                                             host->registry());
-  if (!loader.ok()) return ReportError("eval", WithPluginHint(loader.status(), *host));
+  if (!loader.ok()) return ReportError("eval", WithPluginHint(loader.status(), *host), args.Has("verbose"));
   if (*loader == nullptr) {
-    return ReportError("eval", absl::NotFoundError("the recipe has no data." + split +
-                                                   " dataset (add one with --set or in the recipe)"));
+    return ReportError(
+        "eval",
+        absl::NotFoundError("the recipe has no data." + split + " dataset (add one with --set or in the recipe)"),
+        args.Has("verbose"));
   }
   train::MapEvaluationOptions options;
   absl::StatusOr<metrics::EvalProtocol> protocol = train::EvalProtocolFromRecipe(root);
-  if (!protocol.ok()) return ReportError("eval", protocol.status());
+  if (!protocol.ok()) return ReportError("eval", protocol.status(), args.Has("verbose"));
   options.protocol = *protocol;
   options.method_name = root.Sub("model").type();
   long long vis_count = root.Sub("eval").GetInt("visualize");
@@ -135,7 +138,7 @@ int RunEval(int argc, char** argv, int first) {
     return kExitUsage;
   }
   absl::StatusOr<std::vector<std::shared_ptr<Metric>>> extra = train::BuildExtraMetrics(root, host->registry());
-  if (!extra.ok()) return ReportError("eval", WithPluginHint(extra.status(), *host));
+  if (!extra.ok()) return ReportError("eval", WithPluginHint(extra.status(), *host), args.Has("verbose"));
   train::CheckpointEvaluation what;
   what.checkpoint = target->checkpoint;
   what.out_dir = out_dir;
@@ -149,7 +152,7 @@ int RunEval(int argc, char** argv, int first) {
     if (absl::Status s = checkpoint::SaveStateDictForPython(args.Get("export-pt"),
                                                             checkpoint::ModuleStateDict(**method));
         !s.ok()) {
-      return ReportError("eval", s);
+      return ReportError("eval", s, args.Has("verbose"));
     }
     std::cout << "weights for torch.load: " << args.Get("export-pt") << "\n";
   }

@@ -35,6 +35,16 @@ int RunNewPlugin(int argc, char** argv, int first) {
   params.from = absl::AsciiStrToLower(from.substr(0, from.find('.')));
   params.sdk_version = AVSL_SDK_VERSION;
   if (absl::Status s = ValidatePluginTemplateParams(params); !s.ok()) return ReportError("new-plugin", s);
+  // Two plugins of one name cannot be loaded together (the first found wins), so a shipped name is refused.
+  for (const std::string& dir : PluginHost::SearchPath({})) {
+    const fs::path existing = fs::path(dir) / ("libavsl_" + params.name + ".so");
+    std::error_code ec;
+    if (fs::exists(existing, ec)) {
+      return ReportError("new-plugin",
+                         absl::AlreadyExistsError("NAME: a plugin '" + params.name + "' already exists (" +
+                                                  existing.string() + "); choose another name"));
+    }
+  }
 
   const fs::path out = args.Get("out");
   std::error_code ec;

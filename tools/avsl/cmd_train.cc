@@ -86,14 +86,14 @@ int RunTrain(int argc, char** argv, int first) {
   std::string recipe_path = resume ? (std::filesystem::path(args.Get("resume")) / "recipe.toml").string()
                                    : args.Positional(0);
   absl::StatusOr<Recipe> recipe = LoadRecipe(recipe_path, args, *host);
-  if (!recipe.ok()) return ReportError("train", recipe.status());
+  if (!recipe.ok()) return ReportError("train", recipe.status(), args.Has("verbose"));
   if (resume) {
     options.resume_dir = args.Get("resume");
     Args no_sets("", "");
     absl::StatusOr<Recipe> stored = LoadRecipe(recipe_path, no_sets, *host);
-    if (!stored.ok()) return ReportError("train", stored.status());
+    if (!stored.ok()) return ReportError("train", stored.status(), args.Has("verbose"));
     absl::Status same = CompareWithStored(*stored, *recipe);
-    if (!same.ok()) return ReportError("train", same);
+    if (!same.ok()) return ReportError("train", same, args.Has("verbose"));
   }
   const ComponentConfig root = recipe->Root();
   const std::string name = root.Has("name") ? root.GetString("name")

@@ -1,6 +1,7 @@
 #include "plugin_templates.h"
 
 #include <cctype>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -18,6 +19,7 @@ constexpr const char* kCMakeLists = R"tmpl(# @NAME@: an avsl method plugin, buil
 cmake_minimum_required(VERSION 3.18)
 project(avsl_@NAME@ LANGUAGES CXX)
 set(CMAKE_CXX_STANDARD 17)
+set(CMAKE_CXX_EXTENSIONS OFF)  # gnu++17 predefines `linux` and `unix`, which would rename the entry point
 find_package(avsl 1 REQUIRED)
 avsl_add_plugin(NAME @NAME@ SOURCES @NAME@.cc TORCH OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
 
@@ -54,24 +56,24 @@ constexpr const char* kBlankSource =
 #include "avsl/models/objectives.h"
 #include "avsl/models/two_tower.h"
 
-namespace @NAME@ {
+namespace @NAME@_plugin {
 
 namespace F = torch::nn::functional;
-using namespace avsl;
+namespace models = avsl::models;
 
 // The recipe keys: the member initializers are the defaults. The two-tower ones (image_encoder, audio_encoder,
 // dim, tau) come from the SDK, so the shipped EZ-VSL recipes configure this method too.
 struct @CLASS@Options : models::TwoTowerOptions {};
 
-Options<@CLASS@Options> Make@CLASS@Options() {
-  Options<@CLASS@Options> o("@CLASS@: TODO one line on what the method does");
+avsl::Options<@CLASS@Options> Make@CLASS@Options() {
+  avsl::Options<@CLASS@Options> o("@CLASS@: TODO one line on what the method does");
   models::AddTwoTowerOptions(o);
   return o;
 }
 
-class @CLASS@ final : public Method {
+class @CLASS@ final : public avsl::Method {
  public:
-  @CLASS@(std::shared_ptr<Encoder> image, std::shared_ptr<Encoder> audio, const @CLASS@Options& o) : tau_(o.tau) {
+  @CLASS@(std::shared_ptr<avsl::Encoder> image, std::shared_ptr<avsl::Encoder> audio, const @CLASS@Options& o) : tau_(o.tau) {
     image_encoder_ = register_module("image_encoder", std::move(image));
     audio_encoder_ = register_module("audio_encoder", std::move(audio));
     img_proj_ = register_module(
@@ -79,17 +81,16 @@ class @CLASS@ final : public Method {
     aud_proj_ = register_module("aud_proj", torch::nn::Linear(audio_encoder_->out_channels(), o.dim));
   }
 
-  StepOutput TrainStep(const Batch& batch) override {
+  avsl::StepOutput TrainStep(const avsl::Batch& batch) override {
     auto [v, a] = Embed(batch);
     const torch::Tensor logits = models::MaxMilLogits(v, a, tau_);  // [B,B], positives on the diagonal
-    const auto [pos, neg] = models::PositiveAndHardestNegativeCosine(logits, tau_);
     // loss, values for the epoch line and metrics.jsonl, and this forward's maps (for extra [[losses]]).
-    return {models::SymmetricInfoNce(logits), {{"pos_cos", pos}, {"neg_cos", neg}}, models::PairSimilarity(v, a, tau_)};
+    return {models::SymmetricInfoNce(logits), models::CosineDiagnostics(logits, tau_), models::PairSimilarity(v, a, tau_)};
   }
 
-  Localization Localize(const Batch& batch) override {
+  avsl::Localization Localize(const avsl::Batch& batch) override {
     auto [v, a] = Embed(batch);
-    Localization out;
+    avsl::Localization out;
     out.maps = models::PairSimilarity(v, a, tau_);  // [B,h,w]
     out.range_min = -1.0 / tau_;                    // a cosine / tau: the evaluator maps [-1/tau, 1/tau] to [0,1]
     out.range_max = 1.0 / tau_;
@@ -97,7 +98,7 @@ class @CLASS@ final : public Method {
   }
 
  private:
-  std::pair<torch::Tensor, torch::Tensor> Embed(const Batch& batch) {
+  std::pair<torch::Tensor, torch::Tensor> Embed(const avsl::Batch& batch) {
     const auto unit = F::NormalizeFuncOptions().dim(1);
     torch::Tensor v = F::normalize(img_proj_(image_encoder_->Forward(batch.image)), unit);  // [B,D,h,w]
     torch::Tensor a = models::PooledAudioVector(audio_encoder_->Forward(batch.audio), "@NAME@.@CLASS@");
@@ -105,18 +106,18 @@ class @CLASS@ final : public Method {
   }
 
   double tau_;
-  std::shared_ptr<Encoder> image_encoder_, audio_encoder_;
+  std::shared_ptr<avsl::Encoder> image_encoder_, audio_encoder_;
   torch::nn::Conv2d img_proj_{nullptr};
   torch::nn::Linear aud_proj_{nullptr};
 };
 
-}  // namespace @NAME@
+}  // namespace @NAME@_plugin
 
 AVSL_PLUGIN("@NAME@", "0.1.0", "@CLASS@: TODO one line") {
-  const auto options = @NAME@::Make@CLASS@Options();
+  const auto options = @NAME@_plugin::Make@CLASS@Options();
   registrar.Register<avsl::Method>(
       "@CLASS@", options.schema(),
-      [options](const avsl::ComponentConfig& c) { return avsl::models::BuildTwoTower<@NAME@::@CLASS@>(options, c); },
+      [options](const avsl::ComponentConfig& c) { return avsl::models::BuildTwoTower<@NAME@_plugin::@CLASS@>(options, c); },
       "@CLASS@: TODO one line");
 }
 )tmpl";
@@ -136,9 +137,9 @@ constexpr const char* kEzvslSource =
 #include "avsl/models/objectives.h"
 #include "avsl/models/two_tower.h"
 
-namespace @NAME@ {
+namespace @NAME@_plugin {
 
-using namespace avsl;
+namespace models = avsl::models;
 
 // The recipe keys: EZ-VSL's (image_encoder, audio_encoder, dim, tau) plus this variant's own members.
 struct @CLASS@Options : models::TwoTowerOptions {
@@ -147,31 +148,30 @@ struct @CLASS@Options : models::TwoTowerOptions {
 
 class @CLASS@ final : public models::TwoTowerLocalizer {
  public:
-  @CLASS@(std::shared_ptr<Encoder> image, std::shared_ptr<Encoder> audio, const @CLASS@Options& o)
+  @CLASS@(std::shared_ptr<avsl::Encoder> image, std::shared_ptr<avsl::Encoder> audio, const @CLASS@Options& o)
       : TwoTowerLocalizer(std::move(image), std::move(audio), o, "@NAME@.@CLASS@"), weight_(o.weight) {}
 
  protected:
-  StepOutput Objective(const models::TwoTowerEmbedding& e, const Batch& /*batch*/) override {
+  avsl::StepOutput Objective(const models::TwoTowerEmbedding& e, const avsl::Batch& /*batch*/) override {
     const torch::Tensor logits = models::MaxMilLogits(e.image, e.audio, tau());  // [B,B], positives on the diagonal
-    const auto [pos, neg] = models::PositiveAndHardestNegativeCosine(logits, tau());
     torch::Tensor loss = models::SymmetricInfoNce(logits);
     if (weight_ != 1.0) loss = loss * weight_;
-    return {loss, {{"pos_cos", pos}, {"neg_cos", neg}}, {}};
+    return {loss, models::CosineDiagnostics(logits, tau()), {}};
   }
 
  private:
   double weight_;
 };
 
-}  // namespace @NAME@
+}  // namespace @NAME@_plugin
 
 AVSL_PLUGIN("@NAME@", "0.1.0", "@CLASS@: a variant of EZ-VSL") {
-  avsl::Options<@NAME@::@CLASS@Options> options("@CLASS@: EZ-VSL's two towers with its own objective");
+  avsl::Options<@NAME@_plugin::@CLASS@Options> options("@CLASS@: EZ-VSL's two towers with its own objective");
   avsl::models::AddTwoTowerOptions(options);
-  options.Float("weight", &@NAME@::@CLASS@Options::weight, "scale of the loss (1: EZ-VSL)").Range(0, 100);
+  options.Float("weight", &@NAME@_plugin::@CLASS@Options::weight, "scale of the loss (1: EZ-VSL)").Range(0, 100);
   registrar.Register<avsl::Method>(
       "@CLASS@", options.schema(),
-      [options](const avsl::ComponentConfig& c) { return avsl::models::BuildTwoTower<@NAME@::@CLASS@>(options, c); },
+      [options](const avsl::ComponentConfig& c) { return avsl::models::BuildTwoTower<@NAME@_plugin::@CLASS@>(options, c); },
       "@CLASS@: a variant of EZ-VSL");
 }
 )tmpl";
@@ -340,18 +340,18 @@ absl::Status ValidatePluginTemplateParams(const PluginTemplateParams& p) {
         absl::StrCat("NAME: expected a lowercase identifier ([a-z][a-z0-9_]*, it becomes ",
                      "libavsl_NAME.so and the component prefix), found '", p.name, "'"));
   }
-  if (p.name == "core" || p.name == "avsl" || p.name == "std" || p.name == "torch") {
-    return absl::InvalidArgumentError(absl::StrCat("NAME: '", p.name, "' is taken (the core, or a C++ namespace the ",
-                                                   "plugin uses); choose another"));
+  // The name becomes a library stem, a component prefix and part of C++ identifiers (avsl_plugin_info_NAME,
+  // namespace NAME_plugin); the core's own name and macros a compiler predefines are refused.
+  static const std::set<std::string> kTaken = {"core", "linux", "unix"};
+  if (kTaken.count(p.name) > 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "NAME: '", p.name, "' is taken (the core's built-ins, or a name compilers predefine); choose another"));
   }
   bool component_ok = !p.component.empty() && std::isupper(static_cast<unsigned char>(p.component[0]));
   for (char c : p.component) component_ok = component_ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '_');
   if (!component_ok) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--component: expected a C++ class name starting with an uppercase letter, found '", p.component, "'"));
-  }
-  if (p.component == p.name) {
-    return absl::InvalidArgumentError("--component: must differ from the plugin name (it is also the namespace)");
   }
   std::vector<std::string> known;
   for (const auto& [base, doc] : PluginTemplateBases()) {

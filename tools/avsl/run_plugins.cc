@@ -2,13 +2,11 @@
 
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
-#include <sstream>
 
-#include <boost/uuid/detail/sha1.hpp>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "avsl/io/file_sha1.h"
 
 namespace avsl::cli {
 namespace fs = std::filesystem;
@@ -43,24 +41,6 @@ absl::StatusOr<std::vector<RecordedPlugin>> ReadRecordedPlugins(const std::strin
   return recorded;
 }
 
-// The same digest and spelling as Sha1OfFile in core/src/train/run_report.cc, which writes env.json: both must
-// agree for the comparison to mean anything.
-std::string FileSha1(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  boost::uuids::detail::sha1 sha;
-  char buf[1 << 16];
-  while (in) {
-    in.read(buf, sizeof(buf));
-    sha.process_bytes(buf, static_cast<size_t>(in.gcount()));
-  }
-  boost::uuids::detail::sha1::digest_type digest;
-  sha.get_digest(digest);
-  std::ostringstream os;
-  for (unsigned int d : digest) os << std::hex << std::setw(8) << std::setfill('0') << d;
-  return os.str();
-}
-
 std::vector<std::string> LoadRecordedPlugins(const std::string& run_dir, PluginHost& host) {
   const std::string env_json = (fs::path(run_dir) / "env.json").string();
   std::error_code ec;
@@ -69,25 +49,44 @@ std::vector<std::string> LoadRecordedPlugins(const std::string& run_dir, PluginH
   if (!recorded.ok()) {
     return {absl::StrCat("warning: cannot tell which plugins the run loaded: ", recorded.status().message())};
   }
-  auto loaded = [&host](const std::string& name) {
+  auto loaded_record = [&host](const std::string& name) -> const PluginRecord* {
     for (const PluginRecord& r : host.records())
-      if (r.name == name && r.status == PluginStatus::kLoaded) return true;
-    return false;
+      if (r.name == name && r.status == PluginStatus::kLoaded) return &r;
+    return nullptr;
   };
   std::vector<std::string> lines;
   // env.json lists plugins in the order the host registered them, so a dependency comes before its users.
   for (const RecordedPlugin& p : *recorded) {
-    if (loaded(p.name)) continue;  // the search path (--plugin-path, AVSL_PLUGIN_PATH, default) provided it
-    if (!fs::is_regular_file(p.path, ec)) {
-      lines.push_back(absl::StrCat("warning: plugin '", p.name, "' recorded in ", env_json, " is gone: ", p.path,
-                                   " does not exist"));
+    if (const PluginRecord* r = loaded_record(p.name)) {
+      // The search path (--plugin-path, AVSL_PLUGIN_PATH, default) provided it: say so when it is not the build
+      // the run used, since the scores or the resumed steps would then not be the run's.
+      const std::string sha1 = io::FileSha1(r->path);
+      if (!p.sha1.empty() && sha1 != p.sha1) {
+        lines.push_back(absl::StrCat("warning: plugin '", p.name, "' from the search path (", r->path, ", SHA-1 ", sha1,
+                                     ") is not the build the run used (", p.path, ", SHA-1 ", p.sha1, " in ", env_json,
+                                     ")"));
+      }
       continue;
     }
-    const std::string sha1 = FileSha1(p.path);
-    if (!p.sha1.empty() && sha1 != p.sha1) {
+    // A run directory is data someone may have been sent: only an absolute path whose bytes still match the
+    // recorded SHA-1 is opened without being asked for. Anything else needs an explicit --plugin-path.
+    const std::string how = absl::StrCat("; pass --plugin-path DIR to load '", p.name, "' from DIR");
+    if (!fs::path(p.path).is_absolute()) {
+      lines.push_back(absl::StrCat("warning: plugin '", p.name, "' recorded in ", env_json, " has a relative path (",
+                                   p.path, "); not loaded", how));
+      continue;
+    }
+    if (!fs::is_regular_file(p.path, ec)) {
+      lines.push_back(absl::StrCat("warning: plugin '", p.name, "' recorded in ", env_json, " is gone: ", p.path,
+                                   " does not exist", how));
+      continue;
+    }
+    const std::string sha1 = io::FileSha1(p.path);
+    if (p.sha1.empty() || sha1 != p.sha1) {
       lines.push_back(absl::StrCat("warning: plugin '", p.name, "' at ", p.path,
                                    " changed since the run: its SHA-1 is ", sha1, " but ", env_json, " recorded ",
-                                   p.sha1, "; loading it anyway"));
+                                   p.sha1.empty() ? "none" : p.sha1, "; not loaded", how));
+      continue;
     }
     const PluginRecord& r = host.LoadFile(p.path);
     if (r.status == PluginStatus::kLoaded) {

@@ -25,14 +25,12 @@ struct RecordedPlugin {
 /// was expected.
 absl::StatusOr<std::vector<RecordedPlugin>> ReadRecordedPlugins(const std::string& env_json);
 
-/// SHA-1 of a file's bytes, as env.json records it (40 lowercase hex digits); "" when it cannot be read.
-std::string FileSha1(const std::string& path);
-
 /// Loads into `host`, with PluginHost::LoadFile in the recorded order, every plugin `run_dir`/env.json records
-/// that `host` has not loaded by name (the search path wins). Returns one line per plugin for stderr: "loaded
-/// plugin NAME VERSION from PATH (recorded in RUN/env.json)", or a line starting "warning: " when the recorded
-/// file is gone, its SHA-1 differs from the recorded one (it is loaded anyway), or it failed to load. A run
-/// directory without env.json gives no lines.
+/// that `host` has not loaded by name (the search path wins). Only an absolute path whose SHA-1 equals the recorded
+/// one is opened. Returns one line per plugin for stderr: "loaded plugin NAME VERSION from PATH (recorded in
+/// RUN/env.json)", or a line starting "warning: " when the recorded path is relative, the file is gone, its SHA-1
+/// differs from the recorded one (not loaded; each suggests --plugin-path), it failed to load, or the search path's
+/// plugin of that name is another build than the run's. A run directory without env.json gives no lines.
 std::vector<std::string> LoadRecordedPlugins(const std::string& run_dir, PluginHost& host);
 
 }  // namespace avsl::cli

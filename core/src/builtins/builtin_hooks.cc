@@ -1,18 +1,20 @@
+#include <algorithm>
 #include <cmath>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "avsl/core/hook.h"
+#include "avsl/metrics/metric_fields.h"
 #include "builtins/core_components.h"
 
 namespace avsl {
 namespace {
 
 // Stops training when the monitored validation metric has not improved by more than min_delta for
-// `patience` consecutive validations. Only a strict improvement (value > best + min_delta) resets the counter, so
-// a flat metric still stops; a tie does not, even though it moves checkpoints/best_<metric>.pt to the later epoch
-// (train::MakeCheckpointSelectionHook). A non-finite value counts as no improvement. Its counter restarts when a
-// run is resumed.
+// `patience` consecutive validations. Only a rise above the best so far by more than max(min_delta,
+// metrics::kMetricTieTolerance) resets the counter, so a flat metric still stops: a tie (within the tolerance that
+// train::MakeCheckpointSelectionHook uses to move checkpoints/best_<metric>.pt to the later epoch) is no
+// improvement. A non-finite value counts as no improvement. Its counter restarts when a run is resumed.
 class EarlyStopping final : public Hook {
  public:
   EarlyStopping(std::string monitor, long long patience, double min_delta)
@@ -24,10 +26,17 @@ class EarlyStopping final : public Hook {
     if (it == event.metrics.end()) {
       return absl::InvalidArgumentError(absl::StrCat("core.EarlyStopping: validation produced no '", monitor_, "'"));
     }
-    if (std::isfinite(it->second) && it->second > best_ + min_delta_) {
-      best_ = it->second;
-      stale_ = 0;
-      return HookAction::kContinue;
+    const double value = it->second;
+    constexpr double kTie = metrics::kMetricTieTolerance;
+    if (std::isfinite(value)) {
+      if (value > best_ + std::max(min_delta_, kTie)) {
+        best_ = value;
+        stale_ = 0;
+        return HookAction::kContinue;
+      }
+      // A tie raises the best as the checkpoint selection's does (so with min_delta = 0 both compare with the highest
+      // value so far and agree on every tie); a rise within min_delta leaves it, as in Keras and Lightning.
+      if (value > best_ && value <= best_ + kTie) best_ = value;
     }
     return ++stale_ >= patience_ ? HookAction::kStopTraining : HookAction::kContinue;
   }
@@ -47,7 +56,8 @@ void RegisterHooks(Registrar& registrar) {
   s.String("monitor", "val.ap", "metric to watch (val.<metric>)");
   s.Int("patience", 5, "validations in a row without improvement before stopping (a tie is no improvement)").Min(1);
   s.Float("min_delta", 0.0,
-          "an improvement is a value above the best so far by more than this; ties and smaller rises are not")
+          "an improvement is a value above the best so far by more than this (and than the 1e-12 tie tolerance); "
+          "ties and smaller rises are not")
       .Min(0);
   registrar.Register<Hook>(
       "EarlyStopping", std::move(s),

@@ -35,7 +35,9 @@ bool IsRecipeName(const std::string& s) { return s.rfind(kRecipeNamePrefix, 0) =
 // ("recipe", or "<file>: base").
 absl::StatusOr<fs::path> ResolveRecipeName(const std::string& name, const std::string& what) {
   const std::string rel = name.substr(std::strlen(kRecipeNamePrefix));
-  if (rel.empty() || fs::path(rel).is_absolute()) {
+  bool escapes = false;  // "..": a name may not leave the search directories
+  for (const fs::path& part : fs::path(rel)) escapes = escapes || part == "..";
+  if (rel.empty() || fs::path(rel).is_absolute() || escapes) {
     return absl::InvalidArgumentError(absl::StrCat(what, " '", name, "': expected ", kRecipeNamePrefix,
                                                    "<path relative to the recipe search path>, e.g. ",
                                                    kRecipeNamePrefix, "ezvsl/synthetic.toml"));
@@ -270,10 +272,11 @@ std::vector<std::string> RecipeSearchPath() {
   const fs::path core_dir = fs::weakly_canonical(boost::dll::this_line_location()).parent_path();
   const fs::path installed = (core_dir / AVSL_LIB_TO_RECIPES).lexically_normal();
   dirs.push_back(installed.string());
-#ifdef AVSL_SOURCE_RECIPES_DIR
-  // A build tree has no share/ next to lib/: there the source tree's recipes/ stand in for the installed ones.
+#if defined(AVSL_SOURCE_RECIPES_DIR) && defined(AVSL_BUILD_LIB_DIR)
+  // A build tree has no share/ next to lib/: there the source tree's recipes/ stand in for the installed ones. Only
+  // there: an installed library never reaches back into the checkout it was built from.
   std::error_code ec;
-  if (!fs::is_directory(installed, ec)) dirs.emplace_back(AVSL_SOURCE_RECIPES_DIR);
+  if (core_dir == fs::weakly_canonical(AVSL_BUILD_LIB_DIR, ec)) dirs.emplace_back(AVSL_SOURCE_RECIPES_DIR);
 #endif
   return dirs;
 }

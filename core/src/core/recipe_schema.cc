@@ -49,7 +49,8 @@ Schema MakeRecipeSchema() {
   train.Bool("test_at_end", true, "evaluate the last and the best checkpoint on data.test after training");
   train.StringArray("curve", {},
                     "values the method logs (StepOutput::logs, e.g. \"loss_a2i\") drawn per epoch beside the "
-                    "training loss in curve.png; a name the method does not log is a warning in log.txt");
+                    "training loss in curve.png; a name the method does not log is a warning in log.txt, a field "
+                    "of the train records (step, epoch, samples_per_s, ...) is refused");
   s.Table("train", std::move(train), "training loop");
 
   Schema eval("Evaluation of localization maps.");

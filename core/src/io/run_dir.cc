@@ -48,11 +48,15 @@ absl::Status RunDir::WriteFile(const std::string& relative, const std::string& c
 }
 
 void RunDir::Log(const std::string& line) const {
+  LogToFile(line);
+  std::cerr << line << "\n";
+}
+
+void RunDir::LogToFile(const std::string& line) const {
   std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", std::localtime(&now));
   std::ofstream(File("log.txt"), std::ios::app) << stamp << "  " << line << "\n";
-  std::cerr << line << "\n";
 }
 
 absl::Status RunDir::AppendMetrics(const std::string& json_line) const {

@@ -2,7 +2,8 @@
 
 #include <torch/torch.h>
 
-#include <limits>
+#include <string>
+#include <vector>
 
 namespace avsl::models {
 namespace {
@@ -43,16 +44,16 @@ torch::Tensor MilContrastiveLoss(const torch::Tensor& v, const torch::Tensor& a,
   return SymmetricInfoNce(MaxMilLogits(v, a, tau));
 }
 
-std::pair<double, double> PositiveAndHardestNegativeCosine(const torch::Tensor& logits, double tau) {
+std::vector<std::pair<std::string, double>> CosineDiagnostics(const torch::Tensor& logits, double tau) {
   torch::NoGradGuard no_grad;
   const torch::Tensor cos = logits.detach().to(torch::kFloat64) * tau;
   const int64_t n = cos.size(0);
-  const double pos = cos.diagonal().mean().item<double>();
-  if (n < 2) return {pos, std::numeric_limits<double>::quiet_NaN()};
+  std::vector<std::pair<std::string, double>> logs = {{"pos_cos", cos.diagonal().mean().item<double>()}};
+  if (n < 2) return logs;
   // The diagonal is pushed below every cosine so the row maximum is the hardest negative.
   const torch::Tensor eye = torch::eye(n, cos.options()).to(torch::kBool);
-  const double neg = std::get<0>(cos.masked_fill(eye, -2.0).max(1)).mean().item<double>();
-  return {pos, neg};
+  logs.emplace_back("neg_cos", std::get<0>(cos.masked_fill(eye, -2.0).max(1)).mean().item<double>());
+  return logs;
 }
 
 torch::Tensor TwoHeadPairLogits(const torch::Tensor& img_a, const torch::Tensor& aud_a, const torch::Tensor& img_b,

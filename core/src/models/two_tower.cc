@@ -36,8 +36,7 @@ StepOutput TwoTowerLocalizer::Objective(const TwoTowerEmbedding& e, const Batch&
   TORCH_CHECK(e.image.size(0) == e.audio.size(0), type_name_, ": ", e.image.size(0), " images vs ", e.audio.size(0),
               " audios; the positives are the diagonal");
   const torch::Tensor logits = MaxMilLogits(e.image, e.audio, tau_);
-  const auto [pos, neg] = PositiveAndHardestNegativeCosine(logits, tau_);
-  return {SymmetricInfoNce(logits), {{"pos_cos", pos}, {"neg_cos", neg}}, {}};
+  return {SymmetricInfoNce(logits), CosineDiagnostics(logits, tau_), {}};
 }
 
 StepOutput TwoTowerLocalizer::TrainStep(const Batch& batch) {

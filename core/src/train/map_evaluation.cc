@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "avsl/core/status_macros.h"
 #include "avsl/metrics/confidence.h"
 #include "avsl/train/collate.h"
 #include "avsl/train/map_evaluation.h"
@@ -28,6 +29,76 @@ std::string BatchKeys(const std::vector<Sample>& samples) {
   if (samples.size() > 8) absl::StrAppend(&out, ", ...");
   return out;
 }
+
+// Restores the method's training mode when the evaluation ends, however it ends (an error, an exception).
+class TrainingModeRestorer {
+ public:
+  explicit TrainingModeRestorer(Method& method) : method_(method), was_training_(method.is_training()) {}
+  ~TrainingModeRestorer() {
+    if (!was_training_) return;
+    try {
+      method_.train();
+    } catch (...) {  // nothing sensible to do in a destructor; the evaluation's own outcome is reported
+    }
+  }
+  TrainingModeRestorer(const TrainingModeRestorer&) = delete;
+  TrainingModeRestorer& operator=(const TrainingModeRestorer&) = delete;
+
+ private:
+  Method& method_;
+  bool was_training_;
+};
+
+// Localize on one batch, then every sample's eval-grid map into `evaluator`. `*phase` names the part that is
+// running, for the caller's exception guard; `*confidence` gets the confidence rule used.
+absl::Status EvaluateBatch(Method& method, const std::vector<Sample>& samples, const torch::Device& device,
+                           const MapEvaluationOptions& options, metrics::Evaluator& evaluator, std::string* confidence,
+                           std::string* phase) {
+  const metrics::EvalProtocol& protocol = options.protocol;
+  *phase = "the collation of the batch";
+  absl::StatusOr<Batch> batch = Collate(samples, device);
+  if (!batch.ok()) return batch.status();
+  *phase = "Localize";
+  Localization loc = method.Localize(*batch);
+  *phase = "the conversion of Localize's maps and confidence to CPU doubles";
+  const torch::Tensor maps = loc.maps.detach().to(torch::kCPU, torch::kDouble).contiguous();
+  torch::Tensor conf;
+  if (loc.confidence.defined()) conf = loc.confidence.detach().to(torch::kCPU, torch::kDouble).contiguous();
+  *confidence = ConfidenceName(loc);
+  const int64_t n = static_cast<int64_t>(samples.size());
+  if (maps.dim() != 3 || maps.size(0) != n) {
+    return absl::InternalError(absl::StrCat(MethodLabel(options), "'s Localize returned maps of shape ",
+                                            c10::str(maps.sizes()), "; expected [", samples.size(), ", h, w]"));
+  }
+  if (conf.defined() && conf.numel() != n) {
+    return absl::InternalError(absl::StrCat(MethodLabel(options), "'s Localize returned a confidence of ", conf.numel(),
+                                            " values (shape ", c10::str(conf.sizes()), ") for a batch of ", n,
+                                            " samples; expected ", n, ", one per sample (Localization::confidence)"));
+  }
+  if (conf.defined()) conf = conf.reshape({n});
+  for (int64_t i = 0; i < n; ++i) {
+    const Sample& s = samples[static_cast<size_t>(i)];
+    *phase = absl::StrCat("the post-processing of the map of '", s.key, "' (metrics::ToEvalMap)");
+    Map2D native(static_cast<int>(maps.size(1)), static_cast<int>(maps.size(2)));
+    std::memcpy(native.values.data(), maps[i].data_ptr<double>(), native.values.size() * sizeof(double));
+    absl::StatusOr<Map2D> map = metrics::ToEvalMap(native, protocol, s.key, loc.range_min, loc.range_max);
+    if (!map.ok()) return map.status();
+    if (s.sounding && (s.gt_map.height != protocol.eval_size || s.gt_map.width != protocol.eval_size)) {
+      return absl::InvalidArgumentError(absl::StrCat("sample '", s.key, "': GT map is ", s.gt_map.height, "x",
+                                                     s.gt_map.width, ", expected the ", protocol.eval_size, "x",
+                                                     protocol.eval_size, " evaluation grid"));
+    }
+    std::optional<double> c;
+    if (conf.defined()) c = conf[i].item<double>();
+    *phase = absl::StrCat("the scoring of '", s.key, "'");
+    AVSL_RETURN_IF_ERROR(evaluator.Add(s.key, *map, s.gt_map, c, s.sounding));
+    if (options.on_sample) {
+      *phase = absl::StrCat("the per-sample output of '", s.key, "'");
+      AVSL_RETURN_IF_ERROR(options.on_sample(s, *map, c ? *c : metrics::TopFractionMean(*map, 0.25)));
+    }
+  }
+  return absl::OkStatus();
+}
 }  // namespace
 
 std::string ConfidenceName(const Localization& localization) {
@@ -36,7 +107,7 @@ std::string ConfidenceName(const Localization& localization) {
 
 absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& loader, uint64_t epoch,
                                                 const torch::Device& device, const MapEvaluationOptions& options) {
-  const bool was_training = method.is_training();
+  TrainingModeRestorer restore_mode(method);
   method.eval();
   torch::NoGradGuard no_grad;
   const metrics::EvalProtocol& protocol = options.protocol;
@@ -52,53 +123,17 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
     }
     if (!next->has_value()) break;
     const std::vector<Sample>& samples = (*next)->samples;
-    absl::StatusOr<Batch> batch = Collate(samples, device);
-    if (!batch.ok()) {
-      status = batch.status();
-      break;
-    }
-    Localization loc;
-    torch::Tensor maps, conf;
+    // Whatever throws on this batch (Localize, the conversion of its outputs, ToEvalMap, the evaluator, the caller's
+    // on_sample) becomes an error naming the method, the batch's first keys and the part that threw.
+    std::string phase = "Localize";
     try {
-      loc = method.Localize(*batch);
-      maps = loc.maps.detach().to(torch::kCPU, torch::kDouble).contiguous();
-      if (loc.confidence.defined()) conf = loc.confidence.detach().to(torch::kCPU, torch::kDouble).contiguous();
+      status = EvaluateBatch(method, samples, device, options, evaluator, &out.confidence, &phase);
     } catch (const std::exception& e) {
-      status = absl::InternalError(absl::StrCat(MethodLabel(options), " threw in Localize on the batch of ",
-                                                BatchKeys(samples), ": ", e.what()));
-      break;
-    }
-    out.confidence = ConfidenceName(loc);
-    if (maps.dim() != 3 || maps.size(0) != static_cast<int64_t>(samples.size())) {
-      status = absl::InternalError(absl::StrCat(MethodLabel(options), "'s Localize returned maps of shape ",
-                                                c10::str(maps.sizes()), "; expected [", samples.size(), ", h, w]"));
-      break;
-    }
-    for (size_t i = 0; i < samples.size() && status.ok(); ++i) {
-      const Sample& s = samples[i];
-      Map2D native(static_cast<int>(maps.size(1)), static_cast<int>(maps.size(2)));
-      std::memcpy(native.values.data(), maps[static_cast<int64_t>(i)].data_ptr<double>(),
-                  native.values.size() * sizeof(double));
-      absl::StatusOr<Map2D> map = metrics::ToEvalMap(native, protocol, s.key, loc.range_min, loc.range_max);
-      if (!map.ok()) {
-        status = map.status();
-        break;
-      }
-      if (s.sounding && (s.gt_map.height != protocol.eval_size || s.gt_map.width != protocol.eval_size)) {
-        status = absl::InvalidArgumentError(absl::StrCat("sample '", s.key, "': GT map is ", s.gt_map.height, "x",
-                                                         s.gt_map.width, ", expected the ", protocol.eval_size, "x",
-                                                         protocol.eval_size, " evaluation grid"));
-        break;
-      }
-      std::optional<double> c;
-      if (conf.defined()) c = conf[static_cast<int64_t>(i)].item<double>();
-      status = evaluator.Add(s.key, *map, s.gt_map, c, s.sounding);
-      if (status.ok() && options.on_sample) {
-        status = options.on_sample(s, *map, c ? *c : metrics::TopFractionMean(*map, 0.25));
-      }
+      status = absl::InternalError(absl::StrCat(
+          MethodLabel(options), phase == "Localize" ? " threw in Localize" : "'s evaluation failed in " + phase,
+          " on the batch of ", BatchKeys(samples), ": ", e.what()));
     }
   }
-  if (was_training) method.train();
   if (!status.ok()) return status;
   out.result = evaluator.Finalize();
   return out;

@@ -6,12 +6,9 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <iomanip>
 #include <map>
-#include <sstream>
 #include <thread>
 
-#include <boost/uuid/detail/sha1.hpp>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -20,28 +17,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "avsl/core/version.h"
+#include "avsl/io/file_sha1.h"
 #include "avsl/io/run_dir.h"
 
 namespace avsl::train {
-namespace {
-
-std::string Sha1OfFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return "";
-  boost::uuids::detail::sha1 sha;
-  char buf[1 << 16];
-  while (in) {
-    in.read(buf, sizeof(buf));
-    sha.process_bytes(buf, static_cast<size_t>(in.gcount()));
-  }
-  boost::uuids::detail::sha1::digest_type digest;
-  sha.get_digest(digest);
-  std::ostringstream os;
-  for (unsigned int d : digest) os << std::hex << std::setw(8) << std::setfill('0') << d;
-  return os.str();
-}
-
-}  // namespace
 
 std::string EnvJson(const PluginHost& host, const std::string& device, int threads, long long seed,
                     const std::string& command_line) {
@@ -53,7 +32,7 @@ std::string EnvJson(const PluginHost& host, const std::string& device, int threa
                        {"version", r.version},
                        {"path", r.path},
                        {"status", PluginStatusCode(r.status)},
-                       {"sha1", Sha1OfFile(r.path)}});
+                       {"sha1", io::FileSha1(r.path)}});
   }
   nlohmann::json j = {{"avsl_version", AVSL_VERSION},
                       {"sdk_version", AVSL_SDK_VERSION},

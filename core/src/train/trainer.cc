@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
@@ -16,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -120,6 +122,9 @@ struct Trainer::Impl {
   int visualize = 0;
   MapEvaluationOptions eval_options;
   TrainState state;
+  /// --resume of a run that a hook (or another stop request) finished before the last epoch of the invocation that
+  /// saved it: not trained further, since the hooks keep no state (early stopping would start counting again).
+  bool resumed_stopped_run = false;
 
   absl::Status Build(const Recipe& recipe, const std::string& recipe_name);
   absl::Status Save(const std::string& name);
@@ -130,7 +135,7 @@ struct Trainer::Impl {
   /// Step without the exception guard; `*phase` says which component is running, for the guard's message.
   absl::Status StepUnguarded(const data::SampleBatch& batch, double* loss_out,
                              std::vector<std::pair<std::string, double>>* logs, std::string* phase);
-  absl::Status Validate(double epoch_mean_loss);
+  absl::Status Validate();
   absl::Status FinalTest();
   /// Calls `fn` on every hook in priority order; the first error ends the run.
   template <typename Fn>
@@ -163,10 +168,18 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   test_at_end = train.GetBool("test_at_end");
   visualize = static_cast<int>(root.Sub("eval").GetInt("visualize"));
   const std::vector<std::string> curve_values = train.GetStringArray("curve");
+  const std::vector<std::string>& record_fields = TrainEpochRecordFields();
   for (const std::string& name : curve_values) {
     if (name.empty()) {
       return absl::InvalidArgumentError(
           "recipe key 'train.curve': empty name; list names of the method's logged values, e.g. [\"loss_a2i\"]");
+    }
+    if (name != "loss" && std::find(record_fields.begin(), record_fields.end(), name) != record_fields.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "recipe key 'train.curve': \"", name, "\" is a field of the train_epoch records (",
+          absl::StrJoin(record_fields, ", "),
+          "), not a value the method logs; curve.png draws the training loss (always) and the names the method "
+          "logs in StepOutput::logs, e.g. [\"loss_a2i\"]"));
     }
   }
   const std::string monitor = train.GetString("monitor");
@@ -246,6 +259,18 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
     state = c.state;
     run->Log(absl::StrCat("resumed ", run->path(), " at epoch ", state.epoch, ", batch ", state.batch_in_epoch,
                           ", step ", state.global_step));
+    if (state.finished) {
+      // A finished run that reached the epochs of the invocation that saved it completed (a larger train.epochs
+      // extends it); one that finished earlier was stopped. Unknown epochs count as stopped.
+      long long saved_epochs = -1;
+      absl::StatusOr<Recipe> saved = Recipe::Parse(c.recipe_toml, run->CheckpointPath("last"), run->path(), {});
+      if (saved.ok()) {
+        const std::map<std::string, std::string> flat = saved->Flatten();
+        auto it = flat.find("train.epochs");
+        if (it == flat.end() || !absl::SimpleAtoi(it->second, &saved_epochs)) saved_epochs = -1;
+      }
+      resumed_stopped_run = saved_epochs < 0 || state.epoch < saved_epochs;
+    }
   } else if (!options.init_from.empty()) {
     AVSL_RETURN_IF_ERROR(checkpoint::LoadMethodWeights(options.init_from, *method));
     run->Log("initialized weights from " + options.init_from);
@@ -335,7 +360,7 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
   return absl::OkStatus();
 }
 
-absl::Status Trainer::Impl::Validate(double epoch_mean_loss) {
+absl::Status Trainer::Impl::Validate() {
   absl::StatusOr<MethodEvaluation> evaluated = EvaluateMethod(*method, *val_loader, 0, device, eval_options);
   if (!evaluated.ok()) {
     return absl::Status(evaluated.status().code(), absl::StrCat("validation after epoch ", state.epoch,
@@ -344,7 +369,6 @@ absl::Status Trainer::Impl::Validate(double epoch_mean_loss) {
   const EvalResult& result = evaluated->result;
   ValidationRecord v;
   v.result = &result;
-  v.epoch_mean_loss = epoch_mean_loss;
   for (const metrics::MetricField& f : metrics::MetricFields()) v.values[f.name] = result.all.*f.member;
   for (const auto& [k, value] : ComputeExtraMetrics(extra_metrics, result)) v.values[k] = value;
   return ForEachHook([&](TrainerHook& h) { return h.OnValidationEnd(ctx, v); });
@@ -380,7 +404,15 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
   AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnRunStart(ctx); }));
   long long steps_here = 0;
   const auto start = std::chrono::steady_clock::now();
-  while (trains && state.epoch < epochs && !ctx.stop_requested) {
+  if (trains && resumed_stopped_run) {
+    // The run end below repeats the curve and the final test.
+    run->Log(absl::StrCat("nothing to resume: training was stopped after epoch ", state.epoch,
+                          " (train_state.json: finished); to train further, start a new run with --init-from ",
+                          run->CheckpointPath("last")));
+  }
+  const long long batches = trains ? static_cast<long long>(train_loader->batches_per_epoch()) : 0;
+  while (trains && !resumed_stopped_run && state.epoch < epochs && !ctx.stop_requested) {
+    state.finished = false;  // e.g. a completed run extended by a larger train.epochs, until its new last epoch
     method->train();
     AVSL_RETURN_IF_ERROR(
         train_loader->StartEpoch(static_cast<uint64_t>(state.epoch), static_cast<size_t>(state.batch_in_epoch)));
@@ -423,11 +455,17 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
     }
     ++state.epoch;
     state.batch_in_epoch = 0;
-    const double epoch_loss = loss_count ? loss_sum / loss_count : 0.0;
-    AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnEpochEnd(ctx, epoch_loss); }));
+    // No step here when the previous invocation stopped on the epoch's last batch: its end (records, validation,
+    // last.pt) happens now, with nothing to average (NaN, which the logger leaves out).
+    EpochRecord epoch;
+    epoch.mean_loss = loss_count ? loss_sum / loss_count : std::nan("");
+    epoch.steps = loss_count;
+    epoch.batches = batches;
+    AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnEpochEnd(ctx, epoch); }));
     const bool last_epoch = state.epoch == epochs || ctx.stop_requested;
-    if (val_loader && (state.epoch % val_every == 0 || last_epoch)) AVSL_RETURN_IF_ERROR(Validate(epoch_loss));
-    state.finished = last_epoch;
+    if (val_loader && (state.epoch % val_every == 0 || last_epoch)) AVSL_RETURN_IF_ERROR(Validate());
+    // After the validation: a hook may end training there (core.EarlyStopping), and that run is finished too.
+    state.finished = state.epoch == epochs || ctx.stop_requested;
     AVSL_RETURN_IF_ERROR(Save("last"));
   }
   if (!trains) {
@@ -464,7 +502,8 @@ absl::StatusOr<std::unique_ptr<Trainer>> Trainer::Create(const Recipe& recipe, c
   if (!s.ok()) {
     // A component's exception quoted by a lower layer (e.g. the registry) loses its backtrace too.
     if (!impl->options.verbose_errors) s = WithoutBacktrace(s);
-    if (impl->run) impl->run->Log("ERROR: " + std::string(s.message()));
+    // log.txt only: the caller reports the error (the CLI prints "avsl train: error: ..."), so stderr gets it once.
+    if (impl->run) impl->run->LogToFile("ERROR: " + std::string(s.message()));
     return s;
   }
   return std::unique_ptr<Trainer>(new Trainer(std::move(impl)));
@@ -492,9 +531,9 @@ absl::StatusOr<StopReason> Trainer::Run() {
   }
   if (result.ok()) return result;
   // Every error reaches log.txt once, as the caller gets it: one line unless errors are verbose (a c10 backtrace
-  // quoted by a lower layer, e.g. a checkpoint load, is cut off too).
+  // quoted by a lower layer, e.g. a checkpoint load, is cut off too). Not on stderr: the caller prints it.
   const absl::Status error = impl_->options.verbose_errors ? result.status() : WithoutBacktrace(result.status());
-  impl_->run->Log("ERROR: " + std::string(error.message()));
+  impl_->run->LogToFile("ERROR: " + std::string(error.message()));  // the caller reports it on stderr
   return error;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "avsl/core/method.h"
+#include "avsl/metrics/metric_fields.h"
 #include "avsl/train/run_report.h"
 
 namespace avsl::train {
@@ -104,25 +105,35 @@ class LoggerHook final : public TrainerHook {
     return absl::OkStatus();
   }
 
-  absl::Status OnEpochEnd(TrainerContext& ctx, double epoch_mean_loss) override {
+  absl::Status OnEpochEnd(TrainerContext& ctx, const EpochRecord& epoch) override {
+    // An epoch without steps here (the previous invocation stopped on its last batch) has nothing to average: no
+    // record and no train part in its line (a validation of it still writes "epoch N: val ...").
+    if (epoch.steps == 0) return absl::OkStatus();
     const checkpoint::TrainState& s = *ctx.state;
     const std::map<std::string, double> means = epoch_.Means();
     nlohmann::json j = {{"split", "train_epoch"},
                         {"epoch", s.epoch},
                         {"step", s.global_step},
-                        {"loss", JsonNumber(epoch_mean_loss)},
+                        {"steps", epoch.steps},
+                        {"loss", JsonNumber(epoch.mean_loss)},
                         {"samples_per_s", samples_per_second_},
                         {"wall_time", elapsed_seconds_}};
+    if (epoch.partial()) j["partial"] = true;
+    const std::vector<std::string>& fields = TrainEpochRecordFields();
     for (const auto& [name, mean] : means)
-      if (!j.contains(name)) j[name] = JsonNumber(mean);
+      if (std::find(fields.begin(), fields.end(), name) == fields.end()) j[name] = JsonNumber(mean);
     absl::Status appended = ctx.run->AppendMetrics(j.dump());
     if (!appended.ok()) return appended;
     // The line waits for the validation of this epoch, if any, to be completed with its values (a recipe hook may
     // still end training now, which validates this epoch); otherwise it is written alone at the next epoch start or
     // the run end. A run without validation writes it now, unless the progress bar (priority 90) has yet to end
     // its line on the terminal.
-    pending_epoch_line_ = absl::StrFormat("epoch %d: train loss %.4f%s", s.epoch, epoch_mean_loss,
+    pending_epoch_line_ = absl::StrFormat("epoch %d: train loss %.4f%s", s.epoch, epoch.mean_loss,
                                           FormatLoggedMeans(means));
+    if (epoch.partial()) {
+      absl::StrAppend(&pending_epoch_line_,
+                      absl::StrFormat(" (partial epoch: %d of %d steps)", epoch.steps, epoch.batches));
+    }
     if (!ctx.validates && !tty_) FlushEpochLine(ctx);
     return absl::OkStatus();
   }
@@ -138,11 +149,11 @@ class LoggerHook final : public TrainerHook {
     absl::Status appended = ctx.run->AppendMetrics(j.dump());
     if (!appended.ok()) return appended;
     const MetricSet& m = v.result->all;
-    const std::string train_part = pending_epoch_line_.empty() ? absl::StrFormat("epoch %d: train loss %.4f",
-                                                                                 ctx.state->epoch, v.epoch_mean_loss)
-                                                               : pending_epoch_line_;
+    // No pending line: the epoch had no steps in this invocation (OnEpochEnd), so the line has no train part.
+    const std::string head = pending_epoch_line_.empty() ? absl::StrFormat("epoch %d:", ctx.state->epoch)
+                                                         : pending_epoch_line_ + ",";
     pending_epoch_line_.clear();
-    ctx.run->Log(absl::StrFormat("%s, val loc_acc %.4f ap %.4f max_f1 %.4f pointing %.4f", train_part, m.loc_acc, m.ap,
+    ctx.run->Log(absl::StrFormat("%s val loc_acc %.4f ap %.4f max_f1 %.4f pointing %.4f", head, m.loc_acc, m.ap,
                                  m.max_f1, m.pointing));
     return absl::OkStatus();
   }
@@ -179,10 +190,11 @@ class CheckpointSelectionHook final : public TrainerHook {
     auto it = v.values.find(metric_);
     const double value = it == v.values.end() ? std::nan("") : it->second;
     checkpoint::TrainState& s = *ctx.state;
-    if (!std::isfinite(value) || value < s.best_value - kMonitorTieTolerance) return absl::OkStatus();
+    constexpr double kTie = metrics::kMetricTieTolerance;  // core.EarlyStopping's too
+    if (!std::isfinite(value) || value < s.best_value - kTie) return absl::OkStatus();
     // A tie replaces the checkpoint too: the later epoch wins (more training at an equal score). best_value never
     // decreases, so ties within the tolerance cannot drift it downwards.
-    const bool tie = value <= s.best_value + kMonitorTieTolerance && s.best_epoch >= 0;
+    const bool tie = value <= s.best_value + kTie && s.best_epoch >= 0;
     const long long tied_epoch = s.best_epoch;
     s.best_value = std::max(s.best_value, value);
     s.best_epoch = s.epoch;
@@ -213,8 +225,9 @@ class CurveHook final : public TrainerHook {
     return absl::OkStatus();
   }
 
-  absl::Status OnEpochEnd(TrainerContext& ctx, double) override {
-    if (checked_) return absl::OkStatus();
+  absl::Status OnEpochEnd(TrainerContext& ctx, const EpochRecord& epoch) override {
+    // An epoch without steps here logged nothing: the check waits for one that had steps.
+    if (checked_ || epoch.steps == 0) return absl::OkStatus();
     checked_ = true;
     std::set<std::string> seen;
     std::vector<std::string> missing;  // quoted, in the recipe's order
@@ -248,7 +261,7 @@ class CurveHook final : public TrainerHook {
 
  private:
   std::vector<std::string> train_values_;
-  std::set<std::string> logged_;  ///< names the method logged in the first epoch of this invocation
+  std::set<std::string> logged_;  ///< names the method logged in the first epoch of this invocation with steps
   bool checked_ = false;
 };
 
@@ -266,8 +279,8 @@ class ProgressHook final : public TrainerHook {
                  FormatDuration(step.eta_seconds).c_str());
     return absl::OkStatus();
   }
-  absl::Status OnEpochEnd(TrainerContext& ctx, double) override {
-    std::fprintf(stderr, "\n");
+  absl::Status OnEpochEnd(TrainerContext& ctx, const EpochRecord& epoch) override {
+    if (epoch.steps > 0) std::fprintf(stderr, "\n");  // ends the bar's line (an epoch without steps drew none)
     return absl::OkStatus();
   }
 };
@@ -289,9 +302,9 @@ class RecipeHooks final : public TrainerHook {
     e.loss = step.loss;
     return Send(ctx, e);
   }
-  absl::Status OnEpochEnd(TrainerContext& ctx, double epoch_mean_loss) override {
+  absl::Status OnEpochEnd(TrainerContext& ctx, const EpochRecord& epoch) override {
     TrainEvent e = Event(ctx, TrainEvent::Type::kEpochEnd);
-    e.loss = epoch_mean_loss;
+    e.loss = epoch.mean_loss;  // NaN for an epoch without steps in this invocation
     return Send(ctx, e);
   }
   absl::Status OnValidationEnd(TrainerContext& ctx, const ValidationRecord& v) override {
@@ -352,6 +365,12 @@ class RecipeHooks final : public TrainerHook {
 }  // namespace
 
 TrainerHook::~TrainerHook() = default;
+
+const std::vector<std::string>& TrainEpochRecordFields() {
+  static const std::vector<std::string> fields = {"split",   "epoch", "step",          "steps",
+                                                  "partial", "loss",  "samples_per_s", "wall_time"};
+  return fields;
+}
 
 std::unique_ptr<TrainerHook> MakeLoggerHook(long long log_every, bool tty) {
   return std::make_unique<LoggerHook>(log_every, tty);

@@ -22,11 +22,12 @@ class MarginNce final : public models::TwoTowerLocalizer {
 
  protected:
   StepOutput Objective(const models::TwoTowerEmbedding& e, const Batch& /*batch*/) override {
-    torch::Tensor logits = models::MaxMilLogits(e.image, e.audio, tau());
-    const auto [pos, neg] = models::PositiveAndHardestNegativeCosine(logits, tau());
+    const torch::Tensor logits = models::MaxMilLogits(e.image, e.audio, tau());
     // Logits are cos / tau, so a cosine margin m lowers each positive by m / tau.
-    if (margin_ != 0) logits = logits - torch::eye(logits.size(0), logits.options()) * (margin_ / tau());
-    return {models::SymmetricInfoNce(logits), {{"pos_cos", pos}, {"neg_cos", neg}}, {}};
+    const torch::Tensor with_margin = margin_ == 0
+                                          ? logits
+                                          : logits - torch::eye(logits.size(0), logits.options()) * (margin_ / tau());
+    return {models::SymmetricInfoNce(with_margin), models::CosineDiagnostics(logits, tau()), {}};
   }
 
  private:

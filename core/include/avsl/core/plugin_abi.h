@@ -14,7 +14,8 @@
 #include "avsl/core/version.h"
 
 // ABI 2: StepOutput::maps, Method::OnTrainEvent, TrainEvent::kEpochStart, SDK value types in avsl/core.
-#define AVSL_PLUGIN_ABI_VERSION 2u
+// ABI 3: PluginHost remembers the directories it searched (its layout grew).
+#define AVSL_PLUGIN_ABI_VERSION 3u
 #define AVSL_PLUGIN_ENTRY_POINT "avsl_plugin_info"
 
 // What the plugin was compiled against; the host refuses a plugin whose values differ from its own.

@@ -30,6 +30,9 @@ class AVSL_EXPORT RunDir {
   absl::Status WriteFile(const std::string& relative, const std::string& contents) const;
   /// Appends one line to log.txt and mirrors it to stderr.
   void Log(const std::string& line) const;
+  /// Appends one line to log.txt only: for a line its caller reports on stderr itself (e.g. the error that ends a
+  /// run, which `avsl train` prints as "avsl train: error: ...").
+  void LogToFile(const std::string& line) const;
   /// Appends one JSON object (already serialized, one line) to metrics.jsonl.
   absl::Status AppendMetrics(const std::string& json_line) const;
 

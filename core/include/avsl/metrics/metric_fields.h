@@ -25,4 +25,9 @@ const MetricField* FindMetricField(std::string_view name);
 /// "loc_acc, auc, ..." for error messages.
 std::string MetricFieldNames();
 
+/// Two values of a metric within this absolute difference are a tie. The trainer's checkpoint selection
+/// (train::MakeCheckpointSelectionHook: a tie moves best_<metric>.pt to the later epoch) and core.EarlyStopping (a
+/// tie is no improvement) share it, so what the log calls a tie never resets the early-stopping patience.
+inline constexpr double kMetricTieTolerance = 1e-12;
+
 }  // namespace avsl::metrics

@@ -5,7 +5,9 @@
 // A library of the SDK (may change between minor versions; avsl/core is the stable part).
 #pragma once
 
+#include <string>
 #include <utility>
+#include <vector>
 
 #include <torch/types.h>
 
@@ -31,9 +33,10 @@ AVSL_EXPORT torch::Tensor SymmetricInfoNce(const torch::Tensor& logits);
 /// EZ-VSL's `max_xmil_loss`: SymmetricInfoNce(MaxMilLogits(v, a, tau)). Needs N == M.
 AVSL_EXPORT torch::Tensor MilContrastiveLoss(const torch::Tensor& v, const torch::Tensor& a, double tau);
 
-/// The mean positive cosine and the mean hardest-negative cosine of MaxMilLogits' `logits` (on the tau scale):
-/// the two numbers that show whether a contrastive localizer separates pairs. {pos, neg}; neg is NaN for N = 1.
-AVSL_EXPORT std::pair<double, double> PositiveAndHardestNegativeCosine(const torch::Tensor& logits, double tau);
+/// The two numbers that show whether a contrastive localizer separates pairs, from MaxMilLogits' `logits` (cos / tau),
+/// ready for StepOutput::logs: {"pos_cos", mean positive cosine} and {"neg_cos", mean over images of the hardest
+/// negative's cosine}; "neg_cos" is left out for a batch of one (it has no negative).
+AVSL_EXPORT std::vector<std::pair<std::string, double>> CosineDiagnostics(const torch::Tensor& logits, double tau);
 
 /// L2-normalized features of a method with two projection heads per modality (SLAVC), one branch (online or
 /// momentum target).

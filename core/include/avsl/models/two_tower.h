@@ -72,7 +72,7 @@ class AVSL_EXPORT TwoTowerLocalizer : public Method {
 
  protected:
   /// The training objective on this batch's embeddings; `loss` must be a differentiable scalar, `maps` is ignored.
-  /// Default: MilContrastiveLoss, logging pos_cos and neg_cos (PositiveAndHardestNegativeCosine).
+  /// Default: MilContrastiveLoss, logging pos_cos and neg_cos (CosineDiagnostics).
   virtual StepOutput Objective(const TwoTowerEmbedding& embedding, const Batch& batch);
 
  private:

@@ -20,7 +20,7 @@ struct MapEvaluationOptions {
   metrics::EvalProtocol protocol;
   /// Called for each sample with its post-processed eval-grid map (e.g. to save .npy or pictures).
   std::function<absl::Status(const Sample&, const Map2D&, double conf)> on_sample;
-  /// The method's type (e.g. "ezvsl.EZVSL"), named in the error when Localize throws; "" = "the method".
+  /// The method's type (e.g. "ezvsl.EZVSL"), named in the errors; "" = "the method".
   std::string method_name;
 };
 
@@ -32,9 +32,11 @@ struct MethodEvaluation {
 /// Runs Localize on every batch of `loader` (epoch `epoch`) under NoGradGuard in eval mode, brings each map to
 /// the protocol's grid with metrics::ToEvalMap (upsampling, then [0, 1] over the method's fixed range when it
 /// declares one: the space where SLAVC's confidence is defined), and scores them. The method's native
-/// confidence is used when it gives one. An exception thrown by Localize (or by the handling of its maps) becomes
-/// an Internal status naming the method and the batch's first keys, with the exception's full what() (callers fold
-/// it with train::WithoutBacktrace); the method's training mode is restored either way.
+/// confidence is used when it gives one; it must hold one value per sample (else an Internal status naming the
+/// method and both lengths). An exception thrown while a batch is evaluated (by Localize, the conversion of its
+/// outputs, ToEvalMap, the evaluator or `on_sample`) becomes an Internal status naming the method, the batch's first
+/// keys and the part that threw, with the exception's full what() (callers fold it with train::WithoutBacktrace).
+/// The method's training mode is restored however the evaluation ends.
 absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& loader, uint64_t epoch,
                                                 const torch::Device& device, const MapEvaluationOptions& options);
 

@@ -23,7 +23,8 @@ struct TrainerOptions {
   bool final_test = true;            ///< evaluate last and best on data.test at the end
   /// false: an exception inside a component (a TORCH_CHECK in a method, ...) is reported in one line naming the
   /// component (avsl/train/error_text.h); true: with its full text and C++ backtrace (`avsl train --verbose`).
-  /// Either way the message is the returned status's and the run's log.txt gets it as an ERROR line.
+  /// Either way the message is the returned status's and the run's log.txt gets it as an ERROR line (not stderr:
+  /// the caller reports the status).
   bool verbose_errors = false;
 };
 

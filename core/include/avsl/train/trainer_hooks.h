@@ -4,6 +4,7 @@
 // behaviour (distributed logging, TensorBoard, profiling) is a new hook, not an edit of the loop.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -41,11 +42,21 @@ struct StepRecord {
   const std::vector<std::pair<std::string, double>>* logs = nullptr;  ///< the method's StepOutput::logs
 };
 
+/// One finished epoch, as the hooks see it. Its means cover the steps this invocation ran: after a resume in the
+/// middle of the epoch, fewer than its batches; after an invocation that stopped (--max-steps, a signal) on the
+/// epoch's last batch, none (the epoch ends at the start of the next invocation, with no step to average).
+struct EpochRecord {
+  double mean_loss = 0;   ///< over `steps`; NaN when steps == 0
+  long long steps = 0;    ///< optimizer steps of this epoch in this invocation (the count behind the means)
+  long long batches = 0;  ///< the epoch's batches (the loader's batches per epoch)
+  /// The means cover fewer steps than the epoch has (a resume in the middle of the epoch, or skipped batches).
+  bool partial() const { return steps < batches; }
+};
+
 /// One validation pass.
 struct ValidationRecord {
   const EvalResult* result = nullptr;
   std::map<std::string, double> values;  ///< "ap", "loc_acc", ... and the recipe's extra metrics (NaN allowed)
-  double epoch_mean_loss = 0;
 };
 
 class TrainerHook {
@@ -59,7 +70,7 @@ class TrainerHook {
   virtual absl::Status OnEpochStart(TrainerContext& ctx) { return absl::OkStatus(); }
   virtual absl::Status OnStepEnd(TrainerContext& ctx, const StepRecord& step) { return absl::OkStatus(); }
   /// After the epoch's last step, before validation; state->epoch already counts the finished epoch.
-  virtual absl::Status OnEpochEnd(TrainerContext& ctx, double epoch_mean_loss) { return absl::OkStatus(); }
+  virtual absl::Status OnEpochEnd(TrainerContext& ctx, const EpochRecord& epoch) { return absl::OkStatus(); }
   virtual absl::Status OnValidationEnd(TrainerContext& ctx, const ValidationRecord& v) { return absl::OkStatus(); }
   /// `trained`: false when the run only evaluated (nothing to learn or train.epochs = 0).
   virtual absl::Status OnRunEnd(TrainerContext& ctx, bool trained) { return absl::OkStatus(); }
@@ -67,24 +78,32 @@ class TrainerHook {
 
 /// metrics.jsonl: `{"split":"train"}` records every `log_every` steps (epoch-to-date mean loss, samples/s, lr, wall
 /// time and the method's StepOutput::logs averaged over the steps since the previous record), one
-/// `{"split":"train_epoch"}` record per epoch (epoch mean loss and epoch means of every logged value; "epoch"
-/// counts finished epochs, as in the validation records) and the `{"split":"val"}` records. log.txt: the
-/// progress line when stderr is not a terminal and one line per epoch, "epoch N: train loss L (name mean, ...)"
-/// (logged names sorted, means to 4 significant digits), followed by ", val loc_acc ..." when the epoch was
-/// validated.
+/// `{"split":"train_epoch"}` record per epoch that had steps in this invocation (the TrainEpochRecordFields: "epoch"
+/// counts finished epochs, as in the validation records; "steps" the steps averaged; "partial": true when they are
+/// fewer than the epoch's batches; then the epoch mean of every logged value, each over the steps that logged it)
+/// and the `{"split":"val"}` records. log.txt: the progress line when stderr is not a terminal and one line per
+/// epoch, "epoch N: train loss L (name mean, ...)" (logged names sorted, means to 4 significant digits), then
+/// " (partial epoch: S of B steps)" for a partial epoch, followed by ", val loc_acc ..." when the epoch was
+/// validated. An epoch without steps (an earlier invocation stopped on its last batch) has no train_epoch record
+/// and no train part: "epoch N: val loc_acc ...", or no line when it was not validated.
 std::unique_ptr<TrainerHook> MakeLoggerHook(long long log_every, bool tty);
 
-/// Absolute difference within which two validation values are a tie.
-inline constexpr double kMonitorTieTolerance = 1e-12;
+/// The fields of every train_epoch record besides the method's logged values: "split", "epoch", "step", "steps",
+/// "partial", "loss", "samples_per_s", "wall_time". A logged value of one of these names is left out of the record,
+/// and `train.curve` may not name them (but "loss", the training loss, which is always drawn).
+const std::vector<std::string>& TrainEpochRecordFields();
+
 /// Keeps checkpoints/best_<metric>.pt for the monitored validation metric (`train.monitor`). A value above the
-/// best so far, or tied with it (within kMonitorTieTolerance), replaces the checkpoint: the later epoch wins ties
+/// best so far, or tied with it (within metrics::kMetricTieTolerance), replaces the checkpoint: the later epoch wins
+/// ties
 /// (more training at an equal score), so a metric that never rises does not leave epoch 1 selected.
 /// TrainState::best_value never decreases; best_epoch is the epoch of the checkpoint.
 std::unique_ptr<TrainerHook> MakeCheckpointSelectionHook(std::string monitor_metric, std::string best_name);
 /// curve.png from metrics.jsonl at the end of a run that trained (WriteTrainingCurve): the validation metrics and
 /// the epoch mean of the training loss and of `train_values` (`train.curve`: names from the method's
-/// StepOutput::logs). After the first epoch of the invocation, a name the method did not log is a warning in
-/// log.txt naming the key and the values that were logged.
+/// StepOutput::logs; the trainer refuses TrainEpochRecordFields but "loss"). After the first epoch of the invocation
+/// that had steps, a name the method did not log is a warning in log.txt naming the key and the values that were
+/// logged.
 std::unique_ptr<TrainerHook> MakeCurveHook(std::vector<std::string> train_values = {});
 /// The one-line progress bar on a terminal.
 std::unique_ptr<TrainerHook> MakeProgressHook();
