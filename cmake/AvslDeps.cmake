@@ -13,12 +13,53 @@ find_package(Torch REQUIRED)
 find_package(Boost 1.74 REQUIRED)
 find_package(tomlplusplus 3 REQUIRED)
 find_package(absl REQUIRED)
-find_package(OpenCV REQUIRED COMPONENTS core imgproc imgcodecs)
+# OpenCV's CMake package (OpenCVConfig.cmake) ships in Debian's libopencv-dev metapackage together with the targets of
+# every module, all of which must then be installed. A prefix that holds only core, imgproc and imgcodecs (the GPU
+# bundle, docs/gpu.md) is found by its headers and libraries instead, under the same target names.
+find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
+if(NOT OpenCV_FOUND)
+  find_path(AVSL_OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4)
+  if(NOT AVSL_OPENCV_INCLUDE_DIR)
+    message(FATAL_ERROR "OpenCV not found: neither OpenCVConfig.cmake nor opencv4/opencv2/core.hpp "
+                        "(Debian: libopencv-dev, or libopencv-{core,imgproc,imgcodecs}-dev)")
+  endif()
+  foreach(_m core imgproc imgcodecs)
+    find_library(AVSL_OPENCV_${_m}_LIBRARY opencv_${_m})
+    if(NOT AVSL_OPENCV_${_m}_LIBRARY)
+      message(FATAL_ERROR "OpenCV headers found in ${AVSL_OPENCV_INCLUDE_DIR} but no libopencv_${_m}.so")
+    endif()
+    add_library(opencv_${_m} SHARED IMPORTED)
+    set_target_properties(opencv_${_m} PROPERTIES IMPORTED_LOCATION ${AVSL_OPENCV_${_m}_LIBRARY}
+                                                  INTERFACE_INCLUDE_DIRECTORIES ${AVSL_OPENCV_INCLUDE_DIR})
+  endforeach()
+  message(STATUS "avsl: OpenCV core/imgproc/imgcodecs from ${AVSL_OPENCV_INCLUDE_DIR} (no OpenCVConfig.cmake)")
+endif()
 find_package(nlohmann_json 3 REQUIRED)
 find_package(pugixml REQUIRED)
-find_package(PkgConfig REQUIRED)
-pkg_check_modules(SNDFILE REQUIRED IMPORTED_TARGET sndfile)
-pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)
+# libsndfile and FFTW come through pkg-config. Without a pkg-config program, or where their .pc files cannot be
+# resolved (the GPU bundle has no -dev packages of libsndfile's codecs, which sndfile.pc requires), their header and
+# library are looked up directly, behind the same target names.
+find_package(PkgConfig QUIET)
+if(PKG_CONFIG_FOUND)
+  pkg_check_modules(SNDFILE QUIET IMPORTED_TARGET sndfile)
+  pkg_check_modules(FFTW3 QUIET IMPORTED_TARGET fftw3)
+endif()
+foreach(_dep "SNDFILE;sndfile.h;sndfile" "FFTW3;fftw3.h;fftw3")
+  list(GET _dep 0 _var)
+  if(NOT TARGET PkgConfig::${_var})
+    list(GET _dep 1 _header)
+    list(GET _dep 2 _lib)
+    find_path(AVSL_${_var}_INCLUDE_DIR ${_header})
+    find_library(AVSL_${_var}_LIBRARY ${_lib})
+    if(NOT AVSL_${_var}_INCLUDE_DIR OR NOT AVSL_${_var}_LIBRARY)
+      message(FATAL_ERROR "${_lib}: not through pkg-config, and ${_header} / lib${_lib}.so not found (Debian: lib${_lib}-dev)")
+    endif()
+    add_library(PkgConfig::${_var} SHARED IMPORTED)
+    set_target_properties(PkgConfig::${_var} PROPERTIES IMPORTED_LOCATION ${AVSL_${_var}_LIBRARY}
+                                                        INTERFACE_INCLUDE_DIRECTORIES ${AVSL_${_var}_INCLUDE_DIR})
+    message(STATUS "avsl: ${_lib} from ${AVSL_${_var}_LIBRARY} (not through pkg-config)")
+  endif()
+endforeach()
 
 # Boost.DLL is header-only; std::filesystem avoids linking Boost.Filesystem.
 add_library(avsl_boost_dll INTERFACE)

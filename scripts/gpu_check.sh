@@ -1,28 +1,123 @@
 #!/usr/bin/env bash
-# CUDA check for a machine with an NVIDIA GPU and a PyTorch install: builds avsl against the LibTorch inside
-# PyTorch (torch.utils.cmake_prefix_path) into build-cuda/, runs the CUDA-labelled tests, then the encoder
-# train-step benchmark on the GPU. Prints the device and versions first so the figures can be recorded.
-#   scripts/gpu_check.sh            (PYTHON=/path/to/python to choose the interpreter)
+# CUDA check for a machine with an NVIDIA GPU and a cxx11-ABI PyTorch: builds avsl against the LibTorch inside
+# PyTorch, runs the CUDA-labelled tests, times the encoder train step and a SLAVC epoch (fp32 and bf16) on the GPU,
+# and writes one summary file. docs/gpu.md has the device command line.
+#   scripts/gpu_check.sh [--bundle DIR] [--out DIR] [--build-dir DIR] [--torch python|system] [--targets "T ..."]
+#     --bundle DIR   a folder written by scripts/gpu_bundle.sh: its packages are unpacked into a private prefix
+#                    (never over /) and the build uses them; without it scripts/setup.sh installs them with apt
+#     --out DIR      where summary.txt and the logs go (default: <build dir>/gpu_check)
+#     --torch system LibTorch from the system instead of python3's PyTorch (the dry run of docs/gpu.md)
+#     --targets      build only these targets and run no tests or timings (the dry run)
+#   PYTHON=/path/to/python chooses the interpreter.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
-"$PY" - <<'PY'
+BUNDLE="" OUT="" BUILD=build-cuda TORCH=python TARGETS=""
+while (($#)); do
+  case $1 in
+    --bundle) BUNDLE=$(realpath "$2"); shift 2 ;;
+    --out) OUT=$2; shift 2 ;;
+    --build-dir) BUILD=$2; shift 2 ;;
+    --torch) TORCH=$2; shift 2 ;;
+    --targets) TARGETS=$2; shift 2 ;;
+    *) echo "gpu_check: unknown argument '$1' (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+OUT=${OUT:-$BUILD/gpu_check}
+mkdir -p "$OUT"
+summary=$OUT/summary.txt
+: >"$summary"
+note() { echo "$*" | tee -a "$summary"; }
+start=$(date +%s)
+
+cmake_args=(-G Ninja -DCMAKE_BUILD_TYPE=Release)
+if command -v ccache >/dev/null; then  # as scripts/setup.sh: cache hits across build folders and clones
+  cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  export CCACHE_SLOPPINESS=pch_defines,time_macros,include_file_mtime,include_file_ctime
+  export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
+fi
+if [ "$TORCH" = python ]; then
+  "$PY" - <<'PY' | tee -a "$summary"
 import torch
 assert torch.cuda.is_available(), "no CUDA device visible to PyTorch"
 print("torch", torch.__version__, "cuda", torch.version.cuda, "device", torch.cuda.get_device_name(0),
       "cxx11_abi", torch._C._GLIBCXX_USE_CXX11_ABI)
 PY
-# PyTorch wheels built with the pre-C++11 std::string ABI cannot link against Debian's Abseil/toml++/OpenCV
-# (all C++11 ABI): check before spending minutes on a build that would fail at link time.
-abi=$("$PY" -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
-if [ "$abi" != 1 ]; then
-  echo "gpu_check: this PyTorch uses _GLIBCXX_USE_CXX11_ABI=0; install a cxx11-ABI build (PyTorch >= 2.7 wheels are)" >&2
-  exit 1
+  # Wheels with the pre-C++11 std::string ABI cannot link against Debian's Abseil/toml++/OpenCV (C++11 ABI).
+  abi=$("$PY" -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))')
+  if [ "$abi" != 1 ]; then
+    echo "gpu_check: this PyTorch uses _GLIBCXX_USE_CXX11_ABI=0; install a cxx11-ABI build (PyTorch >= 2.7 wheels are)" >&2
+    exit 1
+  fi
+  cmake_args+=(-DAVSL_TORCH_FROM_PYTHON=ON "-DAVSL_PYTHON=$PY")
 fi
-AVSL_BUILD_DIR=build-cuda AVSL_CMAKE_ARGS="-DAVSL_TORCH_FROM_PYTHON=ON -DAVSL_PYTHON=$PY" scripts/setup.sh
-cd build-cuda
-ctest -L cuda --output-on-failure
-echo "== train step (forward+backward+Adam) on the GPU"
-AVSL_BENCH_DEVICE=cuda ./benchmarks/encoders_bench --benchmark_filter='BM_(Image|Audio)'
-echo "== the same on this machine's CPU, for the ratio"
-./benchmarks/encoders_bench --benchmark_filter='BM_ImageW64_224/8|BM_ImageW16_64'
+
+if [ -n "$BUNDLE" ]; then
+  # Fail fast: every package of the manifest present and intact before anything is unpacked or built.
+  [ -f "$BUNDLE/MANIFEST.tsv" ] || { echo "gpu_check: $BUNDLE/MANIFEST.tsv missing (run scripts/gpu_bundle.sh)" >&2; exit 1; }
+  missing=0
+  while IFS=$'\t' read -r pkg version kind file bytes sha; do
+    [ "$pkg" = package ] && continue
+    if [ ! -f "$BUNDLE/$file" ]; then
+      echo "gpu_check: bundle lacks $file ($pkg $version, $kind)" >&2
+      missing=1
+    elif [ "$(sha256sum "$BUNDLE/$file" | cut -d' ' -f1)" != "$sha" ]; then
+      echo "gpu_check: $BUNDLE/$file does not match its SHA-256 in MANIFEST.tsv" >&2
+      missing=1
+    fi
+  done <"$BUNDLE/MANIFEST.tsv"
+  ((missing == 0)) || exit 1
+  prefix=$(realpath -m "$BUILD/deps")
+  rm -rf "$prefix"
+  mkdir -p "$prefix"
+  for t in "$BUNDLE"/*.subset.tar.xz; do tar -xJf "$t" -C "$prefix"; done  # headers standing for a -dev package
+  for deb in "$BUNDLE"/*.deb; do
+    if command -v dpkg-deb >/dev/null; then
+      dpkg-deb -x "$deb" "$prefix"
+    else  # not a Debian system: a .deb is an ar archive around data.tar.{xz,zst,gz}
+      member=$(ar t "$deb" | grep '^data\.tar')
+      case $member in *.xz) unpack=(xz -dc) ;; *.zst) unpack=(zstd -dc) ;; *.gz) unpack=(gzip -dc) ;; *) unpack=(cat) ;; esac
+      ar p "$deb" "$member" | "${unpack[@]}" | tar -x -C "$prefix" -f -
+    fi
+  done
+  arch=$(gcc -dumpmachine)
+  # Every folder of the prefix that holds shared libraries: Debian reaches some through update-alternatives links
+  # that unpacking does not create (libblas.so.3 lives in .../openblas-pthread/).
+  libdirs=$(find "$prefix" -name 'lib*.so*' \( -type f -o -type l \) -printf '%h\n' | sort -u | paste -sd:)
+  export LD_LIBRARY_PATH="$libdirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  # pkg-config (when the machine has one) sees only the bundle; its .pc files say prefix=/usr.
+  export PKG_CONFIG_LIBDIR="$prefix/usr/lib/$arch/pkgconfig:$prefix/usr/share/pkgconfig" PKG_CONFIG_SYSROOT_DIR=$prefix
+  rpath_link="-Wl,-rpath-link,${libdirs//:/ -Wl,-rpath-link,}"
+  cmake_args+=("-DCMAKE_PREFIX_PATH=$prefix/usr" "-DCMAKE_EXE_LINKER_FLAGS=$rpath_link"
+    "-DCMAKE_SHARED_LINKER_FLAGS=$rpath_link" "-DCMAKE_MODULE_LINKER_FLAGS=$rpath_link")
+  note "bundle: $(($(wc -l <"$BUNDLE/MANIFEST.tsv") - 1)) packages unpacked into $prefix"
+  rm -f "$BUILD/CMakeCache.txt"
+  cmake -S . -B "$BUILD" "${cmake_args[@]}" >"$OUT/configure.log" 2>&1 ||
+    { tail -30 "$OUT/configure.log"; echo "gpu_check: configure failed ($OUT/configure.log)" >&2; exit 1; }
+  build=(cmake --build "$BUILD" -j "$(nproc)")
+  [ -n "$TARGETS" ] && build+=(--target $TARGETS)
+  "${build[@]}" >"$OUT/build.log" 2>&1 ||
+    { grep -E "error|FAILED" "$OUT/build.log" | head -30; echo "gpu_check: build failed ($OUT/build.log)" >&2; exit 1; }
+else
+  AVSL_BUILD_DIR=$BUILD AVSL_CMAKE_ARGS="${cmake_args[*]:3}" scripts/setup.sh  # setup.sh adds -G and the build type
+fi
+note "configured and built in $(($(date +%s) - start)) s: $(grep -m1 'avsl: LibTorch' "$OUT/configure.log" 2>/dev/null || echo "$BUILD")"
+[ -n "$TARGETS" ] && { note "targets built: $TARGETS (no tests or timings)"; exit 0; }
+
+(cd "$BUILD" && ctest -L cuda --output-on-failure >"$(realpath "$OUT")/ctest_cuda.log" 2>&1) && rc=0 || rc=$?
+note "ctest -L cuda: $(grep -E 'tests passed|tests failed' "$OUT/ctest_cuda.log" | tail -1) (skipped: $(grep -c 'Skipped' "$OUT/ctest_cuda.log" || true))"
+grep '\[ CUDA == CPU \]' "$OUT/ctest_cuda.log" | sed 's/^/  /' >>"$summary" || true
+
+echo "== encoder train step (forward+backward+Adam) on the GPU" | tee -a "$summary"
+AVSL_BENCH_DEVICE=cuda "$BUILD/benchmarks/encoders_bench" --benchmark_filter='BM_(Image|Audio)' 2>&1 |
+  grep -E '^BM_' | tee -a "$summary" || true
+for amp in none bf16; do
+  run_out=$OUT/slavc_$amp
+  rm -rf "$run_out"
+  "$BUILD/bin/avsl" train recipes/slavc/synthetic.toml --output-dir "$run_out" --set train.epochs=1 \
+    --set device='"cuda"' --set amp="\"$amp\"" >"$run_out.log" 2>&1 || { note "SLAVC epoch ($amp): failed, see $run_out.log"; continue; }
+  sps=$(grep -h '"split":"train_epoch"' "$run_out"/*/*/metrics.jsonl | sed -E 's/.*"samples_per_s":([0-9.]+).*/\1/' | tail -1)
+  note "SLAVC synthetic epoch on cuda, amp=$amp: $sps samples/s (recipes/slavc/synthetic.toml, batch 128)"
+done
+note "total $(($(date +%s) - start)) s"
+exit "$rc"
