@@ -108,8 +108,8 @@ note "configured and built in $(($(date +%s) - start)) s: $(grep -m1 'avsl: LibT
 note "ctest -L cuda: $(grep -E 'tests passed|tests failed' "$OUT/ctest_cuda.log" | tail -1) (skipped: $(grep -c 'Skipped' "$OUT/ctest_cuda.log" || true))"
 grep '\[ CUDA == CPU \]' "$OUT/ctest_cuda.log" | sed 's/^/  /' >>"$summary" || true
 
-echo "== encoder train step (forward+backward+Adam) on the GPU" | tee -a "$summary"
-AVSL_BENCH_DEVICE=cuda "$BUILD/benchmarks/encoders_bench" --benchmark_filter='BM_(Image|Audio)' 2>&1 |
+echo "== encoder train step (forward+backward+Adam) on the GPU; BM_Gpu*: ResNet18 at batch 128, fp32 and bf16" | tee -a "$summary"
+AVSL_BENCH_DEVICE=cuda "$BUILD/benchmarks/encoders_bench" --benchmark_filter='BM_(Gpu|Image|Audio)' 2>&1 |
   grep -E '^BM_' | tee -a "$summary" || true
 for amp in none bf16; do
   run_out=$OUT/slavc_$amp
