@@ -61,7 +61,7 @@ for probe in /usr/include/absl/status/status.h /usr/include/opencv4/opencv2/core
   [ ! -e "\$probe" ] || { echo "gpu_bundle_dryrun: \$probe is still visible in the sandbox" >&2; exit 1; }
 done
 scripts/gpu_check.sh --bundle "$BUNDLE" --torch system --build-dir "$BUILD" --targets "$TARGETS"
-export LD_LIBRARY_PATH=\$(find "$BUILD_ABS/deps" -name 'lib*.so*' \( -type f -o -type l \) -printf '%h\\n' | sort -u | paste -sd:)
+export LD_LIBRARY_PATH=\$(cat "$BUILD_ABS/deps/library_path")  # written by gpu_check.sh --bundle
 "$BUILD/bin/avsl" plugins list | grep -E '^(ezvsl|datasets) +[0-9.]+ +loaded'
 rm -rf "$BUILD/dryrun_runs"
 "$BUILD/bin/avsl" train recipes/ezvsl/synthetic.toml --output-dir "$BUILD/dryrun_runs" --set train.epochs=1 \

@@ -84,6 +84,7 @@ if [ -n "$BUNDLE" ]; then
   # Every folder of the prefix that holds shared libraries: Debian reaches some through update-alternatives links
   # that unpacking does not create (libblas.so.3 lives in .../openblas-pthread/).
   libdirs=$(find "$prefix" -name 'lib*.so*' \( -type f -o -type l \) -printf '%h\n' | sort -u | paste -sd:)
+  echo "$libdirs" >"$prefix/library_path"  # what running the build needs on LD_LIBRARY_PATH (the dry run reads it)
   export LD_LIBRARY_PATH="$libdirs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   # pkg-config (when the machine has one) sees only the bundle; its .pc files say prefix=/usr.
   export PKG_CONFIG_LIBDIR="$prefix/usr/lib/$arch/pkgconfig:$prefix/usr/share/pkgconfig" PKG_CONFIG_SYSROOT_DIR=$prefix

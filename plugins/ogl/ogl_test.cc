@@ -101,18 +101,9 @@ class OglTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new std::string(::testing::TempDir() + "avsl_ogl_test_" + std::to_string(::getpid()));
     std::filesystem::create_directories(*dir_);
-    // A torchvision-named ResNet18 with fc (as torchvision's files have) and randomized BN statistics, so a
-    // wrongly loaded buffer changes the prior.
-    torch::manual_seed(11);
-    models::ResNetOptions o;
-    o.num_classes = 1000;
-    models::ResNet net(o);
-    torch::NoGradGuard no_grad;
-    for (auto& b : net.named_buffers()) {
-      if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0, 0.1);
-      if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 1.5);
-    }
-    ASSERT_TRUE(checkpoint::SaveStateDictForPython(*dir_ + "/resnet18.pth", checkpoint::ModuleStateDict(net)).ok());
+    // Randomized BN statistics: a wrongly loaded buffer changes the prior.
+    const absl::Status written = testkit::WriteRandomResNet18Weights(*dir_ + "/resnet18.pth");
+    ASSERT_TRUE(written.ok()) << written;
   }
   static void TearDownTestSuite() {
     std::error_code ec;

@@ -33,13 +33,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "avsl/checkpoint/state_dict.h"
 #include "avsl/core/component_kind.h"
 #include "avsl/core/loss.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/train_event.h"
-#include "avsl/models/resnet.h"
 #include "avsl/testing/method_test_kit.h"
 #include "cuda_skip.h"
 
@@ -327,23 +325,12 @@ class MethodCudaParityTest : public ::testing::TestWithParam<MethodCase> {
     }
   }
 
-  // A torchvision-named ResNet18 state_dict with fc and randomized BatchNorm statistics (as ogl_test.cc writes
-  // it), written once per process: ogl's prior network loads it.
+  // ogl's prior network loads a torchvision-named ResNet18 state_dict, written once per process (as ogl_test does).
   static std::string PriorWeights() {
     if (prior_dir_ == nullptr) {
       prior_dir_ = new std::string(::testing::TempDir() + "avsl_cuda_parity_" + std::to_string(::getpid()));
       std::filesystem::create_directories(*prior_dir_);
-      torch::manual_seed(11);
-      models::ResNetOptions o;
-      o.num_classes = 1000;
-      models::ResNet net(o);
-      torch::NoGradGuard no_grad;
-      for (auto& b : net.named_buffers()) {
-        if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0, 0.1);
-        if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 1.5);
-      }
-      const absl::Status s = checkpoint::SaveStateDictForPython(*prior_dir_ + "/resnet18.pth",
-                                                                checkpoint::ModuleStateDict(net));
+      const absl::Status s = testkit::WriteRandomResNet18Weights(*prior_dir_ + "/resnet18.pth");
       EXPECT_TRUE(s.ok()) << s;
     }
     return *prior_dir_ + "/resnet18.pth";

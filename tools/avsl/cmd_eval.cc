@@ -79,21 +79,21 @@ int RunEval(int argc, char** argv, int first) {
   AddRecipeOptions(args);
   AddPluginOptions(args);
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
+  const bool verbose = args.Has("verbose");
   if (args.Has("split") && args.Get("split") != "test" && args.Get("split") != "val") {
     std::cerr << "avsl eval: --split: expected test or val, found '" << args.Get("split") << "'\n\n" << args.Usage();
     return kExitUsage;
   }
   absl::StatusOr<Target> target = Resolve(args.Positional(0));
-  if (!target.ok()) return ReportError("eval", target.status(), args.Has("verbose"));
+  if (!target.ok()) return ReportError("eval", target.status(), verbose);
   std::unique_ptr<PluginHost> host = LoadPlugins(args);
   if (!target->run_dir.empty()) {
     for (const std::string& line : LoadRecordedPlugins(target->run_dir, *host))
       std::cerr << "avsl eval: " << line << "\n";
   }
   absl::StatusOr<Recipe> recipe = Recipe::Parse(target->recipe_text, target->origin, ".", args.GetAll("set"));
-  if (!recipe.ok()) return ReportError("eval", recipe.status(), args.Has("verbose"));
-  if (absl::Status s = recipe->Validate(*host); !s.ok())
-    return ReportError("eval", WithPluginHint(s, *host), args.Has("verbose"));
+  if (!recipe.ok()) return ReportError("eval", recipe.status(), verbose);
+  if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", WithPluginHint(s, *host), verbose);
   const ComponentConfig root = recipe->Root();
   // One name per knob: --split overrides the recipe's eval.split (default "test").
   const std::string split = args.Has("split") ? args.Get("split") : root.Sub("eval").GetString("split");
@@ -114,22 +114,22 @@ int RunEval(int argc, char** argv, int first) {
           : (fs::path(target->checkpoint).parent_path() / ("eval_" + stem + "_" + split)).string();
 
   absl::StatusOr<train::Runtime> runtime = train::ApplyRuntime(root);
-  if (!runtime.ok()) return ReportError("eval", runtime.status(), args.Has("verbose"));
+  if (!runtime.ok()) return ReportError("eval", runtime.status(), verbose);
   absl::StatusOr<std::shared_ptr<Method>> method = host->registry().Build<Method>(root.Sub("model"));
-  if (!method.ok()) return ReportError("eval", WithPluginHint(method.status(), *host), args.Has("verbose"));
+  if (!method.ok()) return ReportError("eval", WithPluginHint(method.status(), *host), verbose);
   (*method)->to(runtime->device);
   absl::StatusOr<std::unique_ptr<data::Loader>> loader = train::BuildLoader(root, split, /*train=*/false, runtime->seed,
                                                                             host->registry());
-  if (!loader.ok()) return ReportError("eval", WithPluginHint(loader.status(), *host), args.Has("verbose"));
+  if (!loader.ok()) return ReportError("eval", WithPluginHint(loader.status(), *host), verbose);
   if (*loader == nullptr) {
     return ReportError(
         "eval",
         absl::NotFoundError("the recipe has no data." + split + " dataset (add one with --set or in the recipe)"),
-        args.Has("verbose"));
+        verbose);
   }
   train::MapEvaluationOptions options;
   absl::StatusOr<metrics::EvalProtocol> protocol = train::EvalProtocolFromRecipe(root);
-  if (!protocol.ok()) return ReportError("eval", protocol.status(), args.Has("verbose"));
+  if (!protocol.ok()) return ReportError("eval", protocol.status(), verbose);
   options.protocol = *protocol;
   options.method_name = root.Sub("model").type();
   long long vis_count = root.Sub("eval").GetInt("visualize");
@@ -138,21 +138,21 @@ int RunEval(int argc, char** argv, int first) {
     return kExitUsage;
   }
   absl::StatusOr<std::vector<std::shared_ptr<Metric>>> extra = train::BuildExtraMetrics(root, host->registry());
-  if (!extra.ok()) return ReportError("eval", WithPluginHint(extra.status(), *host), args.Has("verbose"));
+  if (!extra.ok()) return ReportError("eval", WithPluginHint(extra.status(), *host), verbose);
   train::CheckpointEvaluation what;
   what.checkpoint = target->checkpoint;
   what.out_dir = out_dir;
   what.overlays = static_cast<int>(vis_count);
   what.maps_dir = args.Get("maps-dir");
-  what.verbose_errors = args.Has("verbose");
+  what.verbose_errors = verbose;
   absl::StatusOr<train::CheckpointEvaluationResult> evaluated = train::EvaluateCheckpoint(
       **method, **loader, runtime->device, options, *extra, what);
-  if (!evaluated.ok()) return ReportError("eval", evaluated.status(), args.Has("verbose"));
+  if (!evaluated.ok()) return ReportError("eval", evaluated.status(), verbose);
   if (args.Has("export-pt")) {
     if (absl::Status s = checkpoint::SaveStateDictForPython(args.Get("export-pt"),
                                                             checkpoint::ModuleStateDict(**method));
         !s.ok()) {
-      return ReportError("eval", s, args.Has("verbose"));
+      return ReportError("eval", s, verbose);
     }
     std::cout << "weights for torch.load: " << args.Get("export-pt") << "\n";
   }

@@ -63,6 +63,7 @@ int RunTrain(int argc, char** argv, int first) {
   AddRecipeOptions(args);
   AddPluginOptions(args);
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
+  const bool verbose = args.Has("verbose");
   const bool resume = args.Has("resume");
   if (resume == (args.positional_count() == 1)) {
     std::cerr << "avsl train: give either RECIPE or --resume RUN_DIR\n\n" << args.Usage();
@@ -72,7 +73,7 @@ int RunTrain(int argc, char** argv, int first) {
   options.command_line = CommandLine(argc, argv);
   options.output_root = args.Get("output-dir", "runs");
   options.init_from = args.Get("init-from");
-  options.verbose_errors = args.Has("verbose");
+  options.verbose_errors = verbose;
   if (args.Has("max-steps") && !absl::SimpleAtoi(args.Get("max-steps"), &options.max_steps)) {
     std::cerr << "avsl train: --max-steps: expected an integer\n";
     return kExitUsage;
@@ -86,22 +87,22 @@ int RunTrain(int argc, char** argv, int first) {
   std::string recipe_path = resume ? (std::filesystem::path(args.Get("resume")) / "recipe.toml").string()
                                    : args.Positional(0);
   absl::StatusOr<Recipe> recipe = LoadRecipe(recipe_path, args, *host);
-  if (!recipe.ok()) return ReportError("train", recipe.status(), args.Has("verbose"));
+  if (!recipe.ok()) return ReportError("train", recipe.status(), verbose);
   if (resume) {
     options.resume_dir = args.Get("resume");
     Args no_sets("", "");
     absl::StatusOr<Recipe> stored = LoadRecipe(recipe_path, no_sets, *host);
-    if (!stored.ok()) return ReportError("train", stored.status(), args.Has("verbose"));
+    if (!stored.ok()) return ReportError("train", stored.status(), verbose);
     absl::Status same = CompareWithStored(*stored, *recipe);
-    if (!same.ok()) return ReportError("train", same, args.Has("verbose"));
+    if (!same.ok()) return ReportError("train", same, verbose);
   }
   const ComponentConfig root = recipe->Root();
   const std::string name = root.Has("name") ? root.GetString("name")
                                             : std::filesystem::path(recipe_path).stem().string();
   absl::StatusOr<std::unique_ptr<train::Trainer>> trainer = train::Trainer::Create(*recipe, name, *host, options);
-  if (!trainer.ok()) return ReportError("train", WithPluginHint(trainer.status(), *host), args.Has("verbose"));
+  if (!trainer.ok()) return ReportError("train", WithPluginHint(trainer.status(), *host), verbose);
   absl::StatusOr<train::StopReason> stopped = (*trainer)->Run();
-  if (!stopped.ok()) return ReportError("train", stopped.status(), args.Has("verbose"));
+  if (!stopped.ok()) return ReportError("train", stopped.status(), verbose);
   switch (*stopped) {
     case train::StopReason::kSigint: return 128 + SIGINT;
     case train::StopReason::kSigterm: return 128 + SIGTERM;

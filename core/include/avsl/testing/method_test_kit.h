@@ -30,10 +30,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "avsl/builtins/core_components.h"
+#include "avsl/checkpoint/state_dict.h"
 #include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/models/resnet.h"
 
 namespace avsl::testkit {
 
@@ -197,6 +199,22 @@ inline double TailMean(const std::vector<double>& v, size_t k) {
 /// `<dir><stem>_<pid><extension>`: a file name that parallel test processes do not share.
 inline std::string TempFilePath(const std::string& dir, const std::string& stem, const std::string& extension = ".pt") {
   return dir + stem + "_" + std::to_string(::getpid()) + extension;
+}
+
+/// Writes a torchvision-named ResNet18 state_dict to `path` (with fc, as torchvision's files have) for options that
+/// read ImageNet weights (ogl's prior network, pretrained_weights): random weights drawn after seeding torch's
+/// generator with `seed`, and randomized BatchNorm statistics, so a buffer that is not loaded changes the output.
+inline absl::Status WriteRandomResNet18Weights(const std::string& path, uint64_t seed = 11) {
+  torch::manual_seed(seed);
+  models::ResNetOptions o;
+  o.num_classes = 1000;
+  models::ResNet net(o);
+  torch::NoGradGuard no_grad;
+  for (auto& b : net.named_buffers()) {
+    if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0, 0.1);
+    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 1.5);
+  }
+  return checkpoint::SaveStateDictForPython(path, checkpoint::ModuleStateDict(net));
 }
 
 /// The checkpoint round trip a trainer does: SaveCheckpoint(`path`, {method = `from`, recipe = `recipe_toml`,
