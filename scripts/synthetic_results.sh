@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Trains and tests method recipes on the synthetic benchmark for several seeds, then prints the results table
-# (avsl report) that docs/results.md records. Every seed changes the model initialization and all generated data
-# (training scenes, val and the extended test split), so the rows of one seed share one test split.
+# Trains and tests method recipes on the synthetic benchmark for several seeds, evaluates each recipe's untrained
+# model (the control: avsl eval RUN --untrained), then prints the results tables (avsl report) that docs/results.md
+# records. Every seed changes the model initialization and all generated data (training scenes, val and the
+# extended test split), so the rows of one seed share one test split.
 #   scripts/synthetic_results.sh [--seeds "0 1"] [--out runs/results] [RECIPE...]
 # Default recipes: every recipes/*/synthetic.toml and recipes/*/*_synthetic.toml (recipes/lvs/hardpos_synthetic.toml).
 # A run directory with a finished test evaluation for that recipe and seed is reused: an interrupted sweep resumes.
@@ -41,8 +42,12 @@ for recipe in "${recipes[@]}"; do
       run=$(ls -d "$dir"/*/*/ | tail -n 1)
       echo "$recipe seed $seed: $(($(date +%s) - start)) s -> $run"
     fi
+    if [ ! -f "$run/eval/test_untrained/metrics.json" ]; then
+      "$AVSL" eval "$run" --untrained >"$dir.untrained.log" 2>&1 || { tail -n 5 "$dir.untrained.log"; echo "synthetic_results.sh: untrained evaluation of $run failed" >&2; exit 1; }
+    fi
     runs+=("$run")
   done
 done
 "$AVSL" report "${runs[@]}" --out "$out/table.md"
-"$AVSL" report "${runs[@]}" --columns pointing,auc,ap_ref,max_f1_ref --out "$out/table_extra.md"
+"$AVSL" report "${runs[@]}" --columns pointing,auc,audio_dependence --out "$out/table_extra.md"
+"$AVSL" report "${runs[@]}" --columns ap_ref,max_f1_ref --no-untrained --out "$out/table_ref.md"

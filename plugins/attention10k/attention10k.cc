@@ -3,7 +3,8 @@
 // locations of <L2norm(V), L2norm(MLP(a))>, the attended (normalized) visual vector through a 2-layer MLP, and
 // its Euclidean distance to the raw pooled audio feature. Objectives: the original unsupervised ratio loss
 // (default, losses.py), DSOL's margin-10 contrastive loss, plus the supervised attention cross-entropy on the
-// annotated samples (the semi-supervised row). One random in-batch negative per sample.
+// annotated samples (the semi-supervised row). One random in-batch negative per sample. `anchor = "detached"`
+// makes the ratio loss's distance targets constants, as the original's precomputed SoundNet features.
 #include <torch/torch.h>
 
 #include <memory>
@@ -29,6 +30,7 @@ namespace nn = torch::nn;
 struct Attention10kOptions {
   int64_t hidden_dim = 512;
   std::string loss = "ratio";
+  bool detach_anchor = false;  ///< anchor = "detached": the ratio loss's targets a_fea carry no gradient
   double margin = 10.0;
   double supervised_weight = 1.0;
   SupervisionTarget target = SupervisionTarget::kBinary;
@@ -66,23 +68,43 @@ class Attention10k final : public Method {
     const torch::Tensor offset = torch::randint(1, n, {n}, torch::TensorOptions().dtype(torch::kLong));
     const torch::Tensor neg = ((torch::arange(n, offset.options()) + offset) % n).to(v.device());
     const Attended pos = Attend(v, a);
-    torch::Tensor unsup;
+    torch::Tensor unsup, d_pos, d_neg;  // d_pos, d_neg [B]: the distances of the objective, logged below
     if (o_.loss == "ratio") {
       // Original: the attended image embedding against the positive and a negative sample's audio feature.
-      unsup = RatioLoss(pos.f_v, a_fea, a_fea.index_select(0, neg));
+      // anchor = "detached": both targets are constants (the original's precomputed SoundNet vectors,
+      // sound_localization_main.py:182); the audio net then learns only through the attention query `a`.
+      const torch::Tensor target = o_.detach_anchor ? a_fea.detach() : a_fea;
+      const RatioDistances d = RatioLossDistances(pos.f_v, target, target.index_select(0, neg));
+      unsup = RatioLossOfDistances(d.d_pos, d.d_neg);
+      d_pos = d.d_pos;
+      d_neg = d.d_neg;
     } else {
       // DSOL's port: (audio_i, image_i) y = 1 and (audio_i, image_j) y = 0, attention recomputed on image j.
       const Attended negative = Attend(v.index_select(0, neg), a);
       const torch::Tensor d2 = torch::cat({(pos.f_v - a_fea).pow(2).sum(1), (negative.f_v - a_fea).pow(2).sum(1)});
       const torch::Tensor y = torch::cat({torch::ones({n}, d2.options()), torch::zeros({n}, d2.options())});
       unsup = ContrastiveLoss(d2, y, o_.margin);
+      const torch::Tensor d = d2.detach().sqrt();  // ||f_v - a_fea||, without the loss's 1e-9 inside the root
+      d_pos = d.slice(0, 0, n);
+      d_neg = d.slice(0, n, 2 * n);
     }
     torch::Tensor sup = torch::zeros({}, unsup.options());
     if (o_.supervised_weight > 0) {
       sup = SupervisedAttentionLoss(pos.logits.view({n, h, w}), batch.gt_map, batch.has_gt, o_.target);
     }
     torch::Tensor total = unsup + o_.supervised_weight * sup;
-    return {total, {{"loss_unsup", unsup.item<double>()}, {"loss_sup", sup.item<double>()}}, {}};
+    // Diagnostics of the scale route of the ratio loss (baseline audit A2), read off detached copies: the mean
+    // positive and negative distance and the mean L2 norm of the audio anchor a_fea.
+    const double dist_pos = d_pos.detach().mean().item<double>();
+    const double dist_neg = d_neg.detach().mean().item<double>();
+    const double audio_norm = a_fea.detach().pow(2).sum(1).sqrt().mean().item<double>();
+    return {total,
+            {{"loss_unsup", unsup.item<double>()},
+             {"loss_sup", sup.item<double>()},
+             {"dist_pos", dist_pos},
+             {"dist_neg", dist_neg},
+             {"audio_norm", audio_norm}},
+            {}};
   }
 
   Localization Localize(const Batch& batch) override {
@@ -147,6 +169,12 @@ Options<Attention10kOptions> Attention10kSchema() {
            "ratio: the original unsupervised loss (losses.py: softmax of the positive/negative audio distances vs "
            "[0, 1], squared); contrastive: DSOL's port (positive and negative image pair, margin loss)")
       .OneOf({"ratio", "contrastive"});
+  o.Choice("anchor", &Attention10kOptions::detach_anchor, {{"trainable", false}, {"detached", true}},
+           "distance targets of the ratio loss (the pooled audio feature a_fea of the sample and of the negative): "
+           "trainable (the DSOL port's a_fea, gradient into the audio net through the targets too; with the ratio "
+           "loss, scaling the audio embeddings alone can drive the loss to 0) or detached (constants, as the "
+           "original's precomputed SoundNet features; the audio net learns only through the attention query). "
+           "detached needs loss = \"ratio\"");
   o.Float("margin", &Attention10kOptions::margin,
           "margin of the contrastive loss (DSOL ContrastiveLoss(margin=10)); unused by ratio")
       .Range(0, 1e6);
@@ -170,6 +198,12 @@ Options<Attention10kOptions> Attention10kSchema() {
 absl::StatusOr<std::shared_ptr<Method>> MakeAttention10k(const Options<Attention10kOptions>& options,
                                                          const ComponentConfig& c) {
   const Attention10kOptions opt = options.Read(c);
+  if (opt.detach_anchor && opt.loss != "ratio") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("recipe key '", c.path(), ".anchor' = \"detached\" only applies with ", c.path(),
+                     ".loss = \"ratio\" (got \"", opt.loss, "\"); with loss = \"", opt.loss,
+                     "\" the anchor must be \"trainable\" (its margin pins the scale of a_fea, as in DSOL's port)"));
+  }
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> image, BuildSub<Encoder>(c, "image_encoder"));
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
   return std::make_shared<Attention10k>(opt, std::move(image), std::move(audio));

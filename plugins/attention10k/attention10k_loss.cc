@@ -18,16 +18,28 @@ torch::Tensor AttendedVector(const torch::Tensor& alpha, const torch::Tensor& v)
   return (alpha.unsqueeze(2) * v).sum(1);
 }
 
-torch::Tensor RatioLoss(const torch::Tensor& f_v, const torch::Tensor& pos, const torch::Tensor& neg) {
+RatioDistances RatioLossDistances(const torch::Tensor& f_v, const torch::Tensor& pos, const torch::Tensor& neg) {
   TORCH_CHECK(f_v.dim() == 2 && f_v.sizes() == pos.sizes() && f_v.sizes() == neg.sizes(),
               "attention10k RatioLoss: expected three [B,C] tensors, got ", f_v.sizes(), ", ", pos.sizes(), ", ",
               neg.sizes());
-  const torch::Tensor d_pos = F::pairwise_distance(f_v, pos);  // p = 2, eps = 1e-6, as PyTorch's default
-  const torch::Tensor d_neg = F::pairwise_distance(f_v, neg);
+  RatioDistances d;
+  d.d_pos = F::pairwise_distance(f_v, pos);  // p = 2, eps = 1e-6, as PyTorch's default
+  d.d_neg = F::pairwise_distance(f_v, neg);
+  return d;
+}
+
+torch::Tensor RatioLossOfDistances(const torch::Tensor& d_pos, const torch::Tensor& d_neg) {
+  TORCH_CHECK(d_pos.dim() == 1 && d_pos.sizes() == d_neg.sizes(),
+              "attention10k RatioLoss: expected two [B] distance tensors, got ", d_pos.sizes(), " and ", d_neg.sizes());
   const torch::Tensor p = torch::softmax(torch::stack({d_pos, d_neg}, 1), 1);
   // Target [0, 1]: the positive distance should be the small one.
   const torch::Tensor target = torch::stack({torch::zeros_like(d_pos), torch::ones_like(d_pos)}, 1);
   return (p - target).pow(2).mean();
+}
+
+torch::Tensor RatioLoss(const torch::Tensor& f_v, const torch::Tensor& pos, const torch::Tensor& neg) {
+  const RatioDistances d = RatioLossDistances(f_v, pos, neg);
+  return RatioLossOfDistances(d.d_pos, d.d_neg);
 }
 
 torch::Tensor ContrastiveLoss(const torch::Tensor& d2, const torch::Tensor& y, double margin) {

@@ -13,8 +13,22 @@ torch::Tensor AttentionLogits(const torch::Tensor& v, const torch::Tensor& a);
 /// The attended visual vector z[b,:] = sum_p alpha[b,p] * v[b,p,:]; `alpha` [B,P], `v` [B,P,C].
 torch::Tensor AttendedVector(const torch::Tensor& alpha, const torch::Tensor& v);
 
+/// The positive and negative distances of the ratio loss, each [B].
+struct RatioDistances {
+  torch::Tensor d_pos;  ///< ||f_v - f_+ + 1e-6||_2
+  torch::Tensor d_neg;  ///< ||f_v - f_- + 1e-6||_2
+};
+
+/// d+- = F.pairwise_distance(f_v, f_+-) (p = 2, eps = 1e-6: ||f_v - f_+- + 1e-6||_2) for three [B,C] tensors.
+RatioDistances RatioLossDistances(const torch::Tensor& f_v, const torch::Tensor& pos, const torch::Tensor& neg);
+
+/// The ratio loss of given distances: p = softmax([d+, d-]), L = mean((p - [0, 1])^2) over the batch and both
+/// entries, which equals mean_b sigmoid(d+ - d-)^2.
+torch::Tensor RatioLossOfDistances(const torch::Tensor& d_pos, const torch::Tensor& d_neg);
+
 /// The original unsupervised loss (losses.py UnsupervisedLoss): d+- = F.pairwise_distance(f_v, f_+-) (which is
 /// ||f_v - f_+- + 1e-6||_2), p = softmax([d+, d-]), L = mean((p - [0, 1])^2) over the batch and both entries.
+/// RatioLossOfDistances(RatioLossDistances(f_v, pos, neg)), the same operations in the same order.
 torch::Tensor RatioLoss(const torch::Tensor& f_v, const torch::Tensor& pos, const torch::Tensor& neg);
 
 /// DSOL's ContrastiveLoss on squared distances `d2` [N] with labels `y` [N] (1: matching pair, 0: negative):

@@ -10,6 +10,10 @@
 // The released test applies the sigmoid twice (p = σ(σ(cls_a))); here once, unless double_sigmoid = true.
 // Stage switching counts steps: TrainStep counts its calls (a checkpointed buffer) and adds the alignment term from
 // step stage_one_steps on. It predates Method::OnTrainEvent and stays step-based: a step count needs no epoch length.
+// The released stage two's lower lr is the recipe's [schedule] (core.MultiStep at the same boundary), and
+// train.select_from_epoch keeps the early-stopped checkpoint within stage two.
+// map_relu = false drops the ReLU of the per-class cosine in the test map (README, "The ReLU map and the top-50 %
+// rule"): the released ReLU leaves exact-zero plateaus that the relative threshold cannot split.
 #include <torch/torch.h>
 
 #include <memory>
@@ -46,6 +50,7 @@ struct C2fOptions {
   bool use_class_id = true;  ///< label_source = "class_id" (false: "file")
   bool double_sigmoid = false;
   bool avc_confidence = true;  ///< confidence = "avc" (else "class")
+  bool map_relu = true;        ///< the released Location: ReLU of the per-class cosine in the test map
 };
 
 class CoarseToFine final : public Method {
@@ -117,7 +122,7 @@ class CoarseToFine final : public Method {
     torch::Tensor p = torch::sigmoid(Logits(class_a_, pa));
     if (o_.double_sigmoid) p = torch::sigmoid(p);  // the released main.py::test quirk
     Localization out;
-    out.maps = ClassAwareMap(fine_a, fine_v, p, o_.class_threshold).view({-1, h, w});
+    out.maps = ClassAwareMap(fine_a, fine_v, p, o_.class_threshold, o_.map_relu).view({-1, h, w});
     if (o_.avc_confidence) {
       // softmax(avc_ii)[1]: the AVC head's probability that audio i and image i correspond.
       out.confidence = torch::softmax(avc_->forward(torch::cat({pa, pv}, 1)), 1).select(1, 1).detach();
@@ -126,7 +131,9 @@ class CoarseToFine final : public Method {
       out.confidence = p.amax(1).detach();
       out.confidence_name = o_.double_sigmoid ? "c2f_max_class_prob_double_sigmoid" : "c2f_max_class_prob";
     }
-    out.range_min = 0.0;  // the map is divided by its maximum
+    // With the ReLU the map is >= 0 and divided by its maximum: [0, 1]. Without it, a weighted mean of cosines
+    // divided by its maximum absolute value: [-1, 1].
+    out.range_min = o_.map_relu ? 0.0 : -1.0;
     out.range_max = 1.0;
     return out;
   }
@@ -240,6 +247,10 @@ Options<C2fOptions> CoarseToFineSchema() {
          "true: p = sigmoid(sigmoid(cls_a)) in the test map, the released test's bug (every class passes 0.3)");
   o.Choice("confidence", &C2fOptions::avc_confidence, {{"avc", true}, {"class", false}},
            "native confidence: avc (softmax(avc_ii)[1]) or class (max_c p_c)");
+  o.Bool("map_relu", &C2fOptions::map_relu,
+         "true: the released test map, ReLU of each class's cosine, divided by its max, in [0,1]; false: the "
+         "class-weighted cosine without the ReLU, divided by its max |value|, in [-1,1] (no exact-zero ties for the "
+         "top-50 % rule)");
   return o;
 }
 

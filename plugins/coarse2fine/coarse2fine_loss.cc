@@ -60,17 +60,20 @@ torch::Tensor AlignLoss(const torch::Tensor& fine_a, const torch::Tensor& fine_v
 }
 
 torch::Tensor ClassAwareMap(const torch::Tensor& fine_a, const torch::Tensor& fine_v, const torch::Tensor& p,
-                            double threshold) {
+                            double threshold, bool relu) {
   TORCH_CHECK(fine_a.dim() == 3 && fine_v.dim() == 3 && fine_a.size(0) == fine_v.size(0) &&
                   fine_a.size(1) == fine_v.size(1) && p.dim() == 2 && p.size(1) == fine_a.size(2),
               "coarse2fine: fine_a [N,D,C], fine_v [N,D,hw], p [N,C] expected, got ", fine_a.sizes(), ", ",
               fine_v.sizes(), ", ", p.sizes());
-  const torch::Tensor sim = torch::relu(torch::einsum("bij,bik->bjk", {fine_a, fine_v}));  // [N,C,hw]
+  torch::Tensor sim = torch::einsum("bij,bik->bjk", {fine_a, fine_v});  // [N,C,hw]
+  if (relu) sim = torch::relu(sim);
   torch::Tensor eff = (p > threshold).to(p.dtype());
   eff.scatter_(1, p.argmax(1, /*keepdim=*/true), 1.0);
   const torch::Tensor w = eff * p;                                                       // [N,C]
   const torch::Tensor map = (sim * w.unsqueeze(2)).sum(1) / w.sum(1, /*keepdim=*/true);  // [N,hw]
-  const torch::Tensor top = map.amax(1, /*keepdim=*/true);
+  // With the ReLU the map is >= 0 and max |map| = max(map): the released division by the maximum. Without it,
+  // dividing by max |map| (a positive number) keeps the order of the cells and bounds the map to [-1, 1].
+  const torch::Tensor top = (relu ? map : map.abs()).amax(1, /*keepdim=*/true);
   return torch::where(top > 0, map / top.clamp_min(1e-30), map);
 }
 

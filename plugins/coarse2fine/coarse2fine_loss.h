@@ -27,8 +27,12 @@ torch::Tensor AlignLoss(const torch::Tensor& fine_a, const torch::Tensor& fine_v
 
 /// main.py::test + visualize at the native resolution: sim = ReLU(einsum(fine_a [N,D,C], fine_v [N,D,hw])) [N,C,hw];
 /// map = Σ_{c∈eff} sim_c·p_c / Σ_{c∈eff} p_c with eff = {p_c > thr} ∪ {argmax p}, then map / max(map) (left at 0
-/// where the map is all 0). p = class probabilities [N,C]. -> [N,hw].
+/// where the map is all 0). p = class probabilities [N,C]. -> [N,hw], in [0, 1].
+/// relu = false (recipe key map_relu): sim is the cosine itself, without the ReLU, and the map is divided by
+/// max |map| instead (left at 0 where the map is all 0), so it lies in [-1, 1]: a positive rescaling, which keeps
+/// the order of all cells. With one class in eff, the cells where the ReLU map is > 0 keep their order, and the
+/// cells where it is exactly 0 become distinct negative values. relu = true is the released map, bit for bit.
 torch::Tensor ClassAwareMap(const torch::Tensor& fine_a, const torch::Tensor& fine_v, const torch::Tensor& p,
-                            double threshold);
+                            double threshold, bool relu = true);
 
 }  // namespace avsl::plugins::coarse2fine

@@ -1,5 +1,6 @@
 // coarse2fine plugin: built through the plugin host and a recipe; losses and the test map checked against hand
-// arithmetic; the soft label file reader and its errors.
+// arithmetic; the map without the ReLU (map_relu = false) through the evaluator's top-50 % rule; the soft label
+// file reader and its errors.
 #include <torch/torch.h>
 
 #include <gtest/gtest.h>
@@ -11,12 +12,15 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <numeric>
 #include <string>
 #include <vector>
 
+#include "avsl/core/lr_schedule.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/metrics/eval_protocol.h"
 #include "avsl/testing/method_test_kit.h"
 #include "coarse2fine_loss.h"
 #include "soft_label_file.h"
@@ -185,6 +189,117 @@ TEST(CoarseToFineLossTest, ClassAwareMapAndTheDoubleSigmoid) {
   EXPECT_NEAR(low[0][1].item<double>(), 1.0, 1e-6);
 }
 
+// The map without the ReLU (map_relu = false): the weighted cosine divided by its max |value|. Where every cosine is
+// >= 0 it is the ReLU map; with two effective classes and opposite cosines the ReLU map ranks differently.
+TEST(CoarseToFineLossTest, ClassAwareMapWithoutReluGoldenValues) {
+  // The double-sigmoid example above: every cosine is >= 0, so the ReLU changes nothing, bit for bit.
+  const torch::Tensor fa = torch::tensor({1.0f, 0.0f, 0.0f, 1.0f}).view({1, 2, 2});
+  const torch::Tensor fv = torch::tensor({1.0f, 0.5f, 0.0f, 1.0f}).view({1, 2, 2});
+  const torch::Tensor logits = torch::tensor({std::log(3.0f), -std::log(3.0f)}).view({1, 2});
+  const torch::Tensor p2 = torch::sigmoid(torch::sigmoid(logits));
+  EXPECT_TRUE(torch::equal(ClassAwareMap(fa, fv, p2, 0.3, /*relu=*/false), ClassAwareMap(fa, fv, p2, 0.3)));
+  // Two effective classes, p = (0.75, 0.5), fine_a columns e1, e2; positions (0.6, −0.8) and (−0.6, 0.8).
+  // ReLU: (0.75·0.6, 0.5·0.8) / 1.25 = (0.36, 0.32) -> / 0.36 -> (1, 0.888889).
+  // No ReLU: (0.45 − 0.4, −0.45 + 0.4) / 1.25 = (0.04, −0.04) -> / max |·| -> (1, −1).
+  const torch::Tensor fv2 = torch::tensor({0.6f, -0.6f, -0.8f, 0.8f}).view({1, 2, 2});  // [N,D,hw]
+  const torch::Tensor p = torch::tensor({0.75f, 0.5f}).view({1, 2});
+  const torch::Tensor with_relu = ClassAwareMap(fa, fv2, p, 0.3);
+  EXPECT_NEAR(with_relu[0][0].item<double>(), 1.0, 1e-6);
+  EXPECT_NEAR(with_relu[0][1].item<double>(), 0.888889, 1e-5);
+  const torch::Tensor no_relu = ClassAwareMap(fa, fv2, p, 0.3, /*relu=*/false);
+  EXPECT_NEAR(no_relu[0][0].item<double>(), 1.0, 1e-5);
+  EXPECT_NEAR(no_relu[0][1].item<double>(), -1.0, 1e-5);
+  // An all-zero map stays 0 (no division by 0).
+  const torch::Tensor zero = ClassAwareMap(fa, torch::zeros({1, 2, 2}), p, 0.3, /*relu=*/false);
+  EXPECT_EQ(zero.abs().max().item<double>(), 0.0);
+}
+
+// The whole-image effect of the ReLU map under the top-50 % rule, and map_relu = false. One sample, one class
+// (C = 1, D = 1, fine_a = 1, so the cosine is fine_v itself), a 4x4 map whose 12 cells in columns 0-2 are negative
+// and whose column 3 is positive; every row increases strictly from left to right:
+//   x[r][c] = −0.7 + 0.2c + 0.01r (c < 3),  x[r][3] = 0.2 + 0.2r.
+// ReLU map: 0 on columns 0-2 (75 % of the cells), column 3 / 0.8 = (0.25, 0.5, 0.75, 1).
+// No ReLU: x / max |x| = x / 0.8: the same column 3, bit for bit (the einsum, the weighting and the divisor, max |map|
+// = max map, are the same operations on the same numbers), and 12 distinct negative values.
+// The evaluator (bilinear, align_corners = true, to 224x224, then the top-50 % rule: threshold = element 25088 of
+// the ascending sort, positive = map >= threshold): output column X reads source column 3·X/223, which is < 2 for
+// X <= 148, so the ReLU map is exactly 0 on 149·224 = 33376 > 25088 pixels. The threshold is 0 and the prediction
+// is the whole image (50176 pixels). Without the ReLU every row still increases strictly, so at most one pixel per
+// row equals the threshold: 25088 to 25088 + 223 pixels.
+TEST(CoarseToFineLossTest, MapWithoutReluKeepsThePositiveCellsAndHasNoZeroPlateau) {
+  std::vector<float> x;
+  for (int r = 0; r < 4; ++r) {
+    for (int c = 0; c < 4; ++c) x.push_back(c < 3 ? -0.7f + 0.2f * c + 0.01f * r : 0.2f + 0.2f * r);
+  }
+  const torch::Tensor fa = torch::ones({1, 1, 1});             // [N,D,C]
+  const torch::Tensor fv = torch::tensor(x).view({1, 1, 16});  // [N,D,hw], row-major 4x4
+  const torch::Tensor p = torch::tensor({0.9f}).view({1, 1});
+  const torch::Tensor with_relu = ClassAwareMap(fa, fv, p, 0.3);
+  const torch::Tensor no_relu = ClassAwareMap(fa, fv, p, 0.3, /*relu=*/false);
+  // The premise: more than half of the ReLU map is exactly 0.
+  ASSERT_EQ((with_relu == 0).sum().item<int64_t>(), 12);
+  for (int r = 0; r < 4; ++r) EXPECT_NEAR(with_relu[0][4 * r + 3].item<double>(), 0.25 * (r + 1), 1e-6);
+  // The positive cells keep their values (so their order); the rest are distinct and nonzero, within [−1, 1].
+  const torch::Tensor positive = with_relu > 0;
+  EXPECT_TRUE(torch::equal(no_relu.masked_select(positive), with_relu.masked_select(positive)));
+  EXPECT_EQ((no_relu == 0).sum().item<int64_t>(), 0);
+  EXPECT_TRUE((no_relu.masked_select(~positive) < 0).all().item<bool>());
+  const torch::Tensor sorted = std::get<0>(no_relu.flatten().sort());
+  EXPECT_TRUE((sorted.slice(0, 1) > sorted.slice(0, 0, -1)).all().item<bool>()) << sorted;
+  EXPECT_NEAR(no_relu[0][0].item<double>(), -0.875, 1e-6);
+  EXPECT_NEAR(no_relu.max().item<double>(), 1.0, 1e-6);
+  EXPECT_GE(no_relu.min().item<double>(), -1.0);
+  // Through the evaluator, with the ranges Localize declares ([0,1] with the ReLU, [−1,1] without).
+  const metrics::EvalProtocol protocol{};  // 224x224, bilinear, align_corners = true, relative, top 50 %
+  auto predicted_pixels = [&](const torch::Tensor& map, double range_min) -> int64_t {
+    Map2D native(4, 4);
+    const torch::Tensor values = map.to(torch::kDouble).contiguous();
+    for (int i = 0; i < 16; ++i) native.values[static_cast<size_t>(i)] = values[0][i].item<double>();
+    absl::StatusOr<Map2D> on_grid = metrics::ToEvalMap(native, protocol, "s0", range_min, 1.0);
+    EXPECT_TRUE(on_grid.ok()) << on_grid.status();
+    if (!on_grid.ok()) return -1;
+    const std::vector<uint8_t> infer = metrics::BinaryPrediction(*on_grid, protocol);
+    return std::accumulate(infer.begin(), infer.end(), int64_t{0});
+  };
+  EXPECT_EQ(predicted_pixels(with_relu, 0.0), 224 * 224);  // the whole image: cIoU = box area / 50176
+  const int64_t half = predicted_pixels(no_relu, -1.0);
+  EXPECT_GE(half, 25088);
+  EXPECT_LE(half, 25088 + 223);
+}
+
+// Through the recipe: the default is the released ReLU map (equal to map_relu = true with the same weights);
+// map_relu = false declares [−1, 1], peaks at |map| = 1, is > 0 only where the ReLU map is > 0 (a positive
+// weighted mean of cosines needs a positive cosine), and leaves the confidence unchanged.
+TEST(CoarseToFineTest, MapReluOptionDefaultAndRange) {
+  auto by_default = Build(TinyRecipe(""), 2);
+  auto with_relu = Build(TinyRecipe("map_relu = true\n"), 2);
+  auto cosine = Build(TinyRecipe("map_relu = false\n"), 2);
+  ASSERT_NE(by_default, nullptr);
+  ASSERT_NE(with_relu, nullptr);
+  ASSERT_NE(cosine, nullptr);
+  by_default->eval();
+  with_relu->eval();
+  cosine->eval();
+  torch::NoGradGuard no_grad;
+  const Batch batch = MakeBatch(3);
+  const Localization a = by_default->Localize(batch), b = with_relu->Localize(batch), c = cosine->Localize(batch);
+  EXPECT_TRUE(torch::equal(a.maps, b.maps));
+  EXPECT_DOUBLE_EQ(a.range_min, 0.0);
+  EXPECT_DOUBLE_EQ(c.range_min, -1.0);
+  EXPECT_DOUBLE_EQ(c.range_max, 1.0);
+  ASSERT_EQ(c.maps.sizes(), (std::vector<int64_t>{3, 2, 2}));
+  EXPECT_GE(c.maps.min().item<double>(), -1.0 - 1e-6);
+  EXPECT_LE(c.maps.max().item<double>(), 1.0 + 1e-6);
+  const torch::Tensor peak = c.maps.flatten(1).abs().amax(1);
+  for (int64_t i = 0; i < 3; ++i) {
+    if (peak[i].item<double>() > 0) {
+      EXPECT_NEAR(peak[i].item<double>(), 1.0, 1e-6);
+    }
+  }
+  EXPECT_FALSE(((c.maps > 0) & (a.maps <= 0)).any().item<bool>());
+  EXPECT_TRUE(torch::equal(a.confidence, c.confidence));
+}
+
 std::vector<double> TrainLosses(const std::string& options, int steps, std::vector<StepOutput>* outs = nullptr) {
   auto method = Build(TinyRecipe(options), 3);
   if (method == nullptr) return {};
@@ -331,6 +446,31 @@ TEST(CoarseToFineRecipesTest, ShippedRecipesValidate) {
     auto recipe = testkit::LoadRecipe(root + name, Host());
     EXPECT_TRUE(recipe.ok()) << name << ": " << recipe.status();
   }
+}
+
+// The synthetic recipe runs the released two stages in one run: the alignment loss starts at the step where the
+// schedule drops the learning rate to a tenth, and selection waits for stage two.
+TEST(CoarseToFineRecipesTest, SyntheticRecipeSwitchesStageAndLearningRateAtTheSameStep) {
+  auto recipe = testkit::LoadRecipe(std::string(AVSL_SOURCE_DIR) + "/recipes/coarse2fine/synthetic.toml", Host());
+  ASSERT_TRUE(recipe.ok()) << recipe.status();
+  const ComponentConfig root = recipe->Root();
+  const long long steps_per_epoch = root.Sub("data").Sub("train").GetInt("size") /
+                                    root.Sub("data").GetInt("batch_size");
+  ASSERT_EQ(steps_per_epoch, 15);  // 2000 // 128; the loader drops the last partial batch
+  const long long epochs = root.Sub("train").GetInt("epochs");
+  const long long total = epochs * steps_per_epoch;
+  const long long stage_two = root.Sub("model").GetInt("stage_one_steps");
+  EXPECT_EQ(stage_two, 20 * steps_per_epoch);
+  EXPECT_EQ(epochs, 40);
+  auto schedule = Host().registry().Build<LrSchedule>(root.Sub("schedule"));
+  ASSERT_TRUE(schedule.ok()) << schedule.status();
+  EXPECT_DOUBLE_EQ((*schedule)->FactorAt(0, total, steps_per_epoch), 1.0);
+  EXPECT_DOUBLE_EQ((*schedule)->FactorAt(stage_two - 1, total, steps_per_epoch), 1.0);
+  EXPECT_DOUBLE_EQ((*schedule)->FactorAt(stage_two, total, steps_per_epoch), 0.1);
+  EXPECT_DOUBLE_EQ((*schedule)->FactorAt(total - 1, total, steps_per_epoch), 0.1);
+  EXPECT_DOUBLE_EQ(root.Sub("optim").GetFloat("lr") * (*schedule)->FactorAt(stage_two, total, steps_per_epoch), 1e-4);
+  // Epochs are numbered from 1: epoch 21 is the first whose steps (300-314) train with the alignment loss.
+  EXPECT_EQ(root.Sub("train").GetInt("select_from_epoch"), stage_two / steps_per_epoch + 1);
 }
 
 }  // namespace

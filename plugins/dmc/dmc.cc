@@ -2,7 +2,8 @@
 // identical DSOL `compared model/dmc_model.py`; see README.md): a linear layer on every visual and audio
 // position, differentiable soft k-means in each modality, the distance between the nearest visual centre and
 // each audio centre, DSOL's margin-5 contrastive loss against one random negative image, and the map = the
-// assignment row of the visual centre nearest to the audio centre.
+// assignment logit of the visual centre nearest to the audio centre (the softmax row itself saturates to exact
+// 1.0 in float32 at beta = 30; the logit ranks the positions the same way without ties; README.md).
 #include <torch/torch.h>
 
 #include <memory>
@@ -31,7 +32,7 @@ struct DmcOptions {
   double beta = 30.0;
   double margin = 5.0;
   int64_t sounding_rank = 0;  ///< sounding_cluster: 0 = nearest, 1 = second_nearest
-  std::string confidence = "generic";
+  std::string confidence = "neg_distance";
 };
 
 struct Forward {
@@ -77,9 +78,10 @@ class Dmc final : public Method {
     const Forward f = Run(batch);
     const torch::Tensor distances = CentreDistances(f.visual.centres, f.audio.centres);  // [B,Kv,Ka]
     Localization out;
-    out.maps = SoundingAssignment(f.visual.assignment, distances, o_.sounding_rank).view({-1, f.h, f.w});
-    out.range_min = 0.0;
-    out.range_max = 1.0;
+    // The logit of k*'s assignment, from the last soft k-means iteration's distances: unbounded, so range_min and
+    // range_max stay NaN (the evaluator's top-50% rule min-max normalizes each map itself).
+    const torch::Tensor k_star = SoundingCluster(distances, o_.sounding_rank);  // [B]
+    out.maps = AssignmentLogit(f.visual.point_distances, k_star, o_.beta).view({-1, f.h, f.w});
     if (o_.confidence == "neg_distance") {
       out.confidence = -std::get<0>(distances.flatten(1).min(1));
       out.confidence_name = "dmc -min_k ||o_v,k - o_a||";
@@ -129,7 +131,8 @@ Options<DmcOptions> DmcSchema() {
   o.Int("dim", &DmcOptions::dim, "output size of fc_v_1 and fc_a_1, the per-position linear layers (reference 512)")
       .Range(1, 65536);
   o.Int("visual_clusters", &DmcOptions::visual_clusters,
-        "K_v: visual soft k-means clusters (--v_cluster 2: sounding object + background)")
+        "K_v: visual soft k-means clusters (--v_cluster 2: sounding object + background; the authors' README rule: "
+        "the number of visual object classes in a scene + 1)")
       .Range(1, 4096);
   o.Int("audio_clusters", &DmcOptions::audio_clusters,
         "K_a: audio clusters (--a_cluster 1: the centre is the mean of the positions)")
@@ -142,11 +145,12 @@ Options<DmcOptions> DmcSchema() {
           "contrastive margin on the centre distance (location_dmc.py ContrastiveLoss(margin=5.))")
       .Range(0, 1e6);
   o.Choice("sounding_cluster", &DmcOptions::sounding_rank, {{"nearest", 0}, {"second_nearest", 1}},
-           "visual cluster whose assignment is the map: nearest to the audio centre (argmin, the paper's reading) or "
-           "second_nearest (the released code's unused idx = sort(dist)[:,1]; with K_v = 2 the other cluster)");
+           "visual cluster whose assignment logit is the map: nearest to the audio centre (argmin, the only cluster "
+           "the loss ties to the audio) or second_nearest (with K_v = 2 the other cluster). The released code "
+           "defines no readout: it dumps all K_v assignment rows; its idx = sort(dist)[:,1] is never used");
   o.String("confidence", &DmcOptions::confidence,
-           "generic: none native (the evaluator's top-25% mean of the assignment map, range [0,1]); "
-           "neg_distance: -min_k ||o_v,k - o_a||, the negated centre distance of the loss")
+           "neg_distance: -min_k ||o_v,k - o_a||, the negated centre distance of the loss; generic: none native "
+           "(the evaluator's top-25% mean of the map, an unbounded logit, so not comparable across samples)")
       .OneOf({"generic", "neg_distance"});
   return o;
 }
@@ -172,5 +176,5 @@ AVSL_PLUGIN("dmc", "1.0.0", "DMC: deep multimodal clustering, soft k-means in ea
   registrar.Register<avsl::Method>(
       "DMC", options.schema(),
       [options](const avsl::ComponentConfig& c) { return avsl::plugins::dmc::MakeDmc(options, c); },
-      "DMC: soft k-means in each modality, map = nearest visual centre's assignment");
+      "DMC: soft k-means in each modality, map = nearest visual centre's assignment logit");
 }

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <limits>
 #include <vector>
 
 #include "avsl/models/model_ops.h"
@@ -30,12 +31,13 @@ Clusters SoftKMeans(const torch::Tensor& u, int64_t k, int64_t iters, double bet
   std::vector<int64_t> start(static_cast<size_t>(k));
   for (int64_t i = 0; i < k; ++i) start[static_cast<size_t>(i)] = i * interval;
   torch::Tensor o = u.index_select(1, torch::tensor(start, torch::TensorOptions().dtype(torch::kLong)).to(u.device()));
-  torch::Tensor c;
+  torch::Tensor c, d;
   for (int64_t it = 0; it < iters; ++it) {
-    c = torch::softmax(-beta * ExpandedDistance(o, u), 1);  // over the K clusters
+    d = ExpandedDistance(o, u);        // kept for the map's logit (AssignmentLogit); same ops as before
+    c = torch::softmax(-beta * d, 1);  // over the K clusters
     o = torch::bmm(c, u) / c.sum(2, true);
   }
-  return {o, c};
+  return {o, c, d};
 }
 
 torch::Tensor CentreDistances(const torch::Tensor& visual, const torch::Tensor& audio) {
@@ -49,16 +51,35 @@ torch::Tensor ContrastiveLoss(const torch::Tensor& d2, const torch::Tensor& y, d
   return models::MarginContrastiveLoss(d2, y, margin, "dmc ContrastiveLoss");
 }
 
+torch::Tensor SoundingCluster(const torch::Tensor& distances, int64_t rank) {
+  TORCH_CHECK(distances.dim() == 3, "dmc SoundingCluster: expected distances [B,Kv,Ka], got ", distances.sizes());
+  TORCH_CHECK(rank >= 0 && rank < distances.size(1), "dmc: sounding_cluster needs at least ", rank + 1,
+              " visual clusters, got visual_clusters = ", distances.size(1));
+  const torch::Tensor per_cluster = std::get<0>(distances.min(2));                              // [B,Kv]
+  return rank == 0 ? per_cluster.argmin(1) : std::get<1>(per_cluster.sort(1)).select(1, rank);  // [B]
+}
+
+torch::Tensor AssignmentLogit(const torch::Tensor& point_distances, const torch::Tensor& cluster, double beta) {
+  TORCH_CHECK(point_distances.dim() == 3 && cluster.dim() == 1 && cluster.size(0) == point_distances.size(0),
+              "dmc AssignmentLogit: expected point distances [B,K,N] and clusters [B], got ", point_distances.sizes(),
+              " and ", cluster.sizes());
+  const int64_t b = point_distances.size(0), k = point_distances.size(1), n = point_distances.size(2);
+  if (k == 1) return torch::zeros({b, n}, point_distances.options());
+  const torch::Tensor index = cluster.to(point_distances.device(), torch::kLong).view({-1, 1, 1});  // [B,1,1]
+  const torch::Tensor chosen = point_distances.gather(1, index.expand({-1, 1, n}));                 // [B,1,N]
+  const torch::Tensor is_chosen = torch::arange(k, index.options()).view({1, k, 1}).eq(index).expand({b, k, n});
+  // -beta (d_k - d_k*): 0 on the chosen row, which is masked out; logsumexp over the other K - 1 rows.
+  const torch::Tensor z =
+      (-beta * (point_distances - chosen)).masked_fill(is_chosen, -std::numeric_limits<double>::infinity());
+  return -torch::logsumexp(z, {1}, /*keepdim=*/false);
+}
+
 torch::Tensor SoundingAssignment(const torch::Tensor& assignment, const torch::Tensor& distances, int64_t rank) {
   TORCH_CHECK(assignment.dim() == 3 && distances.dim() == 3 && assignment.size(0) == distances.size(0) &&
                   assignment.size(1) == distances.size(1),
               "dmc SoundingAssignment: expected [B,Kv,N] and [B,Kv,Ka], got ", assignment.sizes(), " and ",
               distances.sizes());
-  TORCH_CHECK(rank >= 0 && rank < distances.size(1), "dmc: sounding_cluster needs at least ", rank + 1,
-              " visual clusters, got visual_clusters = ", distances.size(1));
-  const torch::Tensor per_cluster = std::get<0>(distances.min(2));  // [B,Kv]
-  const torch::Tensor nearest = rank == 0 ? per_cluster.argmin(1)
-                                          : std::get<1>(per_cluster.sort(1)).select(1, rank);  // [B]
+  const torch::Tensor nearest = SoundingCluster(distances, rank);  // [B]
   const int64_t n = assignment.size(2);
   return assignment.gather(1, nearest.view({-1, 1, 1}).expand({-1, 1, n})).squeeze(1);
 }

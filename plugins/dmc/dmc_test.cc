@@ -1,27 +1,34 @@
-// dmc plugin: soft k-means, centre distances, contrastive loss and map selection on hand-computed tensors and
-// against a plain-double re-implementation; shapes, registered submodules, the step's loss re-derived from the
+// dmc plugin: soft k-means, centre distances, contrastive loss, map selection and the assignment-logit map on
+// hand-computed tensors and against a plain-double re-implementation (including a saturated float32 case);
+// shapes, unbounded range, default confidence, registered submodules, the step's loss re-derived from the
 // model's own distances, learning on a fixed batch, checkpoint round trip and option errors.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include "avsl/core/component_kind.h"
+#include "avsl/core/component_registry.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/core/schema.h"
 #include "avsl/testing/method_test_kit.h"
 #include "dmc_cluster.h"
 
 namespace avsl {
 namespace {
 
+using plugins::dmc::AssignmentLogit;
 using plugins::dmc::CentreDistances;
 using plugins::dmc::ContrastiveLoss;
 using plugins::dmc::SoftKMeans;
 using plugins::dmc::SoundingAssignment;
+using plugins::dmc::SoundingCluster;
 
 // Width-8 encoders, layer4 at stride 1 in both: a 32x32 image gives a 2x2 map (32 -> 16 -> 8 -> 8 -> 4 -> 2 -> 2)
 // and a 64x32 spectrogram a 4x2 map (64 -> 32 -> 16 -> 16 -> 8 -> 4 -> 4; 32 -> 16 -> 8 -> 8 -> 4 -> 2 -> 2).
@@ -47,9 +54,10 @@ std::string TinyWith(const std::string& model_keys) {
   return s;
 }
 
-// Cluster_layer in plain doubles, loop by loop: u [N][D] of one sample.
+// Cluster_layer in plain doubles, loop by loop: u [N][D] of one sample. `distances` [K][N] are the last
+// iteration's (those whose softmax is `assignment`).
 struct RefClusters {
-  std::vector<std::vector<double>> centres, assignment;
+  std::vector<std::vector<double>> centres, assignment, distances;
 };
 RefClusters ReferenceSoftKMeans(const std::vector<std::vector<double>>& u, int k, int iters, double beta) {
   const int n = static_cast<int>(u.size()), d = static_cast<int>(u[0].size());
@@ -64,6 +72,7 @@ RefClusters ReferenceSoftKMeans(const std::vector<std::vector<double>>& u, int k
         dist[i][j] = std::sqrt(std::max(s, 1e-10));
       }
     }
+    r.distances = dist;
     r.assignment.assign(k, std::vector<double>(n));
     for (int j = 0; j < n; ++j) {
       double z = 0;
@@ -126,9 +135,14 @@ TEST(DmcClusterTest, SoftKMeansMatchesALoopImplementation) {
     RefClusters ref = ReferenceSoftKMeans(ub, 3, 4, 0.7);
     for (int i = 0; i < 3; ++i) {
       for (int c = 0; c < 3; ++c) EXPECT_NEAR(r.centres[b][i][c].item<double>(), ref.centres[i][c], 1e-10);
-      for (int j = 0; j < 7; ++j) EXPECT_NEAR(r.assignment[b][i][j].item<double>(), ref.assignment[i][j], 1e-10);
+      for (int j = 0; j < 7; ++j) {
+        EXPECT_NEAR(r.assignment[b][i][j].item<double>(), ref.assignment[i][j], 1e-10);
+        EXPECT_NEAR(r.point_distances[b][i][j].item<double>(), ref.distances[i][j], 1e-10);
+      }
     }
   }
+  // The returned distances are the ones whose softmax is the assignment, bit for bit (same ops as the loop).
+  EXPECT_TRUE(torch::equal(torch::softmax(-0.7 * r.point_distances, 1), r.assignment));
 }
 
 TEST(DmcClusterTest, DistancesLossAndMapSelectionByHand) {
@@ -144,11 +158,12 @@ TEST(DmcClusterTest, DistancesLossAndMapSelectionByHand) {
   torch::Tensor d2 = torch::tensor({4.0, 9.0, 1.0, 36.0}, torch::kDouble);
   torch::Tensor y = torch::tensor({1.0, 0.0, 0.0, 0.0}, torch::kDouble);
   EXPECT_NEAR(ContrastiveLoss(d2, y, 5.0).item<double>(), 3.0, 1e-8);
-  // Map selection: sample 0 has distances (3, 1) -> row 1; sample 1 (0.5, 2) -> row 0 (argmin, not the
-  // reference's unused second-nearest). With two audio centres the nearest over both counts: sample 2 has
-  // rows (4, 0.2) and (1, 1) -> row 0.
+  // Map selection: sample 0 has distances (3, 1) -> row 1; sample 1 (0.5, 2) -> row 0 (argmin, the default).
+  // With two audio centres the nearest over both counts: sample 2 has rows (4, 0.2) and (1, 1) -> row 0.
   torch::Tensor assignment = torch::tensor({0.1, 0.9, 0.9, 0.1}, torch::kDouble).view({1, 2, 2}).repeat({3, 1, 1});
   torch::Tensor dist = torch::tensor({3.0, 1.0, 0.5, 2.0}, torch::kDouble).view({2, 2, 1});
+  EXPECT_TRUE(torch::equal(SoundingCluster(dist), torch::tensor({1, 0}, torch::kLong)));
+  EXPECT_TRUE(torch::equal(SoundingCluster(dist, 1), torch::tensor({0, 1}, torch::kLong)));
   torch::Tensor map = SoundingAssignment(assignment.slice(0, 0, 2), dist);
   EXPECT_TRUE(torch::allclose(map, torch::tensor({0.9, 0.1, 0.1, 0.9}, torch::kDouble).view({2, 2})));
   // sounding_cluster = "second_nearest" (rank 1) takes the other row: (0.1, 0.9) and (0.9, 0.1).
@@ -157,6 +172,135 @@ TEST(DmcClusterTest, DistancesLossAndMapSelectionByHand) {
   torch::Tensor dist2 = torch::tensor({4.0, 0.2, 1.0, 1.0}, torch::kDouble).view({1, 2, 2});
   EXPECT_TRUE(torch::allclose(SoundingAssignment(assignment.slice(0, 0, 1), dist2),
                               torch::tensor({0.1, 0.9}, torch::kDouble).view({1, 2})));
+}
+
+TEST(DmcClusterTest, AssignmentLogitByHand) {
+  // K = 2, beta = 30: rows d0 = (1, 2, 0.5) and d1 = (1.5, 0.25, 3). k* = 0: beta (d1 - d0) = (15, -52.5, 75);
+  // k* = 1: beta (d0 - d1), the negation.
+  torch::Tensor d2 = torch::tensor({1.0, 2.0, 0.5, 1.5, 0.25, 3.0}, torch::kDouble).view({1, 2, 3}).repeat({2, 1, 1});
+  torch::Tensor k2 = torch::tensor({0, 1}, torch::kLong);
+  torch::Tensor m2 = AssignmentLogit(d2, k2, 30.0);
+  ASSERT_EQ(m2.sizes(), (std::vector<int64_t>{2, 3}));
+  EXPECT_TRUE(torch::allclose(m2, torch::tensor({15.0, -52.5, 75.0, -15.0, 52.5, -75.0}, torch::kDouble).view({2, 3}),
+                              0.0, 1e-12))
+      << m2;
+  // The same k* through SoundingCluster: centre distances (0.5, 2) -> 0, (3, 1) -> 1.
+  torch::Tensor centre_d = torch::tensor({0.5, 2.0, 3.0, 1.0}, torch::kDouble).view({2, 2, 1});
+  EXPECT_TRUE(torch::equal(SoundingCluster(centre_d), k2));
+  // K = 3, beta = 2: rows d0 = (1, 2), d1 = (2, 1), d2 = (3, 0.5); map_n = -2 d[k*,n] - log sum_{k != k*}
+  // exp(-2 d[k,n]). k* = 0: (-2 - log(e^-4 + e^-6), -4 - log(e^-2 + e^-1)) = (1.873072, -3.313262);
+  // k* = 2: (-6 - log(e^-2 + e^-4), -1 - log(e^-4 + e^-2)) = (-4.126928, 0.873072).
+  const double d[3][2] = {{1, 2}, {2, 1}, {3, 0.5}};
+  torch::Tensor d3 = torch::tensor({1.0, 2.0, 2.0, 1.0, 3.0, 0.5}, torch::kDouble).view({1, 3, 2}).repeat({2, 1, 1});
+  torch::Tensor k3 = torch::tensor({0, 2}, torch::kLong);
+  torch::Tensor m3 = AssignmentLogit(d3, k3, 2.0);
+  const double literal[2][2] = {{1.8730719889570278, -3.313261687518223}, {-4.126928011042972, 0.8730719889570275}};
+  for (int b = 0; b < 2; ++b) {
+    const int ks = b == 0 ? 0 : 2;
+    for (int n = 0; n < 2; ++n) {
+      double others = 0, all = 0;
+      for (int k = 0; k < 3; ++k) {
+        all += std::exp(-2 * d[k][n]);
+        if (k != ks) others += std::exp(-2 * d[k][n]);
+      }
+      const double expected = -2 * d[ks][n] - std::log(others);
+      EXPECT_NEAR(expected, literal[b][n], 1e-12);
+      EXPECT_NEAR(m3[b][n].item<double>(), expected, 1e-12) << "b " << b << " n " << n;
+      // The logit of the assignment: sigmoid(map) = c[k*,n] = softmax_k(-2 d)[k*].
+      EXPECT_NEAR(1 / (1 + std::exp(-m3[b][n].item<double>())), std::exp(-2 * d[ks][n]) / all, 1e-12);
+    }
+  }
+  // One cluster: c = 1 everywhere, the map is constant 0.
+  EXPECT_TRUE(torch::equal(AssignmentLogit(d3.slice(1, 0, 1), torch::tensor({0, 0}, torch::kLong), 2.0),
+                           torch::zeros({2, 2}, torch::kDouble)));
+}
+
+TEST(DmcClusterTest, LogitRanksAsTheAssignmentRowWhereNothingSaturates) {
+  // Doubles, beta = 0.7: nothing saturates, so sigmoid(logit) = c[k*] and the two rank the positions alike,
+  // for every readout rank.
+  torch::manual_seed(4);
+  torch::Tensor u = torch::randn({2, 7, 3}, torch::kDouble);
+  torch::Tensor oa = torch::randn({2, 1, 3}, torch::kDouble);
+  auto r = SoftKMeans(u, 3, 4, 0.7);
+  const torch::Tensor cd = CentreDistances(r.centres, oa);
+  for (int64_t rank = 0; rank < 3; ++rank) {
+    const torch::Tensor row = SoundingAssignment(r.assignment, cd, rank);
+    const torch::Tensor logit = AssignmentLogit(r.point_distances, SoundingCluster(cd, rank), 0.7);
+    EXPECT_TRUE(torch::allclose(torch::sigmoid(logit), row, 1e-10, 1e-12)) << "rank " << rank;
+    EXPECT_TRUE(torch::equal(std::get<1>(logit.sort(1)), std::get<1>(row.sort(1)))) << "rank " << rank;
+  }
+}
+
+TEST(DmcClusterTest, LogitMapHasAUniqueMaximumWhereTheFloatRowIsAPlateau) {
+  // float32, as training and evaluation run. An 8x8 map (N = 64), D = 8, K_v = 2, beta = 30, 4 iterations:
+  // cells 0-23 (rows 0-2, the "object") scatter around 4 e_0, cells 24-63 (the "background") around 4 e_1, with
+  // N(0, 0.3^2) noise per coordinate. The centres start at cells 0 and 32, one in each group. A cell lies about
+  // 0.85 from its own centre and 5.7 from the other, so beta (d_other - d_own) is far above ln 2^24 ~ 16.6 and
+  // the float32 softmax row is exactly 1.0 on a whole group. The audio centre is 4 e_0: k* is the object's.
+  torch::manual_seed(11);
+  torch::Tensor mu = torch::zeros({64, 8});
+  mu.slice(0, 0, 24).select(1, 0).fill_(4.0);
+  mu.slice(0, 24, 64).select(1, 1).fill_(4.0);
+  const torch::Tensor u = (mu + 0.3 * torch::randn({64, 8})).unsqueeze(0);  // [1,64,8] float
+  torch::Tensor oa = torch::zeros({1, 1, 8});
+  oa.select(2, 0).fill_(4.0);
+  const double beta = 30.0;
+  auto r = SoftKMeans(u, 2, 4, beta);
+  ASSERT_EQ(r.point_distances.scalar_type(), torch::kFloat);
+  EXPECT_TRUE(torch::equal(torch::softmax(-beta * r.point_distances, 1), r.assignment));
+  const torch::Tensor cd = CentreDistances(r.centres, oa);
+  const torch::Tensor k_star = SoundingCluster(cd);
+
+  // The old readout, the assignment row of k*: a plateau of exact 1.0 (ties at its maximum).
+  const torch::Tensor row = SoundingAssignment(r.assignment, cd)[0];  // [64]
+  EXPECT_EQ(row.max().item<float>(), 1.0f);
+  const int64_t plateau = row.eq(1.0).sum().item<int64_t>();
+  EXPECT_GE(plateau, 2) << "the float32 row should saturate here";
+
+  // The new map: one maximum.
+  const torch::Tensor map = AssignmentLogit(r.point_distances, k_star, beta)[0];  // [64]
+  ASSERT_EQ(map.scalar_type(), torch::kFloat);
+  EXPECT_TRUE(torch::isfinite(map).all().item<bool>());
+  EXPECT_EQ(map.eq(map.max()).sum().item<int64_t>(), 1) << map;
+  const int64_t top = map.argmax().item<int64_t>();
+  EXPECT_EQ(row[top].item<float>(), 1.0f) << "the logit's peak lies on the row's plateau";
+
+  // The unsaturated computation in doubles: the loop soft k-means on the same (float) inputs and the logit
+  // -beta d[k*] - log sum_{k != k*} exp(-beta d[k]) (exp(-beta d) is far from underflow in double).
+  std::vector<std::vector<double>> ub(64, std::vector<double>(8));
+  for (int j = 0; j < 64; ++j)
+    for (int c = 0; c < 8; ++c) ub[j][c] = u[0][j][c].item<double>();
+  const RefClusters ref = ReferenceSoftKMeans(ub, 2, 4, beta);
+  int ref_k = 0;
+  double best = 1e300;
+  for (int k = 0; k < 2; ++k) {
+    double s = 0;
+    for (int c = 0; c < 8; ++c) s += std::pow(ref.centres[k][c] - (c == 0 ? 4.0 : 0.0), 2);
+    if (s < best) {
+      best = s;
+      ref_k = k;
+    }
+  }
+  ASSERT_EQ(k_star[0].item<int64_t>(), ref_k);
+  std::vector<double> ref_logit(64);
+  int ref_top = 0;
+  for (int n = 0; n < 64; ++n) {
+    double others = 0;
+    for (int k = 0; k < 2; ++k)
+      if (k != ref_k) others += std::exp(-beta * ref.distances[k][n]);
+    ref_logit[n] = -beta * ref.distances[ref_k][n] - std::log(others);
+    if (ref_logit[n] > ref_logit[ref_top]) ref_top = n;
+  }
+  EXPECT_EQ(top, ref_top);
+  EXPECT_GT(ref_logit[ref_top], 16.7) << "the double logit must be in the range where float32 saturates";
+  for (int i = 0; i < 64; ++i) {
+    const double mi = map[i].item<double>();
+    EXPECT_NEAR(mi, ref_logit[i], 1e-2 + 1e-4 * std::abs(ref_logit[i])) << i;
+    for (int j = 0; j < 64; ++j) {
+      // Same ranking wherever the double logits differ by more than float32 noise.
+      if (ref_logit[i] > ref_logit[j] + 1e-2) EXPECT_GT(mi, map[j].item<double>()) << i << " vs " << j;
+    }
+  }
 }
 
 class DmcTest : public ::testing::Test {
@@ -189,21 +333,50 @@ TEST_F(DmcTest, ShapesRangeAndRegisteredSubmodules) {
 
   method->eval();
   torch::NoGradGuard no_grad;
-  Localization loc = method->Localize(MakeBatch(3));
+  const Batch batch = MakeBatch(3);
+  Localization loc = method->Localize(batch);
   ASSERT_EQ(loc.maps.sizes(), (std::vector<int64_t>{3, 2, 2}));
-  EXPECT_GE(loc.maps.min().item<double>(), 0.0);
-  EXPECT_LE(loc.maps.max().item<double>(), 1.0);
-  EXPECT_DOUBLE_EQ(loc.range_min, 0.0);
-  EXPECT_DOUBLE_EQ(loc.range_max, 1.0);
-  EXPECT_FALSE(loc.confidence.defined());  // none native: the evaluator's generic confidence
+  // The map is an assignment logit: unbounded, no declared range (the evaluator min-max normalizes each map),
+  // finite, and one maximum per map.
+  EXPECT_TRUE(std::isnan(loc.range_min));
+  EXPECT_TRUE(std::isnan(loc.range_max));
+  EXPECT_TRUE(torch::isfinite(loc.maps).all().item<bool>()) << loc.maps;
+  for (int64_t b = 0; b < 3; ++b) EXPECT_EQ(loc.maps[b].eq(loc.maps[b].max()).sum().item<int64_t>(), 1) << b;
+  // Default confidence: neg_distance.
+  ASSERT_TRUE(loc.confidence.defined());
+  EXPECT_EQ(loc.confidence_name, "dmc -min_k ||o_v,k - o_a||");
+  EXPECT_EQ(loc.confidence.sizes(), (std::vector<int64_t>{3}));
+  EXPECT_LE(loc.confidence.max().item<double>(), 0.0);
 
-  auto with_conf = Build(TinyWith("confidence = \"neg_distance\"\n"));
-  ASSERT_NE(with_conf, nullptr);
-  with_conf->eval();
-  Localization c = with_conf->Localize(MakeBatch(3));
-  ASSERT_TRUE(c.confidence.defined());
-  EXPECT_EQ(c.confidence.sizes(), (std::vector<int64_t>{3}));
-  EXPECT_LE(c.confidence.max().item<double>(), 0.0);
+  auto generic = Build(TinyWith("confidence = \"generic\"\n"));
+  ASSERT_NE(generic, nullptr);
+  generic->eval();
+  EXPECT_FALSE(generic->Localize(batch).confidence.defined());  // the evaluator's generic confidence
+
+  // sounding_cluster = "second_nearest" reads the other cluster's logit: with K_v = 2, beta (d_k* - d_other),
+  // the nearest map negated (same weights).
+  auto second = Build(TinyWith("sounding_cluster = \"second_nearest\"\n"));
+  ASSERT_NE(second, nullptr);
+  {
+    const auto from = method->named_parameters();
+    for (auto& p : second->named_parameters()) p.value().copy_(from[p.key()]);
+    const auto from_buffers = method->named_buffers();
+    for (auto& p : second->named_buffers()) p.value().copy_(from_buffers[p.key()]);
+  }
+  second->eval();
+  const torch::Tensor second_maps = second->Localize(batch).maps;
+  EXPECT_TRUE(torch::allclose(second_maps, -loc.maps, 1e-6, 1e-5)) << second_maps << loc.maps;
+}
+
+TEST_F(DmcTest, DefaultConfidenceIsNegDistance) {
+  // The schema's default, as `avsl recipe describe` shows it.
+  const ComponentEntry* entry = host_.registry().Find(ComponentKind::kMethod, "dmc.DMC");
+  ASSERT_NE(entry, nullptr);
+  ASSERT_NE(entry->info.schema, nullptr);
+  const Field* field = entry->info.schema->Find("confidence");
+  ASSERT_NE(field, nullptr);
+  EXPECT_EQ(field->default_toml, "\"neg_distance\"");
+  EXPECT_EQ(field->choices, (std::vector<std::string>{"generic", "neg_distance"}));
 }
 
 TEST_F(DmcTest, StepLossEqualsTheContrastiveLossOfItsOwnDistances) {

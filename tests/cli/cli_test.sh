@@ -160,6 +160,28 @@ expect "report a run directory" 0 "^\| center_prior_synthetic \| 1 \| $ap \| .* 
 expect "report averages runs sharing a label" 0 "^\| prior \| 2 \| $ap ± 0\.0 \|" -- "$AVSL" report "prior=$run" "prior=$run" \
   --out "$tmp/table.md"
 grep -q "^| prior | 2 |" "$tmp/table.md" && passed=$((passed + 1)) || { echo "FAIL: report --out"; failures=$((failures + 1)); }
+# The untrained control and the audio-dependence rate. The centre prior ignores the audio: none of the 250 frames
+# that the extended split pairs with a sounding and a silent clip moves its peak.
+expect "eval --untrained" 0 "checkpoint: none \(untrained: step-0 weights of seed 0\)" -- "$AVSL" eval "$run" --untrained
+expect "eval reports the audio-dependence rate" 0 "^audio-dependence: 0 of 250 frames move their map peak" -- \
+  "$AVSL" eval "$run" --untrained
+grep -q '"audio_dependence_pairs": 250' "$run/eval/test_untrained/metrics.json" && passed=$((passed + 1)) ||
+  { echo "FAIL: eval --untrained metrics.json lacks audio_dependence_pairs"; failures=$((failures + 1)); }
+expect "eval --untrained refuses --checkpoint" 2 "--untrained evaluates no checkpoint" -- \
+  "$AVSL" eval "$run" --untrained --checkpoint last
+expect "report shows the untrained control" 0 "AP \(Untrained\) \| max-F1 \(Untrained\)" -- "$AVSL" report "$run"
+expect "report --no-untrained" 0 "^\| center_prior_synthetic \| 1 \| $ap \| [0-9.]+ \| [0-9.]+ \| $ap \| [0-9.]+ \| [0-9.]+ \| constant \|$" -- \
+  "$AVSL" report "$run" --no-untrained
+expect "report audio-dependence column" 0 "^\| center_prior_synthetic \| 1 \| 0\.0 \| 0\.0 \| 0\.0 \|" -- \
+  "$AVSL" report "$run" --columns audio_dependence
+# --untrained is the model 'avsl train' starts from: a trainable method evaluated after 0 epochs gives the same file.
+expect "train a trainable method for 0 epochs" 0 "test \(last\)" -- "$AVSL" train "$SRC/recipes/ezvsl/synthetic.toml" \
+  --output-dir "$tmp/zero" --set train.epochs=0 --set data.test.size=20 --set threads=1
+zrun=$(ls -d "$tmp"/zero/*/*/ | head -1)
+expect "eval --untrained of the trainable run" 0 "metrics: .*eval/test_untrained/metrics.json" -- "$AVSL" eval "$zrun" --untrained
+cmp -s "$zrun/eval/test_last/metrics.json" "$zrun/eval/test_untrained/metrics.json" && passed=$((passed + 1)) ||
+  { echo "FAIL: eval --untrained differs from the 0-epoch training's test"; diff "$zrun/eval/test_last/metrics.json" "$zrun/eval/test_untrained/metrics.json" | head; failures=$((failures + 1)); }
+
 expect "report needs a run directory" 2 "missing argument RUN_DIR" -- "$AVSL" report
 expect "report not a run directory" 1 "not a run directory: $tmp \(no recipe.toml" -- "$AVSL" report "$tmp"
 expect "report unknown column" 1 "unknown results column 'apx'; expected one of ap, ap_ref" -- "$AVSL" report "$run" --columns apx

@@ -73,11 +73,50 @@ TEST(ResultsTable, UntrainedReferenceRepeatsItsOnlyModelAndTrainedRunWithoutEarl
   EXPECT_NE(md->find("| trained | 1 | – | 20.0 | slavc |"), std::string::npos) << *md;
 }
 
+TEST(ResultsTable, PipesInLabelsAndConfidenceNamesAreEscaped) {
+  const fs::path dir = MakeRun("pipe", "dmc", 0, 0.1, -1);
+  WriteText(dir / "eval/test_last/metrics.json", "{\"ap\": 0.1, \"confidence\": \"dmc -min_k ||o_v,k - o_a||\"}");
+  std::vector<RunResult> runs = {*ReadRunResult(dir.string())};
+  runs[0].label = "a|b";
+  std::string md = *RenderResultsTable(runs, {{"ap"}, "test"});
+  EXPECT_NE(md.find("| a\\|b | 1 | 10.0 | 10.0 | dmc -min_k \\|\\|o_v,k - o_a\\|\\| |"), std::string::npos) << md;
+}
+
 TEST(ResultsTable, RowsKeepFirstAppearanceOrder) {
   std::vector<RunResult> runs = {*ReadRunResult(MakeRun("z", "zeta", 1, 0.1, 0.1).string()),
                                  *ReadRunResult(MakeRun("a2", "alpha", 1, 0.2, 0.2).string())};
   std::string md = *RenderResultsTable(runs, {{"ap"}, "test"});
   EXPECT_LT(md.find("| zeta |"), md.find("| alpha |"));
+}
+
+TEST(ResultsTable, UntrainedControlGroupAndAudioDependenceColumn) {
+  const fs::path s0 = MakeRun("ctl0", "dmc", 20, 0.3, 0.4);
+  const fs::path s1 = MakeRun("ctl1", "dmc", 20, 0.3, 0.4);
+  WriteText(s0 / "eval/test_untrained/metrics.json", "{\"ap\": 0.10, \"audio_dependence\": 0.0}");
+  WriteText(s1 / "eval/test_untrained/metrics.json", "{\"ap\": 0.14, \"audio_dependence\": 0.02}");
+  WriteText(s0 / "eval/test_last/metrics.json", "{\"ap\": 0.3, \"audio_dependence\": 0.5}");
+  WriteText(s1 / "eval/test_last/metrics.json", "{\"ap\": 0.3, \"audio_dependence\": null}");  // no pairs
+  const fs::path other = MakeRun("ctl2", "ezvsl", 20, 0.2, 0.25);  // no untrained evaluation
+  std::vector<RunResult> runs = {*ReadRunResult(s0.string()), *ReadRunResult(s1.string()),
+                                 *ReadRunResult(other.string())};
+  ASSERT_TRUE(runs[0].untrained.has_value());
+  EXPECT_FALSE(runs[2].untrained.has_value());
+  absl::StatusOr<std::string> md = RenderResultsTable(runs, {{"ap", "audio_dependence"}, "test"});
+  ASSERT_TRUE(md.ok()) << md.status();
+  EXPECT_NE(md->find("| AP (Untrained) | Audio-dep. (Untrained) |"), std::string::npos) << *md;
+  // Untrained AP: mean(0.10, 0.14) = 12.0 %, sd 2.8; audio-dependence 1.0 ± 1.4. The last epoch's
+  // audio-dependence is missing in one seed, so that cell is "–" rather than a one-seed mean.
+  EXPECT_NE(md->find("| dmc | 2 | 40.0 ± 0.0 | – | 30.0 ± 0.0 | – | 12.0 ± 2.8 | 1.0 ± 1.4 |"), std::string::npos)
+      << *md;
+  EXPECT_NE(md->find("| ezvsl | 1 | 25.0 | – | 20.0 | – | – | – |"), std::string::npos) << *md;
+  EXPECT_NE(md->find("Untrained: the same recipe at step 0"), std::string::npos) << *md;
+
+  ResultsTableOptions without;
+  without.columns = {"ap"};
+  without.untrained_columns = false;
+  md = RenderResultsTable(runs, without);
+  ASSERT_TRUE(md.ok()) << md.status();
+  EXPECT_EQ(md->find("Untrained"), std::string::npos) << *md;
 }
 
 TEST(ResultsTable, ErrorsNameTheDirectoryOrColumn) {

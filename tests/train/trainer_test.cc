@@ -18,6 +18,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 
@@ -720,6 +721,37 @@ TEST_F(TrainerTest, FlatMetricSelectsTheLastTiedEpochAndEarlyStoppingStillStops)
   EXPECT_EQ(JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"val\"").size(), 3u);
   EXPECT_EQ(JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"train_epoch\"").size(), 3u);
   EXPECT_THAT(ReadFile(fs::path(*dir) / "train_state.json"), HasSubstr("\"global_step\": 9"));
+}
+
+// A two-stage recipe (CoarsetoFine's): a tenth of the learning rate from epoch 3 on, and only epochs of the
+// second stage may be selected.
+TEST_F(TrainerTest, MultiStepScheduleInEpochsAndSelectionWithinTheLastStage) {
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(
+      MakeRecipe({"model.fixed_maps=true", "train.epochs=4", "train.select_from_epoch=3",
+                  "train.monitor=\"val.loc_acc\"",
+                  "schedule={type=\"core.MultiStep\", milestones=[2], factors=[0.1]}"}),
+      {}, &status);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_TRUE(status.ok()) << status;
+  // 12 samples in batches of 4: 3 steps per epoch; the records' step counts the steps done.
+  const std::vector<std::string> steps = JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"train\"");
+  ASSERT_EQ(steps.size(), 12u);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    const double lr = nlohmann::json::parse(steps[i])["lr"].get<double>();
+    EXPECT_DOUBLE_EQ(lr, i < 6 ? 0.01 : 0.001) << steps[i];
+  }
+  // The metric is flat (fixed maps): without select_from_epoch epoch 1 would be the first best.
+  const std::string log = ReadFile(fs::path(*dir) / "log.txt");
+  EXPECT_THAT(log, Not(HasSubstr("(epoch 1)")));
+  EXPECT_THAT(log, HasSubstr("ties the best (epoch 3)"));
+  EXPECT_THAT(log, HasSubstr("selected checkpoint (early_stop): " +
+                             (fs::path(*dir) / "checkpoints" / "best_loc_acc.pt").string() + " (epoch 4)"));
+
+  absl::StatusOr<std::string> refused = Train(MakeRecipe({"train.epochs=4", "train.select_from_epoch=5"}), {}, &status);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("recipe key 'train.select_from_epoch' = 5: expected at most train.epochs (4)"));
 }
 
 // A run that completed its epochs is finished too, but --resume with a larger train.epochs extends it (the legs of

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
 #include "avsl/checkpoint/state_dict.h"
 #include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/method.h"
@@ -61,11 +62,14 @@ absl::StatusOr<Target> Resolve(const std::string& what) {
 }  // namespace
 
 int RunEval(int argc, char** argv, int first) {
-  Args args("avsl eval RUN_DIR|CKPT [--split test|val] [--checkpoint NAME] [--set KEY=VALUE]... [--maps-dir DIR]",
+  Args args("avsl eval RUN_DIR|CKPT [--split test|val] [--checkpoint NAME | --untrained] [--set KEY=VALUE]... "
+            "[--maps-dir DIR]",
             "Evaluates a trained model on a split of its recipe with the core metrics and writes metrics.json and\n"
             "per_sample.csv (default: RUN_DIR/eval/<split>_<checkpoint>/). --set changes the recipe, e.g. to point\n"
             "data.test at another dataset or to change the eval.* options. The plugins the run's env.json records\n"
-            "are loaded after the search path when it does not provide them (one line each on stderr).");
+            "are loaded after the search path when it does not provide them (one line each on stderr). metrics.json\n"
+            "also gets the audio-dependence rate: the fraction of frames whose map peak moves when the sounding clip\n"
+            "is replaced by a silent one (extended test splits).");
   args.Positional("RUN", "run directory or checkpoint file (.pt written by avsl train)");
   args.Option("split", "NAME", "test or val (default: the recipe's eval.split, itself test by default)");
   args.Option("checkpoint", "NAME",
@@ -75,6 +79,9 @@ int RunEval(int argc, char** argv, int first) {
   args.Option("maps-dir", "DIR", "also write every map (224x224 float32 .npy, named by sample key)");
   args.Option("vis-count", "N", "heatmap overlays written to <out>/overlays (default: the recipe's eval.visualize)");
   args.Option("export-pt", "FILE", "also write the model's weights as a state_dict Python reads with torch.load");
+  args.Flag("untrained",
+            "evaluate the recipe's model at step 0 (the weights avsl train starts from: same seed, no checkpoint) "
+            "into <split>_untrained: the control 'avsl report' shows beside the trained results");
   args.Flag("verbose", "print full C++ stack traces of errors");
   AddRecipeOptions(args);
   AddPluginOptions(args);
@@ -82,6 +89,11 @@ int RunEval(int argc, char** argv, int first) {
   const bool verbose = args.Has("verbose");
   if (args.Has("split") && args.Get("split") != "test" && args.Get("split") != "val") {
     std::cerr << "avsl eval: --split: expected test or val, found '" << args.Get("split") << "'\n\n" << args.Usage();
+    return kExitUsage;
+  }
+  const bool untrained = args.Has("untrained");
+  if (untrained && args.Has("checkpoint")) {
+    std::cerr << "avsl eval: --untrained evaluates no checkpoint; leave out --checkpoint\n\n" << args.Usage();
     return kExitUsage;
   }
   absl::StatusOr<Target> target = Resolve(args.Positional(0));
@@ -105,7 +117,7 @@ int RunEval(int argc, char** argv, int first) {
                                                                  root.Sub("train").GetString("monitor"));
     target->checkpoint = (fs::path(target->run_dir) / "checkpoints" / (name + ".pt")).string();
   }
-  const std::string stem = fs::path(target->checkpoint).stem().string();
+  const std::string stem = untrained ? "untrained" : fs::path(target->checkpoint).stem().string();
   // Under the run's eval/ when the checkpoint belongs to a run, never under the current directory by surprise.
   const std::string out_dir =
       args.Has("out") ? args.Get("out")
@@ -115,6 +127,8 @@ int RunEval(int argc, char** argv, int first) {
 
   absl::StatusOr<train::Runtime> runtime = train::ApplyRuntime(root);
   if (!runtime.ok()) return ReportError("eval", runtime.status(), verbose);
+  // The trainer seeds LibTorch just before it builds the method, so this is its step-0 model (--untrained).
+  torch::manual_seed(runtime->seed);
   absl::StatusOr<std::shared_ptr<Method>> method = host->registry().Build<Method>(root.Sub("model"));
   if (!method.ok()) return ReportError("eval", WithPluginHint(method.status(), *host), verbose);
   (*method)->to(runtime->device);
@@ -140,7 +154,7 @@ int RunEval(int argc, char** argv, int first) {
   absl::StatusOr<std::vector<std::shared_ptr<Metric>>> extra = train::BuildExtraMetrics(root, host->registry());
   if (!extra.ok()) return ReportError("eval", WithPluginHint(extra.status(), *host), verbose);
   train::CheckpointEvaluation what;
-  what.checkpoint = target->checkpoint;
+  what.checkpoint = untrained ? "" : target->checkpoint;
   what.out_dir = out_dir;
   what.overlays = static_cast<int>(vis_count);
   what.maps_dir = args.Get("maps-dir");
@@ -158,8 +172,18 @@ int RunEval(int argc, char** argv, int first) {
   }
   if (!evaluated->overlays.empty())
     std::cout << "overlays: " << evaluated->overlays.size() << " in " << out_dir << "/overlays\n";
-  std::cout << "checkpoint: " << target->checkpoint << "\nconfidence: " << evaluated->confidence << "\n"
-            << eval::FormatMetricsTable(evaluated->result) << "metrics: " << out_dir << "/metrics.json\n";
+  std::cout << "checkpoint: "
+            << (untrained ? "none (untrained: step-0 weights of seed " + std::to_string(runtime->seed) + ")"
+                          : target->checkpoint)
+            << "\nconfidence: " << evaluated->confidence << "\n"
+            << eval::FormatMetricsTable(evaluated->result);
+  const metrics::AudioDependenceResult& dependence = evaluated->audio_dependence;
+  if (dependence.pairs > 0) {
+    std::cout << "audio-dependence: " << dependence.moved << " of " << dependence.pairs
+              << " frames move their map peak between the sounding and the silent clip ("
+              << absl::StrFormat("%.4f", dependence.rate()) << ")\n";
+  }
+  std::cout << "metrics: " << out_dir << "/metrics.json\n";
   return kExitOk;
 }
 

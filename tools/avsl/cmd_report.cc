@@ -60,19 +60,23 @@ int Table(int argc, char** argv, int first) {
             "Renders a Markdown results table in the seed paper's Table 1/2 layout from run directories written by\n"
             "'avsl train' (or completed by 'avsl eval RUN_DIR'): one row per method label, the metrics of the\n"
             "early-stopped checkpoint (Early Stop) beside those of the last epoch (No Early Stop). Runs sharing a\n"
-            "label (seeds) are averaged: mean ± sample standard deviation, with the number of runs.\n"
+            "label (seeds) are averaged: mean ± sample standard deviation, with the number of runs. Runs evaluated\n"
+            "with 'avsl eval RUN_DIR --untrained' add an Untrained group: the same recipe at step 0, the control.\n"
             "For the picture grid of several runs' maps see 'avsl report grid --help'.");
   args.RepeatedPositional("RUN_DIR...", "run directories, optionally LABEL=RUN_DIR (default label: the recipe's name)");
   args.Option("split", "NAME", "which evaluation to read: eval/<NAME>_last, eval/<NAME>_best_* (default test)");
   args.Option("columns", "LIST",
               "comma-separated metrics.json keys (default ap,max_f1,loc_acc; also auc, "
-              "pointing, ap_ref, max_f1_ref, mean_ciou)");
+              "pointing, ap_ref, max_f1_ref, mean_ciou, audio_dependence)");
+  args.Flag("no-untrained", "leave out the Untrained column group (shown when a run has eval/<split>_untrained from "
+                            "'avsl eval RUN_DIR --untrained')");
   args.Option("out", "FILE", "write the table there as well as to stdout");
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
 
   eval::ResultsTableOptions options;
   if (args.Has("split")) options.split = args.Get("split");
   if (args.Has("columns")) options.columns = absl::StrSplit(args.Get("columns"), ',', absl::SkipEmpty());
+  options.untrained_columns = !args.Has("no-untrained");
   std::vector<eval::RunResult> results;
   for (const std::string& run : args.Positionals()) {
     const size_t eq = run.find('=');

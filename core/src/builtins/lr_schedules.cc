@@ -1,5 +1,8 @@
 #include <cmath>
 #include <memory>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
 
 #include "avsl/core/lr_schedule.h"
 #include "builtins/core_components.h"
@@ -28,6 +31,56 @@ class CosineWarmupSchedule final : public LrSchedule {
   double final_;
 };
 
+// Piecewise constant: the base rate until the first milestone, then factors[i] from milestone i on. Milestones in
+// epochs are converted with the epoch length the trainer passes, so a two-stage recipe states its stages as the
+// release does (20 epochs, then 20 at lr/10) whatever the dataset size.
+class MultiStepSchedule final : public LrSchedule {
+ public:
+  MultiStepSchedule(bool in_epochs, std::vector<long long> milestones, std::vector<double> factors)
+      : in_epochs_(in_epochs), milestones_(std::move(milestones)), factors_(std::move(factors)) {}
+  double Factor(long long step, long long total) const override { return FactorAt(step, total, 1); }
+  double FactorAt(long long step, long long, long long steps_per_epoch) const override {
+    const long long scale = in_epochs_ ? std::max<long long>(1, steps_per_epoch) : 1;
+    double factor = 1.0;
+    for (size_t i = 0; i < milestones_.size(); ++i)
+      if (step >= milestones_[i] * scale) factor = factors_[i];
+    return factor;
+  }
+
+ private:
+  bool in_epochs_;
+  std::vector<long long> milestones_;
+  std::vector<double> factors_;
+};
+
+absl::StatusOr<std::shared_ptr<LrSchedule>> MakeMultiStep(const ComponentConfig& c) {
+  const std::vector<long long> milestones = c.GetIntArray("milestones");
+  std::vector<double> factors = c.GetFloatArray("factors");
+  const std::string where = c.path().empty() ? "schedule" : c.path();
+  for (size_t i = 0; i < milestones.size(); ++i) {
+    if (milestones[i] < 1 || (i > 0 && milestones[i] <= milestones[i - 1])) {
+      return absl::InvalidArgumentError(absl::StrCat("recipe key '", where,
+                                                     ".milestones': expected increasing values >= 1, found ",
+                                                     milestones[i], " at index ", i));
+    }
+  }
+  if (factors.empty()) {
+    const double gamma = c.GetFloat("gamma");
+    for (size_t i = 0; i < milestones.size(); ++i) factors.push_back(std::pow(gamma, static_cast<double>(i + 1)));
+  } else if (factors.size() != milestones.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("recipe key '", where,
+                                                   ".factors': expected one factor per milestone (", milestones.size(),
+                                                   "), found ", factors.size()));
+  }
+  for (size_t i = 0; i < factors.size(); ++i) {
+    if (!(factors[i] >= 0) || !std::isfinite(factors[i])) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "recipe key '", where, ".factors': expected finite values >= 0, found ", factors[i], " at index ", i));
+    }
+  }
+  return std::make_shared<MultiStepSchedule>(c.GetString("unit") == "epochs", milestones, std::move(factors));
+}
+
 }  // namespace
 
 void RegisterLrSchedules(Registrar& registrar) {
@@ -47,6 +100,16 @@ void RegisterLrSchedules(Registrar& registrar) {
         return std::make_shared<CosineWarmupSchedule>(c.GetInt("warmup_steps"), c.GetFloat("final_factor"));
       },
       "linear warm-up, then cosine decay to final_factor");
+
+  Schema multistep("piecewise-constant learning rate: the base rate, then factors[i] from milestones[i] on");
+  multistep.String("unit", "epochs", "unit of the milestones").OneOf({"epochs", "steps"});
+  multistep.IntArray("milestones", {}, "increasing epochs (1 = after the first epoch) or steps where the rate changes");
+  multistep.FloatArray(
+      "factors", {},
+      "learning-rate multiplier from each milestone on (one per milestone); empty = gamma^1, gamma^2, ...");
+  multistep.Float("gamma", 0.1, "multiplier per milestone when factors is empty (torch MultiStepLR's gamma)").Min(0);
+  registrar.Register<LrSchedule>("MultiStep", std::move(multistep), MakeMultiStep,
+                                 "step schedule: stages at given epochs or steps (e.g. a two-stage method's lr/10)");
 }
 
 }  // namespace avsl

@@ -17,6 +17,9 @@ Encoder::~Encoder() = default;
 Loss::~Loss() = default;
 OptimizerFactory::~OptimizerFactory() = default;
 LrSchedule::~LrSchedule() = default;
+double LrSchedule::FactorAt(long long step, long long total_steps, long long) const {
+  return Factor(step, total_steps);
+}
 Dataset::~Dataset() = default;
 Split::~Split() = default;
 Hook::~Hook() = default;

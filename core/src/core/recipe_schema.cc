@@ -45,6 +45,11 @@ Schema MakeRecipeSchema() {
                "(within 1e-12) also moves best_<metric> to the later epoch");
   train.Int("val_every", 1, "validate every N epochs").Range(1, 1000000);
   train.Int("log_every", 20, "log every N steps").Range(1, 1000000);
+  train
+      .Int("select_from_epoch", 1,
+           "the first epoch (numbered from 1) whose validation may become best_<metric>: a two-stage method "
+           "selects within its last stage")
+      .Range(1, 1000000);
   train.Bool("select_on_test", false, "allow model selection on the test split (prints a warning)");
   train.Bool("test_at_end", true, "evaluate the last and the best checkpoint on data.test after training");
   train.StringArray("curve", {},

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/io/run_dir.h"
 #include "avsl/metrics/metric_fields.h"
@@ -73,12 +74,16 @@ std::optional<Cell> Aggregate(const std::vector<const std::map<std::string, doub
   return c;
 }
 
+// A Markdown table cell: '|' would end the cell (DMC's confidence is named "dmc -min_k ||o_v,k - o_a||").
+std::string CellText(const std::string& text) { return absl::StrReplaceAll(text, {{"|", "\\|"}}); }
+
 }  // namespace
 
 const std::map<std::string, std::string>& ResultsTableColumns() {
   static const auto* columns = [] {
     auto* c = new std::map<std::string, std::string>;
     for (const metrics::MetricField& f : metrics::MetricFields()) (*c)[f.name] = f.title;
+    (*c)["audio_dependence"] = "Audio-dep.";  // not a MetricSet field: a property of the split's paired frames
     return c;
   }();
   return *columns;
@@ -122,6 +127,11 @@ absl::StatusOr<RunResult> ReadRunResult(const std::string& run_dir, const std::s
     r.early_stop_checkpoint = best;
     if (r.confidence.empty()) r.confidence = confidence;
   }
+  const fs::path untrained = dir / "eval" / (split + "_untrained") / "metrics.json";
+  if (fs::exists(untrained)) {
+    std::string confidence;
+    AVSL_ASSIGN_OR_RETURN(r.untrained, ReadMetrics(untrained, &confidence));
+  }
   if (!r.last && !r.early_stop) {
     return absl::NotFoundError(absl::StrCat("run directory ", run_dir, " has no evaluation on the '", split,
                                             "' split (expected ", last.string(), "); run 'avsl eval ", run_dir,
@@ -150,35 +160,45 @@ absl::StatusOr<std::string> RenderResultsTable(const std::vector<RunResult>& run
     rows[r.label].push_back(&r);
   }
 
+  std::vector<const char*> groups = {"Early Stop", "No Early Stop"};
+  const bool untrained_group = options.untrained_columns &&
+                               std::any_of(runs.begin(), runs.end(),
+                                           [](const RunResult& r) { return r.untrained.has_value(); });
+  if (untrained_group) groups.push_back("Untrained");
   std::ostringstream md;
   md << "| Method | Runs";
-  for (const char* stop : {"Early Stop", "No Early Stop"}) {
-    for (const std::string& t : titles) md << " | " << t << " (" << stop << ")";
+  for (const char* group : groups) {
+    for (const std::string& t : titles) md << " | " << t << " (" << group << ")";
   }
   md << " | Confidence |\n|---|---:";
-  for (size_t i = 0; i < 2 * titles.size(); ++i) md << "|---:";
+  for (size_t i = 0; i < groups.size() * titles.size(); ++i) md << "|---:";
   md << "|---|\n";
   for (const std::string& label : order) {
-    std::vector<const std::map<std::string, double>*> early, last;
+    std::vector<const std::map<std::string, double>*> early, last, untrained_evals;
     std::vector<std::string> confidences;
     for (const RunResult* r : rows[label]) {
       last.push_back(r->last ? &*r->last : nullptr);
       // An untrained reference method has a single model: its early-stop result is its only result.
       const bool untrained = r->epochs_trained == 0 && !r->early_stop;
       early.push_back(r->early_stop ? &*r->early_stop : (untrained && r->last ? &*r->last : nullptr));
+      untrained_evals.push_back(r->untrained ? &*r->untrained : (untrained && r->last ? &*r->last : nullptr));
       if (std::find(confidences.begin(), confidences.end(), r->confidence) == confidences.end()) {
         confidences.push_back(r->confidence);
       }
     }
-    md << "| " << label << " | " << rows[label].size();
-    for (const auto* evals : {&early, &last}) {
+    md << "| " << CellText(label) << " | " << rows[label].size();
+    std::vector<const std::vector<const std::map<std::string, double>*>*> cells = {&early, &last};
+    if (untrained_group) cells.push_back(&untrained_evals);
+    for (const auto* evals : cells) {
       for (const std::string& key : options.columns) md << " | " << FormatCell(Aggregate(*evals, key));
     }
-    md << " | " << absl::StrJoin(confidences, ", ") << " |\n";
+    md << " | " << CellText(absl::StrJoin(confidences, ", ")) << " |\n";
   }
   md << "\nValues in % on the '" << options.split
      << "' split; mean ± sample standard deviation over the runs of a row (seeds). Early Stop: the checkpoint with "
-        "the best validation score (train.monitor); No Early Stop: the last epoch. – : no such evaluation.\n";
+        "the best validation score (train.monitor); No Early Stop: the last epoch."
+     << (untrained_group ? " Untrained: the same recipe at step 0 (avsl eval RUN_DIR --untrained), the control." : "")
+     << " – : no such evaluation.\n";
   return md.str();
 }
 

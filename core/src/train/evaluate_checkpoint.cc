@@ -2,6 +2,7 @@
 
 #include <exception>
 #include <filesystem>
+#include <map>
 
 #include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/status_macros.h"
@@ -41,9 +42,12 @@ absl::StatusOr<CheckpointEvaluationResult> Evaluate(Method& method, data::Loader
   AVSL_ASSIGN_OR_RETURN(MethodEvaluation evaluated, EvaluateMethod(method, loader, 0, device, with_outputs));
   out.result = std::move(evaluated.result);
   out.confidence = std::move(evaluated.confidence);
+  out.audio_dependence = evaluated.audio_dependence;
   AVSL_ASSIGN_OR_RETURN(out.overlays, overlays.Write((fs::path(what.out_dir) / "overlays").string(), out.result));
-  AVSL_RETURN_IF_ERROR(WriteEvaluation(what.out_dir, out.result, options.protocol, out.confidence,
-                                       ComputeExtraMetrics(extra_metrics, out.result)));
+  std::map<std::string, double> extra = ComputeExtraMetrics(extra_metrics, out.result);
+  extra["audio_dependence"] = out.audio_dependence.rate();  // NaN (JSON null) without silent pairs
+  extra["audio_dependence_pairs"] = static_cast<double>(out.audio_dependence.pairs);
+  AVSL_RETURN_IF_ERROR(WriteEvaluation(what.out_dir, out.result, options.protocol, out.confidence, extra));
   return out;
 }
 

@@ -52,8 +52,8 @@ class TrainingModeRestorer {
 // Localize on one batch, then every sample's eval-grid map into `evaluator`. `*phase` names the part that is
 // running, for the caller's exception guard; `*confidence` gets the confidence rule used.
 absl::Status EvaluateBatch(Method& method, const std::vector<Sample>& samples, const torch::Device& device,
-                           const MapEvaluationOptions& options, metrics::Evaluator& evaluator, std::string* confidence,
-                           std::string* phase) {
+                           const MapEvaluationOptions& options, metrics::Evaluator& evaluator,
+                           metrics::AudioDependence& dependence, std::string* confidence, std::string* phase) {
   const metrics::EvalProtocol& protocol = options.protocol;
   *phase = "the collation of the batch";
   absl::StatusOr<Batch> batch = Collate(samples, device);
@@ -92,6 +92,7 @@ absl::Status EvaluateBatch(Method& method, const std::vector<Sample>& samples, c
     if (conf.defined()) c = conf[i].item<double>();
     *phase = absl::StrCat("the scoring of '", s.key, "'");
     AVSL_RETURN_IF_ERROR(evaluator.Add(s.key, *map, s.gt_map, c, s.sounding));
+    dependence.Add(s.video_id.empty() ? s.key : s.video_id, s.sounding, *map);
     if (options.on_sample) {
       *phase = absl::StrCat("the per-sample output of '", s.key, "'");
       AVSL_RETURN_IF_ERROR(options.on_sample(s, *map, c ? *c : metrics::TopFractionMean(*map, 0.25)));
@@ -112,6 +113,7 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
   torch::NoGradGuard no_grad;
   const metrics::EvalProtocol& protocol = options.protocol;
   metrics::Evaluator evaluator(protocol);
+  metrics::AudioDependence dependence;
   MethodEvaluation out;
   out.confidence = kGenericConfidence;
   absl::Status status = loader.StartEpoch(epoch, 0);
@@ -127,7 +129,7 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
     // on_sample) becomes an error naming the method, the batch's first keys and the part that threw.
     std::string phase = "Localize";
     try {
-      status = EvaluateBatch(method, samples, device, options, evaluator, &out.confidence, &phase);
+      status = EvaluateBatch(method, samples, device, options, evaluator, dependence, &out.confidence, &phase);
     } catch (const std::exception& e) {
       status = absl::InternalError(absl::StrCat(
           MethodLabel(options), phase == "Localize" ? " threw in Localize" : "'s evaluation failed in " + phase,
@@ -136,6 +138,7 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
   }
   if (!status.ok()) return status;
   out.result = evaluator.Finalize();
+  out.audio_dependence = dependence.Finalize();
   return out;
 }
 

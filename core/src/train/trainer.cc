@@ -114,7 +114,8 @@ struct Trainer::Impl {
   long long epochs = 0;
   double grad_clip = 0;
   std::string select, monitor_metric;
-  std::string best_name;  ///< the early-stopped checkpoint, e.g. "best_ap"
+  long long select_from_epoch = 1;  ///< train.select_from_epoch
+  std::string best_name;            ///< the early-stopped checkpoint, e.g. "best_ap"
   long long val_every = 1, log_every = 20;
   bool test_at_end = true;
   Amp amp = Amp::kNone;
@@ -163,6 +164,12 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   epochs = train.GetInt("epochs");
   grad_clip = train.GetFloat("grad_clip");
   select = train.GetString("select");
+  select_from_epoch = train.GetInt("select_from_epoch");
+  if (select == "early_stop" && epochs > 0 && select_from_epoch > epochs) {
+    return absl::InvalidArgumentError(absl::StrCat("recipe key 'train.select_from_epoch' = ", select_from_epoch,
+                                                   ": expected at most train.epochs (", epochs,
+                                                   "), or no epoch could be selected"));
+  }
   val_every = train.GetInt("val_every");
   log_every = train.GetInt("log_every");
   test_at_end = train.GetBool("test_at_end");
@@ -278,7 +285,7 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
 
   const bool tty = isatty(fileno(stderr));
   hooks.push_back(MakeLoggerHook(log_every, tty));
-  hooks.push_back(MakeCheckpointSelectionHook(monitor_metric, best_name));
+  hooks.push_back(MakeCheckpointSelectionHook(monitor_metric, best_name, select_from_epoch));
   hooks.push_back(MakeRecipeHooks(method.get(), method_type, std::move(recipe_hooks), std::move(recipe_hook_names)));
   hooks.push_back(MakeCurveHook(curve_values));
   if (tty) hooks.push_back(MakeProgressHook());
@@ -349,7 +356,9 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
   *phase = "gradient clipping (train.grad_clip)";
   if (grad_clip > 0) torch::nn::utils::clip_grad_norm_(method->parameters(), grad_clip);
   *phase = absl::StrCat("schedule ", schedule_type);
-  const double lr = optimizer_factory->learning_rate() * schedule->Factor(state.global_step, ctx.total_steps);
+  const double lr = optimizer_factory->learning_rate() *
+                    schedule->FactorAt(state.global_step, ctx.total_steps,
+                                       static_cast<long long>(train_loader->batches_per_epoch()));
   *phase = absl::StrCat("optimizer ", optim_type, "'s step");
   for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
   optimizer->step();

@@ -181,8 +181,8 @@ class LoggerHook final : public TrainerHook {
 
 class CheckpointSelectionHook final : public TrainerHook {
  public:
-  CheckpointSelectionHook(std::string metric, std::string best_name)
-      : metric_(std::move(metric)), best_name_(std::move(best_name)) {}
+  CheckpointSelectionHook(std::string metric, std::string best_name, long long from_epoch)
+      : metric_(std::move(metric)), best_name_(std::move(best_name)), from_epoch_(from_epoch) {}
   int priority() const override { return 20; }
   std::string name() const override { return "checkpoint_selection"; }
 
@@ -190,6 +190,7 @@ class CheckpointSelectionHook final : public TrainerHook {
     auto it = v.values.find(metric_);
     const double value = it == v.values.end() ? std::nan("") : it->second;
     checkpoint::TrainState& s = *ctx.state;
+    if (s.epoch < from_epoch_) return absl::OkStatus();    // e.g. stage one of a two-stage method: its map is not final
     constexpr double kTie = metrics::kMetricTieTolerance;  // core.EarlyStopping's too
     if (!std::isfinite(value) || value < s.best_value - kTie) return absl::OkStatus();
     // A tie replaces the checkpoint too: the later epoch wins (more training at an equal score). best_value never
@@ -211,6 +212,7 @@ class CheckpointSelectionHook final : public TrainerHook {
 
  private:
   std::string metric_, best_name_;
+  long long from_epoch_;
 };
 
 class CurveHook final : public TrainerHook {
@@ -375,8 +377,9 @@ const std::vector<std::string>& TrainEpochRecordFields() {
 std::unique_ptr<TrainerHook> MakeLoggerHook(long long log_every, bool tty) {
   return std::make_unique<LoggerHook>(log_every, tty);
 }
-std::unique_ptr<TrainerHook> MakeCheckpointSelectionHook(std::string monitor_metric, std::string best_name) {
-  return std::make_unique<CheckpointSelectionHook>(std::move(monitor_metric), std::move(best_name));
+std::unique_ptr<TrainerHook> MakeCheckpointSelectionHook(std::string monitor_metric, std::string best_name,
+                                                         long long from_epoch) {
+  return std::make_unique<CheckpointSelectionHook>(std::move(monitor_metric), std::move(best_name), from_epoch);
 }
 std::unique_ptr<TrainerHook> MakeCurveHook(std::vector<std::string> train_values) {
   return std::make_unique<CurveHook>(std::move(train_values));

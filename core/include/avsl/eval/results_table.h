@@ -22,6 +22,9 @@ struct RunResult {
   /// eval/<split>_best_<monitor>/metrics.json: the Early Stop column.
   std::optional<std::map<std::string, double>> early_stop;
   std::string early_stop_checkpoint;  ///< e.g. "best_ap"
+  /// eval/<split>_untrained/metrics.json (`avsl eval RUN_DIR --untrained`): the same recipe at step 0, the control
+  /// that shows what a row owes to the architecture or to colour saliency rather than to training.
+  std::optional<std::map<std::string, double>> untrained;
   long long best_epoch = -1;
   std::string confidence;  ///< which confidence scored AP/max-F1 ("slavc", a method's native one, ...)
 };
@@ -34,6 +37,8 @@ struct ResultsTableOptions {
   /// metrics.json keys, shown for Early Stop then No Early Stop; the seed's tables use AP, max-F1, LocAcc.
   std::vector<std::string> columns = {"ap", "max_f1", "loc_acc"};
   std::string split = "test";
+  /// Adds an "Untrained" column group (the same keys) when at least one run has an untrained evaluation.
+  bool untrained_columns = true;
 };
 
 /// Keys a results table may show, with their column titles.
@@ -42,7 +47,8 @@ const std::map<std::string, std::string>& ResultsTableColumns();
 /// Markdown: rows in first-appearance order of their label; runs sharing a label (seeds) are averaged and shown
 /// as mean ± sample standard deviation with their count. Values are percentages with one decimal, as the paper's.
 /// A run trained for 0 epochs (a reference method such as center_prior) has one model, so its Early Stop
-/// columns repeat its last evaluation; a trained run without an early-stop evaluation shows "–".
+/// columns repeat its last evaluation; a trained run without an early-stop evaluation shows "–". The Untrained
+/// group, when shown, holds each row's step-0 evaluation (an untrained reference method: its only one).
 absl::StatusOr<std::string> RenderResultsTable(const std::vector<RunResult>& runs, const ResultsTableOptions& options);
 
 }  // namespace avsl::eval

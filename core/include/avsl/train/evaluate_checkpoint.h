@@ -29,13 +29,15 @@ struct CheckpointEvaluation {
 
 struct CheckpointEvaluationResult {
   EvalResult result;
-  std::string confidence;             ///< the confidence rule that was used
+  std::string confidence;  ///< the confidence rule that was used
+  metrics::AudioDependenceResult audio_dependence;
   std::vector<std::string> overlays;  ///< files written
 };
 
 /// Loads `what.checkpoint`, runs EvaluateMethod over `loader`, computes `extra_metrics` and writes the outputs
-/// (metrics.json records options.protocol). Never throws: an exception from the method becomes an error status
-/// (one line unless what.verbose_errors; options.method_name names the method in it).
+/// (metrics.json records options.protocol, the extra metrics and the audio-dependence rate). Never throws: an exception
+/// from the method becomes an error status (one line unless what.verbose_errors; options.method_name names the method
+/// in it).
 absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(Method& method, data::Loader& loader,
                                                               const torch::Device& device,
                                                               const MapEvaluationOptions& options,

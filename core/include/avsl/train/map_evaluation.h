@@ -11,6 +11,7 @@
 #include "avsl/core/map2d.h"
 #include "avsl/core/method.h"
 #include "avsl/data/loader.h"
+#include "avsl/metrics/audio_dependence.h"
 #include "avsl/metrics/eval_protocol.h"
 #include "avsl/metrics/evaluator.h"
 
@@ -27,6 +28,9 @@ struct MapEvaluationOptions {
 struct MethodEvaluation {
   EvalResult result;
   std::string confidence;  ///< the confidence rule that was used (ConfidenceName)
+  /// Frames the split pairs with a sounding and a silent clip (Sample::video_id), and how many of their eval-grid
+  /// map peaks move between the two (metrics.json: audio_dependence, audio_dependence_pairs).
+  metrics::AudioDependenceResult audio_dependence;
 };
 
 /// Runs Localize on every batch of `loader` (epoch `epoch`) under NoGradGuard in eval mode, brings each map to

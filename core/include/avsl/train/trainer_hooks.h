@@ -97,8 +97,10 @@ const std::vector<std::string>& TrainEpochRecordFields();
 /// best so far, or tied with it (within metrics::kMetricTieTolerance), replaces the checkpoint: the later epoch wins
 /// ties
 /// (more training at an equal score), so a metric that never rises does not leave epoch 1 selected.
-/// TrainState::best_value never decreases; best_epoch is the epoch of the checkpoint.
-std::unique_ptr<TrainerHook> MakeCheckpointSelectionHook(std::string monitor_metric, std::string best_name);
+/// TrainState::best_value never decreases; best_epoch is the epoch of the checkpoint. Validations of epochs before
+/// `from_epoch` (train.select_from_epoch, epochs numbered from 1) are not eligible.
+std::unique_ptr<TrainerHook> MakeCheckpointSelectionHook(std::string monitor_metric, std::string best_name,
+                                                         long long from_epoch = 1);
 /// curve.png from metrics.jsonl at the end of a run that trained (WriteTrainingCurve): the validation metrics and
 /// the epoch mean of the training loss and of `train_values` (`train.curve`: names from the method's
 /// StepOutput::logs; the trainer refuses TrainEpochRecordFields but "loss"). After the first epoch of the invocation

@@ -1,0 +1,30 @@
+#include "avsl/metrics/audio_dependence.h"
+
+#include <cmath>
+
+#include "avsl/metrics/pointing.h"
+
+namespace avsl::metrics {
+
+double AudioDependenceResult::rate() const {
+  return pairs == 0 ? std::nan("") : static_cast<double>(moved) / static_cast<double>(pairs);
+}
+
+void AudioDependence::Add(const std::string& frame_id, bool sounding, const Map2D& map) {
+  if (map.values.empty()) return;
+  Peaks& p = peaks_[frame_id];
+  int64_t& slot = sounding ? p.sounding : p.silent;
+  if (slot < 0) slot = static_cast<int64_t>(PeakIndex(map));
+}
+
+AudioDependenceResult AudioDependence::Finalize() const {
+  AudioDependenceResult r;
+  for (const auto& [frame, p] : peaks_) {
+    if (p.sounding < 0 || p.silent < 0) continue;
+    ++r.pairs;
+    if (p.sounding != p.silent) ++r.moved;
+  }
+  return r;
+}
+
+}  // namespace avsl::metrics
