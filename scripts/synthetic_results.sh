@@ -4,8 +4,10 @@
 # records. Every seed changes the model initialization and all generated data (training scenes, val and the
 # extended test split), so the rows of one seed share one test split.
 #   scripts/synthetic_results.sh [--seeds "0 1"] [--out runs/results] [RECIPE...]
-# Default recipes: every recipes/*/synthetic.toml and recipes/*/*_synthetic.toml (recipes/lvs/hardpos_synthetic.toml).
+# Default recipes: every recipes/*/synthetic.toml and recipes/*/*_synthetic.toml (recipes/lvs/hardpos_synthetic.toml);
+# variants such as recipes/ezvsl/synthetic_semi.toml are named on the command line (docs/results.md lists them all).
 # A run directory with a finished test evaluation for that recipe and seed is reused: an interrupted sweep resumes.
+# A reused run is not compared with the recipe: after changing a recipe, give another --out or delete its runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seeds="0 1"
@@ -15,7 +17,7 @@ while [ $# -gt 0 ]; do
   case "$1" in
     --seeds) seeds=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    -h|--help) sed -n 2,7p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,10p "$0"; exit 0 ;;
     -*) echo "synthetic_results.sh: unknown option '$1'" >&2; exit 2 ;;
     *) recipes+=("$1"); shift ;;
   esac

@@ -29,11 +29,13 @@
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 #include "avsl/data/loader.h"
+#include "avsl/io/run_dir.h"
 #include "avsl/metrics/metric_fields.h"
 #include "avsl/train/error_text.h"
 #include "avsl/train/map_evaluation.h"
 #include "avsl/train/run_report.h"
 #include "avsl/train/trainer.h"
+#include "avsl/train/trainer_hooks.h"
 #include "tiny_components.h"
 
 namespace avsl {
@@ -752,6 +754,42 @@ TEST_F(TrainerTest, MultiStepScheduleInEpochsAndSelectionWithinTheLastStage) {
   ASSERT_FALSE(refused.ok());
   EXPECT_THAT(std::string(refused.status().message()),
               HasSubstr("recipe key 'train.select_from_epoch' = 5: expected at most train.epochs (4)"));
+}
+
+// A run resumed or extended with a larger train.select_from_epoch: a best recorded before the window no longer
+// counts, so a lower score inside the window still becomes the selected checkpoint.
+TEST(CheckpointSelectionHookTest, ABestFromBeforeTheWindowIsForgotten) {
+  const std::string root = ::testing::TempDir() + "/selection_window_" + std::to_string(getpid());
+  fs::remove_all(root);
+  absl::StatusOr<io::RunDir> run = io::RunDir::Create(root, "tiny");
+  ASSERT_TRUE(run.ok()) << run.status();
+  checkpoint::TrainState state;
+  state.best_value = 0.9;  // stage one's best, epoch 2
+  state.best_epoch = 2;
+  std::vector<std::string> saved;
+  train::TrainerContext ctx;
+  ctx.run = &*run;
+  ctx.state = &state;
+  ctx.save = [&](const std::string& name) {
+    saved.push_back(name);
+    return absl::OkStatus();
+  };
+  std::unique_ptr<train::TrainerHook> hook = train::MakeCheckpointSelectionHook("ap", "best_ap", 3);
+  train::ValidationRecord v;
+  v.values["ap"] = 0.5;
+  state.epoch = 3;
+  ASSERT_TRUE(hook->OnValidationEnd(ctx, v).ok());
+  EXPECT_EQ(saved, std::vector<std::string>{"best_ap"});
+  EXPECT_EQ(state.best_epoch, 3);
+  EXPECT_DOUBLE_EQ(state.best_value, 0.5);
+  EXPECT_THAT(ReadFile(fs::path(run->path()) / "log.txt"),
+              HasSubstr("train.select_from_epoch = 3: the best so far (epoch 2) is before it and no longer counts"));
+  v.values["ap"] = 0.4;  // inside the window the usual rule holds: lower is not a new best
+  state.epoch = 4;
+  ASSERT_TRUE(hook->OnValidationEnd(ctx, v).ok());
+  EXPECT_EQ(saved.size(), 1u);
+  EXPECT_EQ(state.best_epoch, 3);
+  fs::remove_all(root);
 }
 
 // A run that completed its epochs is finished too, but --resume with a larger train.epochs extends it (the legs of

@@ -190,7 +190,17 @@ class CheckpointSelectionHook final : public TrainerHook {
     auto it = v.values.find(metric_);
     const double value = it == v.values.end() ? std::nan("") : it->second;
     checkpoint::TrainState& s = *ctx.state;
-    if (s.epoch < from_epoch_) return absl::OkStatus();    // e.g. stage one of a two-stage method: its map is not final
+    if (s.epoch < from_epoch_) return absl::OkStatus();  // e.g. stage one of a two-stage method: its map is not final
+    if (s.best_epoch >= 0 && s.best_epoch < from_epoch_) {
+      // A best from before the window (a run resumed or extended with a larger train.select_from_epoch): forget it,
+      // or a stage-one score could keep every stage-two epoch from being selected.
+      ctx.run->Log(
+          absl::StrFormat("train.select_from_epoch = %d: the best so far (epoch %d) is before it and no longer "
+                          "counts",
+                          from_epoch_, s.best_epoch));
+      s.best_value = checkpoint::TrainState().best_value;
+      s.best_epoch = -1;
+    }
     constexpr double kTie = metrics::kMetricTieTolerance;  // core.EarlyStopping's too
     if (!std::isfinite(value) || value < s.best_value - kTie) return absl::OkStatus();
     // A tie replaces the checkpoint too: the later epoch wins (more training at an equal score). best_value never
