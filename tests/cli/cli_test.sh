@@ -28,7 +28,7 @@ expect "no command prints usage" 2 "usage: avsl <command>" -- "$AVSL"
 expect "unknown command" 2 "unknown command 'frobnicate'" -- "$AVSL" frobnicate
 expect "top-level help" 0 "commands:" -- "$AVSL" --help
 expect "version" 0 "^avsl [0-9]+\.[0-9]+\.[0-9]+" -- "$AVSL" --version
-for cmd in train eval score synth inspect plugins recipe report; do
+for cmd in train eval score synth inspect plugins recipe report bench; do
   expect "$cmd --help" 0 "usage: avsl $cmd" -- "$AVSL" "$cmd" --help
   expect "$cmd unknown flag" 2 "unknown option '--no-such-flag'" -- "$AVSL" "$cmd" --no-such-flag
 done
@@ -186,6 +186,20 @@ expect "report needs a run directory" 2 "missing argument RUN_DIR" -- "$AVSL" re
 expect "report not a run directory" 1 "not a run directory: $tmp \(no recipe.toml" -- "$AVSL" report "$tmp"
 expect "report unknown column" 1 "unknown results column 'apx'; expected one of ap, ap_ref" -- "$AVSL" report "$run" --columns apx
 expect "report split without evaluation" 1 "has no evaluation on the 'val' split" -- "$AVSL" report "$run" --split val
+
+# avsl bench data: the loader as the trainer drives it, ending with the samples/s line.
+expect "bench data ends with samples/s" 0 "^data: [0-9]+\.[0-9] samples/s$" -- \
+  "$AVSL" bench data "$SRC/recipes/center_prior/synthetic.toml" --split test --batches 2
+expect "bench data says what is in force" 0 "^threads: [0-9]+ \(LibTorch intra-op\), workers: [0-9]+, batch size: [0-9]+$" -- \
+  "$AVSL" bench data "$SRC/recipes/center_prior/synthetic.toml" --split test --batches 1
+expect "bench data without that split" 1 "no data.val dataset" -- \
+  "$AVSL" bench data "$SRC/recipes/center_prior/synthetic.toml" --split val
+expect "bench data names a wrong recipe key" 1 "^avsl bench data: error: unknown recipe key 'data.test.sizee' \[--set\]" -- \
+  "$AVSL" bench data "$SRC/recipes/center_prior/synthetic.toml" --split test --set data.test.sizee=3
+expect "bench data bad --batches" 2 "--batches: expected a positive integer, found '0'" -- \
+  "$AVSL" bench data "$SRC/recipes/center_prior/synthetic.toml" --batches 0
+expect "bench unknown action" 2 "unknown action 'step'; expected data" -- \
+  "$AVSL" bench step "$SRC/recipes/center_prior/synthetic.toml"
 
 expect "synth requires --out" 2 "--out is required" -- "$AVSL" synth
 expect "synth unknown preset" 2 "preset" -- "$AVSL" synth --out "$tmp/x" --preset huge

@@ -58,5 +58,6 @@ int RunSynth(int argc, char** argv, int first);
 int RunInspect(int argc, char** argv, int first);
 int RunReport(int argc, char** argv, int first);
 int RunNewPlugin(int argc, char** argv, int first);
+int RunBench(int argc, char** argv, int first);
 
 }  // namespace avsl::cli

@@ -16,6 +16,7 @@ constexpr avsl::cli::Command kCommands[] = {
     {"plugins", "list loaded and failed plugins and their components", avsl::cli::RunPlugins},
     {"recipe", "dump, diff or describe recipes", avsl::cli::RunRecipe},
     {"report", "render results tables from run directories", avsl::cli::RunReport},
+    {"bench", "time a recipe's data loading (samples/s)", avsl::cli::RunBench},
     {"new-plugin", "write a buildable method plugin folder to start from", avsl::cli::RunNewPlugin},
 };
 
