@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "avsl/checkpoint/training_checkpoint.h"
+#include "avsl/checkpoint/zip_reader.h"
 #include "avsl/core/dataset.h"
 #include "avsl/core/hook.h"
 #include "avsl/core/method.h"
@@ -790,6 +791,40 @@ TEST(CheckpointSelectionHookTest, ABestFromBeforeTheWindowIsForgotten) {
   EXPECT_EQ(saved.size(), 1u);
   EXPECT_EQ(state.best_epoch, 3);
   fs::remove_all(root);
+}
+
+// LibTorch's reader does not check the zip CRC-32s; every load of an avsl checkpoint does, naming file and record.
+TEST_F(TrainerTest, AFlippedByteInAnyRecordIsRefusedByEveryLoad) {
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(MakeRecipe(), {}, &status);
+  ASSERT_TRUE(dir.ok() && status.ok()) << status;
+  const fs::path good = fs::path(*dir) / "checkpoints" / "last.pt";
+  absl::StatusOr<checkpoint::ZipReader> zip = checkpoint::ZipReader::Open(good.string());
+  ASSERT_TRUE(zip.ok()) << zip.status();
+  ASSERT_GT(zip->names().size(), 3u);
+  const std::string bytes = ReadFile(good);
+  int flipped = 0;
+  for (const std::string& name : zip->names()) {
+    const checkpoint::ZipEntry* e = zip->Find(name);
+    if (e->size == 0 || !zip->Readable(name)) continue;  // deflated code records are LibTorch's to inflate
+    std::string damaged = bytes;
+    damaged[e->data_offset + e->size / 2] ^= 0x5a;
+    const fs::path bad = fs::path(root_) / "bad.pt";
+    std::ofstream(bad, std::ios::binary) << damaged;
+    const std::string expected = "entry '" + name + "': CRC-32 is ";
+    testing::TinyMethod method(-1);
+    absl::Status weights = checkpoint::LoadMethodWeights(bad.string(), method);
+    EXPECT_THAT(std::string(weights.message()), HasSubstr(expected)) << weights;
+    EXPECT_THAT(std::string(weights.message()), HasSubstr(bad.string()));
+    checkpoint::CheckpointContents contents;
+    contents.method = &method;
+    EXPECT_THAT(std::string(checkpoint::LoadCheckpoint(bad.string(), contents).message()), HasSubstr(expected));
+    EXPECT_THAT(std::string(checkpoint::ReadCheckpointRecipe(bad.string()).status().message()), HasSubstr(expected));
+    ++flipped;
+  }
+  EXPECT_GT(flipped, 3);  // data.pkl, the version record and the tensor data records
+  testing::TinyMethod method(-1);
+  EXPECT_TRUE(checkpoint::LoadMethodWeights(good.string(), method).ok());
 }
 
 // A run that completed its epochs is finished too, but --resume with a larger train.epochs extends it (the legs of

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "avsl/checkpoint/training_checkpoint.h"
+#include "avsl/checkpoint/zip_reader.h"
 #include "avsl/io/atomic_file.h"
 
 namespace avsl::checkpoint {
@@ -77,6 +78,21 @@ absl::Status ReadNamed(torch::serialize::InputArchive& archive, const std::strin
   return absl::OkStatus();
 }
 
+// LibTorch's archive reader does not check the zip CRC-32s of STORED records: a flipped byte in a tensor record
+// would load, and a damaged model would be evaluated or trained on silently. Every STORED record (tensor data,
+// data.pkl, version) is checked first with avsl's own reader, whose error names the file and the record; the
+// deflated TorchScript code records some archives hold are left to LibTorch, which inflates them.
+absl::Status VerifyRecords(const std::string& path) {
+  absl::StatusOr<ZipReader> zip = ZipReader::Open(path);
+  if (!zip.ok()) return zip.status();
+  for (const std::string& name : zip->names()) {
+    if (!zip->Readable(name)) continue;
+    absl::StatusOr<absl::string_view> bytes = zip->Read(name, /*verify_crc=*/true);
+    if (!bytes.ok()) return bytes.status();
+  }
+  return absl::OkStatus();
+}
+
 template <class F>
 absl::Status Guard(const std::string& what, const std::string& path, F&& f) {
   try {
@@ -138,6 +154,7 @@ absl::Status SaveCheckpoint(const std::string& path, const CheckpointContents& c
 
 absl::Status LoadCheckpoint(const std::string& path, CheckpointContents& c) {
   if (!std::filesystem::exists(path)) return absl::NotFoundError(absl::StrCat("checkpoint not found: ", path));
+  if (absl::Status s = VerifyRecords(path); !s.ok()) return s;
   return Guard("cannot load checkpoint", path, [&]() -> absl::Status {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
@@ -177,6 +194,7 @@ absl::Status LoadCheckpoint(const std::string& path, CheckpointContents& c) {
 
 absl::Status LoadMethodWeights(const std::string& path, Method& method) {
   if (!std::filesystem::exists(path)) return absl::NotFoundError(absl::StrCat("checkpoint not found: ", path));
+  if (absl::Status s = VerifyRecords(path); !s.ok()) return s;
   return Guard("cannot load weights from", path, [&]() -> absl::Status {
     torch::serialize::InputArchive archive;
     archive.load_from(path);
@@ -186,6 +204,7 @@ absl::Status LoadMethodWeights(const std::string& path, Method& method) {
 
 absl::StatusOr<std::string> ReadCheckpointRecipe(const std::string& path) {
   if (!std::filesystem::exists(path)) return absl::NotFoundError(absl::StrCat("checkpoint not found: ", path));
+  if (absl::Status verified = VerifyRecords(path); !verified.ok()) return verified;
   std::string recipe;
   absl::Status s = Guard("cannot read", path, [&]() -> absl::Status {
     torch::serialize::InputArchive archive;

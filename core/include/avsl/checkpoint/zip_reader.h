@@ -41,6 +41,8 @@ class ZipReader {
   const std::vector<std::string>& names() const { return names_; }
   bool Has(const std::string& name) const { return entries_.count(name) > 0; }
   const ZipEntry* Find(const std::string& name) const;
+  /// True when Read can return the entry's bytes: present, STORED and not encrypted.
+  bool Readable(const std::string& name) const { return Has(name) && unreadable_.count(name) == 0; }
 
   /// The bytes of entry `name`, a view into this reader's buffer (valid while the reader lives). Fails when
   /// the entry is absent, compressed or encrypted, or (with `verify_crc`) its CRC-32 does not match.
