@@ -101,6 +101,18 @@ TEST(NpyTest, ErrorsNameTheFile) {
   a = ReadNpy(p);
   EXPECT_TRUE(Contains(a.status(), p) && Contains(a.status(), "expected 16")) << a.status();
 
+  // A header claiming far more data than the file holds (here 1e15 elements, 4e15 bytes; and a shape whose byte
+  // count overflows 64 bits) is refused before anything is allocated.
+  WriteRaw(p, "{'descr': '<f4', 'fortran_order': False, 'shape': (100000, 100000, 100000), }", std::string(16, '\0'));
+  a = ReadNpy(p);
+  EXPECT_TRUE(Contains(a.status(), p) && Contains(a.status(), "payload has 16 bytes, expected 4000000000000000"))
+      << a.status();
+  WriteRaw(p, "{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }",
+           std::string(16, '\0'));
+  a = ReadNpy(p);
+  EXPECT_TRUE(Contains(a.status(), p) && Contains(a.status(), "payload has 16 bytes, expected more than 2^64"))
+      << a.status();
+
   {
     std::ofstream f(p, std::ios::binary);
     f << "not numpy at all";

@@ -1,7 +1,9 @@
 #include "avsl/io/npy.h"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -172,8 +174,21 @@ absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
   out.shape = *shape;
   out.dtype = *descr;
 
-  size_t count = 1;
-  for (int64_t d : out.shape) count *= static_cast<size_t>(d);
+  // The payload the header claims is checked against the bytes the file holds before anything is allocated, so a
+  // hostile or damaged header (a shape of 1e15 elements) is an error, not an out-of-memory abort or an overflow.
+  const std::streamoff payload_at = f.tellg();
+  std::error_code size_error;
+  const uintmax_t file_size = std::filesystem::file_size(path, size_error);
+  const uintmax_t available = size_error || payload_at < 0 || file_size < static_cast<uintmax_t>(payload_at)
+                                  ? 0
+                                  : file_size - payload_at;
+  uintmax_t count = 1;
+  bool overflow = false;  // the element or byte count does not fit in 64 bits
+  for (int64_t d : out.shape) {
+    const uintmax_t dim = static_cast<uintmax_t>(d);
+    if (dim != 0 && count > UINTMAX_MAX / dim) overflow = true;
+    if (!overflow) count *= dim;
+  }
 
   const std::string& d = out.dtype;
   size_t item = 0;
@@ -187,7 +202,14 @@ absl::StatusOr<NpyArray> ReadNpy(const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat("npy file ", path, ": unsupported dtype ", d, ", expected <f4, <f8, <i4, <i8, |u1 or |b1"));
   }
-  std::vector<char> bytes(count * item);
+  if (!overflow && count > UINTMAX_MAX / item) overflow = true;
+  if (overflow || count * item > available) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("npy file ", path, ": payload has ", available, " bytes, expected ",
+                     overflow ? std::string("more than 2^64") : absl::StrCat(count * item), " for shape ", *shape_str,
+                     " of ", d, " (truncated file or corrupt header; nothing was allocated)"));
+  }
+  std::vector<char> bytes(static_cast<size_t>(count) * item);
   f.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (static_cast<size_t>(f.gcount()) != bytes.size()) {
     return absl::InvalidArgumentError(absl::StrCat("npy file ", path, ": payload has ", f.gcount(), " bytes, expected ",
