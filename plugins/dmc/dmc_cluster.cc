@@ -74,14 +74,4 @@ torch::Tensor AssignmentLogit(const torch::Tensor& point_distances, const torch:
   return -torch::logsumexp(z, {1}, /*keepdim=*/false);
 }
 
-torch::Tensor SoundingAssignment(const torch::Tensor& assignment, const torch::Tensor& distances, int64_t rank) {
-  TORCH_CHECK(assignment.dim() == 3 && distances.dim() == 3 && assignment.size(0) == distances.size(0) &&
-                  assignment.size(1) == distances.size(1),
-              "dmc SoundingAssignment: expected [B,Kv,N] and [B,Kv,Ka], got ", assignment.sizes(), " and ",
-              distances.sizes());
-  const torch::Tensor nearest = SoundingCluster(distances, rank);  // [B]
-  const int64_t n = assignment.size(2);
-  return assignment.gather(1, nearest.view({-1, 1, 1}).expand({-1, 1, n})).squeeze(1);
-}
-
 }  // namespace avsl::plugins::dmc

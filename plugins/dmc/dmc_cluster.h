@@ -45,8 +45,4 @@ torch::Tensor SoundingCluster(const torch::Tensor& distances, int64_t rank = 0);
 /// K = 1: c = 1 everywhere and the logit is +inf; the map is then all zeros (constant, as the row of ones).
 torch::Tensor AssignmentLogit(const torch::Tensor& point_distances, const torch::Tensor& cluster, double beta);
 
-/// The assignment row c[k*] of SoundingCluster(distances, rank) (the readout before the logit; it saturates, see
-/// AssignmentLogit). `assignment` [B,Kv,N], `distances` [B,Kv,Ka] -> [B,N]; needs rank < Kv.
-torch::Tensor SoundingAssignment(const torch::Tensor& assignment, const torch::Tensor& distances, int64_t rank = 0);
-
 }  // namespace avsl::plugins::dmc

@@ -27,8 +27,15 @@ using plugins::dmc::AssignmentLogit;
 using plugins::dmc::CentreDistances;
 using plugins::dmc::ContrastiveLoss;
 using plugins::dmc::SoftKMeans;
-using plugins::dmc::SoundingAssignment;
 using plugins::dmc::SoundingCluster;
+
+// The readout before the logit map: the assignment row c[k*] of SoundingCluster(distances, rank), [B,Kv,N] and
+// [B,Kv,Ka] -> [B,N]. The tests compare the logit map with it (same ranking; the row saturates in float32).
+torch::Tensor SoundingAssignment(const torch::Tensor& assignment, const torch::Tensor& distances, int64_t rank = 0) {
+  const torch::Tensor nearest = SoundingCluster(distances, rank);  // [B]
+  const int64_t n = assignment.size(2);
+  return assignment.gather(1, nearest.view({-1, 1, 1}).expand({-1, 1, n})).squeeze(1);
+}
 
 // Width-8 encoders, layer4 at stride 1 in both: a 32x32 image gives a 2x2 map (32 -> 16 -> 8 -> 8 -> 4 -> 2 -> 2)
 // and a 64x32 spectrogram a 4x2 map (64 -> 32 -> 16 -> 16 -> 8 -> 4 -> 4; 32 -> 16 -> 8 -> 8 -> 4 -> 2 -> 2).

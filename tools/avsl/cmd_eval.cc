@@ -127,11 +127,10 @@ int RunEval(int argc, char** argv, int first) {
 
   absl::StatusOr<train::Runtime> runtime = train::ApplyRuntime(root);
   if (!runtime.ok()) return ReportError("eval", runtime.status(), verbose);
-  // The trainer seeds LibTorch just before it builds the method, so this is its step-0 model (--untrained).
-  torch::manual_seed(runtime->seed);
-  absl::StatusOr<std::shared_ptr<Method>> method = host->registry().Build<Method>(root.Sub("model"));
+  // The trainer's step-0 model (--untrained evaluates it as it is).
+  absl::StatusOr<std::shared_ptr<Method>> method = train::BuildSeededMethod(root, runtime->seed, runtime->device,
+                                                                            host->registry());
   if (!method.ok()) return ReportError("eval", WithPluginHint(method.status(), *host), verbose);
-  (*method)->to(runtime->device);
   absl::StatusOr<std::unique_ptr<data::Loader>> loader = train::BuildLoader(root, split, /*train=*/false, runtime->seed,
                                                                             host->registry());
   if (!loader.ok()) return ReportError("eval", WithPluginHint(loader.status(), *host), verbose);

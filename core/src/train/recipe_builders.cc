@@ -24,6 +24,16 @@ absl::StatusOr<Runtime> ApplyRuntime(const ComponentConfig& root) {
   return r;
 }
 
+absl::StatusOr<std::shared_ptr<Method>> BuildSeededMethod(const ComponentConfig& root, uint64_t seed,
+                                                          const torch::Device& device,
+                                                          const ComponentRegistry& registry) {
+  // Same seed, same initial weights: nothing may draw from LibTorch's generator between the seed and the build.
+  torch::manual_seed(seed);
+  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Method> method, registry.Build<Method>(root.Sub("model")));
+  method->to(device);
+  return method;
+}
+
 absl::StatusOr<std::unique_ptr<data::Loader>> BuildLoader(const ComponentConfig& root, const std::string& split,
                                                           bool train, uint64_t seed,
                                                           const ComponentRegistry& registry) {

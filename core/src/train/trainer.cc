@@ -203,10 +203,7 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   optim_type = root.Sub("optim").type();
   schedule_type = root.Sub("schedule").type();
 
-  // Same seed, same initial weights.
-  torch::manual_seed(seed);
-  AVSL_ASSIGN_OR_RETURN(method, host->registry().Build<Method>(root.Sub("model")));
-  method->to(device);
+  AVSL_ASSIGN_OR_RETURN(method, BuildSeededMethod(root, seed, device, host->registry()));
   AVSL_ASSIGN_OR_RETURN(amp, ParseAmp(root.GetString("amp")));
   channels_last = root.GetBool("channels_last");
   if (channels_last) ToChannelsLast(*method);

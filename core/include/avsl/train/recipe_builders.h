@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "avsl/core/component_config.h"
 #include "avsl/core/component_registry.h"
+#include "avsl/core/method.h"
 #include "avsl/core/metric.h"
 #include "avsl/data/loader.h"
 #include "avsl/eval/score.h"
@@ -33,6 +34,13 @@ absl::StatusOr<Runtime> ApplyRuntime(const ComponentConfig& root);
 /// drop_last and training-time augmentation.
 absl::StatusOr<std::unique_ptr<data::Loader>> BuildLoader(const ComponentConfig& root, const std::string& split,
                                                           bool train, uint64_t seed, const ComponentRegistry& registry);
+
+/// The recipe's `model`, built right after seeding LibTorch with `seed` and moved to `device`: the step-0 weights
+/// training starts from. The trainer and `avsl eval` (`--untrained`, and before loading a checkpoint) both build it
+/// here, so the untrained control is the trainer's initial model.
+absl::StatusOr<std::shared_ptr<Method>> BuildSeededMethod(const ComponentConfig& root, uint64_t seed,
+                                                          const torch::Device& device,
+                                                          const ComponentRegistry& registry);
 
 /// The evaluation protocol of the recipe's `[eval]` table (eval.<field> for every field of metrics::EvalProtocol
 /// but eval_size, which is the reference 224).
