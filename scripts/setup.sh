@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
-  libtorch-dev libopenblas0-pthread libopencv-dev libboost-dev
+  libtorch-dev libgloo-dev libopenblas0-pthread libopencv-dev libboost-dev
   libtomlplusplus-dev libabsl-dev libbenchmark-dev libgtest-dev libgmock-dev libsndfile1-dev
   nlohmann-json3-dev libpugixml-dev libfftw3-dev
 )

@@ -182,6 +182,21 @@ expect "eval --untrained of the trainable run" 0 "metrics: .*eval/test_untrained
 cmp -s "$zrun/eval/test_last/metrics.json" "$zrun/eval/test_untrained/metrics.json" && passed=$((passed + 1)) ||
   { echo "FAIL: eval --untrained differs from the 0-epoch training's test"; diff "$zrun/eval/test_last/metrics.json" "$zrun/eval/test_untrained/metrics.json" | head; failures=$((failures + 1)); }
 
+# --nproc-per-node: two ranks on loopback; rank 0 alone writes the run directory and names the job in its log.
+small_train=(--set train.epochs=1 --set data.train.size=16 --set data.val.size=10 --set data.test.size=10
+  --set data.batch_size=4 --set data.eval_batch_size=5 --set threads=1 --set eval.visualize=0 --set train.log_every=1)
+expect "train --nproc-per-node 2" 0 "data-parallel: 2 processes .* batch 4 per process = 8 global" -- \
+  "$AVSL" train "$SRC/recipes/ezvsl/synthetic.toml" --nproc-per-node 2 --output-dir "$tmp/dp" "${small_train[@]}"
+drun=$(ls -d "$tmp"/dp/*/*/ | head -1)
+grep -q '"rank_step_s":\[' "$drun/metrics.jsonl" && [ -f "$drun/eval/test_last/metrics.json" ] && passed=$((passed + 1)) ||
+  { echo "FAIL: the 2-rank run lacks per-rank step times or its test evaluation"; failures=$((failures + 1)); }
+expect "train --nproc-per-node needs a count" 2 "expected an integer in \[1, 1024\], got \"0\"" -- \
+  "$AVSL" train "$SRC/recipes/ezvsl/synthetic.toml" --nproc-per-node 0
+RANK=0 WORLD_SIZE=1 expect "train --nproc-per-node inside a launched job" 2 "RANK is set" -- \
+  "$AVSL" train "$SRC/recipes/ezvsl/synthetic.toml" --nproc-per-node 2
+RANK=0 WORLD_SIZE=2 expect "train names a missing rendezvous variable" 1 "MASTER_ADDR is not set" -- \
+  "$AVSL" train "$SRC/recipes/ezvsl/synthetic.toml"
+
 expect "report needs a run directory" 2 "missing argument RUN_DIR" -- "$AVSL" report
 expect "report not a run directory" 1 "not a run directory: $tmp \(no recipe.toml" -- "$AVSL" report "$tmp"
 expect "report unknown column" 1 "unknown results column 'apx'; expected one of ap, ap_ref" -- "$AVSL" report "$run" --columns apx

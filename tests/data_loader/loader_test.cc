@@ -353,5 +353,112 @@ TEST(LoaderTest, UsageErrors) {
   EXPECT_THAT(std::string(ParseOnError("retry").status().message()), HasSubstr("expected error or skip"));
 }
 
+// Every dataset index a rank's loader delivers in `epoch` from global position `start`, in order.
+std::vector<size_t> ShardIndices(std::shared_ptr<const Dataset> ds, LoaderOptions o, uint64_t epoch, size_t start) {
+  std::unique_ptr<Loader> loader = MakeLoader(std::move(ds), o);
+  EXPECT_TRUE(loader->StartEpochAtSample(epoch, start).ok());
+  std::vector<size_t> out;
+  while (true) {
+    absl::StatusOr<std::optional<SampleBatch>> b = loader->Next();
+    EXPECT_TRUE(b.ok()) << b.status();
+    if (!b.ok() || !b->has_value()) return out;
+    out.insert(out.end(), (*b)->indices.begin(), (*b)->indices.end());
+  }
+}
+
+TEST(LoaderShardTest, RanksTogetherCoverEachSampleOncePerEpoch) {
+  auto ds = std::make_shared<FakeDataset>(11, std::set<size_t>{}, std::set<size_t>{}, 0);
+  for (size_t world : {1, 2, 3, 4}) {
+    for (ShardTail tail : {ShardTail::kPad, ShardTail::kDrop, ShardTail::kUneven}) {
+      std::multiset<size_t> seen;
+      std::vector<size_t> lengths;
+      for (size_t rank = 0; rank < world; ++rank) {
+        LoaderOptions o;
+        o.batch_size = 2;
+        o.workers = rank % 2;  // the shard does not depend on the worker count
+        o.seed = 9;
+        o.rank = rank;
+        o.world_size = world;
+        o.shard_tail = tail;
+        const std::vector<size_t> mine = ShardIndices(ds, o, 3, 0);
+        lengths.push_back(mine.size());
+        seen.insert(mine.begin(), mine.end());
+      }
+      const std::set<size_t> distinct(seen.begin(), seen.end());
+      SCOPED_TRACE(absl::StrCat("world ", world, " tail ", static_cast<int>(tail)));
+      if (tail == ShardTail::kPad) {
+        EXPECT_EQ(distinct.size(), 11u);                           // every sample
+        EXPECT_EQ(seen.size(), (11 + world - 1) / world * world);  // padded by repeating the first ones
+      } else if (tail == ShardTail::kDrop) {
+        EXPECT_EQ(seen.size(), 11 / world * world);
+        EXPECT_EQ(distinct.size(), seen.size());  // none twice
+      } else {
+        EXPECT_EQ(seen.size(), 11u);
+        EXPECT_EQ(distinct.size(), 11u);
+      }
+      if (tail != ShardTail::kUneven) {
+        for (size_t l : lengths) EXPECT_EQ(l, lengths[0]) << "ranks must take the same number of steps";
+      }
+    }
+  }
+}
+
+TEST(LoaderShardTest, OneRankIsTheUnshardedLoaderAndPositionsCountAllRanks) {
+  auto ds = std::make_shared<FakeDataset>(10, std::set<size_t>{}, std::set<size_t>{}, 0);
+  LoaderOptions o;
+  o.batch_size = 3;
+  o.workers = 1;
+  o.seed = 4;
+  std::unique_ptr<Loader> plain = MakeLoader(ds, o);
+  absl::StatusOr<std::vector<BatchDigest>> a = RunEpoch(*plain, 2, 0);
+  ASSERT_TRUE(a.ok());
+  a->erase(a->begin());  // resuming at position 3 = after the first batch of 3
+  std::unique_ptr<Loader> by_sample = MakeLoader(ds, o);
+  ASSERT_TRUE(by_sample->StartEpochAtSample(2, 3).ok());
+  std::vector<BatchDigest> b;
+  while (true) {
+    absl::StatusOr<std::optional<SampleBatch>> next = by_sample->Next();
+    ASSERT_TRUE(next.ok());
+    if (!next->has_value()) break;
+    b.push_back(Digest(**next));
+  }
+  EXPECT_TRUE(*a == b);
+  // Two ranks of batch 2 from position 4: the first step consumes 4 more positions of the epoch's order.
+  o.batch_size = 2;
+  o.world_size = 2;
+  o.rank = 1;
+  std::unique_ptr<Loader> rank1 = MakeLoader(ds, o);
+  ASSERT_TRUE(rank1->StartEpochAtSample(0, 4).ok());
+  absl::StatusOr<std::optional<SampleBatch>> first = rank1->Next();
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ((*first)->epoch_position, 8u);
+  EXPECT_EQ((*first)->batch_index, 1u);
+  const std::vector<size_t> order = EpochPermutation(10, 4, 0);
+  EXPECT_EQ((*first)->indices, (std::vector<size_t>{order[5], order[7]}));
+  EXPECT_EQ(rank1->StartEpochAtSample(0, 11).code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST(LoaderShardTest, EmptyBatchesAreReturnedWhenRanksMustStepTogether) {
+  auto ds = std::make_shared<FakeDataset>(4, std::set<size_t>{0, 1, 2, 3});
+  LoaderOptions o;
+  o.batch_size = 2;
+  o.workers = 0;
+  o.shuffle = false;
+  o.on_error = OnError::kSkip;
+  o.return_empty_batches = true;
+  std::unique_ptr<Loader> loader = MakeLoader(ds, o);
+  ASSERT_TRUE(loader->StartEpoch(0).ok());
+  int batches = 0;
+  while (true) {
+    absl::StatusOr<std::optional<SampleBatch>> b = loader->Next();
+    ASSERT_TRUE(b.ok());
+    if (!b->has_value()) break;
+    EXPECT_TRUE((*b)->samples.empty());
+    ++batches;
+  }
+  EXPECT_EQ(batches, 2);
+  EXPECT_EQ(loader->skipped_count(), 4u);
+}
+
 }  // namespace
 }  // namespace avsl::data

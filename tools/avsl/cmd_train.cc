@@ -5,9 +5,12 @@
 #include <set>
 
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "avsl/dist/launch_env.h"
 #include "avsl/train/trainer.h"
 #include "cli_common.h"
+#include "local_launcher.h"
 #include "run_plugins.h"
 
 namespace avsl::cli {
@@ -44,6 +47,38 @@ absl::Status CompareWithStored(const Recipe& stored, const Recipe& current) {
   return absl::OkStatus();
 }
 
+// argv without `--nproc-per-node N` / `--nproc-per-node=N`: what every rank of the launched job runs.
+std::vector<std::string> RankArguments(int argc, char** argv) {
+  std::vector<std::string> out;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--nproc-per-node") {
+      ++i;
+      continue;
+    }
+    if (arg.rfind("--nproc-per-node=", 0) == 0) continue;
+    out.push_back(arg);
+  }
+  return out;
+}
+
+// `avsl train --nproc-per-node N ...`: this process becomes the launcher of N ranks on loopback.
+int LaunchRanks(int nproc, int argc, char** argv) {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) {
+    std::cerr << "avsl train: cannot find this program's path (/proc/self/exe): " << ec.message() << "\n";
+    return kExitError;
+  }
+  LaunchSpec spec;
+  spec.executable = self.string();
+  spec.args = RankArguments(argc, argv);
+  spec.nproc = nproc;
+  absl::StatusOr<LaunchResult> result = LaunchLocal(spec);
+  if (!result.ok()) return ReportError("train", result.status(), false);
+  return result->exit_code;
+}
+
 }  // namespace
 
 int RunTrain(int argc, char** argv, int first) {
@@ -59,11 +94,29 @@ int RunTrain(int argc, char** argv, int first) {
   args.Option("init-from", "CKPT", "start a new run from these weights (weights only)");
   args.Option("output-dir", "DIR", "parent of run directories (default runs/)");
   args.Option("max-steps", "N", "stop after N optimizer steps in this invocation (resumable), e.g. to time-box");
+  args.Option("nproc-per-node", "N",
+              "train data-parallel in N processes on this machine (Gloo on loopback), as torchrun --nproc-per-node "
+              "does; data.batch_size is per process. Without it the torchrun/SLURM environment decides "
+              "(docs/distributed.md)");
   args.Flag("verbose", "print full C++ stack traces of errors");
   AddRecipeOptions(args);
   AddPluginOptions(args);
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
   const bool verbose = args.Has("verbose");
+  if (args.Has("nproc-per-node")) {
+    int nproc = 0;
+    if (!absl::SimpleAtoi(args.Get("nproc-per-node"), &nproc) || nproc < 1 || nproc > 1024) {
+      std::cerr << "avsl train: --nproc-per-node: expected an integer in [1, 1024], got \""
+                << args.Get("nproc-per-node") << "\"\n";
+      return kExitUsage;
+    }
+    if (std::getenv("RANK") != nullptr) {
+      std::cerr << "avsl train: --nproc-per-node starts its own ranks, but RANK is set (this process is already a "
+                   "rank of a launched job, e.g. under torchrun); drop one of the two\n";
+      return kExitUsage;
+    }
+    return LaunchRanks(nproc, argc, argv);
+  }
   const bool resume = args.Has("resume");
   if (resume == (args.positional_count() == 1)) {
     std::cerr << "avsl train: give either RECIPE or --resume RUN_DIR\n\n" << args.Usage();
@@ -74,6 +127,9 @@ int RunTrain(int argc, char** argv, int first) {
   options.output_root = args.Get("output-dir", "runs");
   options.init_from = args.Get("init-from");
   options.verbose_errors = verbose;
+  absl::StatusOr<dist::LaunchEnv> launch = dist::ReadLaunchEnv();
+  if (!launch.ok()) return ReportError("train", launch.status(), verbose);
+  options.launch = *launch;
   if (args.Has("max-steps") && !absl::SimpleAtoi(args.Get("max-steps"), &options.max_steps)) {
     std::cerr << "avsl train: --max-steps: expected an integer\n";
     return kExitUsage;
@@ -100,9 +156,20 @@ int RunTrain(int argc, char** argv, int first) {
   const std::string name = root.Has("name") ? root.GetString("name")
                                             : std::filesystem::path(recipe_path).stem().string();
   absl::StatusOr<std::unique_ptr<train::Trainer>> trainer = train::Trainer::Create(*recipe, name, *host, options);
-  if (!trainer.ok()) return ReportError("train", WithPluginHint(trainer.status(), *host), verbose);
+  if (!trainer.ok()) {
+    const std::string label = options.launch.distributed() && options.launch.rank != 0
+                                  ? absl::StrCat("train (rank ", options.launch.rank, ")")
+                                  : "train";
+    return ReportError(label, WithPluginHint(trainer.status(), *host), verbose);
+  }
   absl::StatusOr<train::StopReason> stopped = (*trainer)->Run();
-  if (!stopped.ok()) return ReportError("train", stopped.status(), verbose);
+  if (!stopped.ok()) {
+    // A rank's error goes to stderr with its rank: rank 0's log.txt has only rank 0's.
+    if (options.launch.distributed() && options.launch.rank != 0) {
+      return ReportError(absl::StrCat("train (rank ", options.launch.rank, ")"), stopped.status(), verbose);
+    }
+    return ReportError("train", stopped.status(), verbose);
+  }
   switch (*stopped) {
     case train::StopReason::kSigint: return 128 + SIGINT;
     case train::StopReason::kSigterm: return 128 + SIGTERM;

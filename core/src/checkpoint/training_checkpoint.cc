@@ -105,9 +105,10 @@ absl::Status Guard(const std::string& what, const std::string& path, F&& f) {
 }  // namespace
 
 std::string TrainState::ToJson() const {
-  nlohmann::json j = {{"epoch", epoch},      {"batch_in_epoch", batch_in_epoch}, {"global_step", global_step},
-                      {"monitor", monitor},  {"best_value", best_value},         {"best_epoch", best_epoch},
-                      {"finished", finished}};
+  nlohmann::json j = {
+      {"epoch", epoch},           {"batch_in_epoch", batch_in_epoch}, {"samples_in_epoch", samples_in_epoch},
+      {"world_size", world_size}, {"global_step", global_step},       {"monitor", monitor},
+      {"best_value", best_value}, {"best_epoch", best_epoch},         {"finished", finished}};
   return j.dump(2);
 }
 
@@ -117,6 +118,8 @@ absl::StatusOr<TrainState> TrainState::FromJson(const std::string& text) {
     TrainState s;
     s.epoch = j.at("epoch");
     s.batch_in_epoch = j.at("batch_in_epoch");
+    s.samples_in_epoch = j.value("samples_in_epoch", -1LL);
+    s.world_size = j.value("world_size", 1LL);
     s.global_step = j.at("global_step");
     s.monitor = j.at("monitor");
     s.best_value = j.at("best_value");

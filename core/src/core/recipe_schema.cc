@@ -26,6 +26,10 @@ Schema MakeRecipeSchema() {
   data.Int("prefetch", 4, "batches queued ahead of the trainer").Range(1, 1024);
   data.String("on_error", "error", "a broken sample: stop naming it, or skip and list it in the run log")
       .OneOf({"error", "skip"});
+  data.String("shard_tail", "pad",
+              "data-parallel runs: an epoch that does not divide among the ranks is padded by repeating its first "
+              "samples (torch's DistributedSampler default) or its last samples are dropped")
+      .OneOf({"pad", "drop"});
   data.ComponentArray("transforms", ComponentKind::kTransform,
                       "per-sample transforms applied by the loader after each dataset's own pipeline");
   s.Table("data", std::move(data), "datasets and loader");
@@ -50,6 +54,11 @@ Schema MakeRecipeSchema() {
            "the first epoch (numbered from 1) whose validation may become best_<metric>: a two-stage method "
            "selects within its last stage")
       .Range(1, 1000000);
+  train
+      .Float("dist_timeout_s", 300.0,
+             "data-parallel runs: the longest wait for a peer in the rendezvous and in every collective; a rank "
+             "that died or hangs makes the others exit with an error naming it after at most this long")
+      .Range(1, 86400);
   train.Bool("select_on_test", false, "allow model selection on the test split (prints a warning)");
   train.Bool("test_at_end", true, "evaluate the last and the best checkpoint on data.test after training");
   train.StringArray("curve", {},

@@ -23,6 +23,12 @@ absl::StatusOr<OnError> ParseOnError(const std::string& name) {
   return absl::InvalidArgumentError(absl::StrCat("loader on_error \"", name, "\": expected error or skip"));
 }
 
+absl::StatusOr<ShardTail> ParseShardTail(const std::string& name) {
+  if (name == "pad") return ShardTail::kPad;
+  if (name == "drop") return ShardTail::kDrop;
+  return absl::InvalidArgumentError(absl::StrCat("shard tail \"", name, "\": expected pad or drop"));
+}
+
 std::string FormatSkipped(const SkippedSample& s) {
   return absl::StrCat("epoch ", s.epoch, " batch ", s.batch_index, ": sample ", s.index, " (", s.description,
                       ") skipped: ", s.status.message());
@@ -47,6 +53,10 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::Create(std::shared_ptr<const Dat
   if (dataset == nullptr) return absl::InvalidArgumentError("loader: dataset is null");
   if (options.batch_size == 0) return absl::InvalidArgumentError("loader: batch_size is 0, expected >= 1");
   if (options.prefetch == 0) return absl::InvalidArgumentError("loader: prefetch is 0, expected >= 1");
+  if (options.world_size == 0 || options.rank >= options.world_size) {
+    return absl::InvalidArgumentError(absl::StrCat("loader: rank ", options.rank, " of world size ", options.world_size,
+                                                   ": expected rank < world size"));
+  }
   return std::unique_ptr<Loader>(new Loader(std::move(dataset), options));
 }
 
@@ -55,11 +65,22 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset, const LoaderOptions& opti
 
 Loader::~Loader() { StopWorkers(); }
 
-size_t Loader::batches_per_epoch() const {
-  const size_t n = dataset_->size();
-  const size_t b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+size_t Loader::ShardLength(size_t n) const {
+  const size_t w = options_.world_size;
+  switch (options_.shard_tail) {
+    case ShardTail::kPad: return (n + w - 1) / w;
+    case ShardTail::kDrop: return n / w;
+    case ShardTail::kUneven: return n / w + (options_.rank < n % w ? 1 : 0);
+  }
+  return 0;
 }
+
+size_t Loader::BatchesOf(size_t length) const {
+  const size_t b = options_.batch_size;
+  return options_.drop_last ? length / b : (length + b - 1) / b;
+}
+
+size_t Loader::batches_per_epoch() const { return BatchesOf(ShardLength(dataset_->size())); }
 
 size_t Loader::BatchEnd(size_t batch) const { return std::min(order_.size(), (batch + 1) * options_.batch_size); }
 
@@ -76,23 +97,50 @@ void Loader::StopWorkers() {
 }
 
 absl::Status Loader::StartEpoch(uint64_t epoch, size_t start_batch) {
-  StopWorkers();
   const size_t batches = batches_per_epoch();
   if (start_batch > batches) {
+    StopWorkers();
     started_ = false;
     return absl::OutOfRangeError(absl::StrCat("loader: cannot resume epoch ", epoch, " at batch ", start_batch,
                                               ": the epoch has ", batches, " batches"));
   }
-  epoch_ = epoch;
-  if (options_.shuffle) {
-    order_ = EpochPermutation(dataset_->size(), options_.seed, epoch);
-  } else {
-    order_.resize(dataset_->size());
-    std::iota(order_.begin(), order_.end(), size_t{0});
+  return StartEpochAtSample(epoch, std::min(dataset_->size(), start_batch * options_.batch_size * options_.world_size));
+}
+
+absl::Status Loader::StartEpochAtSample(uint64_t epoch, size_t start_sample) {
+  StopWorkers();
+  const size_t n = dataset_->size();
+  if (start_sample > n) {
+    started_ = false;
+    return absl::OutOfRangeError(absl::StrCat("loader: cannot resume epoch ", epoch, " at sample position ",
+                                              start_sample, ": the epoch has ", n, " samples"));
   }
+  epoch_ = epoch;
+  std::vector<size_t> order;
+  if (options_.shuffle) {
+    order = EpochPermutation(n, options_.seed, epoch);
+  } else {
+    order.resize(n);
+    std::iota(order.begin(), order.end(), size_t{0});
+  }
+  // This rank's share of what is left: positions rank, rank + W, ... of the rest, padded by repeating the rest's
+  // start (kPad) or cut (kDrop) so that every rank gets as many.
+  const size_t w = options_.world_size;
+  start_sample_ = start_sample;
+  rest_ = n - start_sample;
+  const size_t length = ShardLength(rest_);
+  order_.clear();
+  order_.reserve(length);
+  for (size_t j = 0; j < length; ++j) {
+    const size_t position = j * w + options_.rank;
+    if (rest_ == 0) break;
+    order_.push_back(order[start_sample + position % rest_]);
+  }
+  first_batch_index_ = start_sample / (options_.batch_size * w);
+  const size_t batches = BatchesOf(order_.size());
   end_batch_ = batches;
-  next_batch_ = start_batch;
-  next_task_ = BatchBegin(start_batch);
+  next_batch_ = 0;
+  next_task_ = 0;
   end_task_ = std::min(order_.size(), BatchBegin(batches));
   error_ = absl::OkStatus();
   started_ = true;
@@ -177,14 +225,24 @@ absl::StatusOr<std::optional<SampleBatch>> Loader::Next() {
       StopWorkers();
       return error_;
     }
-    if (out->has_value()) return out;
+    if (out->has_value() || options_.return_empty_batches) {
+      if (!out->has_value()) {
+        SampleBatch empty;
+        empty.epoch = epoch_;
+        empty.batch_index = first_batch_index_ + batch;
+        empty.epoch_position = start_sample_ + std::min(rest_, (batch + 1) * options_.batch_size * options_.world_size);
+        return std::optional<SampleBatch>(std::move(empty));
+      }
+      return out;
+    }
   }
 }
 
 absl::StatusOr<std::optional<SampleBatch>> Loader::Assemble(size_t batch, PendingBatch&& pending) {
   SampleBatch out;
   out.epoch = epoch_;
-  out.batch_index = batch;
+  out.batch_index = first_batch_index_ + batch;
+  out.epoch_position = start_sample_ + std::min(rest_, (batch + 1) * options_.batch_size * options_.world_size);
   out.samples.reserve(pending.results.size());
   for (size_t k = 0; k < pending.results.size(); ++k) {
     const size_t index = order_[BatchBegin(batch) + k];
@@ -197,9 +255,9 @@ absl::StatusOr<std::optional<SampleBatch>> Loader::Assemble(size_t batch, Pendin
     if (options_.on_error == OnError::kError) {
       return Annotate(result.status(),
                       absl::StrCat("loader: sample ", index, " (", dataset_->Describe(index), ") of epoch ", epoch_,
-                                   ", batch ", batch, " failed (on_error = error): "));
+                                   ", batch ", out.batch_index, " failed (on_error = error): "));
     }
-    skipped_.push_back(SkippedSample{epoch_, batch, index, dataset_->Describe(index), result.status()});
+    skipped_.push_back(SkippedSample{epoch_, out.batch_index, index, dataset_->Describe(index), result.status()});
   }
   if (out.samples.empty()) return std::optional<SampleBatch>();
   return std::optional<SampleBatch>(std::move(out));

@@ -34,6 +34,8 @@ absl::StatusOr<RunDir> RunDir::Open(const std::string& path) {
   return RunDir(path);
 }
 
+RunDir RunDir::Mute(const std::string& path) { return RunDir(path, /*writes=*/false); }
+
 std::string RunDir::File(const std::string& relative) const { return (fs::path(path_) / relative).string(); }
 
 std::string RunDir::CheckpointPath(const std::string& name) const {
@@ -41,6 +43,7 @@ std::string RunDir::CheckpointPath(const std::string& name) const {
 }
 
 absl::Status RunDir::WriteFile(const std::string& relative, const std::string& contents) const {
+  if (!writes_) return absl::OkStatus();
   const fs::path target = fs::path(path_) / relative;
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
@@ -48,11 +51,13 @@ absl::Status RunDir::WriteFile(const std::string& relative, const std::string& c
 }
 
 void RunDir::Log(const std::string& line) const {
+  if (!writes_) return;
   LogToFile(line);
   std::cerr << line << "\n";
 }
 
 void RunDir::LogToFile(const std::string& line) const {
+  if (!writes_) return;
   std::time_t now = std::time(nullptr);
   char stamp[32];
   std::strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S", std::localtime(&now));
@@ -60,6 +65,7 @@ void RunDir::LogToFile(const std::string& line) const {
 }
 
 absl::Status RunDir::AppendMetrics(const std::string& json_line) const {
+  if (!writes_) return absl::OkStatus();
   std::ofstream out(File("metrics.jsonl"), std::ios::app);
   out << json_line << "\n";
   out.flush();

@@ -66,6 +66,14 @@ absl::Status Evaluator::Add(const std::string& key, const Map2D& map, const Map2
   return absl::OkStatus();
 }
 
+absl::Status Evaluator::AddRecord(SampleRecord record) {
+  if (!keys_.insert(record.key).second) {
+    return absl::InvalidArgumentError(absl::StrCat("sample '", record.key, "': duplicate key"));
+  }
+  records_.push_back(std::move(record));
+  return absl::OkStatus();
+}
+
 MetricSet ComputeMetricSet(const std::vector<const SampleRecord*>& records, double gamma) {
   MetricSet m;
   std::vector<double> cious;

@@ -130,6 +130,7 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
     std::string phase = "Localize";
     try {
       status = EvaluateBatch(method, samples, device, options, evaluator, dependence, &out.confidence, &phase);
+      if (status.ok()) out.indices.insert(out.indices.end(), (*next)->indices.begin(), (*next)->indices.end());
     } catch (const std::exception& e) {
       status = absl::InternalError(absl::StrCat(
           MethodLabel(options), phase == "Localize" ? " threw in Localize" : "'s evaluation failed in " + phase,

@@ -35,8 +35,8 @@ absl::StatusOr<std::shared_ptr<Method>> BuildSeededMethod(const ComponentConfig&
 }
 
 absl::StatusOr<std::unique_ptr<data::Loader>> BuildLoader(const ComponentConfig& root, const std::string& split,
-                                                          bool train, uint64_t seed,
-                                                          const ComponentRegistry& registry) {
+                                                          bool train, uint64_t seed, const ComponentRegistry& registry,
+                                                          size_t rank, size_t world_size) {
   ComponentConfig data = root.Sub("data");
   if (!data.Has(split)) return std::unique_ptr<data::Loader>();
   AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Dataset> dataset, registry.Build<Dataset>(data.Sub(split)));
@@ -46,7 +46,17 @@ absl::StatusOr<std::unique_ptr<data::Loader>> BuildLoader(const ComponentConfig&
   o.workers = static_cast<size_t>(data.GetInt("workers"));
   o.prefetch = static_cast<size_t>(data.GetInt("prefetch"));
   o.shuffle = train;
-  o.drop_last = train && dataset->size() >= o.batch_size;
+  o.rank = rank;
+  o.world_size = world_size;
+  if (world_size > 1) {
+    if (train) {
+      AVSL_ASSIGN_OR_RETURN(o.shard_tail, data::ParseShardTail(data.GetString("shard_tail")));
+      o.return_empty_batches = true;
+    } else {
+      o.shard_tail = data::ShardTail::kUneven;
+    }
+  }
+  o.drop_last = train && dataset->size() / world_size >= o.batch_size;
   o.seed = seed;
   o.train = train;
   AVSL_ASSIGN_OR_RETURN(o.on_error, data::ParseOnError(data.GetString("on_error")));

@@ -31,6 +31,8 @@
 #include "avsl/core/optimizer.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/data/loader.h"
+#include "avsl/dist/communicator.h"
+#include "avsl/dist/gradient_sync.h"
 #include "avsl/io/run_dir.h"
 #include "avsl/metrics/metric_fields.h"
 #include "avsl/train/collate.h"
@@ -41,6 +43,7 @@
 #include "avsl/train/precision.h"
 #include "avsl/train/recipe_builders.h"
 #include "avsl/train/run_report.h"
+#include "avsl/train/sharded_evaluation.h"
 #include "avsl/train/trainer.h"
 #include "avsl/train/trainer_hooks.h"
 
@@ -123,6 +126,22 @@ struct Trainer::Impl {
   int visualize = 0;
   MapEvaluationOptions eval_options;
   TrainState state;
+  // Data parallelism (options.launch.world_size > 1); null/empty in a single process.
+  std::unique_ptr<dist::Communicator> comm;
+  std::unique_ptr<dist::GradientSync> grad_sync;
+  std::vector<torch::Tensor> synced_buffers;  ///< the method's buffers, rank 0's before every step (as DDP)
+  std::vector<double> rank_step_seconds;      ///< each rank's previous step, from the step's status exchange
+  double previous_step_seconds = 0;           ///< this rank's
+  long long step_samples = 0;                 ///< samples of the last step over all ranks
+  int agreed_stop_signal = 0;                 ///< a stop signal some rank got, agreed by all at the same step
+  bool is_root() const { return comm == nullptr || comm->rank() == 0; }
+  int world() const { return comm == nullptr ? 1 : comm->world_size(); }
+  /// Rank 0's parameters and buffers of the method and the losses on every rank.
+  absl::Status BroadcastWeights(const std::string& why);
+  /// The step's status exchange: every rank's loss, sample count, previous step time and stop signal; a non-finite
+  /// loss on any rank fails every rank at this step.
+  absl::Status ExchangeStepStatus(double local_loss, long long local_samples, double* mean_loss);
+
   /// --resume of a run that a hook (or another stop request) finished before the last epoch of the invocation that
   /// saved it: not trained further, since the hooks keep no state (early stopping would start counting again).
   bool resumed_stopped_run = false;
@@ -161,6 +180,19 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   threads = runtime.threads;
   device = runtime.device;
   ComponentConfig train = root.Sub("train");
+  const dist::LaunchEnv& launch = options.launch;
+  if (launch.distributed()) {
+    // First of all: a rank that fails later (a missing file on its node) then shows up in the others' errors as the
+    // lost rank, instead of leaving them waiting in the rendezvous.
+    const auto timeout = std::chrono::milliseconds(static_cast<long long>(train.GetFloat("dist_timeout_s") * 1000));
+    AVSL_ASSIGN_OR_RETURN(comm, dist::Communicator::Connect(launch, timeout));
+    if (device.is_cuda()) device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(launch.local_rank));
+    if (root.GetInt("threads") == 0) {
+      // threads = 0 means all cores: shared by the ranks of this machine.
+      threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / launch.local_world_size);
+      torch::set_num_threads(threads);
+    }
+  }
   epochs = train.GetInt("epochs");
   grad_clip = train.GetFloat("grad_clip");
   select = train.GetString("select");
@@ -225,8 +257,9 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   AVSL_ASSIGN_OR_RETURN(schedule, host->registry().Build<LrSchedule>(root.Sub("schedule")));
   if (!params.empty()) optimizer = optimizer_factory->Create(params);
 
-  AVSL_ASSIGN_OR_RETURN(train_loader, BuildLoader(root, "train", true, seed, host->registry()));
-  AVSL_ASSIGN_OR_RETURN(val_loader, BuildLoader(root, "val", false, seed, host->registry()));
+  const size_t rank = static_cast<size_t>(launch.rank), world_size = static_cast<size_t>(world());
+  AVSL_ASSIGN_OR_RETURN(train_loader, BuildLoader(root, "train", true, seed, host->registry(), rank, world_size));
+  AVSL_ASSIGN_OR_RETURN(val_loader, BuildLoader(root, "val", false, seed, host->registry(), rank, world_size));
   AVSL_ASSIGN_OR_RETURN(test_loader, BuildLoader(root, "test", false, seed, host->registry()));
   const bool trains = method->trainable() && epochs > 0;
   if (trains && !train_loader) return absl::InvalidArgumentError("training needs data.train (a dataset table)");
@@ -236,21 +269,40 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
           "train.select = \"early_stop\" needs data.val; add a validation set, set train.select = \"last\", or "
           "set train.select_on_test = true to select on the test split (not a fair protocol)");
     }
-    val_loader.swap(test_loader);  // selection on the test split, as the reference code did
+    // Selection on the test split, as the reference code did (sharded like a validation split).
+    AVSL_ASSIGN_OR_RETURN(val_loader, BuildLoader(root, "test", false, seed, host->registry(), rank, world_size));
     test_loader.reset();
   }
 
   state.monitor = monitor;
   const std::string output_root = root.Has("output_dir") ? root.GetString("output_dir") : options.output_root;
-  if (!options.resume_dir.empty()) {
-    AVSL_ASSIGN_OR_RETURN(RunDir opened, RunDir::Open(options.resume_dir));
-    run = std::make_unique<RunDir>(std::move(opened));
+  if (!is_root()) {
+    // Rank 0 made or opened the directory; it sends the path, or the reason it could not.
+    AVSL_ASSIGN_OR_RETURN(std::string shared, comm->ShareFromRankZero("run_dir", ""));
+    if (shared.rfind("ERROR:", 0) == 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("rank 0 could not set up the run directory:", shared.substr(6)));
+    }
+    run = std::make_unique<RunDir>(RunDir::Mute(shared));
   } else {
-    AVSL_ASSIGN_OR_RETURN(RunDir created, RunDir::Create(output_root, recipe_name));
-    run = std::make_unique<RunDir>(std::move(created));
-    AVSL_RETURN_IF_ERROR(run->WriteFile("recipe.toml", recipe_toml));
+    absl::Status made = absl::OkStatus();
+    if (!options.resume_dir.empty()) {
+      absl::StatusOr<RunDir> opened = RunDir::Open(options.resume_dir);
+      if (opened.ok()) run = std::make_unique<RunDir>(std::move(*opened));
+      made = opened.status();
+    } else {
+      absl::StatusOr<RunDir> created = RunDir::Create(output_root, recipe_name);
+      if (created.ok()) run = std::make_unique<RunDir>(std::move(*created));
+      made = created.ok() ? run->WriteFile("recipe.toml", recipe_toml) : created.status();
+    }
+    if (comm) {
+      AVSL_RETURN_IF_ERROR(
+          comm->ShareFromRankZero("run_dir", made.ok() ? run->path() : absl::StrCat("ERROR: ", made.message()))
+              .status());
+    }
+    AVSL_RETURN_IF_ERROR(made);
   }
-  std::ofstream(run->File("command.txt"), std::ios::app) << options.command_line << "\n";
+  if (is_root()) std::ofstream(run->File("command.txt"), std::ios::app) << options.command_line << "\n";
   AVSL_RETURN_IF_ERROR(run->WriteFile(
       "env.json", EnvJson(*host, device.str(), threads, static_cast<long long>(seed), options.command_line)));
   if (train.GetBool("select_on_test") && val_loader && !root.Sub("data").Has("val")) {
@@ -279,13 +331,28 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
     AVSL_RETURN_IF_ERROR(checkpoint::LoadMethodWeights(options.init_from, *method));
     run->Log("initialized weights from " + options.init_from);
   }
+  if (comm) {
+    // Every rank built and loaded the same weights; the broadcast makes it certain (a plugin that draws from a
+    // generator of its own, a checkpoint read on another node).
+    AVSL_RETURN_IF_ERROR(BroadcastWeights("the broadcast of rank 0's initial weights"));
+    synced_buffers = method->buffers();
+    grad_sync = std::make_unique<dist::GradientSync>(params, comm.get());
+    run->Log(absl::StrCat("data-parallel: ", world(), " processes (", launch.source, ", Gloo, rendezvous ",
+                          launch.master_addr, ":", launch.master_port, "), batch ",
+                          root.Sub("data").GetInt("batch_size"),
+                          " per process = ", root.Sub("data").GetInt("batch_size") * world(), " global, ", threads,
+                          " threads per process, ", grad_sync->bucket_count(), " gradient buckets, shard tail ",
+                          root.Sub("data").GetString("shard_tail")));
+  }
 
+  // Every rank runs the hooks that decide (checkpoint selection, the recipe's hooks and the method's events) on the
+  // same gathered values; only rank 0 the ones that only write.
   const bool tty = isatty(fileno(stderr));
-  hooks.push_back(MakeLoggerHook(log_every, tty));
+  if (is_root()) hooks.push_back(MakeLoggerHook(log_every, tty));
   hooks.push_back(MakeCheckpointSelectionHook(monitor_metric, best_name, select_from_epoch));
   hooks.push_back(MakeRecipeHooks(method.get(), method_type, std::move(recipe_hooks), std::move(recipe_hook_names)));
-  hooks.push_back(MakeCurveHook(curve_values));
-  if (tty) hooks.push_back(MakeProgressHook());
+  if (is_root()) hooks.push_back(MakeCurveHook(curve_values));
+  if (tty && is_root()) hooks.push_back(MakeProgressHook());
   SortByPriority(hooks);
   ctx.run = run.get();
   ctx.state = &state;
@@ -295,7 +362,56 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   return absl::OkStatus();
 }
 
+absl::Status Trainer::Impl::BroadcastWeights(const std::string& why) {
+  std::vector<torch::Tensor> tensors = method->parameters();
+  for (const torch::Tensor& b : method->buffers()) tensors.push_back(b);
+  for (const std::shared_ptr<Loss>& loss : losses) {
+    for (const torch::Tensor& p : loss->parameters()) tensors.push_back(p);
+    for (const torch::Tensor& b : loss->buffers()) tensors.push_back(b);
+  }
+  return comm->Broadcast(tensors, 0, why);
+}
+
+absl::Status Trainer::Impl::ExchangeStepStatus(double local_loss, long long local_samples, double* mean_loss) {
+  // Four slots per rank, each rank writing only its own; a sum over the ranks is then every rank's values.
+  const int w = world(), r = comm->rank();
+  const bool finite = std::isfinite(local_loss);
+  torch::Tensor status = torch::zeros({4 * w}, torch::kDouble);
+  auto* v = status.data_ptr<double>();
+  v[r] = finite ? local_loss : 0.0;
+  v[w + r] = static_cast<double>(local_samples);
+  v[2 * w + r] = previous_step_seconds;
+  v[3 * w + r] = (finite ? 0.0 : 1.0) + 2.0 * g_stop_signal.load();
+  AVSL_RETURN_IF_ERROR(comm->AllReduceSum(status, absl::StrCat("the status exchange of step ", state.global_step + 1)));
+  v = status.data_ptr<double>();
+  std::vector<std::string> nonfinite;
+  double loss_sum = 0, samples = 0;
+  rank_step_seconds.assign(static_cast<size_t>(w), 0.0);
+  for (int k = 0; k < w; ++k) {
+    const long long flags = static_cast<long long>(v[3 * w + k]);
+    if (flags & 1) nonfinite.push_back(absl::StrCat(k));
+    if (flags >> 1) agreed_stop_signal = static_cast<int>(flags >> 1);
+    loss_sum += v[k] * v[w + k];
+    samples += v[w + k];
+    rank_step_seconds[static_cast<size_t>(k)] = v[2 * w + k];
+  }
+  step_samples = static_cast<long long>(samples);
+  if (!nonfinite.empty()) {
+    return absl::InternalError(absl::StrCat("non-finite loss on rank ", absl::StrJoin(nonfinite, ", "), " at epoch ",
+                                            state.epoch, ", batch ", state.batch_in_epoch, ", step ", state.global_step,
+                                            ": every rank stops at this step. Nothing was saved for it; "
+                                            "the last good checkpoint is ",
+                                            run->CheckpointPath("last"),
+                                            " (if it exists). Lower optim.lr or set "
+                                            "train.grad_clip"));
+  }
+  *mean_loss = samples > 0 ? loss_sum / samples : 0.0;
+  return absl::OkStatus();
+}
+
 absl::Status Trainer::Impl::Save(const std::string& name) {
+  if (!is_root()) return absl::OkStatus();  // rank 0 writes the run directory
+  state.world_size = world();
   CheckpointContents c{method.get(), losses, optimizer.get(), state, recipe_toml};
   AVSL_RETURN_IF_ERROR(checkpoint::SaveCheckpoint(run->CheckpointPath(name), c));
   return run->WriteFile("train_state.json", state.ToJson() + "\n");
@@ -315,41 +431,67 @@ absl::Status Trainer::Impl::Step(const data::SampleBatch& sample_batch, double* 
 
 absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch, double* loss_out,
                                           std::vector<std::pair<std::string, double>>* logs, std::string* phase) {
-  AVSL_ASSIGN_OR_RETURN(Batch batch, Collate(sample_batch.samples, device));
-  if (channels_last) batch.image = batch.image.contiguous(torch::MemoryFormat::ChannelsLast);
+  if (comm) {
+    *phase = "the broadcast of rank 0's buffers";
+    AVSL_RETURN_IF_ERROR(
+        comm->Broadcast(synced_buffers, 0, absl::StrCat("the buffer broadcast of step ", state.global_step + 1)));
+  }
+  // A data-parallel rank whose batch lost every sample (data.on_error = "skip") still takes part in the step's
+  // collectives, with no loss and zero gradients.
+  const bool empty = sample_batch.samples.empty();
   torch::Tensor loss;
-  {
-    AutocastScope autocast(amp, device);
-    *phase = absl::StrCat("method ", method_type, "'s TrainStep");
-    StepOutput out = method->TrainStep(batch);
-    loss = out.loss.to(torch::kFloat);
-    *logs = std::move(out.logs);
-    if (!losses.empty()) {
-      if (!out.maps.defined()) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "recipe key 'losses': method '", method_type,
-            "' returns no StepOutput::maps from TrainStep, so extra losses cannot be computed on its maps; "
-            "remove [[losses]] or make the method return its differentiable maps"));
-      }
-      for (size_t i = 0; i < losses.size(); ++i) {
-        *phase = absl::StrCat("loss ", loss_types[i], "'s Compute");
-        loss = loss + losses[i]->Compute(batch, out.maps).to(torch::kFloat);
+  double value = 0;
+  if (!empty) {
+    *phase = "the collation of the batch";
+    AVSL_ASSIGN_OR_RETURN(Batch batch, Collate(sample_batch.samples, device));
+    if (channels_last) batch.image = batch.image.contiguous(torch::MemoryFormat::ChannelsLast);
+    {
+      AutocastScope autocast(amp, device);
+      *phase = absl::StrCat("method ", method_type, "'s TrainStep");
+      StepOutput out = method->TrainStep(batch);
+      loss = out.loss.to(torch::kFloat);
+      *logs = std::move(out.logs);
+      if (!losses.empty()) {
+        if (!out.maps.defined()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "recipe key 'losses': method '", method_type,
+              "' returns no StepOutput::maps from TrainStep, so extra losses cannot be computed on its maps; "
+              "remove [[losses]] or make the method return its differentiable maps"));
+        }
+        for (size_t i = 0; i < losses.size(); ++i) {
+          *phase = absl::StrCat("loss ", loss_types[i], "'s Compute");
+          loss = loss + losses[i]->Compute(batch, out.maps).to(torch::kFloat);
+        }
       }
     }
+    *phase = absl::StrCat("the loss value (method ", method_type, "'s StepOutput::loss must be a scalar)");
+    value = loss.item<double>();
+    if (!comm && !std::isfinite(value)) {
+      std::vector<std::string> keys(batch.keys.begin(), batch.keys.begin() + std::min<size_t>(batch.keys.size(), 8));
+      return absl::InternalError(absl::StrCat(
+          "non-finite loss (", value, ") at epoch ", state.epoch, ", batch ", state.batch_in_epoch, ", step ",
+          state.global_step, "; batch keys: ", absl::StrJoin(keys, ", "), batch.keys.size() > 8 ? ", ..." : "",
+          ". Nothing was saved for this step; the last good checkpoint is ", run->CheckpointPath("last"),
+          " (if it exists). Lower optim.lr or set train.grad_clip"));
+    }
   }
-  *phase = absl::StrCat("the loss value (method ", method_type, "'s StepOutput::loss must be a scalar)");
-  const double value = loss.item<double>();
-  if (!std::isfinite(value)) {
-    std::vector<std::string> keys(batch.keys.begin(), batch.keys.begin() + std::min<size_t>(batch.keys.size(), 8));
-    return absl::InternalError(absl::StrCat(
-        "non-finite loss (", value, ") at epoch ", state.epoch, ", batch ", state.batch_in_epoch, ", step ",
-        state.global_step, "; batch keys: ", absl::StrJoin(keys, ", "), batch.keys.size() > 8 ? ", ..." : "",
-        ". Nothing was saved for this step; the last good checkpoint is ", run->CheckpointPath("last"),
-        " (if it exists). Lower optim.lr or set train.grad_clip"));
+  double reported = value;
+  if (comm) {
+    *phase = "the step's status exchange";
+    AVSL_RETURN_IF_ERROR(ExchangeStepStatus(value, static_cast<long long>(sample_batch.samples.size()), &reported));
   }
   *phase = absl::StrCat("the backward pass (method ", method_type, losses.empty() ? "" : " and [[losses]]", ")");
   optimizer->zero_grad();
-  loss.backward();
+  if (grad_sync) grad_sync->BeforeBackward();
+  if (!empty) loss.backward();
+  if (grad_sync) {
+    *phase = "the gradient all-reduce";
+    AVSL_RETURN_IF_ERROR(grad_sync->Finish());
+    // What the overlap with backward left exposed, and the whole step before it: their ratio is the share of the
+    // step that waits for communication (docs/distributed.md).
+    logs->emplace_back("dist_allreduce_wait_s", grad_sync->last_wait_seconds());
+    logs->emplace_back("dist_step_s", previous_step_seconds);
+  }
   *phase = "gradient clipping (train.grad_clip)";
   if (grad_clip > 0) torch::nn::utils::clip_grad_norm_(method->parameters(), grad_clip);
   *phase = absl::StrCat("schedule ", schedule_type);
@@ -362,12 +504,21 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
   *phase = absl::StrCat("method ", method_type, "'s AfterOptimizerStep");
   method->AfterOptimizerStep();
   ctx.learning_rate = lr;
-  *loss_out = value;
+  *loss_out = reported;
   return absl::OkStatus();
 }
 
 absl::Status Trainer::Impl::Validate() {
   absl::StatusOr<MethodEvaluation> evaluated = EvaluateMethod(*method, *val_loader, 0, device, eval_options);
+  if (evaluated.ok() && comm) {
+    // Each rank scored its shard; all of them score the gathered records (hooks then decide alike on every rank).
+    absl::StatusOr<EvalResult> gathered = GatherEvaluation(*evaluated, eval_options.protocol, *comm);
+    if (gathered.ok()) {
+      evaluated->result = std::move(*gathered);
+    } else {
+      evaluated = gathered.status();
+    }
+  }
   if (!evaluated.ok()) {
     return absl::Status(evaluated.status().code(), absl::StrCat("validation after epoch ", state.epoch,
                                                                 " failed: ", evaluated.status().message()));
@@ -381,7 +532,8 @@ absl::Status Trainer::Impl::Validate() {
 }
 
 absl::Status Trainer::Impl::FinalTest() {
-  if (!test_loader || !test_at_end) return absl::OkStatus();
+  // Rank 0 alone: the test runs once, after the last collective, and writes eval/ with its per-sample outputs.
+  if (!test_loader || !test_at_end || !is_root()) return absl::OkStatus();
   std::vector<std::string> names = {"last"};
   if (std::filesystem::exists(run->CheckpointPath(best_name))) names.push_back(best_name);
   for (const std::string& name : names) {
@@ -420,24 +572,33 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
   while (trains && !resumed_stopped_run && state.epoch < epochs && !ctx.stop_requested) {
     state.finished = false;  // e.g. a completed run extended by a larger train.epochs, until its new last epoch
     method->train();
+    // The resume point is a sample position, so a run saved by W processes resumes under any other number.
+    const long long start_sample = state.samples_in_epoch >= 0
+                                       ? state.samples_in_epoch
+                                       : state.batch_in_epoch *
+                                             static_cast<long long>(train_loader->options().batch_size);
     AVSL_RETURN_IF_ERROR(
-        train_loader->StartEpoch(static_cast<uint64_t>(state.epoch), static_cast<size_t>(state.batch_in_epoch)));
+        train_loader->StartEpochAtSample(static_cast<uint64_t>(state.epoch), static_cast<size_t>(start_sample)));
     AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnEpochStart(ctx); }));
     double loss_sum = 0;
     long long loss_count = 0, samples_seen = 0;
     const auto epoch_start = std::chrono::steady_clock::now();
     while (true) {
+      const auto step_start = std::chrono::steady_clock::now();
       AVSL_ASSIGN_OR_RETURN(std::optional<data::SampleBatch> batch, train_loader->Next());
       if (!batch) break;
       StepRecord record;
       std::vector<std::pair<std::string, double>> logs;
       AVSL_RETURN_IF_ERROR(Step(*batch, &record.loss, &logs));  // Trainer::Run logs the error
+      previous_step_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count();
       ++state.global_step;
       state.batch_in_epoch = static_cast<long long>(batch->batch_index) + 1;
+      state.samples_in_epoch = static_cast<long long>(batch->epoch_position);
       ++steps_here;
       loss_sum += record.loss;
       ++loss_count;
-      samples_seen += static_cast<long long>(batch->samples.size());
+      samples_seen += comm ? step_samples : static_cast<long long>(batch->samples.size());
+      if (comm) record.rank_step_seconds = &rank_step_seconds;
       const auto now = std::chrono::steady_clock::now();
       record.elapsed_seconds = std::chrono::duration<double>(now - start).count();
       record.samples_per_second = samples_seen /
@@ -447,7 +608,8 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
       record.epoch_mean_loss = loss_sum / loss_count;
       record.logs = &logs;
       AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnStepEnd(ctx, record); }));
-      const int signal = g_stop_signal.load();
+      // Ranks stop at the step where the status exchange first carried a signal, so they save the same state.
+      const int signal = comm ? agreed_stop_signal : g_stop_signal.load();
       if (signal != 0 || (options.max_steps >= 0 && steps_here >= options.max_steps)) {
         if (isatty(fileno(stderr))) std::fprintf(stderr, "\n");
         AVSL_RETURN_IF_ERROR(Save("last"));
@@ -461,6 +623,7 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
     }
     ++state.epoch;
     state.batch_in_epoch = 0;
+    state.samples_in_epoch = 0;
     // No step here when the previous invocation stopped on the epoch's last batch: its end (records, validation,
     // last.pt) happens now, with nothing to average (NaN, which the logger leaves out).
     EpochRecord epoch;
@@ -544,5 +707,6 @@ absl::StatusOr<StopReason> Trainer::Run() {
 }
 
 const std::string& Trainer::run_dir() const { return impl_->run->path(); }
+const Method& Trainer::method() const { return *impl_->method; }
 
 }  // namespace avsl::train

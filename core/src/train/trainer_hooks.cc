@@ -92,6 +92,11 @@ class LoggerHook final : public TrainerHook {
                         {"samples_per_s", step.samples_per_second},
                         {"lr", ctx.learning_rate},
                         {"wall_time", step.elapsed_seconds}};
+    if (step.rank_step_seconds != nullptr && !step.rank_step_seconds->empty()) {
+      const std::vector<double>& times = *step.rank_step_seconds;
+      j["rank_step_s"] = times;
+      j["slowest_rank"] = std::max_element(times.begin(), times.end()) - times.begin();
+    }
     for (const auto& [name, mean] : window_.Means())
       if (!j.contains(name)) j[name] = JsonNumber(mean);
     window_.Clear();

@@ -20,9 +20,13 @@ namespace avsl::checkpoint {
 struct TrainState {
   long long epoch = 0;           ///< epoch in progress (or the next one when epoch_done)
   long long batch_in_epoch = 0;  ///< batches of `epoch` already consumed
-  long long global_step = 0;     ///< optimizer steps so far
-  std::string monitor;           ///< e.g. "val.ap"
-  double best_value = -1e300;    ///< best monitored value so far
+  /// Positions of `epoch`'s sample order already consumed by all ranks together (the resume point: it does not
+  /// depend on the world size). -1 in checkpoints written before it existed: batch_in_epoch × data.batch_size.
+  long long samples_in_epoch = -1;
+  long long world_size = 1;    ///< processes of the invocation that saved it (for people; resume may change it)
+  long long global_step = 0;   ///< optimizer steps so far
+  std::string monitor;         ///< e.g. "val.ap"
+  double best_value = -1e300;  ///< best monitored value so far
   long long best_epoch = -1;
   bool finished = false;  ///< all epochs done
 

@@ -28,6 +28,20 @@
 
 namespace avsl::data {
 
+/// How a data-parallel job splits an epoch's order among its ranks (LoaderOptions::world_size > 1). Rank r takes
+/// positions r, r + W, r + 2W, ... of the order (torch's DistributedSampler), so after k steps of batch B the W
+/// ranks together have consumed exactly the first k·B·W positions, whatever W: a resume under another world size
+/// continues from the same sample position.
+enum class ShardTail {
+  kPad,     ///< repeat the order's first positions until it divides by W (DistributedSampler's default): every
+            ///< rank has as many samples, a few are seen twice per epoch
+  kDrop,    ///< drop the last positions (n mod W of them): every rank has as many samples, a few are not seen
+  kUneven,  ///< neither: ranks differ by one sample (evaluation, which gathers the records and has no steps to match)
+};
+
+/// "pad" / "drop" (the recipe's `data.shard_tail`); anything else is InvalidArgument.
+absl::StatusOr<ShardTail> ParseShardTail(const std::string& name);
+
 /// What to do with a sample whose Dataset::Get fails.
 enum class OnError {
   kError,  ///< stop: Next() returns the error, naming the sample and why
@@ -44,8 +58,14 @@ struct LoaderOptions {
   bool shuffle = true;     ///< per-epoch permutation from (seed, epoch); false keeps dataset order
   bool drop_last = false;  ///< drop the final batch when it would be smaller than batch_size
   OnError on_error = OnError::kError;
-  uint64_t seed = 0;   ///< order and augmentation seed (SampleContext::seed)
-  bool train = false;  ///< SampleContext::train: training-time augmentation on/off
+  uint64_t seed = 0;      ///< order and augmentation seed (SampleContext::seed)
+  bool train = false;     ///< SampleContext::train: training-time augmentation on/off
+  size_t rank = 0;        ///< this process's shard of every epoch (ShardTail)
+  size_t world_size = 1;  ///< 1: the whole order
+  ShardTail shard_tail = ShardTail::kPad;
+  /// Next() also returns batches whose samples were all skipped (empty samples), so that every rank of a
+  /// data-parallel job takes the same number of steps.
+  bool return_empty_batches = false;
   /// Applied in order to every sample after Dataset::Get, in the worker that computed it.
   std::vector<std::shared_ptr<const Transform>> transforms;
 };
@@ -53,7 +73,10 @@ struct LoaderOptions {
 /// One batch, in permutation order. Skipped samples are absent, so samples.size() may be < batch_size.
 struct SampleBatch {
   uint64_t epoch = 0;
-  size_t batch_index = 0;       ///< position in the epoch; resume with StartEpoch(epoch, batch_index + 1)
+  size_t batch_index = 0;  ///< position in the epoch; resume with StartEpoch(epoch, batch_index + 1)
+  /// Positions of the epoch's order that all ranks together have consumed once this batch (and the same batch of
+  /// every other rank) is done; resume with StartEpochAtSample(epoch, epoch_position).
+  size_t epoch_position = 0;
   std::vector<size_t> indices;  ///< dataset index of each sample
   std::vector<Sample> samples;
 };
@@ -87,6 +110,10 @@ class AVSL_EXPORT Loader {
   /// Begins `epoch` at batch `start_batch` (the number of batches already consumed, 0 for a fresh epoch),
   /// abandoning any epoch in progress. OutOfRange if start_batch > batches_per_epoch().
   absl::Status StartEpoch(uint64_t epoch, size_t start_batch = 0);
+  /// Begins `epoch` after its first `start_sample` positions (all ranks together; ShardTail): the rest of the order
+  /// is sharded among the ranks. OutOfRange if start_sample > dataset_size(). With one rank and start_sample =
+  /// b × batch_size this is StartEpoch(epoch, b).
+  absl::Status StartEpochAtSample(uint64_t epoch, size_t start_sample);
 
   /// The next batch, std::nullopt at the end of the epoch. Batches whose samples were all skipped are not
   /// returned (their positions still count). Under OnError::kError a failed sample ends the epoch: the error
@@ -94,6 +121,7 @@ class AVSL_EXPORT Loader {
   /// StartEpoch. FailedPrecondition before the first StartEpoch.
   absl::StatusOr<std::optional<SampleBatch>> Next();
 
+  /// Of a whole epoch on this rank.
   size_t batches_per_epoch() const;
   size_t dataset_size() const { return dataset_->size(); }
   const LoaderOptions& options() const { return options_; }
@@ -113,6 +141,10 @@ class AVSL_EXPORT Loader {
   absl::StatusOr<Sample> Compute(size_t index) const;  ///< Get(), with exceptions turned into a Status
   size_t BatchBegin(size_t batch) const { return batch * options_.batch_size; }
   size_t BatchEnd(size_t batch) const;
+  /// Batches of a shard of `length` samples.
+  size_t BatchesOf(size_t length) const;
+  /// This rank's positions of the `n` global positions left in an epoch.
+  size_t ShardLength(size_t n) const;
   /// Turns computed results into a batch (applying the error policy); nullopt when every sample was skipped.
   absl::StatusOr<std::optional<SampleBatch>> Assemble(size_t batch, PendingBatch&& pending);
 
@@ -123,7 +155,10 @@ class AVSL_EXPORT Loader {
   // Epoch state; written by StartEpoch while no worker runs, then read-only except as noted.
   bool started_ = false;
   uint64_t epoch_ = 0;
-  std::vector<size_t> order_;  // permutation of dataset indices
+  std::vector<size_t> order_;     // this rank's share of the rest of the epoch's permutation (dataset indices)
+  size_t first_batch_index_ = 0;  // batch_index of order_'s first batch
+  size_t start_sample_ = 0;       // global positions consumed before order_
+  size_t rest_ = 0;               // global positions of the epoch from start_sample_ on (before padding/dropping)
   size_t end_batch_ = 0;
   size_t next_batch_ = 0;  // next batch Next() delivers (guarded by mutex_ while workers run)
   absl::Status error_;     // sticky error of the epoch (consumer thread only)

@@ -21,6 +21,10 @@ class AVSL_EXPORT RunDir {
   static absl::StatusOr<RunDir> Create(const std::string& root, const std::string& name);
   /// Opens an existing run directory (for --resume and eval); it must contain recipe.toml.
   static absl::StatusOr<RunDir> Open(const std::string& path);
+  /// The run directory as a rank other than 0 of a data-parallel job holds it: it names the files, and writes
+  /// nothing (WriteFile, AppendMetrics and the logs do nothing and succeed), so only rank 0 has side effects.
+  static RunDir Mute(const std::string& path);
+  bool writes() const { return writes_; }
 
   const std::string& path() const { return path_; }
   std::string File(const std::string& relative) const;
@@ -37,8 +41,9 @@ class AVSL_EXPORT RunDir {
   absl::Status AppendMetrics(const std::string& json_line) const;
 
  private:
-  explicit RunDir(std::string path) : path_(std::move(path)) {}
+  explicit RunDir(std::string path, bool writes = true) : path_(std::move(path)), writes_(writes) {}
   std::string path_;
+  bool writes_ = true;
 };
 
 /// Name of the early-stopped checkpoint (and of its eval/<split>_<name> directory) for a `train.monitor` such as

@@ -36,6 +36,10 @@ class Evaluator {
   absl::Status Add(const std::string& key, const Map2D& map, const Map2D& gt, std::optional<double> conf,
                    bool sounding);
 
+  /// Adds a record scored elsewhere (another rank of a data-parallel validation), as Add would have stored it.
+  /// InvalidArgument for a duplicate key.
+  absl::Status AddRecord(SampleRecord record);
+
   /// Computes all metrics from the stored records. Can be called more than once.
   EvalResult Finalize() const;
 

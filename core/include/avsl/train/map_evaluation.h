@@ -31,6 +31,8 @@ struct MethodEvaluation {
   /// Frames the split pairs with a sounding and a silent clip (Sample::video_id), and how many of their eval-grid
   /// map peaks move between the two (metrics.json: audio_dependence, audio_dependence_pairs).
   metrics::AudioDependenceResult audio_dependence;
+  /// The dataset index of each of result.samples (a data-parallel validation merges the ranks' shards by it).
+  std::vector<size_t> indices;
 };
 
 /// Runs Localize on every batch of `loader` (epoch `epoch`) under NoGradGuard in eval mode, brings each map to

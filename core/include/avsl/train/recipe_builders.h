@@ -31,9 +31,12 @@ struct Runtime {
 absl::StatusOr<Runtime> ApplyRuntime(const ComponentConfig& root);
 
 /// The loader of `data.<split>`; null when the recipe has no such dataset. `train` turns on shuffling,
-/// drop_last and training-time augmentation.
+/// drop_last and training-time augmentation. With world_size > 1 it loads rank `rank`'s shard of every epoch:
+/// `data.shard_tail` for training (every rank the same number of batches, empty batches returned), uneven for
+/// evaluation.
 absl::StatusOr<std::unique_ptr<data::Loader>> BuildLoader(const ComponentConfig& root, const std::string& split,
-                                                          bool train, uint64_t seed, const ComponentRegistry& registry);
+                                                          bool train, uint64_t seed, const ComponentRegistry& registry,
+                                                          size_t rank = 0, size_t world_size = 1);
 
 /// The recipe's `model`, built right after seeding LibTorch with `seed` and moved to `device`: the step-0 weights
 /// training starts from. The trainer and `avsl eval` (`--untrained`, and before loading a checkpoint) both build it

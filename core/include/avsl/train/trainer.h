@@ -9,8 +9,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/dist/launch_env.h"
 
 namespace avsl::train {
 
@@ -26,6 +28,9 @@ struct TrainerOptions {
   /// Either way the message is the returned status's and the run's log.txt gets it as an ERROR line (not stderr:
   /// the caller reports the status).
   bool verbose_errors = false;
+  /// This process's place in a data-parallel job (dist::ReadLaunchEnv); a world size of 1 is the single-process
+  /// trainer. Rank 0 writes the run directory; every rank trains its shard, with gradients averaged over the ranks.
+  dist::LaunchEnv launch;
 };
 
 /// Why Run returned without an error. Every stop but kCompleted and kHook leaves a resumable checkpoints/last.pt.
@@ -48,6 +53,8 @@ class AVSL_EXPORT Trainer {
   ~Trainer();
   absl::StatusOr<StopReason> Run();
   const std::string& run_dir() const;
+  /// The method being trained (its weights after Run: what this rank holds; tests compare ranks with it).
+  const Method& method() const;
 
  private:
   struct Impl;

@@ -40,6 +40,8 @@ struct StepRecord {
   double elapsed_seconds = 0;                                         ///< since this invocation started
   double eta_seconds = 0;                                             ///< to the last step, at this invocation's rate
   const std::vector<std::pair<std::string, double>>* logs = nullptr;  ///< the method's StepOutput::logs
+  /// Data-parallel runs: each rank's wall time of its previous step (data wait to optimizer step), by rank.
+  const std::vector<double>* rank_step_seconds = nullptr;
 };
 
 /// One finished epoch, as the hooks see it. Its means cover the steps this invocation ran: after a resume in the
@@ -77,7 +79,8 @@ class TrainerHook {
 };
 
 /// metrics.jsonl: `{"split":"train"}` records every `log_every` steps (epoch-to-date mean loss, samples/s, lr, wall
-/// time and the method's StepOutput::logs averaged over the steps since the previous record), one
+/// time and the method's StepOutput::logs averaged over the steps since the previous record; in a data-parallel run
+/// also "rank_step_s", every rank's time of its previous step, and "slowest_rank"), one
 /// `{"split":"train_epoch"}` record per epoch that had steps in this invocation (the TrainEpochRecordFields: "epoch"
 /// counts finished epochs, as in the validation records; "steps" the steps averaged; "partial": true when they are
 /// fewer than the epoch's batches; then the epoch mean of every logged value, each over the steps that logged it)

@@ -1,0 +1,71 @@
+// The collectives a data-parallel run needs, on a c10d process group (Gloo on CPU tensors) with rendezvous
+// through c10d's TCPStore at MASTER_ADDR:MASTER_PORT: the engine PyTorch's DDP uses, so an avsl job sits beside
+// torchrun and SLURM like a PyTorch one. c10d stays inside communicator.cc (compile time, and the 1.13/2.x API
+// differences live in one file).
+//
+// Failures never hang and never lose the culprit: every collective waits at most the timeout
+// (`train.dist_timeout_s`), and a failed one is reported naming the lost rank(s): each rank beats a heartbeat into the
+// store every second, so the survivors can tell which peer stopped (rank 0 holds the store: if it is gone, that is
+// the lost rank).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "avsl/core/export.h"
+#include "avsl/dist/launch_env.h"
+
+namespace avsl::dist {
+
+class AVSL_EXPORT Communicator {
+ public:
+  /// Joins the job `env` describes (world size > 1): rank 0 serves the store, every rank builds the Gloo group.
+  /// Unavailable naming the address and the timeout when the peers do not all arrive within `timeout`.
+  static absl::StatusOr<std::unique_ptr<Communicator>> Connect(const LaunchEnv& env, std::chrono::milliseconds timeout);
+  ~Communicator();
+  Communicator(const Communicator&) = delete;
+  Communicator& operator=(const Communicator&) = delete;
+
+  int rank() const;
+  int world_size() const;
+
+  /// Sums `tensor` over the ranks in place. `what` names the collective in errors ("the gradient all-reduce").
+  absl::Status AllReduceSum(at::Tensor& tensor, const std::string& what);
+  /// Starts the sum in the background (Gloo's threads); Wait() completes it. Calls must be issued in the same order
+  /// on every rank.
+  class Pending {
+   public:
+    Pending();
+    ~Pending();
+
+   private:
+    friend class Communicator;
+    struct Work;
+    std::unique_ptr<Work> work_;
+    std::string error_;  ///< set when starting the collective already failed
+  };
+  std::unique_ptr<Pending> StartAllReduceSum(at::Tensor tensor);
+  absl::Status Wait(Pending& pending, const std::string& what);
+  /// Rank `root`'s values of `tensors` everywhere (coalesced per dtype: one collective per dtype, not per tensor).
+  absl::Status Broadcast(const std::vector<at::Tensor>& tensors, int root, const std::string& what);
+  /// Every rank's `mine`, in rank order (lengths may differ).
+  absl::StatusOr<std::vector<std::string>> AllGatherBytes(const std::string& mine, const std::string& what);
+  /// Rank 0's `value` on every rank (through the store: for a path or an error text before the group is used).
+  absl::StatusOr<std::string> ShareFromRankZero(const std::string& key, const std::string& value);
+  absl::Status Barrier(const std::string& what);
+
+ private:
+  struct Impl;
+  explicit Communicator(std::unique_ptr<Impl> impl);
+  /// The error for a failed collective: the lost rank(s) by heartbeat, then the transport's message.
+  absl::Status Lost(const std::string& what, const std::string& cause);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace avsl::dist

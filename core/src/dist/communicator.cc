@@ -1,0 +1,286 @@
+#include "avsl/dist/communicator.h"
+
+// ProcessGroupGloo.hpp declares the group only under this define, which LibTorch's own build sets.
+#ifndef USE_C10D_GLOO
+#define USE_C10D_GLOO 1
+#endif
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/torch.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace avsl::dist {
+namespace {
+
+constexpr auto kHeartbeatPeriod = std::chrono::milliseconds(1000);
+// Long enough for a loaded machine to miss no beat, short enough to name the lost rank soon after a failure.
+constexpr auto kHeartbeatWindow = std::chrono::milliseconds(2500);
+
+std::string HeartbeatKey(int rank) { return absl::StrCat("avsl/heartbeat/", rank); }
+
+std::vector<uint8_t> Bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+std::string Text(const std::vector<uint8_t>& b) { return std::string(b.begin(), b.end()); }
+
+// `join`: the rank's own client, counted by the server, which waits for all of them (as torch.distributed's
+// TCPStore(wait_for_workers=True)); a client that does not join must not be counted, or the server would wait for
+// the timeout.
+c10::intrusive_ptr<c10d::TCPStore> MakeStore(const LaunchEnv& env, bool server, std::chrono::milliseconds timeout,
+                                             bool join = false) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<std::uint16_t>(env.master_port);
+  options.isServer = server;
+  options.numWorkers = static_cast<std::size_t>(env.world_size);
+  options.waitWorkers = join;
+  options.timeout = timeout;
+  return c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+}
+
+std::string WhatOf(const std::exception& e) {
+  // c10::Error's what() carries a backtrace after the first line; the first line is the message.
+  std::string text = e.what();
+  const size_t newline = text.find('\n');
+  return newline == std::string::npos ? text : text.substr(0, newline);
+}
+
+}  // namespace
+
+struct Communicator::Impl {
+  LaunchEnv env;
+  std::chrono::milliseconds timeout{0};
+  c10::intrusive_ptr<c10d::TCPStore> store;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+
+  // The heartbeat: its own store client (a client is one socket, not shared across threads).
+  std::thread heartbeat;
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool stopping = false;
+
+  void Beat() {
+    c10::intrusive_ptr<c10d::TCPStore> client;
+    try {
+      client = MakeStore(env, false, timeout);
+    } catch (const std::exception&) {
+      return;  // the main thread's collectives report the unreachable store
+    }
+    long long count = 0;
+    std::unique_lock<std::mutex> lock(mutex);
+    while (!stopping) {
+      lock.unlock();
+      try {
+        client->set(HeartbeatKey(env.rank), Bytes(std::to_string(++count)));
+      } catch (const std::exception&) {
+        return;  // the store (rank 0) is gone; the next collective reports it
+      }
+      lock.lock();
+      cv.wait_for(lock, kHeartbeatPeriod, [this] { return stopping; });
+    }
+  }
+};
+
+struct Communicator::Pending::Work {
+  c10::intrusive_ptr<c10d::Work> work;
+};
+Communicator::Pending::Pending() = default;
+Communicator::Pending::~Pending() = default;
+
+Communicator::Communicator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Communicator::~Communicator() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->cv.notify_all();
+  if (impl_->heartbeat.joinable()) impl_->heartbeat.join();
+}
+
+absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const LaunchEnv& env,
+                                                                    std::chrono::milliseconds timeout) {
+  auto impl = std::make_unique<Impl>();
+  impl->env = env;
+  impl->timeout = timeout;
+  const std::string where = absl::StrCat(env.master_addr, ":", env.master_port);
+  try {
+    impl->store = MakeStore(env, env.rank == 0, timeout, /*join=*/true);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat(
+        "rank ", env.rank, ": cannot ", env.rank == 0 ? "serve" : "reach", " the rendezvous store at ", where,
+        " within ", timeout.count() / 1000.0, " s (train.dist_timeout_s): ", WhatOf(e),
+        env.rank == 0 ? "; is the port in use?" : "; is rank 0 running, and MASTER_ADDR/MASTER_PORT right?"));
+  }
+  try {
+    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+    // Rank 0's address is one this host reaches the others by only when they share it (one machine); otherwise
+    // Gloo picks the interface of this host's name, as torch.distributed does.
+    const bool loopback = env.master_addr == "127.0.0.1" || env.master_addr == "localhost";
+    options->devices.push_back(loopback ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                        : c10d::ProcessGroupGloo::createDefaultDevice());
+    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, env.rank, env.world_size, options);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("rank ", env.rank, ": the Gloo process group of ", env.world_size,
+                                               " ranks did not form within ", timeout.count() / 1000.0,
+                                               " s (train.dist_timeout_s) through ", where, ": ", WhatOf(e)));
+  }
+  Impl* raw = impl.get();
+  impl->heartbeat = std::thread([raw] { raw->Beat(); });
+  return std::unique_ptr<Communicator>(new Communicator(std::move(impl)));
+}
+
+int Communicator::rank() const { return impl_->env.rank; }
+int Communicator::world_size() const { return impl_->env.world_size; }
+
+absl::Status Communicator::Lost(const std::string& what, const std::string& cause) {
+  const LaunchEnv& env = impl_->env;
+  std::string culprit;
+  try {
+    auto client = MakeStore(env, false, std::chrono::milliseconds(3000));
+    auto read = [&] {
+      std::map<int, std::string> beats;
+      for (int r = 0; r < env.world_size; ++r) {
+        if (r == env.rank) continue;
+        beats[r] = client->check({HeartbeatKey(r)}) ? Text(client->get(HeartbeatKey(r))) : "";
+      }
+      return beats;
+    };
+    const std::map<int, std::string> before = read();
+    std::this_thread::sleep_for(kHeartbeatWindow);
+    const std::map<int, std::string> after = read();
+    std::vector<std::string> lost;
+    for (const auto& [r, beat] : before) {
+      if (after.at(r) == beat) lost.push_back(absl::StrCat(r));
+    }
+    culprit = lost.empty() ? "every rank still beats its heartbeat (a peer may have failed and restarted, or the "
+                             "network dropped the connection)"
+                           : absl::StrCat(lost.size() == 1 ? "lost rank " : "lost ranks ", absl::StrJoin(lost, ", "),
+                                          " (no heartbeat for ", kHeartbeatWindow.count() / 1000.0, " s)");
+  } catch (const std::exception&) {
+    culprit = env.rank == 0 ? "the rendezvous store did not answer"
+                            : absl::StrCat("lost rank 0 (the rendezvous store it serves at ", env.master_addr, ":",
+                                           env.master_port, " does not answer)");
+  }
+  return absl::UnavailableError(absl::StrCat("rank ", env.rank, ": ", what, " failed: ", culprit, ": ", cause));
+}
+
+absl::Status Communicator::AllReduceSum(at::Tensor& tensor, const std::string& what) {
+  std::unique_ptr<Pending> pending = StartAllReduceSum(tensor);
+  return Wait(*pending, what);
+}
+
+std::unique_ptr<Communicator::Pending> Communicator::StartAllReduceSum(at::Tensor tensor) {
+  std::vector<at::Tensor> tensors{std::move(tensor)};
+  auto pending = std::make_unique<Pending>();
+  pending->work_ = std::make_unique<Pending::Work>();
+  try {
+    pending->work_->work = impl_->group->allreduce(tensors);
+  } catch (const std::exception& e) {
+    pending->error_ = WhatOf(e);
+  }
+  return pending;
+}
+
+absl::Status Communicator::Wait(Pending& pending, const std::string& what) {
+  if (!pending.error_.empty()) return Lost(what, pending.error_);
+  try {
+    pending.work_->work->wait();
+  } catch (const std::exception& e) {
+    return Lost(what, WhatOf(e));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Communicator::Broadcast(const std::vector<at::Tensor>& tensors, int root, const std::string& what) {
+  // One flat tensor per dtype and device, in the order of first appearance: the same on every rank.
+  std::vector<std::vector<at::Tensor>> groups;
+  for (const at::Tensor& t : tensors) {
+    auto same = [&](const std::vector<at::Tensor>& g) {
+      return g.front().scalar_type() == t.scalar_type() && g.front().device() == t.device();
+    };
+    auto it = std::find_if(groups.begin(), groups.end(), same);
+    if (it == groups.end()) {
+      groups.push_back({t});
+    } else {
+      it->push_back(t);
+    }
+  }
+  try {
+    for (std::vector<at::Tensor>& group : groups) {
+      std::vector<at::Tensor> flat_parts;
+      for (const at::Tensor& t : group) flat_parts.push_back(t.detach().reshape({-1}));
+      std::vector<at::Tensor> flat{torch::cat(flat_parts)};
+      c10d::BroadcastOptions options;
+      options.rootRank = root;
+      impl_->group->broadcast(flat, options)->wait();
+      if (impl_->env.rank == root) continue;
+      int64_t offset = 0;
+      torch::NoGradGuard no_grad;
+      for (at::Tensor& t : group) {
+        t.detach().copy_(flat[0].narrow(0, offset, t.numel()).view_as(t));
+        offset += t.numel();
+      }
+    }
+  } catch (const std::exception& e) {
+    return Lost(what, WhatOf(e));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> Communicator::AllGatherBytes(const std::string& mine,
+                                                                      const std::string& what) {
+  const int world = impl_->env.world_size;
+  try {
+    // Lengths first, then every rank's bytes padded to the longest.
+    std::vector<at::Tensor> length{torch::tensor({static_cast<int64_t>(mine.size())}, torch::kLong)};
+    std::vector<std::vector<at::Tensor>> lengths(1);
+    for (int r = 0; r < world; ++r) lengths[0].push_back(torch::empty({1}, torch::kLong));
+    impl_->group->allgather(lengths, length)->wait();
+    int64_t longest = 1;
+    for (const at::Tensor& l : lengths[0]) longest = std::max(longest, l.item<int64_t>());
+    std::vector<at::Tensor> padded{torch::zeros({longest}, torch::kByte)};
+    std::memcpy(padded[0].data_ptr<uint8_t>(), mine.data(), mine.size());
+    std::vector<std::vector<at::Tensor>> all(1);
+    for (int r = 0; r < world; ++r) all[0].push_back(torch::empty({longest}, torch::kByte));
+    impl_->group->allgather(all, padded)->wait();
+    std::vector<std::string> out;
+    for (int r = 0; r < world; ++r) {
+      const auto* data = reinterpret_cast<const char*>(all[0][r].data_ptr<uint8_t>());
+      out.emplace_back(data, static_cast<size_t>(lengths[0][r].item<int64_t>()));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return Lost(what, WhatOf(e));
+  }
+}
+
+absl::StatusOr<std::string> Communicator::ShareFromRankZero(const std::string& key, const std::string& value) {
+  const std::string full = "avsl/share/" + key;
+  try {
+    if (impl_->env.rank == 0) {
+      impl_->store->set(full, Bytes(value));
+      return value;
+    }
+    return Text(impl_->store->get(full));
+  } catch (const std::exception& e) {
+    return Lost(absl::StrCat("receiving '", key, "' from rank 0"), WhatOf(e));
+  }
+}
+
+absl::Status Communicator::Barrier(const std::string& what) {
+  try {
+    impl_->group->barrier()->wait();
+  } catch (const std::exception& e) {
+    return Lost(what, WhatOf(e));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace avsl::dist
