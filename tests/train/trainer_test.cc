@@ -358,6 +358,31 @@ type = "tiny.Method"
   absl::StatusOr<std::string> dir = Train(*r, {}, &status);
   ASSERT_FALSE(dir.ok());
   EXPECT_THAT(std::string(dir.status().message()), HasSubstr("train.select = \"early_stop\" needs data.val"));
+
+  // train.select_on_test: the test split is loaded once, as the validation split, and not tested again at the end.
+  absl::StatusOr<Recipe> on_test = Recipe::Parse(R"(
+seed = 3
+threads = 1
+[data]
+batch_size = 4
+train = { type = "tiny.Data", size = 8 }
+test = { type = "tiny.Data", size = 6, offset = 2 }
+[model]
+type = "tiny.Method"
+[train]
+epochs = 2
+select_on_test = true
+)",
+                                                 "ontest.toml", ".", {});
+  ASSERT_TRUE(on_test.ok() && on_test->Validate(host_).ok());
+  dir = Train(*on_test, {}, &status);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_THAT(ReadFile(fs::path(*dir) / "log.txt"), HasSubstr("WARNING: model selection uses the TEST split"));
+  const std::vector<std::string> val = JsonlLines(fs::path(*dir) / "metrics.jsonl", "\"split\":\"val\"");
+  ASSERT_EQ(val.size(), 2u);
+  EXPECT_THAT(val[0], HasSubstr("\"n_sounding\":6"));
+  EXPECT_FALSE(fs::exists(fs::path(*dir) / "eval")) << "the selection split must not be tested again";
 }
 
 TEST_F(TrainerTest, Bf16AutocastAndChannelsLastTrainOnCpu) {

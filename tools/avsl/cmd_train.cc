@@ -155,21 +155,14 @@ int RunTrain(int argc, char** argv, int first) {
   const ComponentConfig root = recipe->Root();
   const std::string name = root.Has("name") ? root.GetString("name")
                                             : std::filesystem::path(recipe_path).stem().string();
+  // A training error of a rank other than 0 goes to stderr with its rank: rank 0's log.txt has only rank 0's.
+  const std::string label = options.launch.distributed() && options.launch.rank != 0
+                                ? absl::StrCat("train (rank ", options.launch.rank, ")")
+                                : "train";
   absl::StatusOr<std::unique_ptr<train::Trainer>> trainer = train::Trainer::Create(*recipe, name, *host, options);
-  if (!trainer.ok()) {
-    const std::string label = options.launch.distributed() && options.launch.rank != 0
-                                  ? absl::StrCat("train (rank ", options.launch.rank, ")")
-                                  : "train";
-    return ReportError(label, WithPluginHint(trainer.status(), *host), verbose);
-  }
+  if (!trainer.ok()) return ReportError(label, WithPluginHint(trainer.status(), *host), verbose);
   absl::StatusOr<train::StopReason> stopped = (*trainer)->Run();
-  if (!stopped.ok()) {
-    // A rank's error goes to stderr with its rank: rank 0's log.txt has only rank 0's.
-    if (options.launch.distributed() && options.launch.rank != 0) {
-      return ReportError(absl::StrCat("train (rank ", options.launch.rank, ")"), stopped.status(), verbose);
-    }
-    return ReportError("train", stopped.status(), verbose);
-  }
+  if (!stopped.ok()) return ReportError(label, stopped.status(), verbose);
   switch (*stopped) {
     case train::StopReason::kSigint: return 128 + SIGINT;
     case train::StopReason::kSigterm: return 128 + SIGTERM;

@@ -218,27 +218,18 @@ absl::StatusOr<std::optional<SampleBatch>> Loader::Next() {
       lock.unlock();
       work_cv_.notify_all();  // the window moved: workers may claim the next batch
     }
-    absl::StatusOr<std::optional<SampleBatch>> out = Assemble(batch, std::move(pending));
+    absl::StatusOr<SampleBatch> out = Assemble(batch, std::move(pending));
     if (!out.ok()) {
       error_ = out.status();
       // Stop computing the rest of an epoch that cannot continue.
       StopWorkers();
       return error_;
     }
-    if (out->has_value() || options_.return_empty_batches) {
-      if (!out->has_value()) {
-        SampleBatch empty;
-        empty.epoch = epoch_;
-        empty.batch_index = first_batch_index_ + batch;
-        empty.epoch_position = start_sample_ + std::min(rest_, (batch + 1) * options_.batch_size * options_.world_size);
-        return std::optional<SampleBatch>(std::move(empty));
-      }
-      return out;
-    }
+    if (!out->samples.empty() || options_.return_empty_batches) return std::optional<SampleBatch>(*std::move(out));
   }
 }
 
-absl::StatusOr<std::optional<SampleBatch>> Loader::Assemble(size_t batch, PendingBatch&& pending) {
+absl::StatusOr<SampleBatch> Loader::Assemble(size_t batch, PendingBatch&& pending) {
   SampleBatch out;
   out.epoch = epoch_;
   out.batch_index = first_batch_index_ + batch;
@@ -259,8 +250,7 @@ absl::StatusOr<std::optional<SampleBatch>> Loader::Assemble(size_t batch, Pendin
     }
     skipped_.push_back(SkippedSample{epoch_, out.batch_index, index, dataset_->Describe(index), result.status()});
   }
-  if (out.samples.empty()) return std::optional<SampleBatch>();
-  return std::optional<SampleBatch>(std::move(out));
+  return out;
 }
 
 }  // namespace avsl::data

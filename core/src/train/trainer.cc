@@ -141,6 +141,11 @@ struct Trainer::Impl {
   /// The step's status exchange: every rank's loss, sample count, previous step time and stop signal; a non-finite
   /// loss on any rank fails every rank at this step.
   absl::Status ExchangeStepStatus(double local_loss, long long local_samples, double* mean_loss);
+  /// The end of a non-finite-loss error: what was kept, and what to change.
+  std::string NonFiniteLossHint() const {
+    return absl::StrCat("Nothing was saved for this step; the last good checkpoint is ", run->CheckpointPath("last"),
+                        " (if it exists). Lower optim.lr or set train.grad_clip");
+  }
 
   /// --resume of a run that a hook (or another stop request) finished before the last epoch of the invocation that
   /// saved it: not trained further, since the hooks keep no state (early stopping would start counting again).
@@ -260,18 +265,19 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   const size_t rank = static_cast<size_t>(launch.rank), world_size = static_cast<size_t>(world());
   AVSL_ASSIGN_OR_RETURN(train_loader, BuildLoader(root, "train", true, seed, host->registry(), rank, world_size));
   AVSL_ASSIGN_OR_RETURN(val_loader, BuildLoader(root, "val", false, seed, host->registry(), rank, world_size));
-  AVSL_ASSIGN_OR_RETURN(test_loader, BuildLoader(root, "test", false, seed, host->registry()));
   const bool trains = method->trainable() && epochs > 0;
   if (trains && !train_loader) return absl::InvalidArgumentError("training needs data.train (a dataset table)");
   if (trains && select == "early_stop" && !val_loader) {
-    if (!train.GetBool("select_on_test") || !test_loader) {
+    if (!train.GetBool("select_on_test") || !root.Sub("data").Has("test")) {
       return absl::InvalidArgumentError(
           "train.select = \"early_stop\" needs data.val; add a validation set, set train.select = \"last\", or "
           "set train.select_on_test = true to select on the test split (not a fair protocol)");
     }
-    // Selection on the test split, as the reference code did (sharded like a validation split).
+    // Selection on the test split, as the reference code did: it is loaded once, as the validation split (sharded
+    // like one), and there is no separate final test.
     AVSL_ASSIGN_OR_RETURN(val_loader, BuildLoader(root, "test", false, seed, host->registry(), rank, world_size));
-    test_loader.reset();
+  } else {
+    AVSL_ASSIGN_OR_RETURN(test_loader, BuildLoader(root, "test", false, seed, host->registry()));
   }
 
   state.monitor = monitor;
@@ -399,11 +405,7 @@ absl::Status Trainer::Impl::ExchangeStepStatus(double local_loss, long long loca
   if (!nonfinite.empty()) {
     return absl::InternalError(absl::StrCat("non-finite loss on rank ", absl::StrJoin(nonfinite, ", "), " at epoch ",
                                             state.epoch, ", batch ", state.batch_in_epoch, ", step ", state.global_step,
-                                            ": every rank stops at this step. Nothing was saved for it; "
-                                            "the last good checkpoint is ",
-                                            run->CheckpointPath("last"),
-                                            " (if it exists). Lower optim.lr or set "
-                                            "train.grad_clip"));
+                                            ": every rank stops at this step. ", NonFiniteLossHint()));
   }
   *mean_loss = samples > 0 ? loss_sum / samples : 0.0;
   return absl::OkStatus();
@@ -468,11 +470,10 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
     value = loss.item<double>();
     if (!comm && !std::isfinite(value)) {
       std::vector<std::string> keys(batch.keys.begin(), batch.keys.begin() + std::min<size_t>(batch.keys.size(), 8));
-      return absl::InternalError(absl::StrCat(
-          "non-finite loss (", value, ") at epoch ", state.epoch, ", batch ", state.batch_in_epoch, ", step ",
-          state.global_step, "; batch keys: ", absl::StrJoin(keys, ", "), batch.keys.size() > 8 ? ", ..." : "",
-          ". Nothing was saved for this step; the last good checkpoint is ", run->CheckpointPath("last"),
-          " (if it exists). Lower optim.lr or set train.grad_clip"));
+      return absl::InternalError(absl::StrCat("non-finite loss (", value, ") at epoch ", state.epoch, ", batch ",
+                                              state.batch_in_epoch, ", step ", state.global_step,
+                                              "; batch keys: ", absl::StrJoin(keys, ", "),
+                                              batch.keys.size() > 8 ? ", ..." : "", ". ", NonFiniteLossHint()));
     }
   }
   double reported = value;

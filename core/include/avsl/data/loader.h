@@ -145,8 +145,9 @@ class AVSL_EXPORT Loader {
   size_t BatchesOf(size_t length) const;
   /// This rank's positions of the `n` global positions left in an epoch.
   size_t ShardLength(size_t n) const;
-  /// Turns computed results into a batch (applying the error policy); nullopt when every sample was skipped.
-  absl::StatusOr<std::optional<SampleBatch>> Assemble(size_t batch, PendingBatch&& pending);
+  /// Turns computed results into a batch (applying the error policy); its samples are empty when every sample was
+  /// skipped.
+  absl::StatusOr<SampleBatch> Assemble(size_t batch, PendingBatch&& pending);
 
   std::shared_ptr<const Dataset> dataset_;
   LoaderOptions options_;
