@@ -29,6 +29,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/core/registrar.h"
 #include "avsl/data/loader.h"
 #include "avsl/io/run_dir.h"
 #include "avsl/metrics/metric_fields.h"
@@ -326,6 +327,52 @@ TEST_F(TrainerTest, NanLossStopsNamingTheStepAndKeepsTheLastGoodCheckpoint) {
   std::ifstream log(fs::path(*dir) / "log.txt");
   std::string text((std::istreambuf_iterator<char>(log)), {});
   EXPECT_THAT(text, HasSubstr("ERROR: non-finite loss"));
+}
+
+// A hook that sends the process SIGTERM at the end of a given step, as an operator's `kill` would.
+class TermAtStepHook final : public Hook {
+ public:
+  explicit TermAtStepHook(long long step) : step_(step) {}
+  absl::StatusOr<HookAction> OnEvent(const TrainEvent& event) override {
+    if (event.type == TrainEvent::Type::kStepEnd && event.step == step_) raise(SIGTERM);
+    return HookAction::kContinue;
+  }
+
+ private:
+  long long step_;
+};
+
+int g_outer_signal = 0;
+extern "C" void OuterHandler(int signal) { g_outer_signal = signal; }
+
+TEST_F(TrainerTest, SigtermFinishesTheStepSavesAndRestoresTheCallersHandler) {
+  Registrar r("sig");
+  Schema schema("raise SIGTERM at a step");
+  schema.Int("step", 2, "the step");
+  r.Register<Hook>(
+      "TermAt", std::move(schema),
+      [](const ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<Hook>> {
+        return std::make_shared<TermAtStepHook>(c.GetInt("step"));
+      },
+      "");
+  ASSERT_TRUE(r.status().ok());
+  ASSERT_TRUE(host_.mutable_registry_for_testing().Commit(r.staged()).ok());
+  struct sigaction outer {
+  }, previous{}, after{};
+  outer.sa_handler = OuterHandler;
+  sigemptyset(&outer.sa_mask);
+  sigaction(SIGTERM, &outer, &previous);
+
+  Recipe recipe = MakeRecipe({"hooks=[{type=\"sig.TermAt\", step=2}]"});
+  absl::Status status;
+  absl::StatusOr<std::string> dir = Train(recipe, {}, &status);
+  sigaction(SIGTERM, &previous, &after);
+  ASSERT_TRUE(dir.ok()) << dir.status();
+  ASSERT_TRUE(status.ok()) << status;
+  EXPECT_EQ(last_stop_, train::StopReason::kSigterm);
+  EXPECT_EQ(g_outer_signal, 0) << "the trainer's handler, not the caller's, got the signal";
+  EXPECT_EQ(after.sa_handler, &OuterHandler) << "the caller's handler was not restored";
+  EXPECT_THAT(ReadFile(fs::path(*dir) / "train_state.json"), HasSubstr("\"global_step\": 2"));
 }
 
 TEST_F(TrainerTest, InitFromLoadsWeightsOnly) {

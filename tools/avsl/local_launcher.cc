@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "avsl/train/stop_signals.h"
 
 extern char** environ;
 
@@ -32,36 +33,6 @@ using Clock = std::chrono::steady_clock;
 // Short enough that a forwarded Ctrl-C or an expired grace period is acted on without a noticeable delay.
 constexpr long kPollNanoseconds = 50'000'000;
 constexpr auto kKillAfterTerm = std::chrono::seconds(10);
-
-volatile std::sig_atomic_t g_launcher_signal = 0;
-extern "C" void OnLauncherSignal(int signal) { g_launcher_signal = signal; }
-
-// SIGINT/SIGTERM are recorded for the wait loop while the ranks run (a handler may only set a flag); the previous
-// dispositions come back when the launch returns, on every path.
-class SignalRecorder {
- public:
-  SignalRecorder() {
-    g_launcher_signal = 0;
-    struct sigaction action {};
-    action.sa_handler = OnLauncherSignal;
-    sigemptyset(&action.sa_mask);
-    // No SA_RESTART: the signal cuts the poll's sleep short, so it is forwarded at once.
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~SignalRecorder() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-  SignalRecorder(const SignalRecorder&) = delete;
-  SignalRecorder& operator=(const SignalRecorder&) = delete;
-
-  int received() const { return g_launcher_signal; }
-
- private:
-  struct sigaction old_int_ {
-  }, old_term_{};
-};
 
 // Set by the launcher for each rank, so inherited values (a launcher started by another launcher) never leak in.
 const std::set<std::string>& ReplacedVariables() {
@@ -194,7 +165,9 @@ absl::StatusOr<LaunchResult> LaunchLocal(const LaunchSpec& spec) {
     envs[rank] = CArray(env_strings[rank]);
   }
 
-  SignalRecorder signals;
+  // SIGINT/SIGTERM are recorded for the wait loop while the ranks run; the previous dispositions come back when
+  // the launch returns, on every path.
+  train::StopSignalScope signals;
   std::vector<Child> children(spec.nproc);
   std::vector<pid_t> started;
   sigset_t stop_signals;
@@ -254,8 +227,8 @@ absl::StatusOr<LaunchResult> LaunchLocal(const LaunchSpec& spec) {
       if (c.running) kill(c.pid, signal);
   };
   while (running > 0) {
-    if (forwarded == 0 && signals.received() != 0) {
-      forwarded = signals.received();
+    if (forwarded == 0 && train::StopSignalScope::received() != 0) {
+      forwarded = train::StopSignalScope::received();
       Say(spec.label, absl::StrCat("received ", forwarded == SIGINT ? "SIGINT" : "SIGTERM", "; forwarding it to ",
                                    RankNames(survivors())));
       signal_survivors(forwarded);
@@ -291,7 +264,7 @@ absl::StatusOr<LaunchResult> LaunchLocal(const LaunchSpec& spec) {
       // Stopped by Ctrl-C or SIGTERM, directly from the terminal or forwarded: a resumable stop, as for one process.
       const bool stop_signal = ended.signal == SIGINT || ended.signal == SIGTERM || ended.exit_code == 128 + SIGINT ||
                                ended.exit_code == 128 + SIGTERM;
-      if (stop_signal && (forwarded != 0 || signals.received() != 0)) {
+      if (stop_signal && (forwarded != 0 || train::StopSignalScope::received() != 0)) {
         if (stop_code == 0) stop_code = ended.exit_code;
         continue;
       }

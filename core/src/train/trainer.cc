@@ -44,36 +44,12 @@
 #include "avsl/train/recipe_builders.h"
 #include "avsl/train/run_report.h"
 #include "avsl/train/sharded_evaluation.h"
+#include "avsl/train/stop_signals.h"
 #include "avsl/train/trainer.h"
 #include "avsl/train/trainer_hooks.h"
 
 namespace avsl::train {
 namespace {
-
-std::atomic<int> g_stop_signal{0};
-extern "C" void OnStopSignal(int signal) { g_stop_signal.store(signal); }
-
-// Installs SIGINT/SIGTERM handlers for the lifetime of a run: the step in progress finishes, then the
-// trainer saves a resumable checkpoint and returns.
-class SignalScope {
- public:
-  SignalScope() {
-    g_stop_signal.store(0);
-    struct sigaction action {};
-    action.sa_handler = OnStopSignal;
-    sigemptyset(&action.sa_mask);
-    sigaction(SIGINT, &action, &old_int_);
-    sigaction(SIGTERM, &action, &old_term_);
-  }
-  ~SignalScope() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
-
- private:
-  struct sigaction old_int_ {
-  }, old_term_{};
-};
 
 using checkpoint::CheckpointContents;
 using checkpoint::TrainState;
@@ -387,7 +363,7 @@ absl::Status Trainer::Impl::ExchangeStepStatus(double local_loss, long long loca
   v[r] = finite ? local_loss : 0.0;
   v[w + r] = static_cast<double>(local_samples);
   v[2 * w + r] = previous_step_seconds;
-  v[3 * w + r] = (finite ? 0.0 : 1.0) + 2.0 * g_stop_signal.load();
+  v[3 * w + r] = (finite ? 0.0 : 1.0) + 2.0 * StopSignalScope::received();
   AVSL_RETURN_IF_ERROR(comm->AllReduceSum(status, absl::StrCat("the status exchange of step ", state.global_step + 1)));
   v = status.data_ptr<double>();
   std::vector<std::string> nonfinite;
@@ -556,7 +532,8 @@ absl::Status Trainer::Impl::FinalTest() {
 }
 
 absl::StatusOr<StopReason> Trainer::Impl::Run() {
-  SignalScope signals;
+  // The step in progress finishes, then the trainer saves a resumable checkpoint and returns.
+  StopSignalScope signals;
   const bool trains = method->trainable() && epochs > 0 && optimizer != nullptr;
   if (!trains) run->Log("nothing to train (the method has no parameters or train.epochs = 0): evaluating only");
   ctx.total_steps = trains ? epochs * static_cast<long long>(train_loader->batches_per_epoch()) : 0;
@@ -610,7 +587,7 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
       record.logs = &logs;
       AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnStepEnd(ctx, record); }));
       // Ranks stop at the step where the status exchange first carried a signal, so they save the same state.
-      const int signal = comm ? agreed_stop_signal : g_stop_signal.load();
+      const int signal = comm ? agreed_stop_signal : StopSignalScope::received();
       if (signal != 0 || (options.max_steps >= 0 && steps_here >= options.max_steps)) {
         if (isatty(fileno(stderr))) std::fprintf(stderr, "\n");
         AVSL_RETURN_IF_ERROR(Save("last"));
