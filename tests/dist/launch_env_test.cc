@@ -24,7 +24,6 @@ TEST(LaunchEnv, NothingSetIsOneProcess) {
   ASSERT_TRUE(env.ok()) << env.status();
   EXPECT_FALSE(env->distributed());
   EXPECT_EQ(env->world_size, 1);
-  EXPECT_EQ(DescribeLaunchEnv(*env), "a single process");
 }
 
 TEST(LaunchEnv, TorchrunVariables) {
@@ -44,7 +43,6 @@ TEST(LaunchEnv, TorchrunVariables) {
   EXPECT_EQ(env->master_addr, "node0");
   EXPECT_EQ(env->master_port, 29500);
   EXPECT_EQ(env->source, "torchrun");  // torchrun's variables win over SLURM's
-  EXPECT_EQ(DescribeLaunchEnv(*env), "rank 3 of 8 (local 1 of 2, torchrun, rendezvous node0:29500)");
 }
 
 TEST(LaunchEnv, SlurmWhenTorchrunIsAbsent) {

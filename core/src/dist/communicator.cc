@@ -274,13 +274,4 @@ absl::StatusOr<std::string> Communicator::ShareFromRankZero(const std::string& k
   }
 }
 
-absl::Status Communicator::Barrier(const std::string& what) {
-  try {
-    impl_->group->barrier()->wait();
-  } catch (const std::exception& e) {
-    return Lost(what, WhatOf(e));
-  }
-  return absl::OkStatus();
-}
-
 }  // namespace avsl::dist

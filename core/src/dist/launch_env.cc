@@ -86,11 +86,4 @@ absl::StatusOr<LaunchEnv> ReadLaunchEnv(const GetEnv& getenv) {
   return env;
 }
 
-std::string DescribeLaunchEnv(const LaunchEnv& env) {
-  if (!env.distributed()) return "a single process";
-  return absl::StrCat("rank ", env.rank, " of ", env.world_size, " (local ", env.local_rank, " of ",
-                      env.local_world_size, ", ", env.source, ", rendezvous ", env.master_addr, ":", env.master_port,
-                      ")");
-}
-
 }  // namespace avsl::dist

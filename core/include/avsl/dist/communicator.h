@@ -58,7 +58,6 @@ class AVSL_EXPORT Communicator {
   absl::StatusOr<std::vector<std::string>> AllGatherBytes(const std::string& mine, const std::string& what);
   /// Rank 0's `value` on every rank (through the store: for a path or an error text before the group is used).
   absl::StatusOr<std::string> ShareFromRankZero(const std::string& key, const std::string& value);
-  absl::Status Barrier(const std::string& what);
 
  private:
   struct Impl;

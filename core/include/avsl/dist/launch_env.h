@@ -31,7 +31,4 @@ struct LaunchEnv {
 AVSL_EXPORT absl::StatusOr<LaunchEnv> ReadLaunchEnv(const std::function<const char*(const char*)>& getenv =
                                                         [](const char* name) { return std::getenv(name); });
 
-/// "rank 1 of 2 (local 1 of 2, torchrun, rendezvous 127.0.0.1:29500)".
-AVSL_EXPORT std::string DescribeLaunchEnv(const LaunchEnv& env);
-
 }  // namespace avsl::dist

@@ -24,7 +24,6 @@ class AVSL_EXPORT RunDir {
   /// The run directory as a rank other than 0 of a data-parallel job holds it: it names the files, and writes
   /// nothing (WriteFile, AppendMetrics and the logs do nothing and succeed), so only rank 0 has side effects.
   static RunDir Mute(const std::string& path);
-  bool writes() const { return writes_; }
 
   const std::string& path() const { return path_; }
   std::string File(const std::string& relative) const;
