@@ -1,6 +1,8 @@
 #include "avsl/core/recipe.h"
 
 #include <cstdlib>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -268,7 +270,11 @@ class RecipeByNameTest : public RecipeTest {
  protected:
   void SetUp() override {
     RecipeTest::SetUp();
-    root_ = (std::filesystem::path(::testing::TempDir()) / "avsl_recipe_path").string();
+    // One tree per test process: ctest runs these tests side by side, and a shared tree was removed under a peer.
+    root_ = (std::filesystem::path(::testing::TempDir()) /
+             ("avsl_recipe_path_" + std::to_string(getpid()) + "_" +
+              ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+                .string();
     std::filesystem::remove_all(root_);
     std::filesystem::create_directories(root_ + "/shipped/_base_");
     std::ofstream(root_ + "/shipped/_base_/data.toml") << "[data]\nbatch_size = 5\nworkers = 1\n";
@@ -276,7 +282,10 @@ class RecipeByNameTest : public RecipeTest {
     std::ofstream(root_ + "/shipped/model.toml") << "base = [\"_base_/data.toml\"]\nseed = 11\n";
     setenv("AVSL_RECIPE_PATH", ("/nonexistent/avsl_recipes:" + root_ + "/shipped").c_str(), 1);
   }
-  void TearDown() override { unsetenv("AVSL_RECIPE_PATH"); }
+  void TearDown() override {
+    unsetenv("AVSL_RECIPE_PATH");
+    std::filesystem::remove_all(root_);
+  }
 
   std::string root_;
 };
