@@ -3,18 +3,23 @@
 # (`avsl train --nproc-per-node 2`) at the same global batch, with the share of a step spent waiting for the
 # gradient all-reduce after backward (what the bucketed overlap did not hide). Two settings: the quickstart recipe
 # (synthetic, 113 px, ResNet10 width 16, global batch 128) and a full-size step (224 px, ResNet18 width 64, global
-# batch 16). On a 2-core machine the figure is about overhead, not speed-up (docs/distributed.md).
-#   scripts/bench_distributed.sh [--steps N] [--warmup W]      (needs build/bin/avsl and /usr/bin/python3)
+# batch 16), each also in 2 processes with train.global_negatives and train.sync_bn (the all-gather of the
+# embeddings and the per-layer BatchNorm all-reduces, in forward and backward). On a 2-core machine the figure is
+# about overhead, not speed-up (docs/distributed.md).
+#   scripts/bench_distributed.sh [--steps N] [--warmup W] [--only synthetic|full-size]
+#   (needs build/bin/avsl and /usr/bin/python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 AVSL=${AVSL_BUILD_DIR:-build}/bin/avsl
 steps=20
 warmup=4
+only=""
 while [ $# -gt 0 ]; do
   case $1 in
     --steps) steps=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
-    *) echo "usage: $0 [--steps N] [--warmup W]" >&2; exit 2 ;;
+    --only) only=$2; shift 2 ;;
+    *) echo "usage: $0 [--steps N] [--warmup W] [--only synthetic|full-size]" >&2; exit 2 ;;
   esac
 done
 cores=$(nproc)
@@ -26,6 +31,8 @@ common=(--set train.log_every=1 --set train.test_at_end=false --set train.val_ev
 full=(--set data.train.input_size=224 --set data.train.resize=224 --set data.val.input_size=224
   --set model.image_encoder.width=64 --set 'model.image_encoder.blocks=[2,2,2,2]' --set model.image_encoder.layer4_stride=2
   --set model.audio_encoder.width=64 --set 'model.audio_encoder.blocks=[2,2,2,2]' --set model.dim=512)
+
+coupled=(--set train.global_negatives=true --set train.sync_bn=true)
 
 # run NAME NPROC GLOBAL_BATCH [extra args]: trains, then prints one table row from metrics.jsonl.
 run() {
@@ -57,7 +64,15 @@ echo "avsl $("$AVSL" --version | awk '{print $2}'), $cores cores, $steps steps (
 echo
 echo "| setting | processes | batch per process | threads per process | samples/s | all-reduce wait / step |"
 echo "|---|---|---|---|---|---|"
-run synthetic 1 128
-run synthetic 2 128
-run full-size 1 16 "${full[@]}"
-run full-size 2 16 "${full[@]}"
+if [ "$only" != full-size ]; then
+  run synthetic 1 128
+  run synthetic 2 128
+  run synthetic+global_negatives+sync_bn 2 128 "${coupled[@]}"
+  [ -z "${BENCH_SPLIT:-}" ] || run synthetic+global_negatives 2 128 --set train.global_negatives=true
+  [ -z "${BENCH_SPLIT:-}" ] || run synthetic+sync_bn 2 128 --set train.sync_bn=true
+fi
+if [ "$only" != synthetic ]; then
+  run full-size 1 16 "${full[@]}"
+  run full-size 2 16 "${full[@]}"
+  run full-size+global_negatives+sync_bn 2 16 "${full[@]}" "${coupled[@]}"
+fi

@@ -149,6 +149,17 @@ TEST_F(EzvslTest, LossFiniteAndDecreasingOnAFixedBatch) {
   EXPECT_GT(method->named_parameters()["audio_encoder.conv1.weight"].grad().abs().sum().item<double>(), 0);
 }
 
+TEST_F(EzvslTest, GlobalNegativesGatherImagesAndAudiosAndKeepTheLoss) {
+  // train.global_negatives on one rank: both embeddings gathered, the loss of the single-process path.
+  torch::manual_seed(0);
+  auto method = Build(kTinyModel);
+  ASSERT_NE(method, nullptr);
+  method->train();
+  const testkit::GlobalNegativesCheck check = testkit::CheckGlobalNegatives(*method, MakeBatch(5));
+  EXPECT_EQ(check.gathers, 2);
+  EXPECT_NEAR(check.gathered_loss, check.local_loss, 1e-6 * std::abs(check.local_loss));
+}
+
 TEST_F(EzvslTest, LogsPositiveAndHardestNegativeCosines) {
   torch::manual_seed(0);
   auto method = Build(kTinyModel);

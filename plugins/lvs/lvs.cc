@@ -15,6 +15,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
+#include "avsl/core/rank_group.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/models/objectives.h"
 #include "hardpos.h"
@@ -40,7 +41,9 @@ class Lvs final : public Method {
 
   StepOutput TrainStep(const Batch& batch) override {
     LvsEmbedding e = Embed(*imgnet_, *audnet_, batch, "lvs.LVS");
-    LvsLossTerms t = LvsLoss(models::AllPairSimilarity(e.image, e.audio, 1.0), options_);
+    // train.global_negatives: this rank's images against every rank's audios (the loss is per image row).
+    const GatheredRows audio = GatherNegatives(e.audio);
+    LvsLossTerms t = LvsLoss(models::AllPairSimilarity(e.image, audio.all, 1.0), options_, {}, audio.offset);
     return {t.loss, {{"positive_cos", t.positive.detach().mean().item<double>()}}, {}};
   }
 

@@ -10,11 +10,16 @@ torch::Tensor WeightedMean(const torch::Tensor& map, const torch::Tensor& weight
   return (weight * map).sum({-2, -1}) / weight.sum({-2, -1});
 }
 
-LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& o, const LvsExtra& extra) {
-  TORCH_CHECK(a0.dim() == 4 && a0.size(0) == a0.size(1), "LvsLoss: expected all-pair maps [B,B,h,w], got ", a0.sizes());
+LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& o, const LvsExtra& extra, int64_t offset) {
+  TORCH_CHECK(a0.dim() == 4 && offset >= 0 && offset + a0.size(0) <= a0.size(1) &&
+                  (offset == 0 || !(extra.positive_map.defined() || extra.more_positive_maps.defined() ||
+                                    extra.remove_negative.defined())),
+              "LvsLoss: expected all-pair maps [B,B,h,w] (or this rank's rows [n,N,h,w] at an offset, without "
+              "extra sets), got ",
+              a0.sizes(), " at offset ", offset);
   const int64_t b = a0.size(0);
   const torch::Tensor idx = torch::arange(b, a0.options().dtype(torch::kLong));
-  const torch::Tensor a = a0.index({idx, idx});  // [B,h,w] = S_{i->i}
+  const torch::Tensor a = a0.index({idx, idx + offset});  // [B,h,w] = S_{i->i}
   const torch::Tensor pos_map = extra.positive_map.defined() ? extra.positive_map : a;
   TORCH_CHECK(pos_map.sizes() == a.sizes(), "LvsLoss: positive_map must be ", a.sizes(), ", got ", pos_map.sizes());
 
@@ -36,7 +41,9 @@ LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& o, const Lvs
   const torch::Tensor hard = WeightedMean(a, neg_mask);
 
   const double inf = std::numeric_limits<double>::infinity();
-  const torch::Tensor eye = torch::eye(b, a0.options().dtype(torch::kBool));
+  // Each row's own pair: the diagonal in one process, column offset + i of row i across ranks.
+  torch::Tensor eye = torch::zeros({b, a0.size(1)}, a0.options().dtype(torch::kBool));
+  eye.diagonal(offset).fill_(true);
   torch::Tensor removed = eye;
   if (extra.remove_negative.defined()) {
     TORCH_CHECK(extra.remove_negative.sizes() == eye.sizes(), "LvsLoss: remove_negative must be [B,B] = ", eye.sizes(),
@@ -46,7 +53,7 @@ LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& o, const Lvs
   torch::Tensor logits;
   if (o.objective == Objective::kCode) {
     if (o.diagonal == DiagonalMask::kCode) {
-      negatives = negatives * (1 - 100 * torch::eye(b, a0.options()));  // self.mask, sized by this batch's B
+      negatives = negatives * (1 - 100 * eye.to(a0.scalar_type()));  // self.mask, sized by this batch's B
       if (extra.remove_negative.defined()) negatives = negatives.masked_fill(removed & ~eye, -inf);
     } else {
       negatives = negatives.masked_fill(removed, -inf);

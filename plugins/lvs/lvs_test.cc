@@ -247,6 +247,33 @@ TEST_F(LvsTest, PoolingInTheMethodEqualsAPooledEncoder) {
   EXPECT_TRUE(torch::allclose(pooled->Localize(batch).maps, unpooled->Localize(batch).maps));
 }
 
+TEST_F(LvsTest, RowBlocksAtTheirOffsetsAverageToTheWholeBatchLoss) {
+  // train.global_negatives: each rank scores its images against every audio; the mean over the ranks' rows is
+  // the single-process loss, in every objective variant.
+  torch::manual_seed(4);
+  const torch::Tensor a0 = 0.3 + 0.6 * torch::rand({4, 4, 2, 3}, torch::kDouble);
+  for (bool paper : {false, true})
+    for (bool exclude : {false, true}) {
+      if (paper && !exclude) continue;
+      LvsLossOptions o;
+      o.objective = paper ? Objective::kPaper : Objective::kCode;
+      o.diagonal = exclude ? DiagonalMask::kExclude : DiagonalMask::kCode;
+      const double halves =
+          (LvsLoss(a0.narrow(0, 0, 2), o, {}, 0).loss + LvsLoss(a0.narrow(0, 2, 2), o, {}, 2).loss).item<double>();
+      EXPECT_NEAR(halves / 2, LvsLoss(a0, o).loss.item<double>(), 1e-12) << paper << exclude;
+    }
+  EXPECT_THROW(LvsLoss(a0.narrow(0, 0, 2), LvsLossOptions(), {}, 3), c10::Error);
+}
+
+TEST_F(LvsTest, GlobalNegativesGatherTheAudiosAndKeepTheLoss) {
+  auto method = Build(TinyModel(), 3);
+  ASSERT_NE(method, nullptr);
+  method->train();
+  const testkit::GlobalNegativesCheck check = testkit::CheckGlobalNegatives(*method, testkit::RandomBatch(4));
+  EXPECT_EQ(check.gathers, 1);
+  EXPECT_NEAR(check.gathered_loss, check.local_loss, 1e-6 * std::abs(check.local_loss));
+}
+
 TEST_F(LvsTest, LossDecreasesOnAFixedBatch) {
   auto method = Build(TinyModel(), 3);
   ASSERT_NE(method, nullptr);

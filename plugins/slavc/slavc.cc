@@ -16,6 +16,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
+#include "avsl/core/rank_group.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/models/model_ops.h"
 #include "avsl/models/objectives.h"
@@ -104,11 +105,24 @@ class Slavc final : public Method {
       torch::NoGradGuard no_grad;
       target = Features(true, batch);
     }
-    models::AsymmetricLossTerms t = models::AsymmetricContrastiveLoss(online, target, o_.tau);
-    const torch::Tensor ce_a2i = -torch::log_softmax(t.a2i.detach(), 1).diagonal().mean();
+    // The map of this forward, before any gathering replaces the audios.
+    torch::Tensor maps = models::TwoHeadMap(online, o_.tau);
+    int64_t offset = 0;
+    // train.global_negatives: every rank's audios (online and target, in one gather), this rank's images.
+    const GatheredRows audios = GatherNegatives(torch::cat({online.aud1, online.aud2, target.aud1, target.aud2}, 1));
+    if (audios.gathered) {
+      const std::vector<torch::Tensor> parts = audios.all.chunk(4, 1);
+      online.aud1 = parts[0];
+      online.aud2 = parts[1];
+      target.aud1 = parts[2];
+      target.aud2 = parts[3];
+      offset = audios.offset;
+    }
+    models::AsymmetricLossTerms t = models::AsymmetricContrastiveLoss(online, target, o_.tau, offset);
+    const torch::Tensor ce_a2i = -torch::log_softmax(t.a2i.detach(), 1).diagonal(offset).mean();
     const double total = t.total.item<double>(), a2i = ce_a2i.item<double>();
     // The online map of this forward, differentiable, with its dropout: what extra losses (semi) train on.
-    return {t.total, {{"loss_a2i", a2i}, {"loss_i2a", total - a2i}}, models::TwoHeadMap(online, o_.tau)};
+    return {t.total, {{"loss_a2i", a2i}, {"loss_i2a", total - a2i}}, maps};
   }
 
   Localization Localize(const Batch& batch) override {

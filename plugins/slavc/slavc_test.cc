@@ -211,6 +211,17 @@ TEST(SlavcTest, LossFiniteAndDecreasingOnAFixedBatch) {
       << "first 5 mean " << testkit::HeadMean(dropped, 5) << ", last 5 mean " << testkit::TailMean(dropped, 5);
 }
 
+TEST(SlavcTest, GlobalNegativesGatherTheFourAudioEmbeddingsInOneCallAndKeepTheLoss) {
+  // train.global_negatives on one rank: online and target audios of both heads gathered together and split back
+  // in order (a swapped head or branch would change the loss); the same dropout draws both ways.
+  auto method = Build(TinyRecipe("dropout_img = 0.3\n"));
+  ASSERT_NE(method, nullptr);
+  method->train();
+  const testkit::GlobalNegativesCheck check = testkit::CheckGlobalNegatives(*method, MakeBatch(4));
+  EXPECT_EQ(check.gathers, 1);
+  EXPECT_NEAR(check.gathered_loss, check.local_loss, 1e-6 * std::abs(check.local_loss));
+}
+
 TEST(SlavcTest, EmaUpdateIsExactAndParametersOnly) {
   auto method = Build(TinyRecipe("momentum_img = 0.9\nmomentum_aud = 0.75\n"));
   ASSERT_NE(method, nullptr);

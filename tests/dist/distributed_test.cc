@@ -1,7 +1,8 @@
 // Data-parallel training end to end: this binary launches itself (LaunchLocal, as `avsl train --nproc-per-node`
 // does) as the ranks of a Gloo job on loopback, each training a tiny recipe; the test compares what the ranks hold.
 // (a) world size 1 under the launcher is bit-identical to the plain trainer; (b) 2 ranks x batch B/2 end with the
-// weights of 1 rank x batch B for a loss that is a mean over samples; (c) every rank holds identical weights;
+// weights of 1 rank x batch B for a loss that is a mean over samples, and for EZ-VSL's contrastive loss on
+// BatchNorm encoders with train.global_negatives and train.sync_bn; (c) every rank holds identical weights;
 // (e) kill -9 of one rank makes the other exit naming it; (f) a run resumes from 2 ranks to 1 and from 1 to 2 at
 // the same sample position. (d), the sharding itself, is in loader_test.
 #include <signal.h>
@@ -22,8 +23,11 @@
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "avsl/core/options.h"
 #include "avsl/core/registrar.h"
 #include "avsl/dist/launch_env.h"
+#include "avsl/models/two_tower.h"
 #include "avsl/train/map_evaluation.h"
 #include "avsl/train/sharded_evaluation.h"
 #include "avsl/train/trainer.h"
@@ -81,9 +85,23 @@ class PointwiseMethod final : public Method {
   torch::nn::Linear audio_{nullptr};
 };
 
+// EZ-VSL's objective (in-batch negatives) on ResNet encoders (BatchNorm): the samples of a batch are coupled
+// through the negatives and the batch statistics, so 2 ranks x B/2 train like 1 x B only with both
+// train.global_negatives and train.sync_bn.
+class CoupledMethod final : public models::TwoTowerLocalizer {
+ public:
+  CoupledMethod(std::shared_ptr<Encoder> image, std::shared_ptr<Encoder> audio, const models::TwoTowerOptions& o)
+      : TwoTowerLocalizer(std::move(image), std::move(audio), o, "dist.Coupled") {}
+};
+
 void RegisterComponents(PluginHost& host) {
   testing::RegisterTinyComponents(host);
   Registrar r("dist");
+  Options<models::TwoTowerOptions> coupled("EZ-VSL's two towers and loss");
+  models::AddTwoTowerOptions(coupled);
+  r.Register<Method>(
+      "Coupled", coupled.schema(),
+      [coupled](const ComponentConfig& c) { return models::BuildTwoTower<CoupledMethod>(coupled, c); }, "");
   r.Register<Method>(
       "Pointwise", Schema("a mean-over-samples loss"),
       [](const ComponentConfig&) -> absl::StatusOr<std::shared_ptr<Method>> {
@@ -203,7 +221,8 @@ class DistributedTest : public ::testing::Test {
   fs::path root_;
 };
 
-constexpr const char* kPointwise = R"(
+// The recipe of these tests, with the batch, the model, the optimizer and extra [train] keys filled in.
+constexpr const char* kRecipe = R"(
 seed = 5
 threads = 1
 [data]
@@ -213,22 +232,26 @@ workers = 1
 train = { type = "tiny.Data", size = 16 }
 val = { type = "tiny.Data", size = 7, offset = 1 }
 [model]
-type = "dist.Pointwise"
+MODEL
 [optim]
-type = "core.Adam"
-lr = 0.01
+OPTIM
 [train]
 epochs = 2
 log_every = 1
 monitor = "val.loc_acc"
 test_at_end = false
 dist_timeout_s = 20
+TRAIN_KEYS
 )";
 
+std::string MakeRecipe(int batch, const std::string& model, const std::string& optim,
+                       const std::string& train_keys = "") {
+  return absl::StrReplaceAll(
+      kRecipe, {{"BATCH", std::to_string(batch)}, {"MODEL", model}, {"OPTIM", optim}, {"TRAIN_KEYS", train_keys}});
+}
+
 std::string WithBatch(int batch) {
-  std::string text = kPointwise;
-  text.replace(text.find("BATCH"), 5, std::to_string(batch));
-  return text;
+  return MakeRecipe(batch, "type = \"dist.Pointwise\"", "type = \"core.Adam\"\nlr = 0.01");
 }
 
 TEST_F(DistributedTest, WorldSizeOneUnderTheLauncherIsBitIdenticalToThePlainTrainer) {
@@ -282,6 +305,45 @@ TEST_F(DistributedTest, TwoRanksOfHalfBatchesTrainLikeOneRankOfTheWholeBatch) {
   EXPECT_THAT(ReadText(fs::path(two_dir) / "log.txt"), HasSubstr("data-parallel: 2 processes"));
   EXPECT_THAT(ReadText(fs::path(two_dir) / "log.txt"), HasSubstr("batch 4 per process = 8 global"));
   EXPECT_THAT(ReadText(fs::path(two_dir) / "metrics.jsonl"), HasSubstr("\"rank_step_s\":["));
+}
+
+// Small ResNets (BatchNorm everywhere), EZ-VSL's loss, plain SGD (no Adam normalization to magnify rounding).
+std::string Coupled(int batch, const std::string& train_keys) {
+  return MakeRecipe(batch,
+                    "type = \"dist.Coupled\"\ndim = 8\ntau = 0.2\n"
+                    "image_encoder = { type = \"core.ResNet18Image\", width = 4, blocks = [1, 1, 1, 1], "
+                    "layer4_stride = 1 }\n"
+                    "audio_encoder = { type = \"core.ResNet18Audio\", width = 4, blocks = [1, 1, 1, 1] }",
+                    "type = \"core.SGD\"\nlr = 0.01", train_keys);
+}
+
+TEST_F(DistributedTest, GlobalNegativesAndSyncBnMakeHalfBatchesOnTwoRanksTrainLikeTheWholeBatch) {
+  ASSERT_EQ(Launch(1, WriteRecipe("one", Coupled(8, ""))).exit_code, 0);
+  const std::vector<float> one = ReadWeights(root_ / "weights_rank0.bin");
+  ASSERT_EQ(Launch(2, WriteRecipe("two", Coupled(4, "global_negatives = true\nsync_bn = true\n"))).exit_code, 0);
+  const std::vector<float> two = ReadWeights(root_ / "weights_rank0.bin");
+  EXPECT_LT(MaxAbsDiff(one, two), 1e-5);
+  EXPECT_EQ(MaxAbsDiff(two, ReadWeights(root_ / "weights_rank1.bin")), 0.0f);
+  const std::string log = ReadText(fs::path(ReadText(root_ / "run_dir.txt")) / "log.txt");
+  EXPECT_THAT(log, HasSubstr("global negatives (every rank's embeddings)"));
+  EXPECT_THAT(log, HasSubstr("synchronized BatchNorm statistics"));
+
+  // Each rank on its own negatives and statistics (the reference under DDP) trains another model: the comparison
+  // above can fail.
+  ASSERT_EQ(Launch(2, WriteRecipe("local", Coupled(4, ""))).exit_code, 0);
+  EXPECT_GT(MaxAbsDiff(one, ReadWeights(root_ / "weights_rank0.bin")), 1e-4);
+}
+
+TEST_F(DistributedTest, GlobalNegativesAreRefusedForAMethodThatGathersNothing) {
+  std::string text = WithBatch(4);
+  text += "global_negatives = true\n";
+  EXPECT_NE(Launch(2, WriteRecipe("pointwise", text)).exit_code, 0);
+  fs::path log;
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "runs"))
+    if (e.path().filename() == "log.txt") log = e.path();
+  ASSERT_FALSE(log.empty());
+  EXPECT_THAT(ReadText(log), HasSubstr("recipe key 'train.global_negatives' = true: method 'dist.Pointwise' gathered "
+                                       "no embeddings"));
 }
 
 TEST_F(DistributedTest, EveryRankHoldsIdenticalWeights) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "avsl/core/encoder.h"
+#include "avsl/models/batch_norm.h"
 #include "avsl/models/resnet.h"
 
 namespace avsl::models {
@@ -192,7 +193,7 @@ TEST(ResNetTest, ReferenceInitStatistics) {
   // BN weight ~ N(1, 0.02^2) over all 4800 BN channels (64 + 4*64 + 5*128 + 5*256 + 5*512), bias 0.
   std::vector<torch::Tensor> bn_w, bn_b;
   for (const auto& m : net.modules(/*include_self=*/false)) {
-    if (auto* bn = m->as<torch::nn::BatchNorm2d>()) {
+    if (auto* bn = m->as<models::SyncableBatchNorm2d>()) {
       bn_w.push_back(bn->weight.flatten());
       bn_b.push_back(bn->bias.flatten());
     }

@@ -59,6 +59,13 @@ Schema MakeRecipeSchema() {
              "data-parallel runs: the longest wait for a peer in the rendezvous and in every collective; a rank "
              "that died or hangs makes the others exit with an error naming it after at most this long")
       .Range(1, 86400);
+  train.Bool("global_negatives", false,
+             "data-parallel runs: contrastive methods take their in-batch negatives from every rank's batch (the "
+             "embeddings are all-gathered, gradients flow back to their rank), so N ranks x B see the negatives of "
+             "one process x N*B; false: each rank's own batch, as the reference code under DDP");
+  train.Bool("sync_bn", false,
+             "data-parallel runs: BatchNorm layers of the SDK's encoders normalize with the statistics of the "
+             "global batch (as torch.nn.SyncBatchNorm); false: per-process statistics, as the reference code");
   train.Bool("select_on_test", false, "allow model selection on the test split (prints a warning)");
   train.Bool("test_at_end", true, "evaluate the last and the best checkpoint on data.test after training");
   train.StringArray("curve", {},

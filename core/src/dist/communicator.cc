@@ -234,6 +234,47 @@ absl::Status Communicator::Broadcast(const std::vector<at::Tensor>& tensors, int
   return absl::OkStatus();
 }
 
+absl::StatusOr<Communicator::Rows> Communicator::AllGatherRows(const at::Tensor& local, const std::string& what) {
+  const int world = impl_->env.world_size;
+  if (local.dim() < 1)
+    return absl::InvalidArgumentError(absl::StrCat(what, ": expected a tensor with rows, got a scalar"));
+  const int64_t rows = local.size(0);
+  int64_t row_numel = 1;
+  for (int64_t d : local.sizes().slice(1)) row_numel *= d;
+  Rows out;
+  try {
+    // Shapes first (rows, numel of a row), so ranks with fewer rows pad and mismatched rows are named.
+    std::vector<at::Tensor> shape{torch::tensor({rows, row_numel}, torch::kLong)};
+    std::vector<std::vector<at::Tensor>> shapes(1);
+    for (int r = 0; r < world; ++r) shapes[0].push_back(torch::empty({2}, torch::kLong));
+    impl_->group->allgather(shapes, shape)->wait();
+    int64_t longest = 0;
+    for (int r = 0; r < world; ++r) {
+      const int64_t n = shapes[0][r][0].item<int64_t>(), m = shapes[0][r][1].item<int64_t>();
+      if (m != row_numel) {
+        return absl::InvalidArgumentError(absl::StrCat("rank ", impl_->env.rank, ": ", what, ": rank ", r,
+                                                       "'s rows hold ", m, " values, this rank's ", row_numel,
+                                                       " (shape ", c10::str(local.sizes()), ")"));
+      }
+      out.counts.push_back(n);
+      longest = std::max(longest, n);
+    }
+    std::vector<int64_t> padded_shape = local.sizes().vec();
+    padded_shape[0] = longest;
+    std::vector<at::Tensor> mine{torch::zeros(padded_shape, local.options())};
+    if (rows > 0) mine[0].narrow(0, 0, rows).copy_(local.detach());
+    std::vector<std::vector<at::Tensor>> all(1);
+    for (int r = 0; r < world; ++r) all[0].push_back(torch::empty(padded_shape, local.options()));
+    if (longest > 0) impl_->group->allgather(all, mine)->wait();
+    std::vector<at::Tensor> parts;
+    for (int r = 0; r < world; ++r) parts.push_back(all[0][r].narrow(0, 0, out.counts[r]));
+    out.all = torch::cat(parts);
+  } catch (const std::exception& e) {
+    return Lost(what, WhatOf(e));
+  }
+  return out;
+}
+
 absl::StatusOr<std::vector<std::string>> Communicator::AllGatherBytes(const std::string& mine,
                                                                       const std::string& what) {
   const int world = impl_->env.world_size;

@@ -10,9 +10,9 @@ namespace {
 
 namespace F = torch::nn::functional;
 
-// F.cross_entropy(logits, arange(N)) with mean reduction, written as the diagonal of log_softmax.
-torch::Tensor DiagonalCrossEntropy(const torch::Tensor& logits) {
-  return -torch::log_softmax(logits, 1).diagonal().mean();
+// F.cross_entropy(logits, offset + arange(n)) with mean reduction, written as the diagonal of log_softmax.
+torch::Tensor DiagonalCrossEntropy(const torch::Tensor& logits, int64_t offset) {
+  return -torch::log_softmax(logits, 1).diagonal(offset).mean();
 }
 
 }  // namespace
@@ -38,21 +38,33 @@ torch::Tensor SymmetricInfoNce(const torch::Tensor& logits) {
   return F::cross_entropy(logits, labels) + F::cross_entropy(logits.t(), labels);
 }
 
+torch::Tensor ShardedSymmetricInfoNce(const torch::Tensor& image_logits, const torch::Tensor& audio_logits,
+                                      int64_t offset) {
+  TORCH_CHECK(image_logits.dim() == 2 && image_logits.sizes() == audio_logits.sizes() && offset >= 0 &&
+                  offset + image_logits.size(0) <= image_logits.size(1),
+              "ShardedSymmetricInfoNce: expected image and audio logits [n,N] of the same shape with rows offset..",
+              "offset+n inside the N columns, got ", image_logits.sizes(), ", ", audio_logits.sizes(), " and offset ",
+              offset);
+  const torch::Tensor labels = torch::arange(offset, offset + image_logits.size(0),
+                                             image_logits.options().dtype(torch::kLong));
+  return F::cross_entropy(image_logits, labels) + F::cross_entropy(audio_logits, labels);
+}
+
 torch::Tensor MilContrastiveLoss(const torch::Tensor& v, const torch::Tensor& a, double tau) {
   TORCH_CHECK(v.dim() == 4 && a.dim() == 2 && v.size(0) == a.size(0) && v.size(1) == a.size(1),
               "MilContrastiveLoss: expected v [N,C,h,w] and a [N,C], got ", v.sizes(), " and ", a.sizes());
   return SymmetricInfoNce(MaxMilLogits(v, a, tau));
 }
 
-std::vector<std::pair<std::string, double>> CosineDiagnostics(const torch::Tensor& logits, double tau) {
+std::vector<std::pair<std::string, double>> CosineDiagnostics(const torch::Tensor& logits, double tau, int64_t offset) {
   torch::NoGradGuard no_grad;
   const torch::Tensor cos = logits.detach().to(torch::kFloat64) * tau;
-  const int64_t n = cos.size(0);
-  std::vector<std::pair<std::string, double>> logs = {{"pos_cos", cos.diagonal().mean().item<double>()}};
-  if (n < 2) return logs;
-  // The diagonal is pushed below every cosine so the row maximum is the hardest negative.
-  const torch::Tensor eye = torch::eye(n, cos.options()).to(torch::kBool);
-  logs.emplace_back("neg_cos", std::get<0>(cos.masked_fill(eye, -2.0).max(1)).mean().item<double>());
+  std::vector<std::pair<std::string, double>> logs = {{"pos_cos", cos.diagonal(offset).mean().item<double>()}};
+  if (cos.size(1) < 2) return logs;
+  // The positives are pushed below every cosine so the row maximum is the hardest negative.
+  const torch::Tensor positive = torch::zeros(cos.sizes(), cos.options().dtype(torch::kBool));
+  positive.diagonal(offset).fill_(true);
+  logs.emplace_back("neg_cos", std::get<0>(cos.masked_fill(positive, -2.0).max(1)).mean().item<double>());
   return logs;
 }
 
@@ -66,14 +78,17 @@ torch::Tensor TwoHeadPairLogits(const torch::Tensor& img_a, const torch::Tensor&
   return torch::logsumexp(torch::log_softmax(s1, 1) + torch::log_softmax(s2, 2), 2);
 }
 
-AsymmetricLossTerms AsymmetricContrastiveLoss(const TwoHeadFeatures& online, const TwoHeadFeatures& target,
-                                              double tau) {
-  TORCH_CHECK(online.img1.size(0) == online.aud1.size(0), "AsymmetricContrastiveLoss: ", online.img1.size(0),
-              " images vs ", online.aud1.size(0), " audios; the positives are the diagonal");
+AsymmetricLossTerms AsymmetricContrastiveLoss(const TwoHeadFeatures& online, const TwoHeadFeatures& target, double tau,
+                                              int64_t offset) {
+  TORCH_CHECK(
+      offset >= 0 && offset + online.img1.size(0) <= online.aud1.size(0) && online.aud1.size(0) == target.aud1.size(0),
+      "AsymmetricContrastiveLoss: ", online.img1.size(0), " images vs ", online.aud1.size(0), " online and ",
+      target.aud1.size(0), " target audios at offset ", offset, "; image n's positive is audio offset + n");
   AsymmetricLossTerms t;
+  t.offset = offset;
   t.i2a = TwoHeadPairLogits(online.img1, target.aud1, online.img2, target.aud2, tau);
   t.a2i = TwoHeadPairLogits(target.img1, online.aud1, target.img2, online.aud2, tau);
-  t.total = DiagonalCrossEntropy(t.a2i) + DiagonalCrossEntropy(t.i2a);
+  t.total = DiagonalCrossEntropy(t.a2i, offset) + DiagonalCrossEntropy(t.i2a, offset);
   return t;
 }
 

@@ -1,5 +1,6 @@
 #include <torch/torch.h>
 
+#include "avsl/models/batch_norm.h"
 #include "avsl/models/model_ops.h"
 #include "avsl/models/resnet.h"
 
@@ -21,14 +22,14 @@ class BasicBlockImpl : public nn::Module {
  public:
   BasicBlockImpl(int64_t in_planes, int64_t planes, int64_t stride)
       : conv1_(register_module("conv1", Conv(in_planes, planes, 3, stride, 1))),
-        bn1_(register_module("bn1", nn::BatchNorm2d(planes))),
+        bn1_(register_module("bn1", SyncableBatchNorm2d(planes))),
         conv2_(register_module("conv2", Conv(planes, planes, 3, 1, 1))),
-        bn2_(register_module("bn2", nn::BatchNorm2d(planes))) {
+        bn2_(register_module("bn2", SyncableBatchNorm2d(planes))) {
     // Same rule as torchvision's _make_layer; with layer4 stride 1 (LVS) the 1x1 projection keeps
     // stride 1 but still exists because the channel count doubles.
     if (stride != 1 || in_planes != planes) {
       downsample_ = register_module("downsample",
-                                    nn::Sequential(Conv(in_planes, planes, 1, stride, 0), nn::BatchNorm2d(planes)));
+                                    nn::Sequential(Conv(in_planes, planes, 1, stride, 0), SyncableBatchNorm2d(planes)));
     }
   }
 
@@ -41,9 +42,9 @@ class BasicBlockImpl : public nn::Module {
 
  private:
   nn::Conv2d conv1_;
-  nn::BatchNorm2d bn1_;
+  SyncableBatchNorm2d bn1_;
   nn::Conv2d conv2_;
-  nn::BatchNorm2d bn2_;
+  SyncableBatchNorm2d bn2_;
   nn::Sequential downsample_{nullptr};
 };
 TORCH_MODULE(BasicBlock);
@@ -52,7 +53,7 @@ TORCH_MODULE(BasicBlock);
 
 struct ResNet::Layers {
   nn::Conv2d conv1{nullptr};
-  nn::BatchNorm2d bn1{nullptr};
+  SyncableBatchNorm2d bn1{nullptr};
   nn::Sequential stages[4] = {nn::Sequential(nullptr), nn::Sequential(nullptr), nn::Sequential(nullptr),
                               nn::Sequential(nullptr)};
   nn::Linear fc{nullptr};
@@ -91,7 +92,7 @@ ResNet::ResNet(ResNetOptions options) : options_(std::move(options)), layers_(st
   Layers& L = *layers_;
   // Registration order is torchvision's, so named_parameters() lists keys in state_dict order.
   L.conv1 = register_module("conv1", Conv(options_.in_channels, w, 7, 2, 3));
-  L.bn1 = register_module("bn1", nn::BatchNorm2d(w));
+  L.bn1 = register_module("bn1", SyncableBatchNorm2d(w));
   const int64_t strides[4] = {1, 2, 2, options_.layer4_stride};
   int64_t in_planes = w;
   for (int stage = 0; stage < 4; ++stage) {
@@ -114,7 +115,7 @@ void ResNet::Initialize(ResNetInit init) {
   for (const std::shared_ptr<nn::Module>& m : modules(/*include_self=*/false)) {
     if (auto* conv = m->as<nn::Conv2d>()) {
       nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
-    } else if (auto* bn = m->as<nn::BatchNorm2d>()) {
+    } else if (auto* bn = m->as<SyncableBatchNorm2d>()) {
       if (init == ResNetInit::kReference) {
         bn->weight.normal_(1.0, 0.02);
       } else {

@@ -1,5 +1,6 @@
 #include "avsl/models/two_tower.h"
 
+#include "avsl/core/rank_group.h"
 #include "avsl/models/model_ops.h"
 #include "avsl/models/objectives.h"
 
@@ -35,8 +36,19 @@ TwoTowerEmbedding TwoTowerLocalizer::Embed(const Batch& batch) {
 StepOutput TwoTowerLocalizer::Objective(const TwoTowerEmbedding& e, const Batch& /*batch*/) {
   TORCH_CHECK(e.image.size(0) == e.audio.size(0), type_name_, ": ", e.image.size(0), " images vs ", e.audio.size(0),
               " audios; the positives are the diagonal");
-  const torch::Tensor logits = MaxMilLogits(e.image, e.audio, tau_);
-  return {SymmetricInfoNce(logits), CosineDiagnostics(logits, tau_), {}};
+  const GatheredRows audio = GatherNegatives(e.audio);
+  if (!audio.gathered) {
+    const torch::Tensor logits = MaxMilLogits(e.image, e.audio, tau_);
+    return {SymmetricInfoNce(logits), CosineDiagnostics(logits, tau_), {}};
+  }
+  // train.global_negatives: this rank's images against every rank's audios, and its audios against every rank's
+  // images (both directions of the single-process loss, restricted to this rank's rows).
+  const GatheredRows image = GatherNegatives(e.image);
+  const torch::Tensor image_logits = MaxMilLogits(e.image, audio.all, tau_);
+  const torch::Tensor audio_logits = MaxMilLogits(image.all, e.audio, tau_).t();
+  return {ShardedSymmetricInfoNce(image_logits, audio_logits, audio.offset),
+          CosineDiagnostics(image_logits, tau_, audio.offset),
+          {}};
 }
 
 StepOutput TwoTowerLocalizer::TrainStep(const Batch& batch) {

@@ -29,9 +29,11 @@
 #include "avsl/core/method.h"
 #include "avsl/core/metric.h"
 #include "avsl/core/optimizer.h"
+#include "avsl/core/rank_group.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/data/loader.h"
 #include "avsl/dist/communicator.h"
+#include "avsl/dist/differentiable_collectives.h"
 #include "avsl/dist/gradient_sync.h"
 #include "avsl/io/run_dir.h"
 #include "avsl/metrics/metric_fields.h"
@@ -105,6 +107,9 @@ struct Trainer::Impl {
   // Data parallelism (options.launch.world_size > 1); null/empty in a single process.
   std::unique_ptr<dist::Communicator> comm;
   std::unique_ptr<dist::GradientSync> grad_sync;
+  // train.global_negatives / train.sync_bn: the group the method and its BatchNorms gather through in a step.
+  bool global_negatives = false, sync_bn = false;
+  std::unique_ptr<RankGroup> step_group;
   std::vector<torch::Tensor> synced_buffers;  ///< the method's buffers, rank 0's before every step (as DDP)
   std::vector<double> rank_step_seconds;      ///< each rank's previous step, from the step's status exchange
   double previous_step_seconds = 0;           ///< this rank's
@@ -117,6 +122,9 @@ struct Trainer::Impl {
   /// The step's status exchange: every rank's loss, sample count, previous step time and stop signal; a non-finite
   /// loss on any rank fails every rank at this step.
   absl::Status ExchangeStepStatus(double local_loss, long long local_samples, double* mean_loss);
+  /// Every rank's batch size of this step (one collective); step_group's collectives are used only when no
+  /// rank's batch is empty (a rank with an empty batch runs no TrainStep, so could not take part in them).
+  absl::StatusOr<bool> EveryRankHasSamples(long long local_samples);
   /// The end of a non-finite-loss error: what was kept, and what to change.
   std::string NonFiniteLossHint() const {
     return absl::StrCat("Nothing was saved for this step; the last good checkpoint is ", run->CheckpointPath("last"),
@@ -175,6 +183,9 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
     }
   }
   epochs = train.GetInt("epochs");
+  global_negatives = train.GetBool("global_negatives");
+  sync_bn = train.GetBool("sync_bn");
+  if (comm && (global_negatives || sync_bn)) step_group = dist::MakeRankGroup(comm.get());
   grad_clip = train.GetFloat("grad_clip");
   select = train.GetString("select");
   select_from_epoch = train.GetInt("select_from_epoch");
@@ -324,7 +335,9 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
                           root.Sub("data").GetInt("batch_size"),
                           " per process = ", root.Sub("data").GetInt("batch_size") * world(), " global, ", threads,
                           " threads per process, ", grad_sync->bucket_count(), " gradient buckets, shard tail ",
-                          root.Sub("data").GetString("shard_tail")));
+                          root.Sub("data").GetString("shard_tail"), ", ",
+                          global_negatives ? "global negatives (every rank's embeddings)" : "local negatives", ", ",
+                          sync_bn ? "synchronized BatchNorm statistics" : "per-process BatchNorm statistics"));
   }
 
   // Every rank runs the hooks that decide (checkpoint selection, the recipe's hooks and the method's events) on the
@@ -387,6 +400,14 @@ absl::Status Trainer::Impl::ExchangeStepStatus(double local_loss, long long loca
   return absl::OkStatus();
 }
 
+absl::StatusOr<bool> Trainer::Impl::EveryRankHasSamples(long long local_samples) {
+  torch::Tensor sizes = torch::zeros({world()}, torch::kDouble);
+  sizes.data_ptr<double>()[comm->rank()] = static_cast<double>(local_samples);
+  AVSL_RETURN_IF_ERROR(
+      comm->AllReduceSum(sizes, absl::StrCat("the batch-size exchange of step ", state.global_step + 1)));
+  return sizes.min().item<double>() > 0;
+}
+
 absl::Status Trainer::Impl::Save(const std::string& name) {
   if (!is_root()) return absl::OkStatus();  // rank 0 writes the run directory
   state.world_size = world();
@@ -417,6 +438,16 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
   // A data-parallel rank whose batch lost every sample (data.on_error = "skip") still takes part in the step's
   // collectives, with no loss and zero gradients.
   const bool empty = sample_batch.samples.empty();
+  bool scoped = false;
+  if (step_group) {
+    *phase = "the batch-size exchange";
+    AVSL_ASSIGN_OR_RETURN(scoped, EveryRankHasSamples(static_cast<long long>(sample_batch.samples.size())));
+    if (!scoped && is_root()) {
+      run->Log(absl::StrCat("step ", state.global_step + 1,
+                            ": a rank's batch is empty (data.on_error = \"skip\"); this step uses local negatives and "
+                            "per-process BatchNorm statistics"));
+    }
+  }
   torch::Tensor loss;
   double value = 0;
   if (!empty) {
@@ -426,7 +457,15 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
     {
       AutocastScope autocast(amp, device);
       *phase = absl::StrCat("method ", method_type, "'s TrainStep");
+      DataParallelStepScope collectives(scoped && global_negatives ? step_group.get() : nullptr,
+                                        scoped && sync_bn ? step_group.get() : nullptr);
       StepOutput out = method->TrainStep(batch);
+      if (scoped && global_negatives && collectives.negatives_gathered() == 0) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "recipe key 'train.global_negatives' = true: method '", method_type,
+            "' gathered no embeddings in its TrainStep, so the option would change nothing; its loss has no in-batch "
+            "negatives to share across ranks (its README's 'Data-parallel training' says). Set it to false"));
+      }
       loss = out.loss.to(torch::kFloat);
       *logs = std::move(out.logs);
       if (!losses.empty()) {

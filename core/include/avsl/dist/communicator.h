@@ -54,6 +54,14 @@ class AVSL_EXPORT Communicator {
   absl::Status Wait(Pending& pending, const std::string& what);
   /// Rank `root`'s values of `tensors` everywhere (coalesced per dtype: one collective per dtype, not per tensor).
   absl::Status Broadcast(const std::vector<at::Tensor>& tensors, int root, const std::string& what);
+  /// Every rank's `local` concatenated along dim 0 in rank order, and each rank's row count. Row counts may differ;
+  /// the other dims must agree on every rank (an error names the rank whose do not). Two collectives: the shapes,
+  /// then the rows padded to the longest.
+  struct Rows {
+    at::Tensor all;
+    std::vector<int64_t> counts;
+  };
+  absl::StatusOr<Rows> AllGatherRows(const at::Tensor& local, const std::string& what);
   /// Every rank's `mine`, in rank order (lengths may differ).
   absl::StatusOr<std::vector<std::string>> AllGatherBytes(const std::string& mine, const std::string& what);
   /// Rank 0's `value` on every rank (through the store: for a path or an error text before the group is used).

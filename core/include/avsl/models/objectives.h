@@ -30,13 +30,24 @@ AVSL_EXPORT torch::Tensor MaxMilLogits(const torch::Tensor& v, const torch::Tens
 /// with the diagonal as positives. Needs a square [N,N]; a c10::Error names both sizes otherwise.
 AVSL_EXPORT torch::Tensor SymmetricInfoNce(const torch::Tensor& logits);
 
+/// SymmetricInfoNce over the rows [offset, offset + n) of a global batch of N spread over data-parallel ranks
+/// (`train.global_negatives`, avsl/core/rank_group.h): `image_logits` [n,N] holds this rank's images against every
+/// audio, `audio_logits` [n,N] this rank's audios against every image; sample i's positive is column offset + i.
+/// Each term is the mean over this rank's n samples, so the average over the ranks is SymmetricInfoNce of the
+/// whole [N,N]; with n == N and offset 0 it is SymmetricInfoNce(image_logits) itself.
+AVSL_EXPORT torch::Tensor ShardedSymmetricInfoNce(const torch::Tensor& image_logits, const torch::Tensor& audio_logits,
+                                                  int64_t offset);
+
 /// EZ-VSL's `max_xmil_loss`: SymmetricInfoNce(MaxMilLogits(v, a, tau)). Needs N == M.
 AVSL_EXPORT torch::Tensor MilContrastiveLoss(const torch::Tensor& v, const torch::Tensor& a, double tau);
 
 /// The two numbers that show whether a contrastive localizer separates pairs, from MaxMilLogits' `logits` (cos / tau),
 /// ready for StepOutput::logs: {"pos_cos", mean positive cosine} and {"neg_cos", mean over images of the hardest
-/// negative's cosine}; "neg_cos" is left out for a batch of one (it has no negative).
-AVSL_EXPORT std::vector<std::pair<std::string, double>> CosineDiagnostics(const torch::Tensor& logits, double tau);
+/// negative's cosine}; "neg_cos" is left out for a batch of one (it has no negative). `logits` [n,N] with the
+/// positive of row i in column offset + i (rows of a global batch, ShardedSymmetricInfoNce); square with offset 0
+/// in one process.
+AVSL_EXPORT std::vector<std::pair<std::string, double>> CosineDiagnostics(const torch::Tensor& logits, double tau,
+                                                                          int64_t offset = 0);
 
 /// L2-normalized features of a method with two projection heads per modality (SLAVC), one branch (online or
 /// momentum target).
@@ -48,6 +59,7 @@ struct TwoHeadFeatures {
 struct AsymmetricLossTerms {
   torch::Tensor i2a;    ///< [N,M] logits: online image vs target audio
   torch::Tensor a2i;    ///< [N,M] logits: target image vs online audio
+  int64_t offset = 0;   ///< image n's positive is audio offset + n
   torch::Tensor total;  ///< CE(a2i, arange) + CE(i2a, arange), scalar
 };
 
@@ -57,9 +69,12 @@ AVSL_EXPORT torch::Tensor TwoHeadPairLogits(const torch::Tensor& img_a, const to
                                             const torch::Tensor& img_b, const torch::Tensor& aud_b, double tau);
 
 /// SLAVC's asymmetric objective. Both terms classify image n among the audios m (softmax over dim 1); i2a pairs
-/// the online images with the target audios, a2i the target images with the online audios. Requires N == M.
+/// the online images with the target audios, a2i the target images with the online audios. Image n's positive is
+/// audio offset + n: in one process offset 0 and N == M; with `train.global_negatives` the audios are every rank's
+/// (GatherNegatives) and the images this rank's, and the mean over this rank's images averages over the ranks to
+/// the loss of the global batch.
 AVSL_EXPORT AsymmetricLossTerms AsymmetricContrastiveLoss(const TwoHeadFeatures& online, const TwoHeadFeatures& target,
-                                                          double tau);
+                                                          double tau, int64_t offset = 0);
 
 /// The two heads' mean map (<img1, aud1> + <img2, aud2>) / (2τ), [N,h,w] in [-1/τ, 1/τ].
 AVSL_EXPORT torch::Tensor TwoHeadMap(const TwoHeadFeatures& features, double tau);

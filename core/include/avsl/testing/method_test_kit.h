@@ -34,6 +34,7 @@
 #include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
+#include "avsl/core/rank_group.h"
 #include "avsl/core/recipe.h"
 #include "avsl/models/resnet.h"
 
@@ -180,6 +181,36 @@ inline absl::StatusOr<std::vector<double>> TrainLosses(Method& method, const Bat
     if (outs != nullptr) outs->push_back(out);
   }
   return losses;
+}
+
+/// A data-parallel group of one rank: its collectives are identities that still report `gathered = true`, so a
+/// method's `train.global_negatives` path (and SyncableBatchNorm2d's synchronized path) runs in one process and
+/// must give what the single-process path gives.
+class OneRankGroup final : public RankGroup {
+ public:
+  int rank() const override { return 0; }
+  int world_size() const override { return 1; }
+  GatheredRows AllGather(const at::Tensor& local) override { return {local, 0, true}; }
+  at::Tensor AllReduceSum(const at::Tensor& local) override { return local; }
+};
+
+/// The loss of one TrainStep on `batch` without and with GatherNegatives active (on a OneRankGroup), torch's
+/// generator seeded with `seed` before each so dropout draws agree, and the gathers the second step made. A method
+/// that supports `train.global_negatives` gathers at least once and gets the same loss both ways.
+struct GlobalNegativesCheck {
+  double local_loss = 0, gathered_loss = 0;
+  int gathers = 0;
+};
+inline GlobalNegativesCheck CheckGlobalNegatives(Method& method, const Batch& batch, uint64_t seed = 11) {
+  GlobalNegativesCheck check;
+  torch::manual_seed(seed);
+  check.local_loss = method.TrainStep(batch).loss.item<double>();
+  OneRankGroup group;
+  DataParallelStepScope scope(&group, nullptr);
+  torch::manual_seed(seed);
+  check.gathered_loss = method.TrainStep(batch).loss.item<double>();
+  check.gathers = scope.negatives_gathered();
+  return check;
 }
 
 /// Mean of the first `k` values (added as v/k in order, so noisy losses compare as k-step averages).
