@@ -43,7 +43,8 @@ class Lvs final : public Method {
     LvsEmbedding e = Embed(*imgnet_, *audnet_, batch, "lvs.LVS");
     // train.global_negatives: this rank's images against every rank's audios (the loss is per image row).
     const GatheredRows audio = GatherNegatives(e.audio);
-    LvsLossTerms t = LvsLoss(models::AllPairSimilarity(e.image, audio.all, 1.0), options_, {}, audio.offset);
+    LvsLossTerms t = LvsLoss(models::AllPairSimilarity(e.image, audio.all, 1.0), options_, {},
+                             audio.gathered ? audio.offset : -1);
     return {t.loss, {{"positive_cos", t.positive.detach().mean().item<double>()}}, {}};
   }
 

@@ -1,5 +1,6 @@
 #include "lvs_loss.h"
 
+#include <algorithm>
 #include <limits>
 
 #include <torch/torch.h>
@@ -10,13 +11,17 @@ torch::Tensor WeightedMean(const torch::Tensor& map, const torch::Tensor& weight
   return (weight * map).sum({-2, -1}) / weight.sum({-2, -1});
 }
 
-LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& o, const LvsExtra& extra, int64_t offset) {
-  TORCH_CHECK(a0.dim() == 4 && offset >= 0 && offset + a0.size(0) <= a0.size(1) &&
-                  (offset == 0 || !(extra.positive_map.defined() || extra.more_positive_maps.defined() ||
-                                    extra.remove_negative.defined())),
-              "LvsLoss: expected all-pair maps [B,B,h,w] (or this rank's rows [n,N,h,w] at an offset, without "
-              "extra sets), got ",
-              a0.sizes(), " at offset ", offset);
+LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& o, const LvsExtra& extra, int64_t rows_offset) {
+  // One process (rows_offset < 0): the square all-pair maps. A rank's rows of a global batch: its images against
+  // every rank's audios, without HardPos's extra sets (made for the local batch).
+  const int64_t offset = std::max<int64_t>(rows_offset, 0);
+  const bool extras = extra.positive_map.defined() || extra.more_positive_maps.defined() ||
+                      extra.remove_negative.defined();
+  TORCH_CHECK(
+      a0.dim() == 4 && (rows_offset < 0 ? a0.size(0) == a0.size(1) : offset + a0.size(0) <= a0.size(1) && !extras),
+      "LvsLoss: expected all-pair maps [B,B,h,w] (or this rank's rows [n,N,h,w] at an offset, without "
+      "extra sets), got ",
+      a0.sizes(), " at rows offset ", rows_offset);
   const int64_t b = a0.size(0);
   const torch::Tensor idx = torch::arange(b, a0.options().dtype(torch::kLong));
   const torch::Tensor a = a0.index({idx, idx + offset});  // [B,h,w] = S_{i->i}

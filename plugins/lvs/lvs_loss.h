@@ -63,9 +63,10 @@ torch::Tensor WeightedMean(const torch::Tensor& map, const torch::Tensor& weight
 
 /// The LVS objective from the all-pair cosine maps `a0` [B,B,h,w] (A0 of the reference; A is its diagonal).
 /// With `train.global_negatives`, `a0` is [n,N,h,w]: this rank's n images against every rank's N audios, image i's
-/// own audio at column offset + i; the loss is the mean over this rank's rows, so the average over the ranks is the
-/// loss of the global batch (`extra` is then unsupported: lvs.HardPos does not gather).
+/// own audio at column rows_offset + i (rows_offset < 0: one process, square maps); the loss is the mean over this
+/// rank's rows, so the average over the ranks is the loss of the global batch (`extra` is then unsupported: lvs.HardPos
+/// does not gather).
 LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& options, const LvsExtra& extra = {},
-                     int64_t offset = 0);
+                     int64_t rows_offset = -1);
 
 }  // namespace avsl::plugins::lvs

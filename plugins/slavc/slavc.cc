@@ -107,7 +107,7 @@ class Slavc final : public Method {
     }
     // The map of this forward, before any gathering replaces the audios.
     torch::Tensor maps = models::TwoHeadMap(online, o_.tau);
-    int64_t offset = 0;
+    int64_t offset = -1;  // one process: images and audios pair one to one
     // train.global_negatives: every rank's audios (online and target, in one gather), this rank's images.
     const GatheredRows audios = GatherNegatives(torch::cat({online.aud1, online.aud2, target.aud1, target.aud2}, 1));
     if (audios.gathered) {
@@ -119,7 +119,7 @@ class Slavc final : public Method {
       offset = audios.offset;
     }
     models::AsymmetricLossTerms t = models::AsymmetricContrastiveLoss(online, target, o_.tau, offset);
-    const torch::Tensor ce_a2i = -torch::log_softmax(t.a2i.detach(), 1).diagonal(offset).mean();
+    const torch::Tensor ce_a2i = -torch::log_softmax(t.a2i.detach(), 1).diagonal(t.offset).mean();
     const double total = t.total.item<double>(), a2i = ce_a2i.item<double>();
     // The online map of this forward, differentiable, with its dropout: what extra losses (semi) train on.
     return {t.total, {{"loss_a2i", a2i}, {"loss_i2a", total - a2i}}, maps};

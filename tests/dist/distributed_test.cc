@@ -334,6 +334,21 @@ TEST_F(DistributedTest, GlobalNegativesAndSyncBnMakeHalfBatchesOnTwoRanksTrainLi
   EXPECT_GT(MaxAbsDiff(one, ReadWeights(root_ / "weights_rank0.bin")), 1e-4);
 }
 
+TEST_F(DistributedTest, UnevenRankBatchesAreWeightedByTheirShare) {
+  // Sample 5 fails to load and is skipped: one process trains on a batch of 7 once, two ranks on 4 and 3. Each
+  // rank's loss is weighted by its share of the step's samples, so the runs still agree.
+  auto broken = [](std::string text) {
+    const std::string line = "train = { type = \"tiny.Data\", size = 16 }";
+    return text.replace(text.find(line), line.size(),
+                        "train = { type = \"tiny.Data\", size = 16, broken = [5] }\non_error = \"skip\"");
+  };
+  ASSERT_EQ(Launch(1, WriteRecipe("one", broken(Coupled(8, "")))).exit_code, 0);
+  const std::vector<float> one = ReadWeights(root_ / "weights_rank0.bin");
+  ASSERT_EQ(Launch(2, WriteRecipe("two", broken(Coupled(4, "global_negatives = true\nsync_bn = true\n")))).exit_code,
+            0);
+  EXPECT_LT(MaxAbsDiff(one, ReadWeights(root_ / "weights_rank0.bin")), 1e-5);
+}
+
 TEST_F(DistributedTest, GlobalNegativesAreRefusedForAMethodThatGathersNothing) {
   std::string text = WithBatch(4);
   text += "global_negatives = true\n";

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <random>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,13 +22,18 @@
 
 namespace avsl::testing {
 
-// Deterministic samples: everything is a function of (index, offset), so any worker computes the same.
+// Deterministic samples: everything is a function of (index, offset), so any worker computes the same. The
+// `broken` indices fail to load (for data.on_error tests).
 class TinyDataset final : public Dataset {
  public:
-  TinyDataset(size_t size, uint64_t offset) : size_(size), offset_(offset) {}
+  TinyDataset(size_t size, uint64_t offset, std::set<long long> broken = {})
+      : size_(size), offset_(offset), broken_(std::move(broken)) {}
   size_t size() const override { return size_; }
   std::string Describe(size_t i) const override { return "tiny sample " + std::to_string(i); }
   absl::StatusOr<Sample> Get(size_t index, const SampleContext&) const override {
+    if (broken_.count(static_cast<long long>(index)) > 0) {
+      return absl::DataLossError("tiny sample " + std::to_string(index) + " is broken on purpose");
+    }
     std::mt19937 rng(static_cast<uint32_t>(index + offset_ * 1000));
     std::normal_distribution<float> normal;
     Sample s;
@@ -54,6 +60,7 @@ class TinyDataset final : public Dataset {
  private:
   size_t size_;
   uint64_t offset_;
+  std::set<long long> broken_;
 };
 
 // Cosine similarity between projected pixels and projected audio, with dropout (so resuming must restore
@@ -177,10 +184,13 @@ inline void RegisterTinyComponents(PluginHost& host) {
   Schema d("tiny dataset");
   d.Int("size", 12, "samples").Min(1);
   d.Int("offset", 0, "which samples").Min(0);
+  d.IntArray("broken", {}, "indices whose Get fails");
   r.Register<Dataset>(
       "Data", std::move(d),
       [](const ComponentConfig& c) -> absl::StatusOr<std::shared_ptr<Dataset>> {
-        return std::make_shared<TinyDataset>(c.GetInt("size"), c.GetInt("offset"));
+        const std::vector<long long> broken = c.GetIntArray("broken");
+        return std::make_shared<TinyDataset>(c.GetInt("size"), c.GetInt("offset"),
+                                             std::set<long long>(broken.begin(), broken.end()));
       },
       "");
   ASSERT_TRUE(r.status().ok());

@@ -4,6 +4,7 @@
 #ifndef USE_C10D_GLOO
 #define USE_C10D_GLOO 1
 #endif
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
@@ -58,6 +59,25 @@ struct Communicator::Impl {
   std::chrono::milliseconds timeout{0};
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> step_group;  ///< Channel::kStep, once opened
+
+  c10d::ProcessGroupGloo& GroupFor(Channel channel) {
+    if (channel == Channel::kStep) {
+      TORCH_CHECK(step_group, "avsl::dist::Communicator: the step channel was not opened (OpenStepChannel)");
+      return *step_group;
+    }
+    return *group;
+  }
+  // A Gloo group of every rank on `store`, over loopback when the job is on one machine.
+  c10::intrusive_ptr<c10d::ProcessGroupGloo> MakeGroup(const c10::intrusive_ptr<c10d::Store>& on) const {
+    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+    // Rank 0's address is one this host reaches the others by only when they share it (one machine); otherwise
+    // Gloo picks the interface of this host's name, as torch.distributed does.
+    const bool loopback = env.master_addr == "127.0.0.1" || env.master_addr == "localhost";
+    options->devices.push_back(loopback ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
+                                        : c10d::ProcessGroupGloo::createDefaultDevice());
+    return c10::make_intrusive<c10d::ProcessGroupGloo>(on, env.rank, env.world_size, options);
+  }
 
   // The heartbeat: its own store client (a client is one socket, not shared across threads).
   std::thread heartbeat;
@@ -119,13 +139,7 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const Launch
         env.rank == 0 ? "; is the port in use?" : "; is rank 0 running, and MASTER_ADDR/MASTER_PORT right?"));
   }
   try {
-    auto options = c10d::ProcessGroupGloo::Options::create(timeout);
-    // Rank 0's address is one this host reaches the others by only when they share it (one machine); otherwise
-    // Gloo picks the interface of this host's name, as torch.distributed does.
-    const bool loopback = env.master_addr == "127.0.0.1" || env.master_addr == "localhost";
-    options->devices.push_back(loopback ? c10d::ProcessGroupGloo::createDeviceForHostname("127.0.0.1")
-                                        : c10d::ProcessGroupGloo::createDefaultDevice());
-    impl->group = c10::make_intrusive<c10d::ProcessGroupGloo>(impl->store, env.rank, env.world_size, options);
+    impl->group = impl->MakeGroup(impl->store);
   } catch (const std::exception& e) {
     return absl::UnavailableError(absl::StrCat("rank ", env.rank, ": the Gloo process group of ", env.world_size,
                                                " ranks did not form within ", timeout.count() / 1000.0,
@@ -134,6 +148,16 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const Launch
   Impl* raw = impl.get();
   impl->heartbeat = std::thread([raw] { raw->Beat(); });
   return std::unique_ptr<Communicator>(new Communicator(std::move(impl)));
+}
+
+absl::Status Communicator::OpenStepChannel() {
+  if (impl_->step_group) return absl::OkStatus();
+  try {
+    impl_->step_group = impl_->MakeGroup(c10::make_intrusive<c10d::PrefixStore>("avsl/step", impl_->store));
+  } catch (const std::exception& e) {
+    return Lost("opening the step channel (the Gloo group of global negatives and synchronized BatchNorm)", WhatOf(e));
+  }
+  return absl::OkStatus();
 }
 
 int Communicator::rank() const { return impl_->env.rank; }
@@ -171,17 +195,17 @@ absl::Status Communicator::Lost(const std::string& what, const std::string& caus
   return absl::UnavailableError(absl::StrCat("rank ", env.rank, ": ", what, " failed: ", culprit, ": ", cause));
 }
 
-absl::Status Communicator::AllReduceSum(at::Tensor& tensor, const std::string& what) {
-  std::unique_ptr<Pending> pending = StartAllReduceSum(tensor);
+absl::Status Communicator::AllReduceSum(at::Tensor& tensor, const std::string& what, Channel channel) {
+  std::unique_ptr<Pending> pending = StartAllReduceSum(tensor, channel);
   return Wait(*pending, what);
 }
 
-std::unique_ptr<Communicator::Pending> Communicator::StartAllReduceSum(at::Tensor tensor) {
+std::unique_ptr<Communicator::Pending> Communicator::StartAllReduceSum(at::Tensor tensor, Channel channel) {
   std::vector<at::Tensor> tensors{std::move(tensor)};
   auto pending = std::make_unique<Pending>();
   pending->work_ = std::make_unique<Pending::Work>();
   try {
-    pending->work_->work = impl_->group->allreduce(tensors);
+    pending->work_->work = impl_->GroupFor(channel).allreduce(tensors);
   } catch (const std::exception& e) {
     pending->error_ = WhatOf(e);
   }
@@ -234,7 +258,8 @@ absl::Status Communicator::Broadcast(const std::vector<at::Tensor>& tensors, int
   return absl::OkStatus();
 }
 
-absl::StatusOr<Communicator::Rows> Communicator::AllGatherRows(const at::Tensor& local, const std::string& what) {
+absl::StatusOr<Communicator::Rows> Communicator::AllGatherRows(const at::Tensor& local, const std::string& what,
+                                                               Channel channel) {
   const int world = impl_->env.world_size;
   if (local.dim() < 1)
     return absl::InvalidArgumentError(absl::StrCat(what, ": expected a tensor with rows, got a scalar"));
@@ -247,7 +272,7 @@ absl::StatusOr<Communicator::Rows> Communicator::AllGatherRows(const at::Tensor&
     std::vector<at::Tensor> shape{torch::tensor({rows, row_numel}, torch::kLong)};
     std::vector<std::vector<at::Tensor>> shapes(1);
     for (int r = 0; r < world; ++r) shapes[0].push_back(torch::empty({2}, torch::kLong));
-    impl_->group->allgather(shapes, shape)->wait();
+    impl_->GroupFor(channel).allgather(shapes, shape)->wait();
     int64_t longest = 0;
     for (int r = 0; r < world; ++r) {
       const int64_t n = shapes[0][r][0].item<int64_t>(), m = shapes[0][r][1].item<int64_t>();
@@ -265,7 +290,7 @@ absl::StatusOr<Communicator::Rows> Communicator::AllGatherRows(const at::Tensor&
     if (rows > 0) mine[0].narrow(0, 0, rows).copy_(local.detach());
     std::vector<std::vector<at::Tensor>> all(1);
     for (int r = 0; r < world; ++r) all[0].push_back(torch::empty(padded_shape, local.options()));
-    if (longest > 0) impl_->group->allgather(all, mine)->wait();
+    if (longest > 0) impl_->GroupFor(channel).allgather(all, mine)->wait();
     std::vector<at::Tensor> parts;
     for (int r = 0; r < world; ++r) parts.push_back(all[0][r].narrow(0, 0, out.counts[r]));
     out.all = torch::cat(parts);

@@ -13,18 +13,25 @@ using torch::autograd::variable_list;
 
 Communicator* CommOf(AutogradContext* ctx) { return reinterpret_cast<Communicator*>(ctx->saved_data["comm"].toInt()); }
 
+// The dtype a collective runs in: Gloo reduces no bfloat16, and half sums lose too much; float and double as they are.
+c10::ScalarType WireType(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kBFloat16 || t.scalar_type() == torch::kHalf ? torch::kFloat : t.scalar_type();
+}
+
 // The sum over the ranks of `t` (any dtype), returned in t's dtype; throws naming the lost rank.
 torch::Tensor SumOverRanks(Communicator* comm, const torch::Tensor& t, const char* what) {
-  torch::Tensor buffer = t.detach().to(torch::kFloat).contiguous().clone();
-  if (absl::Status s = comm->AllReduceSum(buffer, what); !s.ok()) throw std::runtime_error(s.ToString());
+  torch::Tensor buffer = t.detach().to(WireType(t)).contiguous().clone();
+  if (absl::Status s = comm->AllReduceSum(buffer, what, Communicator::Channel::kStep); !s.ok()) {
+    throw std::runtime_error(s.ToString());
+  }
   return buffer.to(t.scalar_type());
 }
 
 // all = cat over ranks of local; d local = (Σ_ranks d all)[this rank's rows].
 struct GatherRowsFunction : public torch::autograd::Function<GatherRowsFunction> {
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor local, Communicator* comm, int64_t* offset_out) {
-    absl::StatusOr<Communicator::Rows> rows = comm->AllGatherRows(local.detach().to(torch::kFloat),
-                                                                  "the all-gather of in-batch negatives");
+    absl::StatusOr<Communicator::Rows> rows = comm->AllGatherRows(
+        local.detach().to(WireType(local)), "the all-gather of in-batch negatives", Communicator::Channel::kStep);
     if (!rows.ok()) throw std::runtime_error(rows.status().ToString());
     int64_t offset = 0;
     for (int r = 0; r < comm->rank(); ++r) offset += rows->counts[static_cast<size_t>(r)];

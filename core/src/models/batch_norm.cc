@@ -29,7 +29,8 @@ struct SynchronizedBatchNorm : public torch::autograd::Function<SynchronizedBatc
                                torch::Tensor bias, torch::Tensor running_mean, torch::Tensor running_var,
                                Settings settings) {
     RankGroup* group = settings.group;
-    const torch::Tensor x = input.to(torch::kFloat);
+    // Statistics in float32 for float, half and bfloat16 inputs (as torch's kernels accumulate), double for double.
+    const torch::Tensor x = input.to(input.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat);
     const int64_t c = x.size(1);
     const double count = static_cast<double>(x.numel() / std::max<int64_t>(c, 1));
     // This rank's mean and biased variance (two passes: no E[x^2] - E[x]^2 cancellation).
@@ -57,12 +58,13 @@ struct SynchronizedBatchNorm : public torch::autograd::Function<SynchronizedBatc
       running_var.mul_(1 - m).add_((var * (total / (total - 1))).to(running_var.scalar_type()), m);
     }
     const torch::Tensor invstd = torch::rsqrt(var + settings.eps);
-    const torch::Tensor scale = weight.defined() ? weight.to(torch::kFloat) * invstd : invstd;
-    const torch::Tensor shift = bias.defined() ? bias.to(torch::kFloat) - mean * scale : -mean * scale;
+    const torch::Tensor scale = weight.defined() ? weight.to(x.scalar_type()) * invstd : invstd;
+    const torch::Tensor shift = bias.defined() ? bias.to(x.scalar_type()) - mean * scale : -mean * scale;
     ctx->save_for_backward({x, mean, invstd, scale});
     ctx->saved_data["group"] = reinterpret_cast<int64_t>(group);
     ctx->saved_data["total"] = total;
     ctx->saved_data["affine"] = weight.defined();
+    if (weight.defined()) ctx->saved_data["weight_dtype"] = static_cast<int64_t>(weight.scalar_type());
     ctx->saved_data["dtype"] = static_cast<int64_t>(input.scalar_type());
     // y = x * scale + shift, as torch's CPU kernel computes it.
     return torch::addcmul(PerChannel(shift), x, PerChannel(scale)).to(input.scalar_type());
@@ -74,7 +76,7 @@ struct SynchronizedBatchNorm : public torch::autograd::Function<SynchronizedBatc
     const torch::Tensor &x = saved[0], &mean = saved[1], &invstd = saved[2], &scale = saved[3];
     auto* group = reinterpret_cast<RankGroup*>(ctx->saved_data["group"].toInt());
     const double total = ctx->saved_data["total"].toDouble();
-    const torch::Tensor dy = grads[0].to(torch::kFloat);
+    const torch::Tensor dy = grads[0].to(x.scalar_type());
     const int64_t c = x.size(1);
     // This rank's Σ dy and Σ dy·(x - mean), then the sums over every rank's loss.
     const torch::Tensor local_dy = dy.sum(at::IntArrayRef(kReduceDims));
@@ -89,8 +91,9 @@ struct SynchronizedBatchNorm : public torch::autograd::Function<SynchronizedBatc
     torch::Tensor dweight, dbias;
     if (ctx->saved_data["affine"].toBool()) {
       // This rank's share of the parameter gradients: the trainer averages them over the ranks as any other.
-      dweight = local_dy_xmu * invstd;
-      dbias = local_dy;
+      const auto weight_dtype = static_cast<c10::ScalarType>(ctx->saved_data["weight_dtype"].toInt());
+      dweight = (local_dy_xmu * invstd).to(weight_dtype);
+      dbias = local_dy.to(weight_dtype);
     }
     return {dx.to(dtype), dweight, dbias, torch::Tensor(), torch::Tensor(), torch::Tensor()};
   }

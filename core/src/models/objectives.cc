@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -79,11 +80,14 @@ torch::Tensor TwoHeadPairLogits(const torch::Tensor& img_a, const torch::Tensor&
 }
 
 AsymmetricLossTerms AsymmetricContrastiveLoss(const TwoHeadFeatures& online, const TwoHeadFeatures& target, double tau,
-                                              int64_t offset) {
-  TORCH_CHECK(
-      offset >= 0 && offset + online.img1.size(0) <= online.aud1.size(0) && online.aud1.size(0) == target.aud1.size(0),
-      "AsymmetricContrastiveLoss: ", online.img1.size(0), " images vs ", online.aud1.size(0), " online and ",
-      target.aud1.size(0), " target audios at offset ", offset, "; image n's positive is audio offset + n");
+                                              int64_t rows_offset) {
+  // One process (rows_offset < 0): images and audios pair one to one. Rows of a global batch: this rank's images
+  // against every rank's audios.
+  const int64_t n = online.img1.size(0), m = online.aud1.size(0), offset = std::max<int64_t>(rows_offset, 0);
+  TORCH_CHECK((rows_offset < 0 ? n == m : offset + n <= m) && m == target.aud1.size(0),
+              "AsymmetricContrastiveLoss: ", n, " images vs ", m, " online and ", target.aud1.size(0),
+              " target audios (rows offset ", rows_offset,
+              "); image n's positive is audio n, or audio offset + n for a rank's rows of a global batch");
   AsymmetricLossTerms t;
   t.offset = offset;
   t.i2a = TwoHeadPairLogits(online.img1, target.aud1, online.img2, target.aud2, tau);

@@ -41,11 +41,12 @@ StepOutput TwoTowerLocalizer::Objective(const TwoTowerEmbedding& e, const Batch&
     const torch::Tensor logits = MaxMilLogits(e.image, e.audio, tau_);
     return {SymmetricInfoNce(logits), CosineDiagnostics(logits, tau_), {}};
   }
-  // train.global_negatives: this rank's images against every rank's audios, and its audios against every rank's
-  // images (both directions of the single-process loss, restricted to this rank's rows).
-  const GatheredRows image = GatherNegatives(e.image);
-  const torch::Tensor image_logits = MaxMilLogits(e.image, audio.all, tau_);
-  const torch::Tensor audio_logits = MaxMilLogits(image.all, e.audio, tau_).t();
+  // train.global_negatives: this rank's images against every rank's audios gives this rank's rows of the
+  // single-process logits; every rank's rows, gathered, give the columns of this rank's audios (the other
+  // direction). N x N logits travel instead of the image maps v [N,D,h,w].
+  const torch::Tensor image_logits = MaxMilLogits(e.image, audio.all, tau_);                       // [n,N]
+  const GatheredRows all_logits = GatherNegatives(image_logits);                                   // [N,N]
+  const torch::Tensor audio_logits = all_logits.all.narrow(1, audio.offset, e.audio.size(0)).t();  // [n,N]
   return {ShardedSymmetricInfoNce(image_logits, audio_logits, audio.offset),
           CosineDiagnostics(image_logits, tau_, audio.offset),
           {}};

@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <numeric>
 #include <sstream>
 #include <thread>
 
@@ -121,10 +122,13 @@ struct Trainer::Impl {
   absl::Status BroadcastWeights(const std::string& why);
   /// The step's status exchange: every rank's loss, sample count, previous step time and stop signal; a non-finite
   /// loss on any rank fails every rank at this step.
-  absl::Status ExchangeStepStatus(double local_loss, long long local_samples, double* mean_loss);
-  /// Every rank's batch size of this step (one collective); step_group's collectives are used only when no
-  /// rank's batch is empty (a rank with an empty batch runs no TrainStep, so could not take part in them).
-  absl::StatusOr<bool> EveryRankHasSamples(long long local_samples);
+  /// `gathers`: the GatherNegatives calls of this rank's step when train.global_negatives applies to it, else -1;
+  /// a rank with none fails every rank (the option would change nothing for this method).
+  absl::Status ExchangeStepStatus(double local_loss, long long local_samples, int gathers, double* mean_loss);
+  /// Every rank's batch size of this step (one collective): step_group's collectives are used only when no
+  /// rank's batch is empty (a rank with an empty batch runs no TrainStep, so could not take part in them), and
+  /// uneven batches weight each rank's loss by its share.
+  absl::StatusOr<std::vector<long long>> ExchangeBatchSizes(long long local_samples);
   /// The end of a non-finite-loss error: what was kept, and what to change.
   std::string NonFiniteLossHint() const {
     return absl::StrCat("Nothing was saved for this step; the last good checkpoint is ", run->CheckpointPath("last"),
@@ -185,7 +189,10 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   epochs = train.GetInt("epochs");
   global_negatives = train.GetBool("global_negatives");
   sync_bn = train.GetBool("sync_bn");
-  if (comm && (global_negatives || sync_bn)) step_group = dist::MakeRankGroup(comm.get());
+  if (comm && (global_negatives || sync_bn)) {
+    AVSL_RETURN_IF_ERROR(comm->OpenStepChannel());
+    step_group = dist::MakeRankGroup(comm.get());
+  }
   grad_clip = train.GetFloat("grad_clip");
   select = train.GetString("select");
   select_from_epoch = train.GetInt("select_from_epoch");
@@ -367,30 +374,40 @@ absl::Status Trainer::Impl::BroadcastWeights(const std::string& why) {
   return comm->Broadcast(tensors, 0, why);
 }
 
-absl::Status Trainer::Impl::ExchangeStepStatus(double local_loss, long long local_samples, double* mean_loss) {
-  // Four slots per rank, each rank writing only its own; a sum over the ranks is then every rank's values.
+absl::Status Trainer::Impl::ExchangeStepStatus(double local_loss, long long local_samples, int gathers,
+                                               double* mean_loss) {
+  // Five slots per rank, each rank writing only its own; a sum over the ranks is then every rank's values.
   const int w = world(), r = comm->rank();
   const bool finite = std::isfinite(local_loss);
-  torch::Tensor status = torch::zeros({4 * w}, torch::kDouble);
+  torch::Tensor status = torch::zeros({5 * w}, torch::kDouble);
   auto* v = status.data_ptr<double>();
   v[r] = finite ? local_loss : 0.0;
   v[w + r] = static_cast<double>(local_samples);
   v[2 * w + r] = previous_step_seconds;
   v[3 * w + r] = (finite ? 0.0 : 1.0) + 2.0 * StopSignalScope::received();
+  v[4 * w + r] = gathers;
   AVSL_RETURN_IF_ERROR(comm->AllReduceSum(status, absl::StrCat("the status exchange of step ", state.global_step + 1)));
   v = status.data_ptr<double>();
-  std::vector<std::string> nonfinite;
+  std::vector<std::string> nonfinite, gathered_nothing;
   double loss_sum = 0, samples = 0;
   rank_step_seconds.assign(static_cast<size_t>(w), 0.0);
   for (int k = 0; k < w; ++k) {
     const long long flags = static_cast<long long>(v[3 * w + k]);
     if (flags & 1) nonfinite.push_back(absl::StrCat(k));
+    if (v[4 * w + k] == 0) gathered_nothing.push_back(absl::StrCat(k));
     if (flags >> 1) agreed_stop_signal = static_cast<int>(flags >> 1);
     loss_sum += v[k] * v[w + k];
     samples += v[w + k];
     rank_step_seconds[static_cast<size_t>(k)] = v[2 * w + k];
   }
   step_samples = static_cast<long long>(samples);
+  if (!gathered_nothing.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "recipe key 'train.global_negatives' = true: method '", method_type, "' gathered no embeddings in step ",
+        state.global_step + 1, " on rank ", absl::StrJoin(gathered_nothing, ", "),
+        ", so the option would change nothing; its loss has no in-batch negatives to share across ranks (its "
+        "README's 'Data-parallel training' says). Set it to false"));
+  }
   if (!nonfinite.empty()) {
     return absl::InternalError(absl::StrCat("non-finite loss on rank ", absl::StrJoin(nonfinite, ", "), " at epoch ",
                                             state.epoch, ", batch ", state.batch_in_epoch, ", step ", state.global_step,
@@ -400,12 +417,14 @@ absl::Status Trainer::Impl::ExchangeStepStatus(double local_loss, long long loca
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> Trainer::Impl::EveryRankHasSamples(long long local_samples) {
+absl::StatusOr<std::vector<long long>> Trainer::Impl::ExchangeBatchSizes(long long local_samples) {
   torch::Tensor sizes = torch::zeros({world()}, torch::kDouble);
   sizes.data_ptr<double>()[comm->rank()] = static_cast<double>(local_samples);
   AVSL_RETURN_IF_ERROR(
       comm->AllReduceSum(sizes, absl::StrCat("the batch-size exchange of step ", state.global_step + 1)));
-  return sizes.min().item<double>() > 0;
+  std::vector<long long> out;
+  for (int r = 0; r < world(); ++r) out.push_back(static_cast<long long>(sizes.data_ptr<double>()[r]));
+  return out;
 }
 
 absl::Status Trainer::Impl::Save(const std::string& name) {
@@ -439,9 +458,17 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
   // collectives, with no loss and zero gradients.
   const bool empty = sample_batch.samples.empty();
   bool scoped = false;
+  double loss_weight = 1;  ///< this rank's share of the global batch × W: 1 when the ranks' batches are even
   if (step_group) {
     *phase = "the batch-size exchange";
-    AVSL_ASSIGN_OR_RETURN(scoped, EveryRankHasSamples(static_cast<long long>(sample_batch.samples.size())));
+    AVSL_ASSIGN_OR_RETURN(const std::vector<long long> sizes,
+                          ExchangeBatchSizes(static_cast<long long>(sample_batch.samples.size())));
+    scoped = *std::min_element(sizes.begin(), sizes.end()) > 0;
+    // Each rank's loss is a mean over its own samples and the gradients are averaged over the ranks: that is the
+    // global batch's mean only when the batches are even. A rank that lost samples (data.on_error = "skip")
+    // counts by its share.
+    const long long total = std::accumulate(sizes.begin(), sizes.end(), 0LL);
+    if (scoped) loss_weight = static_cast<double>(sample_batch.samples.size()) * world() / static_cast<double>(total);
     if (!scoped && is_root()) {
       run->Log(absl::StrCat("step ", state.global_step + 1,
                             ": a rank's batch is empty (data.on_error = \"skip\"); this step uses local negatives and "
@@ -450,6 +477,7 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
   }
   torch::Tensor loss;
   double value = 0;
+  int gathers = -1;  ///< counted when train.global_negatives applies to this step
   if (!empty) {
     *phase = "the collation of the batch";
     AVSL_ASSIGN_OR_RETURN(Batch batch, Collate(sample_batch.samples, device));
@@ -460,12 +488,6 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
       DataParallelStepScope collectives(scoped && global_negatives ? step_group.get() : nullptr,
                                         scoped && sync_bn ? step_group.get() : nullptr);
       StepOutput out = method->TrainStep(batch);
-      if (scoped && global_negatives && collectives.negatives_gathered() == 0) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "recipe key 'train.global_negatives' = true: method '", method_type,
-            "' gathered no embeddings in its TrainStep, so the option would change nothing; its loss has no in-batch "
-            "negatives to share across ranks (its README's 'Data-parallel training' says). Set it to false"));
-      }
       loss = out.loss.to(torch::kFloat);
       *logs = std::move(out.logs);
       if (!losses.empty()) {
@@ -480,6 +502,7 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
           loss = loss + losses[i]->Compute(batch, out.maps).to(torch::kFloat);
         }
       }
+      if (scoped && global_negatives) gathers = collectives.negatives_gathered();
     }
     *phase = absl::StrCat("the loss value (method ", method_type, "'s StepOutput::loss must be a scalar)");
     value = loss.item<double>();
@@ -494,12 +517,13 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
   double reported = value;
   if (comm) {
     *phase = "the step's status exchange";
-    AVSL_RETURN_IF_ERROR(ExchangeStepStatus(value, static_cast<long long>(sample_batch.samples.size()), &reported));
+    AVSL_RETURN_IF_ERROR(
+        ExchangeStepStatus(value, static_cast<long long>(sample_batch.samples.size()), gathers, &reported));
   }
   *phase = absl::StrCat("the backward pass (method ", method_type, losses.empty() ? "" : " and [[losses]]", ")");
   optimizer->zero_grad();
   if (grad_sync) grad_sync->BeforeBackward();
-  if (!empty) loss.backward();
+  if (!empty) (loss_weight == 1 ? loss : loss * loss_weight).backward();
   if (grad_sync) {
     *phase = "the gradient all-reduce";
     AVSL_RETURN_IF_ERROR(grad_sync->Finish());

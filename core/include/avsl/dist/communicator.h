@@ -35,8 +35,16 @@ class AVSL_EXPORT Communicator {
   int rank() const;
   int world_size() const;
 
+  /// Which Gloo group a collective runs on. kStep is a second group (its own connections and sequence numbers)
+  /// for the collectives a method or a layer issues inside a step (global negatives, synchronized BatchNorm):
+  /// those in the backward pass interleave with the gradient buckets, which start as autograd reaches them, so on
+  /// one group two ranks whose graphs differ a little (a parameter unused on one rank) could pair the wrong calls.
+  enum class Channel { kMain, kStep };
+  /// Opens kStep; every rank calls it at the same point, after Connect.
+  absl::Status OpenStepChannel();
+
   /// Sums `tensor` over the ranks in place. `what` names the collective in errors ("the gradient all-reduce").
-  absl::Status AllReduceSum(at::Tensor& tensor, const std::string& what);
+  absl::Status AllReduceSum(at::Tensor& tensor, const std::string& what, Channel channel = Channel::kMain);
   /// Starts the sum in the background (Gloo's threads); Wait() completes it. Calls must be issued in the same order
   /// on every rank.
   class Pending {
@@ -50,7 +58,7 @@ class AVSL_EXPORT Communicator {
     std::unique_ptr<Work> work_;
     std::string error_;  ///< set when starting the collective already failed
   };
-  std::unique_ptr<Pending> StartAllReduceSum(at::Tensor tensor);
+  std::unique_ptr<Pending> StartAllReduceSum(at::Tensor tensor, Channel channel = Channel::kMain);
   absl::Status Wait(Pending& pending, const std::string& what);
   /// Rank `root`'s values of `tensors` everywhere (coalesced per dtype: one collective per dtype, not per tensor).
   absl::Status Broadcast(const std::vector<at::Tensor>& tensors, int root, const std::string& what);
@@ -61,7 +69,8 @@ class AVSL_EXPORT Communicator {
     at::Tensor all;
     std::vector<int64_t> counts;
   };
-  absl::StatusOr<Rows> AllGatherRows(const at::Tensor& local, const std::string& what);
+  absl::StatusOr<Rows> AllGatherRows(const at::Tensor& local, const std::string& what,
+                                     Channel channel = Channel::kMain);
   /// Every rank's `mine`, in rank order (lengths may differ).
   absl::StatusOr<std::vector<std::string>> AllGatherBytes(const std::string& mine, const std::string& what);
   /// Rank 0's `value` on every rank (through the store: for a path or an error text before the group is used).

@@ -69,12 +69,12 @@ AVSL_EXPORT torch::Tensor TwoHeadPairLogits(const torch::Tensor& img_a, const to
                                             const torch::Tensor& img_b, const torch::Tensor& aud_b, double tau);
 
 /// SLAVC's asymmetric objective. Both terms classify image n among the audios m (softmax over dim 1); i2a pairs
-/// the online images with the target audios, a2i the target images with the online audios. Image n's positive is
-/// audio offset + n: in one process offset 0 and N == M; with `train.global_negatives` the audios are every rank's
-/// (GatherNegatives) and the images this rank's, and the mean over this rank's images averages over the ranks to
-/// the loss of the global batch.
+/// the online images with the target audios, a2i the target images with the online audios. In one process
+/// (`rows_offset` < 0) N == M and image n's positive is audio n; with `train.global_negatives` the audios are every
+/// rank's (GatherNegatives), the images this rank's, image n's positive is audio rows_offset + n, and the mean over
+/// this rank's images averages over the ranks to the loss of the global batch.
 AVSL_EXPORT AsymmetricLossTerms AsymmetricContrastiveLoss(const TwoHeadFeatures& online, const TwoHeadFeatures& target,
-                                                          double tau, int64_t offset = 0);
+                                                          double tau, int64_t rows_offset = -1);
 
 /// The two heads' mean map (<img1, aud1> + <img2, aud2>) / (2τ), [N,h,w] in [-1/τ, 1/τ].
 AVSL_EXPORT torch::Tensor TwoHeadMap(const TwoHeadFeatures& features, double tau);
