@@ -13,6 +13,7 @@
 namespace avsl::checkpoint {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using Kind = Value::Kind;
 
@@ -148,6 +149,20 @@ TEST(UnpickleTest, MalformedInputs) {
                                 "e."))
                   .message(),
               HasSubstr("no MARK"));
+}
+
+TEST(UnpickleTest, CyclesAndDeepNestsAreRefused) {
+  // Found by fuzzing (fuzz/regressions/unpickle): a list appended into itself through the memo was returned (and
+  // never freed); a deep nest would be freed recursively. EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP:
+  EXPECT_THAT(UnpickleError(PKL("\x80\x02]q\x00h\x00"
+                                "a."))
+                  .message(),
+              AllOf(HasSubstr("bad.pkl"), HasSubstr("a container holds itself")));
+  // 1002 nested lists: 1002 EMPTY_LISTs, then 1001 APPENDs.
+  EXPECT_THAT(UnpickleError("\x80\x02" + std::string(1002, ']') + std::string(1001, 'a') + ".").message(),
+              HasSubstr("nested deeper than 1000 levels"));
+  // 1000 levels are fine.
+  MustUnpickle("\x80\x02" + std::string(1000, ']') + std::string(999, 'a') + ".");
 }
 
 // A tree with every kind the pickler writes, including integer encodings at their size boundaries.

@@ -264,6 +264,16 @@ TEST_F(RecipeTest, UnknownKeyWithoutSuggestionStillReadsWell) {
               HasSubstr("unknown recipe key 'model.zzzzzz' [inline.toml]. Valid keys of 'test.Model'"));
 }
 
+TEST_F(RecipeTest, AComponentArrayElementWithoutATypeIsNamed) {
+  // Found by fuzzing (fuzz/regressions/recipe): an element of a component array has no default type, and its
+  // missing `type` dereferenced a null default.
+  absl::StatusOr<Recipe> r = Recipe::Parse("[model]\ntype = \"test.Model\"\n[[hooks]]\ntypo = \"core.EarlyStopping\"\n",
+                                           "inline.toml", kDir, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(std::string(r->Validate(registry_).message()),
+              HasSubstr("recipe key 'hooks.0.type' is missing: name a hook"));
+}
+
 // `@avsl/<path>` names a shipped recipe: looked up in $AVSL_RECIPE_PATH, then next to the installed (or, in a build
 // tree, the source) recipes. These tests point AVSL_RECIPE_PATH at a scratch tree.
 class RecipeByNameTest : public RecipeTest {

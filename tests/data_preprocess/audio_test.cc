@@ -9,10 +9,13 @@
 
 #include "avsl/data/audio_clip.h"
 #include "avsl/data/wav_reader.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace avsl::data {
 namespace {
+
+using ::testing::HasSubstr;
 
 std::string Tmp(const std::string& name) { return ::testing::TempDir() + "/" + name; }
 
@@ -61,6 +64,17 @@ TEST(WavReaderTest, Pcm16StereoRoundTripWithClip) {
   EXPECT_DOUBLE_EQ(a->samples[0], 1500.0 / 32767.0);
   EXPECT_DOUBLE_EQ(a->samples[1], -1.0);
   EXPECT_DOUBLE_EQ(a->samples[2], 0.0);
+}
+
+TEST(WavReaderTest, ASampleRateBeyondAnyHardwareIsRefused) {
+  // The 3 s window is rate x 3 samples whatever the file holds: a corrupt rate would size it (docs/robustness.md).
+  const std::string ok = Tmp("rate_ok.wav"), bad = Tmp("rate_bad.wav");
+  ASSERT_TRUE(WriteWavPcm16Raw(ok, {1, 2, 3, 4}, 1, kMaxSampleRate).ok());
+  ASSERT_TRUE(WriteWavPcm16Raw(bad, {1, 2, 3, 4}, 1, kMaxSampleRate + 1).ok());
+  EXPECT_TRUE(ReadMonoAudio(ok).ok());
+  const absl::Status s = ReadMonoAudio(bad).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("sample rate 768001 Hz is above the 768000 Hz avsl reads"));
 }
 
 TEST(WavWriterTest, CanonicalHeaderAndLibsndfileReadsItBack) {

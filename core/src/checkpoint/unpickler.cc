@@ -4,7 +4,10 @@
 #include <cmath>
 #include <cstring>
 #include <set>
+#include <string>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -78,6 +81,74 @@ bool Latin1ToBytes(const std::string& utf8, std::string* out) {
     }
   }
   return true;
+}
+
+// The children of a node: list and tuple items, dict keys and values, BUILD state.
+template <typename Fn>
+void ForEachChild(const Value& v, Fn fn) {
+  for (const ValuePtr& item : v.items) fn(item);
+  for (const auto& [key, value] : v.entries) {
+    fn(key);
+    fn(value);
+  }
+  if (v.state) fn(v.state);
+}
+
+// Every node reachable from `roots`, each once (iteratively: a nest may be deep).
+std::vector<ValuePtr> Reachable(const std::vector<ValuePtr>& roots) {
+  std::vector<ValuePtr> out, todo = roots;
+  std::unordered_set<const Value*> seen;
+  while (!todo.empty()) {
+    ValuePtr v = std::move(todo.back());
+    todo.pop_back();
+    if (v == nullptr || !seen.insert(v.get()).second) continue;
+    ForEachChild(*v, [&](const ValuePtr& child) { todo.push_back(child); });
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+// Torch state dicts are trees a few levels deep; a pickle that is not (a container inside itself, made through
+// the memo, which would also never be freed; or a nest deeper than kMaxDepth, which would unwind recursively when
+// freed) is refused. "" when the shape is fine.
+constexpr size_t kMaxDepth = 1000;
+std::string CheckShape(const ValuePtr& root) {
+  // Iterative depth-first search: grey nodes are on the current path; reaching one again is a cycle.
+  enum Color : char { kGrey, kBlack };
+  std::unordered_map<const Value*, Color> color;
+  struct Frame {
+    const Value* node;
+    std::vector<const Value*> children;
+    size_t next = 0;
+  };
+  std::vector<Frame> path;
+  auto enter = [&](const Value* v) {
+    color[v] = kGrey;
+    Frame f{v, {}, 0};
+    ForEachChild(*v, [&](const ValuePtr& c) {
+      if (c) f.children.push_back(c.get());
+    });
+    path.push_back(std::move(f));
+  };
+  if (root == nullptr) return "";
+  enter(root.get());
+  while (!path.empty()) {
+    if (path.size() > kMaxDepth) return absl::StrCat("containers nested deeper than ", kMaxDepth, " levels");
+    Frame& top = path.back();
+    if (top.next == top.children.size()) {
+      color[top.node] = kBlack;
+      path.pop_back();
+      continue;
+    }
+    const Value* child = top.children[top.next++];
+    auto it = color.find(child);
+    if (it == color.end()) {
+      enter(child);
+    } else if (it->second == kGrey) {
+      return "a container holds itself (a reference cycle through the pickle's memo); torch.save writes none";
+    }
+  }
+  return "";
 }
 
 class Unpickler {
@@ -583,6 +654,22 @@ class Unpickler {
     }
   }
 
+ public:
+  /// Empties every container reachable from the stack and the memo, so that nothing the refused pickle built
+  /// (a reference cycle made through the memo, a deep nest) outlives the call or unwinds recursively.
+  void Release() {
+    std::vector<ValuePtr> roots = stack_;
+    for (auto& [key, value] : memo_) roots.push_back(value);
+    for (const ValuePtr& v : Reachable(roots)) {
+      v->items.clear();
+      v->entries.clear();
+      v->state.reset();
+    }
+    stack_.clear();
+    memo_.clear();
+  }
+
+ private:
   absl::string_view data_;
   const UnpickleOptions& opt_;
   size_t pos_ = 0;
@@ -595,7 +682,15 @@ class Unpickler {
 }  // namespace
 
 absl::StatusOr<ValuePtr> Unpickle(absl::string_view data, const UnpickleOptions& options) {
-  return Unpickler(data, options).Run();
+  Unpickler unpickler(data, options);
+  absl::StatusOr<ValuePtr> result = unpickler.Run();
+  if (result.ok()) {
+    if (std::string why = CheckShape(*result); !why.empty()) {
+      result = absl::InvalidArgumentError(absl::StrCat(options.source, ": ", why));
+    }
+  }
+  if (!result.ok()) unpickler.Release();
+  return result;
 }
 
 const std::vector<std::string>& SupportedGlobals() {

@@ -106,7 +106,8 @@ absl::Status ZipReader::Index() {
   // torch.save always writes the zip64 records; other writers add them only when a field overflows.
   if (end_pos >= 20 && U32(b, end_pos - 20) == kZip64LocatorSig) {
     const uint64_t z64 = U64(b, end_pos - 20 + 8);
-    if (z64 + 56 > end_pos - 20 || U32(b, z64) != kZip64EndSig) {
+    // Offsets are the file's own: compared by subtraction, never by an addition that could wrap.
+    if (z64 > end_pos - 20 || end_pos - 20 - z64 < 56 || U32(b, z64) != kZip64EndSig) {
       return Corrupt(path_, absl::StrCat("zip64 end record expected at offset ", z64, " is missing"));
     }
     count = U64(b, z64 + 32);
@@ -158,7 +159,7 @@ absl::Status ZipReader::Index() {
       }
       x = f_end;
     }
-    if (local + kLocalHeaderSize > n || U32(b, local) != kLocalHeaderSig) {
+    if (local > n || n - local < kLocalHeaderSize || U32(b, local) != kLocalHeaderSig) {
       return Corrupt(path_, absl::StrCat("entry '", e.name, "': no local header at offset ", local, " (file of ", n,
                                          " bytes is truncated or corrupt)"));
     }

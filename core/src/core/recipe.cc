@@ -173,12 +173,16 @@ class Validator {
     const std::string registered = names.empty() ? "(none)" : absl::StrJoin(names, ", ");
     toml::node* type_node = t.get("type");
     if (type_node == nullptr) {
-      if (f.default_toml.empty()) {
+      // The field's default type, when it has one: an element of a component array (`[[losses]]`) has none (its
+      // field's default is the empty array), so its table must name a type.
+      toml::table parsed;
+      if (!f.default_toml.empty()) parsed = toml::parse(std::string_view("type = " + f.default_toml));
+      const toml::value<std::string>* default_type = parsed.empty() ? nullptr : parsed.get("type")->as_string();
+      if (default_type == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat("recipe key '", path, ".type' is missing: name a ", kind,
                                                        ". Registered ", kind, "s: ", registered, Where(path)));
       }
-      toml::table parsed = toml::parse(std::string_view("type = " + f.default_toml));
-      t.insert("type", *parsed.get("type")->as_string());
+      t.insert("type", *default_type);
       type_node = t.get("type");
     }
     if (!type_node->is_string()) {

@@ -119,6 +119,13 @@ absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
     return absl::InvalidArgumentError(
         absl::StrCat("audio ", path, ": invalid header (channels=", info.channels, ", rate=", info.samplerate, ")"));
   }
+  // The 3-second window is sample_rate x 3 samples whatever the file holds (a short clip is tiled): a corrupt
+  // header's rate would size it (2^31 Hz would ask for 51 GB).
+  if (info.samplerate > kMaxSampleRate) {
+    return absl::InvalidArgumentError(absl::StrCat("audio ", path, ": sample rate ", info.samplerate,
+                                                   " Hz is above the ", kMaxSampleRate,
+                                                   " Hz avsl reads (a corrupt header?)"));
+  }
   if (info.frames <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("audio ", path, ": contains 0 audio frames"));
   }

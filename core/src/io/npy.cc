@@ -58,6 +58,10 @@ absl::StatusOr<std::string> HeaderValue(const std::string& header, const std::st
 
 absl::StatusOr<std::vector<int64_t>> ParseShape(const std::string& tuple, const std::string& path) {
   // tuple is "(a, b, )" or "(a,)" or "()".
+  if (tuple.size() < 2 || tuple.front() != '(' || tuple.back() != ')') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("npy file ", path, ": shape '", tuple, "' is not a tuple such as (3, 4)"));
+  }
   std::string inner = tuple.substr(1, tuple.size() - 2);
   std::vector<int64_t> shape;
   for (absl::string_view part : absl::StrSplit(inner, ',')) {

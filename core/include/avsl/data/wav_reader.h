@@ -30,9 +30,13 @@ int16_t DownmixInt16(const int16_t* frame, int channels);
 int16_t DownmixFloat(const float* frame, int channels);
 int16_t DownmixDouble(const double* frame, int channels);
 
+/// The highest sample rate ReadMonoAudio accepts (768 kHz, the highest rate audio hardware records); the datasets'
+/// clips are 16-48 kHz.
+inline constexpr int kMaxSampleRate = 768000;
+
 /// Decodes any file libsndfile reads (WAV, FLAC, OGG, AIFF, ...) to the reference's mono int16 semantics.
 /// Errors (NotFound / InvalidArgument / DataLoss) name `path`, and a file whose header promises more frames
-/// than it holds (a truncated WAV) is an error, not a silently shorter clip.
+/// than it holds (a truncated WAV) is an error, not a silently shorter clip; so is a rate above kMaxSampleRate.
 absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path);
 
 /// The complete 16-bit PCM WAV file (header + data) for `interleaved` samples of `channels` channels at
