@@ -238,6 +238,14 @@ class Unpickler {
     return items;
   }
   absl::Status Push(ValuePtr v) {
+    // Every value passes through the stack: each container is recorded once, so that a reference cycle among
+    // objects the pickle later dropped (DUP or the memo alias a container into itself, then the memo slot is
+    // overwritten) can still be broken (found by fuzzing: fuzz/regressions/unpickle).
+    if (v != nullptr &&
+        (v->kind == Kind::kList || v->kind == Kind::kTuple || v->kind == Kind::kDict || v->kind == Kind::kObject) &&
+        container_set_.insert(v.get()).second) {
+      containers_.push_back(v);
+    }
     stack_.push_back(std::move(v));
     return absl::OkStatus();
   }
@@ -658,18 +666,29 @@ class Unpickler {
   /// Empties every container reachable from the stack and the memo, so that nothing the refused pickle built
   /// (a reference cycle made through the memo, a deep nest) outlives the call or unwinds recursively.
   void Release() {
-    std::vector<ValuePtr> roots = stack_;
-    for (auto& [key, value] : memo_) roots.push_back(value);
-    for (const ValuePtr& v : Reachable(roots)) {
-      v->items.clear();
-      v->entries.clear();
-      v->state.reset();
-    }
+    for (const ValuePtr& v : containers_) Empty(*v);
     stack_.clear();
     memo_.clear();
   }
+  /// After a pickle was accepted: empties the containers its result does not reach (what it dropped), which
+  /// no one else holds, so a cycle among them cannot keep them alive.
+  void ReleaseUnreachable(const ValuePtr& root) {
+    std::unordered_set<const Value*> kept;
+    for (const ValuePtr& v : Reachable({root})) kept.insert(v.get());
+    for (const ValuePtr& v : containers_) {
+      if (kept.count(v.get()) == 0) Empty(*v);
+    }
+  }
 
  private:
+  static void Empty(Value& v) {
+    v.items.clear();
+    v.entries.clear();
+    v.state.reset();
+  }
+
+  std::vector<ValuePtr> containers_;  ///< every list, tuple, dict and object pushed, once each
+  std::unordered_set<const Value*> container_set_;
   absl::string_view data_;
   const UnpickleOptions& opt_;
   size_t pos_ = 0;
@@ -689,7 +708,11 @@ absl::StatusOr<ValuePtr> Unpickle(absl::string_view data, const UnpickleOptions&
       result = absl::InvalidArgumentError(absl::StrCat(options.source, ": ", why));
     }
   }
-  if (!result.ok()) unpickler.Release();
+  if (result.ok()) {
+    unpickler.ReleaseUnreachable(*result);
+  } else {
+    unpickler.Release();
+  }
   return result;
 }
 
