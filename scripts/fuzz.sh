@@ -3,6 +3,8 @@
 #   scripts/fuzz.sh build                       configure fuzz/ into build-fuzz/ and build every target
 #   scripts/fuzz.sh run TARGET [libFuzzer flags] a campaign: grows build-fuzz/corpus/TARGET from fuzz/corpus/TARGET;
 #                                               e.g. -runs=1000000, or -max_total_time=1800
+#   scripts/fuzz.sh replay                      every committed input (seeds, fixed findings) of every target, once,
+#                                               under the sanitizers (deterministic: what CI runs)
 #   scripts/fuzz.sh smoke [SECONDS]             every target for SECONDS (default 60); exit 1 on the first finding
 #   scripts/fuzz.sh campaign [RUNS] [SECONDS] [TARGET...]
 #                                               each target to RUNS executions (default 1000000) or SECONDS
@@ -94,6 +96,22 @@ case ${1:-} in
     [ $# -ge 2 ] || { echo "usage: $0 run TARGET [libFuzzer flags]" >&2; exit 2; }
     shift
     run "$@"
+    ;;
+  replay)
+    build
+    for t in "${TARGETS[@]}"; do
+      log="$BUILD/replay-$t.log"
+      # -runs=0: the committed inputs are executed (leak checks included) and nothing is mutated.
+      mkdir -p "$BUILD/replay-corpus/$t"
+      if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 "$BUILD/${t}_fuzz" -runs=0 -rss_limit_mb=2048 \
+        -malloc_limit_mb=2048 -timeout=10 -artifact_prefix="$BUILD/findings/$t-" \
+        "$BUILD/replay-corpus/$t" "fuzz/corpus/$t" "fuzz/regressions/$t" >"$log" 2>&1; then
+        tail -40 "$log" >&2
+        echo "fuzz: replaying $t's committed inputs failed (log: $log)" >&2
+        exit 1
+      fi
+      echo "fuzz: $t: $(find "fuzz/corpus/$t" "fuzz/regressions/$t" -type f 2>/dev/null | wc -l) committed inputs replayed cleanly"
+    done
     ;;
   smoke)
     seconds=${2:-60}

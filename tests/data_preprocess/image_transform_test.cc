@@ -85,6 +85,18 @@ TEST(ImageDecodeTest, MissingCorruptAndTruncatedNameTheFile) {
   EXPECT_NE(std::string(d.status().message()).find("junk.jpg"), std::string::npos) << d.status();
 }
 
+TEST(ImageDecodeTest, AHeaderDeclaringAHugeFrameIsRefusedBeforeDecoding) {
+  // OpenCV allocates the whole frame first (found by fuzzing: fuzz/regressions/image). A PNG signature and an
+  // IHDR of 100000 x 100000, then nothing.
+  std::vector<uint8_t> png = {0x89, 'P',  'N',  'G',  0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0x00,
+                              0x01, 0x86, 0xA0, 0x00, 0x01, 0x86, 0xA0, 8,    2, 0, 0, 0,  0,   0,   0,   0};
+  auto d = DecodeImageBytes(png, "huge.png");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(std::string(d.status().message()).find("declares 100000x100000 pixels, above the 67108864"),
+            std::string::npos)
+      << d.status();
+}
+
 TEST(ImageTransformTest, ShortSideResizeFollowsTorchvision) {
   // int(246 · 400 / 200) = 492; int(246 · 333 / 250) = int(327.672) = 327; square stays square.
   EXPECT_EQ(ShortSideResize(400, 200, 246), (std::array<int, 2>{492, 246}));

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -25,6 +26,29 @@ bool JpegHasEndMarker(const std::vector<uint8_t>& b) {
     if (b[i - 1] == 0xFF && b[i] == 0xD9) return true;
   }
   return false;
+}
+
+// The frame size a JPEG (its first SOFn segment) or PNG (IHDR) header declares, {0, 0} when the header does not say:
+// OpenCV allocates width x height x 3 before decoding a single row, so a corrupt header is refused first.
+std::array<uint64_t, 2> DeclaredSize(const std::vector<uint8_t>& b) {
+  auto u16 = [&](size_t i) { return static_cast<uint64_t>(b[i]) << 8 | b[i + 1]; };
+  auto u32 = [&](size_t i) { return u16(i) << 16 | u16(i + 2); };
+  if (b.size() >= 24 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') return {u32(16), u32(20)};
+  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return {0, 0};
+  for (size_t i = 2; i + 9 < b.size();) {
+    if (b[i] != 0xFF) return {0, 0};
+    const uint8_t marker = b[i + 1];
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): height at +5, width at +7.
+    if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
+      return {u16(i + 7), u16(i + 5)};
+    }
+    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
+      i += 2;  // markers without a length
+      continue;
+    }
+    i += 2 + u16(i + 2);
+  }
+  return {0, 0};
 }
 
 cv::Mat AsMat(const RgbImage& image) {
@@ -64,6 +88,12 @@ absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, con
   const bool is_jpeg = bytes[0] == 0xFF && bytes[1] == 0xD8;
   if (is_jpeg && !JpegHasEndMarker(bytes)) {
     return absl::DataLossError(absl::StrCat("image ", name, ": truncated JPEG (no end-of-image marker)"));
+  }
+  const auto [declared_width, declared_height] = DeclaredSize(bytes);
+  if (declared_width * declared_height > kMaxImagePixels) {
+    return absl::InvalidArgumentError(absl::StrCat("image ", name, ": its header declares ", declared_width, "x",
+                                                   declared_height, " pixels, above the ", kMaxImagePixels,
+                                                   " avsl decodes (a corrupt header?)"));
   }
   cv::Mat bgr;
   try {
