@@ -102,7 +102,7 @@ case ${1:-} in
     for t in "${TARGETS[@]}"; do
       log="$BUILD/replay-$t.log"
       # -runs=0: the committed inputs are executed (leak checks included) and nothing is mutated.
-      mkdir -p "$BUILD/replay-corpus/$t"
+      mkdir -p "$BUILD/replay-corpus/$t" "$BUILD/findings"
       if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 "$BUILD/${t}_fuzz" -runs=0 -rss_limit_mb=2048 \
         -malloc_limit_mb=2048 -timeout=10 -artifact_prefix="$BUILD/findings/$t-" \
         "$BUILD/replay-corpus/$t" "fuzz/corpus/$t" "fuzz/regressions/$t" >"$log" 2>&1; then
