@@ -105,7 +105,8 @@ case ${1:-} in
       mkdir -p "$BUILD/replay-corpus/$t" "$BUILD/findings"
       if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 "$BUILD/${t}_fuzz" -runs=0 -rss_limit_mb=2048 \
         -malloc_limit_mb=2048 -timeout=10 -artifact_prefix="$BUILD/findings/$t-" \
-        "$BUILD/replay-corpus/$t" "fuzz/corpus/$t" "fuzz/regressions/$t" >"$log" 2>&1; then
+        "$BUILD/replay-corpus/$t" $(find "fuzz/corpus/$t" "fuzz/regressions/$t" -maxdepth 0 -type d 2>/dev/null) \
+        >"$log" 2>&1; then
         tail -40 "$log" >&2
         echo "fuzz: replaying $t's committed inputs failed (log: $log)" >&2
         exit 1
