@@ -11,6 +11,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <cstring>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -18,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "avsl/core/status_macros.h"
 
 namespace avsl::dist {
 namespace {
@@ -302,29 +304,17 @@ absl::StatusOr<Communicator::Rows> Communicator::AllGatherRows(const at::Tensor&
 
 absl::StatusOr<std::vector<std::string>> Communicator::AllGatherBytes(const std::string& mine,
                                                                       const std::string& what) {
-  const int world = impl_->env.world_size;
-  try {
-    // Lengths first, then every rank's bytes padded to the longest.
-    std::vector<at::Tensor> length{torch::tensor({static_cast<int64_t>(mine.size())}, torch::kLong)};
-    std::vector<std::vector<at::Tensor>> lengths(1);
-    for (int r = 0; r < world; ++r) lengths[0].push_back(torch::empty({1}, torch::kLong));
-    impl_->group->allgather(lengths, length)->wait();
-    int64_t longest = 1;
-    for (const at::Tensor& l : lengths[0]) longest = std::max(longest, l.item<int64_t>());
-    std::vector<at::Tensor> padded{torch::zeros({longest}, torch::kByte)};
-    std::memcpy(padded[0].data_ptr<uint8_t>(), mine.data(), mine.size());
-    std::vector<std::vector<at::Tensor>> all(1);
-    for (int r = 0; r < world; ++r) all[0].push_back(torch::empty({longest}, torch::kByte));
-    impl_->group->allgather(all, padded)->wait();
-    std::vector<std::string> out;
-    for (int r = 0; r < world; ++r) {
-      const auto* data = reinterpret_cast<const char*>(all[0][r].data_ptr<uint8_t>());
-      out.emplace_back(data, static_cast<size_t>(lengths[0][r].item<int64_t>()));
-    }
-    return out;
-  } catch (const std::exception& e) {
-    return Lost(what, WhatOf(e));
+  // The bytes as the rows of a uint8 tensor: AllGatherRows pads to the longest and reports each rank's length.
+  at::Tensor bytes = torch::empty({static_cast<int64_t>(mine.size())}, torch::kByte);
+  if (!mine.empty()) std::memcpy(bytes.data_ptr<uint8_t>(), mine.data(), mine.size());
+  AVSL_ASSIGN_OR_RETURN(Rows rows, AllGatherRows(bytes, what));
+  std::vector<std::string> out;
+  const auto* data = reinterpret_cast<const char*>(rows.all.data_ptr<uint8_t>());
+  for (int64_t count : rows.counts) {
+    out.emplace_back(data, static_cast<size_t>(count));
+    data += count;
   }
+  return out;
 }
 
 absl::StatusOr<std::string> Communicator::ShareFromRankZero(const std::string& key, const std::string& value) {
