@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The libFuzzer targets of fuzz/ (docs/robustness.md): build them with clang + ASan + UBSan, run one, smoke all.
 #   scripts/fuzz.sh build                       configure fuzz/ into build-fuzz/ and build every target
-#   scripts/fuzz.sh run TARGET [libFuzzer flags] a campaign: grows build-fuzz/corpus/TARGET from fuzz/corpus/TARGET;
+#   scripts/fuzz.sh run TARGET [libFuzzer flags] a campaign: grows build-fuzz/corpus/TARGET from tests/fuzz/corpus/TARGET;
 #                                               e.g. -runs=1000000, or -max_total_time=1800
 #   scripts/fuzz.sh replay                      every committed input (seeds, fixed findings) of every target, once,
 #                                               under the sanitizers (deterministic: what CI runs)
@@ -12,7 +12,7 @@
 #   scripts/fuzz.sh report                      the table of docs/robustness.md from those logs
 #   scripts/fuzz.sh list                        the targets
 # A finding leaves its input in build-fuzz/findings/ (libFuzzer prints the path): replay it with
-# `build-fuzz/TARGET_fuzz FILE`, fix the parser, and add the file to fuzz/regressions/TARGET/ so the normal suite
+# `build-fuzz/TARGET_fuzz FILE`, fix the parser, and add the file to tests/fuzz/regressions/TARGET/ so the normal suite
 # (tests/fuzz, fuzz_regression_test) replays it from then on.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,14 +43,14 @@ run() {
   local t=$1
   shift
   [ -x "$BUILD/${t}_fuzz" ] || { echo "fuzz: no target '$t' (scripts/fuzz.sh list; scripts/fuzz.sh build)" >&2; exit 2; }
-  mkdir -p "$BUILD/corpus/$t" "$BUILD/findings" "fuzz/regressions/$t"
+  mkdir -p "$BUILD/corpus/$t" "$BUILD/findings" "tests/fuzz/regressions/$t"
   local dict=()
   [ -f "fuzz/dicts/$t.dict" ] && dict=(-dict="fuzz/dicts/$t.dict")
   # Leaks count as findings; 2 GB and 10 s per input bound what a hostile header may make a parser do.
   ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
     "$BUILD/${t}_fuzz" -max_len="$(max_len "$t")" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10 \
     -artifact_prefix="$BUILD/findings/$t-" -print_final_stats=1 "${dict[@]}" "$@" \
-    "$BUILD/corpus/$t" "fuzz/corpus/$t" "fuzz/regressions/$t"
+    "$BUILD/corpus/$t" "tests/fuzz/corpus/$t" "tests/fuzz/regressions/$t"
 }
 
 # One Markdown row per campaign log: executions, seconds, executions per second, edges covered, corpus, result.
@@ -105,13 +105,13 @@ case ${1:-} in
       mkdir -p "$BUILD/replay-corpus/$t" "$BUILD/findings"
       if ! ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 "$BUILD/${t}_fuzz" -runs=0 -rss_limit_mb=2048 \
         -malloc_limit_mb=2048 -timeout=10 -artifact_prefix="$BUILD/findings/$t-" \
-        "$BUILD/replay-corpus/$t" $(find "fuzz/corpus/$t" "fuzz/regressions/$t" -maxdepth 0 -type d 2>/dev/null) \
+        "$BUILD/replay-corpus/$t" $(find "tests/fuzz/corpus/$t" "tests/fuzz/regressions/$t" -maxdepth 0 -type d 2>/dev/null) \
         >"$log" 2>&1; then
         tail -40 "$log" >&2
         echo "fuzz: replaying $t's committed inputs failed (log: $log)" >&2
         exit 1
       fi
-      echo "fuzz: $t: $(find "fuzz/corpus/$t" "fuzz/regressions/$t" -type f 2>/dev/null | wc -l) committed inputs replayed cleanly"
+      echo "fuzz: $t: $(find "tests/fuzz/corpus/$t" "tests/fuzz/regressions/$t" -type f 2>/dev/null | wc -l) committed inputs replayed cleanly"
     done
     ;;
   smoke)

@@ -152,7 +152,7 @@ TEST(UnpickleTest, MalformedInputs) {
 }
 
 TEST(UnpickleTest, CyclesAndDeepNestsAreRefused) {
-  // Found by fuzzing (fuzz/regressions/unpickle): a list appended into itself through the memo was returned (and
+  // Found by fuzzing (tests/fuzz/regressions/unpickle): a list appended into itself through the memo was returned (and
   // never freed); a deep nest would be freed recursively. EMPTY_LIST, BINPUT 0, BINGET 0, APPEND, STOP:
   EXPECT_THAT(UnpickleError(PKL("\x80\x02]q\x00h\x00"
                                 "a."))

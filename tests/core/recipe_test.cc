@@ -265,7 +265,7 @@ TEST_F(RecipeTest, UnknownKeyWithoutSuggestionStillReadsWell) {
 }
 
 TEST_F(RecipeTest, AComponentArrayElementWithoutATypeIsNamed) {
-  // Found by fuzzing (fuzz/regressions/recipe): an element of a component array has no default type, and its
+  // Found by fuzzing (tests/fuzz/regressions/recipe): an element of a component array has no default type, and its
   // missing `type` dereferenced a null default.
   absl::StatusOr<Recipe> r = Recipe::Parse("[model]\ntype = \"test.Model\"\n[[hooks]]\ntypo = \"core.EarlyStopping\"\n",
                                            "inline.toml", kDir, {});

@@ -94,7 +94,7 @@ TEST(VggssIndexTest, ErrorsNameFileAndEntry) {
        "entry 0: (file b_000002) bbox 1 value 1 is \"1\", expected a number"},
       {"dup.json", "[" + ok_entry + ", " + ok_entry + "]", "entry 1: duplicate file a_000001 (first seen in entry 0)"},
       {"notobject.json", "[" + ok_entry + ", 3]", "entry 1: expected an object"},
-      // Found by fuzzing (fuzz/regressions/vggss_json): a number beyond a double threw out of the parser.
+      // Found by fuzzing (tests/fuzz/regressions/vggss_json): a number beyond a double threw out of the parser.
       {"overflow.json", "[" + ok_entry + ", 1e999]", "malformed JSON: "},
   };
   for (const Case& c : cases) {

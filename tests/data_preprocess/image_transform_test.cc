@@ -86,7 +86,7 @@ TEST(ImageDecodeTest, MissingCorruptAndTruncatedNameTheFile) {
 }
 
 TEST(ImageDecodeTest, AHeaderDeclaringAHugeFrameIsRefusedBeforeDecoding) {
-  // OpenCV allocates the whole frame first (found by fuzzing: fuzz/regressions/image). A PNG signature and an
+  // OpenCV allocates the whole frame first (found by fuzzing: tests/fuzz/regressions/image). A PNG signature and an
   // IHDR of 100000 x 100000, then nothing.
   std::vector<uint8_t> png = {0x89, 'P',  'N',  'G',  0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0x00,
                               0x01, 0x86, 0xA0, 0x00, 0x01, 0x86, 0xA0, 8,    2, 0, 0, 0,  0,   0,   0,   0};

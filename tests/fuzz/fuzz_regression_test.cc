@@ -1,6 +1,6 @@
 // Replays, in the normal build, every committed input of every fuzz target (fuzz/): the seed corpus
-// (fuzz/corpus/<target>/) and each input a campaign found a problem with (fuzz/regressions/<target>/, after the
-// fix). The targets' entry points are compiled here as plain functions (AVSL_FUZZ_REGRESSION); an input that
+// (tests/fuzz/corpus/<target>/) and each input a campaign found a problem with (tests/fuzz/regressions/<target>/, after
+// the fix). The targets' entry points are compiled here as plain functions (AVSL_FUZZ_REGRESSION); an input that
 // crashes, hangs or throws fails this test the way it failed the fuzzer.
 #include <algorithm>
 #include <filesystem>
@@ -25,7 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const fs::path kFuzzDir = fs::path(AVSL_SOURCE_DIR) / "fuzz";
+const fs::path kFuzzDir = fs::path(AVSL_SOURCE_DIR) / "tests" / "fuzz";
 
 std::vector<fs::path> Inputs(const std::string& target) {
   std::vector<fs::path> files;
@@ -43,7 +43,7 @@ std::vector<fs::path> Inputs(const std::string& target) {
 TEST(FuzzRegression, EveryTargetHasSeedsAndEverySeedFolderATarget) {
   ASSERT_FALSE(Targets().empty());
   for (const auto& [name, fn] : Targets()) {
-    EXPECT_TRUE(fs::is_directory(kFuzzDir / "corpus" / name)) << "no seed corpus fuzz/corpus/" << name;
+    EXPECT_TRUE(fs::is_directory(kFuzzDir / "corpus" / name)) << "no seed corpus tests/fuzz/corpus/" << name;
   }
   for (const char* kind : {"corpus", "regressions"}) {
     for (const auto& e : fs::directory_iterator(kFuzzDir / kind)) {
@@ -59,7 +59,7 @@ class FuzzRegressionTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FuzzRegressionTest, EveryCommittedInputRunsCleanly) {
   const std::vector<fs::path> files = Inputs(GetParam());
-  ASSERT_FALSE(files.empty()) << "fuzz/corpus/" << GetParam() << " is empty";
+  ASSERT_FALSE(files.empty()) << "tests/fuzz/corpus/" << GetParam() << " is empty";
   for (const fs::path& file : files) {
     std::ifstream in(file, std::ios::binary);
     const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

@@ -240,7 +240,7 @@ class Unpickler {
   absl::Status Push(ValuePtr v) {
     // Every value passes through the stack: each container is recorded once, so that a reference cycle among
     // objects the pickle later dropped (DUP or the memo alias a container into itself, then the memo slot is
-    // overwritten) can still be broken (found by fuzzing: fuzz/regressions/unpickle).
+    // overwritten) can still be broken (found by fuzzing: tests/fuzz/regressions/unpickle).
     if (v != nullptr &&
         (v->kind == Kind::kList || v->kind == Kind::kTuple || v->kind == Kind::kDict || v->kind == Kind::kObject) &&
         container_set_.insert(v.get()).second) {

@@ -41,7 +41,8 @@ absl::StatusOr<VggssIndex> VggssIndex::Parse(const std::string& json_text, const
   } catch (const json::parse_error& e) {
     return error(absl::StrCat("malformed JSON at byte ", e.byte, ": ", e.what()));
   } catch (const json::exception& e) {
-    // A number too large for a double (out_of_range), among others: found by fuzzing (fuzz/regressions/vggss_json).
+    // A number too large for a double (out_of_range), among others: found by fuzzing
+    // (tests/fuzz/regressions/vggss_json).
     return error(absl::StrCat("malformed JSON: ", e.what()));
   }
   if (!root.is_array()) return error(absl::StrCat("expected a JSON array of entries, found ", root.type_name()));
