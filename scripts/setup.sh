@@ -4,6 +4,7 @@
 # Quiet when everything is already in place.
 #   scripts/setup.sh [--no-build]
 #   AVSL_BUILD_DIR=dir  AVSL_JOBS=n  AVSL_CMAKE_ARGS="..."  AVSL_WITH_TEST_TOOLS=1 (python3-torch etc.)
+#   AVSL_BUILD_TARGETS="a b"  build only these targets (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -49,7 +50,10 @@ if [ ! -f "$BUILD_DIR/build.ninja" ]; then
 fi
 # Each torch TU needs 1-1.6 GB; two jobs fit this machine. Ninja's progress lines are dropped.
 log=$(mktemp)
-if ! cmake --build "$BUILD_DIR" -- -j"${AVSL_JOBS:-$(nproc)}" >"$log" 2>&1; then
+targets=()
+# shellcheck disable=SC2206
+[ -n "${AVSL_BUILD_TARGETS:-}" ] && targets=(--target ${AVSL_BUILD_TARGETS})
+if ! cmake --build "$BUILD_DIR" "${targets[@]}" -- -j"${AVSL_JOBS:-$(nproc)}" >"$log" 2>&1; then
   cat "$log"
   rm -f "$log"
   echo "setup: build failed" >&2

@@ -305,7 +305,9 @@ TEST(DmcClusterTest, LogitMapHasAUniqueMaximumWhereTheFloatRowIsAPlateau) {
     EXPECT_NEAR(mi, ref_logit[i], 1e-2 + 1e-4 * std::abs(ref_logit[i])) << i;
     for (int j = 0; j < 64; ++j) {
       // Same ranking wherever the double logits differ by more than float32 noise.
-      if (ref_logit[i] > ref_logit[j] + 1e-2) EXPECT_GT(mi, map[j].item<double>()) << i << " vs " << j;
+      if (ref_logit[i] > ref_logit[j] + 1e-2) {
+        EXPECT_GT(mi, map[j].item<double>()) << i << " vs " << j;
+      }
     }
   }
 }

@@ -41,6 +41,29 @@ echo "not a library" >"$tmp/plugins/libavsl_junk.so"
 expect "failed plugin has a reason code" 0 "junk \[open_failed\] cannot open" -- "$AVSL" plugins list --plugin-path "$tmp/plugins"
 AVSL_PLUGIN_PATH="$tmp/plugins" expect "AVSL_PLUGIN_PATH is searched" 0 "$tmp/plugins" -- "$AVSL" plugins list
 
+# A plugin directory with plugins that crash while registering, crash in a static constructor or have an unresolved
+# symbol (tests/plugin_abi): each is probed in a child process, named with its reason, and the listing goes on.
+broken_dir="$(dirname "$AVSL")/../test_plugins/broken"
+if [ -d "$broken_dir" ]; then
+  expect "plugins list survives a plugin that segfaults while registering" 0 \
+    "libavsl_segfault +registration_failed" -- "$AVSL" plugins list --plugin-path "$broken_dir"
+  grep -Eq "segfault \[registration_failed\] plugin file .*libavsl_segfault\.so crashed while registering its components|segfault \[registration_failed\] plugin file .*libavsl_segfault\.so ended the probe process while registering" "$tmp/out" &&
+    grep -Eq "unresolved \[open_failed\] cannot open .*libavsl_unresolved\.so: .*undefined symbol: avsl_test_symbol_nobody_defines" "$tmp/out" &&
+    grep -Eq "static_crash \[open_failed\] plugin file .*libavsl_static_crash\.so .* while being opened" "$tmp/out" &&
+    grep -Eq "center_prior +[0-9.]+ +loaded" "$tmp/out" && passed=$((passed + 1)) ||
+    { echo "FAIL: plugins list does not name the crashing plugins or lost the good ones"; sed 's/^/  | /' "$tmp/out" | tail -20; failures=$((failures + 1)); }
+fi
+# No relative surprises: a relative AVSL_PLUGIN_PATH entry is ignored with a warning, a relative --plugin-path is
+# made absolute against the current directory.
+in_tmp() { (cd "$tmp" && "$@"); }
+AVSL_PLUGIN_PATH="plugins" expect "relative AVSL_PLUGIN_PATH entry is ignored" 0 \
+  "warning: AVSL_PLUGIN_PATH entry 'plugins' ignored: it is relative" -- in_tmp "$AVSL" plugins list
+grep -q "(ignored: relative entry of AVSL_PLUGIN_PATH) plugins" "$tmp/out" && ! grep -q "libavsl_junk" "$tmp/out" &&
+  passed=$((passed + 1)) || { echo "FAIL: a relative AVSL_PLUGIN_PATH entry was searched"; failures=$((failures + 1)); }
+in_tmp "$AVSL" plugins list --plugin-path plugins >"$tmp/out" 2>&1
+grep -q "^  $tmp/plugins$" "$tmp/out" && grep -q "junk \[open_failed\]" "$tmp/out" && passed=$((passed + 1)) ||
+  { echo "FAIL: a relative --plugin-path was not made absolute"; sed 's/^/  | /' "$tmp/out" | head; failures=$((failures + 1)); }
+
 expect "recipe dump resolves" 0 "sigma = 0.25" -- "$AVSL" recipe dump "$SRC/recipes/center_prior/synthetic.toml"
 expect "recipe dump applies --set" 0 "lr = 0.0003" -- "$AVSL" recipe dump "$SRC/recipes/center_prior/synthetic.toml" --set optim.lr=3e-4
 expect "recipe unknown key" 1 "^avsl recipe dump: error: unknown recipe key 'model.sigmaa' \[--set\]; did you mean 'sigma'" -- \

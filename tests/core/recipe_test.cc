@@ -365,5 +365,85 @@ TEST(ClosestNamesTest, SuggestsNearNamesOnly) {
   EXPECT_TRUE(ClosestNames("completely_different", {"tau", "dim"}).empty());
 }
 
+// Hostile recipes fail at once with the limit named (avsl::kMaxRecipe*): written into a scratch folder per test.
+class RecipeLimitsTest : public RecipeTest {
+ protected:
+  void SetUp() override {
+    RecipeTest::SetUp();
+    dir_ = (std::filesystem::path(::testing::TempDir()) /
+            ("avsl_recipe_limits_" + std::to_string(getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name()))
+               .string();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& text) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << text;
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(RecipeLimitsTest, ABaseChainDeeperThanTheLimitNamesItsEnds) {
+  // f0 <- f1 <- ... : f(k) bases on f(k+1); a chain of exactly kMaxRecipeBaseDepth files loads.
+  const int files = kMaxRecipeBaseDepth + 1;
+  for (int k = 0; k < files; ++k) {
+    Write("f" + std::to_string(k) + ".toml",
+          k + 1 < files ? "base = [\"f" + std::to_string(k + 1) + ".toml\"]\n" : "seed = 3\n");
+  }
+  absl::StatusOr<Recipe> deep = Recipe::Load(dir_ + "/f0.toml", {});
+  ASSERT_FALSE(deep.ok());
+  EXPECT_THAT(deep.status().message(),
+              AllOf(HasSubstr("recipe bases nest deeper than 16 files (avsl::kMaxRecipeBaseDepth)"),
+                    HasSubstr("f0.toml -> ... -> "), HasSubstr("f16.toml")));
+  absl::StatusOr<Recipe> at_limit = Recipe::Load(dir_ + "/f1.toml", {});
+  ASSERT_TRUE(at_limit.ok()) << at_limit.status();
+  EXPECT_EQ(at_limit->Root().GetInt("seed"), 3);
+}
+
+TEST_F(RecipeLimitsTest, ADiamondOfBasesRepeatedAtEveryLevelIsRefusedBeforeItExplodes) {
+  // Each level lists the next twice: 2^12 reads without the bound, each a legal diamond.
+  for (int k = 0; k < 12; ++k) {
+    const std::string next = "d" + std::to_string(k + 1) + ".toml";
+    Write("d" + std::to_string(k) + ".toml", "base = [\"" + next + "\", \"" + next + "\"]\n");
+  }
+  Write("d12.toml", "seed = 4\n");
+  absl::StatusOr<Recipe> r = Recipe::Load(dir_ + "/d0.toml", {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(),
+              AllOf(HasSubstr("d0.toml reads more than 256 files through its bases (avsl::kMaxRecipeFiles"),
+                    HasSubstr("the last ")));
+}
+
+TEST_F(RecipeLimitsTest, AnOversizedRecipeFileOrTextIsRefusedBeforeParsing) {
+  const std::string big = "seed = 1\n" + std::string(kMaxRecipeFileBytes, '#') + "\n";
+  const std::string path = Write("big.toml", big);
+  absl::StatusOr<Recipe> r = Recipe::Load(path, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.status().message(), AllOf(HasSubstr("big.toml: " + std::to_string(big.size()) + " bytes"),
+                                          HasSubstr("at most 1048576 (avsl::kMaxRecipeFileBytes)")));
+  absl::StatusOr<Recipe> text = Recipe::Parse(big, "inline.toml", dir_, {});
+  ASSERT_FALSE(text.ok());
+  EXPECT_THAT(text.status().message(), HasSubstr("inline.toml: " + std::to_string(big.size()) + " bytes"));
+}
+
+TEST_F(RecipeLimitsTest, AHugeOrDeepSetIsRefused) {
+  const std::string path = Write("ok.toml", "seed = 1\n");
+  std::string array = "model.huge=[0";
+  while (static_cast<long long>(array.size()) <= kMaxOverrideBytes) array += ",0";
+  array += "]";
+  absl::StatusOr<Recipe> huge = Recipe::Load(path, {array});
+  ASSERT_FALSE(huge.ok());
+  EXPECT_THAT(huge.status().message(),
+              AllOf(HasSubstr("--set model.huge: "), HasSubstr("at most 65536 (avsl::kMaxOverrideBytes)")));
+  std::string key = "a";
+  for (int k = 1; k <= kMaxOverrideKeyDepth; ++k) key += ".a";
+  absl::StatusOr<Recipe> deep = Recipe::Load(path, {key + "=1"});
+  ASSERT_FALSE(deep.ok());
+  EXPECT_THAT(deep.status().message(), HasSubstr("17 dotted parts; a key may have at most 16"));
+}
+
 }  // namespace
 }  // namespace avsl

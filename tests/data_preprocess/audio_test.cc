@@ -75,6 +75,12 @@ TEST(WavReaderTest, ASampleRateBeyondAnyHardwareIsRefused) {
   const absl::Status s = ReadMonoAudio(bad).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(s.message()), HasSubstr("sample rate 768001 Hz is above the 768000 Hz avsl reads"));
+  EXPECT_THAT(std::string(s.message()), HasSubstr("AVSL_MAX_SAMPLE_RATE=N raises the limit"));
+  // A user with honest files at a higher rate raises it.
+  setenv("AVSL_MAX_SAMPLE_RATE", "1000000", 1);
+  const bool raised = ReadMonoAudio(bad).ok();
+  unsetenv("AVSL_MAX_SAMPLE_RATE");
+  EXPECT_TRUE(raised);
 }
 
 TEST(WavWriterTest, CanonicalHeaderAndLibsndfileReadsItBack) {

@@ -2,6 +2,7 @@
 #include "avsl/data/image_transform.h"
 
 #include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <string>
@@ -95,6 +96,20 @@ TEST(ImageDecodeTest, AHeaderDeclaringAHugeFrameIsRefusedBeforeDecoding) {
   EXPECT_NE(std::string(d.status().message()).find("declares 100000x100000 pixels, above the 67108864"),
             std::string::npos)
       << d.status();
+  // AVSL_MAX_IMAGE_PIXELS lowers or raises the bound: here a 1000-pixel bound refuses a 100000-pixel header (the
+  // raised case would decode: this PNG has no data, so it fails later, in OpenCV, with another message).
+  setenv("AVSL_MAX_IMAGE_PIXELS", "1000", 1);
+  std::vector<uint8_t> small = png;
+  for (int i : {16, 17, 18, 20, 21, 22}) small[i] = 0;
+  small[19] = small[23] = 100;  // IHDR width and height (big-endian, bytes 16-23): 100 x 100
+  auto lowered = DecodeImageBytes(small, "small.png");
+  setenv("AVSL_MAX_IMAGE_PIXELS", "20000", 1);
+  auto raised = DecodeImageBytes(small, "small.png");
+  unsetenv("AVSL_MAX_IMAGE_PIXELS");
+  ASSERT_FALSE(lowered.ok());
+  EXPECT_NE(std::string(lowered.status().message()).find("declares 100x100 pixels, above the 1000"), std::string::npos)
+      << lowered.status();
+  EXPECT_EQ(std::string(raised.status().message()).find("above the"), std::string::npos) << raised.status();
 }
 
 TEST(ImageTransformTest, ShortSideResizeFollowsTorchvision) {

@@ -190,6 +190,39 @@ TEST(PluginHostTest, SearchedDirectoriesAreRememberedInOrderOnceEach) {
   EXPECT_THAT(host.searched_directories(), ElementsAre(kRoot + "/good", "/nonexistent/avsl_plugins", kRoot + "/deps"));
 }
 
+// Under AddressSanitizer the crash is its report and exit status 1 rather than death by the signal: either way the
+// message names the file and the step.
+TEST(PluginHostTest, APluginThatCrashesWhileRegisteringIsNamedAndTheHostGoesOn) {
+  PluginHost host;
+  AddCoreComponents(host);
+  const std::string path = Lib("broken", "segfault");
+  const PluginRecord& r = host.LoadFile(path);
+  EXPECT_EQ(r.status, PluginStatus::kRegistrationFailed);
+  EXPECT_THAT(r.message, AllOf(HasSubstr("plugin file " + path), HasSubstr("while registering its components"),
+                               HasSubstr("not loaded")));
+  EXPECT_EQ(host.registry().FindAnyKind("segfault.Half"), nullptr);
+  const PluginRecord& good = host.LoadFile(Lib("good", "good"));
+  EXPECT_EQ(good.status, PluginStatus::kLoaded) << good.message;
+  EXPECT_DOUBLE_EQ(BuildAndRun(host, "good.Half"), 0.5);
+}
+
+TEST(PluginHostTest, APluginThatCrashesInAStaticConstructorIsAnOpenFailure) {
+  PluginHost host;
+  const std::string path = Lib("broken", "static_crash");
+  const PluginRecord& r = host.LoadFile(path);
+  EXPECT_EQ(r.status, PluginStatus::kOpenFailed);
+  EXPECT_THAT(r.message, AllOf(HasSubstr("plugin file " + path), HasSubstr("while being opened")));
+}
+
+TEST(PluginHostTest, AnUnresolvedSymbolIsFoundWhenTheFileIsOpenedNotWhenItIsCalled) {
+  PluginHost host;
+  const std::string path = Lib("broken", "unresolved");
+  const PluginRecord& r = host.LoadFile(path);
+  EXPECT_EQ(r.status, PluginStatus::kOpenFailed);
+  EXPECT_THAT(r.message,
+              AllOf(HasSubstr("cannot open " + path), HasSubstr("undefined symbol: avsl_test_symbol_nobody_defines")));
+}
+
 TEST(PluginHostTest, SearchPathOrderIsFlagThenEnvironmentThenDefault) {
   setenv("AVSL_PLUGIN_PATH", "/env/a:/env/b", 1);
   std::vector<std::string> dirs = PluginHost::SearchPath({"/cli/x:/cli/y", "/cli/z"});
@@ -198,6 +231,22 @@ TEST(PluginHostTest, SearchPathOrderIsFlagThenEnvironmentThenDefault) {
   EXPECT_THAT(std::vector<std::string>(dirs.begin(), dirs.begin() + 5),
               ElementsAre("/cli/x", "/cli/y", "/cli/z", "/env/a", "/env/b"));
   EXPECT_THAT(dirs.back(), HasSubstr("avsl/plugins"));
+}
+
+// Plugins load from the directories the user named and the installed one, never from wherever avsl happens to run:
+// a relative --plugin-path is resolved once against the current directory, a relative AVSL_PLUGIN_PATH entry (which
+// would follow the user from directory to directory) is left out and reported.
+TEST(PluginHostTest, TheSearchPathHasNoRelativeEntries) {
+  setenv("AVSL_PLUGIN_PATH", "rel/env:/env/abs::.", 1);
+  std::vector<std::string> dirs = PluginHost::SearchPath({"here/plugins"});
+  std::vector<std::string> ignored = PluginHost::IgnoredSearchPathEntries();
+  unsetenv("AVSL_PLUGIN_PATH");
+  ASSERT_EQ(dirs.size(), 3u);
+  EXPECT_EQ(dirs[0], (std::filesystem::current_path() / "here/plugins").string());
+  EXPECT_EQ(dirs[1], "/env/abs");
+  for (const std::string& d : dirs) EXPECT_TRUE(std::filesystem::path(d).is_absolute()) << d;
+  EXPECT_THAT(ignored, ElementsAre("rel/env", "."));
+  EXPECT_TRUE(PluginHost::IgnoredSearchPathEntries().empty());
 }
 
 }  // namespace

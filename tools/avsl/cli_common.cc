@@ -2,7 +2,6 @@
 #include "avsl/builtins/core_components.h"
 #include "avsl/train/error_text.h"
 
-#include <filesystem>
 #include <iostream>
 
 #include "absl/strings/match.h"
@@ -34,18 +33,15 @@ void AddPluginOptions(Args& args) {
   args.Option("plugin-path", "DIR", "search DIR for plugins first (':'-separated list allowed)", true);
 }
 
-std::unique_ptr<PluginHost> LoadPlugins(const Args& args, bool absolute_dirs) {
+std::unique_ptr<PluginHost> LoadPlugins(const Args& args) {
   auto host = std::make_unique<PluginHost>();
   AddCoreComponents(*host);
-  std::vector<std::string> dirs = PluginHost::SearchPath(args.GetAll("plugin-path"));
-  if (absolute_dirs) {
-    for (std::string& dir : dirs) {
-      std::error_code ec;
-      const std::filesystem::path absolute = std::filesystem::absolute(dir, ec);
-      if (!ec) dir = absolute.string();
-    }
+  for (const std::string& entry : PluginHost::IgnoredSearchPathEntries()) {
+    std::cerr << "warning: AVSL_PLUGIN_PATH entry '" << entry
+              << "' ignored: it is relative, so the plugins loaded would depend on the directory avsl runs in; give "
+                 "an absolute path\n";
   }
-  host->LoadDirectories(dirs);
+  host->LoadDirectories(PluginHost::SearchPath(args.GetAll("plugin-path")));
   return host;
 }
 

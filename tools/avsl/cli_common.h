@@ -33,9 +33,9 @@ int ReportError(const std::string& command, const absl::Status& status, bool ver
 
 /// Adds --plugin-path to `args`.
 void AddPluginOptions(Args& args);
-/// Loads plugins from --plugin-path, $AVSL_PLUGIN_PATH and the default directory. `absolute_dirs` makes relative
-/// directories absolute first, so the records (and a run's env.json) name files that can be found from anywhere.
-std::unique_ptr<PluginHost> LoadPlugins(const Args& args, bool absolute_dirs = false);
+/// Loads plugins from PluginHost::SearchPath (absolute directories, so the records and a run's env.json name files
+/// that can be found from anywhere), warning on stderr about the relative AVSL_PLUGIN_PATH entries it ignores.
+std::unique_ptr<PluginHost> LoadPlugins(const Args& args);
 /// For a component or plugin that is not loaded (a NotFound "unknown <kind>" or "recipe requires plugin"
 /// error), `status` with the directories `host` searched and how to add one (--plugin-path DIR, AVSL_PLUGIN_PATH),
 /// and, when plugins failed to load, a pointer to `avsl plugins list`. Other errors come back unchanged.

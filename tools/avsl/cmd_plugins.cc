@@ -9,7 +9,10 @@ namespace avsl::cli {
 int RunPlugins(int argc, char** argv, int first) {
   Args args("avsl plugins [list] [--plugin-path DIR]...",
             "Lists loaded and failed plugins (with a reason code) and the components each registered.\n"
-            "Search order: --plugin-path, then $AVSL_PLUGIN_PATH, then the directory next to libavsl_core.");
+            "Search order: --plugin-path (relative to the current directory), then the absolute entries of\n"
+            "$AVSL_PLUGIN_PATH, then the directory next to libavsl_core; never the current directory by itself.\n"
+            "Each plugin is first opened in a child process (AVSL_PLUGIN_PROBE=0: not), so one that crashes,\n"
+            "hangs or has an unresolved symbol is listed as failed instead of stopping the command.");
   args.Positional("list", "the only action (default)", false);
   AddPluginOptions(args);
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
@@ -22,6 +25,8 @@ int RunPlugins(int argc, char** argv, int first) {
 
   std::cout << "search path:\n";
   for (const std::string& d : dirs) std::cout << "  " << d << "\n";
+  for (const std::string& d : PluginHost::IgnoredSearchPathEntries())
+    std::cout << "  (ignored: relative entry of AVSL_PLUGIN_PATH) " << d << "\n";
   std::cout << "\n" << absl::StrFormat("%-16s %-9s %-20s %s\n", "PLUGIN", "VERSION", "STATUS", "PATH");
   for (const PluginRecord& r : host->records())
     std::cout << absl::StrFormat("%-16s %-9s %-20s %s\n", r.name, r.version, PluginStatusCode(r.status), r.path);

@@ -135,7 +135,7 @@ int RunTrain(int argc, char** argv, int first) {
     return kExitUsage;
   }
   // Absolute plugin directories: env.json then records paths that `avsl eval` can load from anywhere.
-  std::unique_ptr<PluginHost> host = LoadPlugins(args, /*absolute_dirs=*/true);
+  std::unique_ptr<PluginHost> host = LoadPlugins(args);
   if (resume) {
     for (const std::string& line : LoadRecordedPlugins(args.Get("resume"), *host))
       std::cerr << "avsl train: " << line << "\n";

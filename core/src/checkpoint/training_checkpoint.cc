@@ -2,6 +2,9 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
@@ -149,8 +152,37 @@ absl::Status SaveCheckpoint(const std::string& path, const CheckpointContents& c
       std::lock_guard<std::mutex> lock(gen.mutex());
       archive.write("rng_cpu", gen.get_state(), /*is_buffer=*/true);
     }
+    // Written through a function of ours rather than save_to(path): LibTorch's file writer throws on a failed write,
+    // and its destructor then writes the archive's end, fails again and throws out of a destructor, which ends the
+    // process (a full disk killed the run). Here the first failure is remembered and the rest of the archive
+    // discarded, so the writer finishes quietly and the error is returned.
     const std::string tmp = io::TemporaryPathFor(path);
-    archive.save_to(tmp);
+    std::FILE* file = std::fopen(tmp.c_str(), "wb");
+    if (file == nullptr) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot save checkpoint ", path, ": cannot create ", tmp, ": ", std::strerror(errno)));
+    }
+    int write_errno = 0;
+    try {
+      archive.save_to([&](const void* data, size_t size) -> size_t {
+        if (write_errno == 0 && size > 0 && std::fwrite(data, 1, size, file) != size) write_errno = errno ? errno : EIO;
+        return size;
+      });
+    } catch (...) {
+      std::fclose(file);
+      std::remove(tmp.c_str());
+      throw;
+    }
+    if (std::fclose(file) != 0 && write_errno == 0) write_errno = errno ? errno : EIO;
+    if (write_errno != 0) {
+      std::remove(tmp.c_str());  // a partial file would only hold the space that the next try needs
+      std::error_code ec;
+      const std::filesystem::space_info space = std::filesystem::space(std::filesystem::path(path).parent_path(), ec);
+      return absl::UnavailableError(
+          absl::StrCat("cannot save checkpoint ", path, ": writing ", tmp, " failed: ", std::strerror(write_errno),
+                       ec ? std::string() : absl::StrCat(" (", space.available, " bytes free on its file system)"),
+                       std::filesystem::exists(path) ? "; the previous file is unchanged" : ""));
+    }
     return io::CommitTemporaryFile(tmp, path);
   });
 }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "avsl/core/plugin_abi.h"
+#include "plugin_probe.h"
 
 namespace avsl {
 namespace fs = std::filesystem;
@@ -67,6 +68,15 @@ void AppendSplit(const std::string& list, std::vector<std::string>& out) {
   for (absl::string_view part : absl::StrSplit(list, ':', absl::SkipEmpty())) out.emplace_back(part);
 }
 
+// A plugin that takes longer than this to open and register is stuck (CUDA plugins open in a few seconds).
+constexpr int kProbeTimeoutSeconds = 120;
+
+// AVSL_PLUGIN_PROBE=0 loads plugins without the child-process probe (e.g. to debug one in gdb).
+bool ProbeEnabled() {
+  const char* env = std::getenv("AVSL_PLUGIN_PROBE");
+  return env == nullptr || std::string(env) != "0";
+}
+
 }  // namespace
 
 PluginHost::PluginHost() = default;
@@ -78,11 +88,26 @@ PluginHost::~PluginHost() {
 
 std::vector<std::string> PluginHost::SearchPath(const std::vector<std::string>& cli_paths) {
   std::vector<std::string> dirs;
-  for (const std::string& p : cli_paths) AppendSplit(p, dirs);
-  if (const char* env = std::getenv("AVSL_PLUGIN_PATH")) AppendSplit(env, dirs);
+  // Typed on this command line, so meant from this directory: made absolute once, here.
+  std::vector<std::string> given;
+  for (const std::string& p : cli_paths) AppendSplit(p, given);
+  for (const std::string& d : given) dirs.push_back(fs::absolute(d).lexically_normal().string());
+  // A relative entry of the environment would load whatever plugins the directory avsl runs in happens to hold.
+  std::vector<std::string> env_dirs;
+  if (const char* env = std::getenv("AVSL_PLUGIN_PATH")) AppendSplit(env, env_dirs);
+  for (const std::string& d : env_dirs)
+    if (fs::path(d).is_absolute()) dirs.push_back(d);
   fs::path core_dir = fs::weakly_canonical(boost::dll::this_line_location()).parent_path();
   dirs.push_back((core_dir / "avsl" / "plugins").string());
   return dirs;
+}
+
+std::vector<std::string> PluginHost::IgnoredSearchPathEntries() {
+  std::vector<std::string> env_dirs, ignored;
+  if (const char* env = std::getenv("AVSL_PLUGIN_PATH")) AppendSplit(env, env_dirs);
+  for (const std::string& d : env_dirs)
+    if (!fs::path(d).is_absolute()) ignored.push_back(d);
+  return ignored;
 }
 
 std::vector<const PluginRecord*> PluginHost::Failed() const {
@@ -100,6 +125,18 @@ std::unique_ptr<PluginHost::Candidate> PluginHost::Handshake(const std::string& 
     record.message = std::move(message);
     return nullptr;
   };
+  if (ProbeEnabled()) {
+    const PluginProbeResult probe = ProbePluginFile(
+        path,
+        [&](const PluginInfo& info) {
+          PluginRecord scratch;
+          return CheckInfo(&info, path, scratch) != nullptr;
+        },
+        kProbeTimeoutSeconds);
+    if (!probe.ok) {
+      return fail(probe.registering ? PluginStatus::kRegistrationFailed : PluginStatus::kOpenFailed, probe.message);
+    }
+  }
   std::error_code ec;
   auto library = std::make_shared<boost::dll::shared_library>();
   dlerror();  // clear, so the message below is this load's

@@ -183,33 +183,58 @@ absl::Status StripMarkers(toml::table& t, const std::string& prefix, const Loade
   return absl::OkStatus();
 }
 
-absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& origin, const fs::path& base_dir,
-                                         std::vector<std::string>& stack);
+// The files being read, from the recipe down to the current base, and how many were read in all.
+struct BaseChain {
+  std::vector<std::string> files;
+  int files_read = 0;
+};
 
-absl::StatusOr<LoadedToml> LoadFileRec(const fs::path& path, std::vector<std::string>& stack) {
+absl::Status CheckTextSize(long long bytes, const std::string& origin) {
+  if (bytes <= kMaxRecipeFileBytes) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(origin, ": ", bytes, " bytes; a recipe may have at most ",
+                                                 kMaxRecipeFileBytes, " (avsl::kMaxRecipeFileBytes)"));
+}
+
+absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& origin, const fs::path& base_dir,
+                                         BaseChain& chain);
+
+absl::StatusOr<LoadedToml> LoadFileRec(const fs::path& path, BaseChain& chain) {
   std::error_code ec;
   fs::path canonical = fs::weakly_canonical(path, ec);
   const std::string key = ec ? path.string() : canonical.string();
-  for (const std::string& s : stack) {
+  for (const std::string& s : chain.files) {
     if (s == key) {
-      std::vector<std::string> chain(stack.begin(), stack.end());
-      chain.push_back(key);
-      return absl::InvalidArgumentError("recipe base cycle: " + absl::StrJoin(chain, " -> "));
+      std::vector<std::string> files(chain.files.begin(), chain.files.end());
+      files.push_back(key);
+      return absl::InvalidArgumentError("recipe base cycle: " + absl::StrJoin(files, " -> "));
     }
+  }
+  if (static_cast<int>(chain.files.size()) >= kMaxRecipeBaseDepth) {
+    return absl::InvalidArgumentError(absl::StrCat("recipe bases nest deeper than ", kMaxRecipeBaseDepth,
+                                                   " files (avsl::kMaxRecipeBaseDepth): ", chain.files.front(),
+                                                   " -> ... -> ", chain.files.back(), " -> ", key));
+  }
+  if (++chain.files_read > kMaxRecipeFiles) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "recipe ", chain.files.front(), " reads more than ", kMaxRecipeFiles,
+        " files through its bases (avsl::kMaxRecipeFiles; a base listed twice at every level doubles them), the last ",
+        key));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat("recipe file not found: ", path.string()));
+  const uintmax_t size = fs::file_size(path, ec);
+  if (!ec) AVSL_RETURN_IF_ERROR(CheckTextSize(static_cast<long long>(size), path.string()));
   std::stringstream buffer;
   buffer << in.rdbuf();
   AVSL_ASSIGN_OR_RETURN(toml::table table, ParseToml(buffer.str(), path.string()));
-  stack.push_back(key);
-  auto loaded = LoadWithBases(std::move(table), path.string(), path.parent_path(), stack);
-  stack.pop_back();
+  chain.files.push_back(key);
+  auto loaded = LoadWithBases(std::move(table), path.string(), path.parent_path(), chain);
+  chain.files.pop_back();
   return loaded;
 }
 
 absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& origin, const fs::path& base_dir,
-                                         std::vector<std::string>& stack) {
+                                         BaseChain& chain) {
   std::vector<std::string> bases;
   if (toml::node* base = table.get("base")) {
     const toml::array* arr = base->as_array();
@@ -241,7 +266,7 @@ absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& o
         return absl::NotFoundError(absl::StrCat(origin, ": base '", b, "' not found (looked for ", p.string(), ")"));
       }
     }
-    AVSL_ASSIGN_OR_RETURN(LoadedToml sibling, LoadFileRec(p, stack));
+    AVSL_ASSIGN_OR_RETURN(LoadedToml sibling, LoadFileRec(p, chain));
     AVSL_RETURN_IF_ERROR(MergeSibling(sibling.table, "", merged, merged.table, sibling.origin));
   }
   std::map<std::string, std::string> own_origin;
@@ -282,19 +307,21 @@ std::vector<std::string> RecipeSearchPath() {
 }
 
 absl::StatusOr<LoadedToml> LoadRecipeFile(const std::string& path) {
-  std::vector<std::string> stack;
+  BaseChain chain;
   if (IsRecipeName(path)) {
     AVSL_ASSIGN_OR_RETURN(fs::path resolved, ResolveRecipeName(path, "recipe"));
-    return LoadFileRec(resolved, stack);
+    return LoadFileRec(resolved, chain);
   }
-  return LoadFileRec(path, stack);
+  return LoadFileRec(path, chain);
 }
 
 absl::StatusOr<LoadedToml> LoadRecipeText(const std::string& text, const std::string& origin,
                                           const std::string& base_dir) {
+  AVSL_RETURN_IF_ERROR(CheckTextSize(static_cast<long long>(text.size()), origin));
   AVSL_ASSIGN_OR_RETURN(toml::table table, ParseToml(text, origin));
-  std::vector<std::string> stack;
-  return LoadWithBases(std::move(table), origin, base_dir, stack);
+  BaseChain chain;
+  chain.files.push_back(origin);
+  return LoadWithBases(std::move(table), origin, base_dir, chain);
 }
 
 absl::Status ApplyOverride(const std::string& assignment, LoadedToml& recipe) {
@@ -305,6 +332,11 @@ absl::Status ApplyOverride(const std::string& assignment, LoadedToml& recipe) {
   }
   const std::string key = assignment.substr(0, eq);
   const std::string value_text = assignment.substr(eq + 1);
+  if (static_cast<long long>(assignment.size()) > kMaxOverrideBytes) {
+    return absl::InvalidArgumentError(absl::StrCat("--set ", key.substr(0, 80), ": ", assignment.size(),
+                                                   " bytes; one --set may have at most ", kMaxOverrideBytes,
+                                                   " (avsl::kMaxOverrideBytes): put large values in a recipe file"));
+  }
   toml::table parsed;
   try {
     parsed = toml::parse(std::string_view("v = " + value_text), std::string_view("--set"));
@@ -315,6 +347,11 @@ absl::Status ApplyOverride(const std::string& assignment, LoadedToml& recipe) {
   }
   const toml::node& value = *parsed.get("v");
   std::vector<std::string> parts = absl::StrSplit(key, '.');
+  if (static_cast<int>(parts.size()) > kMaxOverrideKeyDepth) {
+    return absl::InvalidArgumentError(absl::StrCat("--set ", key.substr(0, 80), "...: ", parts.size(),
+                                                   " dotted parts; a key may have at most ", kMaxOverrideKeyDepth,
+                                                   " (avsl::kMaxOverrideKeyDepth)"));
+  }
   toml::node* cur = nullptr;
   toml::table* table = &recipe.table;
   std::string path;

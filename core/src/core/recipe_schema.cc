@@ -50,6 +50,11 @@ Schema MakeRecipeSchema() {
   train.Int("val_every", 1, "validate every N epochs").Range(1, 1000000);
   train.Int("log_every", 20, "log every N steps").Range(1, 1000000);
   train
+      .Int("save_every_steps", 0,
+           "also write checkpoints/last.pt every N optimizer steps within an epoch, so that a run killed without "
+           "warning (kill -9, a lost node) resumes at most N steps back; 0: at the end of each epoch only")
+      .Range(0, 1000000000);
+  train
       .Int("select_from_epoch", 1,
            "the first epoch (numbered from 1) whose validation may become best_<metric>: a two-stage method "
            "selects within its last stage")

@@ -14,6 +14,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "env_limit.h"
 
 namespace avsl::data {
 namespace {
@@ -90,10 +91,12 @@ absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, con
     return absl::DataLossError(absl::StrCat("image ", name, ": truncated JPEG (no end-of-image marker)"));
   }
   const auto [declared_width, declared_height] = DeclaredSize(bytes);
-  if (declared_width * declared_height > kMaxImagePixels) {
+  const uint64_t max_pixels = LimitFromEnvironment("AVSL_MAX_IMAGE_PIXELS", kMaxImagePixels);
+  if (declared_width * declared_height > max_pixels) {
     return absl::InvalidArgumentError(absl::StrCat("image ", name, ": its header declares ", declared_width, "x",
-                                                   declared_height, " pixels, above the ", kMaxImagePixels,
-                                                   " avsl decodes (a corrupt header?)"));
+                                                   declared_height, " pixels, above the ", max_pixels,
+                                                   " avsl decodes (a corrupt header? AVSL_MAX_IMAGE_PIXELS=N raises "
+                                                   "the limit)"));
   }
   cv::Mat bgr;
   try {

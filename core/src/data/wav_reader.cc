@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "env_limit.h"
 
 namespace avsl::data {
 namespace {
@@ -121,10 +122,12 @@ absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
   }
   // The 3-second window is sample_rate x 3 samples whatever the file holds (a short clip is tiled): a corrupt
   // header's rate would size it (2^31 Hz would ask for 51 GB).
-  if (info.samplerate > kMaxSampleRate) {
+  const uint64_t max_rate = LimitFromEnvironment("AVSL_MAX_SAMPLE_RATE", kMaxSampleRate);
+  if (static_cast<uint64_t>(info.samplerate) > max_rate) {
     return absl::InvalidArgumentError(absl::StrCat("audio ", path, ": sample rate ", info.samplerate,
-                                                   " Hz is above the ", kMaxSampleRate,
-                                                   " Hz avsl reads (a corrupt header?)"));
+                                                   " Hz is above the ", max_rate,
+                                                   " Hz avsl reads (a corrupt header? AVSL_MAX_SAMPLE_RATE=N raises "
+                                                   "the limit)"));
   }
   if (info.frames <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("audio ", path, ": contains 0 audio frames"));

@@ -1,11 +1,18 @@
 #include "avsl/io/run_dir.h"
 
+#include <signal.h>
+#include <sys/types.h>
+
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace avsl::io {
@@ -71,6 +78,52 @@ absl::Status RunDir::AppendMetrics(const std::string& json_line) const {
   out.flush();
   if (!out) return absl::InternalError(absl::StrCat("cannot append to ", File("metrics.jsonl")));
   return absl::OkStatus();
+}
+
+std::vector<std::string> RunDir::RemoveStaleTemporaryFiles() const {
+  std::vector<std::string> removed;
+  if (!writes_) return removed;
+  for (const fs::path& dir : {fs::path(path_), fs::path(path_) / "checkpoints"}) {
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      const size_t at = name.rfind(".tmp-");
+      long long pid = 0;
+      if (at == std::string::npos || !absl::SimpleAtoi(name.substr(at + 5), &pid) || pid <= 0) continue;
+      // A writer that still runs (an `avsl eval` of this run, say) keeps its file.
+      if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+      std::error_code rm;
+      if (fs::remove(entry.path(), rm)) removed.push_back(entry.path().string());
+    }
+  }
+  return removed;
+}
+
+absl::StatusOr<int> RunDir::DropMetricsAfterStep(long long step) const {
+  if (!writes_) return 0;
+  const std::string path = File("metrics.jsonl");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return 0;  // nothing logged yet
+  std::stringstream kept;
+  std::string line;
+  int dropped = 0;
+  bool repair = false;  // a whole record without its newline
+  while (std::getline(in, line)) {
+    // A last line without its newline is an append that a kill cut short: kept only if it is whole all the same.
+    const bool unterminated = in.eof();
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    const bool after = j.is_object() && j.contains("step") && j["step"].is_number_integer() &&
+                       j["step"].get<long long>() > step;
+    if (j.is_discarded() || after) {
+      ++dropped;
+      continue;
+    }
+    kept << line << "\n";
+    repair = repair || unterminated;
+  }
+  if (dropped == 0 && !repair) return 0;
+  if (absl::Status s = WriteFileAtomically(path, kept.str()); !s.ok()) return s;
+  return dropped;
 }
 
 }  // namespace avsl::io

@@ -98,7 +98,7 @@ struct Trainer::Impl {
   std::string select, monitor_metric;
   long long select_from_epoch = 1;  ///< train.select_from_epoch
   std::string best_name;            ///< the early-stopped checkpoint, e.g. "best_ap"
-  long long val_every = 1, log_every = 20;
+  long long val_every = 1, log_every = 20, save_every_steps = 0;
   bool test_at_end = true;
   Amp amp = Amp::kNone;
   bool channels_last = false;
@@ -203,6 +203,7 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   }
   val_every = train.GetInt("val_every");
   log_every = train.GetInt("log_every");
+  save_every_steps = train.GetInt("save_every_steps");
   test_at_end = train.GetBool("test_at_end");
   visualize = static_cast<int>(root.Sub("eval").GetInt("visualize"));
   const std::vector<std::string> curve_values = train.GetStringArray("curve");
@@ -315,6 +316,16 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
     state = c.state;
     run->Log(absl::StrCat("resumed ", run->path(), " at epoch ", state.epoch, ", batch ", state.batch_in_epoch,
                           ", step ", state.global_step));
+    // A run killed without warning (kill -9, a lost node) left what it wrote after its last checkpoint: records the
+    // resumed run writes again, maybe a torn line, temporary files of an interrupted write.
+    for (const std::string& stale : run->RemoveStaleTemporaryFiles())
+      run->Log("removed " + stale + ", left by an interrupted write");
+    AVSL_ASSIGN_OR_RETURN(const int dropped, run->DropMetricsAfterStep(state.global_step));
+    if (dropped > 0) {
+      run->Log(absl::StrCat("metrics.jsonl: dropped ", dropped, dropped == 1 ? " line" : " lines",
+                            " written after the checkpoint's step ", state.global_step,
+                            " (the resumed run writes them again) or cut short"));
+    }
     if (state.finished) {
       // A finished run that reached the epochs of the invocation that saved it completed (a larger train.epochs
       // extends it); one that finished earlier was stopped. Unknown epochs count as stopped.
@@ -649,6 +660,10 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
       record.epoch_mean_loss = loss_sum / loss_count;
       record.logs = &logs;
       AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnStepEnd(ctx, record); }));
+      // The epoch's last batch is saved by the epoch end, after its validation.
+      if (save_every_steps > 0 && state.global_step % save_every_steps == 0 && state.batch_in_epoch < batches) {
+        AVSL_RETURN_IF_ERROR(Save("last"));
+      }
       // Ranks stop at the step where the status exchange first carried a signal, so they save the same state.
       const int signal = comm ? agreed_stop_signal : StopSignalScope::received();
       if (signal != 0 || (options.max_steps >= 0 && steps_here >= options.max_steps)) {

@@ -48,16 +48,22 @@ class AVSL_EXPORT PluginHost {
   PluginHost(const PluginHost&) = delete;
   PluginHost& operator=(const PluginHost&) = delete;
 
-  /// Directories searched, in order: `cli_paths` (each may hold ':'-separated entries), then
-  /// $AVSL_PLUGIN_PATH, then the plugin directory next to libavsl_core.so (build tree or install prefix).
+  /// Directories searched, in order: `cli_paths` (each may hold ':'-separated entries; relative ones are made
+  /// absolute against the current directory), then the absolute entries of $AVSL_PLUGIN_PATH, then the plugin
+  /// directory next to libavsl_core.so (build tree or install prefix). Nothing else: never the current directory.
   static std::vector<std::string> SearchPath(const std::vector<std::string>& cli_paths);
+  /// The relative entries of $AVSL_PLUGIN_PATH, which SearchPath leaves out (they would make the plugins loaded
+  /// depend on the directory avsl runs in); callers warn about them.
+  static std::vector<std::string> IgnoredSearchPathEntries();
 
-  /// Loads every `libavsl_*.so` in `dirs` (first name wins), resolving dependencies between them.
+  /// Loads every `libavsl_*.so` in `dirs` (first name wins), resolving dependencies between them. Each file is first
+  /// opened and registered in a child process (AVSL_PLUGIN_PROBE=0 skips this), so that one that crashes, hangs or
+  /// has an unresolved symbol fails with its reason (open_failed, registration_failed) and the host goes on.
   void LoadDirectories(const std::vector<std::string>& dirs);
   /// Every directory LoadDirectories was given, in order and once each (whether or not it exists), e.g. for
   /// "plugin not found" messages.
   const std::vector<std::string>& searched_directories() const { return searched_directories_; }
-  /// Loads one library file. Its dependencies must already be loaded.
+  /// Loads one library file (probed as above). Its dependencies must already be loaded.
   const PluginRecord& LoadFile(const std::string& path);
   /// Registers components linked into this process, with the same checks as a library minus opening it: the
   /// core's built-ins (avsl/builtins/core_components.h) or a plugin linked statically through its

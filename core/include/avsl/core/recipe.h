@@ -17,6 +17,15 @@
 
 namespace avsl {
 
+/// Bounds on what a recipe may make the loader do, so that a hostile or broken one (a chain of bases thousands deep,
+/// a diamond of bases repeated at every level, a megabyte `--set` value) fails at once with a message instead of
+/// exhausting the stack, the memory or the user's patience. Real recipes stay far below them (docs/recipes.md).
+inline constexpr int kMaxRecipeBaseDepth = 16;             ///< files in one chain of `base` (the recipe included)
+inline constexpr int kMaxRecipeFiles = 256;                ///< files read through bases, repeats included
+inline constexpr long long kMaxRecipeFileBytes = 1 << 20;  ///< one recipe file, or recipe text
+inline constexpr long long kMaxOverrideBytes = 64 << 10;   ///< one `--set KEY=VALUE`
+inline constexpr int kMaxOverrideKeyDepth = 16;            ///< dotted parts of a `--set` key
+
 class AVSL_EXPORT Recipe {
  public:
   struct Impl;

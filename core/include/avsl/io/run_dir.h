@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -38,6 +39,14 @@ class AVSL_EXPORT RunDir {
   void LogToFile(const std::string& line) const;
   /// Appends one JSON object (already serialized, one line) to metrics.jsonl.
   absl::Status AppendMetrics(const std::string& json_line) const;
+
+  /// For --resume after a run was killed: removes the temporary files (`<file>.tmp-<pid>`, io::TemporaryPathFor) that
+  /// a writer which no longer runs left in the run directory and in checkpoints/. Returns their paths.
+  std::vector<std::string> RemoveStaleTemporaryFiles() const;
+  /// For --resume: rewrites metrics.jsonl without the records of steps after `step` (those of the work the
+  /// checkpoint does not hold, which the resumed run writes again) and without a torn last line (a kill during an
+  /// append). Returns how many lines were dropped; 0 leaves the file untouched.
+  absl::StatusOr<int> DropMetricsAfterStep(long long step) const;
 
  private:
   explicit RunDir(std::string path, bool writes = true) : path_(std::move(path)), writes_(writes) {}
