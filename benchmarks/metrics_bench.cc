@@ -14,6 +14,7 @@
 
 #include "avsl/eval/score.h"
 #include "avsl/io/npy.h"
+#include "avsl/metrics/bootstrap.h"
 #include "avsl/metrics/upsample.h"
 
 namespace {
@@ -100,7 +101,26 @@ void RunOnce(benchmark::State& state, int size, const std::string& upsample) {
 void BM_Score224Float32(benchmark::State& state) { RunOnce(state, 224, ""); }
 void BM_Score7x7Bicubic(benchmark::State& state) { RunOnce(state, 7, "bicubic"); }
 
+// The bootstrap behind metrics.json's "ci95" (eval.bootstrap_resamples = 1000, the default) on records of the
+// same size: what the intervals add to a scoring pass (RunScore above includes it).
+void BM_Bootstrap1000Resamples(benchmark::State& state) {
+  std::vector<avsl::metrics::SampleRecord> records(kNumSamples);
+  for (int i = 0; i < kNumSamples; ++i) {
+    avsl::metrics::SampleRecord& r = records[i];
+    r.key = "s" + std::to_string(i);
+    r.sounding = i % 2 == 0;
+    r.ciou = r.sounding ? ((i * 37) % 101) / 100.0 : 0.0;
+    r.conf = ((i * 53) % 997) / 997.0;
+    r.pointing_hit = r.sounding && i % 3 == 0;
+  }
+  for (auto _ : state) {
+    auto ci = avsl::metrics::BootstrapIntervals(records, 0.5, {});
+    benchmark::DoNotOptimize(ci.data());
+  }
+}
+
 BENCHMARK(BM_Score224Float32)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
+BENCHMARK(BM_Bootstrap1000Resamples)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
 BENCHMARK(BM_Score7x7Bicubic)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
 
 }  // namespace

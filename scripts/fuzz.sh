@@ -5,8 +5,8 @@
 #                                               e.g. -runs=1000000, or -max_total_time=1800
 #   scripts/fuzz.sh replay                      every committed input (seeds, fixed findings) of every target, once,
 #                                               under the sanitizers (deterministic: what CI runs)
-#   scripts/fuzz.sh smoke [SECONDS]             every target for SECONDS (default 60) from its committed inputs, seed 1
-#                                               (what CI runs); exit 1 on the first finding
+#   scripts/fuzz.sh smoke [SECONDS] [TARGET...] every target (or those named) for SECONDS (default 60) from its
+#                                               committed inputs, seed 1 (what CI runs); exit 1 on the first finding
 #   scripts/fuzz.sh campaign [RUNS] [SECONDS] [TARGET...]
 #                                               each target to RUNS executions (default 1000000) or SECONDS
 #                                               (default 1800), whichever comes first; logs in build-fuzz/logs/
@@ -119,8 +119,11 @@ case ${1:-} in
     ;;
   smoke)
     seconds=${2:-60}
+    shift $(($# < 2 ? $# : 2))
+    selected=("$@")
+    [ ${#selected[@]} -gt 0 ] || selected=("${TARGETS[@]}")
     build
-    for t in "${TARGETS[@]}"; do
+    for t in "${selected[@]}"; do
       echo "fuzz: $t for ${seconds} s"
       log="$BUILD/smoke-$t.log"
       # The same run on every machine and at every try: a fixed seed, and a scratch corpus that starts from the

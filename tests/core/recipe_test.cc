@@ -429,6 +429,15 @@ TEST_F(RecipeLimitsTest, AnOversizedRecipeFileOrTextIsRefusedBeforeParsing) {
   EXPECT_THAT(text.status().message(), HasSubstr("inline.toml: " + std::to_string(big.size()) + " bytes"));
 }
 
+TEST_F(RecipeLimitsTest, ABaseNameTheFileSystemRefusesIsAMissingBase) {
+  // Found by fuzzing (tests/fuzz/regressions/recipe): std::filesystem::exists threw on ENAMETOOLONG.
+  const std::string name(5000, 'x');
+  absl::StatusOr<Recipe> r = Recipe::Parse("base = [\"" + name + ".toml\"]\n", "long.toml", dir_, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(r.status().message(), AllOf(HasSubstr("long.toml: base 'xxxx"), HasSubstr("File name too long")));
+}
+
 TEST_F(RecipeLimitsTest, AHugeOrDeepSetIsRefused) {
   const std::string path = Write("ok.toml", "seed = 1\n");
   std::string array = "model.huge=[0";

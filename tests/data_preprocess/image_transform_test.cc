@@ -112,6 +112,29 @@ TEST(ImageDecodeTest, AHeaderDeclaringAHugeFrameIsRefusedBeforeDecoding) {
   EXPECT_EQ(std::string(raised.status().message()).find("above the"), std::string::npos) << raised.status();
 }
 
+TEST(ImageDecodeTest, StrayBytesBeforeAHugeFrameHeaderDoNotHideIt) {
+  // libjpeg skips bytes that are not a marker ("extraneous bytes") and reads the SOF after them; so must the header
+  // check (found by CI's fuzz smoke: tests/fuzz/regressions/image/image-oom-2ce9...). APP0 of length 4, two stray
+  // bytes, FF fill, then SOF0 declaring 55551 rows of 18960 pixels.
+  const std::vector<uint8_t> jpeg = {0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x04, 0x4A, 0x46, 0x12, 0x34, 0xFF,
+                                     0xFF, 0xC0, 0x00, 0x11, 0x08, 0xD8, 0xFF, 0x4A, 0x10, 0x03, 0x01,
+                                     0x22, 0x00, 0x02, 0x11, 0x01, 0x03, 0x11, 0x01, 0xFF, 0xD9};
+  auto d = DecodeImageBytes(jpeg, "stray.jpg");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(std::string(d.status().message()).find("declares 18960x55551 pixels"), std::string::npos) << d.status();
+}
+
+TEST(ImageDecodeTest, FormatsOtherThanJpegAndPngAreRefusedByName) {
+  // OpenCV would decode a BMP, sizing its buffer from the header (up to 2^30 pixels).
+  const std::vector<uint8_t> bmp = {'B', 'M', 0x36, 0x00, 0x0C, 0x00, 0x00, 0x00, 0x00, 0x00};
+  auto d = DecodeImageBytes(bmp, "frame.bmp");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(
+      std::string(d.status().message()).find("image frame.bmp: not a JPEG or PNG file (it starts with 42 4d 36 00)"),
+      std::string::npos)
+      << d.status();
+}
+
 TEST(ImageTransformTest, ShortSideResizeFollowsTorchvision) {
   // int(246 · 400 / 200) = 492; int(246 · 333 / 250) = int(327.672) = 327; square stays square.
   EXPECT_EQ(ShortSideResize(400, 200, 246), (std::array<int, 2>{492, 246}));

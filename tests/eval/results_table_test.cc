@@ -64,6 +64,26 @@ TEST(ResultsTable, SeedsAreAveragedWithSampleStandardDeviation) {
       << *md;
 }
 
+TEST(ResultsTable, ASingleRunShowsItsBootstrapIntervalWhenAskedSeedsKeepTheirSpread) {
+  const fs::path one = MakeRun("ci_one", "one", 20, 0.3, 0.4);
+  WriteText(one / "eval/test_best_ap/metrics.json",
+            "{\"ap\": 0.4, \"max_f1\": 0.6, \"loc_acc\": 0.125, \"ci95\": {\"ap\": [0.35, 0.452], \"max_f1\": null}}");
+  std::vector<RunResult> runs = {*ReadRunResult(one.string())};
+  ResultsTableOptions options;
+  absl::StatusOr<std::string> plain = RenderResultsTable(runs, options);
+  options.intervals = true;
+  absl::StatusOr<std::string> with = RenderResultsTable(runs, options);
+  ASSERT_TRUE(plain.ok() && with.ok());
+  EXPECT_NE(plain->find("| one | 1 | 40.0 | 60.0 | 12.5 | 30.0 |"), std::string::npos) << *plain;
+  // An interval where metrics.json has one; none where it is null or absent (the last checkpoint's file).
+  EXPECT_NE(with->find("| one | 1 | 40.0 [35.0, 45.2] | 60.0 | 12.5 | 30.0 |"), std::string::npos) << *with;
+  EXPECT_NE(with->find("[lo, hi]: a single run's bootstrap 95 % interval"), std::string::npos) << *with;
+  runs.push_back(*ReadRunResult(MakeRun("ci_two", "one", 20, 0.34, 0.44).string()));
+  absl::StatusOr<std::string> seeds = RenderResultsTable(runs, options);
+  ASSERT_TRUE(seeds.ok());
+  EXPECT_NE(seeds->find("| one | 2 | 42.0 ± 2.8 |"), std::string::npos) << *seeds;
+}
+
 TEST(ResultsTable, UntrainedReferenceRepeatsItsOnlyModelAndTrainedRunWithoutEarlyStopShowsDash) {
   std::vector<RunResult> runs = {*ReadRunResult(MakeRun("prior", "center_prior", 0, 0.09, -1).string()),
                                  *ReadRunResult(MakeRun("nostop", "trained", 5, 0.2, -1).string())};

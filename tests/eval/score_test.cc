@@ -112,6 +112,15 @@ TEST_F(ScoreTest, EndToEndHandComputed) {
   EXPECT_DOUBLE_EQ(j["ap"].get<double>(), 0.5);
   EXPECT_TRUE(j["buckets"]["small"]["loc_acc"].is_null());  // empty bucket -> NaN -> null
   EXPECT_EQ(j["buckets"]["small"]["n_sounding"], 0);
+  // Bootstrap intervals (1000 resamples by default): cIoU is 1 for a and 0 for b, so a resample's LocAcc is 0, 1/2
+  // or 1; the 2.5th and 97.5th percentiles of those draws are 0 and 1. Every field has an interval.
+  EXPECT_EQ(j["options"]["bootstrap_resamples"], 1000);
+  ASSERT_TRUE(j["ci95"].is_object());
+  EXPECT_EQ(j["ci95"]["loc_acc"], nlohmann::json::array({0.0, 1.0}));
+  EXPECT_EQ(j["ci95"].size(), 8u);
+  opts_.protocol.bootstrap_resamples = 0;
+  ASSERT_TRUE(RunScore(opts_, lookup_).ok());
+  EXPECT_FALSE(nlohmann::json::parse(ReadAll(opts_.out_json)).contains("ci95"));
 
   const std::string csv = ReadAll(opts_.per_sample_csv);
   EXPECT_EQ(csv.substr(0, csv.find('\n')), "key,ciou,conf,sounding,bucket,area,pointing");

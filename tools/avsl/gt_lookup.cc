@@ -47,6 +47,8 @@ void AddProtocolOptions(Args& args) {
   args.Option("topk-percent", "PERCENT", "relative mode: percent of pixels kept (default 50, the reference rule)");
   args.Option("pred-threshold", "T", "absolute mode: positive = map >= T (default 0.5)");
   args.Option("ciou-threshold", "G", "cIoU threshold of LocAcc and of a true positive (default 0.5)");
+  args.Option("bootstrap-resamples", "N",
+              "resamples behind the 95 % intervals of metrics.json (default 1000; 0: none)");
 }
 
 absl::Status ReadProtocolArgs(const Args& args, metrics::EvalProtocol& protocol) {
@@ -76,6 +78,14 @@ absl::Status ReadProtocolArgs(const Args& args, metrics::EvalProtocol& protocol)
       return absl::InvalidArgumentError(std::string("--") + name + ": expected a number, found '" + args.Get(name) +
                                         "'");
     }
+  }
+  if (args.Has("bootstrap-resamples")) {
+    int n = 0;
+    if (!absl::SimpleAtoi(args.Get("bootstrap-resamples"), &n) || n < 0 || n > 1000000) {
+      return absl::InvalidArgumentError("--bootstrap-resamples: expected an integer in [0, 1000000], found '" +
+                                        args.Get("bootstrap-resamples") + "'");
+    }
+    protocol.bootstrap_resamples = n;
   }
   return absl::OkStatus();
 }

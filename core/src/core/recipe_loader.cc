@@ -262,8 +262,11 @@ absl::StatusOr<LoadedToml> LoadWithBases(toml::table table, const std::string& o
       AVSL_ASSIGN_OR_RETURN(p, ResolveRecipeName(b, absl::StrCat(origin, ": base")));
     } else {
       p = fs::path(b).is_absolute() ? fs::path(b) : base_dir / b;
-      if (!fs::exists(p)) {
-        return absl::NotFoundError(absl::StrCat(origin, ": base '", b, "' not found (looked for ", p.string(), ")"));
+      // The error_code form: a name the file system refuses (too long, say) is a missing base, not an exception.
+      std::error_code ec;
+      if (!fs::exists(p, ec)) {
+        return absl::NotFoundError(absl::StrCat(origin, ": base '", b, "' not found (looked for ", p.string(),
+                                                ec ? ": " + ec.message() : std::string(), ")"));
       }
     }
     AVSL_ASSIGN_OR_RETURN(LoadedToml sibling, LoadFileRec(p, chain));

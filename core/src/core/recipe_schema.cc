@@ -88,6 +88,9 @@ Schema MakeRecipeSchema() {
   eval.Float("ciou_threshold", 0.5, "gamma of LocAcc and of a true positive for AP/F1").Range(0, 1);
   eval.String("upsample", "bilinear", "map upsampling to 224x224").OneOf({"bilinear", "bicubic", "nearest"});
   eval.Bool("align_corners", true, "F.interpolate's align_corners (true in both reference test scripts)");
+  eval.Int("bootstrap_resamples", 1000,
+           "resamples of the test samples behind the 95 % intervals of metrics.json (\"ci95\", seed 0); 0: none")
+      .Range(0, 1000000);
   eval.Int("visualize", 16, "heatmap overlays written per evaluation").Range(0, 1000000);
   eval.ComponentArray("metrics", ComponentKind::kMetric, "extra metrics computed from the per-sample records");
   s.Table("eval", std::move(eval), "evaluation");

@@ -14,6 +14,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "env_limit.h"
 
 namespace avsl::data {
@@ -30,26 +31,41 @@ bool JpegHasEndMarker(const std::vector<uint8_t>& b) {
 }
 
 // The frame size a JPEG (its first SOFn segment) or PNG (IHDR) header declares, {0, 0} when the header does not say:
-// OpenCV allocates width x height x 3 before decoding a single row, so a corrupt header is refused first.
+// OpenCV allocates width x height x 3 before decoding a single row, so a corrupt header is refused first. The JPEG
+// segments are walked as libjpeg's next_marker() walks them: bytes other than FF before a marker are skipped (libjpeg
+// warns "extraneous bytes" and goes on), so are FF fill bytes, and FF 00 is no marker. A stricter walk that stopped at
+// the first stray byte let the fuzzer through to a 55551 x 18960 frame.
 std::array<uint64_t, 2> DeclaredSize(const std::vector<uint8_t>& b) {
   auto u16 = [&](size_t i) { return static_cast<uint64_t>(b[i]) << 8 | b[i + 1]; };
   auto u32 = [&](size_t i) { return u16(i) << 16 | u16(i + 2); };
   if (b.size() >= 24 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') return {u32(16), u32(20)};
   if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return {0, 0};
-  for (size_t i = 2; i + 9 < b.size();) {
-    if (b[i] != 0xFF) return {0, 0};
-    const uint8_t marker = b[i + 1];
-    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): height at +5, width at +7.
+  size_t i = 2;
+  while (true) {
+    while (i < b.size() && b[i] != 0xFF) ++i;
+    while (i < b.size() && b[i] == 0xFF) ++i;
+    if (i >= b.size()) return {0, 0};
+    const uint8_t marker = b[i];  // the byte after the FFs; the segment's length follows it
+    const size_t body = i + 1;
+    // SOF0..SOF15 except DHT (C4), JPG (C8) and DAC (CC): length, precision, then height and width.
     if (marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC) {
-      return {u16(i + 7), u16(i + 5)};
+      if (body + 7 > b.size()) return {0, 0};
+      return {u16(body + 5), u16(body + 3)};
     }
-    if (marker == 0xD8 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD7)) {
-      i += 2;  // markers without a length
+    if (marker == 0xD9 || marker == 0xDA) return {0, 0};  // the image or its scan starts without a frame header
+    if (marker == 0x00 || marker == 0x01 || marker == 0xD8 || (marker >= 0xD0 && marker <= 0xD7)) {
+      i = body;  // no length: a stuffed byte, TEM, SOI, RSTn
       continue;
     }
-    i += 2 + u16(i + 2);
+    if (body + 2 > b.size()) return {0, 0};
+    i = body + u16(body);
   }
-  return {0, 0};
+}
+
+// The formats avsl decodes. OpenCV would read more (BMP, TIFF, WebP, PPM, ...), each allocating what its header
+// declares up to OpenCV's own 2^30-pixel bound (3 GB); the datasets and `avsl infer` need JPEG and PNG.
+bool IsJpegOrPng(const std::vector<uint8_t>& b) {
+  return (b[0] == 0xFF && b[1] == 0xD8) || (b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G');
 }
 
 cv::Mat AsMat(const RgbImage& image) {
@@ -85,6 +101,11 @@ void CropInto(const cv::Mat& resized, const ImageGeometry& g, cv::Mat& dst) {
 absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, const std::string& name) {
   if (bytes.size() < 4) {
     return absl::InvalidArgumentError(absl::StrCat("image ", name, ": ", bytes.size(), " bytes, not an image"));
+  }
+  if (!IsJpegOrPng(bytes)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "image %s: not a JPEG or PNG file (it starts with %02x %02x %02x %02x); avsl decodes these two formats only",
+        name, bytes[0], bytes[1], bytes[2], bytes[3]));
   }
   const bool is_jpeg = bytes[0] == 0xFF && bytes[1] == 0xD8;
   if (is_jpeg && !JpegHasEndMarker(bytes)) {

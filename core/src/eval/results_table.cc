@@ -37,6 +37,15 @@ absl::StatusOr<std::map<std::string, double>> ReadMetrics(const fs::path& path, 
   for (const auto& [key, value] : j.items()) {
     if (value.is_number()) values[key] = value.get<double>();
   }
+  // The bootstrap intervals ("ci95": {"ap": [lo, hi], ...}) as <key>_ci_lo / <key>_ci_hi.
+  if (j.contains("ci95") && j["ci95"].is_object()) {
+    for (const auto& [key, value] : j["ci95"].items()) {
+      if (value.is_array() && value.size() == 2 && value[0].is_number() && value[1].is_number()) {
+        values[key + "_ci_lo"] = value[0].get<double>();
+        values[key + "_ci_hi"] = value[1].get<double>();
+      }
+    }
+  }
   if (j.contains("confidence") && j["confidence"].is_string()) *confidence = j["confidence"].get<std::string>();
   return values;
 }
@@ -44,17 +53,25 @@ absl::StatusOr<std::map<std::string, double>> ReadMetrics(const fs::path& path, 
 struct Cell {
   double mean = 0, stddev = 0;
   int n = 0;
+  std::optional<std::pair<double, double>> interval;  ///< a single run's bootstrap 95 % interval, when asked for
 };
 
 std::string FormatCell(const std::optional<Cell>& cell) {
   if (!cell) return "–";
-  if (cell->n == 1) return absl::StrFormat("%.1f", 100 * cell->mean);
+  if (cell->n == 1) {
+    if (cell->interval) {
+      return absl::StrFormat("%.1f [%.1f, %.1f]", 100 * cell->mean, 100 * cell->interval->first,
+                             100 * cell->interval->second);
+    }
+    return absl::StrFormat("%.1f", 100 * cell->mean);
+  }
   return absl::StrFormat("%.1f ± %.1f", 100 * cell->mean, 100 * cell->stddev);
 }
 
 // Mean and sample standard deviation of one metric over the runs of a row; empty if any run lacks it (a mean
-// over a subset would silently mix different numbers of seeds).
-std::optional<Cell> Aggregate(const std::vector<const std::map<std::string, double>*>& evals, const std::string& key) {
+// over a subset would silently mix different numbers of seeds). With `intervals`, a single run's bootstrap interval.
+std::optional<Cell> Aggregate(const std::vector<const std::map<std::string, double>*>& evals, const std::string& key,
+                              bool intervals) {
   Cell c;
   std::vector<double> v;
   for (const auto* e : evals) {
@@ -64,6 +81,10 @@ std::optional<Cell> Aggregate(const std::vector<const std::map<std::string, doub
     v.push_back(it->second);
   }
   if (v.empty()) return std::nullopt;
+  if (intervals && v.size() == 1) {
+    auto lo = evals[0]->find(key + "_ci_lo"), hi = evals[0]->find(key + "_ci_hi");
+    if (lo != evals[0]->end() && hi != evals[0]->end()) c.interval = std::make_pair(lo->second, hi->second);
+  }
   c.n = static_cast<int>(v.size());
   for (double x : v) c.mean += x / c.n;
   if (c.n > 1) {
@@ -190,7 +211,8 @@ absl::StatusOr<std::string> RenderResultsTable(const std::vector<RunResult>& run
     std::vector<const std::vector<const std::map<std::string, double>*>*> cells = {&early, &last};
     if (untrained_group) cells.push_back(&untrained_evals);
     for (const auto* evals : cells) {
-      for (const std::string& key : options.columns) md << " | " << FormatCell(Aggregate(*evals, key));
+      for (const std::string& key : options.columns)
+        md << " | " << FormatCell(Aggregate(*evals, key, options.intervals));
     }
     md << " | " << CellText(absl::StrJoin(confidences, ", ")) << " |\n";
   }
@@ -198,6 +220,7 @@ absl::StatusOr<std::string> RenderResultsTable(const std::vector<RunResult>& run
      << "' split; mean ± sample standard deviation over the runs of a row (seeds). Early Stop: the checkpoint with "
         "the best validation score (train.monitor); No Early Stop: the last epoch."
      << (untrained_group ? " Untrained: the same recipe at step 0 (avsl eval RUN_DIR --untrained), the control." : "")
+     << (options.intervals ? " [lo, hi]: a single run's bootstrap 95 % interval over the test samples." : "")
      << " – : no such evaluation.\n";
   return md.str();
 }

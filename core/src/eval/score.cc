@@ -15,6 +15,7 @@
 #include "avsl/core/status_macros.h"
 #include "avsl/io/atomic_file.h"
 #include "avsl/io/npy.h"
+#include "avsl/metrics/bootstrap.h"
 #include "avsl/metrics/metric_fields.h"
 #include "avsl/metrics/size_bucket.h"
 #include "avsl/metrics/upsample.h"
@@ -197,10 +198,23 @@ std::string MetricsJson(const metrics::EvalResult& result, const metrics::EvalPr
   }
   j["buckets"] = buckets;
   // The protocol under the recipe's `eval.<name>` keys.
-  j["options"] = {{"eval_size", protocol.eval_size},          {"upsample", metrics::UpsampleName(protocol.upsample)},
-                  {"align_corners", protocol.align_corners},  {"pred_mode", metrics::PredModeName(protocol.pred_mode)},
-                  {"topk_percent", protocol.topk_percent},    {"pred_threshold", protocol.pred_threshold},
-                  {"ciou_threshold", protocol.ciou_threshold}};
+  j["options"] = {{"eval_size", protocol.eval_size},           {"upsample", metrics::UpsampleName(protocol.upsample)},
+                  {"align_corners", protocol.align_corners},   {"pred_mode", metrics::PredModeName(protocol.pred_mode)},
+                  {"topk_percent", protocol.topk_percent},     {"pred_threshold", protocol.pred_threshold},
+                  {"ciou_threshold", protocol.ciou_threshold}, {"bootstrap_resamples", protocol.bootstrap_resamples}};
+  if (protocol.bootstrap_resamples > 0) {
+    metrics::BootstrapSpec spec;
+    spec.resamples = protocol.bootstrap_resamples;
+    const std::vector<metrics::MetricInterval> intervals = metrics::BootstrapIntervals(result.samples,
+                                                                                       protocol.ciou_threshold, spec);
+    nlohmann::json ci = nlohmann::json::object();
+    for (size_t f = 0; f < intervals.size(); ++f) {
+      const metrics::MetricInterval& i = intervals[f];
+      ci[metrics::MetricFields()[f].name] = std::isfinite(i.lo) ? nlohmann::json::array({i.lo, i.hi})
+                                                                : nlohmann::json();
+    }
+    j["ci95"] = ci;
+  }
   if (!confidence.empty()) j["confidence"] = confidence;
   for (const auto& [k, v] : extra) j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
   return j.dump(2) + "\n";

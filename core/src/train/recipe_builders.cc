@@ -76,6 +76,7 @@ absl::StatusOr<metrics::EvalProtocol> EvalProtocolFromRecipe(const ComponentConf
   p.topk_percent = ev.GetFloat("topk_percent");
   p.pred_threshold = ev.GetFloat("pred_threshold");
   p.ciou_threshold = ev.GetFloat("ciou_threshold");
+  p.bootstrap_resamples = static_cast<int>(ev.GetInt("bootstrap_resamples"));
   return p;
 }
 

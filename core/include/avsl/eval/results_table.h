@@ -39,6 +39,9 @@ struct ResultsTableOptions {
   std::string split = "test";
   /// Adds an "Untrained" column group (the same keys) when at least one run has an untrained evaluation.
   bool untrained_columns = true;
+  /// A row of one run shows its bootstrap 95 % interval after the value, "31.0 [28.1, 34.0]", when its metrics.json
+  /// has one ("ci95"); rows of several runs keep mean ± standard deviation over the runs.
+  bool intervals = false;
 };
 
 /// Keys a results table may show, with their column titles.

@@ -29,6 +29,8 @@ struct EvalProtocol {
   double topk_percent = 50.0;   ///< relative mode: percent of pixels predicted positive (50 = the reference rule)
   double pred_threshold = 0.5;  ///< absolute mode: positive = map >= this
   double ciou_threshold = 0.5;  ///< γ: cIoU success threshold of LocAcc and of a true positive in AP/max-F1
+  /// Resamples of the bootstrap behind metrics.json's 95 % intervals ("ci95", avsl/metrics/bootstrap.h); 0: none.
+  int bootstrap_resamples = 1000;
 };
 
 /// "relative" / "absolute" and back.
