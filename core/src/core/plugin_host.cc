@@ -68,6 +68,14 @@ void AppendSplit(const std::string& list, std::vector<std::string>& out) {
   for (absl::string_view part : absl::StrSplit(list, ':', absl::SkipEmpty())) out.emplace_back(part);
 }
 
+// The entries of $AVSL_PLUGIN_PATH, absolute ones into `absolute` and relative ones into `relative`. A relative entry
+// would load whatever plugins the directory avsl runs in happens to hold, so SearchPath leaves it out.
+void SplitEnvironmentSearchPath(std::vector<std::string>& absolute, std::vector<std::string>& relative) {
+  std::vector<std::string> entries;
+  if (const char* env = std::getenv("AVSL_PLUGIN_PATH")) AppendSplit(env, entries);
+  for (std::string& d : entries) (fs::path(d).is_absolute() ? absolute : relative).push_back(std::move(d));
+}
+
 // A plugin that takes longer than this to open and register is stuck (CUDA plugins open in a few seconds).
 constexpr int kProbeTimeoutSeconds = 120;
 
@@ -92,21 +100,16 @@ std::vector<std::string> PluginHost::SearchPath(const std::vector<std::string>& 
   std::vector<std::string> given;
   for (const std::string& p : cli_paths) AppendSplit(p, given);
   for (const std::string& d : given) dirs.push_back(fs::absolute(d).lexically_normal().string());
-  // A relative entry of the environment would load whatever plugins the directory avsl runs in happens to hold.
-  std::vector<std::string> env_dirs;
-  if (const char* env = std::getenv("AVSL_PLUGIN_PATH")) AppendSplit(env, env_dirs);
-  for (const std::string& d : env_dirs)
-    if (fs::path(d).is_absolute()) dirs.push_back(d);
+  std::vector<std::string> ignored;
+  SplitEnvironmentSearchPath(dirs, ignored);
   fs::path core_dir = fs::weakly_canonical(boost::dll::this_line_location()).parent_path();
   dirs.push_back((core_dir / "avsl" / "plugins").string());
   return dirs;
 }
 
 std::vector<std::string> PluginHost::IgnoredSearchPathEntries() {
-  std::vector<std::string> env_dirs, ignored;
-  if (const char* env = std::getenv("AVSL_PLUGIN_PATH")) AppendSplit(env, env_dirs);
-  for (const std::string& d : env_dirs)
-    if (!fs::path(d).is_absolute()) ignored.push_back(d);
+  std::vector<std::string> searched, ignored;
+  SplitEnvironmentSearchPath(searched, ignored);
   return ignored;
 }
 

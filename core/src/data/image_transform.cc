@@ -30,6 +30,10 @@ bool JpegHasEndMarker(const std::vector<uint8_t>& b) {
   return false;
 }
 
+// The signatures, on bytes of at least 4 (DecodeImageBytes checks).
+bool IsJpeg(const std::vector<uint8_t>& b) { return b[0] == 0xFF && b[1] == 0xD8; }
+bool IsPng(const std::vector<uint8_t>& b) { return b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G'; }
+
 // The frame size a JPEG (its first SOFn segment) or PNG (IHDR) header declares, {0, 0} when the header does not say:
 // OpenCV allocates width x height x 3 before decoding a single row, so a corrupt header is refused first. The JPEG
 // segments are walked as libjpeg's next_marker() walks them: bytes other than FF before a marker are skipped (libjpeg
@@ -38,8 +42,11 @@ bool JpegHasEndMarker(const std::vector<uint8_t>& b) {
 std::array<uint64_t, 2> DeclaredSize(const std::vector<uint8_t>& b) {
   auto u16 = [&](size_t i) { return static_cast<uint64_t>(b[i]) << 8 | b[i + 1]; };
   auto u32 = [&](size_t i) { return u16(i) << 16 | u16(i + 2); };
-  if (b.size() >= 24 && b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') return {u32(16), u32(20)};
-  if (b.size() < 4 || b[0] != 0xFF || b[1] != 0xD8) return {0, 0};
+  if (IsPng(b)) {
+    if (b.size() < 24) return {0, 0};
+    return {u32(16), u32(20)};  // IHDR width and height
+  }
+  if (!IsJpeg(b)) return {0, 0};
   size_t i = 2;
   while (true) {
     while (i < b.size() && b[i] != 0xFF) ++i;
@@ -60,12 +67,6 @@ std::array<uint64_t, 2> DeclaredSize(const std::vector<uint8_t>& b) {
     if (body + 2 > b.size()) return {0, 0};
     i = body + u16(body);
   }
-}
-
-// The formats avsl decodes. OpenCV would read more (BMP, TIFF, WebP, PPM, ...), each allocating what its header
-// declares up to OpenCV's own 2^30-pixel bound (3 GB); the datasets and `avsl infer` need JPEG and PNG.
-bool IsJpegOrPng(const std::vector<uint8_t>& b) {
-  return (b[0] == 0xFF && b[1] == 0xD8) || (b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G');
 }
 
 cv::Mat AsMat(const RgbImage& image) {
@@ -102,12 +103,14 @@ absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, con
   if (bytes.size() < 4) {
     return absl::InvalidArgumentError(absl::StrCat("image ", name, ": ", bytes.size(), " bytes, not an image"));
   }
-  if (!IsJpegOrPng(bytes)) {
+  // The formats avsl decodes. OpenCV would read more (BMP, TIFF, WebP, PPM, ...), each allocating what its header
+  // declares up to OpenCV's own 2^30-pixel bound (3 GB); the datasets and `avsl infer` need JPEG and PNG.
+  const bool is_jpeg = IsJpeg(bytes);
+  if (!is_jpeg && !IsPng(bytes)) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "image %s: not a JPEG or PNG file (it starts with %02x %02x %02x %02x); avsl decodes these two formats only",
         name, bytes[0], bytes[1], bytes[2], bytes[3]));
   }
-  const bool is_jpeg = bytes[0] == 0xFF && bytes[1] == 0xD8;
   if (is_jpeg && !JpegHasEndMarker(bytes)) {
     return absl::DataLossError(absl::StrCat("image ", name, ": truncated JPEG (no end-of-image marker)"));
   }

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace avsl::io {
@@ -42,7 +43,17 @@ absl::Status RenameIntoPlace(const std::string& temporary, const std::string& pa
 
 }  // namespace
 
-std::string TemporaryPathFor(const std::string& path) { return absl::StrCat(path, ".tmp-", ::getpid()); }
+constexpr const char* kTemporarySuffix = ".tmp-";
+
+std::string TemporaryPathFor(const std::string& path) { return absl::StrCat(path, kTemporarySuffix, ::getpid()); }
+
+long long TemporaryFileWriter(const std::string& file_name) {
+  const size_t at = file_name.rfind(kTemporarySuffix);
+  long long pid = 0;
+  if (at == std::string::npos || !absl::SimpleAtoi(file_name.substr(at + std::strlen(kTemporarySuffix)), &pid))
+    return 0;
+  return pid > 0 ? pid : 0;
+}
 
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents) {
   const std::string tmp = TemporaryPathFor(path);

@@ -12,7 +12,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace avsl::io {
@@ -86,10 +85,8 @@ std::vector<std::string> RunDir::RemoveStaleTemporaryFiles() const {
   for (const fs::path& dir : {fs::path(path_), fs::path(path_) / "checkpoints"}) {
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(dir, ec)) {
-      const std::string name = entry.path().filename().string();
-      const size_t at = name.rfind(".tmp-");
-      long long pid = 0;
-      if (at == std::string::npos || !absl::SimpleAtoi(name.substr(at + 5), &pid) || pid <= 0) continue;
+      const long long pid = TemporaryFileWriter(entry.path().filename().string());
+      if (pid == 0) continue;
       // A writer that still runs (an `avsl eval` of this run, say) keeps its file.
       if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
       std::error_code rm;

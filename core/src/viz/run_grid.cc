@@ -73,8 +73,7 @@ absl::StatusOr<data::RgbImage> RenderRunGrid(const RunGridOptions& options, cons
         if (absl::Status s = evaluators[r].Add(e.key, in.map, in.gt, e.conf, e.sounding); !s.ok()) {
           return absl::Status(s.code(), absl::StrCat("run '", options.runs[r].label, "': ", s.message()));
         }
-        // A copy: Finalize() returns its result by value, which is gone at the end of this statement.
-        const metrics::SampleRecord rec = evaluators[r].Finalize().samples.back();
+        const metrics::SampleRecord& rec = evaluators[r].records().back();
         if (options.frame_column) {
           // The key is in the frame column; one number per line keeps the caption readable on small tiles.
           in.caption = {e.sounding ? absl::StrFormat("cIoU %.3f", rec.ciou) : std::string("silent"),

@@ -13,6 +13,8 @@ namespace avsl::io {
 
 /// The temporary name used for `path` by this process ("<path>.tmp-<pid>"): same directory, so the rename is atomic.
 AVSL_EXPORT std::string TemporaryPathFor(const std::string& path);
+/// The writer's pid in a file name TemporaryPathFor made ("last.pt.tmp-4242" -> 4242), 0 for any other name.
+AVSL_EXPORT long long TemporaryFileWriter(const std::string& file_name);
 
 /// Writes `contents` to `path` atomically. Errors name the file and the failing system call; the temporary file
 /// is removed on failure.

@@ -44,6 +44,8 @@ class Evaluator {
   EvalResult Finalize() const;
 
   const EvalProtocol& protocol() const { return protocol_; }
+  /// The records so far, in insertion order (Finalize's `samples` without computing any metric).
+  const std::vector<SampleRecord>& records() const { return records_; }
 
  private:
   EvalProtocol protocol_;
