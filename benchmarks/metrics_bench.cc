@@ -9,12 +9,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "avsl/eval/score.h"
 #include "avsl/io/npy.h"
 #include "avsl/metrics/bootstrap.h"
+#include "avsl/metrics/evaluator.h"
 #include "avsl/metrics/upsample.h"
 
 namespace {
@@ -79,7 +81,7 @@ absl::StatusOr<avsl::Map2D> BoxGt(const std::string& video) {
   return gt;
 }
 
-void RunOnce(benchmark::State& state, int size, const std::string& upsample) {
+void RunOnce(benchmark::State& state, int size, const std::string& upsample, int threads = 0) {
   const Dataset& d = GetDataset(size);
   avsl::eval::ScoreOptions o;
   o.maps_dir = d.dir + "/maps";
@@ -87,6 +89,7 @@ void RunOnce(benchmark::State& state, int size, const std::string& upsample) {
   if (!upsample.empty()) o.protocol.upsample = *avsl::metrics::ParseUpsampleMode(upsample);
   o.out_json = d.dir + "/metrics.json";
   o.per_sample_csv = d.dir + "/per_sample.csv";
+  o.threads = threads;
   for (auto _ : state) {
     auto r = avsl::eval::RunScore(o, BoxGt);
     if (!r.ok()) {
@@ -99,7 +102,24 @@ void RunOnce(benchmark::State& state, int size, const std::string& upsample) {
 }
 
 void BM_Score224Float32(benchmark::State& state) { RunOnce(state, 224, ""); }
+// The same on one thread: what the parallel scorer scales from.
+void BM_Score224Float32OneThread(benchmark::State& state) { RunOnce(state, 224, "", 1); }
 void BM_Score7x7Bicubic(benchmark::State& state) { RunOnce(state, 7, "bicubic"); }
+
+// One sounding sample's scoring (relative binarization, cIoU, area, confidence, pointing) on a map already in
+// memory: the per-sample work that the scoring threads share, without the file reads.
+void BM_ScoreSample224(benchmark::State& state) {
+  std::vector<float> v;
+  MakeMap(12345, 224, &v);
+  avsl::Map2D map(224, 224);
+  for (size_t i = 0; i < v.size(); ++i) map.values[i] = v[i];
+  const avsl::Map2D gt = *BoxGt("vid12345");
+  const avsl::metrics::EvalProtocol protocol;
+  for (auto _ : state) {
+    auto r = avsl::metrics::ScoreSample("k", map, gt, std::nullopt, true, protocol);
+    benchmark::DoNotOptimize(r->ciou);
+  }
+}
 
 // The bootstrap behind metrics.json's "ci95" (eval.bootstrap_resamples = 1000, the default) on records of the
 // same size: what the intervals add to a scoring pass (RunScore above includes it).
@@ -120,6 +140,8 @@ void BM_Bootstrap1000Resamples(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Score224Float32)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
+BENCHMARK(BM_ScoreSample224)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Score224Float32OneThread)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
 BENCHMARK(BM_Bootstrap1000Resamples)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
 BENCHMARK(BM_Score7x7Bicubic)->Unit(benchmark::kMillisecond)->Iterations(2)->UseRealTime();
 

@@ -286,6 +286,12 @@ expected = float(np.mean(np.array(areas) >= 25088))
 assert abs(m['loc_acc'] - expected) < 1e-12, (m['loc_acc'], expected)
 assert m['pointing'] == 1.0, m  # AP is low: confident but mislocalized positives are false positives
 print('ok')"
+  # Scoring runs on every hardware thread by default; one thread writes the same files byte for byte.
+  expect "score on one thread" 0 "metrics" -- "$AVSL" score --maps "$tmp/score/maps" --threads 1 \
+    --index "$tmp/score/index.csv" --vggss-json "$tmp/syn/metadata/vggss.json" --out "$tmp/score/rel1.json"
+  expect "score files do not depend on --threads" 0 "^same$" -- sh -c "cmp '$tmp/score/rel.json' '$tmp/score/rel1.json' && echo same"
+  expect "score --threads 0 is refused" 2 "--threads: expected a positive integer, found '0'" -- "$AVSL" score \
+    --maps "$tmp/score/maps" --threads 0 --index "$tmp/score/index.csv" --vggss-json "$tmp/syn/metadata/vggss.json"
   # Pictures: overlays for the first 4 sounding rows and 4/4 = 1 silent row, each 224 x (224 + 2*14 + 4).
   expect "score writes overlays" 0 "overlays: 5 PNG in $tmp/vis" -- "$AVSL" score --maps "$tmp/score/maps" \
     --index "$tmp/score/index.csv" --vggss-json "$tmp/syn/metadata/vggss.json" --frames "$tmp/syn/frames" \

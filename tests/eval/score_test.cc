@@ -1,6 +1,7 @@
 #include "avsl/eval/score.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <limits>
@@ -271,6 +272,40 @@ TEST_F(ScoreTest, ScoresMapsAndIndexWrittenByPythonNumpy) {
   EXPECT_GT(r->samples[1].ciou, 0.0);
   EXPECT_EQ(r->all.n_silent, 1);
   EXPECT_DOUBLE_EQ(r->samples[2].conf, 0.1);
+}
+
+TEST_F(ScoreTest, AnyThreadCountWritesTheSameFilesAndReportsTheFirstBadRow) {
+  // 40 maps of varied shape and ties; every fifth row silent.
+  std::string index = "key,video,audio,sounding\n";
+  for (int i = 0; i < 40; ++i) {
+    std::vector<float> v(224 * 224);
+    for (int p = 0; p < 224 * 224; ++p) v[p] = static_cast<float>(((p / 224) * (i + 3) + (p % 224) * (i % 7)) % 97);
+    const std::string key = "k" + std::to_string(i);
+    ASSERT_TRUE(io::WriteNpy(opts_.maps_dir + "/" + key + ".npy", v.data(), {224, 224}).ok());
+    index += key + (i % 2 ? ",v_top,a," : ",v_bottom,a,") + (i % 5 == 0 ? "0" : "1") + "\n";
+  }
+  WriteText(opts_.index_csv, index);
+  std::map<int, std::pair<std::string, std::string>> outputs;
+  for (int threads : {1, 4}) {
+    opts_.threads = threads;
+    opts_.out_json = dir_ + "/m" + std::to_string(threads) + ".json";
+    opts_.per_sample_csv = dir_ + "/s" + std::to_string(threads) + ".csv";
+    ASSERT_TRUE(RunScore(opts_, lookup_).ok());
+    outputs[threads] = {ReadAll(opts_.out_json), ReadAll(opts_.per_sample_csv)};
+  }
+  EXPECT_EQ(outputs[1].first, outputs[4].first);
+  EXPECT_EQ(outputs[1].second, outputs[4].second);
+  EXPECT_NE(outputs[1].second.find("\nk39,"), std::string::npos);
+  // Two unreadable maps: the error is the earlier row's, as a sequential pass would report it.
+  std::remove((opts_.maps_dir + "/k30.npy").c_str());
+  std::remove((opts_.maps_dir + "/k7.npy").c_str());
+  for (int threads : {1, 4}) {
+    opts_.threads = threads;
+    absl::StatusOr<metrics::EvalResult> r = RunScore(opts_, lookup_);
+    ASSERT_FALSE(r.ok());
+    EXPECT_TRUE(Contains(r.status(), "sample 'k7' (index ")) << r.status();
+    EXPECT_TRUE(Contains(r.status(), " line 9)")) << r.status();
+  }
 }
 
 }  // namespace

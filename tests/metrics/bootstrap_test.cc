@@ -2,7 +2,9 @@
 // normal approximation predicts for a mean of Bernoulli draws.
 #include "avsl/metrics/bootstrap.h"
 
+#include <algorithm>
 #include <cmath>
+#include <random>
 
 #include <gtest/gtest.h>
 
@@ -89,6 +91,59 @@ TEST(BootstrapTest, UndefinedMetricsHaveNoIntervalAndConstantOnesADegenerateOne)
   none.resamples = 0;
   EXPECT_TRUE(std::isnan(BootstrapIntervals(Records(30, 10, 5), 0.5, none)[FieldIndex("loc_acc")].lo));
   EXPECT_TRUE(std::isnan(BootstrapIntervals({}, 0.5, {})[FieldIndex("loc_acc")].lo));
+}
+
+// The interval definition, written the plain way: each resample's records in draw order through
+// ComputeMetricSet, which sorts them by confidence itself; numpy's linear percentile of the finite values.
+std::vector<MetricInterval> DefinitionalIntervals(const std::vector<SampleRecord>& samples, const BootstrapSpec& spec) {
+  std::vector<const SampleRecord*> sounding, silent;
+  for (const SampleRecord& r : samples) (r.sounding ? sounding : silent).push_back(&r);
+  std::mt19937_64 rng(spec.seed);
+  const std::vector<MetricField>& fields = MetricFields();
+  std::vector<std::vector<double>> values(fields.size());
+  for (int b = 0; b < spec.resamples; ++b) {
+    std::vector<const SampleRecord*> resample;
+    for (const std::vector<const SampleRecord*>* stratum : {&sounding, &silent}) {
+      for (size_t k = 0; k < stratum->size(); ++k) resample.push_back((*stratum)[rng() % stratum->size()]);
+    }
+    const MetricSet m = ComputeMetricSet(resample, 0.5);
+    for (size_t f = 0; f < fields.size(); ++f) {
+      if (std::isfinite(m.*fields[f].member)) values[f].push_back(m.*fields[f].member);
+    }
+  }
+  const double tail = 100.0 * (1.0 - spec.level) / 2.0;  // the (1 - level)/2 percentile, computed as documented
+  std::vector<MetricInterval> out;
+  for (std::vector<double>& v : values) {
+    std::sort(v.begin(), v.end());
+    auto at = [&](double q) {
+      const double pos = q / 100.0 * static_cast<double>(v.size() - 1);
+      const size_t lo = static_cast<size_t>(std::floor(pos)), hi = std::min(lo + 1, v.size() - 1);
+      return v[lo] + (v[hi] - v[lo]) * (pos - static_cast<double>(lo));
+    };
+    out.push_back(v.empty() ? MetricInterval{NAN, NAN} : MetricInterval{at(tail), at(100.0 - tail)});
+  }
+  return out;
+}
+
+TEST(BootstrapTest, FastPathEqualsTheDefinitionBitForBitForAnyThreadCount) {
+  // Confidences with ties (AP walks tie groups) and cIoUs that vary (mean cIoU is summed in draw order).
+  std::vector<SampleRecord> records = Records(150, 70, 90);
+  for (size_t i = 0; i < records.size(); ++i) {
+    records[i].conf = static_cast<double>((i * 7919) % 23) / 23.0;
+    if (records[i].sounding) records[i].ciou = static_cast<double>((i * 31) % 17) / 16.0;
+  }
+  BootstrapSpec spec;
+  spec.resamples = 150;  // more than one block of parallel resamples
+  const std::vector<MetricInterval> expected = DefinitionalIntervals(records, spec);
+  for (int threads : {1, 2, 5}) {
+    spec.threads = threads;
+    const std::vector<MetricInterval> got = BootstrapIntervals(records, 0.5, spec);
+    ASSERT_EQ(got.size(), expected.size());
+    for (size_t f = 0; f < got.size(); ++f) {
+      EXPECT_EQ(got[f].lo, expected[f].lo) << MetricFields()[f].name << " threads=" << threads;
+      EXPECT_EQ(got[f].hi, expected[f].hi) << MetricFields()[f].name << " threads=" << threads;
+    }
+  }
 }
 
 }  // namespace

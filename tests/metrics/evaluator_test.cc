@@ -3,8 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <random>
 
+#include "avsl/metrics/ciou.h"
+#include "avsl/metrics/confidence.h"
+#include "avsl/metrics/pointing.h"
+#include "avsl/metrics/size_bucket.h"
 #include "gtest/gtest.h"
 
 namespace avsl::metrics {
@@ -206,6 +211,49 @@ TEST(EvaluatorTest, RandomizedPerSampleValuesMatchSortBasedReimplementation) {
   for (int k = 0; k < 30; ++k) {
     EXPECT_NEAR(r.samples[k].ciou, want_ciou[k], 1e-12) << k;
     EXPECT_NEAR(r.samples[k].conf, want_conf[k], 1e-12) << k;
+  }
+}
+
+// ScoreSample computes everything in a few fused passes; the definitions compute each number on its own. They
+// must agree bit for bit on maps of every kind: smooth, tied, negative, flat, soft GT, both binarization rules,
+// with and without a given confidence, silent samples with no GT.
+TEST(EvaluatorTest, FusedScoringEqualsTheDefinitionsBitForBit) {
+  std::mt19937_64 rng(11);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (int c = 0; c < 48; ++c) {
+    const int h = c % 3 == 0 ? 224 : 17 + c, w = c % 3 == 0 ? 224 : 9 + 2 * c;
+    Map2D map(h, w), gt(h, w);
+    for (size_t i = 0; i < map.values.size(); ++i) {
+      const double u = unit(rng);
+      switch (c % 4) {
+        case 0: map.values[i] = 0.4 + 0.5 * std::sin(0.001 * static_cast<double>(i) * (c + 1)) + 0.01 * u; break;
+        case 1: map.values[i] = std::floor(u * 6) / 5; break;  // heavy ties
+        case 2: map.values[i] = u < 0.1 ? -0.0 : (u - 0.6) * 1e3; break;
+        default: map.values[i] = c % 8 == 3 ? 0.7 : u; break;  // flat every other time
+      }
+      gt.values[i] = (i / static_cast<size_t>(w)) % 5 < 2 ? (u < 0.3 ? 0.5 : 1.0) : 0.0;
+    }
+    EvalProtocol protocol;
+    if (c % 5 == 4) {
+      protocol.pred_mode = PredMode::kAbsolute;
+      protocol.pred_threshold = 0.45;
+    }
+    if (c % 7 == 6) protocol.topk_percent = 30;
+    const std::optional<double> conf = c % 6 == 5 ? std::optional<double>(0.25) : std::nullopt;
+    const bool sounding = c % 9 != 8;
+    const absl::StatusOr<SampleRecord> fused = ScoreSample("k", map, sounding ? gt : Map2D(), conf, sounding, protocol);
+    ASSERT_TRUE(fused.ok()) << fused.status();
+    const double expected_conf = conf.has_value() ? *conf : TopFractionMean(map, 0.25);
+    EXPECT_EQ(fused->conf, expected_conf) << "case " << c;
+    if (sounding) {
+      EXPECT_EQ(fused->ciou, Ciou(BinaryPrediction(map, protocol), gt)) << "case " << c;
+      EXPECT_EQ(fused->area, GtArea(gt)) << "case " << c;
+      EXPECT_EQ(fused->pointing_hit, PointingHit(map, gt)) << "case " << c;
+    } else {
+      EXPECT_EQ(fused->ciou, Ciou(BinaryPrediction(map, protocol), Map2D(h, w))) << "case " << c;
+      EXPECT_EQ(fused->area, 0.0);
+      EXPECT_FALSE(fused->pointing_hit);
+    }
   }
 }
 

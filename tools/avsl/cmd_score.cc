@@ -26,6 +26,9 @@ int RunScore(int argc, char** argv, int first) {
   args.Option("vis-dir", "DIR", "write heatmap overlays <key>.png here (see docs/evaluation.md, Pictures)");
   args.Option("vis-count", "N", "overlays for the first N sounding and N/4 silent index rows (default 16)");
   args.Option("frames", "DIR", "frames/<video>.jpg drawn under the overlays (default: grey)");
+  args.Option("threads", "N",
+              "threads scoring maps (default: every hardware thread; the bootstrap intervals use them all);\n"
+              "results are the same for any N");
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
 
   auto usage = [&](const std::string& message) {
@@ -42,6 +45,9 @@ int RunScore(int argc, char** argv, int first) {
   if (absl::Status s = ReadProtocolArgs(args, options.protocol); !s.ok()) return usage(std::string(s.message()));
   options.out_json = args.Get("out");
   options.per_sample_csv = args.Get("per-sample");
+  if (args.Has("threads") && (!absl::SimpleAtoi(args.Get("threads"), &options.threads) || options.threads < 1)) {
+    return usage("--threads: expected a positive integer, found '" + args.Get("threads") + "'");
+  }
 
   viz::ScoreVisOptions vis;
   vis.out_dir = args.Get("vis-dir");

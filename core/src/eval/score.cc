@@ -1,9 +1,11 @@
 #include "avsl/eval/score.h"
 
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -12,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "avsl/core/parallel_for.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/io/atomic_file.h"
 #include "avsl/io/npy.h"
@@ -150,7 +153,7 @@ absl::StatusOr<Map2D> NpyToEvalMap(io::NpyArray arr, const std::string& key, con
   map.values = std::move(arr.data);
   // Maps read from files carry no score range: no fixed-range normalization.
   const double none = std::numeric_limits<double>::quiet_NaN();
-  absl::StatusOr<Map2D> on_grid = metrics::ToEvalMap(map, protocol, key, none, none);
+  absl::StatusOr<Map2D> on_grid = metrics::ToEvalMap(std::move(map), protocol, key, none, none);
   if (!on_grid.ok()) {
     return absl::Status(on_grid.status().code(), absl::StrCat(on_grid.status().message(), " [", path, "]"));
   }
@@ -167,8 +170,8 @@ absl::StatusOr<Map2D> LookupSampleGt(const GtLookup& gt_lookup, const std::strin
 }
 
 absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const GtLookup& gt_lookup) {
-  metrics::Evaluator evaluator(options.protocol);
-  auto score_row = [&](const IndexRow& row) -> absl::Status {
+  AVSL_ASSIGN_OR_RETURN(const std::vector<IndexRow> rows, ReadIndex(options.index_csv));
+  auto score_row = [&](const IndexRow& row) -> absl::StatusOr<metrics::SampleRecord> {
     const std::string map_path = absl::StrCat(options.maps_dir, "/", row.key, ".npy");
     absl::StatusOr<io::NpyArray> arr = io::ReadNpy(map_path);
     if (!arr.ok()) {
@@ -180,9 +183,25 @@ absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const 
     if (row.sounding) {
       AVSL_ASSIGN_OR_RETURN(gt, LookupSampleGt(gt_lookup, row.key, row.video));
     }
-    return evaluator.Add(row.key, map, gt, row.conf, row.sounding);
+    return metrics::ScoreSample(row.key, map, gt, row.conf, row.sounding, options.protocol);
   };
-  AVSL_RETURN_IF_ERROR(ForEachIndexRow(options.index_csv, score_row));
+  // Each row is scored into its own slot; the first failing row in index order is the error, whatever the thread
+  // count, so rows after a known failure are skipped and rows before it still run.
+  std::vector<std::optional<absl::StatusOr<metrics::SampleRecord>>> scored(rows.size());
+  std::atomic<size_t> first_failure{rows.size()};
+  ParallelFor(rows.size(), options.threads, [&](size_t i) {
+    if (i > first_failure.load()) return;
+    scored[i] = score_row(rows[i]);
+    if (scored[i]->ok()) return;
+    for (size_t seen = first_failure.load(); i < seen && !first_failure.compare_exchange_weak(seen, i);) {
+    }
+  });
+  metrics::Evaluator evaluator(options.protocol);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    if (!scored[i]->ok()) return scored[i]->status();
+    AVSL_RETURN_IF_ERROR(evaluator.AddRecord(*std::move(*scored[i])));
+  }
+  scored.clear();
   metrics::EvalResult result = evaluator.Finalize();
   if (!options.out_json.empty()) AVSL_RETURN_IF_ERROR(WriteMetricsJson(options.out_json, result, options.protocol));
   if (!options.per_sample_csv.empty()) AVSL_RETURN_IF_ERROR(WritePerSampleCsv(options.per_sample_csv, result));

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "avsl/metrics/select.h"
+
 namespace avsl::metrics {
 
 int64_t TopKIndex(int64_t n, double top_percent) {
@@ -14,11 +16,9 @@ int64_t TopKIndex(int64_t n, double top_percent) {
 }
 
 double TopKThreshold(const Map2D& map, double top_percent) {
-  std::vector<double> v = map.values;
-  if (v.empty()) return 0.0;
-  const int64_t idx = TopKIndex(static_cast<int64_t>(v.size()), top_percent);
-  std::nth_element(v.begin(), v.begin() + idx, v.end());
-  return v[idx];
+  if (map.values.empty()) return 0.0;
+  const int64_t idx = TopKIndex(static_cast<int64_t>(map.values.size()), top_percent);
+  return SelectAscending(map.values.data(), map.values.size(), static_cast<size_t>(idx));
 }
 
 std::vector<uint8_t> BinarizeAtLeast(const Map2D& map, double threshold) {
@@ -29,6 +29,19 @@ std::vector<uint8_t> BinarizeAtLeast(const Map2D& map, double threshold) {
 
 std::vector<uint8_t> BinarizeTopK(const Map2D& map, double top_percent) {
   return BinarizeAtLeast(map, TopKThreshold(map, top_percent));
+}
+
+std::vector<uint8_t> BinarizeTopKOfMinMax(const Map2D& map, double top_percent) {
+  if (map.values.empty()) return {};
+  const auto [lo, hi] = MinMaxValues(map.values.data(), map.values.size());
+  if (hi - lo == 0) return BinarizeTopK(map, top_percent);  // MinMaxNormalize leaves a flat map as it is
+  const double range = hi - lo;
+  const int64_t idx = TopKIndex(static_cast<int64_t>(map.values.size()), top_percent);
+  const double threshold = (SelectAscending(map.values.data(), map.values.size(), static_cast<size_t>(idx)) - lo) /
+                           range;
+  std::vector<uint8_t> infer(map.values.size());
+  for (size_t i = 0; i < infer.size(); ++i) infer[i] = (map.values[i] - lo) / range >= threshold ? 1 : 0;
+  return infer;
 }
 
 }  // namespace avsl::metrics

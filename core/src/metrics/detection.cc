@@ -21,7 +21,10 @@ class SortedCounts {
  public:
   SortedCounts(const std::vector<DetectionSample>& samples, double gamma) {
     std::vector<DetectionSample> s = samples;
-    std::sort(s.begin(), s.end(), [](const DetectionSample& a, const DetectionSample& b) { return a.conf < b.conf; });
+    // Only the multiset above each threshold matters, not the order within ties, so input already in ascending
+    // order (the bootstrap's resamples) is used as it is.
+    auto by_conf = [](const DetectionSample& a, const DetectionSample& b) { return a.conf < b.conf; };
+    if (!std::is_sorted(s.begin(), s.end(), by_conf)) std::sort(s.begin(), s.end(), by_conf);
     const size_t n = s.size();
     conf_.resize(n);
     tp_suffix_.assign(n + 1, 0);
@@ -37,7 +40,11 @@ class SortedCounts {
   }
 
   PrecisionRecall At(double threshold) const {
-    const size_t first = std::lower_bound(conf_.begin(), conf_.end(), threshold) - conf_.begin();
+    return AtIndex(std::lower_bound(conf_.begin(), conf_.end(), threshold) - conf_.begin());
+  }
+
+  /// At(sorted_conf()[first]) when `first` is the lowest index of its tie group, without the search.
+  PrecisionRecall AtIndex(size_t first) const {
     const int64_t tp = tp_suffix_[first];
     const int64_t fp = fp_suffix_[first];
     const int64_t fn = pos_suffix_[0] - pos_suffix_[first];
@@ -81,7 +88,7 @@ PaperDetection PaperDetectionMetrics(const std::vector<DetectionSample>& samples
   // (TP only grows and FN only shrinks), so each step adds a non-negative area.
   for (size_t i = c.size(); i-- > 0;) {
     if (i > 0 && c[i - 1] == c[i]) continue;  // not the lowest index of this tie group: same δ
-    const PrecisionRecall pr = counts.At(c[i]);
+    const PrecisionRecall pr = counts.AtIndex(i);
     out.ap += (pr.recall - prev_recall) * pr.precision;
     prev_recall = pr.recall;
     out.max_f1 = std::max(out.max_f1, F1(pr));

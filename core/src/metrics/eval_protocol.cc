@@ -1,10 +1,10 @@
 #include "avsl/metrics/eval_protocol.h"
 
 #include <cmath>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "avsl/metrics/binarize.h"
-#include "avsl/metrics/normalize.h"
 
 namespace avsl::metrics {
 
@@ -26,11 +26,12 @@ std::string UpsampleName(const std::optional<UpsampleMode>& mode) {
   return "none";
 }
 
-absl::StatusOr<Map2D> ToEvalMap(const Map2D& native, const EvalProtocol& protocol, const std::string& key,
-                                double range_min, double range_max) {
+absl::StatusOr<Map2D> ToEvalMap(Map2D native, const EvalProtocol& protocol, const std::string& key, double range_min,
+                                double range_max) {
   const int size = protocol.eval_size;
-  absl::StatusOr<Map2D> map = native;
-  if (native.height != size || native.width != size) {
+  const bool resize = native.height != size || native.width != size;
+  absl::StatusOr<Map2D> map = resize ? Map2D() : std::move(native);
+  if (resize) {
     if (!protocol.upsample.has_value()) {
       return absl::InvalidArgumentError(absl::StrCat("sample '", key, "': map is ", native.height, "x", native.width,
                                                      ", expected ", size, "x", size,
@@ -48,7 +49,7 @@ absl::StatusOr<Map2D> ToEvalMap(const Map2D& native, const EvalProtocol& protoco
 }
 
 std::vector<uint8_t> BinaryPrediction(const Map2D& map, const EvalProtocol& protocol) {
-  return protocol.pred_mode == PredMode::kRelative ? BinarizeTopK(MinMaxNormalize(map), protocol.topk_percent)
+  return protocol.pred_mode == PredMode::kRelative ? BinarizeTopKOfMinMax(map, protocol.topk_percent)
                                                    : BinarizeAtLeast(map, protocol.pred_threshold);
 }
 

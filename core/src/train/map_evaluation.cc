@@ -4,6 +4,7 @@
 #include <cstring>
 #include <exception>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -81,7 +82,7 @@ absl::Status EvaluateBatch(Method& method, const std::vector<Sample>& samples, c
     *phase = absl::StrCat("the post-processing of the map of '", s.key, "' (metrics::ToEvalMap)");
     Map2D native(static_cast<int>(maps.size(1)), static_cast<int>(maps.size(2)));
     std::memcpy(native.values.data(), maps[i].data_ptr<double>(), native.values.size() * sizeof(double));
-    absl::StatusOr<Map2D> map = metrics::ToEvalMap(native, protocol, s.key, loc.range_min, loc.range_max);
+    absl::StatusOr<Map2D> map = metrics::ToEvalMap(std::move(native), protocol, s.key, loc.range_min, loc.range_max);
     if (!map.ok()) return map.status();
     if (s.sounding && (s.gt_map.height != protocol.eval_size || s.gt_map.width != protocol.eval_size)) {
       return absl::InvalidArgumentError(absl::StrCat("sample '", s.key, "': GT map is ", s.gt_map.height, "x",

@@ -26,9 +26,13 @@ struct ScoreOptions {
   metrics::EvalProtocol protocol;
   std::string out_json;        ///< "" = do not write.
   std::string per_sample_csv;  ///< "" = do not write.
+  /// Scoring threads (0: every hardware thread). The metrics, the per-sample CSV and the first error reported
+  /// are the same for any count: samples are scored in parallel and recorded in index order.
+  int threads = 0;
 };
 
-/// Returns the GT map (224×224) of a sounding sample's `video`, or an error when it has none.
+/// Returns the GT map (224×224) of a sounding sample's `video`, or an error when it has none. Called from several
+/// scoring threads at once: it must not modify shared state.
 using GtLookup = std::function<absl::StatusOr<Map2D>(const std::string& video)>;
 
 /// One data row of an index CSV.

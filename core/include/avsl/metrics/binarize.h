@@ -22,4 +22,9 @@ std::vector<uint8_t> BinarizeAtLeast(const Map2D& map, double threshold);
 /// The reference's relative rule: BinarizeAtLeast(map, TopKThreshold(map, k)). k = 50 is the reference.
 std::vector<uint8_t> BinarizeTopK(const Map2D& map, double top_percent);
 
+/// BinarizeTopK(MinMaxNormalize(map), k), the relative rule as the reference applies it, without the normalized
+/// copy: min-max normalization is monotone, so the threshold is the normalized value of the raw map's element at
+/// TopKIndex, and each pixel is normalized by the same expression as it is compared. Identical output.
+std::vector<uint8_t> BinarizeTopKOfMinMax(const Map2D& map, double top_percent);
+
 }  // namespace avsl::metrics

@@ -42,8 +42,9 @@ std::string UpsampleName(const std::optional<UpsampleMode>& mode);
 /// A method's native map on the protocol's grid: resized when it is not eval_size × eval_size (an error naming
 /// `key` without an upsample mode), then mapped to [0, 1] over [range_min, range_max] when that range is finite
 /// (the space where SLAVC's confidence is defined; min-max localization is unaffected by this linear map).
-absl::StatusOr<Map2D> ToEvalMap(const Map2D& native, const EvalProtocol& protocol, const std::string& key,
-                                double range_min, double range_max);
+/// Taken by value: a caller that is done with `native` moves it in and no 224×224 copy is made.
+absl::StatusOr<Map2D> ToEvalMap(Map2D native, const EvalProtocol& protocol, const std::string& key, double range_min,
+                                double range_max);
 
 /// The binary prediction of a map on the grid: the relative (top-k % of the min-max map) or absolute rule.
 std::vector<uint8_t> BinaryPrediction(const Map2D& map, const EvalProtocol& protocol);

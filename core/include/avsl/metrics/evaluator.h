@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "avsl/core/map2d.h"
+#include "avsl/metrics/detection.h"
 #include "avsl/metrics/eval_protocol.h"
 #include "avsl/metrics/size_bucket.h"
 
@@ -53,7 +54,18 @@ class Evaluator {
   std::unordered_set<std::string> keys_;
 };
 
+/// Scores one sample exactly as Evaluator::Add does, without storing it: a pure function, so scoring threads call
+/// it in parallel and add the records in order (Evaluator::AddRecord). Add's errors except the duplicate key.
+absl::StatusOr<SampleRecord> ScoreSample(const std::string& key, const Map2D& map, const Map2D& gt,
+                                         std::optional<double> conf, bool sounding, const EvalProtocol& protocol);
+
 /// Metrics of an arbitrary subset of records (exposed so tests and reports can slice differently).
 MetricSet ComputeMetricSet(const std::vector<const SampleRecord*>& records, double gamma);
+
+/// The same with the detection samples of `records` given by the caller, in any order (the detection metrics
+/// depend on their multiset only); in ascending order of confidence they are not sorted again, which is what makes
+/// a thousand bootstrap resamples cheap. The localization metrics come from `records`, in their order.
+MetricSet ComputeMetricSet(const std::vector<const SampleRecord*>& records,
+                           const std::vector<DetectionSample>& detection, double gamma);
 
 }  // namespace avsl::metrics
