@@ -236,8 +236,23 @@ expect "bench data names a wrong recipe key" 1 "^avsl bench data: error: unknown
   "$AVSL" bench data "$SRC/recipes/center_prior/synthetic.toml" --split test --set data.test.sizee=3
 expect "bench data bad --batches" 2 "--batches: expected a positive integer, found '0'" -- \
   "$AVSL" bench data "$SRC/recipes/center_prior/synthetic.toml" --batches 0
-expect "bench unknown action" 2 "unknown action 'step'; expected data" -- \
+expect "bench unknown action" 2 "unknown action 'stepp'; expected data or step" -- \
+  "$AVSL" bench stepp "$SRC/recipes/center_prior/synthetic.toml"
+# avsl bench step: whole training steps through the trainer, split into phases, ending with the samples/s line.
+ezvsl_bench=(bench step "$SRC/recipes/ezvsl/synthetic.toml" --steps 2 --warmup 1 --set data.batch_size=16)
+expect "bench step ends with samples/s" 0 "^step: [0-9]+\.[0-9] samples/s$" -- "$AVSL" "${ezvsl_bench[@]}"
+expect "bench step splits the step" 0 "^forward +[0-9]+\.[0-9]+ +[0-9]+\.[0-9] %$" -- "$AVSL" "${ezvsl_bench[@]}"
+expect "bench step says the precision in force" 0 "^precision: (bf16 autocast, channels_last|fp32, contiguous) \(amp = \"auto\"" \
+  -- "$AVSL" "${ezvsl_bench[@]}" --set 'amp="auto"'
+expect "bench step leaves no scratch run behind" 0 "^none$" -- sh -c \
+  "TMPDIR='$tmp' '$AVSL' bench step '$SRC/recipes/ezvsl/synthetic.toml' --steps 1 --warmup 0 --set data.batch_size=8 \
+   >/dev/null && ls '$tmp' | grep -c avsl_bench_step || echo none"
+expect "bench step on a method with nothing to train" 1 "the run made 0 steps, fewer than --warmup \+ 1 = 4" -- \
   "$AVSL" bench step "$SRC/recipes/center_prior/synthetic.toml"
+expect "bench step names a wrong recipe key" 1 "^avsl bench step: error: unknown recipe key 'train.lrr' \[--set\]" -- \
+  "$AVSL" bench step "$SRC/recipes/ezvsl/synthetic.toml" --set train.lrr=1
+expect "bench step bad --steps" 2 "--steps: expected a positive integer, found '0'" -- \
+  "$AVSL" bench step "$SRC/recipes/ezvsl/synthetic.toml" --steps 0
 
 expect "synth requires --out" 2 "--out is required" -- "$AVSL" synth
 expect "synth unknown preset" 2 "preset" -- "$AVSL" synth --out "$tmp/x" --preset huge

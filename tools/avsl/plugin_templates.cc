@@ -268,6 +268,9 @@ constexpr const char* kRecipe =
 base = ["@avsl/ezvsl/synthetic.toml"]
 plugins = ["@NAME@", "datasets"]
 name = "@NAME@_synthetic"
+# bf16 autocast + channels_last where the CPU or GPU computes bf16 natively, fp32 elsewhere; the run log says which.
+# "none" keeps fp32 everywhere (docs/performance.md compares the two).
+amp = "auto"
 
 [model]
 type = "@NAME@.@CLASS@"

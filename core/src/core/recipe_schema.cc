@@ -10,8 +10,10 @@ Schema MakeRecipeSchema() {
   s.Int("seed", 0, "seed of every random stream (data order, augmentation, initialization)").Min(0);
   s.String("device", "auto", "where to run").OneOf({"auto", "cpu", "cuda"});
   s.Int("threads", 0, "CPU threads for LibTorch; 0 = all available cores").Min(0);
-  s.String("amp", "none", "mixed precision of the forward pass: none or bf16 autocast (CUDA or CPU)")
-      .OneOf({"none", "bf16"});
+  s.String("amp", "none",
+           "mixed precision of the forward pass: none, bf16 autocast (CUDA or CPU), or auto (bf16 autocast + "
+           "channels_last where the CPU has AVX512-BF16/AMX-BF16 or on CUDA, fp32 elsewhere; the run log says which)")
+      .OneOf({"none", "bf16", "auto"});
   s.Bool("channels_last", false, "convolution weights and image batches in channels_last memory format");
   s.OptionalString("output_dir", "parent of run directories (default: runs/)");
 

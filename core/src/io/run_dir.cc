@@ -59,7 +59,7 @@ absl::Status RunDir::WriteFile(const std::string& relative, const std::string& c
 void RunDir::Log(const std::string& line) const {
   if (!writes_) return;
   LogToFile(line);
-  std::cerr << line << "\n";
+  if (stderr_echo_) std::cerr << line << "\n";
 }
 
 void RunDir::LogToFile(const std::string& line) const {

@@ -1,3 +1,4 @@
+#include <torch/cuda.h>
 #include <torch/torch.h>
 
 #include <signal.h>
@@ -100,8 +101,9 @@ struct Trainer::Impl {
   std::string best_name;            ///< the early-stopped checkpoint, e.g. "best_ap"
   long long val_every = 1, log_every = 20, save_every_steps = 0;
   bool test_at_end = true;
-  Amp amp = Amp::kNone;
+  Amp amp = Amp::kNone;  ///< as resolved from the recipe's `amp` (never kAuto)
   bool channels_last = false;
+  std::string precision_description;
   int visualize = 0;
   MapEvaluationOptions eval_options;
   TrainState state;
@@ -114,8 +116,20 @@ struct Trainer::Impl {
   std::vector<torch::Tensor> synced_buffers;  ///< the method's buffers, rank 0's before every step (as DDP)
   std::vector<double> rank_step_seconds;      ///< each rank's previous step, from the step's status exchange
   double previous_step_seconds = 0;           ///< this rank's
-  long long step_samples = 0;                 ///< samples of the last step over all ranks
-  int agreed_stop_signal = 0;                 ///< a stop signal some rank got, agreed by all at the same step
+  // Phase timing for TrainerOptions::on_step_timed (`avsl bench step`).
+  StepTimings timings;
+  std::chrono::steady_clock::time_point phase_start;
+  /// Adds the time since the previous mark to `*phase` (after the device's queued work, on CUDA); nothing when no
+  /// one asked for timings.
+  void MarkPhase(double* phase) {
+    if (!options.on_step_timed) return;
+    if (device.is_cuda()) torch::cuda::synchronize();
+    const auto now = std::chrono::steady_clock::now();
+    *phase += std::chrono::duration<double>(now - phase_start).count();
+    phase_start = now;
+  }
+  long long step_samples = 0;  ///< samples of the last step over all ranks
+  int agreed_stop_signal = 0;  ///< a stop signal some rank got, agreed by all at the same step
   bool is_root() const { return comm == nullptr || comm->rank() == 0; }
   int world() const { return comm == nullptr ? 1 : comm->world_size(); }
   /// Rank 0's parameters and buffers of the method and the losses on every rank.
@@ -236,8 +250,11 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   schedule_type = root.Sub("schedule").type();
 
   AVSL_ASSIGN_OR_RETURN(method, BuildSeededMethod(root, seed, device, host->registry()));
-  AVSL_ASSIGN_OR_RETURN(amp, ParseAmp(root.GetString("amp")));
-  channels_last = root.GetBool("channels_last");
+  AVSL_ASSIGN_OR_RETURN(const Amp requested_amp, ParseAmp(root.GetString("amp")));
+  const Precision precision = ResolvePrecision(requested_amp, root.GetBool("channels_last"), device);
+  amp = precision.amp;
+  channels_last = precision.channels_last;
+  precision_description = precision.description;
   if (channels_last) ToChannelsLast(*method);
   std::vector<torch::Tensor> params = method->parameters();
   for (const ComponentConfig& c : root.SubArray("losses")) {
@@ -303,9 +320,11 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
     }
     AVSL_RETURN_IF_ERROR(made);
   }
+  run->set_stderr_echo(options.log_to_stderr);
   if (is_root()) std::ofstream(run->File("command.txt"), std::ios::app) << options.command_line << "\n";
   AVSL_RETURN_IF_ERROR(run->WriteFile(
       "env.json", EnvJson(*host, device.str(), threads, static_cast<long long>(seed), options.command_line)));
+  run->Log("precision: " + precision_description);
   if (train.GetBool("select_on_test") && val_loader && !root.Sub("data").Has("val")) {
     run->Log("WARNING: model selection uses the TEST split (train.select_on_test = true): the early-stop "
              "numbers are optimistic, as in the reference code");
@@ -493,6 +512,7 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
     *phase = "the collation of the batch";
     AVSL_ASSIGN_OR_RETURN(Batch batch, Collate(sample_batch.samples, device));
     if (channels_last) batch.image = batch.image.contiguous(torch::MemoryFormat::ChannelsLast);
+    MarkPhase(&timings.collate);
     {
       AutocastScope autocast(amp, device);
       *phase = absl::StrCat("method ", method_type, "'s TrainStep");
@@ -517,6 +537,7 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
     }
     *phase = absl::StrCat("the loss value (method ", method_type, "'s StepOutput::loss must be a scalar)");
     value = loss.item<double>();
+    MarkPhase(&timings.forward);
     if (!comm && !std::isfinite(value)) {
       std::vector<std::string> keys(batch.keys.begin(), batch.keys.begin() + std::min<size_t>(batch.keys.size(), 8));
       return absl::InternalError(absl::StrCat("non-finite loss (", value, ") at epoch ", state.epoch, ", batch ",
@@ -543,6 +564,7 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
     logs->emplace_back("dist_allreduce_wait_s", grad_sync->last_wait_seconds());
     logs->emplace_back("dist_step_s", previous_step_seconds);
   }
+  MarkPhase(&timings.backward);
   *phase = "gradient clipping (train.grad_clip)";
   if (grad_clip > 0) torch::nn::utils::clip_grad_norm_(method->parameters(), grad_clip);
   *phase = absl::StrCat("schedule ", schedule_type);
@@ -552,8 +574,10 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
   *phase = absl::StrCat("optimizer ", optim_type, "'s step");
   for (auto& group : optimizer->param_groups()) group.options().set_lr(lr);
   optimizer->step();
+  MarkPhase(&timings.optimizer);
   *phase = absl::StrCat("method ", method_type, "'s AfterOptimizerStep");
   method->AfterOptimizerStep();
+  MarkPhase(&timings.hooks);
   ctx.learning_rate = lr;
   *loss_out = reported;
   return absl::OkStatus();
@@ -637,8 +661,11 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
     const auto epoch_start = std::chrono::steady_clock::now();
     while (true) {
       const auto step_start = std::chrono::steady_clock::now();
+      timings = StepTimings{};
+      phase_start = step_start;
       AVSL_ASSIGN_OR_RETURN(std::optional<data::SampleBatch> batch, train_loader->Next());
       if (!batch) break;
+      MarkPhase(&timings.data_wait);
       StepRecord record;
       std::vector<std::pair<std::string, double>> logs;
       AVSL_RETURN_IF_ERROR(Step(*batch, &record.loss, &logs));  // Trainer::Run logs the error
@@ -660,6 +687,12 @@ absl::StatusOr<StopReason> Trainer::Impl::Run() {
       record.epoch_mean_loss = loss_sum / loss_count;
       record.logs = &logs;
       AVSL_RETURN_IF_ERROR(ForEachHook([&](TrainerHook& h) { return h.OnStepEnd(ctx, record); }));
+      if (options.on_step_timed) {
+        MarkPhase(&timings.hooks);
+        timings.total = std::chrono::duration<double>(phase_start - step_start).count();
+        timings.samples = static_cast<long long>(batch->samples.size());
+        options.on_step_timed(timings);
+      }
       // The epoch's last batch is saved by the epoch end, after its validation.
       if (save_every_steps > 0 && state.global_step % save_every_steps == 0 && state.batch_in_epoch < batches) {
         AVSL_RETURN_IF_ERROR(Save("last"));

@@ -32,8 +32,10 @@ class AVSL_EXPORT RunDir {
 
   /// Writes `relative` atomically (temporary file + rename).
   absl::Status WriteFile(const std::string& relative, const std::string& contents) const;
-  /// Appends one line to log.txt and mirrors it to stderr.
+  /// Appends one line to log.txt and mirrors it to stderr (unless set_stderr_echo(false)).
   void Log(const std::string& line) const;
+  /// false: Log writes log.txt only (a run that a tool drives for its own report, e.g. `avsl bench step`).
+  void set_stderr_echo(bool echo) { stderr_echo_ = echo; }
   /// Appends one line to log.txt only: for a line its caller reports on stderr itself (e.g. the error that ends a
   /// run, which `avsl train` prints as "avsl train: error: ...").
   void LogToFile(const std::string& line) const;
@@ -52,6 +54,7 @@ class AVSL_EXPORT RunDir {
   explicit RunDir(std::string path, bool writes = true) : path_(std::move(path)), writes_(writes) {}
   std::string path_;
   bool writes_ = true;
+  bool stderr_echo_ = true;
 };
 
 /// Name of the early-stopped checkpoint (and of its eval/<split>_<name> directory) for a `train.monitor` such as

@@ -3,6 +3,7 @@
 // evaluation of both checkpoints (so one run fills the "Early Stop" and "No Early Stop" columns).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,6 +16,19 @@
 #include "avsl/dist/launch_env.h"
 
 namespace avsl::train {
+
+/// Where one training step's wall time went, in seconds (`avsl bench step`). On CUDA each phase ends with a device
+/// synchronization, so kernels are charged to the phase that launched them (timing slows a GPU step a little).
+struct StepTimings {
+  double data_wait = 0;   ///< waiting for the loader's next batch
+  double collate = 0;     ///< samples into batch tensors on the device (and channels_last)
+  double forward = 0;     ///< the method's TrainStep, [[losses]] and reading the loss value
+  double backward = 0;    ///< zero_grad, backward and, with several processes, the gradient all-reduce's wait
+  double optimizer = 0;   ///< gradient clipping, the schedule and the optimizer's step
+  double hooks = 0;       ///< the method's AfterOptimizerStep (e.g. a momentum encoder) and the trainer's step hooks
+  double total = 0;       ///< the whole step, data wait included; total − the phases = collectives and bookkeeping
+  long long samples = 0;  ///< in this process's batch
+};
 
 struct TrainerOptions {
   std::string output_root = "runs";  ///< parent of run directories (recipe `output_dir` overrides)
@@ -31,6 +45,10 @@ struct TrainerOptions {
   /// This process's place in a data-parallel job (dist::ReadLaunchEnv); a world size of 1 is the single-process
   /// trainer. Rank 0 writes the run directory; every rank trains its shard, with gradients averaged over the ranks.
   dist::LaunchEnv launch;
+  /// false: the run's log lines go to log.txt only, not also to stderr.
+  bool log_to_stderr = true;
+  /// Called after every optimizer step with that step's timings; unset: no timing (and no CUDA synchronization).
+  std::function<void(const StepTimings&)> on_step_timed;
 };
 
 /// Why Run returned without an error. Every stop but kCompleted and kHook leaves a resumable checkpoints/last.pt.
