@@ -273,5 +273,48 @@ TEST(AudioClipTest, LoadErrorNamesFile) {
   EXPECT_TRUE(Mentions(c.status(), "nope.wav"));
 }
 
+TEST(AudioClipTest, ReadingOnlyTheWindowGivesTheWholeReadsSamples) {
+  // Mono and stereo, odd and even lengths, longer and shorter than the 3 s window, and 1.5 s windows: the
+  // windowed read (LoadAudioClip) must equal CentreClip of the whole clip sample for sample.
+  int n = 0;
+  for (int channels : {1, 2}) {
+    for (int frames : {48000, 48001, 160000, 160003, 20000}) {
+      std::vector<int16_t> pcm(static_cast<size_t>(frames) * channels);
+      for (size_t i = 0; i < pcm.size(); ++i) pcm[i] = static_cast<int16_t>((i * 7919) % 65536 - 32768);
+      const std::string path = Tmp("window_" + std::to_string(n++) + ".wav");
+      ASSERT_TRUE(WriteWavPcm16Raw(path, pcm, channels, 16000).ok());
+      for (double seconds : {3.0, 1.5}) {
+        ClipOptions o;
+        o.clip_seconds = seconds;
+        const absl::StatusOr<MonoAudio> windowed = LoadAudioClip(path, o);
+        ASSERT_TRUE(windowed.ok()) << windowed.status();
+        const absl::StatusOr<MonoAudio> whole = ReadMonoAudio(path);
+        ASSERT_TRUE(whole.ok());
+        const absl::StatusOr<std::vector<double>> expected = CentreClip(whole->samples, 16000, seconds);
+        ASSERT_TRUE(expected.ok());
+        EXPECT_EQ(windowed->samples, *expected) << frames << " frames, " << channels << " channels, " << seconds;
+        EXPECT_EQ(windowed->source_channels, channels);
+      }
+    }
+  }
+}
+
+TEST(WavReaderTest, ARangeIsThatSliceOfTheWholeClip) {
+  const std::string path = Tmp("range.wav");
+  std::vector<int16_t> pcm(1000);
+  for (size_t i = 0; i < pcm.size(); ++i) pcm[i] = static_cast<int16_t>(i * 31);
+  ASSERT_TRUE(WriteWavPcm16Raw(path, pcm, 1, 8000).ok());
+  const absl::StatusOr<MonoAudio> whole = ReadMonoAudio(path);
+  ASSERT_TRUE(whole.ok());
+  const absl::StatusOr<MonoAudio> part =
+      ReadMonoAudioRange(path, [](int64_t, int) { return std::pair<int64_t, int64_t>{990, 50}; });  // clamped
+  ASSERT_TRUE(part.ok()) << part.status();
+  EXPECT_EQ(part->samples, std::vector<double>(whole->samples.begin() + 990, whole->samples.end()));
+  const absl::StatusOr<MonoAudio> none =
+      ReadMonoAudioRange(path, [](int64_t, int) { return std::pair<int64_t, int64_t>{1000, 5}; });
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(std::string(none.status().message()), ::testing::HasSubstr("no frames in [1000, 1005) of 1000"));
+}
+
 }  // namespace
 }  // namespace avsl::data

@@ -94,7 +94,17 @@ std::vector<double> ResamplePoly(const std::vector<double>& x, int up, int down)
 }
 
 absl::StatusOr<MonoAudio> LoadAudioClip(const std::string& path, const ClipOptions& options) {
-  AVSL_ASSIGN_OR_RETURN(MonoAudio audio, ReadMonoAudio(path));
+  // Without resampling only the window is decoded (3 s of a 10 s clip): the file's samples [start, start + L) are
+  // exactly what CentreClip would cut from the whole clip, and a clip shorter than L is read whole and tiled.
+  // Resampling filters the whole clip, so it reads everything.
+  const bool resample = options.target_sample_rate > 0;
+  const double seconds = options.clip_seconds;
+  auto window = [resample, seconds](int64_t frames, int rate) {
+    const int64_t length = ClipLength(rate, seconds);
+    if (resample || length <= 0 || frames < length) return std::pair<int64_t, int64_t>{0, frames};
+    return std::pair<int64_t, int64_t>{CentreWindowStart(frames, rate, seconds), length};
+  };
+  AVSL_ASSIGN_OR_RETURN(MonoAudio audio, ReadMonoAudioRange(path, window));
   if (options.target_sample_rate > 0 && options.target_sample_rate != audio.sample_rate) {
     audio.samples = ResamplePoly(audio.samples, options.target_sample_rate, audio.sample_rate);
     audio.sample_rate = options.target_sample_rate;

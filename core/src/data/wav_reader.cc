@@ -101,6 +101,11 @@ int16_t DownmixFloat(const float* frame, int channels) { return DownmixReal(fram
 int16_t DownmixDouble(const double* frame, int channels) { return DownmixReal(frame, channels); }
 
 absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
+  return ReadMonoAudioRange(path, [](int64_t frames, int) { return std::pair<int64_t, int64_t>{0, frames}; });
+}
+
+absl::StatusOr<MonoAudio> ReadMonoAudioRange(
+    const std::string& path, const std::function<std::pair<int64_t, int64_t>(int64_t, int)>& choose) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("audio ", path, ": cannot open: ", std::strerror(errno)));
@@ -133,7 +138,16 @@ absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
     return absl::InvalidArgumentError(absl::StrCat("audio ", path, ": contains 0 audio frames"));
   }
   const int ch = info.channels;
-  const sf_count_t frames = info.frames;
+  const auto [first_wanted, count_wanted] = choose(static_cast<int64_t>(info.frames), info.samplerate);
+  const sf_count_t first = std::clamp<sf_count_t>(first_wanted, 0, info.frames);
+  const sf_count_t frames = std::clamp<sf_count_t>(count_wanted, 0, info.frames - first);
+  if (frames == 0) {
+    return absl::InvalidArgumentError(absl::StrCat("audio ", path, ": no frames in [", first_wanted, ", ",
+                                                   first_wanted + count_wanted, ") of ", info.frames));
+  }
+  if (first > 0 && sf_seek(f.get(), first, SEEK_SET) != first) {
+    return absl::DataLossError(absl::StrCat("audio ", path, ": cannot seek to frame ", first, " of ", info.frames));
+  }
   const int subtype = info.format & SF_FORMAT_SUBMASK;
   const int bytes = BytesPerSample(subtype);
   MonoAudio out;
@@ -167,7 +181,8 @@ absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
   }
   if (got != frames) {
     return absl::DataLossError(
-        absl::StrCat("audio ", path, ": truncated or corrupt: header declares ", frames, " frames, decoded ", got));
+        absl::StrCat("audio ", path, ": truncated or corrupt: header declares ", info.frames, " frames, decoded ",
+                     first + got, first > 0 ? absl::StrCat(" (reading frames ", first, " to ", first + frames, ")") : ""));
   }
   for (size_t i = 0; i < mono.size(); ++i) {
     out.samples[i] = std::clamp(static_cast<double>(mono[i]) / 32767.0, -1.0, 1.0);

@@ -156,10 +156,24 @@ SynthOptions StandardPreset() {
   return o;
 }
 
+SynthOptions BenchPreset() {
+  SynthOptions o;
+  o.num_train = 640;
+  o.num_val = 32;
+  o.num_test = 32;
+  o.num_negatives = 32;
+  o.scene.image_width = 480;
+  o.scene.image_height = 360;
+  o.scene.audio.clip_seconds = 10.0;
+  return o;
+}
+
 absl::StatusOr<SynthOptions> PresetByName(absl::string_view name) {
   if (name == "quick") return QuickPreset();
   if (name == "standard") return StandardPreset();
-  return absl::InvalidArgumentError(absl::StrCat("unknown synth preset \"", name, "\", expected quick or standard"));
+  if (name == "bench") return BenchPreset();
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown synth preset \"", name, "\", expected quick, standard or bench"));
 }
 
 absl::Status ValidateSynthOptions(const SynthOptions& o) {

@@ -38,7 +38,10 @@ struct SynthOptions {
 SynthOptions QuickPreset();
 /// 10k train / 1000 val / 1000 test / 1000 negatives, 96x96 frames, 1 s at 16 kHz, 20 % off-screen distractors.
 SynthOptions StandardPreset();
-/// "quick" or "standard"; the error lists the known names.
+/// 640 train / 32 val / 32 test / 32 negatives at the size of real Flickr-SoundNet files: 480x360 JPEG frames
+/// (quality 90) and 10 s clips at 16 kHz. For timing input pipelines (scripts/bench_vs_reference.sh).
+SynthOptions BenchPreset();
+/// "quick", "standard" or "bench"; the error lists the known names.
 absl::StatusOr<SynthOptions> PresetByName(absl::string_view name);
 
 /// Checks the options (counts, fractions, quality, scene and catalogue options).
