@@ -63,6 +63,16 @@ foreach(_dep "SNDFILE;sndfile.h;sndfile" "FFTW3;fftw3.h;fftw3")
   endif()
 endforeach()
 
+# libjpeg(-turbo), which OpenCV decodes JPEG with, used directly to decode frames straight to RGB (core/src/data/
+# jpeg_decoder.h). Optional: without its headers (a GPU bundle's prefix) frames go through OpenCV, same pixels.
+find_package(JPEG QUIET)
+function(avsl_use_libjpeg target)
+  if(JPEG_FOUND)
+    target_compile_definitions(${target} PRIVATE AVSL_HAVE_LIBJPEG)
+    target_link_libraries(${target} PRIVATE JPEG::JPEG)
+  endif()
+endfunction()
+
 # Boost.DLL is header-only; std::filesystem avoids linking Boost.Filesystem.
 add_library(avsl_boost_dll INTERFACE)
 target_link_libraries(avsl_boost_dll INTERFACE Boost::headers ${CMAKE_DL_LIBS})

@@ -10,13 +10,13 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
-  libtorch-dev libgloo-dev libopenblas0-pthread libopencv-dev libboost-dev
+  libtorch-dev libgloo-dev libopenblas0-pthread libopencv-dev libjpeg-dev libboost-dev
   libtomlplusplus-dev libabsl-dev libbenchmark-dev libgtest-dev libgmock-dev libsndfile1-dev
   nlohmann-json3-dev libpugixml-dev libfftw3-dev
 )
 # Test-only: parity tests against Python references, and the clang_format test, skip with a message without these;
 # clang and its libFuzzer/sanitizer runtimes build the fuzz targets (scripts/fuzz.sh) that scripts/test.sh smokes.
-TEST_PACKAGES=(python3-torch python3-torchvision python3-numpy python3-scipy clang-format clang libclang-rt-14-dev)
+TEST_PACKAGES=(python3-torch python3-torchvision python3-numpy python3-scipy python3-pil python3-av clang-format clang libclang-rt-14-dev)
 
 wanted=("${PACKAGES[@]}")
 [ -n "${AVSL_WITH_TEST_TOOLS:-}" ] && wanted+=("${TEST_PACKAGES[@]}")

@@ -306,12 +306,14 @@ TEST(WavReaderTest, ARangeIsThatSliceOfTheWholeClip) {
   ASSERT_TRUE(WriteWavPcm16Raw(path, pcm, 1, 8000).ok());
   const absl::StatusOr<MonoAudio> whole = ReadMonoAudio(path);
   ASSERT_TRUE(whole.ok());
-  const absl::StatusOr<MonoAudio> part =
-      ReadMonoAudioRange(path, [](int64_t, int) { return std::pair<int64_t, int64_t>{990, 50}; });  // clamped
+  const absl::StatusOr<MonoAudio> part = ReadMonoAudioRange(path, [](int64_t, int) {
+    return std::pair<int64_t, int64_t>{990, 50};
+  });  // clamped
   ASSERT_TRUE(part.ok()) << part.status();
   EXPECT_EQ(part->samples, std::vector<double>(whole->samples.begin() + 990, whole->samples.end()));
-  const absl::StatusOr<MonoAudio> none =
-      ReadMonoAudioRange(path, [](int64_t, int) { return std::pair<int64_t, int64_t>{1000, 5}; });
+  const absl::StatusOr<MonoAudio> none = ReadMonoAudioRange(path, [](int64_t, int) {
+    return std::pair<int64_t, int64_t>{1000, 5};
+  });
   ASSERT_FALSE(none.ok());
   EXPECT_THAT(std::string(none.status().message()), ::testing::HasSubstr("no frames in [1000, 1005) of 1000"));
 }

@@ -54,6 +54,48 @@ TEST(ImageDecodeTest, JpegRoundTripIsRgb) {
   EXPECT_LT(p[2], 20);
 }
 
+// Frames are decoded by libjpeg straight to RGB where the build has it (core/src/data/jpeg_decoder.h), by OpenCV
+// otherwise: the pixels must be OpenCV's in every JPEG flavour the datasets hold (OpenCV 4.6 writes 4:2:0 and greyscale
+// only).
+TEST(ImageDecodeTest, JpegPixelsAreOpenCvsForEveryFlavour) {
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int> noise(0, 40);
+  struct Flavour {
+    int width, height;
+    bool grey;
+    std::vector<int> params;
+  };
+  const std::vector<Flavour> flavours = {
+      {480, 360, false, {cv::IMWRITE_JPEG_QUALITY, 90}},                                  // Flickr frames
+      {37, 23, false, {cv::IMWRITE_JPEG_QUALITY, 75}},                                    // odd sizes, 4:2:0
+      {64, 48, false, {cv::IMWRITE_JPEG_QUALITY, 95, cv::IMWRITE_JPEG_PROGRESSIVE, 1}},   // progressive
+      {50, 31, false, {cv::IMWRITE_JPEG_QUALITY, 90, cv::IMWRITE_JPEG_OPTIMIZE, 1}},      // optimized Huffman
+      {41, 29, false, {cv::IMWRITE_JPEG_QUALITY, 90, cv::IMWRITE_JPEG_RST_INTERVAL, 2}},  // restart markers
+      {33, 17, true, {cv::IMWRITE_JPEG_QUALITY, 85}},                                     // greyscale
+  };
+  for (const Flavour& f : flavours) {
+    cv::Mat image(f.height, f.width, f.grey ? CV_8UC1 : CV_8UC3);
+    for (int y = 0; y < f.height; ++y) {
+      for (int x = 0; x < f.width; ++x) {
+        for (int c = 0; c < image.channels(); ++c) {
+          image.ptr<uint8_t>(y)[x * image.channels() + c] = static_cast<uint8_t>((x * 3 + y * 5 + c * 60) % 200 +
+                                                                                 noise(rng));
+        }
+      }
+    }
+    std::vector<uint8_t> bytes;
+    ASSERT_TRUE(cv::imencode(".jpg", image, bytes, f.params));
+    const absl::StatusOr<RgbImage> decoded = DecodeImageBytes(bytes, "frame.jpg");
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    cv::Mat bgr = cv::imdecode(bytes, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION), rgb;
+    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
+    ASSERT_EQ(decoded->width, rgb.cols);
+    ASSERT_EQ(decoded->height, rgb.rows);
+    const std::vector<uint8_t> expected(rgb.data, rgb.data + rgb.total() * 3);
+    EXPECT_EQ(decoded->pixels, expected) << f.width << "x" << f.height << (f.grey ? " grey" : "");
+  }
+}
+
 TEST(ImageDecodeTest, MissingCorruptAndTruncatedNameTheFile) {
   const std::string missing = Tmp("no_such.jpg");
   auto a = DecodeImageFile(missing);

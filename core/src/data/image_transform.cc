@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "env_limit.h"
+#include "jpeg_decoder.h"
 
 namespace avsl::data {
 namespace {
@@ -121,6 +122,10 @@ absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, con
                                                    declared_height, " pixels, above the ", max_pixels,
                                                    " avsl decodes (a corrupt header? AVSL_MAX_IMAGE_PIXELS=N raises "
                                                    "the limit)"));
+  }
+  if (is_jpeg) {
+    RgbImage direct;
+    if (DecodeJpegToRgb(bytes, &direct)) return direct;
   }
   cv::Mat bgr;
   try {

@@ -104,8 +104,8 @@ absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path) {
   return ReadMonoAudioRange(path, [](int64_t frames, int) { return std::pair<int64_t, int64_t>{0, frames}; });
 }
 
-absl::StatusOr<MonoAudio> ReadMonoAudioRange(
-    const std::string& path, const std::function<std::pair<int64_t, int64_t>(int64_t, int)>& choose) {
+absl::StatusOr<MonoAudio> ReadMonoAudioRange(const std::string& path,
+                                             const std::function<std::pair<int64_t, int64_t>(int64_t, int)>& choose) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     return absl::NotFoundError(absl::StrCat("audio ", path, ": cannot open: ", std::strerror(errno)));
@@ -180,9 +180,9 @@ absl::StatusOr<MonoAudio> ReadMonoAudioRange(
     for (sf_count_t i = 0; i < got; ++i) mono[i] = DownmixFloat(&buf[static_cast<size_t>(i) * ch], ch);
   }
   if (got != frames) {
-    return absl::DataLossError(
-        absl::StrCat("audio ", path, ": truncated or corrupt: header declares ", info.frames, " frames, decoded ",
-                     first + got, first > 0 ? absl::StrCat(" (reading frames ", first, " to ", first + frames, ")") : ""));
+    return absl::DataLossError(absl::StrCat(
+        "audio ", path, ": truncated or corrupt: header declares ", info.frames, " frames, decoded ", first + got,
+        first > 0 ? absl::StrCat(" (reading frames ", first, " to ", first + frames, ")") : ""));
   }
   for (size_t i = 0; i < mono.size(); ++i) {
     out.samples[i] = std::clamp(static_cast<double>(mono[i]) / 32767.0, -1.0, 1.0);

@@ -44,8 +44,8 @@ absl::StatusOr<MonoAudio> ReadMonoAudio(const std::string& path);
 /// Frames [first, first + count) of the file only, decoded and checked as ReadMonoAudio does (the same samples
 /// as that slice of ReadMonoAudio's). `choose(frames, sample_rate)` picks {first, count} once the header is read;
 /// a range past the end is clamped to it. The training loader reads the 3 s window of a 10 s clip this way.
-absl::StatusOr<MonoAudio> ReadMonoAudioRange(
-    const std::string& path, const std::function<std::pair<int64_t, int64_t>(int64_t, int)>& choose);
+absl::StatusOr<MonoAudio> ReadMonoAudioRange(const std::string& path,
+                                             const std::function<std::pair<int64_t, int64_t>(int64_t, int)>& choose);
 
 /// The complete 16-bit PCM WAV file (header + data) for `interleaved` samples of `channels` channels at
 /// `sample_rate`: the canonical 44-byte header (RIFF, a 16-byte WAVE_FORMAT_PCM fmt chunk, data) and
