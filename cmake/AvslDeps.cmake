@@ -65,10 +65,17 @@ endforeach()
 
 # libjpeg(-turbo), which OpenCV decodes JPEG with, used directly to decode frames straight to RGB (core/src/data/
 # jpeg_decoder.h). Optional: without its headers (a GPU bundle's prefix) frames go through OpenCV, same pixels.
+# jpeglib.h includes jconfig.h, which Debian keeps in the multiarch directory (/usr/include/<arch>): the compiler
+# searches it by default under /usr, not under another prefix (the GPU bundle's), so it is added explicitly.
 find_package(JPEG QUIET)
+if(JPEG_FOUND)
+  find_path(AVSL_JPEG_CONFIG_DIR jconfig.h HINTS ${JPEG_INCLUDE_DIRS}
+            PATH_SUFFIXES ${CMAKE_LIBRARY_ARCHITECTURE} include/${CMAKE_LIBRARY_ARCHITECTURE})
+endif()
 function(avsl_use_libjpeg target)
-  if(JPEG_FOUND)
+  if(JPEG_FOUND AND AVSL_JPEG_CONFIG_DIR)
     target_compile_definitions(${target} PRIVATE AVSL_HAVE_LIBJPEG)
+    target_include_directories(${target} SYSTEM PRIVATE ${AVSL_JPEG_CONFIG_DIR})
     target_link_libraries(${target} PRIVATE JPEG::JPEG)
   endif()
 endfunction()

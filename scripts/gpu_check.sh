@@ -120,5 +120,24 @@ for amp in none bf16; do
   sps=$(grep -h '"split":"train_epoch"' "$run_out"/*/*/metrics.jsonl | sed -E 's/.*"samples_per_s":([0-9.]+).*/\1/' | tail -1)
   note "SLAVC synthetic epoch on cuda, amp=$amp: $sps samples/s (recipes/slavc/synthetic.toml, batch 128)"
 done
+# Full-size SLAVC steps (224 px, two ResNet18s + momentum copies) at batch 128 on Flickr-size files, fp32 and bf16,
+# with the loader at two worker counts: does the input pipeline keep the GPU busy? (docs/performance.md)
+bench_data=$OUT/bench_files
+[ -f "$bench_data/metadata/flickr_train.txt" ] || "$BUILD/bin/avsl" synth --out "$bench_data" --preset bench >/dev/null
+for amp in none bf16; do
+  for workers in 8 14; do
+    log=$OUT/bench_step_${amp}_w$workers.log
+    util=$OUT/bench_step_${amp}_w$workers.util
+    nvidia-smi --query-gpu=utilization.gpu --format=csv,noheader,nounits -lms 250 >"$util" 2>/dev/null &
+    smi=$!
+    "$BUILD/bin/avsl" bench step recipes/bench/slavc_full_size.toml --set "data.train.root=\"$bench_data\"" \
+      --set device='"cuda"' --set amp="\"$amp\"" --set channels_last=true --set data.batch_size=128 \
+      --set data.workers=$workers --set threads=0 --steps 15 --warmup 3 >"$log" 2>&1 || true
+    kill "$smi" 2>/dev/null || true
+    # The busiest half of the samples: the run's start (plugins, model build) leaves the GPU idle.
+    busy=$(sort -n "$util" | awk '{ v[NR] = $1 } END { s = 0; n = 0; for (i = int(NR / 2) + 1; i <= NR; ++i) { s += v[i]; ++n } if (n) printf "%.0f", s / n; else print "?" }')
+    note "bench step SLAVC 224 px batch 128 amp=$amp workers=$workers: $(tail -n 1 "$log"); data wait $(grep '^data wait' "$log" | awk '{print $4}') %; GPU utilization (busiest half of nvidia-smi samples) $busy %"
+  done
+done
 note "total $(($(date +%s) - start)) s"
 exit "$rc"

@@ -247,6 +247,15 @@ expect "bench step says the precision in force" 0 "^precision: (bf16 autocast, c
 expect "bench step leaves no scratch run behind" 0 "^none$" -- sh -c \
   "TMPDIR='$tmp' '$AVSL' bench step '$SRC/recipes/ezvsl/synthetic.toml' --steps 1 --warmup 0 --set data.batch_size=8 \
    >/dev/null && ls '$tmp' | grep -c avsl_bench_step || echo none"
+# Every shipped synthetic recipe: a timed step, or the reason it cannot train here (no parameters; OGL's ImageNet
+# weights, which cannot be downloaded here).
+for recipe in "$SRC"/recipes/*/synthetic*.toml "$SRC"/recipes/*/*_synthetic.toml "$SRC"/recipes/quickstart.toml; do
+  # Exit 0 with the step line, or 1 with one of the two reasons: the status is folded into the output to check both.
+  expect "bench step $(basename "$(dirname "$recipe")")/$(basename "$recipe")" 0 \
+    "^(step: [0-9]+\.[0-9] samples/s|rc=1 .*(the run made 0 steps|recipe key 'model.weights' is not set).*)$" -- \
+    bash -c 'out=$("$@" 2>&1); rc=$?; if [ $rc -eq 0 ]; then tail -n 1 <<<"$out"; else echo "rc=$rc $(tail -n 1 <<<"$out")"; fi' \
+    _ "$AVSL" bench step "$recipe" --steps 1 --warmup 0 --set data.batch_size=8
+done
 expect "bench step on a method with nothing to train" 1 "the run made 0 steps, fewer than --warmup \+ 1 = 4" -- \
   "$AVSL" bench step "$SRC/recipes/center_prior/synthetic.toml"
 expect "bench step names a wrong recipe key" 1 "^avsl bench step: error: unknown recipe key 'train.lrr' \[--set\]" -- \

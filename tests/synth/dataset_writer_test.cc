@@ -263,7 +263,21 @@ TEST(DatasetWriterTest, ErrorsNameTheProblem) {
   auto preset = PresetByName("huge");
   ASSERT_FALSE(preset.ok());
   EXPECT_NE(preset.status().message().find("\"huge\""), std::string::npos);
+  EXPECT_NE(preset.status().message().find("expected quick, standard or bench"), std::string::npos);
   EXPECT_TRUE(PresetByName("standard").ok());
+}
+
+TEST(DatasetWriterTest, BenchPresetHasTheRealFilesSize) {
+  // What scripts/bench_vs_reference.sh times the reference pipeline on: Flickr-SoundNet's 480x360 frames, 10 s clips.
+  const absl::StatusOr<SynthOptions> bench = PresetByName("bench");
+  ASSERT_TRUE(bench.ok());
+  EXPECT_EQ(bench->num_train, 640);
+  EXPECT_EQ(bench->scene.image_width, 480);
+  EXPECT_EQ(bench->scene.image_height, 360);
+  EXPECT_EQ(bench->scene.audio.clip_seconds, 10.0);
+  EXPECT_EQ(bench->scene.audio.sample_rate, 16000);
+  EXPECT_EQ(bench->jpeg_quality, 90);
+  EXPECT_TRUE(ValidateSynthOptions(*bench).ok());
 }
 
 TEST(DatasetWriterTest, SupervisedIndicesAreSortedDistinctAndSeeded) {

@@ -3,6 +3,7 @@
 // training steps through the trainer itself and splits them into phases.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -174,7 +175,9 @@ int BenchStep(const Args& args, const std::function<int(const std::string&)>& us
   std::cout << absl::StrFormat("timed: %d steps, %d samples in %.3f s (first %d steps excluded)\n",
                                static_cast<long long>(n), sum.samples, sum.total, warmup);
   std::cout << absl::StrFormat("%-10s %10s %7s\n", "phase", "ms/step", "share");
-  const double other = sum.total - sum.data_wait - sum.collate - sum.forward - sum.backward - sum.optimizer - sum.hooks;
+  // The phases are consecutive slices of the step, so this is rounding when nothing else ran.
+  const double other = std::max(
+      0.0, sum.total - sum.data_wait - sum.collate - sum.forward - sum.backward - sum.optimizer - sum.hooks);
   for (const auto& [phase, seconds] : std::vector<std::pair<const char*, double>>{{"data wait", sum.data_wait},
                                                                                   {"collate", sum.collate},
                                                                                   {"forward", sum.forward},

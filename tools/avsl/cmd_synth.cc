@@ -9,11 +9,13 @@
 namespace avsl::cli {
 
 int RunSynth(int argc, char** argv, int first) {
-  Args args("avsl synth --out DIR [--preset quick|standard] [--seed N]",
+  Args args("avsl synth --out DIR [--preset quick|standard|bench] [--seed N]",
             "Writes procedural scenes (frames/, audio/, Annotations/, metadata/) that the Flickr and VGG-SS\n"
             "loaders read like the real datasets. The same seed gives byte-identical files. See docs/synthetic.md.");
   args.Option("out", "DIR", "output directory (created; existing files are overwritten)");
-  args.Option("preset", "NAME", "quick (default: 2000 train / 250 val / 250 test / 250 negatives) or standard");
+  args.Option("preset", "NAME",
+              "quick (default: 2000 train / 250 val / 250 test / 250 negatives), standard, or\n"
+              "bench (640 train at the size of real Flickr files: 480x360 JPEG, 10 s clips)");
   args.Option("seed", "N", "generator seed (default 0)");
   if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
   if (!args.Has("out")) {
