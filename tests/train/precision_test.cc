@@ -6,6 +6,9 @@
 #include <string>
 
 #include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include "avsl/models/objectives.h"
 
 namespace avsl::train {
 namespace {
@@ -71,6 +74,23 @@ TEST(PrecisionTest, AutoOnCudaIsBf16) {
   EXPECT_EQ(p.amp, Amp::kBf16);
   EXPECT_TRUE(p.channels_last);
   EXPECT_EQ(p.description, "bf16 autocast, channels_last (amp = \"auto\": CUDA)");
+}
+
+TEST(PrecisionTest, ContrastiveLogitsStayFp32UnderBf16Autocast) {
+  const torch::Device cpu(torch::kCPU);
+  torch::manual_seed(0);
+  const torch::Tensor v = torch::randn({2, 8, 3, 3}), a = torch::randn({2, 8});
+  const torch::Tensor fp32 = models::AllPairSimilarity(v, a, 0.03);
+  {
+    AutocastScope autocast(Amp::kBf16, cpu);
+    EXPECT_EQ(torch::matmul(a, a.t()).scalar_type(), torch::kBFloat16);  // autocast is on here
+    const torch::Tensor logits = models::AllPairSimilarity(v, a, 0.03);
+    EXPECT_EQ(logits.scalar_type(), torch::kFloat);
+    EXPECT_TRUE(torch::equal(logits, fp32));  // fp32 inputs: exactly the fp32 result
+    // The scope restored autocast for what follows.
+    EXPECT_EQ(torch::matmul(a, a.t()).scalar_type(), torch::kBFloat16);
+  }
+  EXPECT_EQ(torch::matmul(a, a.t()).scalar_type(), torch::kFloat);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "avsl/models/autocast_off.h"
+
 namespace avsl::models {
 namespace {
 
@@ -18,12 +20,15 @@ torch::Tensor DiagonalCrossEntropy(const torch::Tensor& logits, int64_t offset) 
 
 }  // namespace
 
+// Similarities divided by a temperature are computed in fp32 even under bf16 autocast (avsl/models/autocast_off.h).
 torch::Tensor AllPairSimilarity(const torch::Tensor& v, const torch::Tensor& a, double tau) {
-  return torch::einsum("nchw,mc->nmhw", {v, a}) / tau;
+  AutocastOff fp32;
+  return torch::einsum("nchw,mc->nmhw", {v.to(torch::kFloat), a.to(torch::kFloat)}) / tau;
 }
 
 torch::Tensor PairSimilarity(const torch::Tensor& v, const torch::Tensor& a, double tau) {
-  return torch::einsum("nchw,nc->nhw", {v, a}) / tau;
+  AutocastOff fp32;
+  return torch::einsum("nchw,nc->nhw", {v.to(torch::kFloat), a.to(torch::kFloat)}) / tau;
 }
 
 torch::Tensor MaxMilLogits(const torch::Tensor& v, const torch::Tensor& a, double tau) {
@@ -71,9 +76,10 @@ std::vector<std::pair<std::string, double>> CosineDiagnostics(const torch::Tenso
 
 torch::Tensor TwoHeadPairLogits(const torch::Tensor& img_a, const torch::Tensor& aud_a, const torch::Tensor& img_b,
                                 const torch::Tensor& aud_b, double tau) {
-  // s[n,m,k] = <img[n,:,k], aud[m]> / τ with k the flattened h×w location.
-  const torch::Tensor s1 = torch::einsum("nchw,mc->nmhw", {img_a, aud_a}).flatten(2) / tau;
-  const torch::Tensor s2 = torch::einsum("nchw,mc->nmhw", {img_b, aud_b}).flatten(2) / tau;
+  // s[n,m,k] = <img[n,:,k], aud[m]> / τ with k the flattened h×w location, in fp32 under autocast too.
+  AutocastOff fp32;
+  const torch::Tensor s1 = AllPairSimilarity(img_a, aud_a, tau).flatten(2);
+  const torch::Tensor s2 = AllPairSimilarity(img_b, aud_b, tau).flatten(2);
   // P1: over audios (dim 1); P2: over locations (dim 2). log Σ_k P1·P2 = logsumexp_k(log P1 + log P2), which
   // stays finite where a product of probabilities underflows.
   return torch::logsumexp(torch::log_softmax(s1, 1) + torch::log_softmax(s2, 2), 2);
@@ -97,8 +103,9 @@ AsymmetricLossTerms AsymmetricContrastiveLoss(const TwoHeadFeatures& online, con
 }
 
 torch::Tensor TwoHeadMap(const TwoHeadFeatures& f, double tau) {
-  const torch::Tensor s1 = torch::einsum("nchw,nc->nhw", {f.img1, f.aud1}) / tau;
-  const torch::Tensor s2 = torch::einsum("nchw,nc->nhw", {f.img2, f.aud2}) / tau;
+  AutocastOff fp32;
+  const torch::Tensor s1 = PairSimilarity(f.img1, f.aud1, tau);
+  const torch::Tensor s2 = PairSimilarity(f.img2, f.aud2, tau);
   return (s1 + s2) / 2;
 }
 
