@@ -59,14 +59,13 @@ int BenchData(const Args& args, const std::function<int(const std::string&)>& us
                                                          " dataset (add one with --set or in the recipe)"));
   }
   const ComponentConfig data = root.Sub("data");
-  absl::StatusOr<train::Amp> amp = train::ParseAmp(root.GetString("amp"));
-  if (!amp.ok()) return ReportError("bench data", amp.status());
-  const train::Precision precision = train::ResolvePrecision(*amp, root.GetBool("channels_last"), runtime->device);
+  absl::StatusOr<train::Precision> precision = train::PrecisionFromRecipe(root, runtime->device);
+  if (!precision.ok()) return ReportError("bench data", precision.status());
   std::cout << absl::StrFormat(
       "recipe: %s\nsplit: %s (%d samples, %d batches per epoch)\nthreads: %d (LibTorch intra-op), workers: %d, batch "
       "size: %d\nprecision: %s (applies to the model, not to the loader)\n",
       args.Positional(1), split, (*loader)->dataset_size(), (*loader)->batches_per_epoch(), runtime->threads,
-      data.GetInt("workers"), data.GetInt(train ? "batch_size" : "eval_batch_size"), precision.description);
+      data.GetInt("workers"), data.GetInt(train ? "batch_size" : "eval_batch_size"), precision->description);
   if (absl::Status s = (*loader)->StartEpoch(0); !s.ok()) return ReportError("bench data", s);
   // The first batch pays for starting the workers and filling their queue: it is not timed.
   absl::StatusOr<size_t> warm = NextBatch(**loader, runtime->device);
@@ -130,14 +129,13 @@ int BenchStep(const Args& args, const std::function<int(const std::string&)>& us
   const ComponentConfig root = recipe->Root();
   absl::StatusOr<train::Runtime> runtime = train::ApplyRuntime(root);
   if (!runtime.ok()) return ReportError("bench step", runtime.status());
-  absl::StatusOr<train::Amp> amp = train::ParseAmp(root.GetString("amp"));
-  if (!amp.ok()) return ReportError("bench step", amp.status());
-  const train::Precision precision = train::ResolvePrecision(*amp, root.GetBool("channels_last"), runtime->device);
+  absl::StatusOr<train::Precision> precision = train::PrecisionFromRecipe(root, runtime->device);
+  if (!precision.ok()) return ReportError("bench step", precision.status());
   const ComponentConfig data = root.Sub("data");
   std::cout << absl::StrFormat(
       "recipe: %s\ndevice: %s\nthreads: %d (LibTorch intra-op), workers: %d, batch size: %d\nprecision: %s\n",
       args.Positional(1), runtime->device.str(), runtime->threads, data.GetInt("workers"), data.GetInt("batch_size"),
-      precision.description);
+      precision->description);
   std::cout.flush();
 
   std::vector<train::StepTimings> timed;

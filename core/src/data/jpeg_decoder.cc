@@ -48,8 +48,6 @@ bool DecodeInto(jpeg_decompress_struct* cinfo, ErrorManager* errors, const std::
 
 }  // namespace
 
-bool DirectJpegDecoding() { return true; }
-
 bool DecodeJpegToRgb(const std::vector<uint8_t>& bytes, RgbImage* out) {
   jpeg_decompress_struct cinfo;
   ErrorManager errors;
@@ -63,8 +61,6 @@ bool DecodeJpegToRgb(const std::vector<uint8_t>& bytes, RgbImage* out) {
 }
 
 #else
-
-bool DirectJpegDecoding() { return false; }
 
 bool DecodeJpegToRgb(const std::vector<uint8_t>&, RgbImage*) { return false; }
 

@@ -7,11 +7,15 @@
 
 namespace avsl::metrics {
 
+int64_t TopFractionCount(int64_t n, double fraction) {
+  const int64_t count = static_cast<int64_t>(std::ceil(static_cast<double>(n) * fraction));
+  return std::min<int64_t>(std::max<int64_t>(count, 1), n);
+}
+
 double TopFractionMean(const Map2D& map, double fraction) {
   const int64_t n = static_cast<int64_t>(map.values.size());
   if (n == 0) return 0.0;
-  int64_t count = static_cast<int64_t>(std::ceil(static_cast<double>(n) * fraction));
-  count = std::min<int64_t>(std::max<int64_t>(count, 1), n);
+  const int64_t count = TopFractionCount(n, fraction);
   // Only the multiset of the top `count` values matters: the smallest of them is found by selection, the values
   // above it are summed in map order and the ties the count still needs are added last, so the result does not
   // depend on how a partition happened to arrange them.

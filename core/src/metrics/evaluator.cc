@@ -19,17 +19,19 @@
 namespace avsl::metrics {
 namespace {
 
-constexpr uint64_t kExponentBits = uint64_t{0x7FF} << 52;
+// Inf or NaN: an all-ones exponent. A test on the bits that the compiler can run without a branch per value.
+inline bool NonFiniteBits(double v) {
+  constexpr uint64_t kExponentBits = uint64_t{0x7FF} << 52;
+  uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return (bits & kExponentBits) == kExponentBits;
+}
 
 absl::Status CheckFinite(const Map2D& m, const std::string& key, const char* what) {
-  // A branch-free pass first (an all-ones exponent is Inf or NaN); the position is looked for only on failure.
-  uint64_t non_finite = 0;
-  for (double v : m.values) {
-    uint64_t bits;
-    std::memcpy(&bits, &v, sizeof bits);
-    non_finite |= static_cast<uint64_t>((bits & kExponentBits) == kExponentBits);
-  }
-  if (non_finite == 0) return absl::OkStatus();
+  // A branch-free pass first; the position is looked for only on failure.
+  bool non_finite = false;
+  for (double v : m.values) non_finite |= NonFiniteBits(v);
+  if (!non_finite) return absl::OkStatus();
   for (size_t i = 0; i < m.values.size(); ++i) {
     if (!std::isfinite(m.values[i])) {
       const int w = m.width > 0 ? m.width : 1;
@@ -45,7 +47,7 @@ absl::Status CheckFinite(const Map2D& m, const std::string& key, const char* wha
 namespace {
 
 // What ScoreSample measures of one map against its GT, computed in three passes over the map instead of the
-// dozen that the definitions take one by one (BinaryPrediction, ComputeCiouAndArea, SlavcConfidence, PointingHit):
+// dozen that the definitions take one by one (BinaryPrediction, Ciou, GtArea, SlavcConfidence, PointingHit):
 // a range pass, a shared selection of the top-k threshold and the confidence's cut, and one fused pass. Every
 // sum runs in the definitions' order, so the numbers are theirs bit for bit (evaluator_test compares them).
 struct FusedScores {
@@ -61,9 +63,8 @@ FusedScores ScoreAgainstGt(const Map2D& map, const Map2D* gt, bool need_conf, co
   const size_t n = map.values.size();
   const ValueRange range = MinMaxValues(v, n);
   const bool relative = protocol.pred_mode == PredMode::kRelative;
-  // The confidence's cut: the smallest of the top ceil(n/4) values (TopFractionMean).
-  const int64_t conf_count = std::min<int64_t>(
-      std::max<int64_t>(static_cast<int64_t>(std::ceil(static_cast<double>(n) * 0.25)), 1), static_cast<int64_t>(n));
+  // The confidence's cut: the smallest of the top ceil(n/4) values (SlavcConfidence = TopFractionMean(map, 0.25)).
+  const int64_t conf_count = TopFractionCount(static_cast<int64_t>(n), 0.25);
   const size_t conf_rank = n - static_cast<size_t>(conf_count);
   const size_t topk_rank = static_cast<size_t>(TopKIndex(static_cast<int64_t>(n), protocol.topk_percent));
   double topk_raw = 0, conf_cut = 0;
@@ -93,7 +94,7 @@ FusedScores ScoreAgainstGt(const Map2D& map, const Map2D* gt, bool need_conf, co
     double inter = 0.0, gt_sum = 0.0, extra = 0.0;
     double peak = v[0];
     size_t peak_index = 0;
-    uint64_t gt_non_finite = 0;
+    bool gt_non_finite = false;
     for (size_t i = 0; i < n; ++i) {
       const double x = v[i];
       const bool positive = (!relative || flat ? x : (x - lo) / span) >= threshold;
@@ -107,15 +108,13 @@ FusedScores ScoreAgainstGt(const Map2D& map, const Map2D* gt, bool need_conf, co
         peak = x;
         peak_index = i;
       }
-      uint64_t bits;
-      std::memcpy(&bits, &g[i], sizeof bits);
-      gt_non_finite |= static_cast<uint64_t>((bits & kExponentBits) == kExponentBits);
+      gt_non_finite |= NonFiniteBits(g[i]);
     }
     const double denom = gt_sum + extra;
     out.ciou = denom == 0 ? 0.0 : inter / denom;
     out.gt_area = gt_sum;
     out.pointing_hit = g[peak_index] > 0;
-    out.gt_finite = gt_non_finite == 0;
+    out.gt_finite = !gt_non_finite;
   }
   if (need_conf) {
     for (int64_t i = above; i < conf_count; ++i) conf_sum += conf_cut;

@@ -70,6 +70,12 @@ Precision ResolvePrecision(Amp requested, bool channels_last, const torch::Devic
   return p;
 }
 
+absl::StatusOr<Precision> PrecisionFromRecipe(const ComponentConfig& root, const torch::Device& device) {
+  absl::StatusOr<Amp> amp = ParseAmp(root.GetString("amp"));
+  if (!amp.ok()) return amp.status();
+  return ResolvePrecision(*amp, root.GetBool("channels_last"), device);
+}
+
 // The autocast API moved to per-device-type functions in LibTorch 2.4; both spellings are kept so the same
 // code builds against Debian's 1.13 and a current PyTorch.
 AutocastScope::AutocastScope(Amp amp, const torch::Device& device) {

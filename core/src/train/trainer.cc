@@ -250,8 +250,7 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   schedule_type = root.Sub("schedule").type();
 
   AVSL_ASSIGN_OR_RETURN(method, BuildSeededMethod(root, seed, device, host->registry()));
-  AVSL_ASSIGN_OR_RETURN(const Amp requested_amp, ParseAmp(root.GetString("amp")));
-  const Precision precision = ResolvePrecision(requested_amp, root.GetBool("channels_last"), device);
+  AVSL_ASSIGN_OR_RETURN(const Precision precision, PrecisionFromRecipe(root, device));
   amp = precision.amp;
   channels_last = precision.channels_last;
   precision_description = precision.description;

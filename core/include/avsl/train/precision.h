@@ -6,6 +6,7 @@
 #include <torch/types.h>
 
 #include "absl/status/statusor.h"
+#include "avsl/core/component_config.h"
 
 namespace avsl {
 class Method;
@@ -32,6 +33,8 @@ struct Precision {
   std::string description;  ///< e.g. "bf16 autocast, channels_last (amp = \"auto\": the CPU has AVX512-BF16)"
 };
 Precision ResolvePrecision(Amp requested, bool channels_last, const torch::Device& device);
+/// ResolvePrecision of a recipe's root `amp` and `channels_last` (what the trainer and `avsl bench` apply).
+absl::StatusOr<Precision> PrecisionFromRecipe(const ComponentConfig& root, const torch::Device& device);
 
 /// bf16 autocast for the forward pass on `device` while in scope (CUDA or CPU); nothing when amp is kNone.
 /// Backward runs outside the scope, as PyTorch recommends.
