@@ -1,6 +1,7 @@
 // Image decoding errors, transform geometry (boxes and maps follow the image), determinism.
 #include "avsl/data/image_transform.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
@@ -121,8 +122,8 @@ TEST(ImageDecodeTest, MissingCorruptAndTruncatedNameTheFile) {
   EXPECT_EQ(c.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(std::string(c.status().message()).find(cut), std::string::npos) << c.status();
 
-  // A JPEG header followed by junk that ends in FF D9: passes the marker check, fails in the decoder.
-  std::vector<uint8_t> junk = {0xFF, 0xD8, 0x01, 0x02, 0x03, 0xFF, 0xD9};
+  // A JPEG signature followed by junk that ends in FF D9: passes the marker check, fails in the decoder.
+  std::vector<uint8_t> junk = {0xFF, 0xD8, 0xFF, 0x01, 0x02, 0x03, 0x04, 0xFF, 0xD9};
   auto d = DecodeImageBytes(junk, "junk.jpg");
   ASSERT_FALSE(d.ok());
   EXPECT_NE(std::string(d.status().message()).find("junk.jpg"), std::string::npos) << d.status();
@@ -175,6 +176,37 @@ TEST(ImageDecodeTest, FormatsOtherThanJpegAndPngAreRefusedByName) {
       std::string(d.status().message()).find("image frame.bmp: not a JPEG or PNG file (it starts with 42 4d 36 00)"),
       std::string::npos)
       << d.status();
+}
+
+TEST(ImageDecodeTest, NearMissSignaturesNeverReachOpenCvsOtherDecoders) {
+  // cv::imdecode offers bytes that its JPEG and PNG decoders do not claim to every other decoder; GDCM's DICOM reader
+  // aborts the process on an assert for "DICM" at byte 128 (found by CI's fuzz smoke:
+  // tests/fuzz/regressions/image/image-crash-6a34...). So SOI without the next marker's FF, or a PNG signature cut
+  // after "PNG", is refused before OpenCV sees it.
+  std::vector<uint8_t> jpeg_like(140, ',');
+  jpeg_like[0] = 0xFF;
+  jpeg_like[1] = 0xD8;
+  jpeg_like[2] = 0x01;
+  std::vector<uint8_t> png_like = jpeg_like;
+  png_like[0] = 0x89;
+  png_like[1] = 'P';
+  png_like[2] = 'N';
+  png_like[3] = 'G';
+  for (auto* bytes : {&jpeg_like, &png_like}) {
+    std::copy_n("DICM", 4, bytes->begin() + 128);
+    (*bytes)[138] = 0xFF;
+    (*bytes)[139] = 0xD9;
+  }
+  auto j = DecodeImageBytes(jpeg_like, "dicm.jpg");
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(std::string(j.status().message()).find("dicm.jpg: not a JPEG or PNG file (it starts with ff d8 01 2c)"),
+            std::string::npos)
+      << j.status();
+  auto p = DecodeImageBytes(png_like, "dicm.png");
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(std::string(p.status().message()).find("dicm.png: not a JPEG or PNG file (it starts with 89 50 4e 47)"),
+            std::string::npos)
+      << p.status();
 }
 
 TEST(ImageTransformTest, ShortSideResizeFollowsTorchvision) {

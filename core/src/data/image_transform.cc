@@ -31,9 +31,15 @@ bool JpegHasEndMarker(const std::vector<uint8_t>& b) {
   return false;
 }
 
-// The signatures, on bytes of at least 4 (DecodeImageBytes checks).
-bool IsJpeg(const std::vector<uint8_t>& b) { return b[0] == 0xFF && b[1] == 0xD8; }
-bool IsPng(const std::vector<uint8_t>& b) { return b[0] == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G'; }
+// The signatures exactly as OpenCV's JPEG and PNG decoders check them (SOI plus the next marker's FF; PNG's eight
+// bytes), on bytes of at least 8 (DecodeImageBytes checks). A looser check let through files that cv::imdecode then
+// offered to every other decoder in turn: CI's fuzz smoke reached GDCM's DICOM reader, which aborts on an assert, with
+// FF D8 01 ... "DICM" at byte 128 (tests/fuzz/regressions/image/image-crash-6a34...).
+bool IsJpeg(const std::vector<uint8_t>& b) { return b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF; }
+bool IsPng(const std::vector<uint8_t>& b) {
+  static constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  return std::equal(std::begin(kSignature), std::end(kSignature), b.begin());
+}
 
 // The frame size a JPEG (its first SOFn segment) or PNG (IHDR) header declares, {0, 0} when the header does not say:
 // OpenCV allocates width x height x 3 before decoding a single row, so a corrupt header is refused first. The JPEG
@@ -101,7 +107,7 @@ void CropInto(const cv::Mat& resized, const ImageGeometry& g, cv::Mat& dst) {
 }  // namespace
 
 absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, const std::string& name) {
-  if (bytes.size() < 4) {
+  if (bytes.size() < 8) {
     return absl::InvalidArgumentError(absl::StrCat("image ", name, ": ", bytes.size(), " bytes, not an image"));
   }
   // The formats avsl decodes. OpenCV would read more (BMP, TIFF, WebP, PPM, ...), each allocating what its header
