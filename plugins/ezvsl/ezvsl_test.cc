@@ -20,6 +20,7 @@
 #include "avsl/core/recipe.h"
 #include "avsl/models/objectives.h"
 #include "avsl/testing/method_test_kit.h"
+#include "avsl/testing/released_weights_parity.h"
 
 // The plugin's statically linkable entry point (AVSL_PLUGIN with AVSL_PLUGIN_ID = ezvsl): this test links the
 // plugin's objects (avsl_ezvsl_objects), so it can register them without opening libavsl_ezvsl.so.
@@ -274,6 +275,27 @@ TEST_F(EzvslTest, ParityWithPyTorchReference) {
     EXPECT_LT(train_diff, 1e-4);
     std::printf("parity max |diff|: eval maps %.3g (scale %.3g), train loss %.3g (loss %.6f), train maps %.3g\n", diff,
                 want.abs().max().item<double>(), loss_diff, loss, train_diff);
+  }
+}
+
+// A checkpoint in the layout EZ-VSL's train.py releases ({'model': DDP keys, optimizer, epoch, numpy metrics}),
+// written by make_ezvsl_release.py from the re-derived official model, loads through recipes/ezvsl's
+// _released_weights.toml and gives test.py's maps (bilinear, align_corners = true, min-max) to 1e-4.
+TEST(EzvslReleasedTest, ReleasedCheckpointParity) {
+  auto host = testkit::MakePluginHost(AVSL_BINARY_DIR, {"ezvsl", "datasets"});
+  ASSERT_TRUE(host.ok()) << host.status();
+  const std::string src = AVSL_SOURCE_DIR;
+  for (const char* recipe : {"released_flickr.toml", "released_vggss.toml"}) {
+    auto parity = testkit::CheckReleasedWeightsParity(**host, src + "/plugins/ezvsl/make_ezvsl_release.py",
+                                                      src + "/recipes/ezvsl/" + recipe, "best.pth");
+    ASSERT_TRUE(parity.ok()) << recipe << ": " << parity.status();
+    if (!parity->skip_reason.empty()) GTEST_SKIP() << parity->skip_reason;
+    EXPECT_EQ(parity->samples, 2);
+    EXPECT_LT(parity->max_map_diff, 1e-4) << recipe;
+    EXPECT_NE(parity->load.find("244 tensors loaded from entry 'model', 244 keys stripped, 240 renamed"),
+              std::string::npos)
+        << parity->load;
+    std::printf("%s: %s; max |map diff| %.3g\n", recipe, parity->load.c_str(), parity->max_map_diff);
   }
 }
 

@@ -12,6 +12,7 @@
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 #include "avsl/testing/method_test_kit.h"
+#include "avsl/testing/released_weights_parity.h"
 #include "lvs_loss.h"
 
 namespace avsl {
@@ -317,6 +318,29 @@ TEST_F(LvsTest, ShippedRecipesValidateAndTheSyntheticModelBuilds) {
   ASSERT_TRUE(recipe.ok());
   auto method = host_->registry().Build<Method>(recipe->Root().Sub("model"));
   ASSERT_TRUE(method.ok()) << method.status();
+}
+
+// A checkpoint in the layout of LVS's released weights ({'model_state_dict': DataParallel keys}, the legacy
+// pre-1.6 torch.save format, three stems and an unused fc per ResNet), written by make_lvs_release.py from the
+// re-derived official AVENet, loads through recipes/lvs/_released_weights.toml and gives test.py's maps
+// (cv2 INTER_LINEAR = bilinear without align_corners, min-max) to 1e-4.
+TEST(LvsReleasedTest, ReleasedCheckpointParity) {
+  auto host = testkit::MakePluginHost(AVSL_BINARY_DIR, {"lvs", "datasets"});
+  ASSERT_TRUE(host.ok()) << host.status();
+  const std::string src = AVSL_SOURCE_DIR;
+  for (const char* recipe : {"released_flickr.toml", "released_vggss.toml"}) {
+    auto parity = testkit::CheckReleasedWeightsParity(**host, src + "/plugins/lvs/make_lvs_release.py",
+                                                      src + "/recipes/lvs/" + recipe, "lvs_flickr.pth.tar");
+    ASSERT_TRUE(parity.ok()) << recipe << ": " << parity.status();
+    if (!parity->skip_reason.empty()) GTEST_SKIP() << parity->skip_reason;
+    EXPECT_EQ(parity->samples, 2);
+    EXPECT_LT(parity->max_map_diff, 1e-4) << recipe;
+    EXPECT_NE(parity->load.find("240 tensors loaded from entry 'model_state_dict', 248 keys stripped, 1 renamed, "
+                                "8 ignored"),
+              std::string::npos)
+        << parity->load;
+    std::printf("%s: %s; max |map diff| %.3g\n", recipe, parity->load.c_str(), parity->max_map_diff);
+  }
 }
 
 }  // namespace

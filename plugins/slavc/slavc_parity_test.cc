@@ -23,6 +23,7 @@
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 #include "avsl/testing/method_test_kit.h"
+#include "avsl/testing/released_weights_parity.h"
 
 namespace avsl {
 namespace {
@@ -169,6 +170,28 @@ TEST_F(SlavcParityTest, ThreeTrainingStepsWithTheEmaAfterTheOptimizerStep) {
   ASSERT_TRUE(checkpoint::LoadIntoModule(*momentum, checkpoint::ModuleStateDict(*method), o).ok());
   momentum->eval();
   ExpectClose("momentum map after training", momentum->Localize(batch_).maps, Get("out.map_momentum_after"));
+}
+
+// A checkpoint in the layout SLAVC's train.py releases ({'model': DDP keys of both branches, optimizer, epoch,
+// numpy metrics}), written by make_slavc_release.py from the re-derived official model with full-size ResNet18s,
+// loads through recipes/slavc/_released_weights.toml and gives test.py's maps (online branch, bicubic with
+// align_corners = true, fixed range then min-max) and confidences to 1e-4.
+TEST(SlavcReleasedTest, ReleasedCheckpointParity) {
+  auto host = testkit::MakePluginHost(AVSL_BINARY_DIR, {"slavc", "datasets"});
+  ASSERT_TRUE(host.ok()) << host.status();
+  const std::string src = AVSL_SOURCE_DIR;
+  auto parity = testkit::CheckReleasedWeightsParity(**host, src + "/plugins/slavc/make_slavc_release.py",
+                                                    src + "/recipes/slavc/released_vggss.toml", "latest.pth");
+  ASSERT_TRUE(parity.ok()) << parity.status();
+  if (!parity->skip_reason.empty()) GTEST_SKIP() << parity->skip_reason;
+  EXPECT_EQ(parity->samples, 2);
+  EXPECT_LT(parity->max_map_diff, kTolerance);
+  EXPECT_GE(parity->max_confidence_diff, 0.0);
+  EXPECT_LT(parity->max_confidence_diff, kTolerance);
+  EXPECT_NE(parity->load.find("496 tensors loaded from entry 'model', 496 keys stripped"), std::string::npos)
+      << parity->load;
+  std::printf("%s; max |map diff| %.3g, max |confidence diff| %.3g\n", parity->load.c_str(), parity->max_map_diff,
+              parity->max_confidence_diff);
 }
 
 }  // namespace

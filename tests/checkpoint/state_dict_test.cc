@@ -175,7 +175,14 @@ torch.save({'f64': torch.tensor([0.1, -2.5], dtype=torch.float64),
             'empty': torch.zeros(0, 3)}, d + '/dtypes.pt')
 torch.save({'p': torch.nn.Parameter(torch.full((2,), 2.))}, d + '/param.pt')
 torch.save({'w': torch.ones(2), 'f': fractions.Fraction(1, 3)}, d + '/unknown.pt')
-torch.save({'w': torch.ones(2)}, d + '/legacy.pt', _use_new_zipfile_serialization=False)
+# The legacy (pre-1.6) format, as the official LVS, DSOL and Coarse-to-Fine code wrote it.
+legacy = dict(_use_new_zipfile_serialization=False)
+torch.save({'w': torch.ones(2)}, d + '/legacy.pt', **legacy)
+torch.save(sd, d + '/legacy_proto4.pt', pickle_protocol=4, **legacy)
+torch.save({'model_state_dict': collections.OrderedDict(('module.' + k, v) for k, v in sd.items()), 'epoch': 7,
+            'best': np.float64(0.25)}, d + '/legacy_nested.pt', **legacy)
+for name in ['views', 'dtypes']:
+    torch.save(torch.load(d + '/' + name + '.pt'), d + '/legacy_' + name + '.pt', **legacy)
 torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), d + '/scripted.pt')
 src = zipfile.ZipFile(d + '/plain.pt')
 with zipfile.ZipFile(d + '/nostorage.pt', 'w') as dst:
@@ -216,6 +223,8 @@ class PythonFilesTest : public ::testing::Test {
     ExpectTensor(Get(sd, prefix + "1.running_mean"), torch::tensor({1.f, 2.f, 3.f}), "running_mean");
     ExpectTensor(Get(sd, prefix + "1.num_batches_tracked"), torch::tensor(int64_t{5}), "num_batches_tracked");
   }
+  static void ExpectViews(const StateDict& sd);
+  static void ExpectDtypes(const StateDict& sd);
   static std::string* dir_;
 };
 std::string* PythonFilesTest::dir_ = nullptr;
@@ -310,7 +319,13 @@ TEST_F(PythonFilesTest, AmbiguousNestingListsTheEntries) {
 }
 
 TEST_F(PythonFilesTest, ViewsIntoOneStorage) {
-  StateDict sd = MustLoad("views.pt");
+  for (const char* file : {"views.pt", "legacy_views.pt"}) {
+    SCOPED_TRACE(file);
+    ExpectViews(MustLoad(file));
+  }
+}
+
+void PythonFilesTest::ExpectViews(const StateDict& sd) {
   // t = base[2:14].view(3, 4).t(): t[i][j] = 2 + 4j + i, shape [4, 3], offset 2, strides (1, 4).
   torch::Tensor want_t = torch::empty({4, 3});
   for (int i = 0; i < 4; ++i)
@@ -323,7 +338,13 @@ TEST_F(PythonFilesTest, ViewsIntoOneStorage) {
 }
 
 TEST_F(PythonFilesTest, Dtypes) {
-  StateDict sd = MustLoad("dtypes.pt");
+  for (const char* file : {"dtypes.pt", "legacy_dtypes.pt"}) {
+    SCOPED_TRACE(file);
+    ExpectDtypes(MustLoad(file));
+  }
+}
+
+void PythonFilesTest::ExpectDtypes(const StateDict& sd) {
   ExpectTensor(Get(sd, "f64"), torch::tensor({0.1, -2.5}, torch::kDouble), "f64");
   ExpectTensor(Get(sd, "i64"), torch::tensor({int64_t{1} << 40, int64_t{-3}}), "i64");
   ExpectTensor(Get(sd, "bool"), torch::tensor({true, false, true}), "bool");
@@ -355,10 +376,35 @@ TEST_F(PythonFilesTest, UnknownGlobal) {
   EXPECT_THAT(info.ignored, ElementsAre("f (object fractions.Fraction)"));
 }
 
-TEST_F(PythonFilesTest, LegacyAndTorchScriptAreExplained) {
-  auto legacy = LoadStateDict(Path("legacy.pt")).status();
-  EXPECT_THAT(legacy.message(), HasSubstr(Path("legacy.pt")));
-  EXPECT_THAT(legacy.message(), HasSubstr("legacy"));
+TEST_F(PythonFilesTest, LegacyFormat) {
+  StateDict plain = MustLoad("legacy.pt");
+  EXPECT_THAT(Keys(plain), ElementsAre("w"));
+  ExpectTensor(Get(plain, "w"), torch::ones({2}), "w");
+  ExpectSeqStateDict(MustLoad("legacy_proto4.pt"));
+  // LVS's layout: {'model_state_dict': DataParallel keys, ...}: found, unwrapped and stripped as in a zip file.
+  StateDictInfo info;
+  ExpectSeqStateDict(MustLoad("legacy_nested.pt", {}, &info));
+  EXPECT_EQ(info.source_key, "model_state_dict");
+  EXPECT_EQ(info.prefixes_stripped, 7);
+  auto archive = CheckpointArchive::Open(Path("legacy_nested.pt"));
+  ASSERT_TRUE(archive.ok()) << archive.status();
+  EXPECT_TRUE(archive->legacy());
+  EXPECT_EQ(archive->format_version(), 1001);
+  EXPECT_EQ(archive->root()->Find("epoch")->int_value, 7);
+}
+
+TEST_F(PythonFilesTest, TruncatedLegacyFileNamesTheStorage) {
+  const std::string whole = testing::ReadFile(Path("legacy_nested.pt"));
+  for (size_t cut_bytes : {size_t{5}, whole.size() / 2}) {
+    const std::string cut = Path("legacy_cut.pt");
+    testing::WriteFile(cut, whole.substr(0, whole.size() - cut_bytes));
+    auto s = LoadStateDict(cut).status();
+    EXPECT_THAT(s.message(), HasSubstr(cut)) << cut_bytes;
+    EXPECT_THAT(s.message(), HasSubstr("truncated")) << cut_bytes;
+  }
+}
+
+TEST_F(PythonFilesTest, TorchScriptIsExplained) {
   auto scripted = LoadStateDict(Path("scripted.pt")).status();
   EXPECT_THAT(scripted.message(), HasSubstr(Path("scripted.pt")));
   EXPECT_THAT(scripted.message(), HasSubstr("TorchScript"));

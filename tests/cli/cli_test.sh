@@ -205,6 +205,27 @@ expect "eval --untrained of the trainable run" 0 "metrics: .*eval/test_untrained
 cmp -s "$zrun/eval/test_last/metrics.json" "$zrun/eval/test_untrained/metrics.json" && passed=$((passed + 1)) ||
   { echo "FAIL: eval --untrained differs from the 0-epoch training's test"; diff "$zrun/eval/test_last/metrics.json" "$zrun/eval/test_untrained/metrics.json" | head; failures=$((failures + 1)); }
 
+# avsl eval RECIPE --weights FILE: a state dict in someone else's layout, read through the recipe's [weights] table.
+# avsl's own export (avsl names, so the default table) must give the very metrics of the run it came from.
+expect "eval --export-pt" 0 "weights for torch.load: .*ez_export.pt" -- "$AVSL" eval "$zrun" --export-pt "$tmp/ez_export.pt" \
+  --out "$tmp/ez_export_eval"
+printf 'base = ["%s"]\n' "$SRC/recipes/ezvsl/synthetic.toml" >"$tmp/ez_released.toml"
+weights_eval=(eval "$tmp/ez_released.toml" --weights "$tmp/ez_export.pt" --set data.test.size=20 --set threads=1)
+expect "eval --weights loads every tensor" 0 "^weights: .*ez_export.pt: [0-9]+ tensors loaded from the top level" -- \
+  "$AVSL" "${weights_eval[@]}" --out "$tmp/ez_weights_eval"
+cmp -s "$zrun/eval/test_last/metrics.json" "$tmp/ez_weights_eval/metrics.json" && passed=$((passed + 1)) ||
+  { echo "FAIL: eval --weights of the exported state dict differs from the run's test"; failures=$((failures + 1)); }
+expect "eval --weights default output folder" 0 "metrics: .*/eval_ez_export_test/metrics.json" -- "$AVSL" "${weights_eval[@]}"
+expect "eval --weights mismatch prints the load report" 1 "ez_export.pt does not match the module: .*missing.*image_encoder\.conv1\.weight.*\[weights\] table" -- \
+  "$AVSL" "${weights_eval[@]}" --set 'weights.rename=["image_encoder.=imgnet."]'
+expect "eval --weights rename syntax" 1 "weights.rename': entry 'imgnet' is not \"FROM=TO\"" -- \
+  "$AVSL" "${weights_eval[@]}" --set 'weights.rename=["imgnet"]'
+expect "eval --weights missing file" 1 "/nonexistent/w.pth" -- "$AVSL" eval "$tmp/ez_released.toml" --weights /nonexistent/w.pth
+expect "eval --weights needs a recipe" 1 "recipe /nonexistent.toml not found \(with --weights, RUN is a recipe file\)" -- \
+  "$AVSL" eval /nonexistent.toml --weights "$tmp/ez_export.pt"
+expect "eval --weights excludes --untrained" 2 "--weights evaluates a recipe with the given file; leave out --untrained" -- \
+  "$AVSL" eval "$tmp/ez_released.toml" --weights "$tmp/ez_export.pt" --untrained
+
 # --nproc-per-node: two ranks on loopback; rank 0 alone writes the run directory and names the job in its log.
 small_train=(--set train.epochs=1 --set data.train.size=16 --set data.val.size=10 --set data.test.size=10
   --set data.batch_size=4 --set data.eval_batch_size=5 --set threads=1 --set eval.visualize=0 --set train.log_every=1)

@@ -1,4 +1,5 @@
-// avsl eval: evaluates a trained run (or a checkpoint file) on a dataset split of its recipe.
+// avsl eval: evaluates a trained run (or a checkpoint file) on a dataset split of its recipe; or a recipe's model
+// with weights its authors released (--weights).
 #include <torch/torch.h>
 
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "avsl/train/map_evaluation.h"
 #include "avsl/train/overlay_collector.h"
 #include "avsl/train/recipe_builders.h"
+#include "avsl/train/released_weights.h"
 #include "avsl/train/run_report.h"
 #include "cli_common.h"
 #include "run_plugins.h"
@@ -39,6 +41,17 @@ std::string RunDirOf(const fs::path& checkpoint) {
 }
 
 // RUN_DIR: its recipe.toml (the checkpoint is chosen once the recipe is parsed); CKPT: its embedded recipe.
+// RECIPE (with --weights): loaded as `avsl train` loads it, its `base` files found next to it.
+absl::StatusOr<Target> ResolveRecipe(const std::string& path) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) {
+    return absl::NotFoundError(absl::StrCat("recipe ", path, " not found (with --weights, RUN is a recipe file)"));
+  }
+  Target t;
+  t.origin = path;
+  return t;
+}
+
 absl::StatusOr<Target> Resolve(const std::string& what) {
   Target t;
   if (fs::is_directory(what)) {
@@ -63,14 +76,18 @@ absl::StatusOr<Target> Resolve(const std::string& what) {
 
 int RunEval(int argc, char** argv, int first) {
   Args args("avsl eval RUN_DIR|CKPT [--split test|val] [--checkpoint NAME | --untrained] [--set KEY=VALUE]... "
+            "[--maps-dir DIR]\n       avsl eval RECIPE --weights FILE [--split test|val] [--set KEY=VALUE]... "
             "[--maps-dir DIR]",
             "Evaluates a trained model on a split of its recipe with the core metrics and writes metrics.json and\n"
             "per_sample.csv (default: RUN_DIR/eval/<split>_<checkpoint>/). --set changes the recipe, e.g. to point\n"
             "data.test at another dataset or to change the eval.* options. The plugins the run's env.json records\n"
             "are loaded after the search path when it does not provide them (one line each on stderr). metrics.json\n"
             "also gets the audio-dependence rate: the fraction of frames whose map peak moves when the sounding clip\n"
-            "is replaced by a silent one (extended test splits).");
-  args.Positional("RUN", "run directory or checkpoint file (.pt written by avsl train)");
+            "is replaced by a silent one (extended test splits).\n"
+            "With --weights, the recipe's model is built and FILE, a checkpoint as the method's authors released it\n"
+            "(torch.save, zip or legacy pre-1.6 format), is loaded into it strictly through the recipe's [weights]\n"
+            "table (docs/model_zoo.md); default output: <FILE's folder>/eval_<FILE's stem>_<split>/.");
+  args.Positional("RUN", "run directory or checkpoint file (.pt written by avsl train); with --weights, a recipe");
   args.Option("split", "NAME", "test or val (default: the recipe's eval.split, itself test by default)");
   args.Option("checkpoint", "NAME",
               "checkpoint of a run directory: last, best_<metric> (default: the one the run selected by train.select "
@@ -79,6 +96,8 @@ int RunEval(int argc, char** argv, int first) {
   args.Option("maps-dir", "DIR", "also write every map (224x224 float32 .npy, named by sample key)");
   args.Option("vis-count", "N", "heatmap overlays written to <out>/overlays (default: the recipe's eval.visualize)");
   args.Option("export-pt", "FILE", "also write the model's weights as a state_dict Python reads with torch.load");
+  args.Option("weights", "FILE",
+              "released weights to evaluate with the recipe given as RUN (mapped by its [weights] table)");
   args.Flag("untrained",
             "evaluate the recipe's model at step 0 (the weights avsl train starts from: same seed, no checkpoint) "
             "into <split>_untrained: the control 'avsl report' shows beside the trained results");
@@ -96,20 +115,29 @@ int RunEval(int argc, char** argv, int first) {
     std::cerr << "avsl eval: --untrained evaluates no checkpoint; leave out --checkpoint\n\n" << args.Usage();
     return kExitUsage;
   }
-  absl::StatusOr<Target> target = Resolve(args.Positional(0));
+  const std::string weights = args.Get("weights");
+  if (!weights.empty() && (untrained || args.Has("checkpoint"))) {
+    std::cerr << "avsl eval: --weights evaluates a recipe with the given file; leave out "
+              << (untrained ? "--untrained" : "--checkpoint") << "\n\n"
+              << args.Usage();
+    return kExitUsage;
+  }
+  absl::StatusOr<Target> target = weights.empty() ? Resolve(args.Positional(0)) : ResolveRecipe(args.Positional(0));
   if (!target.ok()) return ReportError("eval", target.status(), verbose);
   std::unique_ptr<PluginHost> host = LoadPlugins(args);
   if (!target->run_dir.empty()) {
     for (const std::string& line : LoadRecordedPlugins(target->run_dir, *host))
       std::cerr << "avsl eval: " << line << "\n";
   }
-  absl::StatusOr<Recipe> recipe = Recipe::Parse(target->recipe_text, target->origin, ".", args.GetAll("set"));
+  absl::StatusOr<Recipe> recipe = weights.empty()
+                                      ? Recipe::Parse(target->recipe_text, target->origin, ".", args.GetAll("set"))
+                                      : Recipe::Load(target->origin, args.GetAll("set"));
   if (!recipe.ok()) return ReportError("eval", recipe.status(), verbose);
   if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", WithPluginHint(s, *host), verbose);
   const ComponentConfig root = recipe->Root();
   // One name per knob: --split overrides the recipe's eval.split (default "test").
   const std::string split = args.Has("split") ? args.Get("split") : root.Sub("eval").GetString("split");
-  if (target->checkpoint.empty()) {
+  if (target->checkpoint.empty() && weights.empty()) {
     // A run directory: --checkpoint, else the checkpoint the run itself selected (train.select, train.monitor).
     const std::string name = args.Has("checkpoint")
                                  ? args.Get("checkpoint")
@@ -117,13 +145,13 @@ int RunEval(int argc, char** argv, int first) {
                                                                  root.Sub("train").GetString("monitor"));
     target->checkpoint = (fs::path(target->run_dir) / "checkpoints" / (name + ".pt")).string();
   }
-  const std::string stem = untrained ? "untrained" : fs::path(target->checkpoint).stem().string();
+  const std::string weights_file = weights.empty() ? target->checkpoint : weights;
+  const std::string stem = untrained ? "untrained" : fs::path(weights_file).stem().string();
   // Under the run's eval/ when the checkpoint belongs to a run, never under the current directory by surprise.
-  const std::string out_dir =
-      args.Has("out") ? args.Get("out")
-      : !target->run_dir.empty()
-          ? (fs::path(target->run_dir) / "eval" / (split + "_" + stem)).string()
-          : (fs::path(target->checkpoint).parent_path() / ("eval_" + stem + "_" + split)).string();
+  const std::string out_dir = args.Has("out") ? args.Get("out")
+                              : !target->run_dir.empty()
+                                  ? (fs::path(target->run_dir) / "eval" / (split + "_" + stem)).string()
+                                  : (fs::path(weights_file).parent_path() / ("eval_" + stem + "_" + split)).string();
 
   absl::StatusOr<train::Runtime> runtime = train::ApplyRuntime(root);
   if (!runtime.ok()) return ReportError("eval", runtime.status(), verbose);
@@ -131,6 +159,13 @@ int RunEval(int argc, char** argv, int first) {
   absl::StatusOr<std::shared_ptr<Method>> method = train::BuildSeededMethod(root, runtime->seed, runtime->device,
                                                                             host->registry());
   if (!method.ok()) return ReportError("eval", WithPluginHint(method.status(), *host), verbose);
+  if (!weights.empty()) {
+    absl::StatusOr<train::WeightsLayout> layout = train::WeightsLayoutFromRecipe(root);
+    if (!layout.ok()) return ReportError("eval", layout.status(), verbose);
+    absl::StatusOr<train::ReleasedWeightsLoad> loaded = train::LoadReleasedWeights(weights, *layout, **method);
+    if (!loaded.ok()) return ReportError("eval", loaded.status(), verbose);
+    std::cout << "weights: " << train::DescribeReleasedWeightsLoad(weights, *loaded) << "\n";
+  }
   absl::StatusOr<std::unique_ptr<data::Loader>> loader = train::BuildLoader(root, split, /*train=*/false, runtime->seed,
                                                                             host->registry());
   if (!loader.ok()) return ReportError("eval", WithPluginHint(loader.status(), *host), verbose);
@@ -153,7 +188,7 @@ int RunEval(int argc, char** argv, int first) {
   absl::StatusOr<std::vector<std::shared_ptr<Metric>>> extra = train::BuildExtraMetrics(root, host->registry());
   if (!extra.ok()) return ReportError("eval", WithPluginHint(extra.status(), *host), verbose);
   train::CheckpointEvaluation what;
-  what.checkpoint = untrained ? "" : target->checkpoint;
+  what.checkpoint = untrained || !weights.empty() ? "" : target->checkpoint;  // --weights: loaded above
   what.out_dir = out_dir;
   what.overlays = static_cast<int>(vis_count);
   what.maps_dir = args.Get("maps-dir");
@@ -172,8 +207,9 @@ int RunEval(int argc, char** argv, int first) {
   if (!evaluated->overlays.empty())
     std::cout << "overlays: " << evaluated->overlays.size() << " in " << out_dir << "/overlays\n";
   std::cout << "checkpoint: "
-            << (untrained ? "none (untrained: step-0 weights of seed " + std::to_string(runtime->seed) + ")"
-                          : target->checkpoint)
+            << (untrained          ? "none (untrained: step-0 weights of seed " + std::to_string(runtime->seed) + ")"
+                : !weights.empty() ? weights + " (released weights)"
+                                   : target->checkpoint)
             << "\nconfidence: " << evaluated->confidence << "\n"
             << eval::FormatMetricsTable(evaluated->result);
   const metrics::AudioDependenceResult& dependence = evaluated->audio_dependence;

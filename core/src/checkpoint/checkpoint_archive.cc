@@ -1,5 +1,9 @@
 #include "avsl/checkpoint/checkpoint_archive.h"
 
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -8,6 +12,7 @@
 #include "avsl/checkpoint/unpickler.h"
 #include "avsl/checkpoint/zip_writer.h"
 #include "avsl/core/status_macros.h"
+#include "legacy_torch_save.h"
 
 namespace avsl::checkpoint {
 namespace {
@@ -21,6 +26,20 @@ bool HostIsLittleEndian() {
   return *reinterpret_cast<const unsigned char*>(&probe) == 1;
 }
 
+// The file in one read: the zip reader hands out views into it, the legacy parser too.
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat("checkpoint ", path, ": cannot open: ", std::strerror(errno)));
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  in.seekg(0, std::ios::beg);
+  std::string bytes(size > 0 ? static_cast<size_t>(size) : 0, '\0');
+  if (size < 0 || !in.read(bytes.data(), size)) {
+    return absl::DataLossError(absl::StrCat("checkpoint ", path, ": read error: ", std::strerror(errno)));
+  }
+  return bytes;
+}
+
 }  // namespace
 
 absl::StatusOr<CheckpointArchive> CheckpointArchive::Open(const std::string& path, const ReadOptions& options) {
@@ -30,8 +49,20 @@ absl::StatusOr<CheckpointArchive> CheckpointArchive::Open(const std::string& pat
                                                  "little-endian machines"));
   }
   CheckpointArchive a;
+  a.path_ = path;
   a.verify_crc_ = options.verify_crc;
-  AVSL_ASSIGN_OR_RETURN(a.zip_, ZipReader::Open(path));
+  AVSL_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
+  if (IsLegacyTorchSave(bytes)) {
+    a.legacy_bytes_ = std::make_shared<const std::string>(std::move(bytes));
+    AVSL_ASSIGN_OR_RETURN(
+        LegacyTorchSave legacy,
+        ParseLegacyTorchSave(*a.legacy_bytes_, absl::StrCat("checkpoint ", path), options.allow_unknown_globals));
+    a.root_ = std::move(legacy.root);
+    a.legacy_storages_ = std::move(legacy.storages);
+    a.version_ = 1001;
+    return a;
+  }
+  AVSL_ASSIGN_OR_RETURN(a.zip_, ZipReader::FromBytes(std::move(bytes), path));
   if (a.zip_.names().empty()) return absl::InvalidArgumentError(absl::StrCat("checkpoint ", path, ": empty zip"));
   // Like PyTorch's reader: every record lives in the folder named by the first entry.
   const std::string& first = a.zip_.names().front();
@@ -78,6 +109,16 @@ absl::StatusOr<CheckpointArchive> CheckpointArchive::Open(const std::string& pat
 }
 
 absl::StatusOr<absl::string_view> CheckpointArchive::StorageBytes(const StorageRef& storage) const {
+  if (legacy()) {
+    // The parser checked every listed storage's size against its declaration; a storage the object refers to
+    // but the key list left out has no bytes.
+    auto it = legacy_storages_.find(storage.key);
+    if (it == legacy_storages_.end()) {
+      return absl::NotFoundError(
+          absl::StrCat("checkpoint ", path(), ": storage '", storage.key, "' is not among the file's storages"));
+    }
+    return it->second;
+  }
   const std::string name = absl::StrCat(prefix_, "/data/", storage.key);
   if (!zip_.Has(name)) {
     return absl::NotFoundError(absl::StrCat("checkpoint ", path(), ": storage record ", name, " is missing"));

@@ -164,6 +164,7 @@ class Unpickler {
         if (stack_.size() != 1 || !marks_.empty()) {
           return Error(absl::StrCat("STOP with ", stack_.size(), " values on the stack, expected 1"));
         }
+        if (opt_.consumed != nullptr) *opt_.consumed = pos_;
         return stack_.back();
       }
       AVSL_RETURN_IF_ERROR(Step(op));
@@ -295,8 +296,14 @@ class Unpickler {
 
   absl::Status PersistentLoad(const ValuePtr& pid) {
     const auto& t = pid->items;
-    if (pid->kind != Kind::kTuple || t.size() != 5 || (t[0]->kind != Kind::kString && t[0]->kind != Kind::kBytes) ||
-        t[0]->str != "storage") {
+    // The legacy format appends view metadata, None for every storage torch >= 0.4 writes.
+    const bool legacy = t.size() == 6 && pid->kind == Kind::kTuple;
+    if (legacy && t[5]->kind != Kind::kNone) {
+      return Error(absl::StrCat("storage persistent id with view metadata ", t[5]->Describe(),
+                                " (storage views of PyTorch < 0.4) is not supported"));
+    }
+    if (pid->kind != Kind::kTuple || (t.size() != 5 && !legacy) ||
+        (t[0]->kind != Kind::kString && t[0]->kind != Kind::kBytes) || t[0]->str != "storage") {
       return Error(
           absl::StrCat("persistent id is a ", pid->Describe(), ", expected ('storage', class, key, location, numel)"));
     }

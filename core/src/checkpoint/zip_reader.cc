@@ -40,8 +40,9 @@ absl::Status Corrupt(const std::string& path, const std::string& what) {
 // starts with PROTO 2 and the LONG1 magic number, which users hit when loading old checkpoints.
 std::string DescribeNonZip(const std::string& b) {
   if (b.size() >= 3 && static_cast<unsigned char>(b[0]) == 0x80 && static_cast<unsigned char>(b[2]) == 0x8a) {
-    return "this is the legacy (pre-1.6, _use_new_zipfile_serialization=False) torch.save format, which avsl "
-           "does not read; re-save it in Python with torch.save(torch.load(f), f2)";
+    return "this is the legacy (pre-1.6, _use_new_zipfile_serialization=False) torch.save format: avsl imports "
+           "weights from it (avsl eval --weights, an encoder's pretrained_weights), but the checkpoints avsl writes, "
+           "resumes and evaluates are zip archives";
   }
   if (!b.empty() && static_cast<unsigned char>(b[0]) == 0x80) {
     return "it looks like a bare pickle stream, not a torch.save zip archive";

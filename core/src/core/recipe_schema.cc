@@ -98,6 +98,24 @@ Schema MakeRecipeSchema() {
   s.Table("eval", std::move(eval), "evaluation");
 
   s.ComponentArray("hooks", ComponentKind::kHook, "extra trainer hooks");
+
+  // One table per method family, shipped as recipes/<method>/_released_weights.toml (docs/model_zoo.md).
+  Schema weights("How a checkpoint its authors released names the method's tensors (avsl eval --weights).");
+  weights.String("entry", "",
+                 "the dict entry holding the state dict, '/'-separated for nesting (e.g. \"model\"); empty: found "
+                 "by name (state_dict, model_state_dict, model, net, ...)");
+  weights.StringArray("strip_prefixes", {"module.", "_orig_mod."},
+                      "prefixes removed from every key first (DistributedDataParallel/DataParallel's module.)");
+  weights.StringArray("rename", {},
+                      "\"FROM=TO\": a key starting with FROM gets TO instead (the first match wins), e.g. "
+                      "\"imgnet.=image_encoder.\"");
+  weights.StringArray("ignore", {},
+                      "key prefixes of the file that the method has no use for (before rename), e.g. an unused "
+                      "classifier \"imgnet.fc.\"");
+  weights.StringArray("allow_missing", {},
+                      "prefixes of the method's own keys that the file may lack (state avsl adds, e.g. a step "
+                      "counter); everything else must load");
+  s.Table("weights", std::move(weights), "released weights");
   return s;
 }
 

@@ -4,6 +4,7 @@
 // scalars, argparse.Namespace, torch.device), so reading an untrusted file cannot run code. Torch-free.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,14 @@ struct UnpickleOptions {
   /// When false (default) a global outside the allow-list is an error naming it; when true, instances of
   /// such classes become opaque Value::Kind::kObject nodes (name, constructor args, BUILD state).
   bool allow_unknown_globals = false;
+  /// When set, receives the number of bytes read through STOP: the next pickle of a stream (the legacy
+  /// torch.save format writes five in a row) starts there.
+  size_t* consumed = nullptr;
 };
 
 /// Reads one pickle. Persistent ids must be torch storage ids ('storage', <storage class>, key, location,
-/// numel). Python sets read as lists. Errors name `options.source`, the byte offset and the opcode/global.
+/// numel), or the legacy format's ('storage', class, key, location, numel, None). Python sets read as lists. Errors
+/// name `options.source`, the byte offset and the opcode/global.
 absl::StatusOr<ValuePtr> Unpickle(absl::string_view data, const UnpickleOptions& options = {});
 
 /// The allow-listed globals, as "module.name" (for documentation and error messages).

@@ -1,0 +1,64 @@
+#include "avsl/train/released_weights.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "avsl/core/status_macros.h"
+
+namespace avsl::train {
+
+absl::StatusOr<WeightsLayout> WeightsLayoutFromRecipe(const ComponentConfig& root) {
+  const ComponentConfig w = root.Sub("weights");
+  WeightsLayout layout;
+  layout.entry = w.GetString("entry");
+  layout.strip_prefixes = w.GetStringArray("strip_prefixes");
+  layout.ignore = w.GetStringArray("ignore");
+  layout.allow_missing = w.GetStringArray("allow_missing");
+  for (const std::string& r : w.GetStringArray("rename")) {
+    const size_t eq = r.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(absl::StrCat("recipe key 'weights.rename': entry '", r,
+                                                     "' is not \"FROM=TO\" (a file key prefix, '=', the method's)"));
+    }
+    layout.rename.emplace_back(r.substr(0, eq), r.substr(eq + 1));
+  }
+  return layout;
+}
+
+absl::StatusOr<ReleasedWeightsLoad> LoadReleasedWeights(const std::string& path, const WeightsLayout& layout,
+                                                        torch::nn::Module& module) {
+  checkpoint::StateDictOptions read;
+  read.key = layout.entry;
+  read.strip_prefixes = layout.strip_prefixes;
+  ReleasedWeightsLoad out;
+  AVSL_ASSIGN_OR_RETURN(checkpoint::StateDict state_dict, checkpoint::LoadStateDict(path, read, &out.file));
+  checkpoint::LoadOptions load;
+  load.strict = true;
+  load.key_map = layout.rename;
+  load.ignore_checkpoint_prefixes = layout.ignore;
+  load.allow_missing_prefixes = layout.allow_missing;
+  load.source = path;
+  absl::StatusOr<checkpoint::LoadReport> report = checkpoint::LoadIntoModule(module, state_dict, load);
+  if (!report.ok()) {
+    return absl::Status(report.status().code(),
+                        absl::StrCat(report.status().message(),
+                                     " (the recipe's [weights] table maps a released file's keys to the method's: "
+                                     "entry, strip_prefixes, rename, ignore, allow_missing; docs/model_zoo.md)"));
+  }
+  out.report = *std::move(report);
+  return out;
+}
+
+std::string DescribeReleasedWeightsLoad(const std::string& path, const ReleasedWeightsLoad& load) {
+  std::string line = absl::StrCat(path, ": ", load.report.loaded.size(), " tensors loaded");
+  absl::StrAppend(&line,
+                  load.file.source_key.empty() ? " from the top level" : " from entry '" + load.file.source_key + "'");
+  if (load.file.prefixes_stripped > 0) absl::StrAppend(&line, ", ", load.file.prefixes_stripped, " keys stripped");
+  if (!load.report.renamed.empty()) absl::StrAppend(&line, ", ", load.report.renamed.size(), " renamed");
+  if (!load.report.ignored.empty()) absl::StrAppend(&line, ", ", load.report.ignored.size(), " ignored");
+  if (!load.report.allowed_missing.empty()) {
+    absl::StrAppend(&line, ", left as built: ", absl::StrJoin(load.report.allowed_missing, " "));
+  }
+  return line;
+}
+
+}  // namespace avsl::train
