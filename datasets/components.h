@@ -9,5 +9,6 @@ void RegisterFlickr(Registrar& registrar);
 void RegisterVggSound(Registrar& registrar);
 void RegisterSyntheticAv(Registrar& registrar);
 void RegisterOpenSet(Registrar& registrar);
+void RegisterPairs(Registrar& registrar);
 
 }  // namespace avsl::plugins::datasets

@@ -141,6 +141,37 @@ TEST_F(DatasetsTest, RegistersTheFourComponents) {
   }
 }
 
+// datasets.Pairs (avsl infer's input): the pairs go through the file datasets' test pipeline, so a test frame and
+// its clip give exactly the tensors datasets.Flickr gives for them, without GT and not counted as sounding.
+TEST_F(DatasetsTest, PairsGiveTheTestPipelinesTensorsWithoutGt) {
+  const std::string pipeline = "clip_seconds = 0.25\ninput_size = 32\n";
+  auto flickr = MustBuild("datasets.Flickr",
+                          RootKey() + "list = \"metadata/flickr_test.csv\"\nmode = \"test\"\n" + pipeline);
+  const std::string frame = Root() + "/frames/test_000002.jpg", clip = Root() + "/audio/test_000002.wav";
+  auto pairs = MustBuild("datasets.Pairs",
+                         absl::StrCat("images = [\"", frame, "\", \"", frame, "\"]\naudios = [\"", clip, "\", \"",
+                                      Root(), "/audio/neg_000000.wav\"]\n", pipeline));
+  ASSERT_NE(flickr, nullptr);
+  ASSERT_NE(pairs, nullptr);
+  ASSERT_EQ(pairs->size(), 2u);
+  const Sample want = MustGet(*flickr, 2);
+  const Sample got = MustGet(*pairs, 0);
+  EXPECT_EQ(got.key, "test_000002");
+  EXPECT_EQ(MustGet(*pairs, 1).key, "test_000002_1");  // the same image twice: unique keys in list order
+  EXPECT_EQ(got.image.values, want.image.values);
+  EXPECT_EQ(got.audio.values, want.audio.values);
+  EXPECT_FALSE(got.sounding);
+  EXPECT_FALSE(got.has_gt);
+  EXPECT_THAT(pairs->Describe(1), HasSubstr("neg_000000.wav"));
+  EXPECT_THAT(std::string(Build("datasets.Pairs", absl::StrCat("images = [\"", frame, "\"]\n")).status().message()),
+              HasSubstr("images has 1 files and audios 0; expected the same number"));
+  EXPECT_THAT(
+      std::string(Build("datasets.Pairs", absl::StrCat("images = [\"", frame, "\"]\naudios = [\"/no/clip.wav\"]\n"))
+                      .status()
+                      .message()),
+      HasSubstr("/no/clip.wav: file not found"));
+}
+
 TEST_F(DatasetsTest, FlickrTestSetCountsShapesAndConsensusGt) {
   auto ds = MustBuild("datasets.Flickr", RootKey() + "list = \"metadata/flickr_test.csv\"\nmode = \"test\"\n"
                                                      "clip_seconds = 0.25\ninput_size = 32\n");

@@ -3,9 +3,11 @@
 #include "avsl/core/plugin_abi.h"
 #include "components.h"
 
-AVSL_PLUGIN("datasets", "1.0.0", "Flickr-SoundNet, VGG-Sound/VGG-SS, procedural synthetic AV data, open-set split") {
+AVSL_PLUGIN("datasets", "1.0.0",
+            "Flickr-SoundNet, VGG-Sound/VGG-SS, procedural synthetic AV data, open-set split, file pairs") {
   avsl::plugins::datasets::RegisterFlickr(registrar);
   avsl::plugins::datasets::RegisterVggSound(registrar);
   avsl::plugins::datasets::RegisterSyntheticAv(registrar);
   avsl::plugins::datasets::RegisterOpenSet(registrar);
+  avsl::plugins::datasets::RegisterPairs(registrar);
 }

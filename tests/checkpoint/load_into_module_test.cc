@@ -141,7 +141,8 @@ TEST(LoadIntoModuleTest, HintSuggestsTheMissingPrefix) {
   auto r = LoadIntoModule(*w, Filled());
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.status().message(), HasSubstr("9 missing key(s)"));
-  EXPECT_THAT(r.status().message(), HasSubstr("try key_map {\"\", \"enc.\"}"));
+  EXPECT_THAT(r.status().message(),
+              HasSubstr("try key_map {\"\", \"enc.\"} (in a recipe: [weights] rename = [\"=enc.\"])"));
   // The other direction: checkpoint keys carry a prefix the module lacks.
   Net net;
   auto r2 = LoadIntoModule(*net, Filled("encoder."));

@@ -28,7 +28,7 @@ expect "no command prints usage" 2 "usage: avsl <command>" -- "$AVSL"
 expect "unknown command" 2 "unknown command 'frobnicate'" -- "$AVSL" frobnicate
 expect "top-level help" 0 "commands:" -- "$AVSL" --help
 expect "version" 0 "^avsl [0-9]+\.[0-9]+\.[0-9]+" -- "$AVSL" --version
-for cmd in train eval score synth inspect plugins recipe report bench; do
+for cmd in train eval infer score synth inspect plugins recipe report bench; do
   expect "$cmd --help" 0 "usage: avsl $cmd" -- "$AVSL" "$cmd" --help
   expect "$cmd unknown flag" 2 "unknown option '--no-such-flag'" -- "$AVSL" "$cmd" --no-such-flag
 done
@@ -295,6 +295,39 @@ expect "inspect image" 0 "test transform \[3, 64, 64\]" -- "$AVSL" inspect image
 expect "inspect unknown --set key" 1 "unknown key 'input_sise'; did you mean 'input_size'" -- \
   "$AVSL" inspect image "$tmp/syn/frames/$jpg" --out "$tmp/i.npy" --set input_sise=64
 expect "inspect corrupt image names file" 1 "$tmp/syn/audio/$wav" -- "$AVSL" inspect image "$tmp/syn/audio/$wav" --out "$tmp/i.npy"
+# avsl infer: a user's own image + WAV through the run's test pipeline. The same pair scored by avsl eval (the
+# synthetic files read as a Flickr dataset with the synthetic recipe's pipeline keys) gives a byte-identical map. Both
+# in batches of one: oneDNN picks its convolution algorithm by batch size, which moves the last bits (~1e-7).
+flickr_test="{type=\"datasets.Flickr\", root=\"$tmp/syn\", list=\"metadata/flickr_test.csv\", mode=\"test\", input_size=113, nperseg=256, noverlap=128, clip_seconds=0.5, sample_rate=16000}"
+expect "eval --maps-dir on the synthetic files" 0 "metrics: " -- "$AVSL" eval "$zrun" --set "data.test=$flickr_test" \
+  --set data.eval_batch_size=1 --maps-dir "$tmp/eval_maps" --out "$tmp/eval_files"
+infer_pair=(--image "$tmp/syn/frames/test_000003.jpg" --audio "$tmp/syn/audio/test_000003.wav")
+expect "infer writes map, overlay and JSON" 0 "^test_000003: confidence [0-9.]+, peak \([0-9]+, [0-9]+\) of 224x224, sounding unknown" -- \
+  "$AVSL" infer --run "$zrun" "${infer_pair[@]}" --out "$tmp/infer"
+key3=$(ls "$tmp/eval_maps" | grep '^test_000003' | head -1)
+cmp -s "$tmp/eval_maps/$key3" "$tmp/infer/test_000003.npy" && [ -s "$tmp/infer/test_000003.png" ] &&
+  grep -q '"sounding": null' "$tmp/infer/test_000003.json" && passed=$((passed + 1)) ||
+  { echo "FAIL: avsl infer's map differs from avsl eval --maps-dir's ($key3), or its PNG/JSON is missing"; failures=$((failures + 1)); }
+expect "infer --threshold decides sounding (yes)" 0 "sounding yes" -- "$AVSL" infer --run "$zrun" "${infer_pair[@]}" \
+  --out "$tmp/infer2" --threshold -1e9
+expect "infer --threshold decides sounding (no)" 0 "sounding no" -- "$AVSL" infer --run "$zrun" "${infer_pair[@]}" \
+  --out "$tmp/infer2" --threshold 1e9
+expect "infer two pairs with one image name keeps both" 0 "test_000003_1: confidence" -- "$AVSL" infer --run "$zrun" \
+  "${infer_pair[@]}" --image "$tmp/syn/frames/test_000003.jpg" --audio "$tmp/syn/audio/neg_000003.wav" --out "$tmp/infer3"
+expect "infer reads the run's validation threshold" 0 "^threshold: [-0-9.e]+ \(the run's validation max-F1 threshold at epoch 1\)" -- \
+  "$AVSL" infer --run "$drun" "${infer_pair[@]}" --out "$tmp/infer4"
+grep -q '"sounding": \(true\|false\)' "$tmp/infer4/test_000003.json" && passed=$((passed + 1)) ||
+  { echo "FAIL: infer with a run threshold wrote no sounding decision"; failures=$((failures + 1)); }
+expect "infer missing image names it" 1 "/nonexistent/frame.jpg: file not found" -- "$AVSL" infer --run "$zrun" \
+  --image /nonexistent/frame.jpg --audio "$tmp/syn/audio/test_000003.wav" --out "$tmp/infer5"
+expect "infer corrupt image names it" 1 "$tmp/syn/audio/test_000003.wav" -- "$AVSL" infer --run "$zrun" \
+  --image "$tmp/syn/audio/test_000003.wav" --audio "$tmp/syn/audio/test_000003.wav" --out "$tmp/infer5"
+expect "infer pairs images with audio" 2 "give --image and --audio in pairs \(found 1 images and 0 audio files\)" -- \
+  "$AVSL" infer --run "$zrun" --image "$tmp/syn/frames/test_000003.jpg" --out "$tmp/infer5"
+expect "infer needs a model" 2 "give either --run RUN_DIR or --recipe RECIPE --weights FILE" -- \
+  "$AVSL" infer "${infer_pair[@]}" --out "$tmp/infer5"
+expect "infer --threshold is a number" 2 "--threshold: expected a number, found 'high'" -- \
+  "$AVSL" infer --run "$zrun" "${infer_pair[@]}" --out "$tmp/infer5" --threshold high
 expect "score needs ground truth" 2 "exactly one of --flickr-annotations and --vggss-json" -- \
   "$AVSL" score --maps "$tmp" --index "$tmp/none.csv"
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then

@@ -104,6 +104,7 @@ TEST(DetectionTest, RefAndPaperDifferBecauseOfInterpolation) {
   // F1: at .7: 2·(1/3)(1/2)/(5/6) = 0.4; at .6: 2·(1/2)·1/(3/2) = 2/3. N < 20 -> decile step 1 -> same max.
   EXPECT_NEAR(PaperDetectionMetrics(s, 0.5).max_f1, 2.0 / 3, 1e-15);
   EXPECT_NEAR(MaxF1Ref(s, 0.5), 2.0 / 3, 1e-15);
+  EXPECT_EQ(PaperDetectionMetrics(s, 0.5).max_f1_threshold, .6);  // the δ of the maximum
 }
 
 TEST(DetectionTest, RefAndPaperCoincideWhenOnlyTheLowestThresholdGainsRecall) {
@@ -134,6 +135,17 @@ TEST(DetectionTest, MaxF1DiffersWhenBestThresholdIsNotADecile) {
   for (int i = 1; i < 20; ++i) s.push_back(Hit(i / 20.0));
   EXPECT_NEAR(PaperDetectionMetrics(s, 0.5).max_f1, 1.0, 1e-15);
   EXPECT_NEAR(MaxF1Ref(s, 0.5), 38.0 / 39, 1e-15);
+  EXPECT_EQ(PaperDetectionMetrics(s, 0.5).max_f1_threshold, 1 / 20.0);  // conf[1]: every hit, no silent
+}
+
+TEST(DetectionTest, MaxF1ThresholdIsTheDeltaOfTheMaximum) {
+  // Hit .9, Silent .8, Hit .7: δ = .9 -> P 1, R 1/2, F1 2/3; δ = .8 -> P 1/2, R 1/2, F1 1/2; δ = .7 -> P 2/3, R 1,
+  // F1 4/5. All-silent samples: F1 0 at every δ, so the first (highest) one; no samples: NaN.
+  const PaperDetection d = PaperDetectionMetrics({Hit(.9), Silent(.8), Hit(.7)}, 0.5);
+  EXPECT_NEAR(d.max_f1, 0.8, 1e-15);
+  EXPECT_EQ(d.max_f1_threshold, .7);
+  EXPECT_EQ(PaperDetectionMetrics({Silent(.4), Silent(.3)}, 0.5).max_f1_threshold, .4);
+  EXPECT_TRUE(std::isnan(PaperDetectionMetrics({}, 0.5).max_f1_threshold));
 }
 
 TEST(DetectionTest, TiesFormOneThreshold) {

@@ -53,6 +53,7 @@ int RunPlugins(int argc, char** argv, int first);
 int RunRecipe(int argc, char** argv, int first);
 int RunTrain(int argc, char** argv, int first);
 int RunEval(int argc, char** argv, int first);
+int RunInfer(int argc, char** argv, int first);
 int RunScore(int argc, char** argv, int first);
 int RunSynth(int argc, char** argv, int first);
 int RunInspect(int argc, char** argv, int first);

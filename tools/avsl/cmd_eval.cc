@@ -44,7 +44,7 @@ std::string RunDirOf(const fs::path& checkpoint) {
 // RECIPE (with --weights): loaded as `avsl train` loads it, its `base` files found next to it.
 absl::StatusOr<Target> ResolveRecipe(const std::string& path) {
   std::error_code ec;
-  if (!fs::is_regular_file(path, ec)) {
+  if (path.rfind('@', 0) != 0 && !fs::is_regular_file(path, ec)) {  // @avsl/...: a shipped recipe, found by Load
     return absl::NotFoundError(absl::StrCat("recipe ", path, " not found (with --weights, RUN is a recipe file)"));
   }
   Target t;
@@ -75,18 +75,19 @@ absl::StatusOr<Target> Resolve(const std::string& what) {
 }  // namespace
 
 int RunEval(int argc, char** argv, int first) {
-  Args args("avsl eval RUN_DIR|CKPT [--split test|val] [--checkpoint NAME | --untrained] [--set KEY=VALUE]... "
-            "[--maps-dir DIR]\n       avsl eval RECIPE --weights FILE [--split test|val] [--set KEY=VALUE]... "
-            "[--maps-dir DIR]",
-            "Evaluates a trained model on a split of its recipe with the core metrics and writes metrics.json and\n"
-            "per_sample.csv (default: RUN_DIR/eval/<split>_<checkpoint>/). --set changes the recipe, e.g. to point\n"
-            "data.test at another dataset or to change the eval.* options. The plugins the run's env.json records\n"
-            "are loaded after the search path when it does not provide them (one line each on stderr). metrics.json\n"
-            "also gets the audio-dependence rate: the fraction of frames whose map peak moves when the sounding clip\n"
-            "is replaced by a silent one (extended test splits).\n"
-            "With --weights, the recipe's model is built and FILE, a checkpoint as the method's authors released it\n"
-            "(torch.save, zip or legacy pre-1.6 format), is loaded into it strictly through the recipe's [weights]\n"
-            "table (docs/model_zoo.md); default output: <FILE's folder>/eval_<FILE's stem>_<split>/.");
+  Args args(
+      "avsl eval RUN_DIR|CKPT [--split test|val] [--checkpoint NAME | --untrained] [--set KEY=VALUE]... "
+      "[--maps-dir DIR] [--out DIR]\n       avsl eval RECIPE --weights FILE [--split test|val] [--set KEY=VALUE]... "
+      "[--maps-dir DIR] [--out DIR]",
+      "Evaluates a trained model on a split of its recipe with the core metrics and writes metrics.json and\n"
+      "per_sample.csv (default: RUN_DIR/eval/<split>_<checkpoint>/). --set changes the recipe, e.g. to point\n"
+      "data.test at another dataset or to change the eval.* options. The plugins the run's env.json records\n"
+      "are loaded after the search path when it does not provide them (one line each on stderr). metrics.json\n"
+      "also gets the audio-dependence rate: the fraction of frames whose map peak moves when the sounding clip\n"
+      "is replaced by a silent one (extended test splits).\n"
+      "With --weights, the recipe's model is built and FILE, a checkpoint as the method's authors released it\n"
+      "(torch.save, zip or legacy pre-1.6 format), is loaded into it strictly through the recipe's [weights]\n"
+      "table (docs/model_zoo.md); default output: <FILE's folder>/eval_<FILE's stem>_<split>/.");
   args.Positional("RUN", "run directory or checkpoint file (.pt written by avsl train); with --weights, a recipe");
   args.Option("split", "NAME", "test or val (default: the recipe's eval.split, itself test by default)");
   args.Option("checkpoint", "NAME",
@@ -131,7 +132,7 @@ int RunEval(int argc, char** argv, int first) {
   }
   absl::StatusOr<Recipe> recipe = weights.empty()
                                       ? Recipe::Parse(target->recipe_text, target->origin, ".", args.GetAll("set"))
-                                      : Recipe::Load(target->origin, args.GetAll("set"));
+                                      : LoadRecipe(target->origin, args, *host);
   if (!recipe.ok()) return ReportError("eval", recipe.status(), verbose);
   if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", WithPluginHint(s, *host), verbose);
   const ComponentConfig root = recipe->Root();

@@ -10,6 +10,7 @@ namespace {
 constexpr avsl::cli::Command kCommands[] = {
     {"train", "train a method from a recipe (run directory, resume, early stop)", avsl::cli::RunTrain},
     {"eval", "evaluate a trained run or checkpoint on a split", avsl::cli::RunEval},
+    {"infer", "localize the sound of your own image + WAV pairs (map, overlay, JSON)", avsl::cli::RunInfer},
     {"score", "score localization maps (.npy) written by any tool", avsl::cli::RunScore},
     {"synth", "write the synthetic audio-visual benchmark to disk", avsl::cli::RunSynth},
     {"inspect", "write exactly what the model sees for an audio or image file", avsl::cli::RunInspect},

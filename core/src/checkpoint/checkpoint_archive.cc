@@ -12,7 +12,7 @@
 #include "avsl/checkpoint/unpickler.h"
 #include "avsl/checkpoint/zip_writer.h"
 #include "avsl/core/status_macros.h"
-#include "legacy_torch_save.h"
+#include "checkpoint/legacy_torch_save.h"
 
 namespace avsl::checkpoint {
 namespace {

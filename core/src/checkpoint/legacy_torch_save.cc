@@ -1,4 +1,4 @@
-#include "legacy_torch_save.h"
+#include "checkpoint/legacy_torch_save.h"
 
 #include <cstdint>
 #include <cstring>
@@ -132,6 +132,13 @@ absl::StatusOr<LegacyTorchSave> ParseLegacyTorchSave(absl::string_view bytes, co
     }
     out.storages.emplace(key->str, bytes.substr(pos, count * elem));
     pos += count * elem;
+  }
+  for (const auto& [key, ref] : declared) {
+    if (out.storages.count(key) == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": storage '", key, "' (", ref->numel, " x ", DTypeName(ref->dtype),
+                       ") is used by the saved object but not in the file's storage list"));
+    }
   }
   return out;
 }

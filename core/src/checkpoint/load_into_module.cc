@@ -54,7 +54,8 @@ std::string KeyMapHint(const std::vector<std::string>& missing, const std::vecto
     if (best == nullptr || v.second > best->second) best = &v;
   if (best == nullptr) return "";
   return absl::StrCat("; hint: ", best->second, " missing/unexpected pairs differ only by a prefix, try key_map {\"",
-                      best->first.first, "\", \"", best->first.second, "\"}");
+                      best->first.first, "\", \"", best->first.second, "\"} (in a recipe: [weights] rename = [\"",
+                      best->first.first, "=", best->first.second, "\"])");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "avsl/core/status_macros.h"
 #include "checkpoint/crc32.h"
+#include "checkpoint/legacy_torch_save.h"
 
 namespace avsl::checkpoint {
 namespace {
@@ -39,7 +40,7 @@ absl::Status Corrupt(const std::string& path, const std::string& what) {
 // Explains what a non-zip file most likely is: the legacy torch.save format is a bare pickle stream that
 // starts with PROTO 2 and the LONG1 magic number, which users hit when loading old checkpoints.
 std::string DescribeNonZip(const std::string& b) {
-  if (b.size() >= 3 && static_cast<unsigned char>(b[0]) == 0x80 && static_cast<unsigned char>(b[2]) == 0x8a) {
+  if (IsLegacyTorchSave(b)) {
     return "this is the legacy (pre-1.6, _use_new_zipfile_serialization=False) torch.save format: avsl imports "
            "weights from it (avsl eval --weights, an encoder's pretrained_weights), but the checkpoints avsl writes, "
            "resumes and evaluates are zip archives";

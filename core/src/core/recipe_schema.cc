@@ -108,7 +108,7 @@ Schema MakeRecipeSchema() {
                       "prefixes removed from every key first (DistributedDataParallel/DataParallel's module.)");
   weights.StringArray("rename", {},
                       "\"FROM=TO\": a key starting with FROM gets TO instead (the first match wins), e.g. "
-                      "\"imgnet.=image_encoder.\"");
+                      "\"imgnet.=image_encoder.\"; an empty FROM prefixes every key not matched before");
   weights.StringArray("ignore", {},
                       "key prefixes of the file that the method has no use for (before rename), e.g. an unused "
                       "classifier \"imgnet.fc.\"");

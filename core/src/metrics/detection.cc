@@ -80,10 +80,11 @@ double F1(const PrecisionRecall& pr) {
 
 PaperDetection PaperDetectionMetrics(const std::vector<DetectionSample>& samples, double gamma) {
   PaperDetection out;
-  if (samples.empty()) return {kNaN, kNaN};
+  if (samples.empty()) return {kNaN, kNaN, kNaN};
   SortedCounts counts(samples, gamma);
   const std::vector<double>& c = counts.sorted_conf();
   double prev_recall = 0.0;
+  bool first = true;
   // Walk the distinct confidences from the highest down; recall is non-decreasing along this walk
   // (TP only grows and FN only shrinks), so each step adds a non-negative area.
   for (size_t i = c.size(); i-- > 0;) {
@@ -91,7 +92,12 @@ PaperDetection PaperDetectionMetrics(const std::vector<DetectionSample>& samples
     const PrecisionRecall pr = counts.AtIndex(i);
     out.ap += (pr.recall - prev_recall) * pr.precision;
     prev_recall = pr.recall;
-    out.max_f1 = std::max(out.max_f1, F1(pr));
+    const double f1 = F1(pr);
+    if (first || f1 > out.max_f1) {  // the highest δ reaching the maximum
+      out.max_f1 = f1;
+      out.max_f1_threshold = c[i];
+      first = false;
+    }
   }
   return out;
 }

@@ -15,7 +15,7 @@ absl::StatusOr<WeightsLayout> WeightsLayoutFromRecipe(const ComponentConfig& roo
   layout.allow_missing = w.GetStringArray("allow_missing");
   for (const std::string& r : w.GetStringArray("rename")) {
     const size_t eq = r.find('=');
-    if (eq == std::string::npos || eq == 0) {
+    if (eq == std::string::npos) {  // "=x." (an empty FROM) puts x. before every key no earlier entry matched
       return absl::InvalidArgumentError(absl::StrCat("recipe key 'weights.rename': entry '", r,
                                                      "' is not \"FROM=TO\" (a file key prefix, '=', the method's)"));
     }
@@ -30,14 +30,19 @@ absl::StatusOr<ReleasedWeightsLoad> LoadReleasedWeights(const std::string& path,
   read.key = layout.entry;
   read.strip_prefixes = layout.strip_prefixes;
   ReleasedWeightsLoad out;
-  AVSL_ASSIGN_OR_RETURN(checkpoint::StateDict state_dict, checkpoint::LoadStateDict(path, read, &out.file));
+  absl::StatusOr<checkpoint::StateDict> state_dict = checkpoint::LoadStateDict(path, read, &out.file);
+  if (!state_dict.ok()) {
+    return absl::Status(state_dict.status().code(),
+                        absl::StrCat(state_dict.status().message(),
+                                     " (the recipe's [weights] entry names the dict that holds the state dict)"));
+  }
   checkpoint::LoadOptions load;
   load.strict = true;
   load.key_map = layout.rename;
   load.ignore_checkpoint_prefixes = layout.ignore;
   load.allow_missing_prefixes = layout.allow_missing;
   load.source = path;
-  absl::StatusOr<checkpoint::LoadReport> report = checkpoint::LoadIntoModule(module, state_dict, load);
+  absl::StatusOr<checkpoint::LoadReport> report = checkpoint::LoadIntoModule(module, *state_dict, load);
   if (!report.ok()) {
     return absl::Status(report.status().code(),
                         absl::StrCat(report.status().message(),

@@ -38,6 +38,7 @@
 #include "avsl/dist/differentiable_collectives.h"
 #include "avsl/dist/gradient_sync.h"
 #include "avsl/io/run_dir.h"
+#include "avsl/metrics/detection.h"
 #include "avsl/metrics/metric_fields.h"
 #include "avsl/train/collate.h"
 #include "avsl/train/error_text.h"
@@ -602,6 +603,13 @@ absl::Status Trainer::Impl::Validate() {
   v.result = &result;
   for (const metrics::MetricField& f : metrics::MetricFields()) v.values[f.name] = result.all.*f.member;
   for (const auto& [k, value] : ComputeExtraMetrics(extra_metrics, result)) v.values[k] = value;
+  // The confidence above which the max-F1 decision says "a visible source sounds": `avsl infer --run` reads it
+  // back from metrics.jsonl for the epoch of the checkpoint it loads.
+  std::vector<metrics::DetectionSample> detection;
+  detection.reserve(result.samples.size());
+  for (const SampleRecord& r : result.samples) detection.push_back({r.sounding, r.ciou, r.conf});
+  v.values["max_f1_threshold"] =
+      metrics::PaperDetectionMetrics(detection, eval_options.protocol.ciou_threshold).max_f1_threshold;
   return ForEachHook([&](TrainerHook& h) { return h.OnValidationEnd(ctx, v); });
 }
 

@@ -37,9 +37,12 @@ double F1(const PrecisionRecall& pr);
 struct PaperDetection {
   double ap = 0.0;      ///< Σ_k (R_k − R_{k−1})·P_k with R_0 = 0 (non-interpolated, sklearn-style step sum).
   double max_f1 = 0.0;  ///< max_k F1(P_k, R_k).
+  /// δ_k of the first (highest) threshold reaching max_f1: "conf >= max_f1_threshold" is the decision with the best
+  /// F1 on these samples (avsl infer's `sounding`).
+  double max_f1_threshold = 0.0;
 };
 
-/// O(N log N). NaN for both when `samples` is empty.
+/// O(N log N). NaN for all three when `samples` is empty.
 PaperDetection PaperDetectionMetrics(const std::vector<DetectionSample>& samples, double gamma);
 
 /// SLAVC `calc_ap` exactly: skip = max(1, N//200); thresholds = sort(conf)[:-1][::-skip] (descending,

@@ -1,0 +1,110 @@
+// datasets.Pairs: explicit (image, audio) file pairs with no dataset layout and no ground truth, through the same
+// test pipeline as the file datasets (squash to input_size, the centred clip_seconds window, the log spectrogram).
+// `avsl infer` builds one from the recipe's test-set options, so a user's own frame and WAV are prepared exactly as
+// `avsl eval` prepares a dataset's.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "avsl/core/component_registry.h"
+#include "avsl/core/status_macros.h"
+#include "avsl/data/audio_clip.h"
+#include "components.h"
+#include "pipeline.h"
+
+namespace avsl::plugins::datasets {
+namespace {
+
+constexpr const char* kComponent = "datasets.Pairs";
+
+struct Pair {
+  std::string key, image, audio;
+};
+
+class PairsDataset final : public Dataset {
+ public:
+  PairsDataset(std::vector<Pair> pairs, PipelineOptions pipeline, double clip_seconds, int sample_rate)
+      : pairs_(std::move(pairs)), pipeline_(pipeline), clip_seconds_(clip_seconds), sample_rate_(sample_rate) {}
+
+  size_t size() const override { return pairs_.size(); }
+
+  absl::StatusOr<Sample> Get(size_t index, const SampleContext& context) const override {
+    if (index >= pairs_.size()) {
+      return absl::OutOfRangeError(absl::StrCat(kComponent, ": index ", index, " >= size ", pairs_.size()));
+    }
+    const Pair& p = pairs_[index];
+    Sample s;
+    s.key = s.video_id = p.key;
+    s.audio_id = std::filesystem::path(p.audio).stem().string();
+    s.sounding = false;  // unknown: no ground truth, so nothing is scored as a localization
+    AVSL_ASSIGN_OR_RETURN(data::RgbImage rgb, data::DecodeImageFile(p.image));
+    AVSL_ASSIGN_OR_RETURN(TransformedImage image,
+                          TransformImage(rgb, pipeline_, /*augment=*/false, context, index, p.image));
+    s.image = std::move(image.tensor);
+    data::ClipOptions clip;
+    clip.clip_seconds = clip_seconds_;
+    clip.target_sample_rate = sample_rate_;
+    AVSL_ASSIGN_OR_RETURN(data::MonoAudio audio, data::LoadAudioClip(p.audio, clip));
+    AVSL_ASSIGN_OR_RETURN(s.audio, AudioFeatures(audio.samples, audio.sample_rate, pipeline_, p.audio));
+    return s;
+  }
+
+  std::string Describe(size_t index) const override {
+    if (index >= pairs_.size()) return absl::StrCat(kComponent, " index ", index);
+    return absl::StrCat(pairs_[index].image, " + ", pairs_[index].audio);
+  }
+
+ private:
+  std::vector<Pair> pairs_;
+  PipelineOptions pipeline_;
+  double clip_seconds_;
+  int sample_rate_;
+};
+
+absl::StatusOr<std::shared_ptr<Dataset>> MakePairs(const ComponentConfig& c) {
+  AVSL_ASSIGN_OR_RETURN(PipelineOptions pipeline, ReadPipelineOptions(c));
+  const std::vector<std::string> images = c.GetStringArray("images");
+  const std::vector<std::string> audios = c.GetStringArray("audios");
+  if (images.empty() || images.size() != audios.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(kComponent, " ", c.path(), ": images has ", images.size(),
+                                                   " files and audios ", audios.size(),
+                                                   "; expected the same number, at least one"));
+  }
+  std::vector<Pair> pairs;
+  std::map<std::string, int> seen;
+  for (size_t i = 0; i < images.size(); ++i) {
+    for (const std::string* f : {&images[i], &audios[i]}) {
+      std::error_code ec;
+      if (!std::filesystem::is_regular_file(*f, ec)) {
+        return absl::NotFoundError(absl::StrCat(kComponent, " ", c.path(), ": ", *f, ": file not found"));
+      }
+    }
+    // The key names the outputs (<key>.npy, ...): the image's stem, made unique in list order.
+    std::string key = std::filesystem::path(images[i]).stem().string();
+    if (const int n = seen[key]++; n > 0) key = absl::StrCat(key, "_", n);
+    pairs.push_back(Pair{key, images[i], audios[i]});
+  }
+  return std::shared_ptr<Dataset>(std::make_shared<PairsDataset>(std::move(pairs), pipeline, c.GetFloat("clip_seconds"),
+                                                                 static_cast<int>(c.GetInt("sample_rate"))));
+}
+
+}  // namespace
+
+void RegisterPairs(Registrar& registrar) {
+  Schema s("Explicit image/audio file pairs, no layout and no ground truth (avsl infer's input)");
+  s.StringArray("images", {}, "image files (JPEG or PNG), one per pair");
+  s.StringArray("audios", {}, "WAV files (any rate and channel count), one per pair, in the order of images");
+  s.Float("clip_seconds", 3.0, "audio window centred on the clip (tiled when shorter); the reference uses 3")
+      .Range(0.01, 3600);
+  s.Int("sample_rate", 0, "resample to this rate first; 0 keeps the file's native rate (the reference)")
+      .Range(0, 384000);
+  AddPipelineFields(s, 224);
+  registrar.Register<Dataset>("Pairs", std::move(s), MakePairs,
+                              "explicit image + audio file pairs through the test pipeline (no GT)");
+}
+
+}  // namespace avsl::plugins::datasets

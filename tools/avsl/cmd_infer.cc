@@ -1,0 +1,308 @@
+// avsl infer: localization on a user's own image + WAV pairs, no dataset layout: the map as `avsl eval --maps-dir`
+// writes it, an overlay, and a JSON with the confidence, the peak and whether a visible source sounds.
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "avsl/checkpoint/training_checkpoint.h"
+#include "avsl/core/method.h"
+#include "avsl/data/image_transform.h"
+#include "avsl/io/atomic_file.h"
+#include "avsl/io/npy.h"
+#include "avsl/train/evaluate_checkpoint.h"
+#include "avsl/train/map_evaluation.h"
+#include "avsl/train/recipe_builders.h"
+#include "avsl/train/released_weights.h"
+#include "avsl/viz/overlay.h"
+#include "avsl/viz/png_writer.h"
+#include "cli_common.h"
+#include "nlohmann/json.hpp"
+#include "run_plugins.h"
+
+namespace avsl::cli {
+namespace fs = std::filesystem;
+namespace {
+
+// A TOML basic string: the file names go into a recipe override.
+std::string TomlString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+// The test pipeline's keys of the recipe's evaluation set (test, else val, else train), so that a user's pair is
+// prepared exactly as the run's own test samples: input size, spectrogram, audio window and rate.
+std::string PairsOverride(const ComponentConfig& root, const std::vector<std::string>& images,
+                          const std::vector<std::string>& audios) {
+  std::vector<std::string> fields = {"type = \"datasets.Pairs\""};
+  std::vector<std::string> quoted;
+  for (const std::string& f : images) quoted.push_back(TomlString(fs::absolute(f).string()));
+  fields.push_back("images = [" + absl::StrJoin(quoted, ", ") + "]");
+  quoted.clear();
+  for (const std::string& f : audios) quoted.push_back(TomlString(fs::absolute(f).string()));
+  fields.push_back("audios = [" + absl::StrJoin(quoted, ", ") + "]");
+  const ComponentConfig data = root.Sub("data");
+  for (const char* split : {"test", "val", "train"}) {
+    const ComponentConfig set = data.Sub(split);
+    if (set.type().empty()) continue;
+    for (const char* key : {"input_size", "gt_size", "nperseg", "noverlap", "sample_rate"}) {
+      if (set.Has(key)) fields.push_back(absl::StrCat(key, " = ", set.GetInt(key)));
+    }
+    if (set.Has("clip_seconds"))
+      fields.push_back(absl::StrFormat("clip_seconds = %.17g", set.GetFloat("clip_seconds")));
+    break;
+  }
+  return "data.test={" + absl::StrJoin(fields, ", ") + "}";
+}
+
+struct Threshold {
+  std::optional<double> value;
+  std::string source;  ///< where it came from, or why there is none
+};
+
+// The max-F1 threshold the run's validation chose at the epoch of `checkpoint_name` (metrics.jsonl).
+Threshold RunThreshold(const std::string& run_dir, const std::string& checkpoint_name) {
+  long long epoch = -1;  // -1: the last validation (checkpoint "last")
+  if (checkpoint_name != "last") {
+    std::ifstream in(fs::path(run_dir) / "train_state.json");
+    const nlohmann::json state = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+    if (state.is_object() && state.contains("best_epoch") && state["best_epoch"].is_number_integer()) {
+      epoch = state["best_epoch"].get<long long>();
+    }
+  }
+  std::ifstream in(fs::path(run_dir) / "metrics.jsonl");
+  std::optional<double> found;
+  long long found_epoch = -1;
+  std::string line;
+  while (std::getline(in, line)) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object() || j.value("split", "") != "val" || !j.contains("max_f1_threshold") ||
+        !j["max_f1_threshold"].is_number()) {
+      continue;
+    }
+    const long long e = j.value("epoch", -1LL);
+    if (epoch < 0 || e == epoch) {
+      found = j["max_f1_threshold"].get<double>();
+      found_epoch = e;
+    }
+  }
+  if (!found) {
+    return {std::nullopt, absl::StrCat("none: ", run_dir,
+                                       "/metrics.jsonl has no validation max_f1_threshold for this checkpoint (a run "
+                                       "without validation, or from before avsl recorded it); pass --threshold")};
+  }
+  return {found, absl::StrCat("the run's validation max-F1 threshold at epoch ", found_epoch)};
+}
+
+struct PairResult {
+  Map2D map;
+  double confidence = 0;
+};
+
+}  // namespace
+
+int RunInfer(int argc, char** argv, int first) {
+  Args args("avsl infer (--run RUN_DIR [--checkpoint NAME] | --recipe RECIPE --weights FILE) --image IMG --audio WAV "
+            "[--image IMG --audio WAV]... --out DIR [--threshold T] [--set KEY=VALUE]...",
+            "Localizes the sound of each WAV in its image, no dataset layout needed. The pair goes through the test\n"
+            "pipeline of the recipe's evaluation set (input size, audio window, spectrogram), so the map is the one\n"
+            "`avsl eval --maps-dir` writes for the same files. For each pair, named by the image's stem:\n"
+            "  DIR/<stem>.npy   the map on the evaluation grid (224x224 float32)\n"
+            "  DIR/<stem>.png   the map over the frame\n"
+            "  DIR/<stem>.json  confidence, the map's peak (grid and source pixels), sounding and its threshold\n"
+            "`sounding` is confidence >= the threshold: --threshold, or with --run the max-F1 threshold of the run's\n"
+            "validation at the checkpoint's epoch (null when neither exists). Images: JPEG or PNG; WAV: any rate\n"
+            "and channel count.");
+  args.Option("run", "RUN_DIR", "a run directory written by avsl train");
+  args.Option("checkpoint", "NAME",
+              "with --run: last or best_<metric> (default: the one the run selected, as avsl eval)");
+  args.Option("recipe", "RECIPE", "a recipe whose model loads --weights (e.g. recipes/slavc/released_vggss.toml)");
+  args.Option("weights", "FILE", "with --recipe: weights as the method's authors released them (docs/model_zoo.md)");
+  args.Option("image", "IMG", "an image (repeat with --audio for more pairs)", /*repeatable=*/true);
+  args.Option("audio", "WAV", "the audio of the image given at the same position", /*repeatable=*/true);
+  args.Option("out", "DIR", "output folder (created)");
+  args.Option("threshold", "T", "confidence threshold of `sounding` (overrides the run's)");
+  args.Flag("verbose", "print full C++ stack traces of errors");
+  AddRecipeOptions(args);
+  AddPluginOptions(args);
+  if (int rc = ParseOrExit(args, argc, argv, first); rc >= 0) return rc;
+  const bool verbose = args.Has("verbose");
+  auto usage = [&](const std::string& why) {
+    std::cerr << "avsl infer: " << why << "\n\n" << args.Usage();
+    return kExitUsage;
+  };
+  if (args.Has("run") == args.Has("recipe"))
+    return usage("give either --run RUN_DIR or --recipe RECIPE --weights FILE");
+  if (args.Has("recipe") != args.Has("weights")) return usage("--recipe and --weights go together");
+  if (args.Has("checkpoint") && !args.Has("run")) return usage("--checkpoint names a checkpoint of --run");
+  const std::vector<std::string> images = args.GetAll("image");
+  const std::vector<std::string> audios = args.GetAll("audio");
+  if (images.empty() || images.size() != audios.size()) {
+    return usage(absl::StrCat("give --image and --audio in pairs (found ", images.size(), " images and ", audios.size(),
+                              " audio files)"));
+  }
+  if (!args.Has("out")) return usage("--out is required");
+  std::optional<double> forced_threshold;
+  if (args.Has("threshold")) {
+    double t = 0;
+    if (!absl::SimpleAtod(args.Get("threshold"), &t) || !std::isfinite(t)) {
+      return usage(absl::StrCat("--threshold: expected a number, found '", args.Get("threshold"), "'"));
+    }
+    forced_threshold = t;
+  }
+  const std::string run_dir = args.Get("run");
+  std::error_code ec;
+  if (!run_dir.empty() && !fs::exists(fs::path(run_dir) / "recipe.toml", ec)) {
+    return ReportError("infer", absl::NotFoundError(run_dir + " is not a run directory (no recipe.toml)"), verbose);
+  }
+
+  std::unique_ptr<PluginHost> host = LoadPlugins(args);
+  if (!run_dir.empty()) {
+    for (const std::string& line : LoadRecordedPlugins(run_dir, *host)) std::cerr << "avsl infer: " << line << "\n";
+  }
+  const std::string recipe_path = run_dir.empty() ? args.Get("recipe") : (fs::path(run_dir) / "recipe.toml").string();
+  // First the recipe as given, for its test pipeline; then again with data.test replaced by the user's pairs.
+  absl::StatusOr<Recipe> recipe = LoadRecipe(recipe_path, args, *host);
+  if (!recipe.ok()) return ReportError("infer", recipe.status(), verbose);
+  std::vector<std::string> sets = args.GetAll("set");
+  sets.push_back(PairsOverride(recipe->Root(), images, audios));
+  recipe = Recipe::Load(recipe_path, sets);
+  if (recipe.ok()) {
+    if (absl::Status s = recipe->Validate(*host); !s.ok()) recipe = WithPluginHint(s, *host);
+  }
+  if (!recipe.ok()) return ReportError("infer", recipe.status(), verbose);
+  const ComponentConfig root = recipe->Root();
+
+  absl::StatusOr<train::Runtime> runtime = train::ApplyRuntime(root);
+  if (!runtime.ok()) return ReportError("infer", runtime.status(), verbose);
+  absl::StatusOr<std::shared_ptr<Method>> method = train::BuildSeededMethod(root, runtime->seed, runtime->device,
+                                                                            host->registry());
+  if (!method.ok()) return ReportError("infer", WithPluginHint(method.status(), *host), verbose);
+  std::string weights_note;
+  std::string checkpoint_name;
+  if (!run_dir.empty()) {
+    checkpoint_name = args.Has("checkpoint")
+                          ? args.Get("checkpoint")
+                          : train::SelectedCheckpointName(run_dir, root.Sub("train").GetString("select"),
+                                                          root.Sub("train").GetString("monitor"));
+    weights_note = (fs::path(run_dir) / "checkpoints" / (checkpoint_name + ".pt")).string();
+    if (absl::Status s = checkpoint::LoadMethodWeights(weights_note, **method); !s.ok()) {
+      return ReportError("infer", s, verbose);
+    }
+  } else {
+    absl::StatusOr<train::WeightsLayout> layout = train::WeightsLayoutFromRecipe(root);
+    if (!layout.ok()) return ReportError("infer", layout.status(), verbose);
+    absl::StatusOr<train::ReleasedWeightsLoad> loaded = train::LoadReleasedWeights(args.Get("weights"), *layout,
+                                                                                   **method);
+    if (!loaded.ok()) return ReportError("infer", loaded.status(), verbose);
+    weights_note = args.Get("weights");
+    std::cout << "weights: " << train::DescribeReleasedWeightsLoad(args.Get("weights"), *loaded) << "\n";
+  }
+  const Threshold threshold = forced_threshold ? Threshold{forced_threshold, "--threshold"}
+                              : !run_dir.empty()
+                                  ? RunThreshold(run_dir, checkpoint_name)
+                                  : Threshold{std::nullopt,
+                                              "none: --recipe/--weights has no validation; pass --threshold"};
+
+  absl::StatusOr<std::unique_ptr<data::Loader>> loader = train::BuildLoader(root, "test", /*train=*/false,
+                                                                            runtime->seed, host->registry());
+  if (!loader.ok()) return ReportError("infer", WithPluginHint(loader.status(), *host), verbose);
+  train::MapEvaluationOptions options;
+  absl::StatusOr<metrics::EvalProtocol> protocol = train::EvalProtocolFromRecipe(root);
+  if (!protocol.ok()) return ReportError("infer", protocol.status(), verbose);
+  options.protocol = *protocol;
+  options.method_name = root.Sub("model").type();
+  std::map<std::string, PairResult> results;
+  options.on_sample = [&](const Sample& s, const Map2D& map, double conf) -> absl::Status {
+    results[s.key] = PairResult{map, conf};
+    return absl::OkStatus();
+  };
+  absl::StatusOr<train::MethodEvaluation> evaluated = train::EvaluateMethod(**method, **loader, 0, runtime->device,
+                                                                            options);
+  if (!evaluated.ok()) return ReportError("infer", evaluated.status(), verbose);
+
+  const std::string out_dir = args.Get("out");
+  fs::create_directories(out_dir, ec);
+  if (ec)
+    return ReportError("infer", absl::UnavailableError("cannot create " + out_dir + ": " + ec.message()), verbose);
+  viz::OverlayOptions overlay;
+  overlay.protocol = *protocol;
+  // Keys in the order of the pairs: the Pairs dataset names each by its image's stem, made unique.
+  std::map<std::string, int> seen;
+  for (size_t i = 0; i < images.size(); ++i) {
+    std::string key = fs::path(images[i]).stem().string();
+    if (const int n = seen[key]++; n > 0) key = absl::StrCat(key, "_", n);
+    const auto it = results.find(key);
+    if (it == results.end()) {
+      return ReportError("infer", absl::InternalError(absl::StrCat("no map came back for ", images[i])), verbose);
+    }
+    const Map2D& map = it->second.map;
+    const double conf = it->second.confidence;
+    const fs::path stem = fs::path(out_dir) / key;
+    absl::Status s = io::WriteNpy(stem.string() + ".npy", map.values.data(), {map.height, map.width});
+    absl::StatusOr<data::RgbImage> frame = data::DecodeImageFile(images[i]);
+    if (!frame.ok()) s = frame.status();
+    const size_t peak = static_cast<size_t>(std::max_element(map.values.begin(), map.values.end()) -
+                                            map.values.begin());
+    const int peak_x = static_cast<int>(peak % static_cast<size_t>(map.width));
+    const int peak_y = static_cast<int>(peak / static_cast<size_t>(map.width));
+    std::optional<bool> sounding;
+    if (threshold.value) sounding = conf >= *threshold.value;
+    if (s.ok()) {
+      viz::OverlayInput in;
+      in.key = key;
+      in.frame = *frame;
+      in.map = map;
+      in.caption = {key, absl::StrFormat("conf %.3f  %s", conf,
+                                         !sounding   ? "sounding ?"
+                                         : *sounding ? "sounding"
+                                                     : "not sounding")};
+      absl::StatusOr<data::RgbImage> picture = viz::RenderOverlay(in, overlay);
+      s = picture.ok() ? viz::WritePng(stem.string() + ".png", *picture) : picture.status();
+    }
+    if (s.ok()) {
+      // The test transform squashes the whole frame onto the grid: a grid cell's centre scales to source pixels.
+      const int src_x = std::min(frame->width - 1, static_cast<int>((peak_x + 0.5) * frame->width / map.width));
+      const int src_y = std::min(frame->height - 1, static_cast<int>((peak_y + 0.5) * frame->height / map.height));
+      nlohmann::json j;
+      j["image"] = images[i];
+      j["audio"] = audios[i];
+      j["weights"] = weights_note;
+      j["map"] = key + ".npy";
+      j["overlay"] = key + ".png";
+      j["confidence"] = conf;
+      j["confidence_rule"] = evaluated->confidence;
+      j["peak"] = {{"x", peak_x}, {"y", peak_y}, {"grid", map.width}};
+      j["peak_source_pixel"] = {{"x", src_x}, {"y", src_y}};
+      j["sounding"] = sounding ? nlohmann::json(*sounding) : nlohmann::json(nullptr);
+      j["threshold"] = threshold.value ? nlohmann::json(*threshold.value) : nlohmann::json(nullptr);
+      j["threshold_source"] = threshold.source;
+      s = io::WriteFileAtomically(stem.string() + ".json", j.dump(2) + "\n");
+    }
+    if (!s.ok()) return ReportError("infer", s, verbose);
+    std::cout << key << ": confidence " << absl::StrFormat("%.4f", conf) << ", peak (" << peak_x << ", " << peak_y
+              << ") of " << map.width << "x" << map.height << ", sounding "
+              << (!sounding   ? "unknown"
+                  : *sounding ? "yes"
+                              : "no")
+              << " -> " << stem.string() << ".{npy,png,json}\n";
+  }
+  std::cout << "threshold: "
+            << (threshold.value ? absl::StrFormat("%.6g (%s)", *threshold.value, threshold.source) : threshold.source)
+            << "\n";
+  return kExitOk;
+}
+
+}  // namespace avsl::cli
