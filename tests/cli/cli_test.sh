@@ -28,7 +28,7 @@ expect "no command prints usage" 2 "usage: avsl <command>" -- "$AVSL"
 expect "unknown command" 2 "unknown command 'frobnicate'" -- "$AVSL" frobnicate
 expect "top-level help" 0 "commands:" -- "$AVSL" --help
 expect "version" 0 "^avsl [0-9]+\.[0-9]+\.[0-9]+" -- "$AVSL" --version
-for cmd in train eval infer score synth inspect plugins recipe report bench; do
+for cmd in train eval infer data score synth inspect plugins recipe report bench; do
   expect "$cmd --help" 0 "usage: avsl $cmd" -- "$AVSL" "$cmd" --help
   expect "$cmd unknown flag" 2 "unknown option '--no-such-flag'" -- "$AVSL" "$cmd" --no-such-flag
 done
@@ -328,6 +328,31 @@ expect "infer needs a model" 2 "give either --run RUN_DIR or --recipe RECIPE --w
   "$AVSL" infer "${infer_pair[@]}" --out "$tmp/infer5"
 expect "infer --threshold is a number" 2 "--threshold: expected a number, found 'high'" -- \
   "$AVSL" infer --run "$zrun" "${infer_pair[@]}" --out "$tmp/infer5" --threshold high
+# avsl data check: every item decoded; a missing frame, a truncated JPEG and a truncated WAV are each named.
+mkdir -p "$tmp/dc/frames" "$tmp/dc/audio"
+cp -r "$tmp/syn/metadata" "$tmp/syn/Annotations" "$tmp/dc/"
+cp "$tmp/syn"/frames/test_* "$tmp/dc/frames/" && cp "$tmp/syn"/audio/test_* "$tmp/dc/audio/"
+printf 'plugins = ["datasets"]\n[data.test]\ntype = "datasets.Flickr"\nroot = "%s"\nlist = "metadata/flickr_test.csv"\nmode = "test"\nclip_seconds = 0.5\ninput_size = 64\n' \
+  "$tmp/dc" >"$tmp/dc.toml"
+expect "data check of a complete set" 0 "^data check: all 250 items of 1 split\(s\) are usable$" -- "$AVSL" data check "$tmp/dc.toml"
+rm "$tmp/dc/frames/test_000004.jpg"
+head -c 1000 "$tmp/syn/frames/test_000007.jpg" >"$tmp/dc/frames/test_000007.jpg"
+head -c 600 "$tmp/syn/audio/test_000009.wav" >"$tmp/dc/audio/test_000009.wav"
+expect "data check counts" 1 "^test \(datasets.Flickr\): 250 listed, 247 usable, 1 missing, 2 corrupt or unreadable$" -- \
+  "$AVSL" data check "$tmp/dc.toml" --out "$tmp/dc_out" --threads 2
+expect "data check names the missing frame" 1 "missing: image $tmp/dc/frames/test_000004.jpg: cannot open" -- \
+  "$AVSL" data check "$tmp/dc.toml"
+expect "data check names the truncated JPEG" 1 "corrupt: image $tmp/dc/frames/test_000007.jpg: truncated JPEG" -- \
+  "$AVSL" data check "$tmp/dc.toml"
+expect "data check names the truncated WAV" 1 "corrupt: audio $tmp/dc/audio/test_000009.wav: truncated" -- \
+  "$AVSL" data check "$tmp/dc.toml"
+grep -q "^datasets.Flickr test_000004: " "$tmp/dc_out/test_missing.txt" && [ "$(wc -l <"$tmp/dc_out/test_corrupt.txt")" -eq 2 ] &&
+  passed=$((passed + 1)) || { echo "FAIL: data check --out lists"; failures=$((failures + 1)); }
+expect "data check of an unreadable list" 1 "^test: cannot be read: .*nope.csv" -- \
+  "$AVSL" data check "$tmp/dc.toml" --set 'data.test.list="nope.csv"'
+expect "data check of an absent split" 1 "^val: the recipe has no data.val$" -- "$AVSL" data check "$tmp/dc.toml" --split val
+expect "data check --split" 2 "--split: expected train, val or test, found 'dev'" -- "$AVSL" data check "$tmp/dc.toml" --split dev
+expect "data unknown action" 2 "unknown action 'fix'" -- "$AVSL" data fix "$tmp/dc.toml"
 expect "score needs ground truth" 2 "exactly one of --flickr-annotations and --vggss-json" -- \
   "$AVSL" score --maps "$tmp" --index "$tmp/none.csv"
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then

@@ -54,6 +54,7 @@ int RunRecipe(int argc, char** argv, int first);
 int RunTrain(int argc, char** argv, int first);
 int RunEval(int argc, char** argv, int first);
 int RunInfer(int argc, char** argv, int first);
+int RunData(int argc, char** argv, int first);
 int RunScore(int argc, char** argv, int first);
 int RunSynth(int argc, char** argv, int first);
 int RunInspect(int argc, char** argv, int first);

@@ -12,6 +12,7 @@ constexpr avsl::cli::Command kCommands[] = {
     {"eval", "evaluate a trained run or checkpoint on a split", avsl::cli::RunEval},
     {"infer", "localize the sound of your own image + WAV pairs (map, overlay, JSON)", avsl::cli::RunInfer},
     {"score", "score localization maps (.npy) written by any tool", avsl::cli::RunScore},
+    {"data", "check that every file of a recipe's splits is there and decodes", avsl::cli::RunData},
     {"synth", "write the synthetic audio-visual benchmark to disk", avsl::cli::RunSynth},
     {"inspect", "write exactly what the model sees for an audio or image file", avsl::cli::RunInspect},
     {"plugins", "list loaded and failed plugins and their components", avsl::cli::RunPlugins},
