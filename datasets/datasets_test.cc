@@ -163,6 +163,17 @@ TEST_F(DatasetsTest, PairsGiveTheTestPipelinesTensorsWithoutGt) {
   EXPECT_FALSE(got.sounding);
   EXPECT_FALSE(got.has_gt);
   EXPECT_THAT(pairs->Describe(1), HasSubstr("neg_000000.wav"));
+  // Given keys are used as they are and must be unique.
+  auto named = MustBuild("datasets.Pairs", absl::StrCat("images = [\"", frame, "\"]\naudios = [\"", clip,
+                                                        "\"]\nkeys = [\"mine\"]\n", pipeline));
+  ASSERT_NE(named, nullptr);
+  EXPECT_EQ(MustGet(*named, 0).key, "mine");
+  EXPECT_THAT(
+      std::string(Build("datasets.Pairs", absl::StrCat("images = [\"", frame, "\", \"", frame, "\"]\naudios = [\"",
+                                                       clip, "\", \"", clip, "\"]\nkeys = [\"k\", \"k\"]\n"))
+                      .status()
+                      .message()),
+      HasSubstr("key 'k' is given twice"));
   EXPECT_THAT(std::string(Build("datasets.Pairs", absl::StrCat("images = [\"", frame, "\"]\n")).status().message()),
               HasSubstr("images has 1 files and audios 0; expected the same number"));
   EXPECT_THAT(

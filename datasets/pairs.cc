@@ -3,8 +3,8 @@
 // `avsl infer` builds one from the recipe's test-set options, so a user's own frame and WAV are prepared exactly as
 // `avsl eval` prepares a dataset's.
 #include <filesystem>
-#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -74,8 +74,13 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakePairs(const ComponentConfig& c) {
                                                    " files and audios ", audios.size(),
                                                    "; expected the same number, at least one"));
   }
+  const std::vector<std::string> keys = c.GetStringArray("keys");
+  if (!keys.empty() && keys.size() != images.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(kComponent, " ", c.path(), ": keys has ", keys.size(), " names for ", images.size(), " pairs"));
+  }
   std::vector<Pair> pairs;
-  std::map<std::string, int> seen;
+  std::set<std::string> used;
   for (size_t i = 0; i < images.size(); ++i) {
     for (const std::string* f : {&images[i], &audios[i]}) {
       std::error_code ec;
@@ -83,9 +88,15 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakePairs(const ComponentConfig& c) {
         return absl::NotFoundError(absl::StrCat(kComponent, " ", c.path(), ": ", *f, ": file not found"));
       }
     }
-    // The key names the outputs (<key>.npy, ...): the image's stem, made unique in list order.
-    std::string key = std::filesystem::path(images[i]).stem().string();
-    if (const int n = seen[key]++; n > 0) key = absl::StrCat(key, "_", n);
+    // The key names the outputs (<key>.npy, ...): given, or the image's stem made unique in list order (stem,
+    // stem_1, ... skipping names already taken, so cat.jpg, cat_1.jpg, cat.jpg give cat, cat_1, cat_2).
+    std::string key = keys.empty() ? std::filesystem::path(images[i]).stem().string() : keys[i];
+    if (!keys.empty() && used.count(key) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(kComponent, " ", c.path(), ": key '", key, "' is given twice"));
+    }
+    const std::string stem = key;
+    for (int n = 1; used.count(key) != 0; ++n) key = absl::StrCat(stem, "_", n);
+    used.insert(key);
     pairs.push_back(Pair{key, images[i], audios[i]});
   }
   return std::shared_ptr<Dataset>(std::make_shared<PairsDataset>(std::move(pairs), pipeline, c.GetFloat("clip_seconds"),
@@ -98,6 +109,8 @@ void RegisterPairs(Registrar& registrar) {
   Schema s("Explicit image/audio file pairs, no layout and no ground truth (avsl infer's input)");
   s.StringArray("images", {}, "image files (JPEG or PNG), one per pair");
   s.StringArray("audios", {}, "WAV files (any rate and channel count), one per pair, in the order of images");
+  s.StringArray("keys", {},
+                "sample keys, one per pair (unique); default: each image's stem, made unique in list order");
   s.Float("clip_seconds", 3.0, "audio window centred on the clip (tiled when shorter); the reference uses 3")
       .Range(0.01, 3600);
   s.Int("sample_rate", 0, "resample to this rate first; 0 keeps the file's native rate (the reference)")

@@ -12,7 +12,6 @@ bilinear with align_corners=True to 224x224, per-sample min-max (utils.normalize
 OUT_DIR/best.pth  the checkpoint
 OUT_DIR/io.pt     image [2,3,224,224], audio [2,1,257,300], maps [2,224,224] (min-max normalized)
 """
-import collections
 import os
 import sys
 
@@ -36,8 +35,14 @@ def main(out_dir):
     torch.manual_seed(2024)
     model = EZVSL(tau=0.03, dim=512)
     randomise_bn(model)
+    # A stepped optimizer, as in a file saved after training: its state tensors sit next to the model's. Zero
+    # gradients leave Adam's update at 0, so the weights stay those of the maps below.
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
-    ckpt = {'model': collections.OrderedDict(('module.' + k, v) for k, v in model.state_dict().items()),
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    optimizer.step()
+    # DataParallel's state_dict: 'module.' keys and the _metadata a wrapped model's dict carries, as DDP's.
+    ckpt = {'model': torch.nn.DataParallel(model).state_dict(),
             'optimizer': optimizer.state_dict(), 'epoch': 21, 'best_cIoU': np.float64(0.3125),
             'best_Auc': np.float64(0.28)}
     torch.save(ckpt, os.path.join(out_dir, 'best.pth'))

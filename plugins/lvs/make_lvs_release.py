@@ -15,7 +15,6 @@ align_corners=False), then 1 - normalize_img(-A) = per-sample min-max.
 OUT_DIR/lvs_flickr.pth.tar  the checkpoint
 OUT_DIR/io.pt               image [2,3,224,224], audio [2,1,257,300], maps [2,224,224] (min-max normalized)
 """
-import collections
 import os
 import sys
 
@@ -80,7 +79,8 @@ def main(out_dir):
             m.bias.data.normal_(0.0, 0.1)
             m.running_mean.normal_(0.0, 0.1)
             m.running_var.uniform_(0.5, 1.5)
-    state = collections.OrderedDict(('module.' + k, v) for k, v in model.state_dict().items())
+    # test.py's model is nn.DataParallel(AVENet): 'module.' keys, with the _metadata such a dict carries.
+    state = nn.DataParallel(model).state_dict()
     torch.save({'model_state_dict': state}, os.path.join(out_dir, 'lvs_flickr.pth.tar'),
                _use_new_zipfile_serialization=False)
     image = torch.randn(2, 3, 224, 224)

@@ -14,7 +14,6 @@ from [-1/tau, 1/tau] to [0, 1]; the confidence is the mean of its top quarter; t
 OUT_DIR/latest.pth  the checkpoint
 OUT_DIR/io.pt       image [2,3,224,224], audio [2,1,257,300], maps [2,224,224] (min-max), confidence [2]
 """
-import collections
 import os
 import sys
 
@@ -72,8 +71,14 @@ def main(out_dir):
             m.bias.data.normal_(0.0, 0.1)
             m.running_mean.normal_(0.0, 0.1)
             m.running_var.uniform_(0.5, 1.5)
-    optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=1e-4)
-    ckpt = {'model': collections.OrderedDict(('module.' + k, v) for k, v in model.state_dict().items()),
+    # A stepped optimizer (zero gradients: Adam's update is 0, the weights stay those of the maps below) and
+    # DataParallel's state_dict ('module.' keys with _metadata), as in a file DDP training saved.
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(trainable, lr=1e-4)
+    for p in trainable:
+        p.grad = torch.zeros_like(p)
+    optimizer.step()
+    ckpt = {'model': nn.DataParallel(model).state_dict(),
             'optimizer': optimizer.state_dict(), 'epoch': 20, 'best_Precision': np.float64(0.39),
             'best_AP': np.float64(0.51), 'best_F1': np.float64(0.58)}
     torch.save(ckpt, os.path.join(out_dir, 'latest.pth'))

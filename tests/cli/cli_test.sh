@@ -314,10 +314,19 @@ expect "infer --threshold decides sounding (no)" 0 "sounding no" -- "$AVSL" infe
   --out "$tmp/infer2" --threshold 1e9
 expect "infer two pairs with one image name keeps both" 0 "test_000003_1: confidence" -- "$AVSL" infer --run "$zrun" \
   "${infer_pair[@]}" --image "$tmp/syn/frames/test_000003.jpg" --audio "$tmp/syn/audio/neg_000003.wav" --out "$tmp/infer3"
-expect "infer reads the run's validation threshold" 0 "^threshold: [-0-9.e]+ \(the run's validation max-F1 threshold at epoch 1\)" -- \
+expect "infer reads the run's validation threshold" 0 "^threshold: [-0-9.e]+ \(the run's validation max-F1 threshold at epoch 1[;)]" -- \
   "$AVSL" infer --run "$drun" "${infer_pair[@]}" --out "$tmp/infer4"
 grep -q '"sounding": \(true\|false\)' "$tmp/infer4/test_000003.json" && passed=$((passed + 1)) ||
   { echo "FAIL: infer with a run threshold wrote no sounding decision"; failures=$((failures + 1)); }
+mkdir -p "$tmp/keys/a" "$tmp/keys/b"
+cp "$tmp/syn/frames/test_000003.jpg" "$tmp/keys/a/cat.jpg" && cp "$tmp/syn/frames/test_000003.jpg" "$tmp/keys/b/cat_1.jpg"
+expect "infer names colliding stems apart" 0 "^cat_2: confidence" -- "$AVSL" infer --run "$zrun" --out "$tmp/infer6" \
+  --image "$tmp/keys/a/cat.jpg" --audio "$tmp/syn/audio/test_000003.wav" \
+  --image "$tmp/keys/b/cat_1.jpg" --audio "$tmp/syn/audio/test_000003.wav" \
+  --image "$tmp/keys/b/cat_1.jpg" --audio "$tmp/syn/audio/test_000003.wav" \
+  --image "$tmp/keys/a/cat.jpg" --audio "$tmp/syn/audio/neg_000003.wav"
+[ -f "$tmp/infer6/cat.npy" ] && [ -f "$tmp/infer6/cat_1.npy" ] && [ -f "$tmp/infer6/cat_1_1.npy" ] && [ -f "$tmp/infer6/cat_2.npy" ] &&
+  passed=$((passed + 1)) || { echo "FAIL: infer's names for colliding stems"; ls "$tmp/infer6"; failures=$((failures + 1)); }
 expect "infer missing image names it" 1 "/nonexistent/frame.jpg: file not found" -- "$AVSL" infer --run "$zrun" \
   --image /nonexistent/frame.jpg --audio "$tmp/syn/audio/test_000003.wav" --out "$tmp/infer5"
 expect "infer corrupt image names it" 1 "$tmp/syn/audio/test_000003.wav" -- "$AVSL" infer --run "$zrun" \

@@ -2,7 +2,9 @@
 // in index order whatever the thread count, with the dataset's description and the reader's message.
 #include "avsl/data/dataset_check.h"
 
+#include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -14,10 +16,12 @@ namespace {
 
 class ScriptedDataset : public Dataset {
  public:
-  ScriptedDataset(size_t n, std::map<size_t, absl::Status> failures) : n_(n), failures_(std::move(failures)) {}
+  ScriptedDataset(size_t n, std::map<size_t, absl::Status> failures, size_t throw_at = SIZE_MAX)
+      : n_(n), failures_(std::move(failures)), throw_at_(throw_at) {}
   size_t size() const override { return n_; }
   absl::StatusOr<Sample> Get(size_t index, const SampleContext& context) const override {
     EXPECT_FALSE(context.train);  // checked as evaluation reads it: no augmentation
+    if (index == throw_at_) throw std::runtime_error("decoder blew up");
     auto it = failures_.find(index);
     if (it != failures_.end()) return it->second;
     Sample s;
@@ -29,6 +33,7 @@ class ScriptedDataset : public Dataset {
  private:
   size_t n_;
   std::map<size_t, absl::Status> failures_;
+  size_t throw_at_;
 };
 
 TEST(DatasetCheckTest, SortsFailuresIntoMissingAndCorruptInIndexOrder) {
@@ -59,6 +64,12 @@ TEST(DatasetCheckTest, SortsFailuresIntoMissingAndCorruptInIndexOrder) {
     EXPECT_EQ(last_done, 500u);  // the last report is the total
     EXPECT_GE(calls, 1u);
   }
+  // A reader that throws marks its item instead of ending the check (the loader treats it the same way).
+  const ScriptedDataset throwing(10, {}, 6);
+  const DatasetCheck t = CheckDataset(throwing, 2);
+  ASSERT_EQ(t.corrupt.size(), 1u);
+  EXPECT_EQ(t.corrupt[0].index, 6u);
+  EXPECT_EQ(t.corrupt[0].error, "reading threw: decoder blew up");
   const ScriptedDataset clean(3, {});
   EXPECT_TRUE(CheckDataset(clean, 2).ok());
   EXPECT_EQ(CheckDataset(clean, 2).usable(), 3u);

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -45,26 +46,56 @@ std::string TomlString(const std::string& s) {
 // The test pipeline's keys of the recipe's evaluation set (test, else val, else train), so that a user's pair is
 // prepared exactly as the run's own test samples: input size, spectrogram, audio window and rate.
 std::string PairsOverride(const ComponentConfig& root, const std::vector<std::string>& images,
-                          const std::vector<std::string>& audios) {
+                          const std::vector<std::string>& audios, const std::vector<std::string>& keys) {
   std::vector<std::string> fields = {"type = \"datasets.Pairs\""};
-  std::vector<std::string> quoted;
-  for (const std::string& f : images) quoted.push_back(TomlString(fs::absolute(f).string()));
-  fields.push_back("images = [" + absl::StrJoin(quoted, ", ") + "]");
-  quoted.clear();
-  for (const std::string& f : audios) quoted.push_back(TomlString(fs::absolute(f).string()));
-  fields.push_back("audios = [" + absl::StrJoin(quoted, ", ") + "]");
+  auto list = [&](const char* name, const std::vector<std::string>& values, bool paths) {
+    std::vector<std::string> quoted;
+    for (const std::string& v : values) quoted.push_back(TomlString(paths ? fs::absolute(v).string() : v));
+    fields.push_back(absl::StrCat(name, " = [", absl::StrJoin(quoted, ", "), "]"));
+  };
+  list("images", images, true);
+  list("audios", audios, true);
+  list("keys", keys, false);
   const ComponentConfig data = root.Sub("data");
   for (const char* split : {"test", "val", "train"}) {
     const ComponentConfig set = data.Sub(split);
     if (set.type().empty()) continue;
-    for (const char* key : {"input_size", "gt_size", "nperseg", "noverlap", "sample_rate"}) {
-      if (set.Has(key)) fields.push_back(absl::StrCat(key, " = ", set.GetInt(key)));
+    const std::string type = set.type();
+    if (type != "datasets.Flickr" && type != "datasets.VggSound" && type != "datasets.SyntheticAV") {
+      std::cerr << "avsl infer: warning: data." << split << " is " << type
+                << ", whose pipeline avsl infer does not know; the pairs get datasets.Pairs' file pipeline with the "
+                   "keys it shares (input_size, gt_size, nperseg, noverlap, clip_seconds, sample_rate)\n";
     }
-    if (set.Has("clip_seconds"))
-      fields.push_back(absl::StrFormat("clip_seconds = %.17g", set.GetFloat("clip_seconds")));
+    // A key of another type (a plugin dataset's own meaning) is left at the Pairs default, not misread.
+    for (const char* key : {"input_size", "gt_size", "nperseg", "noverlap", "sample_rate"}) {
+      try {
+        if (set.Has(key)) fields.push_back(absl::StrCat(key, " = ", set.GetInt(key)));
+      } catch (const std::exception&) {
+      }
+    }
+    try {
+      if (set.Has("clip_seconds")) {
+        fields.push_back(absl::StrFormat("clip_seconds = %.17g", set.GetFloat("clip_seconds")));
+      }
+    } catch (const std::exception&) {
+    }
     break;
   }
   return "data.test={" + absl::StrJoin(fields, ", ") + "}";
+}
+
+// Output names, one per pair: the image's stem, made unique in order (stem, stem_1, ... skipping taken names).
+std::vector<std::string> PairKeys(const std::vector<std::string>& images) {
+  std::vector<std::string> keys;
+  std::set<std::string> used;
+  for (const std::string& image : images) {
+    const std::string stem = fs::path(image).stem().string();
+    std::string key = stem;
+    for (int n = 1; used.count(key) != 0; ++n) key = absl::StrCat(stem, "_", n);
+    used.insert(key);
+    keys.push_back(key);
+  }
+  return keys;
 }
 
 struct Threshold {
@@ -84,7 +115,7 @@ Threshold RunThreshold(const std::string& run_dir, const std::string& checkpoint
   }
   std::ifstream in(fs::path(run_dir) / "metrics.jsonl");
   std::optional<double> found;
-  long long found_epoch = -1;
+  long long found_epoch = -1, found_silent = -1;
   std::string line;
   while (std::getline(in, line)) {
     const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
@@ -96,6 +127,7 @@ Threshold RunThreshold(const std::string& run_dir, const std::string& checkpoint
     if (epoch < 0 || e == epoch) {
       found = j["max_f1_threshold"].get<double>();
       found_epoch = e;
+      found_silent = j.value("n_silent", -1LL);
     }
   }
   if (!found) {
@@ -103,7 +135,14 @@ Threshold RunThreshold(const std::string& run_dir, const std::string& checkpoint
                                        "/metrics.jsonl has no validation max_f1_threshold for this checkpoint (a run "
                                        "without validation, or from before avsl recorded it); pass --threshold")};
   }
-  return {found, absl::StrCat("the run's validation max-F1 threshold at epoch ", found_epoch)};
+  std::string source = absl::StrCat("the run's validation max-F1 threshold at epoch ", found_epoch);
+  // Without silent samples, max-F1's positives are the sounding samples localized with cIoU >= the protocol's
+  // threshold: the value then separates confident from failed localizations, not sounding from silent.
+  if (found_silent == 0) {
+    absl::StrAppend(&source, "; that validation had no silent samples, so it separates confident localizations "
+                             "from failed ones, not sounding from silent");
+  }
+  return {found, source};
 }
 
 struct PairResult {
@@ -176,8 +215,9 @@ int RunInfer(int argc, char** argv, int first) {
   // First the recipe as given, for its test pipeline; then again with data.test replaced by the user's pairs.
   absl::StatusOr<Recipe> recipe = LoadRecipe(recipe_path, args, *host);
   if (!recipe.ok()) return ReportError("infer", recipe.status(), verbose);
+  const std::vector<std::string> keys = PairKeys(images);
   std::vector<std::string> sets = args.GetAll("set");
-  sets.push_back(PairsOverride(recipe->Root(), images, audios));
+  sets.push_back(PairsOverride(recipe->Root(), images, audios, keys));
   recipe = Recipe::Load(recipe_path, sets);
   if (recipe.ok()) {
     if (absl::Status s = recipe->Validate(*host); !s.ok()) recipe = WithPluginHint(s, *host);
@@ -239,11 +279,8 @@ int RunInfer(int argc, char** argv, int first) {
     return ReportError("infer", absl::UnavailableError("cannot create " + out_dir + ": " + ec.message()), verbose);
   viz::OverlayOptions overlay;
   overlay.protocol = *protocol;
-  // Keys in the order of the pairs: the Pairs dataset names each by its image's stem, made unique.
-  std::map<std::string, int> seen;
   for (size_t i = 0; i < images.size(); ++i) {
-    std::string key = fs::path(images[i]).stem().string();
-    if (const int n = seen[key]++; n > 0) key = absl::StrCat(key, "_", n);
+    const std::string& key = keys[i];  // the names PairsOverride gave the dataset
     const auto it = results.find(key);
     if (it == results.end()) {
       return ReportError("infer", absl::InternalError(absl::StrCat("no map came back for ", images[i])), verbose);

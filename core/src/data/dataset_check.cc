@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <exception>
 #include <functional>
 #include <optional>
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "avsl/core/parallel_for.h"
 
 namespace avsl::data {
@@ -22,8 +24,16 @@ DatasetCheck CheckDataset(const Dataset& dataset, int threads,
   const std::thread::id caller = std::this_thread::get_id();
   ParallelFor(out.listed, ResolveThreadCount(threads), [&](size_t i) {
     SampleContext context;  // evaluation: no augmentation; procedural sets draw from (seed 0, epoch 0, i)
-    absl::StatusOr<Sample> sample = dataset.Get(i, context);
-    if (!sample.ok()) failures[i] = sample.status();
+    // A reader that throws (a plugin dataset, std::bad_alloc) marks its item, as the loader does, instead of
+    // ending the check.
+    try {
+      absl::StatusOr<Sample> sample = dataset.Get(i, context);
+      if (!sample.ok()) failures[i] = sample.status();
+    } catch (const std::exception& e) {
+      failures[i] = absl::InternalError(absl::StrCat("reading threw: ", e.what()));
+    } catch (...) {
+      failures[i] = absl::InternalError("reading threw a non-standard exception");
+    }
     const size_t n = ++done;
     // The caller's own thread reports, so the callback needs no locking.
     if (on_progress && n % step == 0 && std::this_thread::get_id() == caller) on_progress(n, out.listed);

@@ -1,5 +1,6 @@
 #include "avsl/train/released_weights.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "avsl/core/status_macros.h"
@@ -32,9 +33,14 @@ absl::StatusOr<ReleasedWeightsLoad> LoadReleasedWeights(const std::string& path,
   ReleasedWeightsLoad out;
   absl::StatusOr<checkpoint::StateDict> state_dict = checkpoint::LoadStateDict(path, read, &out.file);
   if (!state_dict.ok()) {
+    // Only the importer's "where is the state dict" errors (they list the file's entries) are the entry's business;
+    // a missing or truncated file is not.
+    const absl::string_view m = state_dict.status().message();
+    const bool about_entry = absl::StrContains(m, "top-level entries") || absl::StrContains(m, "; it has: ") ||
+                             absl::StrContains(m, "its entries") || absl::StrContains(m, ", not a dict");
+    if (!about_entry) return state_dict.status();
     return absl::Status(state_dict.status().code(),
-                        absl::StrCat(state_dict.status().message(),
-                                     " (the recipe's [weights] entry names the dict that holds the state dict)"));
+                        absl::StrCat(m, " (the recipe's [weights] entry names the dict that holds the state dict)"));
   }
   checkpoint::LoadOptions load;
   load.strict = true;

@@ -127,7 +127,9 @@ inline absl::StatusOr<ReleasedWeightsParity> CheckReleasedWeightsParity(
     const double* w = want.data_ptr<double>();
     for (size_t p = 0; p < grid->values.size(); ++p) {
       const double ours = span > 0 ? (grid->values[p] - low) / span : grid->values[p];
-      out.max_map_diff = std::max(out.max_map_diff, std::abs(ours - w[p]));
+      const double d = std::abs(ours - w[p]);
+      // A NaN on either side must fail the comparison, which std::max would hide.
+      if (!(d <= out.max_map_diff)) out.max_map_diff = std::isnan(d) ? INFINITY : d;
     }
   }
   if (confidence != nullptr) {
