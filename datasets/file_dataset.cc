@@ -8,7 +8,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "avsl/core/status_macros.h"
-#include "avsl/data/audio_clip.h"
 #include "avsl/data/flickr_annotation.h"
 #include "avsl/data/overlap.h"
 
@@ -47,10 +46,7 @@ void AddFileDatasetFields(Schema& s) {
                    "train: ids whose GT is loaded for supervision (semi-supervised subset); ignored in test modes");
   s.OptionalString("exclude_list", "ids removed from `list` (e.g. the test ids: the train/test overlap); the "
                                    "count is reported");
-  s.Float("clip_seconds", 3.0, "audio window centred on the clip (tiled when shorter); the reference uses 3")
-      .Range(0.01, 3600);
-  s.Int("sample_rate", 0, "resample to this rate first; 0 keeps the file's native rate (the reference)")
-      .Range(0, 384000);
+  AddAudioFileFields(s);
   AddPipelineFields(s, 224);
 }
 
@@ -126,19 +122,18 @@ std::vector<FileEntry> ListEntries(const FileLists& lists, const std::vector<std
 std::shared_ptr<Dataset> NewFileDataset(const ComponentConfig& c, const std::string& component, const FileLists& lists,
                                         std::vector<FileEntry> entries, GtSource gt, const PipelineOptions& pipeline) {
   return std::make_shared<FileDataset>(component, lists.root, lists.mode, std::move(entries), std::move(gt), pipeline,
-                                       c.GetFloat("clip_seconds"), static_cast<int>(c.GetInt("sample_rate")));
+                                       ReadAudioFileOptions(c));
 }
 
 FileDataset::FileDataset(std::string component, std::string root, Mode mode, std::vector<FileEntry> entries,
-                         GtSource gt, PipelineOptions pipeline, double clip_seconds, int sample_rate)
+                         GtSource gt, PipelineOptions pipeline, data::ClipOptions clip)
     : component_(std::move(component)),
       root_(std::move(root)),
       mode_(mode),
       entries_(std::move(entries)),
       gt_(std::move(gt)),
       pipeline_(pipeline),
-      clip_seconds_(clip_seconds),
-      sample_rate_(sample_rate) {}
+      clip_(clip) {}
 
 std::string SampleKey(const std::string& video_id, const std::string& audio_id) {
   return video_id == audio_id ? video_id : absl::StrCat(video_id, "__", audio_id);
@@ -185,18 +180,10 @@ absl::StatusOr<Sample> FileDataset::Get(size_t index, const SampleContext& conte
   s.sounding = e.sounding;
   s.class_id = e.class_id;
 
-  const std::string frame = FramePath(e);
-  AVSL_ASSIGN_OR_RETURN(data::RgbImage rgb, data::DecodeImageFile(frame));
   const bool augment = mode_ == Mode::kTrain && context.train;
-  AVSL_ASSIGN_OR_RETURN(TransformedImage image, TransformImage(rgb, pipeline_, augment, context, index, frame));
+  AVSL_ASSIGN_OR_RETURN(TransformedImage image, LoadImageFile(FramePath(e), pipeline_, augment, context, index));
   s.image = std::move(image.tensor);
-
-  const std::string audio_path = AudioPath(e);
-  data::ClipOptions clip;
-  clip.clip_seconds = clip_seconds_;
-  clip.target_sample_rate = sample_rate_;
-  AVSL_ASSIGN_OR_RETURN(data::MonoAudio audio, data::LoadAudioClip(audio_path, clip));
-  AVSL_ASSIGN_OR_RETURN(s.audio, AudioFeatures(audio.samples, audio.sample_rate, pipeline_, audio_path));
+  AVSL_ASSIGN_OR_RETURN(s.audio, LoadAudioFileFeatures(AudioPath(e), clip_, pipeline_));
 
   if (e.sounding && e.annotated) {
     AVSL_ASSIGN_OR_RETURN(Map2D gt, LoadGt(e));

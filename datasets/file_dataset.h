@@ -59,10 +59,9 @@ struct GtSource {
 
 class FileDataset final : public Dataset {
  public:
-  /// `component` ("datasets.Flickr") prefixes messages. clip_seconds / sample_rate: the audio window
-  /// (data::ClipOptions).
+  /// `component` ("datasets.Flickr") prefixes messages. `clip`: the audio window.
   FileDataset(std::string component, std::string root, Mode mode, std::vector<FileEntry> entries, GtSource gt,
-              PipelineOptions pipeline, double clip_seconds, int sample_rate);
+              PipelineOptions pipeline, data::ClipOptions clip);
 
   size_t size() const override { return entries_.size(); }
   absl::StatusOr<Sample> Get(size_t index, const SampleContext& context) const override;
@@ -81,8 +80,7 @@ class FileDataset final : public Dataset {
   std::vector<FileEntry> entries_;
   GtSource gt_;
   PipelineOptions pipeline_;
-  double clip_seconds_;
-  int sample_rate_;
+  data::ClipOptions clip_;
 };
 
 /// The entries of a file dataset: one per id of `positives` (a subset of lists.positives, in its order),

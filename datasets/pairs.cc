@@ -12,7 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "avsl/core/component_registry.h"
 #include "avsl/core/status_macros.h"
-#include "avsl/data/audio_clip.h"
 #include "components.h"
 #include "pipeline.h"
 
@@ -27,8 +26,8 @@ struct Pair {
 
 class PairsDataset final : public Dataset {
  public:
-  PairsDataset(std::vector<Pair> pairs, PipelineOptions pipeline, double clip_seconds, int sample_rate)
-      : pairs_(std::move(pairs)), pipeline_(pipeline), clip_seconds_(clip_seconds), sample_rate_(sample_rate) {}
+  PairsDataset(std::vector<Pair> pairs, PipelineOptions pipeline, data::ClipOptions clip)
+      : pairs_(std::move(pairs)), pipeline_(pipeline), clip_(clip) {}
 
   size_t size() const override { return pairs_.size(); }
 
@@ -41,15 +40,9 @@ class PairsDataset final : public Dataset {
     s.key = s.video_id = p.key;
     s.audio_id = std::filesystem::path(p.audio).stem().string();
     s.sounding = false;  // unknown: no ground truth, so nothing is scored as a localization
-    AVSL_ASSIGN_OR_RETURN(data::RgbImage rgb, data::DecodeImageFile(p.image));
-    AVSL_ASSIGN_OR_RETURN(TransformedImage image,
-                          TransformImage(rgb, pipeline_, /*augment=*/false, context, index, p.image));
+    AVSL_ASSIGN_OR_RETURN(TransformedImage image, LoadImageFile(p.image, pipeline_, /*augment=*/false, context, index));
     s.image = std::move(image.tensor);
-    data::ClipOptions clip;
-    clip.clip_seconds = clip_seconds_;
-    clip.target_sample_rate = sample_rate_;
-    AVSL_ASSIGN_OR_RETURN(data::MonoAudio audio, data::LoadAudioClip(p.audio, clip));
-    AVSL_ASSIGN_OR_RETURN(s.audio, AudioFeatures(audio.samples, audio.sample_rate, pipeline_, p.audio));
+    AVSL_ASSIGN_OR_RETURN(s.audio, LoadAudioFileFeatures(p.audio, clip_, pipeline_));
     return s;
   }
 
@@ -61,8 +54,7 @@ class PairsDataset final : public Dataset {
  private:
   std::vector<Pair> pairs_;
   PipelineOptions pipeline_;
-  double clip_seconds_;
-  int sample_rate_;
+  data::ClipOptions clip_;
 };
 
 absl::StatusOr<std::shared_ptr<Dataset>> MakePairs(const ComponentConfig& c) {
@@ -99,8 +91,7 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakePairs(const ComponentConfig& c) {
     used.insert(key);
     pairs.push_back(Pair{key, images[i], audios[i]});
   }
-  return std::shared_ptr<Dataset>(std::make_shared<PairsDataset>(std::move(pairs), pipeline, c.GetFloat("clip_seconds"),
-                                                                 static_cast<int>(c.GetInt("sample_rate"))));
+  return std::shared_ptr<Dataset>(std::make_shared<PairsDataset>(std::move(pairs), pipeline, ReadAudioFileOptions(c)));
 }
 
 }  // namespace
@@ -111,10 +102,7 @@ void RegisterPairs(Registrar& registrar) {
   s.StringArray("audios", {}, "WAV files (any rate and channel count), one per pair, in the order of images");
   s.StringArray("keys", {},
                 "sample keys, one per pair (unique); default: each image's stem, made unique in list order");
-  s.Float("clip_seconds", 3.0, "audio window centred on the clip (tiled when shorter); the reference uses 3")
-      .Range(0.01, 3600);
-  s.Int("sample_rate", 0, "resample to this rate first; 0 keeps the file's native rate (the reference)")
-      .Range(0, 384000);
+  AddAudioFileFields(s);
   AddPipelineFields(s, 224);
   registrar.Register<Dataset>("Pairs", std::move(s), MakePairs,
                               "explicit image + audio file pairs through the test pipeline (no GT)");

@@ -81,6 +81,34 @@ absl::StatusOr<TransformedImage> TransformImage(const data::RgbImage& image, con
   return out;
 }
 
+void AddAudioFileFields(Schema& s) {
+  s.Float("clip_seconds", 3.0, "audio window centred on the clip (tiled when shorter); the reference uses 3")
+      .Range(0.01, 3600);
+  s.Int("sample_rate", 0, "resample to this rate first; 0 keeps the file's native rate (the reference)")
+      .Range(0, 384000);
+}
+
+data::ClipOptions ReadAudioFileOptions(const ComponentConfig& c) {
+  data::ClipOptions clip;
+  clip.clip_seconds = c.GetFloat("clip_seconds");
+  clip.target_sample_rate = static_cast<int>(c.GetInt("sample_rate"));
+  return clip;
+}
+
+absl::StatusOr<TransformedImage> LoadImageFile(const std::string& path, const PipelineOptions& options, bool augment,
+                                               const SampleContext& context, size_t index) {
+  absl::StatusOr<data::RgbImage> rgb = data::DecodeImageFile(path);
+  if (!rgb.ok()) return rgb.status();
+  return TransformImage(*rgb, options, augment, context, index, path);
+}
+
+absl::StatusOr<data::Spectrogram> LoadAudioFileFeatures(const std::string& path, const data::ClipOptions& clip,
+                                                        const PipelineOptions& options) {
+  absl::StatusOr<data::MonoAudio> audio = data::LoadAudioClip(path, clip);
+  if (!audio.ok()) return audio.status();
+  return AudioFeatures(audio->samples, audio->sample_rate, options, path);
+}
+
 namespace {
 
 Map2D ResizeNearest(const Map2D& map, int size) {

@@ -16,6 +16,7 @@
 #include "avsl/core/dataset.h"
 #include "avsl/core/map2d.h"
 #include "avsl/core/schema.h"
+#include "avsl/data/audio_clip.h"
 #include "avsl/data/image_transform.h"
 #include "avsl/data/spectrogram.h"
 
@@ -59,6 +60,18 @@ absl::StatusOr<TransformedImage> TransformImage(const data::RgbImage& image, con
 /// Test geometry: the frame is squashed, so the map is only resampled (nearest) if its size differs.
 /// Train geometry: the map is cropped/flipped like the image (TransformMap), then resampled to gt_size.
 Map2D GtInInputView(const Map2D& full_frame_gt, const data::ImageGeometry& geometry, bool augmented, int gt_size);
+
+/// The audio-window keys of the file-backed datasets (clip_seconds, sample_rate), and their values.
+void AddAudioFileFields(Schema& schema);
+data::ClipOptions ReadAudioFileOptions(const ComponentConfig& config);
+
+/// A frame file decoded and transformed (train or test, as TransformImage): what every file dataset does with it.
+absl::StatusOr<TransformedImage> LoadImageFile(const std::string& path, const PipelineOptions& options, bool augment,
+                                               const SampleContext& context, size_t index);
+
+/// The `clip` window of an audio file as the model's log spectrogram (LoadAudioClip, then AudioFeatures).
+absl::StatusOr<data::Spectrogram> LoadAudioFileFeatures(const std::string& path, const data::ClipOptions& clip,
+                                                        const PipelineOptions& options);
 
 /// Log spectrogram of mono samples; errors (e.g. a clip shorter than nperseg) are prefixed with `name`.
 absl::StatusOr<data::Spectrogram> AudioFeatures(const std::vector<double>& samples, int sample_rate,

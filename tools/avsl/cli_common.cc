@@ -73,7 +73,12 @@ void AddRecipeOptions(Args& args) {
 }
 
 absl::StatusOr<Recipe> LoadRecipe(const std::string& path, const Args& args, const PluginHost& host) {
-  absl::StatusOr<Recipe> recipe = Recipe::Load(path, args.GetAll("set"));
+  return LoadRecipe(path, args.GetAll("set"), host);
+}
+
+absl::StatusOr<Recipe> LoadRecipe(const std::string& path, const std::vector<std::string>& overrides,
+                                  const PluginHost& host) {
+  absl::StatusOr<Recipe> recipe = Recipe::Load(path, overrides);
   if (!recipe.ok()) return recipe.status();
   absl::Status status = recipe->Validate(host);
   if (!status.ok()) return WithPluginHint(status, host);

@@ -47,6 +47,9 @@ void AddRecipeOptions(Args& args);
 /// validates it against everything `host` registered; errors about plugins that are not loaded carry
 /// WithPluginHint's hint.
 absl::StatusOr<Recipe> LoadRecipe(const std::string& path, const Args& args, const PluginHost& host);
+/// As above with the overrides given explicitly (e.g. the user's --set plus ones the command adds).
+absl::StatusOr<Recipe> LoadRecipe(const std::string& path, const std::vector<std::string>& overrides,
+                                  const PluginHost& host);
 
 // The subcommands (one file each).
 int RunPlugins(int argc, char** argv, int first);

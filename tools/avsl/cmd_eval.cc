@@ -132,7 +132,7 @@ int RunEval(int argc, char** argv, int first) {
   }
   absl::StatusOr<Recipe> recipe = weights.empty()
                                       ? Recipe::Parse(target->recipe_text, target->origin, ".", args.GetAll("set"))
-                                      : LoadRecipe(target->origin, args, *host);
+                                      : Recipe::Load(target->origin, args.GetAll("set"));  // validated below, once
   if (!recipe.ok()) return ReportError("eval", recipe.status(), verbose);
   if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", WithPluginHint(s, *host), verbose);
   const ComponentConfig root = recipe->Root();

@@ -218,10 +218,7 @@ int RunInfer(int argc, char** argv, int first) {
   const std::vector<std::string> keys = PairKeys(images);
   std::vector<std::string> sets = args.GetAll("set");
   sets.push_back(PairsOverride(recipe->Root(), images, audios, keys));
-  recipe = Recipe::Load(recipe_path, sets);
-  if (recipe.ok()) {
-    if (absl::Status s = recipe->Validate(*host); !s.ok()) recipe = WithPluginHint(s, *host);
-  }
+  recipe = LoadRecipe(recipe_path, sets, *host);
   if (!recipe.ok()) return ReportError("infer", recipe.status(), verbose);
   const ComponentConfig root = recipe->Root();
 

@@ -1,9 +1,5 @@
 #include "avsl/checkpoint/checkpoint_archive.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -13,6 +9,7 @@
 #include "avsl/checkpoint/zip_writer.h"
 #include "avsl/core/status_macros.h"
 #include "checkpoint/legacy_torch_save.h"
+#include "checkpoint/read_file.h"
 
 namespace avsl::checkpoint {
 namespace {
@@ -26,20 +23,6 @@ bool HostIsLittleEndian() {
   return *reinterpret_cast<const unsigned char*>(&probe) == 1;
 }
 
-// The file in one read: the zip reader hands out views into it, the legacy parser too.
-absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("checkpoint ", path, ": cannot open: ", std::strerror(errno)));
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  std::string bytes(size > 0 ? static_cast<size_t>(size) : 0, '\0');
-  if (size < 0 || !in.read(bytes.data(), size)) {
-    return absl::DataLossError(absl::StrCat("checkpoint ", path, ": read error: ", std::strerror(errno)));
-  }
-  return bytes;
-}
-
 }  // namespace
 
 absl::StatusOr<CheckpointArchive> CheckpointArchive::Open(const std::string& path, const ReadOptions& options) {
@@ -51,7 +34,7 @@ absl::StatusOr<CheckpointArchive> CheckpointArchive::Open(const std::string& pat
   CheckpointArchive a;
   a.path_ = path;
   a.verify_crc_ = options.verify_crc;
-  AVSL_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
+  AVSL_ASSIGN_OR_RETURN(std::string bytes, internal::ReadWholeFile(path, "checkpoint"));
   if (IsLegacyTorchSave(bytes)) {
     a.legacy_bytes_ = std::make_shared<const std::string>(std::move(bytes));
     AVSL_ASSIGN_OR_RETURN(

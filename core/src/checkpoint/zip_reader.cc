@@ -1,15 +1,12 @@
 #include "avsl/checkpoint/zip_reader.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "avsl/core/status_macros.h"
 #include "checkpoint/crc32.h"
 #include "checkpoint/legacy_torch_save.h"
+#include "checkpoint/read_file.h"
 
 namespace avsl::checkpoint {
 namespace {
@@ -57,17 +54,7 @@ std::string DescribeNonZip(const std::string& b) {
 }  // namespace
 
 absl::StatusOr<ZipReader> ZipReader::Open(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("zip archive ", path, ": cannot open: ", std::strerror(errno)));
-  }
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  in.seekg(0, std::ios::beg);
-  std::string bytes(size > 0 ? static_cast<size_t>(size) : 0, '\0');
-  if (size < 0 || !in.read(bytes.data(), size)) {
-    return absl::DataLossError(absl::StrCat("zip archive ", path, ": read error: ", std::strerror(errno)));
-  }
+  AVSL_ASSIGN_OR_RETURN(std::string bytes, internal::ReadWholeFile(path, "zip archive"));
   return FromBytes(std::move(bytes), path);
 }
 
