@@ -80,6 +80,31 @@ function(avsl_use_libjpeg target)
   endif()
 endfunction()
 
+# FFmpeg's libraries (libavformat, libavcodec, libavutil, libswscale) for video: `avsl infer --video` and
+# datasets.VideoFrames (core/include/avsl/data/video_reader.h, avsl/viz/video_writer.h). AUTO uses them when
+# pkg-config finds them, ON requires them, OFF builds without (those entry points then say so).
+set(AVSL_WITH_FFMPEG AUTO CACHE STRING "video through FFmpeg's libraries: AUTO, ON or OFF")
+set_property(CACHE AVSL_WITH_FFMPEG PROPERTY STRINGS AUTO ON OFF)
+set(AVSL_HAVE_FFMPEG OFF)
+if(NOT AVSL_WITH_FFMPEG STREQUAL "OFF")
+  if(PKG_CONFIG_FOUND)
+    pkg_check_modules(AVSL_FFMPEG QUIET IMPORTED_TARGET libavformat libavcodec libavutil libswscale)
+  endif()
+  if(AVSL_FFMPEG_FOUND)
+    set(AVSL_HAVE_FFMPEG ON)
+  elseif(AVSL_WITH_FFMPEG STREQUAL "ON")
+    message(FATAL_ERROR "AVSL_WITH_FFMPEG=ON but pkg-config finds no libavformat/libavcodec/libavutil/libswscale "
+                        "(Debian: libavformat-dev libavcodec-dev libavutil-dev libswscale-dev)")
+  endif()
+endif()
+message(STATUS "avsl: video through FFmpeg: ${AVSL_HAVE_FFMPEG}")
+function(avsl_use_ffmpeg target)
+  if(AVSL_HAVE_FFMPEG)
+    target_compile_definitions(${target} PRIVATE AVSL_HAVE_FFMPEG)
+    target_link_libraries(${target} PRIVATE PkgConfig::AVSL_FFMPEG)
+  endif()
+endfunction()
+
 # Boost.DLL is header-only; std::filesystem avoids linking Boost.Filesystem.
 add_library(avsl_boost_dll INTERFACE)
 target_link_libraries(avsl_boost_dll INTERFACE Boost::headers ${CMAKE_DL_LIBS})

@@ -10,5 +10,6 @@ void RegisterVggSound(Registrar& registrar);
 void RegisterSyntheticAv(Registrar& registrar);
 void RegisterOpenSet(Registrar& registrar);
 void RegisterPairs(Registrar& registrar);
+void RegisterVideoFrames(Registrar& registrar);
 
 }  // namespace avsl::plugins::datasets

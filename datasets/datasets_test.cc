@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "avsl/builtins/core_components.h"
 #include "avsl/core/dataset.h"
 #include "avsl/core/plugin_host.h"
@@ -23,7 +24,11 @@
 #include "avsl/data/image_transform.h"
 #include "avsl/data/loader.h"
 #include "avsl/data/split_lists.h"
+#include "avsl/data/video_reader.h"
+#include "avsl/data/wav_reader.h"
 #include "avsl/synth/dataset_writer.h"
+#include "avsl/testing/test_video.h"
+#include "avsl/viz/png_writer.h"
 
 namespace avsl {
 namespace {
@@ -181,6 +186,69 @@ TEST_F(DatasetsTest, PairsGiveTheTestPipelinesTensorsWithoutGt) {
                       .status()
                       .message()),
       HasSubstr("/no/clip.wav: file not found"));
+}
+
+// datasets.VideoFrames (avsl infer --video's input): frame k at t_k with the window of sound centred on it gives the
+// tensors datasets.Pairs gives for that picture as a PNG and that window as a WAV, so a video goes through the same
+// pipeline as files; any order of Get and a second pass give the same samples.
+TEST_F(DatasetsTest, VideoFramesGiveThePairsTensorsOfTheSameFrameAndSound) {
+  if (!data::VideoSupported()) GTEST_SKIP() << "this avsl was built without FFmpeg (AVSL_WITH_FFMPEG)";
+  const std::string video = Root() + "/clip.mp4";
+  testing::TestVideoSpec spec;  // 20 frames at 10 fps; 1 s of tone, 1 s of silence at 16 kHz
+  ASSERT_TRUE(testing::WriteTestVideo(video, spec).ok());
+  const std::string pipeline = "clip_seconds = 0.5\ninput_size = 32\nnperseg = 256\nnoverlap = 128\n";
+  auto frames = MustBuild("datasets.VideoFrames", absl::StrCat("path = \"", video, "\"\nfps = 5\n", pipeline));
+  ASSERT_NE(frames, nullptr);
+  ASSERT_EQ(frames->size(), 10u);  // 2 s at 5 fps
+  EXPECT_THAT(frames->Describe(3), HasSubstr("clip.mp4 at 0.600 s (frame 6)"));
+
+  auto reader = data::VideoReader::Open(video);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  auto track = (*reader)->ReadAudio();
+  ASSERT_TRUE(track.ok()) << track.status();
+  std::vector<data::RgbImage> pictures;
+  for (;;) {
+    auto f = (*reader)->NextFrame();
+    ASSERT_TRUE(f.ok()) << f.status();
+    if (!f->has_value()) break;
+    pictures.push_back((*f)->image);
+  }
+  ASSERT_EQ(pictures.size(), 20u);
+  // Samples asked for out of order, as the loader's threads do.
+  for (size_t k : {3u, 0u, 9u, 4u}) {
+    SCOPED_TRACE(k);
+    const Sample got = MustGet(*frames, k);
+    EXPECT_EQ(got.key, absl::StrFormat("clip_%06d", k));
+    const std::string png = absl::StrCat(Root(), "/frame_", k, ".png"),
+                      wav = absl::StrCat(Root(), "/sound_", k, ".wav");
+    ASSERT_TRUE(viz::WritePng(png, pictures[2 * k]).ok());
+    const std::vector<double> window = data::AudioWindowAt(*track, k / 5.0, 0.5);
+    ASSERT_TRUE(data::WriteWavPcm16(wav, std::vector<float>(window.begin(), window.end()), 16000).ok());
+    auto pairs = MustBuild("datasets.Pairs",
+                           absl::StrCat("images = [\"", png, "\"]\naudios = [\"", wav, "\"]\n", pipeline));
+    ASSERT_NE(pairs, nullptr);
+    const Sample want = MustGet(*pairs, 0);
+    EXPECT_EQ(got.image.values, want.image.values);
+    EXPECT_EQ(got.audio.values, want.audio.values);
+    EXPECT_FALSE(got.has_gt);
+  }
+  // A second pass (all samples) decodes again from the start and gives the same tensors.
+  std::vector<Sample> pass;
+  for (size_t k = 0; k < frames->size(); ++k) pass.push_back(MustGet(*frames, k));
+  EXPECT_EQ(pass[3].image.values, MustGet(*frames, 3).image.values);
+  // The silent second half: the window at 1.8 s holds no sound.
+  const std::vector<double> quiet = data::AudioWindowAt(*track, 1.8, 0.5);
+  EXPECT_LT(*std::max_element(quiet.begin(), quiet.end()), 0.01);
+
+  // A file without sound, a missing file, and no path: refused by name.
+  const std::string mute = Root() + "/mute.mp4";
+  spec.audio_rate = 0;
+  ASSERT_TRUE(testing::WriteTestVideo(mute, spec).ok());
+  EXPECT_THAT(std::string(Build("datasets.VideoFrames", absl::StrCat("path = \"", mute, "\"\n")).status().message()),
+              HasSubstr(mute + ": no audio track"));
+  EXPECT_THAT(std::string(Build("datasets.VideoFrames", "path = \"/no/such.mp4\"\n").status().message()),
+              HasSubstr("/no/such.mp4: file not found"));
+  EXPECT_THAT(std::string(Build("datasets.VideoFrames", "").status().message()), HasSubstr("'path' (the video file)"));
 }
 
 TEST_F(DatasetsTest, FlickrTestSetCountsShapesAndConsensusGt) {

@@ -10,4 +10,5 @@ AVSL_PLUGIN("datasets", "1.0.0",
   avsl::plugins::datasets::RegisterSyntheticAv(registrar);
   avsl::plugins::datasets::RegisterOpenSet(registrar);
   avsl::plugins::datasets::RegisterPairs(registrar);
+  avsl::plugins::datasets::RegisterVideoFrames(registrar);
 }

@@ -13,6 +13,7 @@ PACKAGES=(
   libtorch-dev libgloo-dev libopenblas0-pthread libopencv-dev libjpeg-dev libboost-dev
   libtomlplusplus-dev libabsl-dev libbenchmark-dev libgtest-dev libgmock-dev libsndfile1-dev
   nlohmann-json3-dev libpugixml-dev libfftw3-dev
+  libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
 )
 # Test-only: parity tests against Python references, and the clang_format test, skip with a message without these;
 # clang and its libFuzzer/sanitizer runtimes build the fuzz targets (scripts/fuzz.sh) that scripts/test.sh smokes.

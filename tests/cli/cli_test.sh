@@ -4,6 +4,7 @@
 set -u
 AVSL=$1
 SRC=$2
+MAKE_VIDEO=${3:-}  # tests/cli/make_test_video: writes and probes the mp4 files of the avsl infer --video checks
 failures=0
 passed=0
 tmp=$(mktemp -d)
@@ -337,6 +338,51 @@ expect "infer needs a model" 2 "give either --run RUN_DIR or --recipe RECIPE --w
   "$AVSL" infer "${infer_pair[@]}" --out "$tmp/infer5"
 expect "infer --threshold is a number" 2 "--threshold: expected a number, found 'high'" -- \
   "$AVSL" infer --run "$zrun" "${infer_pair[@]}" --out "$tmp/infer5" --threshold high
+# avsl infer --video: an mp4 made with the same FFmpeg libraries (a synthetic scene for 2 s with its sound, then 2 s
+# of digital silence, 5 fps), localized at 5 fps with the 2-rank run's validation threshold.
+if [ -n "$MAKE_VIDEO" ] && "$MAKE_VIDEO" "$tmp/scene.mp4" "$tmp/syn/frames/test_000003.jpg" \
+  "$tmp/syn/audio/test_000003.wav" 2 2 5 >/dev/null 2>"$tmp/mkvideo.err"; then
+  expect "infer --video writes the heatmap video and the JSONL" 0 \
+    "^scene: 20 frames, [0-9]+ silent \(below -60 dBFS\), sounding [0-9]+ of 20 -> .*scene.heatmap.mp4 \(libx264\)" -- \
+    "$AVSL" infer --run "$drun" --video "$tmp/scene.mp4" --fps 5 --window 0.5 --out "$tmp/vid"
+  # Playable: reopened, 20 frames at 0.2 s steps and the sound kept (4 s, up to AAC's last frame).
+  expect "infer --video's heatmap video reopens" 0 "^frames 20 first 0\.000 last 3\.800 audio_channels 1 audio_seconds 4\.0[0-9]+$" -- \
+    "$MAKE_VIDEO" --probe "$tmp/vid/scene.heatmap.mp4"
+  [ "$(wc -l <"$tmp/vid/scene.jsonl")" -eq 20 ] && grep -q '"index":5,.*"time":1\.0[,}]' "$tmp/vid/scene.jsonl" &&
+    passed=$((passed + 1)) || { echo "FAIL: infer --video's JSONL lacks 20 lines or frame 5 at 1.0 s"; head -3 "$tmp/vid/scene.jsonl"; failures=$((failures + 1)); }
+  # The silent stretch (windows ending after 2 s) is silent and not sounding; the sounding stretch is not silent.
+  silent_ok=$(awk -F'"time":' 'NF > 1 { split($2, a, /[,}]/); t = a[1] + 0
+    s = ($0 ~ /"silent":true/); n = ($0 ~ /"sounding":false/)
+    if ((t >= 2.3 && !(s && n)) || (t <= 1.7 && s)) bad++ } END { print bad + 0 }' "$tmp/vid/scene.jsonl")
+  [ "$silent_ok" = 0 ] && passed=$((passed + 1)) ||
+    { echo "FAIL: infer --video: $silent_ok frames with the wrong silent/sounding"; cat "$tmp/vid/scene.jsonl"; failures=$((failures + 1)); }
+  expect "infer --video every frame by default" 0 "localizing 20 frames at 5\.000 fps" -- \
+    "$AVSL" infer --run "$zrun" --video "$tmp/scene.mp4" --out "$tmp/vid2"
+  expect "infer --video without a threshold" 0 "sounding unknown for [0-9]+ -> " -- \
+    "$AVSL" infer --run "$zrun" --video "$tmp/scene.mp4" --fps 1 --out "$tmp/vid3"
+  head -c $(($(stat -c %s "$tmp/scene.mp4") / 2)) "$tmp/scene.mp4" >"$tmp/cut.mp4"
+  expect "infer --video truncated file" 1 "$tmp/cut.mp4: not a media file FFmpeg can demux" -- \
+    "$AVSL" infer --run "$zrun" --video "$tmp/cut.mp4" --out "$tmp/vid4"
+  expect "infer --video on a WAV" 1 "test_000003.wav: no video stream" -- \
+    "$AVSL" infer --run "$zrun" --video "$tmp/syn/audio/test_000003.wav" --out "$tmp/vid4"
+  expect "infer --video missing file" 1 "/nonexistent/clip.mp4: file not found" -- \
+    "$AVSL" infer --run "$zrun" --video /nonexistent/clip.mp4 --out "$tmp/vid4"
+  [ ! -e "$tmp/vid4/cut.heatmap.mp4" ] && [ ! -e "$tmp/vid4/cut.heatmap.mp4.partial" ] && passed=$((passed + 1)) ||
+    { echo "FAIL: a failed infer --video left a video behind"; ls "$tmp/vid4"; failures=$((failures + 1)); }
+  expect "infer --video excludes pairs" 2 "give --video or --image/--audio pairs, not both" -- \
+    "$AVSL" infer --run "$zrun" --video "$tmp/scene.mp4" "${infer_pair[@]}" --out "$tmp/vid4"
+  expect "infer --fps needs --video" 2 "--fps and --window go with --video" -- \
+    "$AVSL" infer --run "$zrun" "${infer_pair[@]}" --fps 2 --out "$tmp/vid4"
+  expect "infer --fps range" 2 "--fps: expected a number in \(0, 1000\], found '0'" -- \
+    "$AVSL" infer --run "$zrun" --video "$tmp/scene.mp4" --fps 0 --out "$tmp/vid4"
+else
+  echo "SKIP: avsl infer --video checks: no test video (${MAKE_VIDEO:-no make_test_video given}: $(head -1 "$tmp/mkvideo.err" 2>/dev/null); a build without FFmpeg?)"
+fi
+# 0.5 s of digital silence, 16 kHz mono 16-bit: a canonical WAV header and zeros.
+{ printf 'RIFF\xa4\x3e\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\x3e\x00\x00\x00\x7d\x00\x00\x02\x00\x10\x00'
+  printf 'data\x80\x3e\x00\x00'; head -c 16000 /dev/zero; } >"$tmp/silence.wav"
+expect "infer calls a silent WAV silent" 0 "sounding no \(silent\)" -- "$AVSL" infer --run "$zrun" \
+  --image "$tmp/syn/frames/test_000003.jpg" --audio "$tmp/silence.wav" --out "$tmp/infer7" --threshold -1e9
 # avsl data check: every item decoded; a missing frame, a truncated JPEG and a truncated WAV are each named.
 mkdir -p "$tmp/dc/frames" "$tmp/dc/audio"
 cp -r "$tmp/syn/metadata" "$tmp/syn/Annotations" "$tmp/dc/"

@@ -1,5 +1,6 @@
-// avsl infer: localization on a user's own image + WAV pairs, no dataset layout: the map as `avsl eval --maps-dir`
-// writes it, an overlay, and a JSON with the confidence, the peak and whether a visible source sounds.
+// avsl infer: localization on a user's own image + WAV pairs or video, no dataset layout. Pairs: the map as `avsl eval
+// --maps-dir` writes it, an overlay, and a JSON with the confidence, the peak and whether a visible source sounds.
+// Video: a heatmap video with the sound kept and a JSON line per sampled frame (video_heatmap.h).
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -16,7 +17,9 @@
 #include "absl/strings/str_join.h"
 #include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/method.h"
+#include "avsl/data/audio_clip.h"
 #include "avsl/data/image_transform.h"
+#include "avsl/data/video_reader.h"
 #include "avsl/io/atomic_file.h"
 #include "avsl/io/npy.h"
 #include "avsl/train/evaluate_checkpoint.h"
@@ -26,63 +29,14 @@
 #include "avsl/viz/overlay.h"
 #include "avsl/viz/png_writer.h"
 #include "cli_common.h"
+#include "infer_inputs.h"
 #include "nlohmann/json.hpp"
 #include "run_plugins.h"
+#include "video_heatmap.h"
 
 namespace avsl::cli {
 namespace fs = std::filesystem;
 namespace {
-
-// A TOML basic string: the file names go into a recipe override.
-std::string TomlString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') out += '\\';
-    out += c;
-  }
-  return out + "\"";
-}
-
-// The test pipeline's keys of the recipe's evaluation set (test, else val, else train), so that a user's pair is
-// prepared exactly as the run's own test samples: input size, spectrogram, audio window and rate.
-std::string PairsOverride(const ComponentConfig& root, const std::vector<std::string>& images,
-                          const std::vector<std::string>& audios, const std::vector<std::string>& keys) {
-  std::vector<std::string> fields = {"type = \"datasets.Pairs\""};
-  auto list = [&](const char* name, const std::vector<std::string>& values, bool paths) {
-    std::vector<std::string> quoted;
-    for (const std::string& v : values) quoted.push_back(TomlString(paths ? fs::absolute(v).string() : v));
-    fields.push_back(absl::StrCat(name, " = [", absl::StrJoin(quoted, ", "), "]"));
-  };
-  list("images", images, true);
-  list("audios", audios, true);
-  list("keys", keys, false);
-  const ComponentConfig data = root.Sub("data");
-  for (const char* split : {"test", "val", "train"}) {
-    const ComponentConfig set = data.Sub(split);
-    if (set.type().empty()) continue;
-    const std::string type = set.type();
-    if (type != "datasets.Flickr" && type != "datasets.VggSound" && type != "datasets.SyntheticAV") {
-      std::cerr << "avsl infer: warning: data." << split << " is " << type
-                << ", whose pipeline avsl infer does not know; the pairs get datasets.Pairs' file pipeline with the "
-                   "keys it shares (input_size, gt_size, nperseg, noverlap, clip_seconds, sample_rate)\n";
-    }
-    // A key of another type (a plugin dataset's own meaning) is left at the Pairs default, not misread.
-    for (const char* key : {"input_size", "gt_size", "nperseg", "noverlap", "sample_rate"}) {
-      try {
-        if (set.Has(key)) fields.push_back(absl::StrCat(key, " = ", set.GetInt(key)));
-      } catch (const std::exception&) {
-      }
-    }
-    try {
-      if (set.Has("clip_seconds")) {
-        fields.push_back(absl::StrFormat("clip_seconds = %.17g", set.GetFloat("clip_seconds")));
-      }
-    } catch (const std::exception&) {
-    }
-    break;
-  }
-  return "data.test={" + absl::StrJoin(fields, ", ") + "}";
-}
 
 // Output names, one per pair: the image's stem, made unique in order (stem, stem_1, ... skipping taken names).
 std::vector<std::string> PairKeys(const std::vector<std::string>& images) {
@@ -150,11 +104,67 @@ struct PairResult {
   double confidence = 0;
 };
 
+// --video: the loader holds datasets.VideoFrames of the file; its samples are the same SampleFrames of the same frame
+// times, so sample k (key <stem>_<k>) is output frame k.
+int InferVideo(const std::string& video, const std::string& stem, double fps, double window_seconds,
+               double silence_dbfs, const std::string& out_dir, const Threshold& threshold, Method& method,
+               data::Loader& loader, const train::Runtime& runtime, train::MapEvaluationOptions options, bool verbose) {
+  absl::StatusOr<std::unique_ptr<data::VideoReader>> reader = data::VideoReader::Open(video);
+  if (!reader.ok()) return ReportError("infer", reader.status(), verbose);
+  absl::StatusOr<std::vector<double>> times = (*reader)->FrameTimes();
+  if (!times.ok()) return ReportError("infer", times.status(), verbose);
+  const data::VideoInfo& info = (*reader)->info();
+  VideoHeatmapOptions o;
+  o.video = video;
+  o.out_dir = out_dir;
+  o.stem = stem;
+  o.samples = data::SampleFrames(*times, fps);
+  o.fps = fps > 0 ? fps : (info.frame_rate > 0 ? info.frame_rate : 25.0);
+  o.protocol = options.protocol;
+  o.threshold = threshold.value;
+  o.window_seconds = window_seconds;
+  o.silence_dbfs = silence_dbfs;
+  if (o.samples.size() != loader.dataset_size()) {
+    return ReportError("infer",
+                       absl::InternalError(absl::StrCat(video, ": ", o.samples.size(), " frames to write but ",
+                                                        loader.dataset_size(), " samples")),
+                       verbose);
+  }
+  std::cout << video << ": " << info.width << "x" << info.height << " " << info.video_codec << " at "
+            << absl::StrFormat("%.3f", info.frame_rate) << " fps, " << info.audio_codec << " " << info.audio_sample_rate
+            << " Hz x" << info.audio_channels << "; localizing " << o.samples.size() << " frames at "
+            << absl::StrFormat("%.3f", o.fps) << " fps\n";
+  absl::StatusOr<std::unique_ptr<VideoHeatmapOutput>> output = VideoHeatmapOutput::Open(o);
+  if (!output.ok()) return ReportError("infer", output.status(), verbose);
+  const std::string prefix = stem + "_";
+  options.on_sample = [&](const Sample& s, const Map2D& map, double conf) -> absl::Status {
+    size_t k = 0;
+    if (s.key.rfind(prefix, 0) != 0 || !absl::SimpleAtoi(s.key.substr(prefix.size()), &k)) {
+      return absl::InternalError(absl::StrCat("unexpected video sample key '", s.key, "'"));
+    }
+    return (*output)->Add(k, map, conf);
+  };
+  absl::StatusOr<train::MethodEvaluation> evaluated = train::EvaluateMethod(method, loader, 0, runtime.device, options);
+  if (!evaluated.ok()) return ReportError("infer", evaluated.status(), verbose);
+  if (absl::Status s = (*output)->Finish(); !s.ok()) return ReportError("infer", s, verbose);
+  std::cout << stem << ": " << o.samples.size() << " frames, " << (*output)->silent_frames() << " silent (below "
+            << silence_dbfs << " dBFS), sounding "
+            << (threshold.value ? absl::StrCat((*output)->sounding_frames(), " of ", o.samples.size())
+                                : absl::StrCat("unknown for ", o.samples.size() - (*output)->silent_frames()))
+            << " -> " << (*output)->video_path() << " (" << (*output)->video_codec() << "), " << (*output)->jsonl_path()
+            << "\n";
+  std::cout << "threshold: "
+            << (threshold.value ? absl::StrFormat("%.6g (%s)", *threshold.value, threshold.source) : threshold.source)
+            << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunInfer(int argc, char** argv, int first) {
-  Args args("avsl infer (--run RUN_DIR [--checkpoint NAME] | --recipe RECIPE --weights FILE) --image IMG --audio WAV "
-            "[--image IMG --audio WAV]... --out DIR [--threshold T] [--set KEY=VALUE]...",
+  Args args("avsl infer (--run RUN_DIR [--checkpoint NAME] | --recipe RECIPE --weights FILE) (--image IMG --audio WAV "
+            "[--image IMG --audio WAV]... | --video FILE [--fps F] [--window S]) --out DIR [--threshold T] "
+            "[--set KEY=VALUE]...",
             "Localizes the sound of each WAV in its image, no dataset layout needed. The pair goes through the test\n"
             "pipeline of the recipe's evaluation set (input size, audio window, spectrogram), so the map is the one\n"
             "`avsl eval --maps-dir` writes for the same files. For each pair, named by the image's stem:\n"
@@ -163,7 +173,11 @@ int RunInfer(int argc, char** argv, int first) {
             "  DIR/<stem>.json  confidence, the map's peak (grid and source pixels), sounding and its threshold\n"
             "`sounding` is confidence >= the threshold: --threshold, or with --run the max-F1 threshold of the run's\n"
             "validation at the checkpoint's epoch (null when neither exists). Images: JPEG or PNG; WAV: any rate\n"
-            "and channel count.");
+            "and channel count.\n"
+            "--video (any file FFmpeg demuxes, with a sound track): frames sampled at --fps, each with --window\n"
+            "seconds of the sound centred on it, through the same pipeline; writes\n"
+            "  DIR/<stem>.heatmap.mp4  the frames with their maps, the sound kept\n"
+            "  DIR/<stem>.jsonl        a line per frame: time, confidence, sounding, peak");
   args.Option("run", "RUN_DIR", "a run directory written by avsl train");
   args.Option("checkpoint", "NAME",
               "with --run: last or best_<metric> (default: the one the run selected, as avsl eval)");
@@ -171,6 +185,12 @@ int RunInfer(int argc, char** argv, int first) {
   args.Option("weights", "FILE", "with --recipe: weights as the method's authors released them (docs/model_zoo.md)");
   args.Option("image", "IMG", "an image (repeat with --audio for more pairs)", /*repeatable=*/true);
   args.Option("audio", "WAV", "the audio of the image given at the same position", /*repeatable=*/true);
+  args.Option("video", "FILE", "a video with sound (mp4, mkv, webm, ...) instead of --image/--audio pairs");
+  args.Option("fps", "F", "with --video: frames per second to localize (default: every frame of the video)");
+  args.Option("window", "S",
+              "with --video: seconds of sound centred on each frame (default: the recipe's clip_seconds)");
+  args.Option("silence-db", "D",
+              "a sound whose RMS level is below D dBFS is silent, hence not sounding whatever the confidence (-60)");
   args.Option("out", "DIR", "output folder (created)");
   args.Option("threshold", "T", "confidence threshold of `sounding` (overrides the run's)");
   args.Flag("verbose", "print full C++ stack traces of errors");
@@ -188,7 +208,36 @@ int RunInfer(int argc, char** argv, int first) {
   if (args.Has("checkpoint") && !args.Has("run")) return usage("--checkpoint names a checkpoint of --run");
   const std::vector<std::string> images = args.GetAll("image");
   const std::vector<std::string> audios = args.GetAll("audio");
-  if (images.empty() || images.size() != audios.size()) {
+  const std::string video = args.Get("video");
+  const bool video_mode = args.Has("video");
+  if (video_mode && (!images.empty() || !audios.empty()))
+    return usage("give --video or --image/--audio pairs, not both");
+  if (!video_mode && (args.Has("fps") || args.Has("window"))) return usage("--fps and --window go with --video");
+  double fps = 0;
+  std::optional<double> window;
+  if (args.Has("fps") && (!absl::SimpleAtod(args.Get("fps"), &fps) || !(fps > 0) || fps > 1000)) {
+    return usage(absl::StrCat("--fps: expected a number in (0, 1000], found '", args.Get("fps"), "'"));
+  }
+  if (args.Has("window")) {
+    double w = 0;
+    if (!absl::SimpleAtod(args.Get("window"), &w) || !(w >= 0.01) || w > 3600) {
+      return usage(absl::StrCat("--window: expected seconds in [0.01, 3600], found '", args.Get("window"), "'"));
+    }
+    window = w;
+  }
+  double silence_dbfs = -60;
+  if (args.Has("silence-db") &&
+      (!absl::SimpleAtod(args.Get("silence-db"), &silence_dbfs) || !std::isfinite(silence_dbfs) || silence_dbfs > 0)) {
+    return usage(absl::StrCat("--silence-db: expected a level <= 0 (dBFS), found '", args.Get("silence-db"), "'"));
+  }
+  if (video_mode && !data::VideoSupported()) {
+    return ReportError(
+        "infer",
+        absl::FailedPreconditionError("--video: this avsl was built without FFmpeg's libraries (AVSL_WITH_FFMPEG; "
+                                      "Debian: libavformat-dev libavcodec-dev libavutil-dev libswscale-dev)"),
+        verbose);
+  }
+  if (!video_mode && (images.empty() || images.size() != audios.size())) {
     return usage(absl::StrCat("give --image and --audio in pairs (found ", images.size(), " images and ", audios.size(),
                               " audio files)"));
   }
@@ -216,8 +265,10 @@ int RunInfer(int argc, char** argv, int first) {
   absl::StatusOr<Recipe> recipe = LoadRecipe(recipe_path, args, *host);
   if (!recipe.ok()) return ReportError("infer", recipe.status(), verbose);
   const std::vector<std::string> keys = PairKeys(images);
+  const std::string video_stem = fs::path(video).stem().string();
   std::vector<std::string> sets = args.GetAll("set");
-  sets.push_back(PairsOverride(recipe->Root(), images, audios, keys));
+  sets.push_back(video_mode ? VideoFramesOverride(recipe->Root(), video, fps, window, video_stem)
+                            : PairsOverride(recipe->Root(), images, audios, keys));
   recipe = LoadRecipe(recipe_path, sets, *host);
   if (!recipe.ok()) return ReportError("infer", recipe.status(), verbose);
   const ComponentConfig root = recipe->Root();
@@ -261,6 +312,14 @@ int RunInfer(int argc, char** argv, int first) {
   if (!protocol.ok()) return ReportError("infer", protocol.status(), verbose);
   options.protocol = *protocol;
   options.method_name = root.Sub("model").type();
+  const std::string out_dir = args.Get("out");
+  fs::create_directories(out_dir, ec);
+  if (ec)
+    return ReportError("infer", absl::UnavailableError("cannot create " + out_dir + ": " + ec.message()), verbose);
+  if (video_mode) {
+    return InferVideo(video, video_stem, fps, window ? *window : RecipeClipSeconds(root).value_or(3.0), silence_dbfs,
+                      out_dir, threshold, **method, **loader, *runtime, options, verbose);
+  }
   std::map<std::string, PairResult> results;
   options.on_sample = [&](const Sample& s, const Map2D& map, double conf) -> absl::Status {
     results[s.key] = PairResult{map, conf};
@@ -270,10 +329,6 @@ int RunInfer(int argc, char** argv, int first) {
                                                                             options);
   if (!evaluated.ok()) return ReportError("infer", evaluated.status(), verbose);
 
-  const std::string out_dir = args.Get("out");
-  fs::create_directories(out_dir, ec);
-  if (ec)
-    return ReportError("infer", absl::UnavailableError("cannot create " + out_dir + ": " + ec.message()), verbose);
   viz::OverlayOptions overlay;
   overlay.protocol = *protocol;
   for (size_t i = 0; i < images.size(); ++i) {
@@ -288,28 +343,31 @@ int RunInfer(int argc, char** argv, int first) {
     absl::Status s = io::WriteNpy(stem.string() + ".npy", map.values.data(), {map.height, map.width});
     absl::StatusOr<data::RgbImage> frame = data::DecodeImageFile(images[i]);
     if (!frame.ok()) s = frame.status();
-    const size_t peak = static_cast<size_t>(std::max_element(map.values.begin(), map.values.end()) -
-                                            map.values.begin());
-    const int peak_x = static_cast<int>(peak % static_cast<size_t>(map.width));
-    const int peak_y = static_cast<int>(peak / static_cast<size_t>(map.width));
-    std::optional<bool> sounding;
-    if (threshold.value) sounding = conf >= *threshold.value;
+    // The level of the window the model heard (the pairs' clip options, as datasets.Pairs reads it).
+    data::ClipOptions clip;
+    clip.clip_seconds = root.Sub("data").Sub("test").GetFloat("clip_seconds");
+    clip.target_sample_rate = static_cast<int>(root.Sub("data").Sub("test").GetInt("sample_rate"));
+    absl::StatusOr<data::MonoAudio> heard = data::LoadAudioClip(audios[i], clip);
+    if (!heard.ok()) s = heard.status();
+    const double level = heard.ok() ? RmsDbfs(heard->samples) : 0.0;
+    const bool silent = level < silence_dbfs;
+    const std::optional<bool> sounding = Sounding(conf, threshold.value, silent);
+    MapPeak peak;
     if (s.ok()) {
+      peak = FindMapPeak(map, frame->width, frame->height);
       viz::OverlayInput in;
       in.key = key;
       in.frame = *frame;
       in.map = map;
       in.caption = {key, absl::StrFormat("conf %.3f  %s", conf,
-                                         !sounding   ? "sounding ?"
+                                         silent      ? "silent"
+                                         : !sounding ? "sounding ?"
                                          : *sounding ? "sounding"
                                                      : "not sounding")};
       absl::StatusOr<data::RgbImage> picture = viz::RenderOverlay(in, overlay);
       s = picture.ok() ? viz::WritePng(stem.string() + ".png", *picture) : picture.status();
     }
     if (s.ok()) {
-      // The test transform squashes the whole frame onto the grid: a grid cell's centre scales to source pixels.
-      const int src_x = std::min(frame->width - 1, static_cast<int>((peak_x + 0.5) * frame->width / map.width));
-      const int src_y = std::min(frame->height - 1, static_cast<int>((peak_y + 0.5) * frame->height / map.height));
       nlohmann::json j;
       j["image"] = images[i];
       j["audio"] = audios[i];
@@ -318,17 +376,20 @@ int RunInfer(int argc, char** argv, int first) {
       j["overlay"] = key + ".png";
       j["confidence"] = conf;
       j["confidence_rule"] = evaluated->confidence;
-      j["peak"] = {{"x", peak_x}, {"y", peak_y}, {"grid", map.width}};
-      j["peak_source_pixel"] = {{"x", src_x}, {"y", src_y}};
+      j["peak"] = {{"x", peak.x}, {"y", peak.y}, {"grid", map.width}};
+      j["peak_source_pixel"] = {{"x", peak.source_x}, {"y", peak.source_y}};
       j["sounding"] = sounding ? nlohmann::json(*sounding) : nlohmann::json(nullptr);
+      j["audio_rms_dbfs"] = std::round(level * 100) / 100;
+      j["silent"] = silent;
       j["threshold"] = threshold.value ? nlohmann::json(*threshold.value) : nlohmann::json(nullptr);
       j["threshold_source"] = threshold.source;
       s = io::WriteFileAtomically(stem.string() + ".json", j.dump(2) + "\n");
     }
     if (!s.ok()) return ReportError("infer", s, verbose);
-    std::cout << key << ": confidence " << absl::StrFormat("%.4f", conf) << ", peak (" << peak_x << ", " << peak_y
+    std::cout << key << ": confidence " << absl::StrFormat("%.4f", conf) << ", peak (" << peak.x << ", " << peak.y
               << ") of " << map.width << "x" << map.height << ", sounding "
-              << (!sounding   ? "unknown"
+              << (silent      ? "no (silent)"
+                  : !sounding ? "unknown"
                   : *sounding ? "yes"
                               : "no")
               << " -> " << stem.string() << ".{npy,png,json}\n";
