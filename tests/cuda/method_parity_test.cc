@@ -97,6 +97,10 @@ std::vector<MethodCase> MethodCases() {
                                   Encoders("model", stride1, "");  // ezvsl_test.cc kTinyModel
   std::vector<MethodCase> cases;
   cases.push_back(Case("ezvsl_EZVSL", "ezvsl.EZVSL", {"ezvsl"}, ezvsl_model));
+  // fnac_test.cc TinyModel with dropout off: a mask is drawn by each device's own generator.
+  cases.push_back(
+      Case("fnac_FNAC", "fnac.FNAC", {"fnac"},
+           "[model]\ntype = \"fnac.FNAC\"\ndim = 16\ndropout_img = 0.0\n" + Encoders("model", stride1, "")));
   // The semi-supervised loss on the step's maps (EZ-VSL + semi recipes); samples 0 and 1 carry a GT box.
   MethodCase semi = Case("ezvsl_EZVSL_with_semi_MapSupervision", "ezvsl.EZVSL", {"ezvsl", "semi"}, ezvsl_model);
   semi.losses = "[[losses]]\ntype = \"semi.MapSupervision\"\n";

@@ -10,7 +10,10 @@ namespace F = torch::nn::functional;
 
 TwoTowerLocalizer::TwoTowerLocalizer(std::shared_ptr<Encoder> image_encoder, std::shared_ptr<Encoder> audio_encoder,
                                      const TwoTowerOptions& options, std::string type_name)
-    : tau_(options.tau), type_name_(std::move(type_name)) {
+    : tau_(options.tau),
+      dropout_img_(options.dropout_img),
+      dropout_aud_(options.dropout_aud),
+      type_name_(std::move(type_name)) {
   // Registration order and names are EZ-VSL's: state_dicts and the random draws below match it.
   image_encoder_ = register_module("image_encoder", std::move(image_encoder));
   audio_encoder_ = register_module("audio_encoder", std::move(audio_encoder));
@@ -27,9 +30,14 @@ TwoTowerLocalizer::TwoTowerLocalizer(std::shared_ptr<Encoder> image_encoder, std
 
 TwoTowerEmbedding TwoTowerLocalizer::Embed(const Batch& batch) {
   const auto unit = F::NormalizeFuncOptions().dim(1);
+  torch::Tensor image = image_encoder_->Forward(batch.image);
+  torch::Tensor audio = PooledAudioVector(audio_encoder_->Forward(batch.audio), type_name_);
+  // Only a positive probability draws a mask: at 0 the random-number stream stays EZ-VSL's.
+  if (dropout_img_ > 0) image = F::dropout(image, F::DropoutFuncOptions().p(dropout_img_).training(is_training()));
+  if (dropout_aud_ > 0) audio = F::dropout(audio, F::DropoutFuncOptions().p(dropout_aud_).training(is_training()));
   TwoTowerEmbedding e;
-  e.image = F::normalize(img_proj_(image_encoder_->Forward(batch.image)), unit);
-  e.audio = F::normalize(aud_proj_(PooledAudioVector(audio_encoder_->Forward(batch.audio), type_name_)), unit);
+  e.image = F::normalize(img_proj_(image), unit);
+  e.audio = F::normalize(aud_proj_(audio), unit);
   return e;
 }
 

@@ -27,8 +27,10 @@ namespace avsl::models {
 
 /// The recipe keys of a two-tower method. A variant's options struct derives from it and adds its own members.
 struct TwoTowerOptions {
-  int64_t dim = 512;  ///< embedding size of both projections
-  double tau = 0.03;  ///< temperature dividing the cosine similarity
+  int64_t dim = 512;         ///< embedding size of both projections
+  double tau = 0.03;         ///< temperature dividing the cosine similarity
+  double dropout_img = 0.0;  ///< dropout on the image backbone's map, before the projection (training only)
+  double dropout_aud = 0.0;  ///< dropout on the pooled audio vector, before the projection (training only)
 };
 
 /// Declares the two-tower keys on `options` (T derives from TwoTowerOptions): image_encoder, audio_encoder
@@ -44,6 +46,22 @@ void AddTwoTowerOptions(Options<T>& options) {
       .Range(1, 65536);
   options.Float("tau", static_cast<double T::*>(&TwoTowerOptions::tau), "temperature dividing the cosine (0.03)")
       .Range(1e-4, 10);
+}
+
+/// Declares dropout_img and dropout_aud (FNAC's and SLAVC's element-wise dropout on the backbone outputs, before the
+/// projections), defaults from T (a variant sets them in its constructor). EZ-VSL has none, so AddTwoTowerOptions
+/// leaves them at 0.
+template <typename T>
+void AddTwoTowerDropoutOptions(Options<T>& options) {
+  static_assert(std::is_base_of_v<TwoTowerOptions, T>, "AddTwoTowerDropoutOptions: T must derive from TwoTowerOptions");
+  options
+      .Float("dropout_img", static_cast<double T::*>(&TwoTowerOptions::dropout_img),
+             "dropout probability on the image backbone's map before the projection (training only)")
+      .Range(0, 0.999);
+  options
+      .Float("dropout_aud", static_cast<double T::*>(&TwoTowerOptions::dropout_aud),
+             "dropout probability on the pooled audio vector before the projection (training only)")
+      .Range(0, 0.999);
 }
 
 /// L2-normalized embeddings of one batch.
@@ -65,7 +83,7 @@ class AVSL_EXPORT TwoTowerLocalizer : public Method {
   /// and no native confidence.
   Localization Localize(const Batch& batch) override;
 
-  /// Both towers on one batch.
+  /// Both towers on one batch (with the dropouts while training).
   TwoTowerEmbedding Embed(const Batch& batch);
   double tau() const { return tau_; }
   const std::string& type_name() const { return type_name_; }
@@ -77,6 +95,7 @@ class AVSL_EXPORT TwoTowerLocalizer : public Method {
 
  private:
   double tau_;
+  double dropout_img_, dropout_aud_;
   std::string type_name_;
   std::shared_ptr<Encoder> image_encoder_, audio_encoder_;
   torch::nn::Conv2d img_proj_{nullptr};
