@@ -18,6 +18,7 @@
 #include "avsl/core/plugin_host.h"
 #include "avsl/models/objectives.h"
 #include "avsl/testing/method_test_kit.h"
+#include "avsl/testing/released_weights_parity.h"
 #include "fnac_loss.h"
 
 namespace avsl {
@@ -230,6 +231,25 @@ TEST_F(FnacTest, SchemaDefaultsAreTheReferenceScripts) {
   EXPECT_DOUBLE_EQ(m.GetFloat("tau"), 0.03);
   auto bad = testkit::ParseRecipe(host_.registry(), TinyModel("fnac.FNAC", "foreground_threshold = 1.5\n"));
   EXPECT_FALSE(bad.ok());
+}
+
+// A checkpoint in the layout FNAC's train.py releases ({'model': DDP keys, optimizer, epoch, numpy metrics}), written
+// by make_fnac_release.py from the re-derived official model, loads through recipes/fnac's _released_weights.toml
+// and gives test.py's maps (bilinear, align_corners = true, min-max) to 1e-4.
+TEST(FnacReleasedTest, ReleasedCheckpointParity) {
+  auto host = testkit::MakePluginHost(AVSL_BINARY_DIR, {"fnac", "datasets"});
+  ASSERT_TRUE(host.ok()) << host.status();
+  const std::string src = AVSL_SOURCE_DIR;
+  auto parity = testkit::CheckReleasedWeightsParity(**host, src + "/plugins/fnac/make_fnac_release.py",
+                                                    src + "/recipes/fnac/released_vggss.toml", "best.pth");
+  ASSERT_TRUE(parity.ok()) << parity.status();
+  if (!parity->skip_reason.empty()) GTEST_SKIP() << parity->skip_reason;
+  EXPECT_EQ(parity->samples, 2);
+  EXPECT_LT(parity->max_map_diff, 1e-4);
+  EXPECT_NE(parity->load.find("244 tensors loaded from entry 'model', 244 keys stripped, 240 renamed"),
+            std::string::npos)
+      << parity->load;
+  std::printf("released_vggss.toml: %s; max |map diff| %.3g\n", parity->load.c_str(), parity->max_map_diff);
 }
 
 }  // namespace
