@@ -1,14 +1,29 @@
 #include "fnac_loss.h"
 
+#include "avsl/models/autocast_off.h"
+#include "avsl/models/objectives.h"
+
 namespace avsl::plugins::fnac {
 
 namespace F = torch::nn::functional;
 
-FnacLossTerms FnacLoss(const torch::Tensor& img, const torch::Tensor& aud, const FnacLossOptions& o) {
-  TORCH_CHECK(img.dim() == 4 && aud.dim() == 2 && img.size(0) == aud.size(0) && img.size(1) == aud.size(1),
-              "fnac.FNAC: expected image [B,D,h,w] and audio [B,D] with equal B and D, got ", img.sizes(), " and ",
-              aud.sizes());
-  const int64_t b = img.size(0);
+namespace {
+
+// bf16 / fp16 embeddings (made under autocast) to fp32; fp32 and fp64 stay as they are.
+torch::Tensor AtLeastFloat(const torch::Tensor& t) {
+  return t.scalar_type() == torch::kBFloat16 || t.scalar_type() == torch::kHalf ? t.to(torch::kFloat) : t;
+}
+
+}  // namespace
+
+FnacLossTerms FnacLoss(const torch::Tensor& image, const torch::Tensor& audio, const FnacLossOptions& o) {
+  TORCH_CHECK(image.dim() == 4 && audio.dim() == 2 && image.size(0) == audio.size(0) && image.size(1) == audio.size(1),
+              "fnac.FNAC: expected image [B,D,h,w] and audio [B,D] with equal B and D, got ", image.sizes(), " and ",
+              audio.sizes());
+  // Every term is a softmax of cosines / tau: the SDK's rule for contrastive logits applies (they stay out of bf16
+  // under amp, avsl/models/autocast_off.h), as in models::AllPairSimilarity.
+  models::AutocastOff fp32;
+  const torch::Tensor img = AtLeastFloat(image), aud = AtLeastFloat(audio);
   const double tau = o.tau;
   const torch::Tensor aud_attn = aud.matmul(aud.t()) / tau;
   const torch::Tensor img_avg = img.mean({2, 3});  // AdaptiveAvgPool2d(1)
@@ -24,10 +39,9 @@ FnacLossTerms FnacLoss(const torch::Tensor& img, const torch::Tensor& aud, const
   const torch::Tensor frg_attn = foreground.matmul(foreground.t()) / tau;
 
   const torch::Tensor logits = std::get<0>(slogits.flatten(2).max(-1));  // [B,B]
-  const torch::Tensor labels = torch::arange(b, torch::TensorOptions().dtype(torch::kLong).device(img.device()));
   FnacLossTerms t;
   t.logits = logits;
-  t.infonce = F::cross_entropy(logits, labels) + F::cross_entropy(logits.t(), labels);
+  t.infonce = models::SymmetricInfoNce(logits);
   const torch::Tensor p_logits = torch::softmax(logits, 1);
   const torch::Tensor p_aud = torch::softmax(aud_attn, 1);
   t.fns1 = F::l1_loss(p_aud, p_logits);

@@ -27,7 +27,8 @@ struct FnacLossTerms {
   torch::Tensor logits;  ///< [B,B] max over locations of cos / tau (rows: images)
 };
 
-/// `image` v [B,D,h,w] and `audio` a [B,D], both L2-normalized along D (TwoTowerLocalizer::Embed).
+/// `image` v [B,D,h,w] and `audio` a [B,D], both L2-normalized along D (TwoTowerLocalizer::Embed). Computed with
+/// autocast off, bf16 / fp16 inputs in fp32 (as the SDK's contrastive logits), fp32 / fp64 inputs in their own type.
 FnacLossTerms FnacLoss(const torch::Tensor& image, const torch::Tensor& audio, const FnacLossOptions& options);
 
 }  // namespace avsl::plugins::fnac

@@ -19,6 +19,7 @@
 #include "avsl/models/objectives.h"
 #include "avsl/testing/method_test_kit.h"
 #include "avsl/testing/released_weights_parity.h"
+#include "avsl/train/precision.h"
 #include "fnac_loss.h"
 
 namespace avsl {
@@ -102,6 +103,22 @@ TEST(FnacLossTest, HandCheckedLimits) {
   EXPECT_NEAR(same.tns.item<double>(), 0.0, 1e-12);
   EXPECT_NEAR(same.fns2.item<double>(), 0.0, 1e-12);
   EXPECT_THROW(FnacLoss(v, torch::zeros({3, 3}, torch::kDouble), {}), c10::Error);
+}
+
+// Under the trainer's bf16 autocast (amp = "bf16") the loss is still computed in fp32, as the SDK keeps every
+// contrastive logit (cos / tau of about 33) out of bf16's 8-bit mantissa.
+TEST(FnacLossTest, Fp32UnderBf16Autocast) {
+  torch::manual_seed(4);
+  const torch::Tensor v = Unit(torch::randn({8, 16, 3, 3}));
+  const torch::Tensor a = Unit(torch::randn({8, 16}));
+  const FnacLossTerms plain = FnacLoss(v, a, {});
+  train::AutocastScope autocast(train::Amp::kBf16, torch::kCPU);
+  const FnacLossTerms under = FnacLoss(v, a, {});
+  const FnacLossTerms bf16 = FnacLoss(v.to(torch::kBFloat16), a.to(torch::kBFloat16), {});
+  EXPECT_EQ(under.total.scalar_type(), torch::kFloat);
+  EXPECT_EQ(bf16.total.scalar_type(), torch::kFloat);
+  EXPECT_NEAR(under.total.item<double>(), plain.total.item<double>(), 1e-6 * std::abs(plain.total.item<double>()));
+  EXPECT_EQ(MaxDiff(under.logits, plain.logits), 0.0);
 }
 
 // The reference's loss re-derived in Python from the survey's description of model.py (make_fnac_parity.py), on
