@@ -27,14 +27,16 @@ constexpr const char* kComponent = "datasets.VideoFrames";
 
 class VideoFramesDataset final : public Dataset {
  public:
+  /// `reader`: `path` opened and not yet read from (FrameTimes and ReadAudio read through demuxers of their own).
   VideoFramesDataset(std::string path, std::string stem, std::vector<data::FrameSample> samples, data::AudioTrack track,
-                     PipelineOptions pipeline, double window_seconds)
+                     PipelineOptions pipeline, double window_seconds, std::unique_ptr<data::VideoReader> reader)
       : path_(std::move(path)),
         stem_(std::move(stem)),
         samples_(std::move(samples)),
         track_(std::move(track)),
         pipeline_(pipeline),
-        window_seconds_(window_seconds) {
+        window_seconds_(window_seconds),
+        reader_(std::move(reader)) {
     for (const data::FrameSample& s : samples_) ++uses_[s.frame];
     uses_left_ = samples_.size();
   }
@@ -155,11 +157,11 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeVideoFrames(const ComponentConfig& 
     track->mono.samples = data::ResamplePoly(track->mono.samples, clip.target_sample_rate, track->mono.sample_rate);
     track->mono.sample_rate = clip.target_sample_rate;
   }
-  track->interleaved.clear();  // only the mono track feeds the model
+  std::vector<float>().swap(track->interleaved);  // only the mono track feeds the model: its memory goes
   std::vector<data::FrameSample> samples = data::SampleFrames(*times, c.GetFloat("fps"));
   return std::shared_ptr<Dataset>(std::make_shared<VideoFramesDataset>(
       path, c.GetString("key_prefix").empty() ? std::filesystem::path(path).stem().string() : c.GetString("key_prefix"),
-      std::move(samples), *std::move(track), pipeline, clip.clip_seconds));
+      std::move(samples), *std::move(track), pipeline, clip.clip_seconds, *std::move(reader)));
 }
 
 }  // namespace

@@ -187,26 +187,10 @@ TEST_F(VideoFileTest, MalformedFilesFailNamingTheFile) {
   EXPECT_THAT(Message(audio.status()), HasSubstr(mute + ": no audio track"));
   // A WAV is a media file but has no pictures.
   const std::string wav = Tmp("tone.wav");
-  {
-    // The tone of a test video, written as 16-bit PCM by hand: a canonical 44-byte header.
-    const int rate = 8000, n = 800;
-    std::ofstream out(wav, std::ios::binary);
-    auto u32 = [&](uint32_t v) { out.write(reinterpret_cast<const char*>(&v), 4); };
-    auto u16 = [&](uint16_t v) { out.write(reinterpret_cast<const char*>(&v), 2); };
-    out << "RIFF";
-    u32(36 + 2 * n);
-    out << "WAVEfmt ";
-    u32(16);
-    u16(1);
-    u16(1);
-    u32(rate);
-    u32(2 * rate);
-    u16(2);
-    u16(16);
-    out << "data";
-    u32(2 * n);
-    for (int i = 0; i < n; ++i) u16(static_cast<uint16_t>(static_cast<int16_t>(8000 * std::sin(i * 0.3))));
-  }
+  std::vector<int16_t> tone(800);
+  for (size_t i = 0; i < tone.size(); ++i)
+    tone[i] = static_cast<int16_t>(8000 * std::sin(static_cast<double>(i) * 0.3));
+  ASSERT_TRUE(WriteWavPcm16Raw(wav, tone, 1, 8000).ok());
   r = VideoReader::Open(wav);
   EXPECT_TRUE(absl::IsFailedPrecondition(r.status())) << r.status();
   EXPECT_THAT(Message(r.status()), HasSubstr(wav + ": no video stream"));

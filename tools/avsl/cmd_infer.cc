@@ -134,7 +134,7 @@ int InferVideo(const std::string& video, const std::string& stem, double fps, do
             << absl::StrFormat("%.3f", info.frame_rate) << " fps, " << info.audio_codec << " " << info.audio_sample_rate
             << " Hz x" << info.audio_channels << "; localizing " << o.samples.size() << " frames at "
             << absl::StrFormat("%.3f", o.fps) << " fps\n";
-  absl::StatusOr<std::unique_ptr<VideoHeatmapOutput>> output = VideoHeatmapOutput::Open(o);
+  absl::StatusOr<std::unique_ptr<VideoHeatmapOutput>> output = VideoHeatmapOutput::Open(o, *std::move(reader));
   if (!output.ok()) return ReportError("infer", output.status(), verbose);
   const std::string prefix = stem + "_";
   options.on_sample = [&](const Sample& s, const Map2D& map, double conf) -> absl::Status {

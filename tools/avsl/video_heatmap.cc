@@ -67,10 +67,11 @@ std::optional<bool> Sounding(double confidence, const std::optional<double>& thr
   return confidence >= *threshold;
 }
 
-absl::StatusOr<std::unique_ptr<VideoHeatmapOutput>> VideoHeatmapOutput::Open(const VideoHeatmapOptions& o) {
+absl::StatusOr<std::unique_ptr<VideoHeatmapOutput>> VideoHeatmapOutput::Open(
+    const VideoHeatmapOptions& o, std::unique_ptr<data::VideoReader> reader) {
   std::unique_ptr<VideoHeatmapOutput> out(new VideoHeatmapOutput());
   out->options_ = o;
-  AVSL_ASSIGN_OR_RETURN(out->reader_, data::VideoReader::Open(o.video));
+  out->reader_ = std::move(reader);
   AVSL_ASSIGN_OR_RETURN(data::AudioTrack audio, out->reader_->ReadAudio());
   const data::VideoInfo& info = out->reader_->info();
   // The longer side between min_side and max_side: a small video is enlarged so that the caption is readable.
@@ -94,7 +95,7 @@ absl::StatusOr<std::unique_ptr<VideoHeatmapOutput>> VideoHeatmapOutput::Open(con
     const std::vector<float> mono(audio.mono.samples.begin(), audio.mono.samples.end());
     AVSL_RETURN_IF_ERROR(out->writer_->WriteAudio(mono.data(), mono.size()));
   }
-  audio.interleaved = {};
+  std::vector<float>().swap(audio.interleaved);  // encoded above; the level check needs the mono track only
   out->track_ = std::move(audio);
   out->jsonl_.open(out->jsonl_path() + ".partial", std::ios::trunc);
   if (!out->jsonl_) return absl::UnavailableError(absl::StrCat("cannot write ", out->jsonl_path(), ".partial"));

@@ -53,7 +53,9 @@ struct VideoHeatmapOptions {
 
 class VideoHeatmapOutput {
  public:
-  static absl::StatusOr<std::unique_ptr<VideoHeatmapOutput>> Open(const VideoHeatmapOptions& options);
+  /// `reader` is options.video opened and not yet read from (its frames are decoded for the output pictures).
+  static absl::StatusOr<std::unique_ptr<VideoHeatmapOutput>> Open(const VideoHeatmapOptions& options,
+                                                                  std::unique_ptr<data::VideoReader> reader);
 
   /// The map and confidence of sample `index` (any order).
   absl::Status Add(size_t index, const Map2D& map, double confidence);

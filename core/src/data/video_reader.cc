@@ -364,6 +364,8 @@ absl::StatusOr<AudioTrack> VideoReader::ReadAudio() const {
   std::unique_ptr<AVPacket, PacketFree> packet(av_packet_alloc());
   std::unique_ptr<AVFrame, FrameFree> frame(av_frame_alloc());
   std::vector<float> as_float;
+  std::vector<int16_t> as_int16;
+  std::vector<double> as_double;
   absl::Status s = DecodeStream(
       **fmt, *decoder->codec, decoder->stream, path, "audio", flushed, *packet, *frame, [&](const AVFrame& f) {
         const int channels = f.ch_layout.nb_channels;
@@ -387,24 +389,22 @@ absl::StatusOr<AudioTrack> VideoReader::ReadAudio() const {
         const auto format = static_cast<AVSampleFormat>(f.format);
         const bool planar = av_sample_fmt_is_planar(format) != 0;
         const AVSampleFormat packed = av_get_packed_sample_fmt(format);
+        // One sample frame at a time, in buffers sized once per decoded frame.
         as_float.resize(static_cast<size_t>(channels));
+        as_int16.resize(static_cast<size_t>(channels));
+        as_double.resize(static_cast<size_t>(channels));
         for (int i = 0; i < f.nb_samples; ++i) {
           for (int c = 0; c < channels; ++c) {
             as_float[c] = AsFloat(f, packed, planar, channels, c, i);
             track.interleaved.push_back(as_float[c]);
           }
           // The reference's mono int16 (libswresample's rematrix from the stream's own sample format).
-          if (packed == AV_SAMPLE_FMT_S16 && !planar) {
-            mono.push_back(DownmixInt16(
-                reinterpret_cast<const int16_t*>(f.extended_data[0]) + static_cast<size_t>(i) * channels, channels));
-          } else if (packed == AV_SAMPLE_FMT_S16) {
-            std::vector<int16_t> one(static_cast<size_t>(channels));
-            for (int c = 0; c < channels; ++c) one[c] = SampleAt<int16_t>(f, true, channels, c, i);
-            mono.push_back(DownmixInt16(one.data(), channels));
+          if (packed == AV_SAMPLE_FMT_S16) {
+            for (int c = 0; c < channels; ++c) as_int16[c] = SampleAt<int16_t>(f, planar, channels, c, i);
+            mono.push_back(DownmixInt16(as_int16.data(), channels));
           } else if (packed == AV_SAMPLE_FMT_DBL) {
-            std::vector<double> one(static_cast<size_t>(channels));
-            for (int c = 0; c < channels; ++c) one[c] = SampleAt<double>(f, planar, channels, c, i);
-            mono.push_back(DownmixDouble(one.data(), channels));
+            for (int c = 0; c < channels; ++c) as_double[c] = SampleAt<double>(f, planar, channels, c, i);
+            mono.push_back(DownmixDouble(as_double.data(), channels));
           } else {
             mono.push_back(DownmixFloat(as_float.data(), channels));
           }
