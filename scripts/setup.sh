@@ -16,8 +16,10 @@ PACKAGES=(
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
 )
 # Test-only: parity tests against Python references, and the clang_format test, skip with a message without these;
-# clang and its libFuzzer/sanitizer runtimes build the fuzz targets (scripts/fuzz.sh) that scripts/test.sh smokes.
-TEST_PACKAGES=(python3-torch python3-torchvision python3-numpy python3-scipy python3-pil python3-av clang-format clang libclang-rt-14-dev)
+# clang and its libFuzzer/sanitizer runtimes build the fuzz targets (scripts/fuzz.sh) that scripts/test.sh smokes;
+# headless chromium opens the HTML report of `avsl report GRID --html` in tests/cli/grid_test.sh.
+TEST_PACKAGES=(python3-torch python3-torchvision python3-numpy python3-scipy python3-pil python3-av clang-format clang libclang-rt-14-dev
+  chromium)
 
 wanted=("${PACKAGES[@]}")
 [ -n "${AVSL_WITH_TEST_TOOLS:-}" ] && wanted+=("${TEST_PACKAGES[@]}")

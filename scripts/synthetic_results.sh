@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
     *) recipes+=("$1"); shift ;;
   esac
 done
-[ ${#recipes[@]} -gt 0 ] || mapfile -t recipes < <(ls recipes/*/synthetic.toml recipes/*/*_synthetic.toml)
+[ ${#recipes[@]} -gt 0 ] || mapfile -t recipes < <(ls recipes/*/synthetic.toml recipes/*/*_synthetic.toml | grep -v '^recipes/grids/')
 AVSL=${AVSL_BUILD_DIR:-build}/bin/avsl
 [ -x "$AVSL" ] || scripts/setup.sh
 

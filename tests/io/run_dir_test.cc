@@ -85,5 +85,27 @@ TEST_F(RunDirRepairTest, OnlyTheTemporaryFilesOfDeadWritersAreRemoved) {
   EXPECT_TRUE(fs::exists(other));
 }
 
+// `avsl train --run-dir` / the cells of `avsl grid`: a run exactly where it is asked for; a directory holding a
+// checkpoint is refused, one left by an attempt that saved none is reused with its records started anew.
+TEST(RunDirCreateAtTest, MakesTheDirectoryRefusesACheckpointAndReusesALeftover) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("avsl_run_dir_at_" + std::to_string(getpid())) / "a" / "b";
+  fs::remove_all(dir.parent_path().parent_path());
+  absl::StatusOr<RunDir> run = RunDir::CreateAt(dir.string());
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(run->path(), dir.string());
+  EXPECT_TRUE(fs::is_directory(dir / "checkpoints"));
+  std::ofstream(dir / "metrics.jsonl") << "{\"step\": 1}\n";
+  std::ofstream(dir / "log.txt") << "first attempt\n";
+  ASSERT_TRUE(RunDir::CreateAt(dir.string()).ok());
+  EXPECT_FALSE(fs::exists(dir / "metrics.jsonl"));
+  EXPECT_TRUE(fs::exists(dir / "log.txt"));
+  std::ofstream(dir / "checkpoints" / "last.pt") << "x";
+  absl::StatusOr<RunDir> again = RunDir::CreateAt(dir.string());
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(again.status().message()), ::testing::HasSubstr("resume it with 'avsl train --resume"));
+  EXPECT_EQ(RunDir::CreateAt("").status().code(), absl::StatusCode::kInvalidArgument);
+  fs::remove_all(dir.parent_path().parent_path());
+}
+
 }  // namespace
 }  // namespace avsl::io

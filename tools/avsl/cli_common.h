@@ -62,6 +62,7 @@ int RunScore(int argc, char** argv, int first);
 int RunSynth(int argc, char** argv, int first);
 int RunInspect(int argc, char** argv, int first);
 int RunReport(int argc, char** argv, int first);
+int RunGrid(int argc, char** argv, int first);
 int RunNewPlugin(int argc, char** argv, int first);
 int RunBench(int argc, char** argv, int first);
 

@@ -11,6 +11,7 @@
 #include "avsl/checkpoint/state_dict.h"
 #include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/method.h"
+#include "avsl/eval/test_set.h"
 #include "avsl/io/npy.h"
 #include "avsl/train/evaluate_checkpoint.h"
 #include "avsl/train/map_evaluation.h"
@@ -70,6 +71,13 @@ absl::StatusOr<Target> Resolve(const std::string& what) {
   t.checkpoint = what;
   t.run_dir = RunDirOf(fs::path(what));
   return t;
+}
+
+// "flickr_test_250 (N=250)", "N=500", "N=247, not flickr_test_250 (250) or ...": what metrics.json records.
+std::string TestSetLine(const train::CheckpointEvaluationResult& evaluated, const std::vector<std::string>& lists) {
+  std::vector<std::string> keys;
+  for (const SampleRecord& r : evaluated.result.samples) keys.push_back(r.key);
+  return eval::DescribeTestSet(eval::IdentifyTestSet(keys, lists));
 }
 
 }  // namespace
@@ -193,6 +201,7 @@ int RunEval(int argc, char** argv, int first) {
   what.out_dir = out_dir;
   what.overlays = static_cast<int>(vis_count);
   what.maps_dir = args.Get("maps-dir");
+  what.test_lists = train::SplitListFiles(root, split);
   what.verbose_errors = verbose;
   absl::StatusOr<train::CheckpointEvaluationResult> evaluated = train::EvaluateCheckpoint(
       **method, **loader, runtime->device, options, *extra, what);
@@ -211,7 +220,8 @@ int RunEval(int argc, char** argv, int first) {
             << (untrained          ? "none (untrained: step-0 weights of seed " + std::to_string(runtime->seed) + ")"
                 : !weights.empty() ? weights + " (released weights)"
                                    : target->checkpoint)
-            << "\nconfidence: " << evaluated->confidence << "\n"
+            << "\nconfidence: " << evaluated->confidence << "\ntest set: " << TestSetLine(*evaluated, what.test_lists)
+            << "\n"
             << eval::FormatMetricsTable(evaluated->result);
   const metrics::AudioDependenceResult& dependence = evaluated->audio_dependence;
   if (dependence.pairs > 0) {

@@ -93,6 +93,9 @@ int RunTrain(int argc, char** argv, int first) {
               "search path does not provide)");
   args.Option("init-from", "CKPT", "start a new run from these weights (weights only)");
   args.Option("output-dir", "DIR", "parent of run directories (default runs/)");
+  args.Option("run-dir", "DIR",
+              "write the run exactly into DIR instead of <output-dir>/<name>/<timestamp>/ (created; refused when it "
+              "holds a checkpoint: resume that with --resume DIR)");
   args.Option("max-steps", "N", "stop after N optimizer steps in this invocation (resumable), e.g. to time-box");
   args.Option("nproc-per-node", "N",
               "train data-parallel in N processes on this machine (Gloo on loopback), as torchrun --nproc-per-node "
@@ -125,6 +128,11 @@ int RunTrain(int argc, char** argv, int first) {
   train::TrainerOptions options;
   options.command_line = CommandLine(argc, argv);
   options.output_root = args.Get("output-dir", "runs");
+  options.run_dir = args.Get("run-dir");
+  if (resume && !options.run_dir.empty()) {
+    std::cerr << "avsl train: --run-dir names a new run's directory; a resumed run stays in its own (--resume)\n";
+    return kExitUsage;
+  }
   options.init_from = args.Get("init-from");
   options.verbose_errors = verbose;
   absl::StatusOr<dist::LaunchEnv> launch = dist::ReadLaunchEnv();

@@ -17,7 +17,8 @@ constexpr avsl::cli::Command kCommands[] = {
     {"inspect", "write exactly what the model sees for an audio or image file", avsl::cli::RunInspect},
     {"plugins", "list loaded and failed plugins and their components", avsl::cli::RunPlugins},
     {"recipe", "dump, diff or describe recipes", avsl::cli::RunRecipe},
-    {"report", "render results tables from run directories", avsl::cli::RunReport},
+    {"grid", "run the cells of an experiment grid (recipes x settings x seeds), resumably", avsl::cli::RunGrid},
+    {"report", "render results tables from run directories or a grid", avsl::cli::RunReport},
     {"bench", "time a recipe's data loading (samples/s)", avsl::cli::RunBench},
     {"new-plugin", "write a buildable method plugin folder to start from", avsl::cli::RunNewPlugin},
 };

@@ -31,7 +31,8 @@ absl::StatusOr<nlohmann::json> ReadJson(const fs::path& path) {
   return j;
 }
 
-absl::StatusOr<std::map<std::string, double>> ReadMetrics(const fs::path& path, std::string* confidence) {
+absl::StatusOr<std::map<std::string, double>> ReadMetrics(const fs::path& path, std::string* confidence,
+                                                          std::string* test_set = nullptr) {
   AVSL_ASSIGN_OR_RETURN(nlohmann::json j, ReadJson(path));
   std::map<std::string, double> values;
   for (const auto& [key, value] : j.items()) {
@@ -47,6 +48,10 @@ absl::StatusOr<std::map<std::string, double>> ReadMetrics(const fs::path& path, 
     }
   }
   if (j.contains("confidence") && j["confidence"].is_string()) *confidence = j["confidence"].get<std::string>();
+  if (test_set != nullptr && j.contains("test_set") && j["test_set"].is_object() &&
+      j["test_set"].contains("description") && j["test_set"]["description"].is_string()) {
+    *test_set = j["test_set"]["description"].get<std::string>();
+  }
   return values;
 }
 
@@ -138,13 +143,15 @@ absl::StatusOr<RunResult> ReadRunResult(const std::string& run_dir, const std::s
   }
   const fs::path last = dir / "eval" / (split + "_last") / "metrics.json";
   if (fs::exists(last)) {
-    AVSL_ASSIGN_OR_RETURN(r.last, ReadMetrics(last, &r.confidence));
+    AVSL_ASSIGN_OR_RETURN(r.last, ReadMetrics(last, &r.confidence, &r.test_set));
   }
   const std::string best = io::BestCheckpointName(monitor);
   const fs::path early = dir / "eval" / (split + "_" + best) / "metrics.json";
   if (!monitor.empty() && fs::exists(early)) {
     std::string confidence;
-    AVSL_ASSIGN_OR_RETURN(r.early_stop, ReadMetrics(early, &confidence));
+    std::string test_set;
+    AVSL_ASSIGN_OR_RETURN(r.early_stop, ReadMetrics(early, &confidence, &test_set));
+    if (r.test_set.empty()) r.test_set = test_set;
     r.early_stop_checkpoint = best;
     if (r.confidence.empty()) r.confidence = confidence;
   }
@@ -191,9 +198,12 @@ absl::StatusOr<std::string> RenderResultsTable(const std::vector<RunResult>& run
   for (const char* group : groups) {
     for (const std::string& t : titles) md << " | " << t << " (" << group << ")";
   }
-  md << " | Confidence |\n|---|---:";
+  // Which items the numbers were computed on (metrics.json "test_set"), when the evaluations record it.
+  const bool test_set_column = std::any_of(runs.begin(), runs.end(),
+                                           [](const RunResult& r) { return !r.test_set.empty(); });
+  md << " | Confidence |" << (test_set_column ? " Test set |" : "") << "\n|---|---:";
   for (size_t i = 0; i < groups.size() * titles.size(); ++i) md << "|---:";
-  md << "|---|\n";
+  md << "|---|" << (test_set_column ? "---|" : "") << "\n";
   for (const std::string& label : order) {
     std::vector<const std::map<std::string, double>*> early, last, untrained_evals;
     std::vector<std::string> confidences;
@@ -214,14 +224,27 @@ absl::StatusOr<std::string> RenderResultsTable(const std::vector<RunResult>& run
       for (const std::string& key : options.columns)
         md << " | " << FormatCell(Aggregate(*evals, key, options.intervals));
     }
-    md << " | " << CellText(absl::StrJoin(confidences, ", ")) << " |\n";
+    md << " | " << CellText(absl::StrJoin(confidences, ", ")) << " |";
+    if (test_set_column) {
+      std::vector<std::string> sets;
+      for (const RunResult* r : rows[label]) {
+        const std::string set = r->test_set.empty() ? "?" : r->test_set;
+        if (std::find(sets.begin(), sets.end(), set) == sets.end()) sets.push_back(set);
+      }
+      md << " " << CellText(absl::StrJoin(sets, "; ")) << " |";
+    }
+    md << "\n";
   }
   md << "\nValues in % on the '" << options.split
      << "' split; mean ± sample standard deviation over the runs of a row (seeds). Early Stop: the checkpoint with "
         "the best validation score (train.monitor); No Early Stop: the last epoch."
      << (untrained_group ? " Untrained: the same recipe at step 0 (avsl eval RUN_DIR --untrained), the control." : "")
      << (options.intervals ? " [lo, hi]: a single run's bootstrap 95 % interval over the test samples." : "")
-     << " – : no such evaluation.\n";
+     << " – : no such evaluation."
+     << (test_set_column ? " Test set: the published test list the evaluated items match (docs/evaluation.md §9.2), "
+                           "else their number N; a row's seeds may each have their own set."
+                         : "")
+     << "\n";
   return md.str();
 }
 

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "avsl/core/parallel_for.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/eval/test_set.h"
 #include "avsl/io/atomic_file.h"
 #include "avsl/io/npy.h"
 #include "avsl/metrics/bootstrap.h"
@@ -209,7 +210,8 @@ absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const 
 }
 
 std::string MetricsJson(const metrics::EvalResult& result, const metrics::EvalProtocol& protocol,
-                        const std::string& confidence, const std::map<std::string, double>& extra) {
+                        const std::string& confidence, const std::map<std::string, double>& extra,
+                        const std::vector<std::string>& test_lists) {
   nlohmann::json j = SetToJson(result.all);
   nlohmann::json buckets = nlohmann::json::object();
   for (int b = 0; b < metrics::kNumSizeBuckets; ++b) {
@@ -234,6 +236,16 @@ std::string MetricsJson(const metrics::EvalResult& result, const metrics::EvalPr
     }
     j["ci95"] = ci;
   }
+  std::vector<std::string> keys;
+  keys.reserve(result.samples.size());
+  for (const metrics::SampleRecord& r : result.samples) keys.push_back(r.key);
+  const TestSetIdentity set = IdentifyTestSet(keys, test_lists);
+  j["test_set"] = {{"n", set.n},
+                   {"sha256", set.sha256},
+                   {"manifest", set.manifest.empty() ? nlohmann::json() : nlohmann::json(set.manifest)},
+                   {"differs_from", set.differs_from},
+                   {"lists", test_lists},
+                   {"description", DescribeTestSet(set)}};
   if (!confidence.empty()) j["confidence"] = confidence;
   for (const auto& [k, v] : extra) j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
   return j.dump(2) + "\n";

@@ -30,6 +30,27 @@ absl::StatusOr<RunDir> RunDir::Create(const std::string& root, const std::string
   return RunDir(path.string());
 }
 
+absl::StatusOr<RunDir> RunDir::CreateAt(const std::string& path) {
+  if (path.empty()) return absl::InvalidArgumentError("the run directory path is empty");
+  const fs::path dir(path);
+  if (fs::exists(dir / "checkpoints" / "last.pt")) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " already holds a run with a checkpoint (checkpoints/last.pt): resume it with 'avsl train --resume ",
+        path, "' or choose another directory"));
+  }
+  std::error_code ec;
+  fs::create_directories(dir / "checkpoints", ec);
+  if (ec) return absl::InternalError(absl::StrCat("cannot create run directory ", path, ": ", ec.message()));
+  RunDir run(path);
+  // Records of an attempt that saved no checkpoint describe work nobody can resume: the new run starts them anew.
+  if (fs::exists(dir / "metrics.jsonl")) {
+    fs::remove(dir / "metrics.jsonl", ec);
+    if (ec)
+      return absl::InternalError(absl::StrCat("cannot remove the stale ", path, "/metrics.jsonl: ", ec.message()));
+  }
+  return run;
+}
+
 absl::StatusOr<RunDir> RunDir::Open(const std::string& path) {
   if (!fs::is_directory(path)) return absl::NotFoundError(absl::StrCat("run directory not found: ", path));
   if (!fs::exists(fs::path(path) / "recipe.toml")) {

@@ -47,11 +47,22 @@ absl::StatusOr<CheckpointEvaluationResult> Evaluate(Method& method, data::Loader
   std::map<std::string, double> extra = ComputeExtraMetrics(extra_metrics, out.result);
   extra["audio_dependence"] = out.audio_dependence.rate();  // NaN (JSON null) without silent pairs
   extra["audio_dependence_pairs"] = static_cast<double>(out.audio_dependence.pairs);
-  AVSL_RETURN_IF_ERROR(WriteEvaluation(what.out_dir, out.result, options.protocol, out.confidence, extra));
+  AVSL_RETURN_IF_ERROR(
+      WriteEvaluation(what.out_dir, out.result, options.protocol, out.confidence, extra, what.test_lists));
   return out;
 }
 
 }  // namespace
+
+std::vector<std::string> SplitListFiles(const ComponentConfig& root, const std::string& split) {
+  std::vector<std::string> out;
+  if (!root.Has("data") || !root.Sub("data").Has(split)) return out;
+  const ComponentConfig dataset = root.Sub("data").Sub(split);
+  for (const char* key : {"list", "extended_list"}) {
+    if (dataset.Has(key) && !dataset.GetString(key).empty()) out.push_back(dataset.GetString(key));
+  }
+  return out;
+}
 
 absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(Method& method, data::Loader& loader,
                                                               const torch::Device& device,

@@ -37,6 +37,7 @@
 #include "avsl/dist/communicator.h"
 #include "avsl/dist/differentiable_collectives.h"
 #include "avsl/dist/gradient_sync.h"
+#include "avsl/eval/test_set.h"
 #include "avsl/io/run_dir.h"
 #include "avsl/metrics/detection.h"
 #include "avsl/metrics/metric_fields.h"
@@ -309,7 +310,8 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
       if (opened.ok()) run = std::make_unique<RunDir>(std::move(*opened));
       made = opened.status();
     } else {
-      absl::StatusOr<RunDir> created = RunDir::Create(output_root, recipe_name);
+      absl::StatusOr<RunDir> created = options.run_dir.empty() ? RunDir::Create(output_root, recipe_name)
+                                                               : RunDir::CreateAt(options.run_dir);
       if (created.ok()) run = std::make_unique<RunDir>(std::move(*created));
       made = created.ok() ? run->WriteFile("recipe.toml", recipe_toml) : created.status();
     }
@@ -624,13 +626,17 @@ absl::Status Trainer::Impl::FinalTest() {
     what.out_dir = run->File("eval/test_" + name);
     what.overlays = visualize;
     what.verbose_errors = options.verbose_errors;
+    what.test_lists = SplitListFiles(root, "test");
     absl::StatusOr<CheckpointEvaluationResult> evaluated = EvaluateCheckpoint(*method, *test_loader, device,
                                                                               eval_options, extra_metrics, what);
     if (!evaluated.ok()) {
       return absl::Status(evaluated.status().code(), absl::StrCat("test evaluation of checkpoint '", name,
                                                                   "' failed: ", evaluated.status().message()));
     }
-    run->Log(absl::StrCat("test (", name, "): ", what.out_dir, "/metrics.json\n",
+    std::vector<std::string> keys;
+    for (const SampleRecord& r : evaluated->result.samples) keys.push_back(r.key);
+    run->Log(absl::StrCat("test (", name, "): ", what.out_dir, "/metrics.json; test set: ",
+                          eval::DescribeTestSet(eval::IdentifyTestSet(keys, what.test_lists)), "\n",
                           eval::FormatMetricsTable(evaluated->result)));
   }
   return absl::OkStatus();

@@ -27,6 +27,9 @@ struct RunResult {
   std::optional<std::map<std::string, double>> untrained;
   long long best_epoch = -1;
   std::string confidence;  ///< which confidence scored AP/max-F1 ("slavc", a method's native one, ...)
+  /// metrics.json "test_set" description of the last (else the early-stop) evaluation: "flickr_test_250 (N=250)",
+  /// "N=500", "N=247, not flickr_test_250 (250) or ..."; "" when the evaluation predates it.
+  std::string test_set;
 };
 
 /// Reads `run_dir` (recipe.toml, train_state.json, eval/<split>_*/metrics.json). A directory without any

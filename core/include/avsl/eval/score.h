@@ -71,8 +71,11 @@ absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const 
 /// metrics.json contents: n_sounding, n_silent, loc_acc, auc, mean_ciou, pointing, ap, max_f1, ap_ref,
 /// max_f1_ref, "buckets": {small|medium|large|huge: {same keys}}, "options": {...}. NaN is written as null.
 /// `confidence` (the rule used, written when not empty) and `extra` (the recipe's extra metrics) join the top level.
+/// "test_set": the evaluated set's identity (avsl/eval/test_set.h: n, sha256, the published set it matches or those it
+/// differs from, and a description), from the samples' keys and `test_lists` (the files the split was read from).
 std::string MetricsJson(const metrics::EvalResult& result, const metrics::EvalProtocol& protocol,
-                        const std::string& confidence = "", const std::map<std::string, double>& extra = {});
+                        const std::string& confidence = "", const std::map<std::string, double>& extra = {},
+                        const std::vector<std::string>& test_lists = {});
 
 /// Writes MetricsJson to `path` (via a temporary file and rename).
 absl::Status WriteMetricsJson(const std::string& path, const metrics::EvalResult& result,

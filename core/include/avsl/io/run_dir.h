@@ -20,6 +20,11 @@ class AVSL_EXPORT RunDir {
  public:
   /// Creates `<root>/<name>/<YYYYmmdd-HHMMSS>` (with a numeric suffix when that exists already).
   static absl::StatusOr<RunDir> Create(const std::string& root, const std::string& name);
+  /// Makes `path` itself the run directory (created with its parents; `avsl train --run-dir`, the cells of `avsl
+  /// grid`). A directory that holds a checkpoint (checkpoints/last.pt) is refused (FailedPrecondition: resume it
+  /// instead); one left by a run that stopped before its first checkpoint is reused, its metrics.jsonl emptied (log.txt
+  /// keeps both attempts).
+  static absl::StatusOr<RunDir> CreateAt(const std::string& path);
   /// Opens an existing run directory (for --resume and eval); it must contain recipe.toml.
   static absl::StatusOr<RunDir> Open(const std::string& path);
   /// The run directory as a rank other than 0 of a data-parallel job holds it: it names the files, and writes

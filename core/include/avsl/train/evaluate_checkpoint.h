@@ -9,6 +9,7 @@
 #include <torch/types.h>
 
 #include "absl/status/statusor.h"
+#include "avsl/core/component_config.h"
 #include "avsl/core/method.h"
 #include "avsl/core/metric.h"
 #include "avsl/data/loader.h"
@@ -22,6 +23,8 @@ struct CheckpointEvaluation {
   std::string out_dir;     ///< metrics.json, per_sample.csv and overlays/ go here
   int overlays = 0;        ///< heatmap overlays written (eval.visualize)
   std::string maps_dir;    ///< "" = none; else every eval-grid map as <key>.npy (float32)
+  /// The files the split was read from (SplitListFiles): metrics.json names the published test set they match.
+  std::vector<std::string> test_lists;
   /// false: an exception thrown by the method (a TORCH_CHECK in Localize, ...) comes back as a one-line status
   /// (avsl/train/error_text.h); true: with its full text and C++ backtrace (`avsl eval --verbose`).
   bool verbose_errors = false;
@@ -43,6 +46,9 @@ absl::StatusOr<CheckpointEvaluationResult> EvaluateCheckpoint(Method& method, da
                                                               const MapEvaluationOptions& options,
                                                               const std::vector<std::shared_ptr<Metric>>& extra_metrics,
                                                               const CheckpointEvaluation& what);
+
+/// The list files a recipe's data.<split> reads (its `list` and `extended_list`, when set).
+std::vector<std::string> SplitListFiles(const ComponentConfig& root, const std::string& split);
 
 /// The checkpoint a run selected: with train.select = "early_stop", best_<metric of train.monitor> when
 /// `run_dir`/checkpoints holds it; otherwise "last".

@@ -33,10 +33,12 @@ struct StepTimings {
 struct TrainerOptions {
   std::string output_root = "runs";  ///< parent of run directories (recipe `output_dir` overrides)
   std::string resume_dir;            ///< continue this run from checkpoints/last.pt
-  std::string init_from;             ///< start from these weights (weights only)
-  long long max_steps = -1;          ///< stop (resumably) after this many optimizer steps in this invocation
-  std::string command_line;          ///< recorded in command.txt
-  bool final_test = true;            ///< evaluate last and best on data.test at the end
+  /// Non-empty: the new run goes exactly here (io::RunDir::CreateAt) instead of <output_root>/<name>/<timestamp>.
+  std::string run_dir;
+  std::string init_from;     ///< start from these weights (weights only)
+  long long max_steps = -1;  ///< stop (resumably) after this many optimizer steps in this invocation
+  std::string command_line;  ///< recorded in command.txt
+  bool final_test = true;    ///< evaluate last and best on data.test at the end
   /// false: an exception inside a component (a TORCH_CHECK in a method, ...) is reported in one line naming the
   /// component (avsl/train/error_text.h); true: with its full text and C++ backtrace (`avsl train --verbose`).
   /// Either way the message is the returned status's and the run's log.txt gets it as an ERROR line (not stderr:
