@@ -246,14 +246,14 @@ absl::StatusOr<std::vector<std::string>> SeededOverrides(const GridCell& cell,
 
 // A shared override that no selected cell takes is a typo (data.trian.root), not a key for other recipes.
 absl::Status CheckSharedOverridesApply(const Grid& grid, const Selection& selected) {
-  std::map<std::string, int> skipped_by, cells_with;
-  int cells = 0;
+  std::map<std::string, int> skipped_by;
+  int cells = 0;  // the selected cells whose recipe loads (the others report their own error when they run)
   for (const GridCell& cell : grid.cells) {
     if (!selected(cell)) continue;
-    ++cells;
     std::vector<std::string> skipped;
-    if (!SeededOverrides(cell, &skipped).ok()) continue;  // reported when the cell runs
-    for (const std::string& o : skipped) ++skipped_by[o];
+    if (!SeededOverrides(cell, &skipped).ok()) continue;
+    ++cells;
+    for (const std::string& o : std::set<std::string>(skipped.begin(), skipped.end())) ++skipped_by[o];
   }
   for (const auto& [o, n] : skipped_by) {
     if (n == cells) {
