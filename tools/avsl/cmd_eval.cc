@@ -73,13 +73,6 @@ absl::StatusOr<Target> Resolve(const std::string& what) {
   return t;
 }
 
-// "flickr_test_250 (N=250)", "N=500", "N=247, not flickr_test_250 (250) or ...": what metrics.json records.
-std::string TestSetLine(const train::CheckpointEvaluationResult& evaluated, const std::vector<std::string>& lists) {
-  std::vector<std::string> keys;
-  for (const SampleRecord& r : evaluated.result.samples) keys.push_back(r.key);
-  return eval::DescribeTestSet(eval::IdentifyTestSet(keys, lists));
-}
-
 }  // namespace
 
 int RunEval(int argc, char** argv, int first) {
@@ -220,7 +213,7 @@ int RunEval(int argc, char** argv, int first) {
             << (untrained          ? "none (untrained: step-0 weights of seed " + std::to_string(runtime->seed) + ")"
                 : !weights.empty() ? weights + " (released weights)"
                                    : target->checkpoint)
-            << "\nconfidence: " << evaluated->confidence << "\ntest set: " << TestSetLine(*evaluated, what.test_lists)
+            << "\nconfidence: " << evaluated->confidence << "\ntest set: " << eval::DescribeTestSet(evaluated->test_set)
             << "\n"
             << eval::FormatMetricsTable(evaluated->result);
   const metrics::AudioDependenceResult& dependence = evaluated->audio_dependence;

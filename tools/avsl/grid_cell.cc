@@ -7,14 +7,14 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <toml++/toml.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "avsl/data/csv.h"
 #include "avsl/io/atomic_file.h"
 
 namespace avsl::cli {
@@ -24,11 +24,12 @@ namespace {
 constexpr char kLockFile[] = "grid.lock";
 constexpr char kRecordFile[] = "grid_cell.json";
 
-std::string ReadText(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+// A missing or unreadable file reads as "" (the state it would have said nothing about).
+std::string ReadText(const fs::path& path) { return data::ReadTextFile(path.string()).value_or(""); }
+
+// The pid the lock file names: the process that last took the lock; "" when unknown.
+std::string LockHolder(const fs::path& lock_file) {
+  return std::string(absl::StripAsciiWhitespace(ReadText(lock_file)));
 }
 
 // "stopped after epoch 3 of 20" from train_state.json and the run's recipe.toml; "" when they cannot be read.
@@ -69,8 +70,7 @@ CellStatus ReadCellStatus(const std::string& dir_path, bool check_lock) {
     if (!held) ::flock(fd, LOCK_UN);
     ::close(fd);
     if (held) {
-      std::string pid = ReadText(dir / kLockFile);
-      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      const std::string pid = LockHolder(dir / kLockFile);
       status.state = CellState::kRunning;
       status.detail = pid.empty() ? "" : "pid " + pid;
       return status;
@@ -122,8 +122,7 @@ absl::StatusOr<CellLock> CellLock::TryAcquire(const std::string& dir) {
     const int err = errno;
     ::close(fd);
     if (err == EWOULDBLOCK) {
-      std::string pid = ReadText(path);
-      while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+      const std::string pid = LockHolder(path);
       return absl::UnavailableError(absl::StrCat("another process is working on this cell (its lock ", path,
                                                  " was last taken by pid ", pid.empty() ? "?" : pid, ")"));
     }

@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <toml++/toml.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "avsl/data/csv.h"
 
 namespace avsl::cli {
 namespace fs = std::filesystem;
@@ -172,12 +171,13 @@ class Reader {
 };
 
 absl::StatusOr<toml::table> ParseFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("grid file not found or unreadable: ", path));
-  std::stringstream text;
-  text << in.rdbuf();
+  absl::StatusOr<std::string> text = data::ReadTextFile(path);
+  if (!text.ok()) {
+    return absl::NotFoundError(
+        absl::StrCat("grid file not found or unreadable: ", path, " (", text.status().message(), ")"));
+  }
   try {
-    return toml::parse(text.str(), std::string_view(path));
+    return toml::parse(*text, std::string_view(path));
   } catch (const toml::parse_error& e) {
     return absl::InvalidArgumentError(absl::StrCat(path, ":", e.source().begin.line, ":", e.source().begin.column,
                                                    ": not valid TOML: ", std::string(e.description())));

@@ -3,9 +3,7 @@
 #include <algorithm>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -46,13 +44,6 @@ window.addEventListener('load', function () {
 });
 )";
 
-std::string ReadBytes(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // Inline Markdown: `code` spans; everything else escaped.
 std::string Inline(const std::string& text) {
   std::string out;
@@ -89,7 +80,7 @@ std::vector<std::string> TableCells(const std::string& line) {
 
 std::string ImageTag(const fs::path& png, const std::string& alt) {
   return absl::StrCat("<img alt=\"", HtmlEscape(alt), "\" src=\"data:image/png;base64,",
-                      absl::Base64Escape(ReadBytes(png)), "\">");
+                      absl::Base64Escape(data::ReadTextFile(png.string()).value_or("")), "\">");
 }
 
 struct FigureColumn {

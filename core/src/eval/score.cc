@@ -211,7 +211,7 @@ absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const 
 
 std::string MetricsJson(const metrics::EvalResult& result, const metrics::EvalProtocol& protocol,
                         const std::string& confidence, const std::map<std::string, double>& extra,
-                        const std::vector<std::string>& test_lists) {
+                        const TestSetIdentity* test_set) {
   nlohmann::json j = SetToJson(result.all);
   nlohmann::json buckets = nlohmann::json::object();
   for (int b = 0; b < metrics::kNumSizeBuckets; ++b) {
@@ -236,15 +236,12 @@ std::string MetricsJson(const metrics::EvalResult& result, const metrics::EvalPr
     }
     j["ci95"] = ci;
   }
-  std::vector<std::string> keys;
-  keys.reserve(result.samples.size());
-  for (const metrics::SampleRecord& r : result.samples) keys.push_back(r.key);
-  const TestSetIdentity set = IdentifyTestSet(keys, test_lists);
+  const TestSetIdentity set = test_set != nullptr ? *test_set : IdentifyTestSet(result, {});
   j["test_set"] = {{"n", set.n},
                    {"sha256", set.sha256},
                    {"manifest", set.manifest.empty() ? nlohmann::json() : nlohmann::json(set.manifest)},
                    {"differs_from", set.differs_from},
-                   {"lists", test_lists},
+                   {"lists", set.lists},
                    {"description", DescribeTestSet(set)}};
   if (!confidence.empty()) j["confidence"] = confidence;
   for (const auto& [k, v] : extra) j[k] = std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);

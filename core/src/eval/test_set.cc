@@ -61,6 +61,7 @@ std::string TestSetSha256(std::vector<std::string> keys) {
 
 TestSetIdentity IdentifyTestSet(const std::vector<std::string>& keys, const std::vector<std::string>& list_files) {
   TestSetIdentity id;
+  id.lists = list_files;
   id.n = static_cast<long long>(keys.size());
   id.sha256 = TestSetSha256(keys);
   for (const PublishedTestSet& p : PublishedTestSets()) {
@@ -85,6 +86,13 @@ TestSetIdentity IdentifyTestSet(const std::vector<std::string>& keys, const std:
     if (named && extended_run == extended_set) id.differs_from.push_back(p.name);
   }
   return id;
+}
+
+TestSetIdentity IdentifyTestSet(const EvalResult& result, const std::vector<std::string>& list_files) {
+  std::vector<std::string> keys;
+  keys.reserve(result.samples.size());
+  for (const SampleRecord& r : result.samples) keys.push_back(r.key);
+  return IdentifyTestSet(keys, list_files);
 }
 
 std::string DescribeTestSet(const TestSetIdentity& identity) {

@@ -43,12 +43,13 @@ absl::StatusOr<CheckpointEvaluationResult> Evaluate(Method& method, data::Loader
   out.result = std::move(evaluated.result);
   out.confidence = std::move(evaluated.confidence);
   out.audio_dependence = evaluated.audio_dependence;
+  out.test_set = eval::IdentifyTestSet(out.result, what.test_lists);
   AVSL_ASSIGN_OR_RETURN(out.overlays, overlays.Write((fs::path(what.out_dir) / "overlays").string(), out.result));
   std::map<std::string, double> extra = ComputeExtraMetrics(extra_metrics, out.result);
   extra["audio_dependence"] = out.audio_dependence.rate();  // NaN (JSON null) without silent pairs
   extra["audio_dependence_pairs"] = static_cast<double>(out.audio_dependence.pairs);
   AVSL_RETURN_IF_ERROR(
-      WriteEvaluation(what.out_dir, out.result, options.protocol, out.confidence, extra, what.test_lists));
+      WriteEvaluation(what.out_dir, out.result, options.protocol, out.confidence, extra, &out.test_set));
   return out;
 }
 

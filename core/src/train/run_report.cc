@@ -196,12 +196,12 @@ absl::StatusOr<std::vector<std::string>> WriteTrainingCurve(const std::string& m
 
 absl::Status WriteEvaluation(const std::string& dir, const metrics::EvalResult& result,
                              const metrics::EvalProtocol& protocol, const std::string& confidence,
-                             const std::map<std::string, double>& extra, const std::vector<std::string>& test_lists) {
+                             const std::map<std::string, double>& extra, const eval::TestSetIdentity* test_set) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create ", dir, ": ", ec.message()));
   absl::Status s = io::WriteFileAtomically((std::filesystem::path(dir) / "metrics.json").string(),
-                                           eval::MetricsJson(result, protocol, confidence, extra, test_lists));
+                                           eval::MetricsJson(result, protocol, confidence, extra, test_set));
   if (!s.ok()) return s;
   return eval::WritePerSampleCsv((std::filesystem::path(dir) / "per_sample.csv").string(), result);
 }

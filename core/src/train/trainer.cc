@@ -633,10 +633,8 @@ absl::Status Trainer::Impl::FinalTest() {
       return absl::Status(evaluated.status().code(), absl::StrCat("test evaluation of checkpoint '", name,
                                                                   "' failed: ", evaluated.status().message()));
     }
-    std::vector<std::string> keys;
-    for (const SampleRecord& r : evaluated->result.samples) keys.push_back(r.key);
-    run->Log(absl::StrCat("test (", name, "): ", what.out_dir, "/metrics.json; test set: ",
-                          eval::DescribeTestSet(eval::IdentifyTestSet(keys, what.test_lists)), "\n",
+    run->Log(absl::StrCat("test (", name, "): ", what.out_dir,
+                          "/metrics.json; test set: ", eval::DescribeTestSet(evaluated->test_set), "\n",
                           eval::FormatMetricsTable(evaluated->result)));
   }
   return absl::OkStatus();

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "avsl/core/map2d.h"
+#include "avsl/eval/test_set.h"
 #include "avsl/io/npy.h"
 #include "avsl/metrics/eval_protocol.h"
 #include "avsl/metrics/evaluator.h"
@@ -72,10 +73,10 @@ absl::StatusOr<metrics::EvalResult> RunScore(const ScoreOptions& options, const 
 /// max_f1_ref, "buckets": {small|medium|large|huge: {same keys}}, "options": {...}. NaN is written as null.
 /// `confidence` (the rule used, written when not empty) and `extra` (the recipe's extra metrics) join the top level.
 /// "test_set": the evaluated set's identity (avsl/eval/test_set.h: n, sha256, the published set it matches or those it
-/// differs from, and a description), from the samples' keys and `test_lists` (the files the split was read from).
+/// differs from, its lists and a description): `test_set`, or when null IdentifyTestSet(result, no lists).
 std::string MetricsJson(const metrics::EvalResult& result, const metrics::EvalProtocol& protocol,
                         const std::string& confidence = "", const std::map<std::string, double>& extra = {},
-                        const std::vector<std::string>& test_lists = {});
+                        const TestSetIdentity* test_set = nullptr);
 
 /// Writes MetricsJson to `path` (via a temporary file and rename).
 absl::Status WriteMetricsJson(const std::string& path, const metrics::EvalResult& result,

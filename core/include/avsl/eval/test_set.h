@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "avsl/core/eval_result.h"
 #include "avsl/core/export.h"
 
 namespace avsl::eval {
@@ -36,12 +37,15 @@ struct TestSetIdentity {
   /// be), e.g. {"flickr_test_250", "flickr_test_249"} for a flickr_test.csv with 247 usable items. Empty when the
   /// lists are not named after a published one (the synthetic benchmark, your own lists).
   std::vector<std::string> differs_from;
+  std::vector<std::string> lists;  ///< the list files the split was read from, as given
 };
 
 /// Identifies the set of `keys`; `list_files` are the paths of the lists the split was read from (their file names
 /// are compared with the published ones').
 AVSL_EXPORT TestSetIdentity IdentifyTestSet(const std::vector<std::string>& keys,
                                             const std::vector<std::string>& list_files);
+/// The same for the samples an evaluation scored (their SampleRecord::key).
+AVSL_EXPORT TestSetIdentity IdentifyTestSet(const EvalResult& result, const std::vector<std::string>& list_files);
 
 /// One line for tables and logs: "flickr_test_250 (N=250)", "N=500", or "N=247, not flickr_test_250 (250) or
 /// flickr_test_249 (249)".

@@ -34,6 +34,7 @@ struct CheckpointEvaluationResult {
   EvalResult result;
   std::string confidence;  ///< the confidence rule that was used
   metrics::AudioDependenceResult audio_dependence;
+  eval::TestSetIdentity test_set;     ///< which items were scored (metrics.json "test_set"), computed once here
   std::vector<std::string> overlays;  ///< files written
 };
 

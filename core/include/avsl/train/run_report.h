@@ -32,11 +32,11 @@ absl::StatusOr<std::vector<std::string>> WriteTrainingCurve(const std::string& m
                                                             const std::vector<std::string>& train_values = {});
 
 /// Writes <dir>/metrics.json and <dir>/per_sample.csv for an evaluation.
-/// `extra`: values of the recipe's `eval.metrics` components, added beside the core metrics; `test_lists`: the files
-/// the split was read from (metrics.json's "test_set" compares them with the published lists).
+/// `extra`: values of the recipe's `eval.metrics` components, added beside the core metrics; `test_set`: the identity
+/// of the evaluated set (eval::MetricsJson; null: from the samples alone).
 absl::Status WriteEvaluation(const std::string& dir, const metrics::EvalResult& result,
                              const metrics::EvalProtocol& protocol, const std::string& confidence,
                              const std::map<std::string, double>& extra = {},
-                             const std::vector<std::string>& test_lists = {});
+                             const eval::TestSetIdentity* test_set = nullptr);
 
 }  // namespace avsl::train
