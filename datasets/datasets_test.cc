@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -300,6 +301,136 @@ TEST_F(DatasetsTest, TestPlusSilentAppendsTheNonSoundingRows) {
                                                       "mode = \"test_plus_silent\"\n");
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(std::string(missing.status().message()), HasSubstr("needs extended_list"));
+}
+
+bool AllEqual(const std::vector<float>& v) {
+  return std::all_of(v.begin(), v.end(), [&](float x) { return x == v.front(); });
+}
+
+TEST_F(DatasetsTest, NegativeAudioAppendsEveryPositivesFrameWithItsSoundReplaced) {
+  const std::string all_kinds = "input_size = 32\nnegative_audio = [\"silence\", \"noise\", \"offscreen\"]\n";
+  const std::string keys = "clip_seconds = 0.25\n" + all_kinds;
+  auto ds = MustBuild("datasets.Flickr", RootKey() + "list = \"metadata/flickr_test.csv\"\nmode = \"test\"\n" + keys);
+  ASSERT_NE(ds, nullptr);
+  ASSERT_EQ(ds->size(), static_cast<size_t>(4 * kTest));  // the positives, then one block per kind
+  const SampleContext ctx;
+  std::vector<Sample> positives;
+  for (int j = 0; j < kTest; ++j) positives.push_back(MustGet(*ds, j));
+  const std::vector<std::string> kinds = {"silence", "noise", "offscreen"};
+  for (size_t k = 0; k < kinds.size(); ++k) {
+    for (int j = 0; j < kTest; ++j) {
+      const size_t index = kTest * (k + 1) + j;
+      Sample s = MustGet(*ds, index, ctx);
+      const Sample& own = positives[j];
+      EXPECT_EQ(s.negative_audio, kinds[k]) << index;
+      EXPECT_FALSE(s.sounding) << index;
+      EXPECT_FALSE(s.has_gt) << index;
+      EXPECT_EQ(s.gt_map.size(), 0u) << index;
+      EXPECT_EQ(s.video_id, own.video_id) << index;
+      EXPECT_EQ(s.image.values, own.image.values) << index;  // the same frame through the same test transform
+      ASSERT_EQ(s.audio.values.size(), own.audio.values.size()) << index;
+      if (kinds[k] == "silence") {
+        EXPECT_EQ(s.key, own.key + "__silence");
+        EXPECT_TRUE(AllEqual(s.audio.values)) << "the log spectrogram of zeros is one constant";
+      } else if (kinds[k] == "noise") {
+        EXPECT_EQ(s.key, own.key + "__noise");
+        EXPECT_FALSE(AllEqual(s.audio.values));
+        EXPECT_NE(s.audio.values, own.audio.values);
+        EXPECT_EQ(MustGet(*ds, index, ctx).audio.values, s.audio.values) << "noise is a function of (seed, index)";
+      } else {
+        // Flickr has no classes: the partner is the positive half the list away.
+        const Sample& partner = positives[(j + kTest / 2) % kTest];
+        EXPECT_EQ(s.key, own.key + "__offscreen_" + partner.key);
+        EXPECT_EQ(s.audio_id, partner.audio_id);
+        EXPECT_EQ(s.audio.values, partner.audio.values);
+      }
+    }
+  }
+  // The first block is the split itself, unchanged.
+  auto plain = MustBuild("datasets.Flickr", RootKey() + "list = \"metadata/flickr_test.csv\"\nmode = \"test\"\n"
+                                                        "clip_seconds = 0.25\ninput_size = 32\n");
+  ASSERT_NE(plain, nullptr);
+  for (int j = 0; j < kTest; ++j) {
+    EXPECT_EQ(MustGet(*plain, j).audio.values, positives[j].audio.values);
+    EXPECT_TRUE(positives[j].negative_audio.empty());
+  }
+
+  // VGG-SS knows classes: the off-screen clip is another class's.
+  auto vgg = MustBuild("datasets.VggSound", RootKey() + "list = \"metadata/vggss_test.csv\"\nmode = \"test\"\n"
+                                                        "annotations = \"metadata/vggss.json\"\nclip_seconds = 0.25\n"
+                                                        "input_size = 32\nnegative_audio = [\"offscreen\"]\n");
+  ASSERT_NE(vgg, nullptr);
+  const size_t n = vgg->size() / 2;
+  std::map<std::string, int> class_of;
+  for (size_t i = 0; i < n; ++i) {
+    Sample p = MustGet(*vgg, i);
+    class_of[p.audio_id] = p.class_id;
+  }
+  for (size_t i = n; i < 2 * n; ++i) {
+    Sample s = MustGet(*vgg, i);
+    ASSERT_TRUE(class_of.count(s.audio_id)) << s.key;
+    EXPECT_NE(class_of[s.audio_id], class_of[s.video_id]) << s.key;
+    EXPECT_EQ(s.class_id, class_of[s.audio_id]) << s.key;
+  }
+
+  // The procedural benchmark: the same frames, and zeros give the file dataset's silence spectrogram.
+  auto synthetic = MustBuild("datasets.SyntheticAV", std::string(kSyntheticScenes) + "split = \"test\"\nsize = " +
+                                                         std::to_string(kTest) + "\n" + all_kinds);
+  ASSERT_NE(synthetic, nullptr);
+  ASSERT_EQ(synthetic->size(), static_cast<size_t>(4 * kTest));
+  for (int j = 0; j < kTest; ++j) {
+    Sample own = MustGet(*synthetic, j);
+    Sample silence = MustGet(*synthetic, kTest + j), offscreen = MustGet(*synthetic, 3 * kTest + j);
+    EXPECT_EQ(silence.key, own.key + "__silence");
+    EXPECT_EQ(silence.audio.values, MustGet(*ds, kTest + j).audio.values);
+    EXPECT_EQ(offscreen.image.values, own.image.values);
+    EXPECT_NE(offscreen.audio.values, own.audio.values);
+    EXPECT_EQ(offscreen.negative_audio, "offscreen");
+    EXPECT_THAT(synthetic->Describe(3 * kTest + j), HasSubstr("offscreen (negative audio)"));
+  }
+
+  // Wrong values name the key and what was expected.
+  auto unknown = Build("datasets.Flickr", RootKey() + "list = \"metadata/flickr_test.csv\"\nmode = \"test\"\n"
+                                                      "negative_audio = [\"music\"]\n");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_THAT(std::string(unknown.status().message()),
+              HasSubstr("'data.test.negative_audio': unknown kind \"music\"; expected one of silence, noise, "
+                        "offscreen"));
+  auto twice = Build("datasets.SyntheticAV", "split = \"test\"\nnegative_audio = [\"noise\", \"noise\"]\n");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_THAT(std::string(twice.status().message()), HasSubstr("\"noise\" is named twice"));
+  auto train = Build("datasets.SyntheticAV", "split = \"train\"\nnegative_audio = [\"silence\"]\n");
+  ASSERT_FALSE(train.ok());
+  EXPECT_THAT(std::string(train.status().message()), HasSubstr("expected a test split, found a training one"));
+}
+
+TEST_F(DatasetsTest, InteractiveSplitQueriesEachSceneWithBothObjectsSounds) {
+  auto ds = MustBuild("datasets.SyntheticAV", std::string(kSyntheticScenes) + "split = \"interactive\"\nsize = 5\n");
+  ASSERT_NE(ds, nullptr);
+  ASSERT_EQ(ds->size(), 10u);
+  std::set<std::string> keys;
+  for (size_t j = 0; j < 5; ++j) {
+    Sample a = MustGet(*ds, 2 * j), b = MustGet(*ds, 2 * j + 1);
+    EXPECT_EQ(a.video_id, absl::StrFormat("interactive_%06d", j));
+    EXPECT_EQ(b.video_id, a.video_id);
+    EXPECT_EQ(a.image.values, b.image.values) << "one frame, two queries";
+    EXPECT_NE(a.class_id, b.class_id);
+    EXPECT_NE(a.audio.values, b.audio.values);
+    EXPECT_TRUE(a.sounding && b.sounding && a.has_gt && b.has_gt);
+    EXPECT_NE(a.gt_map.values, b.gt_map.values) << "each query's GT is its own object's box";
+    EXPECT_THAT(a.key, ::testing::StartsWith(a.video_id + "__" + a.video_id + "_"));
+    keys.insert(a.key);
+    keys.insert(b.key);
+  }
+  EXPECT_EQ(keys.size(), 10u);
+  EXPECT_THAT(ds->Describe(3), HasSubstr("interactive scene 1, the sound of its object 1"));
+  // Interactive scenes are their own scenes, not the test split's.
+  auto test = MustBuild("datasets.SyntheticAV", std::string(kSyntheticScenes) + "split = \"test\"\nsize = 1\n");
+  EXPECT_NE(MustGet(*test, 0).image.values, MustGet(*ds, 0).image.values);
+  auto annotators = Build("datasets.SyntheticAV", "split = \"interactive\"\ngt = \"annotators\"\n");
+  ASSERT_FALSE(annotators.ok());
+  EXPECT_THAT(std::string(annotators.status().message()),
+              HasSubstr("split \"interactive\" scores each object's exact box"));
 }
 
 TEST_F(DatasetsTest, TrainModeLoadsGtOnlyForTheAnnotatedSubsetAndFollowsTheCropAndFlip) {

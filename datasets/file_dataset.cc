@@ -10,6 +10,7 @@
 #include "avsl/core/status_macros.h"
 #include "avsl/data/flickr_annotation.h"
 #include "avsl/data/overlap.h"
+#include "negative_audio.h"
 
 namespace avsl::plugins::datasets {
 namespace {
@@ -46,6 +47,7 @@ void AddFileDatasetFields(Schema& s) {
                    "train: ids whose GT is loaded for supervision (semi-supervised subset); ignored in test modes");
   s.OptionalString("exclude_list", "ids removed from `list` (e.g. the test ids: the train/test overlap); the "
                                    "count is reported");
+  AddNegativeAudioField(s);
   AddAudioFileFields(s);
   AddPipelineFields(s, 224);
 }
@@ -91,6 +93,7 @@ absl::StatusOr<FileLists> ReadFileLists(const ComponentConfig& c, const std::str
     }
     for (const data::TestEntry& e : data::CombineExtendedTestSet({}, *rows)) out.negatives.push_back(e);
   }
+  AVSL_ASSIGN_OR_RETURN(out.negative_audio, ReadNegativeAudioKinds(c, component, out.mode != Mode::kTrain));
   if (out.mode == Mode::kTrain && c.Has("annotated_list")) {
     AVSL_ASSIGN_OR_RETURN(std::vector<std::string> ids, ReadIdsForKey(c, component, out.root, "annotated_list"));
     out.annotated.insert(ids.begin(), ids.end());
@@ -119,6 +122,37 @@ std::vector<FileEntry> ListEntries(const FileLists& lists, const std::vector<std
   return entries;
 }
 
+absl::Status AppendNegativeAudio(const FileLists& lists, const std::string& component,
+                                 std::vector<FileEntry>* entries) {
+  if (lists.negative_audio.empty()) return absl::OkStatus();
+  std::vector<FileEntry> positives;
+  for (const FileEntry& e : *entries) {
+    if (e.sounding && e.negative_audio.empty()) positives.push_back(e);
+  }
+  for (const std::string& kind : lists.negative_audio) {
+    std::vector<size_t> partner;
+    if (kind == "offscreen") {
+      std::vector<std::string> frames;
+      std::vector<int> classes;
+      for (const FileEntry& e : positives) {
+        frames.push_back(e.video_id);
+        classes.push_back(e.class_id);
+      }
+      AVSL_ASSIGN_OR_RETURN(partner, OffscreenPartners(frames, classes, component));
+    }
+    for (size_t i = 0; i < positives.size(); ++i) {
+      FileEntry e;
+      e.video_id = positives[i].video_id;
+      e.audio_id = partner.empty() ? positives[i].audio_id : positives[partner[i]].audio_id;
+      e.class_id = partner.empty() ? -1 : positives[partner[i]].class_id;
+      e.sounding = false;
+      e.negative_audio = kind;
+      entries->push_back(std::move(e));
+    }
+  }
+  return absl::OkStatus();
+}
+
 std::shared_ptr<Dataset> NewFileDataset(const ComponentConfig& c, const std::string& component, const FileLists& lists,
                                         std::vector<FileEntry> entries, GtSource gt, const PipelineOptions& pipeline) {
   return std::make_shared<FileDataset>(component, lists.root, lists.mode, std::move(entries), std::move(gt), pipeline,
@@ -139,6 +173,11 @@ std::string SampleKey(const std::string& video_id, const std::string& audio_id) 
   return video_id == audio_id ? video_id : absl::StrCat(video_id, "__", audio_id);
 }
 
+std::string EntryKey(const FileEntry& e) {
+  return e.negative_audio.empty() ? SampleKey(e.video_id, e.audio_id)
+                                  : NegativeAudioKey(e.video_id, e.negative_audio, e.audio_id);
+}
+
 std::string FileDataset::FramePath(const FileEntry& e) const {
   return (std::filesystem::path(root_) / "frames" / (e.video_id + ".jpg")).string();
 }
@@ -150,8 +189,14 @@ std::string FileDataset::AudioPath(const FileEntry& e) const {
 std::string FileDataset::Describe(size_t index) const {
   if (index >= entries_.size()) return absl::StrCat(component_, " index ", index, " out of range");
   const FileEntry& e = entries_[index];
-  return absl::StrCat(component_, " ", SampleKey(e.video_id, e.audio_id), ": ", FramePath(e), " + ", AudioPath(e),
-                      e.sounding ? "" : " (non-sounding)");
+  if (!e.negative_audio.empty() && e.negative_audio != "offscreen") {
+    return absl::StrCat(component_, " ", NegativeAudioKey(e.video_id, e.negative_audio, e.audio_id), ": ", FramePath(e),
+                        " + ", e.negative_audio, " (negative audio, as long as ", AudioPath(e), ")");
+  }
+  return absl::StrCat(component_, " ", EntryKey(e), ": ", FramePath(e), " + ", AudioPath(e),
+                      !e.negative_audio.empty() ? " (negative audio: offscreen)"
+                      : e.sounding              ? ""
+                                                : " (non-sounding)");
 }
 
 absl::StatusOr<Map2D> FileDataset::LoadGt(const FileEntry& e) const {
@@ -174,16 +219,26 @@ absl::StatusOr<Sample> FileDataset::Get(size_t index, const SampleContext& conte
   }
   const FileEntry& e = entries_[index];
   Sample s;
-  s.key = SampleKey(e.video_id, e.audio_id);
+  s.key = EntryKey(e);
   s.video_id = e.video_id;
   s.audio_id = e.audio_id;
   s.sounding = e.sounding;
   s.class_id = e.class_id;
+  s.negative_audio = e.negative_audio;
 
   const bool augment = mode_ == Mode::kTrain && context.train;
   AVSL_ASSIGN_OR_RETURN(TransformedImage image, LoadImageFile(FramePath(e), pipeline_, augment, context, index));
   s.image = std::move(image.tensor);
-  AVSL_ASSIGN_OR_RETURN(s.audio, LoadAudioFileFeatures(AudioPath(e), clip_, pipeline_));
+  if (e.negative_audio.empty() || e.negative_audio == "offscreen") {
+    AVSL_ASSIGN_OR_RETURN(s.audio, LoadAudioFileFeatures(AudioPath(e), clip_, pipeline_));
+  } else {
+    // The frame's own window, read for its length and rate, then replaced.
+    AVSL_ASSIGN_OR_RETURN(data::MonoAudio own, data::LoadAudioClip(AudioPath(e), clip_));
+    const std::vector<double> replaced = ReplacementWaveform(e.negative_audio, own.samples.size(),
+                                                             AugmentationSeed(context, index));
+    AVSL_ASSIGN_OR_RETURN(s.audio, AudioFeatures(replaced, own.sample_rate, pipeline_, Describe(index)));
+    s.audio_id = e.negative_audio;
+  }
 
   if (e.sounding && e.annotated) {
     AVSL_ASSIGN_OR_RETURN(Map2D gt, LoadGt(e));

@@ -28,6 +28,10 @@ struct FileEntry {
   bool sounding = true;
   bool annotated = false;  ///< the GT is loaded (test positives; train ids of annotated_list)
   int class_id = -1;
+  /// "" for the list's own entries; else the frame of positive `video_id` with its sound replaced (negative_audio):
+  /// "silence" and "noise" read the clip `audio_id` (the frame's own) for its length and rate only; "offscreen"
+  /// plays `audio_id`, another positive's clip.
+  std::string negative_audio;
 };
 
 /// Keys shared by Flickr and VggSound: root, list, mode, extended_list, annotated_list, exclude_list,
@@ -42,8 +46,9 @@ struct FileLists {
   std::vector<data::TestEntry> negatives;  ///< non-sounding rows of extended_list (test_plus_silent only)
   std::set<std::string> annotated;         ///< ids of annotated_list (empty when not given)
   bool has_exclude_list = false;
-  size_t excluded = 0;           ///< list ids dropped because exclude_list names them
-  std::string exclusion_report;  ///< one line for the log (DescribeOverlap)
+  size_t excluded = 0;                      ///< list ids dropped because exclude_list names them
+  std::string exclusion_report;             ///< one line for the log (DescribeOverlap)
+  std::vector<std::string> negative_audio;  ///< the negative_audio kinds (test modes only)
 };
 
 /// Reads the lists (a `.csv` list is a test CSV, anything else an id list). Errors name the key and the file:
@@ -88,6 +93,10 @@ class FileDataset final : public Dataset {
 /// per row of lists.negatives.
 std::vector<FileEntry> ListEntries(const FileLists& lists, const std::vector<std::string>& positives);
 
+/// Appends, for each kind of lists.negative_audio and each sounding list entry of `entries` (in order), the entry of
+/// its frame with the replaced sound; the off-screen clip of entry i is OffscreenPartners' choice (class ids as set
+/// in `entries`). NotFound naming `component` when a positive has no off-screen partner.
+absl::Status AppendNegativeAudio(const FileLists& lists, const std::string& component, std::vector<FileEntry>* entries);
 /// The dataset over `entries`, its audio window read from the clip_seconds / sample_rate keys of `config`
 /// (AddFileDatasetFields).
 std::shared_ptr<Dataset> NewFileDataset(const ComponentConfig& config, const std::string& component,
@@ -96,5 +105,7 @@ std::shared_ptr<Dataset> NewFileDataset(const ComponentConfig& config, const std
 
 /// Sample key: the video id, or "<video>__<audio>" when the audio is another clip's.
 std::string SampleKey(const std::string& video_id, const std::string& audio_id);
+/// The key of an entry: SampleKey, or NegativeAudioKey for a negative-audio entry.
+std::string EntryKey(const FileEntry& entry);
 
 }  // namespace avsl::plugins::datasets

@@ -18,7 +18,9 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeFlickr(const ComponentConfig& c) {
   GtSource gt;
   gt.kind = GtSource::Kind::kFlickrXml;
   gt.annotation_dir = ResolvePath(lists.root, c.GetString("annotations_dir"));
-  return NewFileDataset(c, component, lists, ListEntries(lists, lists.positives), std::move(gt), pipeline);
+  std::vector<FileEntry> entries = ListEntries(lists, lists.positives);
+  AVSL_RETURN_IF_ERROR(AppendNegativeAudio(lists, component, &entries));
+  return NewFileDataset(c, component, lists, std::move(entries), std::move(gt), pipeline);
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "avsl/synth/dataset_writer.h"
 #include "components.h"
 #include "file_dataset.h"
+#include "negative_audio.h"
 
 namespace avsl::plugins::datasets {
 namespace {
@@ -24,6 +25,7 @@ const char* SplitName(SyntheticSplit s) {
     case SyntheticSplit::kVal: return "val";
     case SyntheticSplit::kTest: return "test";
     case SyntheticSplit::kTestPlusSilent: return "test_plus_silent";
+    case SyntheticSplit::kInteractive: return "interactive";
   }
   return "?";
 }
@@ -52,6 +54,16 @@ synth::Split SyntheticAvDataset::SceneSplit() const {
 
 std::string SyntheticAvDataset::Describe(size_t index) const {
   if (index >= size()) return absl::StrCat(kComponent, " index ", index, " out of range");
+  if (options_.split == SyntheticSplit::kInteractive) {
+    return absl::StrCat(kComponent, " seed ", options_.seed, " interactive scene ", index / 2,
+                        ", the sound of its object ", index % 2);
+  }
+  if (index >= options_.size + options_.negatives) {
+    const uint64_t r = index - options_.size - options_.negatives;
+    return absl::StrCat(kComponent, " seed ", options_.seed, " frame of ",
+                        synth::SampleId(SceneSplit(), r % options_.size), " + ",
+                        options_.negative_audio[r / options_.size], " (negative audio)");
+  }
   if (index >= options_.size) {
     const uint64_t j = index - options_.size;
     return absl::StrCat(kComponent, " seed ", options_.seed, " negative ", j, ": frame of ",
@@ -92,6 +104,8 @@ Map2D SyntheticAvDataset::FullFrameGt(const synth::Scene& scene, const std::stri
 
 absl::StatusOr<Sample> SyntheticAvDataset::Get(size_t index, const SampleContext& context) const {
   if (index >= size()) return absl::OutOfRangeError(absl::StrCat(kComponent, ": index ", index, " >= size ", size()));
+  if (options_.split == SyntheticSplit::kInteractive) return GetInteractive(index, context);
+  if (index >= options_.size + options_.negatives) return GetNegativeAudio(index, context);
   const bool negative = index >= options_.size;
   const synth::Split split = SceneSplit();
   const uint64_t scene_index = negative ? index - options_.size : index;
@@ -112,12 +126,8 @@ absl::StatusOr<Sample> SyntheticAvDataset::Get(size_t index, const SampleContext
                                                                context, index, Describe(index)));
   s.image = std::move(image.tensor);
 
-  // The WAV loader's semantics (q / 32767), from the exact PCM16 the on-disk WAV holds.
-  std::vector<double> samples(scene.audio.pcm.size());
-  for (size_t k = 0; k < samples.size(); ++k) {
-    samples[k] = std::clamp(static_cast<double>(scene.audio.pcm[k]) / 32767.0, -1.0, 1.0);
-  }
-  AVSL_ASSIGN_OR_RETURN(s.audio, AudioFeatures(samples, scene.audio.sample_rate, options_.pipeline, Describe(index)));
+  AVSL_ASSIGN_OR_RETURN(s.audio,
+                        AudioFeatures(WavSamples(scene), scene.audio.sample_rate, options_.pipeline, Describe(index)));
 
   const bool annotated = options_.split != SyntheticSplit::kTrain || supervised_[index];
   if (!negative && annotated) {
@@ -129,6 +139,57 @@ absl::StatusOr<Sample> SyntheticAvDataset::Get(size_t index, const SampleContext
   return s;
 }
 
+std::vector<double> SyntheticAvDataset::WavSamples(const synth::Scene& scene) {
+  // The WAV loader's semantics (q / 32767), from the exact PCM16 the on-disk WAV holds.
+  std::vector<double> samples(scene.audio.pcm.size());
+  for (size_t k = 0; k < samples.size(); ++k) {
+    samples[k] = std::clamp(static_cast<double>(scene.audio.pcm[k]) / 32767.0, -1.0, 1.0);
+  }
+  return samples;
+}
+
+absl::StatusOr<Sample> SyntheticAvDataset::GetNegativeAudio(size_t index, const SampleContext& context) const {
+  const uint64_t r = index - options_.size - options_.negatives;
+  const std::string& kind = options_.negative_audio[r / options_.size];
+  const uint64_t j = r % options_.size;
+  const synth::Split split = SceneSplit();
+  // GenerateNegative keeps scene j's frame and plays a class absent from it: the off-screen sound.
+  const synth::Scene scene = kind == "offscreen" ? generator_.GenerateNegative(options_.seed, split, 0, j)
+                                                 : generator_.Generate(options_.seed, split, 0, j);
+  Sample s;
+  s.video_id = synth::SampleId(split, j);
+  s.audio_id = kind == "offscreen" ? synth::NegativeAudioId(j) : kind;
+  s.key = NegativeAudioKey(s.video_id, kind, s.audio_id);
+  s.sounding = false;
+  s.negative_audio = kind;
+  AVSL_ASSIGN_OR_RETURN(TransformedImage image, TransformImage(RgbFromBgr(scene.image), options_.pipeline,
+                                                               /*augment=*/false, context, index, Describe(index)));
+  s.image = std::move(image.tensor);
+  std::vector<double> samples = WavSamples(scene);
+  if (kind != "offscreen") samples = ReplacementWaveform(kind, samples.size(), AugmentationSeed(context, index));
+  AVSL_ASSIGN_OR_RETURN(s.audio, AudioFeatures(samples, scene.audio.sample_rate, options_.pipeline, Describe(index)));
+  return s;
+}
+
+absl::StatusOr<Sample> SyntheticAvDataset::GetInteractive(size_t index, const SampleContext& context) const {
+  const uint64_t scene_index = index / 2;
+  const synth::Scene scene = generator_.GenerateInteractive(options_.seed, scene_index, static_cast<int>(index % 2));
+  Sample s;
+  s.video_id = synth::SampleId(synth::Split::kInteractive, scene_index);
+  s.audio_id = absl::StrCat(s.video_id, "_", generator_.catalogue().at(scene.sounding_class).name);
+  s.key = SampleKey(s.video_id, s.audio_id);
+  s.class_id = scene.sounding_class;
+  AVSL_ASSIGN_OR_RETURN(TransformedImage image, TransformImage(RgbFromBgr(scene.image), options_.pipeline,
+                                                               /*augment=*/false, context, index, Describe(index)));
+  s.image = std::move(image.tensor);
+  AVSL_ASSIGN_OR_RETURN(s.audio,
+                        AudioFeatures(WavSamples(scene), scene.audio.sample_rate, options_.pipeline, Describe(index)));
+  s.gt_map = GtInInputView(FullFrameGt(scene, s.video_id), image.geometry, /*augmented=*/false,
+                           options_.pipeline.gt_size);
+  s.has_gt = true;
+  return s;
+}
+
 namespace {
 
 absl::StatusOr<std::shared_ptr<Dataset>> MakeSyntheticAv(const ComponentConfig& c) {
@@ -136,10 +197,11 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeSyntheticAv(const ComponentConfig& 
   AVSL_ASSIGN_OR_RETURN(o.pipeline, ReadPipelineOptions(c));
   o.seed = static_cast<uint64_t>(c.GetInt("seed"));
   const std::string split = c.GetString("split");
-  o.split = split == "train"  ? SyntheticSplit::kTrain
-            : split == "val"  ? SyntheticSplit::kVal
-            : split == "test" ? SyntheticSplit::kTest
-                              : SyntheticSplit::kTestPlusSilent;
+  o.split = split == "train"         ? SyntheticSplit::kTrain
+            : split == "val"         ? SyntheticSplit::kVal
+            : split == "test"        ? SyntheticSplit::kTest
+            : split == "interactive" ? SyntheticSplit::kInteractive
+                                     : SyntheticSplit::kTestPlusSilent;
   o.size = static_cast<size_t>(c.GetInt("size"));
   if (o.split == SyntheticSplit::kTestPlusSilent) {
     const long long neg = c.GetInt("negatives");
@@ -150,9 +212,15 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeSyntheticAv(const ComponentConfig& 
           absl::StrCat("recipe key '", c.path(), ".negatives' = ", neg, ": expected at most size (", o.size, ")"));
     }
   }
+  AVSL_ASSIGN_OR_RETURN(o.negative_audio, ReadNegativeAudioKinds(c, kComponent, o.split != SyntheticSplit::kTrain));
   o.fresh_scenes = c.GetBool("fresh_scenes");
   o.supervised_fraction = c.GetFloat("supervised_fraction");
   o.annotator_gt = c.GetString("gt") == "annotators";
+  if (o.split == SyntheticSplit::kInteractive && (o.annotator_gt || !o.negative_audio.empty())) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        kComponent, " ", c.path(), ": split \"interactive\" scores each object's exact box (gt = \"box\") and has no ",
+        "negative_audio; found ", o.annotator_gt ? "gt = \"annotators\"" : "negative_audio"));
+  }
 
   synth::SceneOptions scene;
   scene.image_width = scene.image_height = static_cast<int>(c.GetInt("image_size"));
@@ -185,13 +253,16 @@ void RegisterSyntheticAv(Registrar& registrar) {
   Schema s("Procedural synthetic AV scenes: sample i of epoch e generated from (seed, split, e, i)");
   s.Int("seed", 0, "scene seed; equal to `avsl synth --seed` for the same scenes as the written dataset")
       .Range(0, 9.0e15);
-  s.String("split", "train", "train (fresh scenes each epoch), val, test, or test_plus_silent (test + negatives)")
-      .OneOf({"train", "val", "test", "test_plus_silent"});
+  s.String("split", "train",
+           "train (fresh scenes each epoch), val, test, test_plus_silent (test + negatives), or interactive "
+           "(size scenes of two objects, each heard with either object's sound: 2 x size samples, IIoU)")
+      .OneOf({"train", "val", "test", "test_plus_silent", "interactive"});
   s.Int("size", 2000, "number of scenes (positives)").Range(1, 1000000);
   s.Int("negatives", -1,
         "test_plus_silent: negatives appended (image of test scene j + an absent class's "
         "sound); -1 = size")
       .Range(-1, 1000000);
+  AddNegativeAudioField(s);
   s.Bool("fresh_scenes", true, "train: new scenes every epoch; false repeats epoch 0's scenes (memorizable)");
   s.Float("supervised_fraction", 0.25, "train: fraction of indices with GT (has_gt), as flickr_sup_train.txt")
       .Range(0, 1);

@@ -14,7 +14,7 @@
 
 namespace avsl::plugins::datasets {
 
-enum class SyntheticSplit { kTrain, kVal, kTest, kTestPlusSilent };
+enum class SyntheticSplit { kTrain, kVal, kTest, kTestPlusSilent, kInteractive };
 
 struct SyntheticAvOptions {
   uint64_t seed = 0;  ///< scene seed (the `--seed` of `avsl synth`)
@@ -24,6 +24,9 @@ struct SyntheticAvOptions {
   bool fresh_scenes = true;           ///< train: scenes of epoch e (else always epoch 0, a fixed set)
   double supervised_fraction = 0.25;  ///< train: fraction of indices whose GT is provided (has_gt)
   bool annotator_gt = false;          ///< GT from the Flickr-style annotator boxes instead of the exact box
+  /// Evaluation splits: after everything else, scene j's frame once per kind with its sound replaced ("silence",
+  /// "noise", "offscreen": the sound of a class absent from the frame, GenerateNegative's).
+  std::vector<std::string> negative_audio;
   PipelineOptions pipeline;
 };
 
@@ -31,12 +34,20 @@ class SyntheticAvDataset final : public Dataset {
  public:
   SyntheticAvDataset(synth::SceneGenerator generator, SyntheticAvOptions options);
 
-  size_t size() const override { return options_.size + options_.negatives; }
+  size_t size() const override {
+    if (options_.split == SyntheticSplit::kInteractive) return 2 * options_.size;  // two queries per scene
+    return options_.size + options_.negatives + options_.negative_audio.size() * options_.size;
+  }
   absl::StatusOr<Sample> Get(size_t index, const SampleContext& context) const override;
   std::string Describe(size_t index) const override;
 
  private:
   synth::Split SceneSplit() const;
+  /// Index past the split's own samples: a frame with its sound replaced.
+  absl::StatusOr<Sample> GetNegativeAudio(size_t index, const SampleContext& context) const;
+  /// Split interactive: scene index/2 heard with the sound of its object index%2.
+  absl::StatusOr<Sample> GetInteractive(size_t index, const SampleContext& context) const;
+  static std::vector<double> WavSamples(const synth::Scene& scene);
   Map2D FullFrameGt(const synth::Scene& scene, const std::string& id) const;
 
   synth::SceneGenerator generator_;

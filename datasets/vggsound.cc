@@ -84,6 +84,7 @@ absl::StatusOr<std::shared_ptr<Dataset>> MakeVggSound(const ComponentConfig& c) 
       e.class_id = it->second;
     }
   }
+  AVSL_RETURN_IF_ERROR(AppendNegativeAudio(lists, kComponent, &entries));
   GtSource gt;
   gt.kind = GtSource::Kind::kVggss;
   gt.vggss = index;

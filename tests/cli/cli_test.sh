@@ -179,6 +179,20 @@ grep -q '"audio_dependence_pairs": 250' "$run/eval/test_untrained/metrics.json" 
   { echo "FAIL: eval --untrained metrics.json lacks audio_dependence_pairs"; failures=$((failures + 1)); }
 expect "eval --untrained refuses --checkpoint" 2 "--untrained evaluates no checkpoint" -- \
   "$AVSL" eval "$run" --untrained --checkpoint last
+# Negative audio: the centre prior's map and confidence ignore the sound, so no peak moves, and its off-screen
+# negatives (scene j's frame + an absent class's tone) are the synthetic extended split's own negatives: the same AP.
+expect "eval --negative-audio" 0 "^negative audio silence  : AP [0-9.]+ .* map peak moves on 0 of 250 frames" -- \
+  "$AVSL" eval "$run" --negative-audio all
+check "negative audio leaves the split's numbers and its offscreen AP is the extended split's" /usr/bin/python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["neg_silence_n"] == m["neg_noise_n"] == m["neg_offscreen_n"] == 250, m
+assert abs(m["neg_offscreen_ap"] - m["ap"]) < 1e-12, (m["neg_offscreen_ap"], m["ap"])
+assert m["neg_silence_peak_moved"] == 0 and m["n_sounding"] == 250 and m["n_silent"] == 250
+' "$run/eval/test_last/metrics.json"
+expect "report negative-audio column" 0 "AP vs silence" -- "$AVSL" report "$run" --columns ap,neg_silence_ap
+expect "eval --negative-audio unknown kind" 2 "unknown kind 'music'; expected all or a comma-separated list" -- \
+  "$AVSL" eval "$run" --negative-audio silence,music
 expect "report shows the untrained control" 0 "AP \(Untrained\) \| max-F1 \(Untrained\)" -- "$AVSL" report "$run"
 expect "report --no-untrained" 0 "^\| center_prior_synthetic \| 1 \| $ap \| [0-9.]+ \| [0-9.]+ \| $ap \| [0-9.]+ \| [0-9.]+ \| constant \| N=500 \|$" -- \
   "$AVSL" report "$run" --no-untrained

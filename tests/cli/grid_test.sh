@@ -105,6 +105,20 @@ expect "report GRID renders both splits and both groups" 0 "### Semi-supervised,
 check "report --out writes the tables" grep -q "| EZ-VSL+semi | 1 |" "$tmp/report.md"
 expect "report GRID --split unheard" 0 "Values in % on the 'unheard' split" -- \
   "$AVSL" report "$GRID" --grid-dir "$out" --split unheard
+# An evaluation added to the grid file after its cells finished: the next run adds it to every done cell and trains
+# nothing; the report reads it as a split of its own.
+sed "s|recipe = \"\.\./|recipe = \"$SRC/recipes/|" "$GRID" >"$tmp/negaudio.toml"
+printf '[[eval]]\nname = "negaudio"\nset = [%s]\n' "'data.test.negative_audio=[\"silence\", \"offscreen\"]'" \
+  >>"$tmp/negaudio.toml"
+expect "an [[eval]] added later reaches the done cells" 0 "EZ-VSL\+semi seed 0: added the evaluations the grid file lists" -- \
+  "$AVSL" grid "$tmp/negaudio.toml" --output-dir "$out"
+check "the added evaluation has the negative-audio keys" grep -q '"neg_offscreen_ap"' "$cell/eval/negaudio_last/metrics.json"
+check "adding an evaluation trains nothing" test "$(grep -c . "$cell/command.txt")" -eq 2
+expect "a second run finds nothing to add" 0 "3 done, 0 running" -- "$AVSL" grid "$tmp/negaudio.toml" --output-dir "$out"
+check "nothing was added the second time" test "$(grep -c 'added the evaluations' "$tmp/out" "$tmp/err" | awk -F: '{s+=$2} END {print s}')" -eq 0
+expect "report GRID --split negaudio --columns neg_silence_ap" 0 "\| EZ-VSL \| 1 \| [0-9.]+ \| [0-9.]+ \|" -- \
+  "$AVSL" report "$tmp/negaudio.toml" --grid-dir "$out" --split negaudio --columns neg_silence_ap,neg_offscreen_ap \
+  --no-untrained
 # Published numbers beside the measured ones (a fixture: the numbers are made up for the test).
 { cat "$GRID"; printf '[[cell.published]]\nsource = "test fixture"\nearly_stop = { ap = 10.0 }\n'; } >"$tmp/published.toml"
 expect "report GRID: published / measured (delta)" 0 \

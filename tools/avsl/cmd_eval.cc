@@ -2,12 +2,15 @@
 // with weights its authors released (--weights).
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "avsl/checkpoint/state_dict.h"
 #include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/method.h"
@@ -73,6 +76,43 @@ absl::StatusOr<Target> Resolve(const std::string& what) {
   return t;
 }
 
+// --negative-audio KINDS: "all" or a comma-separated subset of metrics::NegativeAudioKinds(); "" on success.
+std::string ParseNegativeAudio(const std::string& text, std::vector<std::string>* kinds) {
+  const std::vector<std::string>& known = metrics::NegativeAudioKinds();
+  if (text == "all") {
+    *kinds = known;
+    return "";
+  }
+  for (absl::string_view k : absl::StrSplit(text, ',')) {
+    if (std::find(known.begin(), known.end(), k) == known.end()) {
+      return absl::StrCat("--negative-audio: unknown kind '", k, "'; expected all or a comma-separated list of ",
+                          absl::StrJoin(known, ", "));
+    }
+    kinds->emplace_back(k);
+  }
+  return "";
+}
+
+// The override that makes the split's dataset append the negative-audio samples.
+std::string NegativeAudioOverride(const std::string& split, const std::vector<std::string>& kinds) {
+  std::vector<std::string> quoted;
+  for (const std::string& k : kinds) quoted.push_back("\"" + k + "\"");
+  return absl::StrCat("data.", split, ".negative_audio=[", absl::StrJoin(quoted, ", "), "]");
+}
+
+void PrintNegativeAudio(const metrics::NegativeAudioResult& r) {
+  for (const std::string& kind : metrics::NegativeAudioKinds()) {
+    auto it = r.kinds.find(kind);
+    if (it == r.kinds.end()) continue;
+    const metrics::NegativeAudioKindResult& k = it->second;
+    std::cout << absl::StrFormat(
+        "negative audio %-9s: AP %.4f  max-F1 %.4f (sounding vs %d %s clips); confidence median %.4f [p10 %.4f, "
+        "p90 %.4f] vs sounding %.4f; map peak moves on %d of %d frames\n",
+        kind, k.ap, k.max_f1, k.n, kind, k.confidence.median, k.confidence.p10, k.confidence.p90, r.sounding.median,
+        k.peak_moved, k.pairs);
+  }
+}
+
 }  // namespace
 
 int RunEval(int argc, char** argv, int first) {
@@ -85,7 +125,8 @@ int RunEval(int argc, char** argv, int first) {
       "data.test at another dataset or to change the eval.* options. The plugins the run's env.json records\n"
       "are loaded after the search path when it does not provide them (one line each on stderr). metrics.json\n"
       "also gets the audio-dependence rate: the fraction of frames whose map peak moves when the sounding clip\n"
-      "is replaced by a silent one (extended test splits).\n"
+      "is replaced by a silent one (extended test splits). --negative-audio scores every positive's frame again\n"
+      "with silence, white noise or an off-screen clip: AP and max-F1 of sounding vs each (docs/evaluation.md).\n"
       "With --weights, the recipe's model is built and FILE, a checkpoint as the method's authors released it\n"
       "(torch.save, zip or legacy pre-1.6 format), is loaded into it strictly through the recipe's [weights]\n"
       "table (docs/model_zoo.md); default output: <FILE's folder>/eval_<FILE's stem>_<split>/.");
@@ -103,6 +144,9 @@ int RunEval(int argc, char** argv, int first) {
   args.Flag("untrained",
             "evaluate the recipe's model at step 0 (the weights avsl train starts from: same seed, no checkpoint) "
             "into <split>_untrained: the control 'avsl report' shows beside the trained results");
+  args.Option("negative-audio", "KINDS",
+              "also score every positive's frame with its sound replaced: all, or a comma-separated list of silence, "
+              "noise, offscreen (sets data.<split>.negative_audio; metrics.json neg_<kind>_ap, ...)");
   args.Flag("verbose", "print full C++ stack traces of errors");
   AddRecipeOptions(args);
   AddPluginOptions(args);
@@ -124,6 +168,13 @@ int RunEval(int argc, char** argv, int first) {
               << args.Usage();
     return kExitUsage;
   }
+  std::vector<std::string> negative_kinds;
+  if (args.Has("negative-audio")) {
+    if (std::string error = ParseNegativeAudio(args.Get("negative-audio"), &negative_kinds); !error.empty()) {
+      std::cerr << "avsl eval: " << error << "\n\n" << args.Usage();
+      return kExitUsage;
+    }
+  }
   absl::StatusOr<Target> target = weights.empty() ? Resolve(args.Positional(0)) : ResolveRecipe(args.Positional(0));
   if (!target.ok()) return ReportError("eval", target.status(), verbose);
   std::unique_ptr<PluginHost> host = LoadPlugins(args);
@@ -131,10 +182,20 @@ int RunEval(int argc, char** argv, int first) {
     for (const std::string& line : LoadRecordedPlugins(target->run_dir, *host))
       std::cerr << "avsl eval: " << line << "\n";
   }
-  absl::StatusOr<Recipe> recipe = weights.empty()
-                                      ? Recipe::Parse(target->recipe_text, target->origin, ".", args.GetAll("set"))
-                                      : Recipe::Load(target->origin, args.GetAll("set"));  // validated below, once
+  std::vector<std::string> overrides = args.GetAll("set");
+  const auto parse = [&] {
+    return weights.empty() ? Recipe::Parse(target->recipe_text, target->origin, ".", overrides)
+                           : Recipe::Load(target->origin, overrides);  // validated below, once
+  };
+  absl::StatusOr<Recipe> recipe = parse();
   if (!recipe.ok()) return ReportError("eval", recipe.status(), verbose);
+  if (!negative_kinds.empty()) {
+    // The split is known only from the recipe (eval.split) when --split is not given.
+    const std::string on = args.Has("split") ? args.Get("split") : recipe->Root().Sub("eval").GetString("split");
+    overrides.push_back(NegativeAudioOverride(on, negative_kinds));
+    recipe = parse();
+    if (!recipe.ok()) return ReportError("eval", recipe.status(), verbose);
+  }
   if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", WithPluginHint(s, *host), verbose);
   const ComponentConfig root = recipe->Root();
   // One name per knob: --split overrides the recipe's eval.split (default "test").
@@ -222,6 +283,17 @@ int RunEval(int argc, char** argv, int first) {
               << " frames move their map peak between the sounding and the silent clip ("
               << absl::StrFormat("%.4f", dependence.rate()) << ")\n";
   }
+  if (const metrics::InteractiveResult& i = evaluated->interactive; i.queries > 0) {
+    std::cout << absl::StrFormat("adaptive cIoU %.4f, AUC %.4f (SSLalignment's rule: predicted area = GT area)",
+                                 i.ciou_adaptive, i.auc_adaptive);
+    if (i.frames > 0) {
+      std::cout << absl::StrFormat(
+          "; IIoU %.4f (adaptive %.4f), IAUC %.4f over %d frames queried with each object's sound", i.iiou,
+          i.iiou_adaptive, i.iauc, i.frames);
+    }
+    std::cout << "\n";
+  }
+  PrintNegativeAudio(evaluated->negative_audio);
   std::cout << "metrics: " << out_dir << "/metrics.json\n";
   return kExitOk;
 }

@@ -311,9 +311,10 @@ std::vector<std::vector<std::string>> PendingEvaluations(const GridCell& cell, c
   return out;
 }
 
-// Works on one cell whose lock this process holds: train (fresh or resumed), then the evaluations.
+// Works on one cell whose lock this process holds: train (fresh or resumed), then the evaluations; with
+// `evaluations_only` (a done cell the grid file has given more [[eval]]s since), only the evaluations it lacks.
 // Returns false when a stop signal ended it (the cell stays resumable).
-bool RunCell(const GridCell& cell, const RunnerContext& ctx, CellRecord* record) {
+bool RunCell(const GridCell& cell, const RunnerContext& ctx, bool evaluations_only, CellRecord* record) {
   const auto start = std::chrono::steady_clock::now();
   auto fail = [&](int code, const std::string& reason) {
     record->state = CellState::kFailed;
@@ -335,13 +336,15 @@ bool RunCell(const GridCell& cell, const RunnerContext& ctx, CellRecord* record)
   }
   if (!ctx.nproc.empty()) train.insert(train.end(), {"--nproc-per-node", ctx.nproc});
   std::vector<std::vector<std::string>> commands = {WithSets(train, *overrides, ctx)};
+  if (evaluations_only) commands = PendingEvaluations(cell, ctx);
   for (size_t i = 0; i < commands.size(); ++i) {
-    std::cerr << "avsl grid: " << cell.name() << ": " << (i == 0 ? commands[i][1] : "eval") << " ("
-              << (i == 0 && commands[i][2] == "--resume" ? "resuming" : cell.dir) << ")\n";
+    const bool training = i == 0 && !evaluations_only;
+    std::cerr << "avsl grid: " << cell.name() << ": " << (training ? commands[i][1] : "eval") << " ("
+              << (training && commands[i][2] == "--resume" ? "resuming" : cell.dir) << ")\n";
     const ChildResult r = RunChild(commands[i]);
     if (g_stop_signal != 0) return false;
     if (r.exit_code != 0) return fail(r.exit_code, r.error_line.empty() ? "(no error line)" : r.error_line);
-    if (i == 0) {
+    if (training) {
       const auto evals = PendingEvaluations(cell, ctx);
       commands.insert(commands.end(), evals.begin(), evals.end());
     }
@@ -451,7 +454,11 @@ int RunGrid(int argc, char** argv, int first) {
   for (const GridCell& cell : grid->cells) {
     if (g_stop_signal != 0) break;
     if (!only(cell)) continue;
-    if (ReadCellStatus(cell.dir).state == CellState::kDone) continue;
+    // A done cell is worked on again only for the evaluations the grid file has added since it finished.
+    auto finished = [&](bool check_lock) {
+      return ReadCellStatus(cell.dir, check_lock).state == CellState::kDone && PendingEvaluations(cell, ctx).empty();
+    };
+    if (finished(true)) continue;
     absl::StatusOr<CellLock> lock = CellLock::TryAcquire(cell.dir);
     if (!lock.ok()) {
       std::cerr << "avsl grid: " << cell.name() << ": skipped: " << lock.status().message() << "\n";
@@ -459,13 +466,20 @@ int RunGrid(int argc, char** argv, int first) {
       continue;
     }
     // Under the lock: another process may have finished it since the check above.
-    if (ReadCellStatus(cell.dir, /*check_lock=*/false).state == CellState::kDone) continue;
-    ClearCellRecord(cell.dir);
+    if (finished(/*check_lock=*/false)) continue;
+    const CellStatus before = ReadCellStatus(cell.dir, /*check_lock=*/false);
+    const bool evaluations_only = before.state == CellState::kDone;
+    if (!evaluations_only) ClearCellRecord(cell.dir);
     CellRecord record;
-    if (!RunCell(cell, ctx, &record)) {
+    if (!RunCell(cell, ctx, evaluations_only, &record)) {
       std::cerr << "avsl grid: stopped by " << strsignal(g_stop_signal) << " during " << cell.name()
                 << "; run the grid again to resume it\n";
       break;
+    }
+    // Added evaluations that all succeeded leave the record (and its training time) as it was.
+    if (evaluations_only && record.state == CellState::kDone) {
+      std::cerr << "avsl grid: " << cell.name() << ": added the evaluations the grid file lists\n";
+      continue;
     }
     if (absl::Status s = WriteCellRecord(cell.dir, record); !s.ok()) {
       std::cerr << "avsl grid: " << cell.name() << ": cannot write its record: " << s.message() << "\n";

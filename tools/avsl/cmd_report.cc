@@ -72,9 +72,12 @@ int Table(int argc, char** argv, int first) {
             "For the picture grid of several runs' maps see 'avsl report grid --help'.");
   args.RepeatedPositional("RUN_DIR...", "run directories, optionally LABEL=RUN_DIR (default label: the recipe's name)");
   args.Option("split", "NAME", "which evaluation to read: eval/<NAME>_last, eval/<NAME>_best_* (default test)");
-  args.Option("columns", "LIST",
-              "comma-separated metrics.json keys (default ap,max_f1,loc_acc; also auc, "
-              "pointing, ap_ref, max_f1_ref, mean_ciou, audio_dependence)");
+  args.Option(
+      "columns", "LIST",
+      "comma-separated metrics.json keys (default ap,max_f1,loc_acc; also auc, "
+      "pointing, ap_ref, max_f1_ref, mean_ciou, audio_dependence, and after 'avsl eval --negative-audio' "
+      "neg_<kind>_ap, neg_<kind>_max_f1, neg_<kind>_peak_moved for kind silence, noise, offscreen; ciou_adaptive, "
+      "auc_adaptive, iiou, iiou_adaptive, iauc, iauc_adaptive)");
   args.Flag("no-untrained", "leave out the Untrained column group (shown when a run has eval/<split>_untrained from "
                             "'avsl eval RUN_DIR --untrained')");
   args.Flag("ci", "after the value of a single-run row, its bootstrap 95 % interval over the test samples, "

@@ -15,6 +15,7 @@
 #include "avsl/core/status_macros.h"
 #include "avsl/io/run_dir.h"
 #include "avsl/metrics/metric_fields.h"
+#include "avsl/metrics/negative_audio.h"
 
 namespace avsl::eval {
 namespace {
@@ -110,6 +111,19 @@ const std::map<std::string, std::string>& ResultsTableColumns() {
     auto* c = new std::map<std::string, std::string>;
     for (const metrics::MetricField& f : metrics::MetricFields()) (*c)[f.name] = f.title;
     (*c)["audio_dependence"] = "Audio-dep.";  // not a MetricSet field: a property of the split's paired frames
+    // The interactive scores (SSLalignment's adaptive cIoU and IIoU; metrics/interactive.h).
+    (*c)["ciou_adaptive"] = "cIoU (adaptive)";
+    (*c)["auc_adaptive"] = "AUC (adaptive)";
+    (*c)["iiou"] = "IIoU";
+    (*c)["iiou_adaptive"] = "IIoU (adaptive)";
+    (*c)["iauc"] = "IAUC";
+    (*c)["iauc_adaptive"] = "IAUC (adaptive)";
+    // The negative-audio evaluation (avsl eval --negative-audio): sounding vs each replaced sound.
+    for (const std::string& kind : metrics::NegativeAudioKinds()) {
+      (*c)["neg_" + kind + "_ap"] = "AP vs " + kind;
+      (*c)["neg_" + kind + "_max_f1"] = "F1 vs " + kind;
+      (*c)["neg_" + kind + "_peak_moved"] = "Moves (" + kind + ")";
+    }
     return c;
   }();
   return *columns;

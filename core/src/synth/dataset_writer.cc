@@ -28,6 +28,7 @@ const char* SplitName(Split split) {
     case Split::kTrain: return "train";
     case Split::kVal: return "val";
     case Split::kTest: return "test";
+    case Split::kInteractive: return "interactive";
   }
   return "?";
 }

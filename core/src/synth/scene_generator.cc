@@ -21,6 +21,7 @@ enum Stream : uint64_t {
   kAudioStream = 5,
   kAnnotatorStream = 6,
   kNegativeStream = 7,
+  kInteractiveAudioStream = 8,  // + query
 };
 
 // Bucket edges as side fractions of the 224 frame: 32/224, 96/224, 144/224.
@@ -245,6 +246,30 @@ Scene SceneGenerator::GenerateNegative(uint64_t seed, Split split, uint64_t epoc
   scene.gt_boxes.clear();
   scene.annotator_boxes_256.clear();
   for (SceneObject& obj : scene.objects) obj.sounding = false;
+  return scene;
+}
+
+Scene SceneGenerator::GenerateInteractive(uint64_t seed, uint64_t index, int query) const {
+  SceneGenerator two = *this;
+  two.options_.min_objects = std::max(2, options_.min_objects);
+  two.options_.max_objects = std::max(two.options_.min_objects, options_.max_objects);
+  Scene scene;
+  uint64_t layout = 0;
+  int distractor = -1;
+  // Two objects fit almost always (the second is rejection-sampled against the first only); 1000 layouts is a guard.
+  for (; layout < 1000; ++layout) {
+    scene = Scene();
+    distractor = two.GenerateVisual(seed, Split::kInteractive, layout, index, scene);
+    if (scene.objects.size() >= 2) break;
+  }
+  const size_t q = static_cast<size_t>(std::clamp(query, 0, static_cast<int>(scene.objects.size()) - 1));
+  for (size_t i = 0; i < scene.objects.size(); ++i) scene.objects[i].sounding = i == q;
+  scene.sounding_class = scene.objects[q].class_id;
+  scene.gt_boxes = {scene.objects[q].box};
+  scene.annotator_boxes_256.clear();
+  CounterRng audio(
+      CounterRng::KeyFor(seed, static_cast<uint64_t>(Split::kInteractive), layout, index, kInteractiveAudioStream + q));
+  scene.audio = SynthesizeClip(catalogue_, scene.sounding_class, distractor, options_.audio, audio);
   return scene;
 }
 

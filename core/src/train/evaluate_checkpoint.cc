@@ -48,6 +48,10 @@ absl::StatusOr<CheckpointEvaluationResult> Evaluate(Method& method, data::Loader
   std::map<std::string, double> extra = ComputeExtraMetrics(extra_metrics, out.result);
   extra["audio_dependence"] = out.audio_dependence.rate();  // NaN (JSON null) without silent pairs
   extra["audio_dependence_pairs"] = static_cast<double>(out.audio_dependence.pairs);
+  out.negative_audio = evaluated.negative_audio;
+  for (const auto& [key, value] : metrics::NegativeAudioFields(out.negative_audio)) extra[key] = value;
+  out.interactive = evaluated.interactive;
+  for (const auto& [key, value] : metrics::InteractiveFields(out.interactive)) extra[key] = value;
   AVSL_RETURN_IF_ERROR(
       WriteEvaluation(what.out_dir, out.result, options.protocol, out.confidence, extra, &out.test_set));
   return out;

@@ -54,7 +54,8 @@ class TrainingModeRestorer {
 // running, for the caller's exception guard; `*confidence` gets the confidence rule used.
 absl::Status EvaluateBatch(Method& method, const std::vector<Sample>& samples, const torch::Device& device,
                            const MapEvaluationOptions& options, metrics::Evaluator& evaluator,
-                           metrics::AudioDependence& dependence, std::string* confidence, std::string* phase) {
+                           metrics::AudioDependence& dependence, metrics::NegativeAudio& negatives,
+                           metrics::InteractiveEvaluator& interactive, std::string* confidence, std::string* phase) {
   const metrics::EvalProtocol& protocol = options.protocol;
   *phase = "the collation of the batch";
   absl::StatusOr<Batch> batch = Collate(samples, device);
@@ -84,7 +85,9 @@ absl::Status EvaluateBatch(Method& method, const std::vector<Sample>& samples, c
     std::memcpy(native.values.data(), maps[i].data_ptr<double>(), native.values.size() * sizeof(double));
     absl::StatusOr<Map2D> map = metrics::ToEvalMap(std::move(native), protocol, s.key, loc.range_min, loc.range_max);
     if (!map.ok()) return map.status();
-    if (s.sounding && (s.gt_map.height != protocol.eval_size || s.gt_map.width != protocol.eval_size)) {
+    const std::string frame = s.video_id.empty() ? s.key : s.video_id;
+    if (s.sounding && s.negative_audio.empty() &&
+        (s.gt_map.height != protocol.eval_size || s.gt_map.width != protocol.eval_size)) {
       return absl::InvalidArgumentError(absl::StrCat("sample '", s.key, "': GT map is ", s.gt_map.height, "x",
                                                      s.gt_map.width, ", expected the ", protocol.eval_size, "x",
                                                      protocol.eval_size, " evaluation grid"));
@@ -92,8 +95,15 @@ absl::Status EvaluateBatch(Method& method, const std::vector<Sample>& samples, c
     std::optional<double> c;
     if (conf.defined()) c = conf[i].item<double>();
     *phase = absl::StrCat("the scoring of '", s.key, "'");
-    AVSL_RETURN_IF_ERROR(evaluator.Add(s.key, *map, s.gt_map, c, s.sounding));
-    dependence.Add(s.video_id.empty() ? s.key : s.video_id, s.sounding, *map);
+    if (!s.negative_audio.empty()) {
+      // Scored apart (metrics::NegativeAudio), so the split's own numbers are those of a run without them.
+      negatives.AddNegative(s.negative_audio, frame, c ? *c : metrics::TopFractionMean(*map, 0.25), *map);
+    } else {
+      AVSL_RETURN_IF_ERROR(evaluator.Add(s.key, *map, s.gt_map, c, s.sounding));
+      dependence.Add(frame, s.sounding, *map);
+      negatives.AddSplitSample(frame, s.sounding, *map);
+      if (s.sounding) interactive.Add(frame, *map, s.gt_map);
+    }
     if (options.on_sample) {
       *phase = absl::StrCat("the per-sample output of '", s.key, "'");
       AVSL_RETURN_IF_ERROR(options.on_sample(s, *map, c ? *c : metrics::TopFractionMean(*map, 0.25)));
@@ -115,6 +125,8 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
   const metrics::EvalProtocol& protocol = options.protocol;
   metrics::Evaluator evaluator(protocol);
   metrics::AudioDependence dependence;
+  metrics::NegativeAudio negatives;
+  metrics::InteractiveEvaluator interactive;
   MethodEvaluation out;
   out.confidence = kGenericConfidence;
   absl::Status status = loader.StartEpoch(epoch, 0);
@@ -130,8 +142,12 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
     // on_sample) becomes an error naming the method, the batch's first keys and the part that threw.
     std::string phase = "Localize";
     try {
-      status = EvaluateBatch(method, samples, device, options, evaluator, dependence, &out.confidence, &phase);
-      if (status.ok()) out.indices.insert(out.indices.end(), (*next)->indices.begin(), (*next)->indices.end());
+      status = EvaluateBatch(method, samples, device, options, evaluator, dependence, negatives, interactive,
+                             &out.confidence, &phase);
+      // result.samples holds the split's own samples only (not the negative-audio ones).
+      for (size_t i = 0; status.ok() && i < samples.size() && i < (*next)->indices.size(); ++i) {
+        if (samples[i].negative_audio.empty()) out.indices.push_back((*next)->indices[i]);
+      }
     } catch (const std::exception& e) {
       status = absl::InternalError(absl::StrCat(
           MethodLabel(options), phase == "Localize" ? " threw in Localize" : "'s evaluation failed in " + phase,
@@ -141,6 +157,8 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
   if (!status.ok()) return status;
   out.result = evaluator.Finalize();
   out.audio_dependence = dependence.Finalize();
+  out.interactive = interactive.Finalize();
+  if (!negatives.empty()) out.negative_audio = negatives.Finalize(out.result, protocol.ciou_threshold);
   return out;
 }
 

@@ -16,7 +16,9 @@
 // ABI 2: StepOutput::maps, Method::OnTrainEvent, TrainEvent::kEpochStart, SDK value types in avsl/core.
 // ABI 3: PluginHost remembers the directories it searched (its layout grew).
 // ABI 4: LrSchedule::FactorAt (schedules in epochs, core.MultiStep).
-#define AVSL_PLUGIN_ABI_VERSION 5u
+// ABI 5: the two-tower localizer's dropout options (FNAC).
+// ABI 6: Sample::negative_audio (the negative-audio evaluation).
+#define AVSL_PLUGIN_ABI_VERSION 6u
 #define AVSL_PLUGIN_ENTRY_POINT "avsl_plugin_info"
 
 // What the plugin was compiled against; the host refuses a plugin whose values differ from its own.

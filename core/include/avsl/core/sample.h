@@ -37,7 +37,11 @@ struct Sample {
   Map2D gt_map;          ///< GT in image-input coordinates; empty (0×0) when unknown
   bool has_gt = false;   ///< gt_map is an annotation usable for supervision/evaluation
   bool sounding = true;  ///< false for extended-test negatives
-  int class_id = -1;     ///< -1 when unknown
+  /// "" for the split's own samples. Otherwise the frame of a test positive heard with a replaced sound ("silence",
+  /// "noise" or "offscreen": a dataset's negative_audio option); the evaluator scores these apart from the split
+  /// (metrics.json neg_<kind>_*), so they never change the split's own metrics.
+  std::string negative_audio;
+  int class_id = -1;  ///< -1 when unknown
 };
 
 /// Where a sample is drawn: the loader passes it so that augmentation and procedural generation are a pure

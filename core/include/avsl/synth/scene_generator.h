@@ -22,7 +22,12 @@ namespace avsl {
 namespace synth {
 
 /// Which part of the benchmark a scene belongs to; part of the random key, so splits never share scenes.
-enum class Split : uint64_t { kTrain = 0, kVal = 1, kTest = 2 };
+enum class Split : uint64_t {
+  kTrain = 0,
+  kVal = 1,
+  kTest = 2,
+  kInteractive = 3,  ///< scenes of two sounding objects, each queried with its own sound (GenerateInteractive)
+};
 
 /// Which classes may sound (the open-set setting trains on heard classes only).
 enum class SoundingPool { kAll = 0, kHeard, kUnheard };
@@ -103,6 +108,11 @@ class SceneGenerator {
   /// absent from that image (label non-sounding): the extended-test negative of that scene.
   Scene GenerateNegative(uint64_t seed, Split split, uint64_t epoch, uint64_t index) const;
 
+  /// Interactive scene `index` (Split::kInteractive, the IS3 setting of Senocak et al., TPAMI 2025): a frame with at
+  /// least two objects of distinct classes, heard with the sound of objects[query] (query 0 or 1), whose box is the
+  /// GT. Both queries of an index share the frame exactly. A layout whose second object does not fit is drawn again
+  /// (epoch 1, 2, ... of the same index), so every index has two objects. No annotator boxes (the GT is the box).
+  Scene GenerateInteractive(uint64_t seed, uint64_t index, int query) const;
   const ClassCatalogue& catalogue() const { return catalogue_; }
   const SceneOptions& options() const { return options_; }
 

@@ -34,6 +34,8 @@ struct CheckpointEvaluationResult {
   EvalResult result;
   std::string confidence;  ///< the confidence rule that was used
   metrics::AudioDependenceResult audio_dependence;
+  metrics::NegativeAudioResult negative_audio;  ///< the negative-audio samples' scores (no kinds: none in the split)
+  metrics::InteractiveResult interactive;       ///< adaptive cIoU, IIoU (metrics::InteractiveEvaluator)
   eval::TestSetIdentity test_set;     ///< which items were scored (metrics.json "test_set"), computed once here
   std::vector<std::string> overlays;  ///< files written
 };

@@ -14,6 +14,8 @@
 #include "avsl/metrics/audio_dependence.h"
 #include "avsl/metrics/eval_protocol.h"
 #include "avsl/metrics/evaluator.h"
+#include "avsl/metrics/interactive.h"
+#include "avsl/metrics/negative_audio.h"
 
 namespace avsl::train {
 
@@ -31,6 +33,12 @@ struct MethodEvaluation {
   /// Frames the split pairs with a sounding and a silent clip (Sample::video_id), and how many of their eval-grid
   /// map peaks move between the two (metrics.json: audio_dependence, audio_dependence_pairs).
   metrics::AudioDependenceResult audio_dependence;
+  /// The samples with Sample::negative_audio set, scored against the split's sounding ones (empty kinds when the
+  /// split has none). They are not in `result`.
+  metrics::NegativeAudioResult negative_audio;
+  /// The split's sounding samples scored as SSLalignment scores IS3: adaptive cIoU, and IIoU over the frames the
+  /// split queries more than once (the interactive split).
+  metrics::InteractiveResult interactive;
   /// The dataset index of each of result.samples (a data-parallel validation merges the ranks' shards by it).
   std::vector<size_t> indices;
 };
