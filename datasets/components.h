@@ -11,5 +11,6 @@ void RegisterSyntheticAv(Registrar& registrar);
 void RegisterOpenSet(Registrar& registrar);
 void RegisterPairs(Registrar& registrar);
 void RegisterVideoFrames(Registrar& registrar);
+void RegisterIs3(Registrar& registrar);
 
 }  // namespace avsl::plugins::datasets

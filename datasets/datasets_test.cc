@@ -137,7 +137,7 @@ Map2D MirrorX(const Map2D& m) {
 
 TEST_F(DatasetsTest, RegistersTheFourComponents) {
   const ComponentRegistry& reg = host_->registry();
-  for (const char* name : {"datasets.Flickr", "datasets.VggSound", "datasets.SyntheticAV"}) {
+  for (const char* name : {"datasets.Flickr", "datasets.VggSound", "datasets.SyntheticAV", "datasets.IS3"}) {
     EXPECT_NE(reg.Find(ComponentKind::kDataset, name), nullptr) << name;
   }
   EXPECT_NE(reg.Find(ComponentKind::kSplit, "datasets.OpenSet"), nullptr);
@@ -431,6 +431,64 @@ TEST_F(DatasetsTest, InteractiveSplitQueriesEachSceneWithBothObjectsSounds) {
   ASSERT_FALSE(annotators.ok());
   EXPECT_THAT(std::string(annotators.status().message()),
               HasSubstr("split \"interactive\" scores each object's exact box"));
+}
+
+// datasets.IS3 in the layout of the IS3 download and synthetic3240_bbox.json's format (built here from the synthetic
+// dataset's files: the real one cannot be fetched): two entries per image, one frame id, each its own box.
+TEST_F(DatasetsTest, Is3EntriesOfOneImageShareAFrameAndKeepTheirOwnBox) {
+  const std::string is3 = Root() + "/is3";
+  fs::create_directories(is3 + "/images");
+  fs::create_directories(is3 + "/audio_wav");
+  const std::vector<std::string> names = {"drum_dog_00001_drum", "drum_dog_00001_dog", "fox_train_subway_train",
+                                          "fox_train_subway_fox"};
+  for (size_t i = 0; i < names.size(); ++i) {
+    fs::copy_file(Root() + "/frames/test_00000" + std::to_string(i / 2) + ".jpg", is3 + "/images/" + names[i] + ".jpg",
+                  fs::copy_options::overwrite_existing);
+    fs::copy_file(Root() + "/audio/test_00000" + std::to_string(i) + ".wav", is3 + "/audio_wav/" + names[i] + ".wav",
+                  fs::copy_options::overwrite_existing);
+  }
+  std::ofstream(is3 + "/synthetic3240_bbox.json")
+      << "[{\"image\": \"/x/visual_frames/drum_dog_00001_drum.jpg\", \"audio\": \"/x/a/drum_dog_00001_drum.wav\", "
+         "\"gt_box\": [10.0, 20.0, 110.0, 70.0]},\n"
+         " {\"image\": \"/x/visual_frames/drum_dog_00001_dog.jpg\", \"audio\": \"/x/a/drum_dog_00001_dog.wav\", "
+         "\"gt_box\": [120.9, 100.0, 224.0, 224.0]},\n"
+         " {\"image\": \"fox_train_subway_train.jpg\", \"audio\": \"fox_train_subway_train.wav\", \"gt_box\": [0, 0, "
+         "224, "
+         "224]},\n"
+         " {\"image\": \"fox_train_subway_fox.jpg\", \"audio\": \"fox_train_subway_fox.wav\", \"gt_box\": [5, 5, 6, "
+         "6]}]";
+  auto ds = MustBuild("datasets.IS3", "root = \"" + is3 + "\"\nclip_seconds = 0.25\ninput_size = 32\n");
+  ASSERT_NE(ds, nullptr);
+  ASSERT_EQ(ds->size(), 4u);
+  std::vector<Sample> s;
+  for (size_t i = 0; i < 4; ++i) s.push_back(MustGet(*ds, i));
+  EXPECT_EQ(s[0].key, "drum_dog_00001_drum");
+  EXPECT_EQ(s[0].video_id, "drum_dog_00001");
+  EXPECT_EQ(s[1].video_id, "drum_dog_00001");
+  EXPECT_EQ(s[2].video_id, "fox_train_subway");  // the reference's rule: the name without its last "_" token
+  EXPECT_EQ(s[0].image.values, s[1].image.values);
+  EXPECT_NE(s[0].audio.values, s[1].audio.values);
+  const auto area = [](const Map2D& m) { return std::count(m.values.begin(), m.values.end(), 1.0); };
+  EXPECT_EQ(area(s[0].gt_map), 100 * 50);
+  EXPECT_EQ(s[0].gt_map.at(20, 10), 1.0);
+  EXPECT_EQ(s[0].gt_map.at(70, 10), 0.0);           // end-exclusive
+  EXPECT_EQ(area(s[1].gt_map), (224 - 120) * 124);  // int(120.9) = 120, as Python's int()
+  EXPECT_EQ(area(s[2].gt_map), 224 * 224);
+  EXPECT_TRUE(s[3].sounding && s[3].has_gt);
+  EXPECT_THAT(ds->Describe(0), HasSubstr(is3 + "/images/drum_dog_00001_drum.jpg"));
+
+  std::ofstream(is3 + "/bad.json") << "[{\"image\": \"a_b.jpg\", \"audio\": \"a_b.wav\"}]";
+  auto bad = Build("datasets.IS3", "root = \"" + is3 + "\"\nannotations = \"bad.json\"\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr(is3 + "/bad.json: entry 0: missing field \"gt_box\""));
+  std::ofstream(is3 + "/noobject.json") << "[{\"image\": \"plain.jpg\", \"audio\": \"a.wav\", \"gt_box\": [0,0,1,1]}]";
+  auto no_object = Build("datasets.IS3", "root = \"" + is3 + "\"\nannotations = \"noobject.json\"\n");
+  ASSERT_FALSE(no_object.ok());
+  EXPECT_THAT(std::string(no_object.status().message()), HasSubstr("\"plain\" has no \"_<object>\" suffix"));
+  fs::remove(is3 + "/audio_wav/fox_train_subway_fox.wav");
+  absl::StatusOr<Sample> missing = ds->Get(3, {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr(is3 + "/audio_wav/fox_train_subway_fox.wav"));
 }
 
 TEST_F(DatasetsTest, TrainModeLoadsGtOnlyForTheAnnotatedSubsetAndFollowsTheCropAndFlip) {
