@@ -336,7 +336,7 @@ TEST_F(DatasetsTest, NegativeAudioAppendsEveryPositivesFrameWithItsSoundReplaced
         EXPECT_EQ(s.key, own.key + "__noise");
         EXPECT_FALSE(AllEqual(s.audio.values));
         EXPECT_NE(s.audio.values, own.audio.values);
-        EXPECT_EQ(MustGet(*ds, index, ctx).audio.values, s.audio.values) << "noise is a function of (seed, index)";
+        EXPECT_EQ(MustGet(*ds, index, ctx).audio.values, s.audio.values) << "noise is a function of the frame id";
       } else {
         // Flickr has no classes: the partner is the positive half the list away.
         const Sample& partner = positives[(j + kTest / 2) % kTest];

@@ -94,6 +94,7 @@ absl::StatusOr<FileLists> ReadFileLists(const ComponentConfig& c, const std::str
     for (const data::TestEntry& e : data::CombineExtendedTestSet({}, *rows)) out.negatives.push_back(e);
   }
   AVSL_ASSIGN_OR_RETURN(out.negative_audio, ReadNegativeAudioKinds(c, component, out.mode != Mode::kTrain));
+  out.negative_audio_key = c.path() + ".negative_audio";
   if (out.mode == Mode::kTrain && c.Has("annotated_list")) {
     AVSL_ASSIGN_OR_RETURN(std::vector<std::string> ids, ReadIdsForKey(c, component, out.root, "annotated_list"));
     out.annotated.insert(ids.begin(), ids.end());
@@ -138,7 +139,7 @@ absl::Status AppendNegativeAudio(const FileLists& lists, const std::string& comp
         frames.push_back(e.video_id);
         classes.push_back(e.class_id);
       }
-      AVSL_ASSIGN_OR_RETURN(partner, OffscreenPartners(frames, classes, component));
+      AVSL_ASSIGN_OR_RETURN(partner, OffscreenPartners(frames, classes, component, lists.negative_audio_key));
     }
     for (size_t i = 0; i < positives.size(); ++i) {
       FileEntry e;
@@ -235,7 +236,7 @@ absl::StatusOr<Sample> FileDataset::Get(size_t index, const SampleContext& conte
     // The frame's own window, read for its length and rate, then replaced.
     AVSL_ASSIGN_OR_RETURN(data::MonoAudio own, data::LoadAudioClip(AudioPath(e), clip_));
     const std::vector<double> replaced = ReplacementWaveform(e.negative_audio, own.samples.size(),
-                                                             AugmentationSeed(context, index));
+                                                             NoiseSeed(e.video_id));
     AVSL_ASSIGN_OR_RETURN(s.audio, AudioFeatures(replaced, own.sample_rate, pipeline_, Describe(index)));
     s.audio_id = e.negative_audio;
   }

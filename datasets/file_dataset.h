@@ -49,6 +49,7 @@ struct FileLists {
   size_t excluded = 0;                      ///< list ids dropped because exclude_list names them
   std::string exclusion_report;             ///< one line for the log (DescribeOverlap)
   std::vector<std::string> negative_audio;  ///< the negative_audio kinds (test modes only)
+  std::string negative_audio_key;           ///< its recipe key, for errors ("data.test.negative_audio")
 };
 
 /// Reads the lists (a `.csv` list is a test CSV, anything else an id list). Errors name the key and the file:

@@ -50,8 +50,18 @@ std::vector<double> ReplacementWaveform(const std::string& kind, size_t n, uint6
   return out;
 }
 
+uint64_t NoiseSeed(const std::string& video_id) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : video_id) {
+    h ^= c;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
 absl::StatusOr<std::vector<size_t>> OffscreenPartners(const std::vector<std::string>& frames,
-                                                      const std::vector<int>& classes, const std::string& component) {
+                                                      const std::vector<int>& classes, const std::string& component,
+                                                      const std::string& key) {
   const size_t n = frames.size();
   std::vector<size_t> out(n);
   for (size_t i = 0; i < n; ++i) {
@@ -65,8 +75,8 @@ absl::StatusOr<std::vector<size_t>> OffscreenPartners(const std::vector<std::str
       found = true;
     }
     if (!found) {
-      return absl::NotFoundError(absl::StrCat(component, ": negative_audio \"offscreen\" needs, for frame ", frames[i],
-                                              ", a clip of another frame",
+      return absl::NotFoundError(absl::StrCat(component, " recipe key '", key, "': \"offscreen\" needs, for frame ",
+                                              frames[i], ", a clip of another frame",
                                               i < classes.size() && classes[i] >= 0 ? " and another class" : "",
                                               "; the split has none (", n, " positives)"));
     }

@@ -25,11 +25,17 @@ absl::StatusOr<std::vector<std::string>> ReadNegativeAudioKinds(const ComponentC
 /// amplitude vssl_eval uses) from a generator seeded with `seed`.
 std::vector<double> ReplacementWaveform(const std::string& kind, size_t n, uint64_t seed);
 
+/// The noise generator's seed for frame `video_id`: FNV-1a of the id, so a frame hears the same noise in every run,
+/// seed and split (the scores of two methods, or two seeds, differ by the model only).
+uint64_t NoiseSeed(const std::string& video_id);
+
 /// For each of `n` positives, the positive whose clip is its off-screen sound: the first j after i + n/2 (cyclic)
 /// with another frame and, where both classes are known (>= 0), another class. Deterministic, so every method is
-/// scored on the same pairs. NotFound naming `component` when some positive has no such partner (e.g. one class).
+/// scored on the same pairs. NotFound naming `component` and the recipe `key` when some positive has no such partner
+/// (e.g. one class).
 absl::StatusOr<std::vector<size_t>> OffscreenPartners(const std::vector<std::string>& frames,
-                                                      const std::vector<int>& classes, const std::string& component);
+                                                      const std::vector<int>& classes, const std::string& component,
+                                                      const std::string& key);
 
 /// Sample key of a negative: "<video>__<kind>", or "<video>__offscreen_<audio>".
 std::string NegativeAudioKey(const std::string& video_id, const std::string& kind, const std::string& audio_id);

@@ -166,7 +166,7 @@ absl::StatusOr<Sample> SyntheticAvDataset::GetNegativeAudio(size_t index, const 
                                                                /*augment=*/false, context, index, Describe(index)));
   s.image = std::move(image.tensor);
   std::vector<double> samples = WavSamples(scene);
-  if (kind != "offscreen") samples = ReplacementWaveform(kind, samples.size(), AugmentationSeed(context, index));
+  if (kind != "offscreen") samples = ReplacementWaveform(kind, samples.size(), NoiseSeed(s.video_id));
   AVSL_ASSIGN_OR_RETURN(s.audio, AudioFeatures(samples, scene.audio.sample_rate, options_.pipeline, Describe(index)));
   return s;
 }
@@ -174,6 +174,10 @@ absl::StatusOr<Sample> SyntheticAvDataset::GetNegativeAudio(size_t index, const 
 absl::StatusOr<Sample> SyntheticAvDataset::GetInteractive(size_t index, const SampleContext& context) const {
   const uint64_t scene_index = index / 2;
   const synth::Scene scene = generator_.GenerateInteractive(options_.seed, scene_index, static_cast<int>(index % 2));
+  if (scene.objects.size() < 2) {
+    return absl::InternalError(absl::StrCat(Describe(index), ": no layout of two objects fits (min_side_frac, ",
+                                            "max_side_frac and max_overlap leave room for one)"));
+  }
   Sample s;
   s.video_id = synth::SampleId(synth::Split::kInteractive, scene_index);
   s.audio_id = absl::StrCat(s.video_id, "_", generator_.catalogue().at(scene.sounding_class).name);

@@ -18,7 +18,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${AVSL_FUZZ_BUILD_DIR:-build-fuzz}
-TARGETS=(checkpoint flickr_xml image lists npy recipe soft_labels unpickle vggss_json wav zip)
+TARGETS=(checkpoint flickr_xml image is3_json lists npy recipe soft_labels unpickle vggss_json wav zip)
 
 # Per-target input size limits: whole checkpoints and images need room; text parsers do not.
 max_len() {

@@ -217,6 +217,9 @@ expect "eval --weights loads every tensor" 0 "^weights: .*ez_export.pt: [0-9]+ t
 cmp -s "$zrun/eval/test_last/metrics.json" "$tmp/ez_weights_eval/metrics.json" && passed=$((passed + 1)) ||
   { echo "FAIL: eval --weights of the exported state dict differs from the run's test"; failures=$((failures + 1)); }
 expect "eval --weights default output folder" 0 "metrics: .*/eval_ez_export_test/metrics.json" -- "$AVSL" "${weights_eval[@]}"
+# A recipe (not a run's saved one) leaves eval.split to its default: --negative-audio finds the split all the same.
+expect "eval --weights --negative-audio" 0 "^negative audio noise    : AP [0-9.]+" -- \
+  "$AVSL" "${weights_eval[@]}" --negative-audio noise --out "$tmp/ez_weights_neg"
 expect "eval --weights mismatch prints the load report" 1 "ez_export.pt does not match the module: .*missing.*image_encoder\.conv1\.weight.*\[weights\] table" -- \
   "$AVSL" "${weights_eval[@]}" --set 'weights.rename=["image_encoder.=imgnet."]'
 expect "eval --weights rename syntax" 1 "weights.rename': entry 'imgnet' is not \"FROM=TO\"" -- \

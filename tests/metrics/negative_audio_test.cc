@@ -29,10 +29,13 @@ TEST(NegativeAudioTest, ScoresTheSplitsSoundingSamplesAgainstEachKind) {
   NegativeAudio n;
   n.AddSplitSample("a", true, PeakAt(0));
   n.AddSplitSample("b", true, PeakAt(1));
-  n.AddSplitSample("a", false, PeakAt(2));        // a silent split sample has no peak of its own frame's sound
-  n.AddNegative("silence", "a", 0.7, PeakAt(0));  // the peak stays
-  n.AddNegative("silence", "b", 0.1, PeakAt(3));  // the peak moves
-  n.AddNegative("noise", "z", 0.5, PeakAt(0));    // a frame the split does not hold: not a pair
+  n.AddSplitSample("a", false, PeakAt(2));  // a silent split sample has no peak of its own frame's sound
+  ASSERT_TRUE(n.AddNegative("silence", "a", "a__silence", 0.7, PeakAt(0)).ok());  // the peak stays
+  ASSERT_TRUE(n.AddNegative("silence", "b", "b__silence", 0.1, PeakAt(3)).ok());  // the peak moves
+  ASSERT_TRUE(n.AddNegative("noise", "z", "z__noise", 0.5, PeakAt(0)).ok());      // a frame the split does not hold
+  const absl::Status twice = n.AddNegative("noise", "z", "z__noise", 0.5, PeakAt(0));
+  EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(twice.message(), "duplicate negative-audio sample key 'z__noise'");
   const NegativeAudioResult r = n.Finalize(split, 0.5);
   ASSERT_EQ(r.kinds.size(), 2u);
   const NegativeAudioKindResult& s = r.kinds.at("silence");
@@ -72,7 +75,7 @@ TEST(NegativeAudioTest, AConfidenceThatIgnoresTheSoundScoresTheSoundingFraction)
     const double conf = 0.2 * (i + 1);
     split.samples.push_back(Record(key, true, 0.9, conf));
     n.AddSplitSample(key, true, PeakAt(0));
-    n.AddNegative("offscreen", key, conf, PeakAt(0));
+    ASSERT_TRUE(n.AddNegative("offscreen", key, key + "__offscreen", conf, PeakAt(0)).ok());
   }
   const NegativeAudioKindResult k = n.Finalize(split, 0.5).kinds.at("offscreen");
   EXPECT_NEAR(k.ap, 0.5, 1e-12);

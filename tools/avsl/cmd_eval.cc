@@ -189,14 +189,17 @@ int RunEval(int argc, char** argv, int first) {
   };
   absl::StatusOr<Recipe> recipe = parse();
   if (!recipe.ok()) return ReportError("eval", recipe.status(), verbose);
+  if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", WithPluginHint(s, *host), verbose);
   if (!negative_kinds.empty()) {
-    // The split is known only from the recipe (eval.split) when --split is not given.
+    // The split is known only from the validated recipe (eval.split, defaulted) when --split is not given.
     const std::string on = args.Has("split") ? args.Get("split") : recipe->Root().Sub("eval").GetString("split");
     overrides.push_back(NegativeAudioOverride(on, negative_kinds));
     recipe = parse();
     if (!recipe.ok()) return ReportError("eval", recipe.status(), verbose);
+    if (absl::Status s = recipe->Validate(*host); !s.ok()) {
+      return ReportError("eval", WithPluginHint(s, *host), verbose);
+    }
   }
-  if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", WithPluginHint(s, *host), verbose);
   const ComponentConfig root = recipe->Root();
   // One name per knob: --split overrides the recipe's eval.split (default "test").
   const std::string split = args.Has("split") ? args.Get("split") : root.Sub("eval").GetString("split");

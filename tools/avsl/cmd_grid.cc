@@ -476,9 +476,16 @@ int RunGrid(int argc, char** argv, int first) {
                 << "; run the grid again to resume it\n";
       break;
     }
-    // Added evaluations that all succeeded leave the record (and its training time) as it was.
-    if (evaluations_only && record.state == CellState::kDone) {
-      std::cerr << "avsl grid: " << cell.name() << ": added the evaluations the grid file lists\n";
+    // Added evaluations leave the record (and its training time) as it was: the cell stays done, its tables stay in
+    // the report, and a failed evaluation is simply still pending on the next run (retried alone, no retraining).
+    if (evaluations_only) {
+      if (record.state == CellState::kDone) {
+        std::cerr << "avsl grid: " << cell.name() << ": added the evaluations the grid file lists\n";
+      } else {
+        ++failed;
+        std::cerr << "avsl grid: " << cell.name() << ": an added evaluation failed (exit " << record.exit_code
+                  << "): " << record.reason << "; the cell stays done and the next run retries the evaluation\n";
+      }
       continue;
     }
     if (absl::Status s = WriteCellRecord(cell.dir, record); !s.ok()) {

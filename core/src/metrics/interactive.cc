@@ -75,19 +75,22 @@ InteractiveQueryScores SslAlignQueryScores(const Map2D& map, const Map2D& gt) {
   if (range != 0) {
     for (double& v : pred) v = (v - low) / range;
   }
-  // sort(pred)[k] by selection: O(N) instead of a full sort per query.
-  std::vector<double> scratch;
-  const auto kth = [&](size_t k) {
-    scratch = pred;
-    std::nth_element(scratch.begin(), scratch.begin() + static_cast<std::ptrdiff_t>(k), scratch.end());
-    return scratch[k];
-  };
   int64_t g = 0;
   for (double v : gt.values) g += v != 0.0 ? 1 : 0;
   if (g == 0) g = static_cast<int64_t>(n) / 2;
+  // sort(pred)[k] for both ranks by selection, O(N): the second selection runs on the part the first left on its
+  // side of rank k1.
+  const size_t k1 = static_cast<size_t>(std::floor(static_cast<double>(n) * 0.5)), k2 = n - static_cast<size_t>(g);
+  std::vector<double> scratch = pred;
+  const auto at = [&](size_t k) { return scratch.begin() + static_cast<std::ptrdiff_t>(k); };
+  std::nth_element(scratch.begin(), at(k1), scratch.end());
+  const double t1 = scratch[k1];
+  if (k2 > k1) std::nth_element(at(k1 + 1), at(k2), scratch.end());
+  if (k2 < k1) std::nth_element(scratch.begin(), at(k2), at(k1));
+  const double t2 = scratch[k2];
   InteractiveQueryScores s;
-  s.ciou = Iou(pred, kth(static_cast<size_t>(std::floor(static_cast<double>(n) * 0.5))), gt);
-  s.ciou_adaptive = Iou(pred, kth(n - static_cast<size_t>(g)), gt);
+  s.ciou = Iou(pred, t1, gt);
+  s.ciou_adaptive = Iou(pred, t2, gt);
   return s;
 }
 

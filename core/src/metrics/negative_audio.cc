@@ -42,12 +42,17 @@ void NegativeAudio::AddSplitSample(const std::string& frame_id, bool sounding, c
   sounding_peaks_.emplace(frame_id, static_cast<int64_t>(PeakIndex(map)));
 }
 
-void NegativeAudio::AddNegative(const std::string& kind, const std::string& frame_id, double conf, const Map2D& map) {
+absl::Status NegativeAudio::AddNegative(const std::string& kind, const std::string& frame_id, const std::string& key,
+                                        double conf, const Map2D& map) {
+  if (!keys_.insert(key).second) {
+    return absl::InvalidArgumentError("duplicate negative-audio sample key '" + key + "'");
+  }
   Negative n;
   n.conf = conf;
   n.frame = frame_id;
   n.peak = map.values.empty() ? -1 : static_cast<int64_t>(PeakIndex(map));
   negatives_[kind].push_back(std::move(n));
+  return absl::OkStatus();
 }
 
 NegativeAudioResult NegativeAudio::Finalize(const EvalResult& split, double gamma) const {

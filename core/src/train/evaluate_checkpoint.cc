@@ -33,6 +33,7 @@ absl::StatusOr<CheckpointEvaluationResult> Evaluate(Method& method, data::Loader
   }
   CheckpointEvaluationResult out;
   MapEvaluationOptions with_outputs = options;
+  with_outputs.interactive_scores = true;
   with_outputs.on_sample = [&](const Sample& s, const Map2D& map, double conf) -> absl::Status {
     overlays.Add(s, map, conf);
     if (what.maps_dir.empty()) return absl::OkStatus();

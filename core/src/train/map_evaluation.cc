@@ -96,13 +96,16 @@ absl::Status EvaluateBatch(Method& method, const std::vector<Sample>& samples, c
     if (conf.defined()) c = conf[i].item<double>();
     *phase = absl::StrCat("the scoring of '", s.key, "'");
     if (!s.negative_audio.empty()) {
-      // Scored apart (metrics::NegativeAudio), so the split's own numbers are those of a run without them.
-      negatives.AddNegative(s.negative_audio, frame, c ? *c : metrics::TopFractionMean(*map, 0.25), *map);
+      // Scored apart (metrics::NegativeAudio), so the split's own numbers are those of a run without them; through
+      // ScoreSample for the same checks (finite map and confidence) and the same fallback confidence.
+      absl::StatusOr<metrics::SampleRecord> scored = metrics::ScoreSample(s.key, *map, Map2D(), c, false, protocol);
+      if (!scored.ok()) return scored.status();
+      AVSL_RETURN_IF_ERROR(negatives.AddNegative(s.negative_audio, frame, s.key, scored->conf, *map));
     } else {
       AVSL_RETURN_IF_ERROR(evaluator.Add(s.key, *map, s.gt_map, c, s.sounding));
       dependence.Add(frame, s.sounding, *map);
       negatives.AddSplitSample(frame, s.sounding, *map);
-      if (s.sounding) interactive.Add(frame, *map, s.gt_map);
+      if (s.sounding && options.interactive_scores) interactive.Add(frame, *map, s.gt_map);
     }
     if (options.on_sample) {
       *phase = absl::StrCat("the per-sample output of '", s.key, "'");

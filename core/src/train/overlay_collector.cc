@@ -13,6 +13,7 @@ OverlayCollector::OverlayCollector(int count, viz::OverlayOptions options, data:
     : sounding_left_(count), silent_left_(count / 4), options_(options), norm_(norm) {}
 
 void OverlayCollector::Add(const Sample& sample, const Map2D& map, double conf) {
+  if (!sample.negative_audio.empty()) return;  // the split's pictures only (its silent slots are its own negatives)
   int& left = sample.sounding ? sounding_left_ : silent_left_;
   if (left <= 0) return;
   --left;

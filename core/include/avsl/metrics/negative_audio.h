@@ -11,7 +11,10 @@
 #include <map>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
+
+#include "absl/status/status.h"
 
 #include "avsl/core/eval_result.h"
 #include "avsl/core/map2d.h"
@@ -47,8 +50,10 @@ class NegativeAudio {
  public:
   /// A sample of the split itself: its frame's map peak (only the first per frame counts).
   void AddSplitSample(const std::string& frame_id, bool sounding, const Map2D& map);
-  /// A negative-audio sample: frame `frame_id` heard with the `kind` replacement, its confidence and map.
-  void AddNegative(const std::string& kind, const std::string& frame_id, double conf, const Map2D& map);
+  /// A negative-audio sample `key`: frame `frame_id` heard with the `kind` replacement, its confidence and map.
+  /// InvalidArgument when `key` was added before.
+  absl::Status AddNegative(const std::string& kind, const std::string& frame_id, const std::string& key, double conf,
+                           const Map2D& map);
   bool empty() const { return negatives_.empty(); }
   /// `split`: the split's own evaluation (its sounding records are the positives); `gamma`: the cIoU a positive
   /// needs to count as a true positive.
@@ -62,6 +67,7 @@ class NegativeAudio {
   };
   std::unordered_map<std::string, int64_t> sounding_peaks_;
   std::map<std::string, std::vector<Negative>> negatives_;
+  std::unordered_set<std::string> keys_;
 };
 
 /// The metrics.json keys of `result`: neg_<kind>_{n,ap,max_f1,conf_mean,conf_median,conf_p10,conf_p90,peak_moved},

@@ -25,6 +25,9 @@ struct MapEvaluationOptions {
   std::function<absl::Status(const Sample&, const Map2D&, double conf)> on_sample;
   /// The method's type (e.g. "ezvsl.EZVSL"), named in the errors; "" = "the method".
   std::string method_name;
+  /// Also score every sounding sample for MethodEvaluation::interactive (two selections per map); set by the
+  /// evaluations that write metrics.json (EvaluateCheckpoint), not by the per-epoch validation.
+  bool interactive_scores = false;
 };
 
 struct MethodEvaluation {
