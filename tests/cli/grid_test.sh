@@ -42,6 +42,8 @@ expect "a --set no cell takes is a typo" 1 "--set data.trian.root=1 applies to n
 for g in table1_synthetic table2_synthetic; do
   expect "$g: every cell valid" 0 "SLAVC seed 1: avsl train" -- "$AVSL" grid "$SRC/recipes/grids/$g.toml" --dry-run
 done
+expect "more_methods_synthetic: every cell valid" 0 "EZ-VSL\+semi seed 1: avsl train" -- \
+  "$AVSL" grid "$SRC/recipes/grids/more_methods_synthetic.toml" --dry-run
 expect "table1_flickr: every cell valid with the data roots" 0 "SLAVC \+ Eq. 9 seed 0: avsl train" -- \
   "$AVSL" grid "$SRC/recipes/grids/table1_flickr.toml" --dry-run --set data.train.root='"/data/f"' \
   --set data.val.root='"/data/f"' --set data.test.root='"/data/f"'
