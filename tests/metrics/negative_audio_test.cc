@@ -27,16 +27,17 @@ TEST(NegativeAudioTest, ScoresTheSplitsSoundingSamplesAgainstEachKind) {
   split.samples = {Record("a", true, 0.8, 0.9), Record("b", true, 0.2, 0.6),
                    Record("a__neg", false, 0.0, 0.95)};  // the split's own negative is not a negative-audio sample
   NegativeAudio n;
-  n.AddSplitSample("a", true, PeakAt(0));
-  n.AddSplitSample("b", true, PeakAt(1));
-  n.AddSplitSample("a", false, PeakAt(2));  // a silent split sample has no peak of its own frame's sound
+  AudioDependence peaks;  // the split's samples, as the evaluation records them
+  peaks.Add("a", true, PeakAt(0));
+  peaks.Add("b", true, PeakAt(1));
+  peaks.Add("a", false, PeakAt(2));  // a silent split sample has no peak of its own frame's sound
   ASSERT_TRUE(n.AddNegative("silence", "a", "a__silence", 0.7, PeakAt(0)).ok());  // the peak stays
   ASSERT_TRUE(n.AddNegative("silence", "b", "b__silence", 0.1, PeakAt(3)).ok());  // the peak moves
   ASSERT_TRUE(n.AddNegative("noise", "z", "z__noise", 0.5, PeakAt(0)).ok());      // a frame the split does not hold
   const absl::Status twice = n.AddNegative("noise", "z", "z__noise", 0.5, PeakAt(0));
   EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(twice.message(), "duplicate negative-audio sample key 'z__noise'");
-  const NegativeAudioResult r = n.Finalize(split, 0.5);
+  const NegativeAudioResult r = n.Finalize(split, 0.5, peaks);
   ASSERT_EQ(r.kinds.size(), 2u);
   const NegativeAudioKindResult& s = r.kinds.at("silence");
   // Thresholds 0.9, 0.7, 0.6, 0.1: (P, R) = (1, 1/2), (1/2, 1/2), (1/3, 1), (1/4, 1), since b (cIoU 0.2) is a false
@@ -70,23 +71,25 @@ TEST(NegativeAudioTest, AConfidenceThatIgnoresTheSoundScoresTheSoundingFraction)
   // claims are wrong, so AP is the fraction of sounding samples (1/2), the floor of a map that does not listen.
   EvalResult split;
   NegativeAudio n;
+  AudioDependence peaks;
   for (int i = 0; i < 4; ++i) {
     const std::string key = "f" + std::to_string(i);
     const double conf = 0.2 * (i + 1);
     split.samples.push_back(Record(key, true, 0.9, conf));
-    n.AddSplitSample(key, true, PeakAt(0));
+    peaks.Add(key, true, PeakAt(0));
     ASSERT_TRUE(n.AddNegative("offscreen", key, key + "__offscreen", conf, PeakAt(0)).ok());
   }
-  const NegativeAudioKindResult k = n.Finalize(split, 0.5).kinds.at("offscreen");
+  const NegativeAudioKindResult k = n.Finalize(split, 0.5, peaks).kinds.at("offscreen");
   EXPECT_NEAR(k.ap, 0.5, 1e-12);
   EXPECT_EQ(k.peak_moved, 0);
 }
 
 TEST(NegativeAudioTest, NoNegativesGiveNoFields) {
   NegativeAudio n;
-  n.AddSplitSample("a", true, PeakAt(0));
+  AudioDependence peaks;
+  peaks.Add("a", true, PeakAt(0));
   EXPECT_TRUE(n.empty());
-  EXPECT_TRUE(NegativeAudioFields(n.Finalize(EvalResult{}, 0.5)).empty());
+  EXPECT_TRUE(NegativeAudioFields(n.Finalize(EvalResult{}, 0.5, peaks)).empty());
   const ConfidenceSummary empty = SummarizeConfidences({});
   EXPECT_EQ(empty.n, 0);
   EXPECT_TRUE(std::isnan(empty.median));

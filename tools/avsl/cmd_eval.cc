@@ -190,10 +190,10 @@ int RunEval(int argc, char** argv, int first) {
   absl::StatusOr<Recipe> recipe = parse();
   if (!recipe.ok()) return ReportError("eval", recipe.status(), verbose);
   if (absl::Status s = recipe->Validate(*host); !s.ok()) return ReportError("eval", WithPluginHint(s, *host), verbose);
+  // One name per knob: --split overrides the recipe's eval.split (default "test", filled in by Validate).
+  const std::string split = args.Has("split") ? args.Get("split") : recipe->Root().Sub("eval").GetString("split");
   if (!negative_kinds.empty()) {
-    // The split is known only from the validated recipe (eval.split, defaulted) when --split is not given.
-    const std::string on = args.Has("split") ? args.Get("split") : recipe->Root().Sub("eval").GetString("split");
-    overrides.push_back(NegativeAudioOverride(on, negative_kinds));
+    overrides.push_back(NegativeAudioOverride(split, negative_kinds));
     recipe = parse();
     if (!recipe.ok()) return ReportError("eval", recipe.status(), verbose);
     if (absl::Status s = recipe->Validate(*host); !s.ok()) {
@@ -201,8 +201,6 @@ int RunEval(int argc, char** argv, int first) {
     }
   }
   const ComponentConfig root = recipe->Root();
-  // One name per knob: --split overrides the recipe's eval.split (default "test").
-  const std::string split = args.Has("split") ? args.Get("split") : root.Sub("eval").GetString("split");
   if (target->checkpoint.empty() && weights.empty()) {
     // A run directory: --checkpoint, else the checkpoint the run itself selected (train.select, train.monitor).
     const std::string name = args.Has("checkpoint")

@@ -17,6 +17,11 @@ void AudioDependence::Add(const std::string& frame_id, bool sounding, const Map2
   if (slot < 0) slot = static_cast<int64_t>(PeakIndex(map));
 }
 
+int64_t AudioDependence::SoundingPeak(const std::string& frame_id) const {
+  auto it = peaks_.find(frame_id);
+  return it == peaks_.end() ? -1 : it->second.sounding;
+}
+
 AudioDependenceResult AudioDependence::Finalize() const {
   AudioDependenceResult r;
   for (const auto& [frame, p] : peaks_) {

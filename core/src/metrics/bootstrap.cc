@@ -9,22 +9,10 @@
 #include "avsl/core/parallel_for.h"
 #include "avsl/metrics/detection.h"
 #include "avsl/metrics/evaluator.h"
+#include "avsl/metrics/localization.h"
 #include "avsl/metrics/metric_fields.h"
 
 namespace avsl::metrics {
-namespace {
-
-// numpy.percentile(values, q) with its default linear interpolation; `values` sorted ascending, not empty.
-double Percentile(const std::vector<double>& values, double q) {
-  const double position = q / 100.0 * static_cast<double>(values.size() - 1);
-  const size_t below = static_cast<size_t>(std::floor(position));
-  const size_t above = std::min(below + 1, values.size() - 1);
-  const double fraction = position - static_cast<double>(below);
-  return values[below] + (values[above] - values[below]) * fraction;
-}
-
-}  // namespace
-
 std::vector<MetricInterval> BootstrapIntervals(const std::vector<SampleRecord>& samples, double ciou_threshold,
                                                const BootstrapSpec& spec) {
   const std::vector<MetricField>& fields = MetricFields();

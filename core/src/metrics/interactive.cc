@@ -4,51 +4,31 @@
 #include <cmath>
 #include <limits>
 
+#include "avsl/metrics/localization.h"
+
 namespace avsl::metrics {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// The reference's grid: Python's 0.05 * i, so e.g. t_14 = 0.7000000000000001 and a score of 0.7 fails it.
-std::vector<double> Grid() {
-  std::vector<double> t;
-  for (int i = 0; i <= 20; ++i) t.push_back(0.05 * i);
-  return t;
-}
-
-double Trapezoid(const std::vector<double>& t, const std::vector<double>& y) {
-  double area = 0;
-  for (size_t i = 0; i + 1 < t.size(); ++i) area += (t[i + 1] - t[i]) * (y[i] + y[i + 1]) / 2.0;
-  return area;
-}
-
-double SuccessRate(const std::vector<double>& scores, double t) {
-  if (scores.empty()) return kNaN;
-  int64_t hits = 0;
-  for (double s : scores) hits += s >= t ? 1 : 0;  // NaN fails, as numpy's comparison does
-  return static_cast<double>(hits) / static_cast<double>(scores.size());
-}
-
-// Over frames: [min of the frame's scores >= t], NaN as soon as a frame holds a NaN (numpy's min propagates it).
-double FrameSuccessRate(const std::vector<std::vector<double>>& frames, double t) {
-  if (frames.empty()) return kNaN;
-  double hits = 0;
-  for (const std::vector<double>& f : frames) {
-    double lowest = std::numeric_limits<double>::infinity();
-    for (double s : f) {
-      if (std::isnan(s)) return kNaN;
-      lowest = std::min(lowest, s);
-    }
-    hits += lowest >= t ? 1 : 0;
+// The per-frame minimum of `scores` (NaN when one of them is NaN: numpy's min propagates it, and so do the
+// reference's IIoU and IAUC).
+double FrameMinimum(const std::vector<double>& scores) {
+  double lowest = std::numeric_limits<double>::infinity();
+  for (double s : scores) {
+    if (std::isnan(s)) return kNaN;
+    lowest = std::min(lowest, s);
   }
-  return hits / static_cast<double>(frames.size());
+  return lowest;
 }
 
-double FrameAuc(const std::vector<std::vector<double>>& frames) {
-  const std::vector<double> t = Grid();
-  std::vector<double> y;
-  for (double ti : t) y.push_back(FrameSuccessRate(frames, ti));
-  return Trapezoid(t, y);
+// IIoU (at 0.5) and IAUC: the success rate and AUC of the frames' minima, NaN when a frame holds a NaN.
+void FrameScores(const std::vector<std::vector<double>>& frames, double* iiou, double* iauc) {
+  std::vector<double> minima;
+  for (const std::vector<double>& f : frames) minima.push_back(FrameMinimum(f));
+  const bool any_nan = std::any_of(minima.begin(), minima.end(), [](double m) { return std::isnan(m); });
+  *iiou = any_nan ? kNaN : LocAcc(minima, 0.5);  // LocAcc and Auc21 are NaN for no frames
+  *iauc = any_nan ? kNaN : Auc21(minima);
 }
 
 double Iou(const std::vector<double>& pred, double threshold, const Map2D& gt) {
@@ -101,13 +81,6 @@ void InteractiveEvaluator::Add(const std::string& frame_id, const Map2D& map, co
   queries_.push_back(SslAlignQueryScores(map, gt));
 }
 
-double SuccessRateAuc(const std::vector<double>& scores) {
-  const std::vector<double> t = Grid();
-  std::vector<double> y;
-  for (double ti : t) y.push_back(SuccessRate(scores, ti));
-  return Trapezoid(t, y);
-}
-
 InteractiveResult InteractiveEvaluator::Finalize() const {
   InteractiveResult r;
   r.queries = static_cast<int64_t>(queries_.size());
@@ -116,13 +89,12 @@ InteractiveResult InteractiveEvaluator::Finalize() const {
     plain.push_back(q.ciou);
     adaptive.push_back(q.ciou_adaptive);
   }
-  double sum = 0;
-  for (double v : plain) sum += v;  // NaN propagates, as np.mean
-  r.miou = plain.empty() ? kNaN : sum / static_cast<double>(plain.size());
-  r.ciou = SuccessRate(plain, 0.5);
-  r.ciou_adaptive = SuccessRate(adaptive, 0.5);
-  r.auc = plain.empty() ? kNaN : SuccessRateAuc(plain);
-  r.auc_adaptive = adaptive.empty() ? kNaN : SuccessRateAuc(adaptive);
+  // The reference's CIoU/AUC are LVS's success rate and 21-point AUC; NaN counts as a failure, as in numpy.
+  r.miou = Mean(plain);  // NaN propagates, as np.mean
+  r.ciou = LocAcc(plain, 0.5);
+  r.ciou_adaptive = LocAcc(adaptive, 0.5);
+  r.auc = Auc21(plain);
+  r.auc_adaptive = Auc21(adaptive);
   std::vector<std::vector<double>> frames_plain, frames_adaptive;
   for (const std::string& id : frame_order_) {
     const std::vector<size_t>& idx = frames_.at(id);
@@ -135,10 +107,8 @@ InteractiveResult InteractiveEvaluator::Finalize() const {
     }
   }
   r.frames = static_cast<int64_t>(frames_plain.size());
-  r.iiou = FrameSuccessRate(frames_plain, 0.5);
-  r.iiou_adaptive = FrameSuccessRate(frames_adaptive, 0.5);
-  r.iauc = frames_plain.empty() ? kNaN : FrameAuc(frames_plain);
-  r.iauc_adaptive = frames_adaptive.empty() ? kNaN : FrameAuc(frames_adaptive);
+  FrameScores(frames_plain, &r.iiou, &r.iauc);
+  FrameScores(frames_adaptive, &r.iiou_adaptive, &r.iauc_adaptive);
   return r;
 }
 

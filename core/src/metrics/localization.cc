@@ -1,5 +1,6 @@
 #include "avsl/metrics/localization.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -48,6 +49,14 @@ double Auc21(const std::vector<double>& cious) {
   double terms[20];
   for (int i = 0; i < 20; ++i) terms[i] = (x[i + 1] - x[i]) * (y[i + 1] + y[i]) / 2.0;
   return NumpyPairwiseSum(terms, 20);
+}
+
+double Percentile(const std::vector<double>& sorted, double q) {
+  const double position = q / 100.0 * static_cast<double>(sorted.size() - 1);
+  const size_t below = static_cast<size_t>(std::floor(position));
+  const size_t above = std::min(below + 1, sorted.size() - 1);
+  const double fraction = position - static_cast<double>(below);
+  return sorted[below] + (sorted[above] - sorted[below]) * fraction;
 }
 
 double Mean(const std::vector<double>& values) {

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "avsl/metrics/detection.h"
+#include "avsl/metrics/localization.h"
 #include "avsl/metrics/pointing.h"
 
 namespace avsl::metrics {
@@ -22,24 +23,11 @@ ConfidenceSummary SummarizeConfidences(std::vector<double> values) {
     return s;
   }
   std::sort(values.begin(), values.end());
-  double sum = 0;
-  for (double v : values) sum += v;
-  s.mean = sum / static_cast<double>(values.size());
-  const auto quantile = [&](double q) {
-    const double pos = q * static_cast<double>(values.size() - 1);
-    const size_t lo = static_cast<size_t>(std::floor(pos));
-    const size_t hi = std::min(lo + 1, values.size() - 1);
-    return values[lo] + (pos - static_cast<double>(lo)) * (values[hi] - values[lo]);
-  };
-  s.p10 = quantile(0.1);
-  s.median = quantile(0.5);
-  s.p90 = quantile(0.9);
+  s.mean = Mean(values);
+  s.p10 = Percentile(values, 10);
+  s.median = Percentile(values, 50);
+  s.p90 = Percentile(values, 90);
   return s;
-}
-
-void NegativeAudio::AddSplitSample(const std::string& frame_id, bool sounding, const Map2D& map) {
-  if (!sounding || map.values.empty()) return;
-  sounding_peaks_.emplace(frame_id, static_cast<int64_t>(PeakIndex(map)));
 }
 
 absl::Status NegativeAudio::AddNegative(const std::string& kind, const std::string& frame_id, const std::string& key,
@@ -55,7 +43,8 @@ absl::Status NegativeAudio::AddNegative(const std::string& kind, const std::stri
   return absl::OkStatus();
 }
 
-NegativeAudioResult NegativeAudio::Finalize(const EvalResult& split, double gamma) const {
+NegativeAudioResult NegativeAudio::Finalize(const EvalResult& split, double gamma,
+                                            const AudioDependence& split_peaks) const {
   NegativeAudioResult out;
   std::vector<DetectionSample> positives;
   std::vector<double> sounding_conf;
@@ -73,10 +62,10 @@ NegativeAudioResult NegativeAudio::Finalize(const EvalResult& split, double gamm
     for (const Negative& n : negatives) {
       samples.push_back({false, 0.0, n.conf});
       conf.push_back(n.conf);
-      auto own = sounding_peaks_.find(n.frame);
-      if (own == sounding_peaks_.end() || n.peak < 0) continue;
+      const int64_t own = split_peaks.SoundingPeak(n.frame);
+      if (own < 0 || n.peak < 0) continue;
       ++k.pairs;
-      if (own->second != n.peak) ++k.peak_moved;
+      if (own != n.peak) ++k.peak_moved;
     }
     const PaperDetection d = PaperDetectionMetrics(samples, gamma);
     k.ap = d.ap;

@@ -104,7 +104,6 @@ absl::Status EvaluateBatch(Method& method, const std::vector<Sample>& samples, c
     } else {
       AVSL_RETURN_IF_ERROR(evaluator.Add(s.key, *map, s.gt_map, c, s.sounding));
       dependence.Add(frame, s.sounding, *map);
-      negatives.AddSplitSample(frame, s.sounding, *map);
       if (s.sounding && options.interactive_scores) interactive.Add(frame, *map, s.gt_map);
     }
     if (options.on_sample) {
@@ -161,7 +160,7 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
   out.result = evaluator.Finalize();
   out.audio_dependence = dependence.Finalize();
   out.interactive = interactive.Finalize();
-  if (!negatives.empty()) out.negative_audio = negatives.Finalize(out.result, protocol.ciou_threshold);
+  if (!negatives.empty()) out.negative_audio = negatives.Finalize(out.result, protocol.ciou_threshold, dependence);
   return out;
 }
 

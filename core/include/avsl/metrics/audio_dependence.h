@@ -26,6 +26,8 @@ class AudioDependence {
   /// `frame_id` heard with a sounding or a silent clip. Only the first sample of each (frame, kind) counts.
   void Add(const std::string& frame_id, bool sounding, const Map2D& map);
   AudioDependenceResult Finalize() const;
+  /// The peak index recorded for `frame_id` heard with its sounding clip; -1 when none was added.
+  int64_t SoundingPeak(const std::string& frame_id) const;
 
  private:
   struct Peaks {

@@ -53,9 +53,6 @@ class InteractiveEvaluator {
   std::unordered_map<std::string, std::vector<size_t>> frames_;
 };
 
-/// The reference's AUC: the trapezoid of the success rate of `scores` over t_i = 0.05·i, i = 0..20.
-double SuccessRateAuc(const std::vector<double>& scores);
-
 /// metrics.json keys: ciou_adaptive, auc_adaptive, iiou, iiou_adaptive, iauc, iauc_adaptive, interactive_frames,
 /// and the reference's own top-50 % numbers as sslalign_ciou, sslalign_auc, sslalign_miou.
 std::map<std::string, double> InteractiveFields(const InteractiveResult& result);

@@ -16,6 +16,9 @@ double LocAcc(const std::vector<double>& cious, double gamma = 0.5);
 /// reference bit for bit. NaN for an empty list.
 double Auc21(const std::vector<double>& cious);
 
+/// numpy.percentile(sorted, q) with its default linear interpolation; `sorted` ascending and not empty.
+double Percentile(const std::vector<double>& sorted, double q);
+
 /// Arithmetic mean. NaN for an empty list.
 double Mean(const std::vector<double>& values);
 

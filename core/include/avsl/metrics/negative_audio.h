@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <map>
 #include <string>
-#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -18,6 +17,7 @@
 
 #include "avsl/core/eval_result.h"
 #include "avsl/core/map2d.h"
+#include "avsl/metrics/audio_dependence.h"
 
 namespace avsl::metrics {
 
@@ -48,16 +48,15 @@ struct NegativeAudioResult {
 
 class NegativeAudio {
  public:
-  /// A sample of the split itself: its frame's map peak (only the first per frame counts).
-  void AddSplitSample(const std::string& frame_id, bool sounding, const Map2D& map);
   /// A negative-audio sample `key`: frame `frame_id` heard with the `kind` replacement, its confidence and map.
   /// InvalidArgument when `key` was added before.
   absl::Status AddNegative(const std::string& kind, const std::string& frame_id, const std::string& key, double conf,
                            const Map2D& map);
   bool empty() const { return negatives_.empty(); }
   /// `split`: the split's own evaluation (its sounding records are the positives); `gamma`: the cIoU a positive
-  /// needs to count as a true positive.
-  NegativeAudioResult Finalize(const EvalResult& split, double gamma) const;
+  /// needs to count as a true positive; `split_peaks`: the split's samples as AudioDependence recorded them, whose
+  /// sounding peaks the negatives' peaks are compared with.
+  NegativeAudioResult Finalize(const EvalResult& split, double gamma, const AudioDependence& split_peaks) const;
 
  private:
   struct Negative {
@@ -65,7 +64,6 @@ class NegativeAudio {
     std::string frame;
     int64_t peak = -1;
   };
-  std::unordered_map<std::string, int64_t> sounding_peaks_;
   std::map<std::string, std::vector<Negative>> negatives_;
   std::unordered_set<std::string> keys_;
 };
