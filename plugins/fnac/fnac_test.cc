@@ -1,23 +1,18 @@
 // fnac plugin: the loss against a PyTorch re-derivation on fixed tensors (make_fnac_parity.py: values and gradients;
 // skipped when /usr/bin/python3 lacks torch), hand-checked limits of the loss, the network (EZ-VSL's layout plus
 // dropout), learning on a fixed batch, logs, checkpoint round trip and the refusal of global negatives.
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
-#include <cstdlib>
-#include <filesystem>
 #include <string>
-#include <system_error>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
-#include "avsl/checkpoint/state_dict.h"
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/models/objectives.h"
 #include "avsl/testing/method_test_kit.h"
+#include "avsl/testing/python_fixture.h"
 #include "avsl/testing/released_weights_parity.h"
 #include "avsl/train/precision.h"
 #include "fnac_loss.h"
@@ -124,25 +119,11 @@ TEST(FnacLossTest, Fp32UnderBf16Autocast) {
 // The reference's loss re-derived in Python from the survey's description of model.py (make_fnac_parity.py), on
 // seeded double embeddings: the five values, the logits and both input gradients.
 TEST(FnacLossTest, ParityWithPyTorchReDerivation) {
-  const std::string dir = ::testing::TempDir() + "avsl_fnac_parity_" + std::to_string(::getpid());
-  const std::string script = std::string(AVSL_SOURCE_DIR) + "/plugins/fnac/make_fnac_parity.py";
-  const std::string cmd = "mkdir -p '" + dir + "' && /usr/bin/python3 '" + script + "' '" + dir + "'";
-  const int rc = std::system(cmd.c_str());
-  const int code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  if (code == 3 || code == 126 || code == 127) {
-    GTEST_SKIP() << "/usr/bin/python3 with torch is not available (exit " << code
-                 << "); install python3-torch to run the FNAC parity check";
-  }
-  ASSERT_EQ(code, 0) << cmd;
-  absl::StatusOr<checkpoint::StateDict> ref = checkpoint::LoadStateDict(dir + "/fnac_parity.pt");
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
+  absl::StatusOr<testkit::PythonFixture> ref = testkit::RunPythonFixture(
+      std::string(AVSL_SOURCE_DIR) + "/plugins/fnac/make_fnac_parity.py", "fnac_parity.pt");
   ASSERT_TRUE(ref.ok()) << ref.status();
-  auto get = [&](const std::string& key) {
-    const torch::Tensor* t = checkpoint::FindTensor(*ref, key);
-    EXPECT_NE(t, nullptr) << key;
-    return t != nullptr ? *t : torch::Tensor();
-  };
+  if (!ref->skip_reason.empty()) GTEST_SKIP() << ref->skip_reason;
+  auto get = [&](const std::string& key) { return ref->Get(key); };
   FnacLossOptions o;
   o.tau = get("opt.tau").item<double>();
   o.fns1_weight = get("opt.w1").item<double>();

@@ -1,11 +1,11 @@
 // lvs.HardPos's in-batch hard-positive mining (Senocak et al., ICASSP 2022; paper only, see README.md) as a
 // free function on embeddings: it produces the positive maps and the removed negatives that the LVS loss
-// (lvs_loss.h) takes through LvsExtra.
+// (avsl/models/lvs_loss.h) takes through LvsExtra.
 #pragma once
 
 #include <torch/types.h>
 
-#include "lvs_loss.h"
+#include "avsl/models/lvs_loss.h"
 
 namespace avsl::plugins::hardpos {
 
@@ -22,7 +22,7 @@ struct HardPositiveOptions {
 struct HardPositives {
   torch::Tensor audio_nn;   ///< [B,k] long, or undefined when audio mining is off
   torch::Tensor visual_nn;  ///< [B,k] long, or undefined
-  lvs::LvsExtra extra;      ///< for LvsLoss
+  models::LvsExtra extra;   ///< for LvsLoss
 };
 
 /// `a0`: all-pair cosine maps [B,B,h,w] (a0[n,k] = image n vs audio k; gradients flow through the maps).

@@ -1,8 +1,8 @@
 // lvs.HardPos: "Learning Sound Localization Better from Semantically Similar Samples" (Senocak et al., ICASSP
 // 2022). No code was released (README.md summarizes the paper): this is LVS (lvs.cc; the loss, options and
-// embedding of lvs_loss.h and lvs_method_parts.h) plus in-batch hard positives mined from the model's own audio and
-// visual nearest neighbours, scored as extra positives and removed from the negatives. Every guess
-// about the paper is a recipe option; README.md (section lvs.HardPos) lists them.
+// embedding of the SDK's avsl/models/lvs_loss.h and lvs_method_parts.h) plus in-batch hard positives mined from the
+// model's own audio and visual nearest neighbours, scored as extra positives and removed from the negatives. Every
+// guess about the paper is a recipe option; README.md (section lvs.HardPos) lists them.
 #include "hardpos.h"
 
 #include <torch/torch.h>
@@ -18,10 +18,10 @@
 #include "avsl/core/method.h"
 #include "avsl/core/options.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/models/lvs_loss.h"
+#include "avsl/models/lvs_method_parts.h"
 #include "avsl/models/objectives.h"
 #include "hard_positives.h"
-#include "lvs_loss.h"
-#include "lvs_method_parts.h"
 
 namespace avsl::plugins::hardpos {
 namespace {
@@ -30,15 +30,15 @@ namespace {
 enum class Mining { kBoth, kAudio, kVisual, kNone };
 
 // The loss options (LvsLossOptions, with the paper's defaults set below) and the mining options.
-struct HardPosOptions : lvs::LvsLossOptions {
+struct HardPosOptions : models::LvsLossOptions {
   HardPosOptions() {
     // The paper's baseline is LVS without the tri-map hard negative, one logit per in-batch negative j != i (the
     // paper's Σ_{j≠i} exp(N_ij/τ)); ε, τ and 0.07 are LVS's (assumed). N_ij is LVS code's σ-weighted mean, as in the
     // authors' own LVS-derived code: the paper's plain mean against a σ-masked P has a shortcut (README.md,
     // measured).
     hard_negative = false;
-    negatives = lvs::NegativeSummary::kMasked;
-    diagonal = lvs::DiagonalMask::kExclude;
+    negatives = models::NegativeSummary::kMasked;
+    diagonal = models::DiagonalMask::kExclude;
   }
   Mining mining = Mining::kBoth;
   int64_t neighbors = 1;
@@ -71,14 +71,14 @@ class HardPos final : public Method {
   }
 
   StepOutput TrainStep(const Batch& batch) override {
-    lvs::LvsEmbedding e = lvs::Embed(*imgnet_, *audnet_, batch, "lvs.HardPos");
+    models::LvsEmbedding e = models::LvsEmbed(*imgnet_, *audnet_, batch, "lvs.HardPos");
     const torch::Tensor a0 = models::AllPairSimilarity(e.image, e.audio, 1.0);
     HardPositives hp;
     if (steps_.item<int64_t>() >= c_.mining_start_step) {
       const torch::Tensor visual = (c_.visual_normalized ? e.image : e.image_map).mean({2, 3});
       hp = MineHardPositives(a0, e.audio, visual, mining_);
     }
-    lvs::LvsLossTerms t = lvs::LvsLoss(a0, c_, hp.extra);
+    models::LvsLossTerms t = models::LvsLoss(a0, c_, hp.extra);
     {
       torch::NoGradGuard no_grad;
       steps_.add_(1);
@@ -97,12 +97,12 @@ class HardPos final : public Method {
   }
 
   Localization Localize(const Batch& batch) override {
-    lvs::LvsEmbedding e = lvs::Embed(*imgnet_, *audnet_, batch, "lvs.HardPos");
+    models::LvsEmbedding e = models::LvsEmbed(*imgnet_, *audnet_, batch, "lvs.HardPos");
     Localization out;
     out.maps = models::PairSimilarity(e.image, e.audio, 1.0);  // the test-time map is LVS's: S_{i->i}
     out.range_min = -1.0;
     out.range_max = 1.0;
-    lvs::SetConfidence(c_.confidence, c_, out);
+    models::SetLvsConfidence(c_.confidence, c_, out);
     return out;
   }
 
@@ -116,12 +116,7 @@ class HardPos final : public Method {
 Options<HardPosOptions> HardPosSchema() {
   Options<HardPosOptions> o("HardPos (Senocak et al., ICASSP 2022; no released code): LVS with the audio/visual "
                             "nearest neighbours of each sample as extra positives; map = cosine map");
-  o.schema().Component("image_encoder", ComponentKind::kEncoder, "core.ResNet18Image",
-                       "image backbone returning [B,C,h,w] "
-                       "(paper: ResNet18; LVS family: layer4_stride = 1, 14x14 at 224)");
-  o.schema().Component("audio_encoder", ComponentKind::kEncoder, "core.ResNet18Audio",
-                       "audio backbone; its output is max-pooled to [B,C] (as LVS)");
-  lvs::AddLossOptions(o, "HardPos paper, see plugins/lvs/README.md; assumed where LVS's");
+  models::AddAvenetOptions(o, "HardPos paper, see plugins/lvs/README.md; assumed where LVS's");
   o.Choice("mining", &HardPosOptions::mining,
            {{"both", Mining::kBoth}, {"audio", Mining::kAudio}, {"visual", Mining::kVisual}, {"none", Mining::kNone}},
            "hard positives from the audio nearest neighbour j_a (pair image i / audio j_a), the visual one j_v "
@@ -143,21 +138,18 @@ Options<HardPosOptions> HardPosSchema() {
   o.Choice("visual_descriptor", &HardPosOptions::visual_normalized, {{"normalized", true}, {"raw", false}},
            "visual neighbour descriptor: average pool of the L2-normalized map (normalized) or of the raw "
            "encoder map (raw)");
-  lvs::AddConfidenceOption(o);
   return o;
 }
 
 absl::StatusOr<std::shared_ptr<Method>> MakeHardPos(const Options<HardPosOptions>& options, const ComponentConfig& c) {
   const HardPosOptions opt = options.Read(c);
-  AVSL_RETURN_IF_ERROR(lvs::CheckLossOptions(opt, c));
   if (opt.positive_combine == HardPositiveOptions::Combine::kMapSum && opt.epsilon <= 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "recipe key '", c.path(), ".positive_combine' = \"sum\" with epsilon = ", opt.epsilon,
         ": the summed positive map is thresholded at epsilon, expected epsilon > 0 (or positive_combine = \"mean\")"));
   }
-  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> image, BuildSub<Encoder>(c, "image_encoder"));
-  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
-  return std::make_shared<HardPos>(std::move(image), std::move(audio), opt);
+  AVSL_ASSIGN_OR_RETURN(models::AvenetEncoders encoders, models::BuildAvenetEncoders(opt, c));
+  return std::make_shared<HardPos>(std::move(encoders.image), std::move(encoders.audio), opt);
 }
 
 }  // namespace

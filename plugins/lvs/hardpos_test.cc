@@ -11,20 +11,20 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/models/lvs_loss.h"
 #include "avsl/testing/method_test_kit.h"
 #include "hard_positives.h"
-#include "lvs_loss.h"
 
 namespace avsl {
 namespace {
 
+using models::DiagonalMask;
+using models::LvsLoss;
+using models::LvsLossOptions;
+using models::NegativeSummary;
 using plugins::hardpos::HardPositiveOptions;
 using plugins::hardpos::HardPositives;
 using plugins::hardpos::MineHardPositives;
-using plugins::lvs::DiagonalMask;
-using plugins::lvs::LvsLoss;
-using plugins::lvs::LvsLossOptions;
-using plugins::lvs::NegativeSummary;
 
 // Width-8 encoders, layer4 stride 1: a 2x2 image map at 32x32.
 std::string Encoders() {

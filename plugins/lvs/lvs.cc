@@ -17,13 +17,17 @@
 #include "avsl/core/plugin_abi.h"
 #include "avsl/core/rank_group.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/models/lvs_loss.h"
+#include "avsl/models/lvs_method_parts.h"
 #include "avsl/models/objectives.h"
 #include "hardpos.h"
-#include "lvs_loss.h"
-#include "lvs_method_parts.h"
 
 namespace avsl::plugins::lvs {
 namespace {
+
+using models::LvsEmbedding;
+using models::LvsLossOptions;
+using models::LvsLossTerms;
 
 // The loss options with LVS's defaults (LvsLossOptions's: the released code's) and the confidence choice.
 struct LvsOptions : LvsLossOptions {
@@ -40,21 +44,21 @@ class Lvs final : public Method {
   }
 
   StepOutput TrainStep(const Batch& batch) override {
-    LvsEmbedding e = Embed(*imgnet_, *audnet_, batch, "lvs.LVS");
+    LvsEmbedding e = models::LvsEmbed(*imgnet_, *audnet_, batch, "lvs.LVS");
     // train.global_negatives: this rank's images against every rank's audios (the loss is per image row).
     const GatheredRows audio = GatherNegatives(e.audio);
-    LvsLossTerms t = LvsLoss(models::AllPairSimilarity(e.image, audio.all, 1.0), options_, {},
-                             audio.gathered ? audio.offset : -1);
+    LvsLossTerms t = models::LvsLoss(models::AllPairSimilarity(e.image, audio.all, 1.0), options_, {},
+                                     audio.gathered ? audio.offset : -1);
     return {t.loss, {{"positive_cos", t.positive.detach().mean().item<double>()}}, {}};
   }
 
   Localization Localize(const Batch& batch) override {
-    LvsEmbedding e = Embed(*imgnet_, *audnet_, batch, "lvs.LVS");
+    LvsEmbedding e = models::LvsEmbed(*imgnet_, *audnet_, batch, "lvs.LVS");
     Localization out;
     out.maps = models::PairSimilarity(e.image, e.audio, 1.0);  // [B,h,w] cosine: test.py's heatmap A
     out.range_min = -1.0;  // generic confidence = mean of the top 25 % of (A + 1) / 2 (SLAVC's)
     out.range_max = 1.0;
-    SetConfidence(options_.confidence, options_, out);
+    models::SetLvsConfidence(options_.confidence, options_, out);
     return out;
   }
 
@@ -65,23 +69,14 @@ class Lvs final : public Method {
 
 Options<LvsOptions> LvsSchema() {
   Options<LvsOptions> o("LVS (hche11/Localizing-Visual-Sounds-the-Hard-Way model.py AVENet); map = cosine map");
-  o.schema().Component("image_encoder", ComponentKind::kEncoder, "core.ResNet18Image",
-                       "image backbone returning [B,C,h,w] "
-                       "(reference: LVS ResNet18, layer4_stride = 1 -> 14x14 at 224)");
-  o.schema().Component("audio_encoder", ComponentKind::kEncoder, "core.ResNet18Audio",
-                       "audio backbone; its output is max-pooled to [B,C] "
-                       "(reference: LVS ResNet18, layer4_stride = 1)");
-  AddLossOptions(o, "LVS model.py / test.py");
-  AddConfidenceOption(o);
+  models::AddAvenetOptions(o, "LVS model.py / test.py");
   return o;
 }
 
 absl::StatusOr<std::shared_ptr<Method>> MakeLvs(const Options<LvsOptions>& options, const ComponentConfig& c) {
   const LvsOptions opt = options.Read(c);
-  AVSL_RETURN_IF_ERROR(CheckLossOptions(opt, c));
-  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> image, BuildSub<Encoder>(c, "image_encoder"));
-  AVSL_ASSIGN_OR_RETURN(std::shared_ptr<Encoder> audio, BuildSub<Encoder>(c, "audio_encoder"));
-  return std::make_shared<Lvs>(std::move(image), std::move(audio), opt);
+  AVSL_ASSIGN_OR_RETURN(models::AvenetEncoders encoders, models::BuildAvenetEncoders(opt, c));
+  return std::make_shared<Lvs>(std::move(encoders.image), std::move(encoders.audio), opt);
 }
 
 }  // namespace

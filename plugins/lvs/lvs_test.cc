@@ -11,19 +11,19 @@
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
+#include "avsl/models/lvs_loss.h"
 #include "avsl/testing/method_test_kit.h"
 #include "avsl/testing/released_weights_parity.h"
-#include "lvs_loss.h"
 
 namespace avsl {
 namespace {
 
-using plugins::lvs::DiagonalMask;
-using plugins::lvs::LvsExtra;
-using plugins::lvs::LvsLoss;
-using plugins::lvs::LvsLossOptions;
-using plugins::lvs::NegativeSummary;
-using plugins::lvs::Objective;
+using models::DiagonalMask;
+using models::LvsExtra;
+using models::LvsLoss;
+using models::LvsLossOptions;
+using models::LvsObjective;
+using models::NegativeSummary;
 
 // Width-8 encoders, layer4 stride 1 in both (the LVS ResNet): a 2x2 image map at 32x32
 // (32 -> 16 conv1 -> 8 maxpool -> 8 -> 4 layer2 -> 2 layer3 -> 2 layer4).
@@ -78,7 +78,7 @@ TEST_F(LvsTest, LossOnConstantMapsByHand) {
   EXPECT_EQ(LvsLoss(a0, o).logits.size(1), 3);
   EXPECT_NEAR(LvsLoss(a0, o).loss.item<double>(), (ln(1 + std::exp(-6)) + ln(1 + std::exp(-5))) / 2, 1e-5);
   o.hard_negative = true;
-  o.objective = Objective::kPaper;
+  o.objective = LvsObjective::kPaper;
   EXPECT_NEAR(LvsLoss(a0, o).loss.item<double>(), (ln(1 + std::exp(2)) + ln(1 + std::exp(1))) / 2, 1e-5);
 }
 
@@ -112,7 +112,7 @@ double ScalarLvsLoss(const torch::Tensor& a0f, const LvsLossOptions& o, const to
         ws += m * at(i, j, p);
       }
       const bool gone = removed.defined() && removed[i][j].item<bool>();
-      if (o.objective == Objective::kPaper) {
+      if (o.objective == LvsObjective::kPaper) {
         if (j != i && !gone) grouped += ws / w;
       } else if (j == i && o.diagonal == DiagonalMask::kCode) {
         logits.push_back(ws / w * -99.0);
@@ -120,7 +120,7 @@ double ScalarLvsLoss(const torch::Tensor& a0f, const LvsLossOptions& o, const to
         logits.push_back(ws / w);
       }
     }
-    if (o.objective == Objective::kPaper) logits.push_back(grouped + (o.hard_negative ? ns / nw : 0.0));
+    if (o.objective == LvsObjective::kPaper) logits.push_back(grouped + (o.hard_negative ? ns / nw : 0.0));
     else if (o.hard_negative) logits.push_back(ns / nw);
     double z = 0;
     for (double l : logits) z += std::exp((l - logits[0]) / o.temperature);
@@ -144,7 +144,7 @@ TEST_F(LvsTest, LossMatchesAScalarTranscriptionOfTheReference) {
             o.negatives = masked ? NegativeSummary::kMasked : NegativeSummary::kUniform;
             o.tri_map = tri;
             o.hard_negative = hard;
-            o.objective = paper ? Objective::kPaper : Objective::kCode;
+            o.objective = paper ? LvsObjective::kPaper : LvsObjective::kCode;
             o.diagonal = exclude ? DiagonalMask::kExclude : DiagonalMask::kCode;
             const double want = ScalarLvsLoss(a0, o);
             EXPECT_NEAR(LvsLoss(a0, o).loss.item<double>(), want, 1e-9) << masked << tri << hard << paper << exclude;
@@ -257,7 +257,7 @@ TEST_F(LvsTest, RowBlocksAtTheirOffsetsAverageToTheWholeBatchLoss) {
     for (bool exclude : {false, true}) {
       if (paper && !exclude) continue;
       LvsLossOptions o;
-      o.objective = paper ? Objective::kPaper : Objective::kCode;
+      o.objective = paper ? LvsObjective::kPaper : LvsObjective::kCode;
       o.diagonal = exclude ? DiagonalMask::kExclude : DiagonalMask::kCode;
       const double halves =
           (LvsLoss(a0.narrow(0, 0, 2), o, {}, 0).loss + LvsLoss(a0.narrow(0, 2, 2), o, {}, 2).loss).item<double>();

@@ -44,6 +44,8 @@ for g in table1_synthetic table2_synthetic; do
 done
 expect "more_methods_synthetic: every cell valid" 0 "EZ-VSL\+semi seed 1: avsl train" -- \
   "$AVSL" grid "$SRC/recipes/grids/more_methods_synthetic.toml" --dry-run
+expect "later_methods_synthetic: every cell valid" 0 "Cross-modal alignment seed 1: avsl train" -- \
+  "$AVSL" grid "$SRC/recipes/grids/later_methods_synthetic.toml" --dry-run
 expect "table1_flickr: every cell valid with the data roots" 0 "SLAVC \+ Eq. 9 seed 0: avsl train" -- \
   "$AVSL" grid "$SRC/recipes/grids/table1_flickr.toml" --dry-run --set data.train.root='"/data/f"' \
   --set data.val.root='"/data/f"' --set data.test.root='"/data/f"'

@@ -114,6 +114,13 @@ std::vector<MethodCase> MethodCases() {
   cases.push_back(
       Case("lvs_LVS", "lvs.LVS", {"lvs"}, "[model]\ntype = \"lvs.LVS\"\nconfidence = \"positive\"\n" + lvs_encoders));
   cases.push_back(Case("lvs_HardPos", "lvs.HardPos", {"lvs"}, "[model]\ntype = \"lvs.HardPos\"\n" + lvs_encoders));
+  // ssltie_test.cc TinyModel: the view-2 transform and the appearance draws come from the CPU generator on both
+  // devices; the appearance augmentation is off so the step compares the two views' losses and the equivariance.
+  cases.push_back(Case("ssltie_SSLTIE", "ssltie.SSLTIE", {"ssltie"},
+                       "[model]\ntype = \"ssltie.SSLTIE\"\nappearance = false\n" + lvs_encoders));
+  // sslalign_test.cc TinyModel: one step (an empty feature bank); the audio view's masks are drawn on the CPU.
+  cases.push_back(Case("sslalign_SSLAlign", "sslalign.SSLAlign", {"sslalign"},
+                       "[model]\ntype = \"sslalign.SSLAlign\"\nappearance = false\n" + lvs_encoders));
   // attention10k_test.cc kTinyModel: the ratio loss plus the supervised term (GT on samples 0 and 1), then the
   // contrastive objective with the other native confidence.
   const std::string attention = "[model]\ntype = \"attention10k.Attention10k\"\nhidden_dim = 16\n";

@@ -23,12 +23,14 @@ torch::Tensor DiagonalCrossEntropy(const torch::Tensor& logits, int64_t offset) 
 // Similarities divided by a temperature are computed in fp32 even under bf16 autocast (avsl/models/autocast_off.h).
 torch::Tensor AllPairSimilarity(const torch::Tensor& v, const torch::Tensor& a, double tau) {
   AutocastOff fp32;
-  return torch::einsum("nchw,mc->nmhw", {v.to(torch::kFloat), a.to(torch::kFloat)}) / tau;
+  const bool wide = v.scalar_type() == torch::kDouble && a.scalar_type() == torch::kDouble;
+  return torch::einsum("nchw,mc->nmhw", {wide ? v : v.to(torch::kFloat), wide ? a : a.to(torch::kFloat)}) / tau;
 }
 
 torch::Tensor PairSimilarity(const torch::Tensor& v, const torch::Tensor& a, double tau) {
   AutocastOff fp32;
-  return torch::einsum("nchw,nc->nhw", {v.to(torch::kFloat), a.to(torch::kFloat)}) / tau;
+  const bool wide = v.scalar_type() == torch::kDouble && a.scalar_type() == torch::kDouble;
+  return torch::einsum("nchw,nc->nhw", {wide ? v : v.to(torch::kFloat), wide ? a : a.to(torch::kFloat)}) / tau;
 }
 
 torch::Tensor MaxMilLogits(const torch::Tensor& v, const torch::Tensor& a, double tau) {

@@ -15,7 +15,8 @@
 
 namespace avsl::models {
 
-/// All-pairs similarity S[n,m,h,w] = <v[n,:,h,w], a[m,:]> / tau (einsum 'nchw,mc->nmhw').
+/// All-pairs similarity S[n,m,h,w] = <v[n,:,h,w], a[m,:]> / tau (einsum 'nchw,mc->nmhw'), with autocast off: in
+/// float32, or in double when both operands are double (the parity tests).
 /// `v`: [N,C,h,w] and `a`: [M,C], both already L2-normalized over C.
 AVSL_EXPORT torch::Tensor AllPairSimilarity(const torch::Tensor& v, const torch::Tensor& a, double tau);
 

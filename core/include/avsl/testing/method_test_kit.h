@@ -71,6 +71,14 @@ inline absl::StatusOr<std::unique_ptr<PluginHost>> MakePluginHost(const std::str
   return host;
 }
 
+/// Builds the method of inline recipe text `toml` with the plugins `names` loaded from `build_dir`, seeding torch's
+/// generator with `seed` first (see BuildMethod). The host is made once per set of names and kept until the test
+/// binary exits (loading plugins is the slow part), so every test of a suite can call this directly.
+inline absl::StatusOr<std::shared_ptr<Method>> BuildMethodWithPlugins(const std::string& build_dir,
+                                                                      const std::vector<std::string>& names,
+                                                                      const std::string& toml,
+                                                                      std::optional<uint64_t> seed = 0);
+
 /// Parses inline recipe text (origin "inline.toml", bases relative to ".") and validates it against
 /// `registry`, as the trainer would before building anything.
 inline absl::StatusOr<Recipe> ParseRecipe(const ComponentRegistry& registry, const std::string& toml) {
@@ -89,6 +97,21 @@ inline absl::StatusOr<std::shared_ptr<Method>> BuildMethod(const ComponentRegist
   if (!recipe.ok()) return recipe.status();
   if (seed.has_value()) torch::manual_seed(*seed);
   return registry.Build<Method>(recipe->Root().Sub("model"));
+}
+
+inline absl::StatusOr<std::shared_ptr<Method>> BuildMethodWithPlugins(const std::string& build_dir,
+                                                                      const std::vector<std::string>& names,
+                                                                      const std::string& toml,
+                                                                      std::optional<uint64_t> seed) {
+  static auto* hosts = new std::map<std::vector<std::string>, std::unique_ptr<PluginHost>>();  // never destroyed:
+  // a plugin's code must outlive every method built from it, including ones a test keeps in a static.
+  auto it = hosts->find(names);
+  if (it == hosts->end()) {
+    absl::StatusOr<std::unique_ptr<PluginHost>> host = MakePluginHost(build_dir, names);
+    if (!host.ok()) return host.status();
+    it = hosts->emplace(names, std::move(*host)).first;
+  }
+  return BuildMethod(it->second->registry(), toml, seed);
 }
 
 /// Loads a recipe file and validates it against everything `host` loaded (the shipped-recipe check).

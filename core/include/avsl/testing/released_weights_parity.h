@@ -31,6 +31,7 @@
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 #include "avsl/metrics/eval_protocol.h"
+#include "avsl/testing/python_fixture.h"
 #include "avsl/train/recipe_builders.h"
 #include "avsl/train/released_weights.h"
 
@@ -51,31 +52,13 @@ inline absl::StatusOr<ReleasedWeightsParity> CheckReleasedWeightsParity(
     const std::vector<std::string>& overrides = {}) {
   namespace fs = std::filesystem;
   ReleasedWeightsParity out;
-  const fs::path dir = fs::temp_directory_path() /
-                       absl::StrCat("avsl_released_", fs::path(script).stem().string(), "_", ::getpid());
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  const std::string log = dir.string() + ".log";
-  const std::string cmd = absl::StrCat("/usr/bin/python3 '", script, "' '", dir.string(), "' > '", log, "' 2>&1");
-  const int rc = std::system(cmd.c_str());
-  const int code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  struct Cleanup {
-    fs::path dir, log;
-    ~Cleanup() {
-      std::error_code e;
-      fs::remove_all(dir, e);
-      fs::remove(log, e);
-    }
-  } cleanup{dir, log};
-  if (code == 3 || code == 126 || code == 127) {
-    out.skip_reason = absl::StrCat("/usr/bin/python3 with torch/torchvision is not available (exit ", code,
-                                   "); install python3-torch python3-torchvision");
+  const ScratchDir scratch(absl::StrCat("avsl_released_", fs::path(script).stem().string()));
+  const fs::path& dir = scratch.path();
+  absl::StatusOr<std::string> skip = RunPythonScript(script, dir);
+  if (!skip.ok()) return skip.status();
+  if (!skip->empty()) {
+    out.skip_reason = *skip;
     return out;
-  }
-  if (code != 0) {
-    std::ifstream in(log);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return absl::InternalError(absl::StrCat("'", cmd, "' exited with ", code, ":\n", text));
   }
   absl::StatusOr<Recipe> parsed = Recipe::Load(recipe, overrides);
   if (!parsed.ok()) return parsed.status();

@@ -1,12 +1,15 @@
 // LVS's response maps and its contrastive objective (hche11/Localizing-Visual-Sounds-the-Hard-Way model.py,
-// AVENet.forward; see README.md) as free functions on embeddings, so the arithmetic is testable on fixed
-// tensors. The plugin's second method, lvs.HardPos (hardpos.cc), uses the same loss: it passes its own positive maps
-// and the pairs it removes from the negatives through the optional `extra` argument.
+// AVENet.forward; see plugins/lvs/README.md) as free functions on embeddings, so the arithmetic is testable on fixed
+// tensors. In the SDK because three methods of two plugins build on it: lvs.LVS; lvs.HardPos, which passes its own
+// positive maps and the pairs it removes from the negatives through the optional `extra` argument; and
+// ssltie.SSLTIE, which applies it to each of two views. A library of the SDK (may change between minor versions).
 #pragma once
 
 #include <torch/types.h>
 
-namespace avsl::plugins::lvs {
+#include "avsl/core/export.h"
+
+namespace avsl::models {
 
 /// How the in-batch negative N_ij summarizes the map S_{i->j}.
 enum class NegativeSummary {
@@ -21,7 +24,7 @@ enum class DiagonalMask {
 };
 
 /// How the terms become one loss.
-enum class Objective {
+enum class LvsObjective {
   kCode,   ///< released code: logits = cat(P, N_i·, H)/T, cross-entropy with target 0
   kPaper,  ///< paper: one negative N_i = H_i + Σ_j N_ij, loss = -log(e^{P/T} / (e^{P/T} + e^{N/T}))
 };
@@ -35,7 +38,7 @@ struct LvsLossOptions {
   bool hard_negative = true;  ///< append the own-image negative H_i (args.Neg)
   NegativeSummary negatives = NegativeSummary::kMasked;
   DiagonalMask diagonal = DiagonalMask::kCode;
-  Objective objective = Objective::kCode;
+  LvsObjective objective = LvsObjective::kCode;
 };
 
 /// Optional changes to the positive and negative sets (used by lvs.HardPos).
@@ -59,14 +62,14 @@ struct LvsLossTerms {
 // models::PairSimilarity at tau = 1 (avsl/models/objectives.h).
 
 /// Σ_hw w·S / Σ_hw w over the last two dimensions.
-torch::Tensor WeightedMean(const torch::Tensor& map, const torch::Tensor& weight);
+AVSL_EXPORT torch::Tensor WeightedMean(const torch::Tensor& map, const torch::Tensor& weight);
 
 /// The LVS objective from the all-pair cosine maps `a0` [B,B,h,w] (A0 of the reference; A is its diagonal).
 /// With `train.global_negatives`, `a0` is [n,N,h,w]: this rank's n images against every rank's N audios, image i's
 /// own audio at column rows_offset + i (rows_offset < 0: one process, square maps); the loss is the mean over this
 /// rank's rows, so the average over the ranks is the loss of the global batch (`extra` is then unsupported: lvs.HardPos
 /// does not gather).
-LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& options, const LvsExtra& extra = {},
-                     int64_t rows_offset = -1);
+AVSL_EXPORT LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& options, const LvsExtra& extra = {},
+                                 int64_t rows_offset = -1);
 
-}  // namespace avsl::plugins::lvs
+}  // namespace avsl::models

@@ -1,19 +1,21 @@
-#include "lvs_method_parts.h"
+#include "avsl/models/lvs_method_parts.h"
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "avsl/core/component_registry.h"
+#include "avsl/core/status_macros.h"
 
 #include <torch/torch.h>
 
-namespace avsl::plugins::lvs {
+namespace avsl::models {
 
-absl::Status CheckLossOptions(const LvsLossOptions& o, const ComponentConfig& c) {
+absl::Status CheckLvsLossOptions(const LvsLossOptions& o, const ComponentConfig& c) {
   if (o.hard_negative && o.tri_map && o.epsilon2 >= o.epsilon) {
     return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(), ".epsilon2' = ", o.epsilon2,
                                                    ": the tri-map needs epsilon2 < epsilon (", o.epsilon,
                                                    "), or set tri_map = false"));
   }
-  if (o.objective == Objective::kPaper && o.diagonal == DiagonalMask::kCode) {
+  if (o.objective == LvsObjective::kPaper && o.diagonal == DiagonalMask::kCode) {
     return absl::InvalidArgumentError(absl::StrCat("recipe key '", c.path(),
                                                    ".diagonal' = \"code\": objective = \"paper\" sums the "
                                                    "negatives, so it needs diagonal = \"exclude\""));
@@ -21,7 +23,15 @@ absl::Status CheckLossOptions(const LvsLossOptions& o, const ComponentConfig& c)
   return absl::OkStatus();
 }
 
-void SetConfidence(const std::string& which, const LvsLossOptions& o, Localization& out) {
+absl::StatusOr<AvenetEncoders> BuildAvenetEncoders(const LvsLossOptions& options, const ComponentConfig& c) {
+  AVSL_RETURN_IF_ERROR(CheckLvsLossOptions(options, c));
+  AvenetEncoders e;
+  AVSL_ASSIGN_OR_RETURN(e.image, BuildSub<Encoder>(c, "image_encoder"));
+  AVSL_ASSIGN_OR_RETURN(e.audio, BuildSub<Encoder>(c, "audio_encoder"));
+  return e;
+}
+
+void SetLvsConfidence(const std::string& which, const LvsLossOptions& o, Localization& out) {
   if (which == "positive") {
     out.confidence = WeightedMean(out.maps, torch::sigmoid((out.maps - o.epsilon) / o.tau));
     out.confidence_name = "lvs_positive";
@@ -31,7 +41,7 @@ void SetConfidence(const std::string& which, const LvsLossOptions& o, Localizati
   }
 }
 
-LvsEmbedding Embed(Encoder& imgnet, Encoder& audnet, const Batch& batch, const char* who) {
+LvsEmbedding LvsEmbed(Encoder& imgnet, Encoder& audnet, const Batch& batch, const char* who) {
   namespace F = torch::nn::functional;
   LvsEmbedding e;
   e.image_map = imgnet.Forward(batch.image);
@@ -49,4 +59,4 @@ LvsEmbedding Embed(Encoder& imgnet, Encoder& audnet, const Batch& batch, const c
   return e;
 }
 
-}  // namespace avsl::plugins::lvs
+}  // namespace avsl::models

@@ -1,11 +1,11 @@
-#include "lvs_loss.h"
+#include "avsl/models/lvs_loss.h"
 
 #include <algorithm>
 #include <limits>
 
 #include <torch/torch.h>
 
-namespace avsl::plugins::lvs {
+namespace avsl::models {
 
 torch::Tensor WeightedMean(const torch::Tensor& map, const torch::Tensor& weight) {
   return (weight * map).sum({-2, -1}) / weight.sum({-2, -1});
@@ -56,7 +56,7 @@ LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& o, const Lvs
     removed = removed | extra.remove_negative.to(torch::kBool);
   }
   torch::Tensor logits;
-  if (o.objective == Objective::kCode) {
+  if (o.objective == LvsObjective::kCode) {
     if (o.diagonal == DiagonalMask::kCode) {
       negatives = negatives * (1 - 100 * eye.to(a0.scalar_type()));  // self.mask, sized by this batch's B
       if (extra.remove_negative.defined()) negatives = negatives.masked_fill(removed & ~eye, -inf);
@@ -76,4 +76,4 @@ LvsLossTerms LvsLoss(const torch::Tensor& a0, const LvsLossOptions& o, const Lvs
   return {torch::nn::functional::cross_entropy(logits, target), logits, positive};
 }
 
-}  // namespace avsl::plugins::lvs
+}  // namespace avsl::models
