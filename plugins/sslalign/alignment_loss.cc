@@ -39,17 +39,16 @@ AlignmentLossTerms AlignmentLoss(const AlignmentInputs& in, const AlignmentLossO
       align.push_back(Alignment(in.images[p], in.audios[q], o.alignment_temperature));
     }
   }
-  if (in.neighbour_rows.defined() && in.neighbour_rows.numel() >= 2) {
-    const torch::Tensor rows = in.neighbour_rows.to(in.image_maps[0].device());
-    TORCH_CHECK(in.neighbour_image.size(0) == rows.size(0) && in.neighbour_audio.size(0) == rows.size(0),
-                "AlignmentLoss: ", rows.size(0), " neighbour rows but ", in.neighbour_image.size(0), " images and ",
-                in.neighbour_audio.size(0), " audios");
+  if (in.neighbour_image.defined()) {
+    const int64_t b = in.images[0].size(0);
+    TORCH_CHECK(in.neighbour_image.size(0) == b && in.neighbour_audio.size(0) == b, "AlignmentLoss: ", b, " rows but ",
+                in.neighbour_image.size(0), " neighbour images and ", in.neighbour_audio.size(0), " neighbour audios");
     const torch::Tensor nn_image = in.neighbour_image.to(in.images[0].options());
     const torch::Tensor nn_audio = in.neighbour_audio.to(in.audios[0].options());
     // Image 1 localizes and aligns with its neighbour's sound; the neighbour's image aligns with the sound.
-    loc.push_back(Localization(in.image_maps[0].index_select(0, rows), nn_audio, o.lvs));
-    align.push_back(Alignment(in.images[0].index_select(0, rows), nn_audio, o.alignment_temperature));
-    align.push_back(Alignment(nn_image, in.audios[0].index_select(0, rows), o.alignment_temperature));
+    loc.push_back(Localization(in.image_maps[0], nn_audio, o.lvs));
+    align.push_back(Alignment(in.images[0], nn_audio, o.alignment_temperature));
+    align.push_back(Alignment(nn_image, in.audios[0], o.alignment_temperature));
   }
   t.localization_pairs = static_cast<int64_t>(loc.size());
   t.alignment_pairs = static_cast<int64_t>(align.size());

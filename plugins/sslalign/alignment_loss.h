@@ -30,10 +30,9 @@ struct AlignmentInputs {
   std::vector<torch::Tensor> image_maps;  ///< per image view: [B,C,h,w], L2-normalized over C
   std::vector<torch::Tensor> images;      ///< per image view: [B,C] global embedding g, L2-normalized
   std::vector<torch::Tensor> audios;      ///< per audio view: [B,C], L2-normalized
-  /// Nearest-neighbour positives (undefined: none): for the rows `neighbour_rows` [n] of the batch, the bank's
-  /// image and audio embeddings [n,C] of each row's drawn neighbour (detached). The neighbour terms are computed on
-  /// those rows only (their in-batch negatives are the other such rows); fewer than two rows: no neighbour terms.
-  torch::Tensor neighbour_rows, neighbour_image, neighbour_audio;
+  /// Nearest-neighbour positives (undefined: none): the feature bank's image and audio embeddings [B,C] of each
+  /// row's drawn neighbour (detached). Their in-batch negatives are the other rows' neighbours.
+  torch::Tensor neighbour_image, neighbour_audio;
 };
 
 struct AlignmentLossTerms {

@@ -7,7 +7,7 @@ Re-derives in PyTorch, independently of the C++ code, the objective README.md sp
 view) pairs plus the neighbour pair; the alignment loss, half the symmetric InfoNCE of global image against audio
 embeddings / tau_a, averaged over the same pairs plus the neighbour-image pair; total = loc + weight * align.
 Saves with torch.save one flat dict:
-  in.map0, in.map1 [B,C,h,w]; in.g0, in.g1, in.a0, in.a1 [B,C]; in.rows [n]; in.nn_image, in.nn_audio [n,C];
+  in.map0, in.map1 [B,C,h,w]; in.g0, in.g1, in.a0, in.a1 [B,C]; in.nn_image, in.nn_audio [B,C];
   opt.weight, opt.tau_a; out.total, out.localization, out.alignment; out.grad_<input> for map0 map1 g0 g1 a0 a1
 Usage: make_sslalign_parity.py OUT_DIR   (exit code 3 when torch is missing)
 """
@@ -54,22 +54,21 @@ def main():
 
     inputs = {"map0": unit(b, c, h, w), "map1": unit(b, c, h, w), "g0": unit(b, c), "g1": unit(b, c),
               "a0": unit(b, c), "a1": unit(b, c)}
-    rows = torch.tensor([0, 2, 3, 5])
-    nn_image = F.normalize(torch.rand(4, c, dtype=torch.float64), dim=1)
-    nn_audio = F.normalize(torch.rand(4, c, dtype=torch.float64), dim=1)
+    nn_image = F.normalize(torch.rand(b, c, dtype=torch.float64), dim=1)
+    nn_audio = F.normalize(torch.rand(b, c, dtype=torch.float64), dim=1)
     maps, gs, auds = [inputs["map0"], inputs["map1"]], [inputs["g0"], inputs["g1"]], [inputs["a0"], inputs["a1"]]
     loc = [lvs_loss(maps[p], auds[q]) for p in range(2) for q in range(2)]
     align = [align_loss(gs[p], auds[q], tau_a) for p in range(2) for q in range(2)]
-    loc.append(lvs_loss(maps[0][rows], nn_audio))
-    align.append(align_loss(gs[0][rows], nn_audio, tau_a))
-    align.append(align_loss(nn_image, auds[0][rows], tau_a))
+    loc.append(lvs_loss(maps[0], nn_audio))
+    align.append(align_loss(gs[0], nn_audio, tau_a))
+    align.append(align_loss(nn_image, auds[0], tau_a))
     localization = sum(loc) / len(loc)
     alignment = sum(align) / len(align)
     total = localization + weight * alignment
     total.backward()
     out = {"in." + k: v.detach() for k, v in inputs.items()}
     out.update({"out.grad_" + k: v.grad.detach() for k, v in inputs.items()})
-    out.update({"in.rows": rows, "in.nn_image": nn_image, "in.nn_audio": nn_audio,
+    out.update({"in.nn_image": nn_image, "in.nn_audio": nn_audio,
                 "opt.weight": torch.tensor(weight, dtype=torch.float64),
                 "opt.tau_a": torch.tensor(tau_a, dtype=torch.float64),
                 "out.total": total.detach(), "out.localization": localization.detach(),

@@ -35,38 +35,19 @@ void NeighbourBank::Record(const std::vector<std::string>& keys, const torch::Te
   }
 }
 
-void NeighbourBank::Refresh(int64_t k, int64_t block) {
-  torch::NoGradGuard no_grad;
+void NeighbourBank::Refresh() {
   bank_index_ = std::move(record_index_);
   record_index_.clear();
   if (record_image_.empty()) {
-    bank_image_ = bank_audio_ = bank_class_ = neighbours_ = torch::Tensor();
-    return;
+    bank_image_ = bank_audio_ = bank_class_ = torch::Tensor();
+  } else {
+    bank_image_ = torch::stack(record_image_);
+    bank_audio_ = torch::stack(record_audio_);
+    bank_class_ = torch::tensor(record_class_, torch::kLong);
   }
-  bank_image_ = torch::stack(record_image_);
-  bank_audio_ = torch::stack(record_audio_);
-  bank_class_ = torch::tensor(record_class_, torch::kLong);
   record_image_.clear();
   record_audio_.clear();
   record_class_.clear();
-  const int64_t n = bank_image_.size(0);
-  const int64_t kk = std::min<int64_t>(k, n - 1);
-  if (kk <= 0) {
-    neighbours_ = torch::empty({n, 0}, torch::kLong);
-    return;
-  }
-  // <g_i, g_j> + <a_i, a_j> is one dot product of the concatenated embeddings.
-  const torch::Tensor joint = torch::cat({bank_image_, bank_audio_}, 1);
-  std::vector<torch::Tensor> parts;
-  for (int64_t start = 0; start < n; start += block) {
-    const int64_t end = std::min(n, start + block);
-    torch::Tensor sim = joint.slice(0, start, end).matmul(joint.t());
-    const torch::Tensor self = torch::arange(start, end,
-                                             torch::TensorOptions().dtype(torch::kLong).device(sim.device()));
-    sim.index_put_({torch::arange(end - start, self.options()), self}, -std::numeric_limits<float>::infinity());
-    parts.push_back(std::get<1>(sim.topk(kk, 1)).cpu());
-  }
-  neighbours_ = torch::cat(parts);
 }
 
 int64_t NeighbourBank::Row(const std::string& key) const {
@@ -74,29 +55,43 @@ int64_t NeighbourBank::Row(const std::string& key) const {
   return it == bank_index_.end() ? -1 : it->second;
 }
 
-NeighbourBank::Draw NeighbourBank::DrawNeighbours(const std::vector<std::string>& keys) const {
-  Draw d;
-  std::vector<int64_t> rows, bank_rows;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    const int64_t r = Row(keys[i]);
-    if (r >= 0) {
-      rows.push_back(static_cast<int64_t>(i));
-      bank_rows.push_back(r);
-    }
+bool NeighbourBank::DrawNeighbours(const std::vector<std::string>& keys, const torch::Tensor& image,
+                                   const torch::Tensor& audio, int64_t k, Draw* out) const {
+  const auto b = static_cast<int64_t>(keys.size());
+  TORCH_CHECK(image.dim() == 2 && audio.dim() == 2 && image.size(0) == b && audio.size(0) == b,
+              "NeighbourBank::DrawNeighbours: expected [B,C] image and audio embeddings for ", b, " keys, got ",
+              image.sizes(), " and ", audio.sizes());
+  const int64_t n = size();
+  // A row whose own key is in the bank has n - 1 entries to draw from.
+  std::vector<int64_t> own(static_cast<size_t>(b));
+  bool any_own = false;
+  for (int64_t i = 0; i < b; ++i) {
+    own[static_cast<size_t>(i)] = Row(keys[static_cast<size_t>(i)]);
+    any_own = any_own || own[static_cast<size_t>(i)] >= 0;
   }
-  d.rows = torch::tensor(rows, torch::kLong);
-  if (rows.empty() || !neighbours_.defined() || neighbours_.size(1) == 0) {
-    d.rows = torch::empty({0}, torch::kLong);
-    return d;
+  const int64_t kk = std::min<int64_t>(k, any_own ? n - 1 : n);
+  if (kk <= 0) return false;
+  torch::NoGradGuard no_grad;
+  const torch::Tensor query = torch::cat({image.detach(), audio.detach()}, 1).to(bank_image_.options());
+  torch::Tensor sim = query.matmul(torch::cat({bank_image_, bank_audio_}, 1).t());  // [B,N]
+  std::vector<int64_t> self_rows, self_cols;
+  for (int64_t i = 0; i < b; ++i) {
+    if (own[static_cast<size_t>(i)] < 0) continue;
+    self_rows.push_back(i);
+    self_cols.push_back(own[static_cast<size_t>(i)]);
   }
-  const torch::Tensor which = torch::randint(neighbours_.size(1), {static_cast<int64_t>(rows.size())}, torch::kLong);
-  const torch::Tensor picked =
-      neighbours_.index_select(0, torch::tensor(bank_rows, torch::kLong)).gather(1, which.unsqueeze(1)).squeeze(1);
-  const torch::Tensor on_device = picked.to(bank_image_.device());
-  d.image = bank_image_.index_select(0, on_device);
-  d.audio = bank_audio_.index_select(0, on_device);
-  d.classes = bank_class_.index_select(0, picked);
-  return d;
+  if (!self_rows.empty()) {
+    sim.index_put_({torch::tensor(self_rows, torch::kLong).to(sim.device()),
+                    torch::tensor(self_cols, torch::kLong).to(sim.device())},
+                   -std::numeric_limits<float>::infinity());
+  }
+  const torch::Tensor nearest = std::get<1>(sim.topk(kk, 1));  // [B,kk] bank rows, on the bank's device
+  const torch::Tensor which = torch::randint(kk, {b, 1}, torch::kLong).to(nearest.device());
+  const torch::Tensor picked = nearest.gather(1, which).squeeze(1);
+  out->image = bank_image_.index_select(0, picked);
+  out->audio = bank_audio_.index_select(0, picked);
+  out->classes = bank_class_.index_select(0, picked.cpu());
+  return true;
 }
 
 }  // namespace avsl::plugins::sslalign

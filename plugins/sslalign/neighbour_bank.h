@@ -1,8 +1,11 @@
 // sslalign's feature bank: the nearest-neighbour positives of the cross-modal alignment method. During an epoch the
 // step records each training sample's (detached) global image embedding and audio embedding under its key; at the
-// epoch's end (TrainEvent kEpochEnd) the records become the bank and every sample's k nearest neighbours are
-// retrieved once, by the sum of the image and the audio cosine (the sample itself excluded). In the next epoch a step
-// draws one of a sample's k neighbours uniformly and uses the bank's embeddings of that neighbour as positives.
+// epoch's end (TrainEvent kEpochEnd) the records become the bank. In the next epoch a step retrieves, for each sample
+// of its batch, the k bank entries nearest to the sample's *current* embeddings (the sum of the image and the audio
+// cosine; the bank entry of the sample's own key excluded), draws one of them uniformly and uses its embeddings as a
+// positive. Retrieval is by the current embedding, not by the key's neighbours of the previous epoch, because a key
+// need not name the same content in two epochs (the synthetic benchmark draws a fresh scene per key and epoch) and a
+// data-parallel rank sees a different share of the keys each epoch.
 #pragma once
 
 #include <cstdint>
@@ -22,23 +25,23 @@ class NeighbourBank {
   void Record(const std::vector<std::string>& keys, const torch::Tensor& image, const torch::Tensor& audio,
               const torch::Tensor& classes = {});
 
-  /// Ends the epoch: the records become the bank (the previous bank is dropped) and each entry's `k` nearest
-  /// neighbours are found (k is clamped to the bank size - 1; a bank of one entry has none). The similarity matrix
-  /// is computed in blocks of `block` rows, on the embeddings' device.
-  void Refresh(int64_t k, int64_t block = 4096);
+  /// Ends the epoch: the records become the bank (the previous bank is dropped) and recording starts afresh.
+  void Refresh();
 
   struct Draw {
-    torch::Tensor rows;          ///< [n] long: the batch rows whose key is in the bank
-    torch::Tensor image, audio;  ///< [n,C]: the drawn neighbour's bank embeddings
-    torch::Tensor classes;       ///< [n] long (CPU): the drawn neighbour's class, -1 when unknown
+    torch::Tensor image, audio;  ///< [B,C]: the drawn neighbour's bank embeddings
+    torch::Tensor classes;       ///< [B] long (CPU): the drawn neighbour's class, -1 when unknown
   };
-  /// One neighbour per key of `keys` that the bank holds, uniformly among its k (torch's default generator).
-  Draw DrawNeighbours(const std::vector<std::string>& keys) const;
+  /// For each row of the batch (`keys`, current embeddings `image` and `audio` [B,C], L2-normalized), one of the `k`
+  /// bank entries nearest by <g, g_j> + <a, a_j>, drawn uniformly (torch's default generator); the entry recorded
+  /// under the row's own key is never drawn. k is clamped to the entries left. `drawn` is false (and `out` is left
+  /// empty) when the bank has no entry to draw for some row.
+  bool DrawNeighbours(const std::vector<std::string>& keys, const torch::Tensor& image, const torch::Tensor& audio,
+                      int64_t k, Draw* out) const;
 
   int64_t size() const { return bank_image_.defined() ? bank_image_.size(0) : 0; }
   int64_t recorded() const { return static_cast<int64_t>(record_index_.size()); }
-  /// [N,k] the neighbours' bank rows, and the bank row of a key (-1: absent); for tests and logs.
-  const torch::Tensor& neighbours() const { return neighbours_; }
+  /// The bank row of a key (-1: absent).
   int64_t Row(const std::string& key) const;
 
  private:
@@ -46,7 +49,7 @@ class NeighbourBank {
   std::vector<torch::Tensor> record_image_, record_audio_;  // one [C] row per key
   std::vector<int64_t> record_class_;
   std::unordered_map<std::string, int64_t> bank_index_;
-  torch::Tensor bank_image_, bank_audio_, bank_class_, neighbours_;
+  torch::Tensor bank_image_, bank_audio_, bank_class_;
 };
 
 }  // namespace avsl::plugins::sslalign

@@ -68,11 +68,10 @@ class SslAlign final : public Method {
     double same_class = -1;
     const bool keyed = static_cast<int64_t>(batch.keys.size()) == batch.image.size(0);
     if (options_.neighbour_positives && keyed) {
-      NeighbourBank::Draw d = bank_.DrawNeighbours(batch.keys);
-      if (d.rows.numel() >= 2) {
-        neighbour_rows = d.rows.numel();
+      NeighbourBank::Draw d;
+      if (bank_.DrawNeighbours(batch.keys, in.images[0], e1.audio, options_.neighbours, &d)) {
+        neighbour_rows = batch.image.size(0);
         same_class = SameClassFraction(batch, d);
-        in.neighbour_rows = std::move(d.rows);
         in.neighbour_image = std::move(d.image);
         in.neighbour_audio = std::move(d.audio);
       }
@@ -91,7 +90,7 @@ class SslAlign final : public Method {
   }
 
   void OnTrainEvent(const TrainEvent& event) override {
-    if (event.type == TrainEvent::Type::kEpochEnd && options_.neighbour_positives) bank_.Refresh(options_.neighbours);
+    if (event.type == TrainEvent::Type::kEpochEnd && options_.neighbour_positives) bank_.Refresh();
   }
 
   Localization Localize(const Batch& batch) override {
@@ -109,7 +108,7 @@ class SslAlign final : public Method {
   // synthetic benchmark's sounding class; VGG-Sound's label); -1 when none is.
   static double SameClassFraction(const Batch& batch, const NeighbourBank::Draw& d) {
     if (!batch.class_id.defined()) return -1;
-    const torch::Tensor own = batch.class_id.to(torch::kCPU).index_select(0, d.rows);
+    const torch::Tensor own = batch.class_id.to(torch::kCPU);
     const torch::Tensor known = (own >= 0) & (d.classes >= 0);
     if (!known.any().item<bool>()) return -1;
     return (own == d.classes).masked_select(known).to(torch::kDouble).mean().item<double>();
@@ -150,7 +149,8 @@ Options<SslAlignOptions> SslAlignSchema() {
   o.Bool("neighbour_positives", &SslAlignOptions::neighbour_positives,
          "positives from each sample's nearest neighbours in the previous epoch's feature bank (from epoch 2)");
   o.Int("neighbours", &SslAlignOptions::neighbours,
-        "k: a sample's positive is drawn uniformly from its k nearest neighbours (image + audio cosine)")
+        "k: a sample's positive is drawn uniformly from the k bank entries nearest to its current embeddings "
+        "(image + audio cosine)")
       .Range(1, 1000);
   o.Float("time_mask", &SslAlignOptions::time_mask,
           "augmented audio view: widest masked time span, as a fraction of the frames")

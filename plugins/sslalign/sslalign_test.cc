@@ -79,7 +79,6 @@ TEST(SslAlignLossTest, ParityWithPyTorchReDerivation) {
   in.image_maps = {x["map0"], x["map1"]};
   in.images = {x["g0"], x["g1"]};
   in.audios = {x["a0"], x["a1"]};
-  in.neighbour_rows = get("in.rows");
   in.neighbour_image = get("in.nn_image");
   in.neighbour_audio = get("in.nn_audio");
   AlignmentLossOptions o;
@@ -124,40 +123,47 @@ TEST(SslAlignLossTest, OneViewIsLvsPlusOneAlignmentTerm) {
   in.audios = {eye};
   in.image_maps = {eye.view({5, 5, 1, 1})};
   EXPECT_LT(AlignmentLoss(in, o).alignment.item<double>(), 1e-5);
-  // One neighbour row: too few for in-batch negatives, so no neighbour terms.
-  in.neighbour_rows = torch::tensor({1}, torch::kLong);
-  in.neighbour_image = eye.slice(0, 0, 1);
-  in.neighbour_audio = eye.slice(0, 0, 1);
-  EXPECT_EQ(AlignmentLoss(in, o).alignment_pairs, 1);
+  // Neighbour positives add one localization and two alignment pairs.
+  in.neighbour_image = eye;
+  in.neighbour_audio = eye;
+  const AlignmentLossTerms nn = AlignmentLoss(in, o);
+  EXPECT_EQ(nn.localization_pairs, 2);
+  EXPECT_EQ(nn.alignment_pairs, 3);
 }
 
-TEST(SslAlignBankTest, NeighboursRefreshAndDraws) {
+TEST(SslAlignBankTest, RetrievesByTheCurrentEmbeddingAndSkipsTheOwnKey) {
   NeighbourBank bank;
-  // Four samples: 0 and 1 alike, 2 and 3 alike (in both modalities).
+  // Four entries: a and b alike, c and d alike (in both modalities).
   const torch::Tensor img = Unit(torch::tensor({{1.0, 0.1, 0.0}, {1.0, 0.0, 0.1}, {0.0, 1.0, 0.1}, {0.1, 1.0, 0.0}}));
   const torch::Tensor aud = Unit(torch::tensor({{0.0, 0.2, 1.0}, {0.1, 0.1, 1.0}, {1.0, 0.0, 0.1}, {1.0, 0.1, 0.0}}));
-  const std::vector<std::string> keys = {"a", "b", "c", "d"};
   bank.Record({"a", "b"}, img.slice(0, 0, 2), aud.slice(0, 0, 2), torch::tensor({7, 7}, torch::kLong));
   bank.Record({"c", "d"}, img.slice(0, 2, 4), aud.slice(0, 2, 4));  // classes unknown
-  EXPECT_EQ(bank.size(), 0);                                        // nothing before the first epoch's end
-  EXPECT_EQ(bank.DrawNeighbours(keys).rows.numel(), 0);
-  bank.Refresh(1, /*block=*/3);  // blocks of 3 rows: the second block is a partial one
+  NeighbourBank::Draw d;
+  EXPECT_FALSE(bank.DrawNeighbours({"a"}, img.slice(0, 0, 1), aud.slice(0, 0, 1), 1, &d));  // nothing before the end
+  bank.Refresh();
   EXPECT_EQ(bank.size(), 4);
   EXPECT_EQ(bank.recorded(), 0);
-  EXPECT_TRUE(torch::equal(bank.neighbours().view({-1}), torch::tensor({1, 0, 3, 2}, torch::kLong)));
-  const NeighbourBank::Draw d = bank.DrawNeighbours({"d", "zz", "a"});
-  EXPECT_TRUE(torch::equal(d.rows, torch::tensor({0, 2}, torch::kLong)));  // "zz" is not in the bank
-  EXPECT_TRUE(torch::allclose(d.image, torch::stack({img[2], img[1]})));
-  EXPECT_TRUE(torch::allclose(d.audio, torch::stack({aud[2], aud[1]})));
-  EXPECT_TRUE(torch::equal(d.classes, torch::tensor({-1, 7}, torch::kLong)));
-  // k larger than the bank is clamped to N - 1, never the sample itself.
-  bank.Record(keys, img, aud);
-  bank.Refresh(10);
-  EXPECT_EQ(bank.neighbours().size(1), 3);
-  for (int64_t i = 0; i < 4; ++i) EXPECT_FALSE((bank.neighbours()[i] == i).any().item<bool>()) << i;
-  // An epoch with no records empties the bank.
-  bank.Refresh(10);
+  EXPECT_EQ(bank.Row("c"), 2);
+  // The query is the current embedding. "a" (its own entry excluded) finds b; a new key "x" that looks like c finds
+  // c itself; "d" whose content now looks like a finds a: retrieval follows the content, not last epoch's key.
+  const torch::Tensor qi = torch::stack({img[0], img[2], img[0]}), qa = torch::stack({aud[0], aud[2], aud[0]});
+  ASSERT_TRUE(bank.DrawNeighbours({"a", "x", "d"}, qi, qa, 1, &d));
+  EXPECT_TRUE(torch::allclose(d.image, torch::stack({img[1], img[2], img[0]})));
+  EXPECT_TRUE(torch::allclose(d.audio, torch::stack({aud[1], aud[2], aud[0]})));
+  EXPECT_TRUE(torch::equal(d.classes, torch::tensor({7, -1, 7}, torch::kLong)));
+  // k larger than the bank is clamped; the own entry is never drawn.
+  for (int trial = 0; trial < 20; ++trial) {
+    ASSERT_TRUE(bank.DrawNeighbours({"a"}, img.slice(0, 0, 1), aud.slice(0, 0, 1), 10, &d));
+    EXPECT_FALSE(torch::allclose(d.image[0], img[0])) << trial;
+  }
+  // A bank of one entry has nothing to offer its own key; an epoch with no records empties the bank.
+  bank.Record({"a"}, img.slice(0, 0, 1), aud.slice(0, 0, 1));
+  bank.Refresh();
+  EXPECT_FALSE(bank.DrawNeighbours({"a"}, img.slice(0, 0, 1), aud.slice(0, 0, 1), 10, &d));
+  EXPECT_TRUE(bank.DrawNeighbours({"z"}, img.slice(0, 0, 1), aud.slice(0, 0, 1), 10, &d));
+  bank.Refresh();
   EXPECT_EQ(bank.size(), 0);
+  EXPECT_FALSE(bank.DrawNeighbours({"z"}, img.slice(0, 0, 1), aud.slice(0, 0, 1), 10, &d));
 }
 
 TEST(SslAlignAudioViewTest, MasksOneSpanPerAxisAtTheFloor) {

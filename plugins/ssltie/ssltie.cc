@@ -6,6 +6,7 @@
 // Localization is view 1's cosine map, as the reference's test.
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -43,8 +44,9 @@ struct SslTieOptions : models::LvsLossOptions, models::AppearanceOptions {
 
 class SslTie final : public Method {
  public:
-  SslTie(std::shared_ptr<Encoder> image_encoder, std::shared_ptr<Encoder> audio_encoder, SslTieOptions options)
-      : options_(std::move(options)) {
+  SslTie(std::shared_ptr<Encoder> image_encoder, std::shared_ptr<Encoder> audio_encoder, SslTieOptions options,
+         std::string path)
+      : options_(std::move(options)), path_(std::move(path)) {
     // AVENet's attribute names (the reference model is LVS's), as lvs.LVS: an LVS checkpoint loads into SSL-TIE.
     imgnet_ = register_module("imgnet", std::move(image_encoder));
     audnet_ = register_module("audnet", std::move(audio_encoder));
@@ -65,6 +67,11 @@ class SslTie final : public Method {
     const models::LvsEmbedding e = models::LvsEmbed(*imgnet_, *audnet_, view1, "ssltie.SSLTIE");
     const GeometricTransform t = SampleGeometricTransform(view1.image.size(0), view1.image.size(2), view1.image.size(3),
                                                           geometry_);
+    // int(size * scale) must leave view 2 and its map at least one cell (a map of h x w at scale s is int(h s)).
+    TORCH_CHECK(static_cast<int64_t>(static_cast<double>(std::min(e.image.size(2), e.image.size(3))) * t.scale) >= 1,
+                "recipe key '", path_, ".scales': scale ", t.scale, " shrinks the ", e.image.size(2), "x",
+                e.image.size(3), " map of a ", view1.image.size(2), "x", view1.image.size(3),
+                " frame to nothing; use scales >= 1/", std::min(e.image.size(2), e.image.size(3)));
     // The reference passes the audio through audnet again for view 2: the same input, so the same features.
     const torch::Tensor image2 = F::normalize(imgnet_->Forward(WarpLikeSslTie(view1.image, t)),
                                               F::NormalizeFuncOptions().dim(1));
@@ -92,6 +99,7 @@ class SslTie final : public Method {
 
  private:
   SslTieOptions options_;
+  std::string path_;  // the recipe path of this method (errors name its keys)
   SslTieLossOptions loss_;
   GeometricTransformOptions geometry_;
   std::shared_ptr<Encoder> imgnet_, audnet_;
@@ -134,7 +142,7 @@ absl::StatusOr<std::shared_ptr<Method>> MakeSslTie(const Options<SslTieOptions>&
   }
   AVSL_RETURN_IF_ERROR(models::CheckAppearanceOptions(opt, c));
   AVSL_ASSIGN_OR_RETURN(models::AvenetEncoders encoders, models::BuildAvenetEncoders(opt, c));
-  return std::make_shared<SslTie>(std::move(encoders.image), std::move(encoders.audio), opt);
+  return std::make_shared<SslTie>(std::move(encoders.image), std::move(encoders.audio), opt, c.path());
 }
 
 }  // namespace

@@ -231,6 +231,11 @@ TEST(SslTieMethodTest, GlobalNegativesAndCheckpointRoundTrip) {
 }
 
 TEST(SslTieMethodTest, RecipeErrorsNameTheKey) {
+  // A scale that leaves view 2's map empty fails at the first step, naming the key: the tiny model's map is 2x2.
+  auto tiny = Build(TinyModel("ssltie.SSLTIE", "appearance = false\nscales = [0.25]\n"));
+  ASSERT_NE(tiny, nullptr);
+  tiny->train();
+  EXPECT_TRUE(testkit::ThrowsMentioning([&] { tiny->TrainStep(testkit::RandomBatch(2)); }, "model.scales").ok());
   EXPECT_TRUE(testkit::ErrorMentions(BuildError(TinyModel("ssltie.SSLTIE", "scales = [1.5]\n")), "model.scales").ok());
   EXPECT_TRUE(testkit::ErrorMentions(BuildError(TinyModel("ssltie.SSLTIE", "scales = []\n")), "model.scales").ok());
   EXPECT_TRUE(
