@@ -96,14 +96,8 @@ class HardPos final : public Method {
     return {t.loss, std::move(logs), {}};
   }
 
-  Localization Localize(const Batch& batch) override {
-    models::LvsEmbedding e = models::LvsEmbed(*imgnet_, *audnet_, batch, "lvs.HardPos");
-    Localization out;
-    out.maps = models::PairSimilarity(e.image, e.audio, 1.0);  // the test-time map is LVS's: S_{i->i}
-    out.range_min = -1.0;
-    out.range_max = 1.0;
-    models::SetLvsConfidence(c_.confidence, c_, out);
-    return out;
+  Localization Localize(const Batch& batch) override {  // the test-time map is LVS's: S_{i->i}
+    return models::LvsLocalize(*imgnet_, *audnet_, batch, "lvs.HardPos", c_.confidence, c_);
   }
 
  private:

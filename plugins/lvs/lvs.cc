@@ -52,14 +52,8 @@ class Lvs final : public Method {
     return {t.loss, {{"positive_cos", t.positive.detach().mean().item<double>()}}, {}};
   }
 
-  Localization Localize(const Batch& batch) override {
-    LvsEmbedding e = models::LvsEmbed(*imgnet_, *audnet_, batch, "lvs.LVS");
-    Localization out;
-    out.maps = models::PairSimilarity(e.image, e.audio, 1.0);  // [B,h,w] cosine: test.py's heatmap A
-    out.range_min = -1.0;  // generic confidence = mean of the top 25 % of (A + 1) / 2 (SLAVC's)
-    out.range_max = 1.0;
-    models::SetLvsConfidence(options_.confidence, options_, out);
-    return out;
+  Localization Localize(const Batch& batch) override {  // test.py's heatmap A
+    return models::LvsLocalize(*imgnet_, *audnet_, batch, "lvs.LVS", options_.confidence, options_);
   }
 
  private:

@@ -6,16 +6,10 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cstdlib>
-#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
-#include <system_error>
 
 #include "avsl/checkpoint/load_into_module.h"
 #include "avsl/checkpoint/state_dict.h"
@@ -23,6 +17,7 @@
 #include "avsl/core/plugin_host.h"
 #include "avsl/core/recipe.h"
 #include "avsl/testing/method_test_kit.h"
+#include "avsl/testing/python_fixture.h"
 #include "avsl/testing/released_weights_parity.h"
 
 namespace avsl {
@@ -30,46 +25,15 @@ namespace {
 
 constexpr double kTolerance = 1e-4;
 
-struct Reference {
-  std::string skip_reason, error;
-  checkpoint::StateDict tensors;
-};
-
 // Dropout 0.5 on the image map: both sides seed the global generator before each step and draw the masks in the
 // same order (online image, then target image), so the masks coincide and the training losses are comparable.
-const Reference& Python() {
-  static Reference* ref = [] {
-    auto* r = new Reference;
-    const std::string dir = ::testing::TempDir() + "avsl_slavc_parity_" + std::to_string(::getpid());
-    const std::string script = std::string(AVSL_SOURCE_DIR) + "/plugins/slavc/make_slavc_parity.py";
-    const std::string cmd = "mkdir -p '" + dir + "' && /usr/bin/python3 '" + script + "' '" + dir + "' 0.5";
-    const int rc = std::system(cmd.c_str());
-    const int code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    if (code == 3 || code == 126 || code == 127) {
-      r->skip_reason = "/usr/bin/python3 with torch is not available (exit " + std::to_string(code) +
-                       "); install python3-torch to run the SLAVC parity checks";
-    } else if (code != 0) {
-      r->error = "'" + cmd + "' exited with " + std::to_string(code);
-    } else {
-      absl::StatusOr<checkpoint::StateDict> sd = checkpoint::LoadStateDict(dir + "/slavc_parity.pt");
-      if (sd.ok()) {
-        r->tensors = *std::move(sd);
-      } else {
-        r->error = std::string(sd.status().message());
-      }
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-    return r;
-  }();
+const absl::StatusOr<testkit::PythonFixture>& Python() {
+  static const auto* ref = new absl::StatusOr<testkit::PythonFixture>(testkit::RunPythonFixture(
+      std::string(AVSL_SOURCE_DIR) + "/plugins/slavc/make_slavc_parity.py", "slavc_parity.pt", {"0.5"}));
   return *ref;
 }
 
-torch::Tensor Get(const std::string& key) {
-  const torch::Tensor* t = checkpoint::FindTensor(Python().tensors, key);
-  TORCH_CHECK(t != nullptr, "slavc_parity.pt has no key ", key);
-  return *t;
-}
+torch::Tensor Get(const std::string& key) { return Python()->Get(key); }
 
 double MaxDiff(const torch::Tensor& a, const torch::Tensor& b) {
   return (a.to(torch::kDouble) - b.to(torch::kDouble)).abs().max().item<double>();
@@ -87,8 +51,8 @@ void ExpectClose(const std::string& what, const torch::Tensor& ours, const torch
 class SlavcParityTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!Python().skip_reason.empty()) GTEST_SKIP() << Python().skip_reason;
-    ASSERT_TRUE(Python().error.empty()) << Python().error;
+    ASSERT_TRUE(Python().ok()) << Python().status();
+    if (!Python()->skip_reason.empty()) GTEST_SKIP() << Python()->skip_reason;
     absl::Status loaded = testkit::LoadPlugins(host_, AVSL_BINARY_DIR, {"slavc"});
     ASSERT_TRUE(loaded.ok()) << loaded;
     batch_.image = Get("in.image");
@@ -111,7 +75,7 @@ class SlavcParityTest : public ::testing::Test {
     o.key_map = {{"model.", ""}};
     o.ignore_checkpoint_prefixes = {"in.", "out."};
     o.source = "slavc_parity.pt";
-    auto report = checkpoint::LoadIntoModule(**method, Python().tensors, o);
+    auto report = checkpoint::LoadIntoModule(**method, Python()->tensors, o);
     EXPECT_TRUE(report.ok()) << report.status();
     return *method;
   }

@@ -26,7 +26,6 @@
 #include "avsl/models/appearance_augment.h"
 #include "avsl/models/lvs_loss.h"
 #include "avsl/models/lvs_method_parts.h"
-#include "avsl/models/objectives.h"
 #include "neighbour_bank.h"
 
 namespace avsl::plugins::sslalign {
@@ -93,14 +92,8 @@ class SslAlign final : public Method {
     if (event.type == TrainEvent::Type::kEpochEnd && options_.neighbour_positives) bank_.Refresh();
   }
 
-  Localization Localize(const Batch& batch) override {
-    const models::LvsEmbedding e = models::LvsEmbed(*imgnet_, *audnet_, batch, "sslalign.SSLAlign");
-    Localization out;
-    out.maps = models::PairSimilarity(e.image, e.audio, 1.0);  // [B,h,w] cosine: test.py's heatmap for 'ours'
-    out.range_min = -1.0;
-    out.range_max = 1.0;
-    models::SetLvsConfidence(options_.confidence, options_, out);
-    return out;
+  Localization Localize(const Batch& batch) override {  // test.py's heatmap for 'ours'
+    return models::LvsLocalize(*imgnet_, *audnet_, batch, "sslalign.SSLAlign", options_.confidence, options_);
   }
 
  private:

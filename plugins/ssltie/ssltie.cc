@@ -23,7 +23,6 @@
 #include "avsl/models/appearance_augment.h"
 #include "avsl/models/lvs_loss.h"
 #include "avsl/models/lvs_method_parts.h"
-#include "avsl/models/objectives.h"
 #include "geometric_transform.h"
 #include "ssltie_loss.h"
 
@@ -87,14 +86,8 @@ class SslTie final : public Method {
             {}};
   }
 
-  Localization Localize(const Batch& batch) override {
-    const models::LvsEmbedding e = models::LvsEmbed(*imgnet_, *audnet_, batch, "ssltie.SSLTIE");
-    Localization out;
-    out.maps = models::PairSimilarity(e.image, e.audio, 1.0);  // [B,h,w] cosine: the reference's heatmap A
-    out.range_min = -1.0;
-    out.range_max = 1.0;
-    models::SetLvsConfidence(options_.confidence, options_, out);
-    return out;
+  Localization Localize(const Batch& batch) override {  // view 1's cosine map, the reference's heatmap A
+    return models::LvsLocalize(*imgnet_, *audnet_, batch, "ssltie.SSLTIE", options_.confidence, options_);
   }
 
  private:

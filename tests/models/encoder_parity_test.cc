@@ -5,10 +5,8 @@
 
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -23,6 +21,7 @@
 
 #include "avsl/core/encoder.h"
 #include "avsl/models/resnet.h"
+#include "avsl/testing/python_fixture.h"
 #include "encoder_recipe.h"
 
 namespace avsl::models {
@@ -44,20 +43,17 @@ void RunPythonOnce() {
   if (side != nullptr) return;
   side = new PythonSide;
   side->dir = ::testing::TempDir() + "avsl_resnet_parity_" + std::to_string(::getpid());
-  const std::string script = std::string(AVSL_SOURCE_DIR) + "/tests/models/make_resnet_parity.py";
-  const std::string cmd = "mkdir -p '" + side->dir + "' && /usr/bin/python3 '" + script + "' '" + side->dir +
-                          "' > /dev/null 2>&1";
-  const int rc = std::system(cmd.c_str());
-  const int code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   std::error_code ec;
-  if (code != 0) std::filesystem::remove_all(side->dir, ec);
-  if (code == 3 || code == 127 || code == 126) {
-    side->skip_reason = "/usr/bin/python3 with torch + torchvision is not available (exit " + std::to_string(code) +
-                        "); install python3-torch python3-torchvision to run parity";
+  std::filesystem::create_directories(side->dir, ec);
+  const absl::StatusOr<std::string> skip = testkit::RunPythonScript(
+      std::string(AVSL_SOURCE_DIR) + "/tests/models/make_resnet_parity.py", side->dir);
+  if (!skip.ok() || !skip->empty()) std::filesystem::remove_all(side->dir, ec);
+  if (!skip.ok()) {
+    side->error = std::string(skip.status().message());
     return;
   }
-  if (code != 0) {
-    side->error = "'" + cmd + "' exited with " + std::to_string(code);
+  if (!skip->empty()) {
+    side->skip_reason = *skip;
     return;
   }
   {

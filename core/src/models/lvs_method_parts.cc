@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "avsl/core/component_registry.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/models/objectives.h"
 
 #include <torch/torch.h>
 
@@ -31,16 +32,6 @@ absl::StatusOr<AvenetEncoders> BuildAvenetEncoders(const LvsLossOptions& options
   return e;
 }
 
-void SetLvsConfidence(const std::string& which, const LvsLossOptions& o, Localization& out) {
-  if (which == "positive") {
-    out.confidence = WeightedMean(out.maps, torch::sigmoid((out.maps - o.epsilon) / o.tau));
-    out.confidence_name = "lvs_positive";
-  } else if (which == "max") {
-    out.confidence = std::get<0>(out.maps.flatten(1).max(1));
-    out.confidence_name = "max_cos";
-  }
-}
-
 LvsEmbedding LvsEmbed(Encoder& imgnet, Encoder& audnet, const Batch& batch, const char* who) {
   namespace F = torch::nn::functional;
   LvsEmbedding e;
@@ -57,6 +48,23 @@ LvsEmbedding LvsEmbed(Encoder& imgnet, Encoder& audnet, const Batch& batch, cons
   if (aud.dim() == 4) aud = std::get<0>(aud.flatten(2).max(2));
   e.audio = F::normalize(aud, F::NormalizeFuncOptions().dim(1));
   return e;
+}
+
+Localization LvsLocalize(Encoder& imgnet, Encoder& audnet, const Batch& batch, const char* who,
+                         const std::string& which, const LvsLossOptions& o) {
+  const LvsEmbedding e = LvsEmbed(imgnet, audnet, batch, who);
+  Localization out;
+  out.maps = PairSimilarity(e.image, e.audio, 1.0);
+  out.range_min = -1.0;  // generic confidence = mean of the top 25 % of (A + 1) / 2 (SLAVC's)
+  out.range_max = 1.0;
+  if (which == "positive") {
+    out.confidence = WeightedMean(out.maps, torch::sigmoid((out.maps - o.epsilon) / o.tau));
+    out.confidence_name = "lvs_positive";
+  } else if (which == "max") {
+    out.confidence = std::get<0>(out.maps.flatten(1).max(1));
+    out.confidence_name = "max_cos";
+  }
+  return out;
 }
 
 }  // namespace avsl::models

@@ -88,10 +88,6 @@ struct AvenetEncoders {
 AVSL_EXPORT absl::StatusOr<AvenetEncoders> BuildAvenetEncoders(const LvsLossOptions& options,
                                                                const ComponentConfig& config);
 
-/// Fills out.confidence / confidence_name from the cosine map out.maps as `which` (the `confidence` key) says;
-/// "generic" leaves it undefined so the evaluator computes the SLAVC confidence on the declared [-1, 1] range.
-AVSL_EXPORT void SetLvsConfidence(const std::string& which, const LvsLossOptions& options, Localization& out);
-
 struct LvsEmbedding {
   torch::Tensor image_map;  ///< [B,C,h,w] the image encoder's output
   torch::Tensor image;      ///< [B,C,h,w] L2-normalized over C
@@ -101,5 +97,11 @@ struct LvsEmbedding {
 /// AVENet.forward's features: normalize(imgnet(image)), normalize(maxpool(audnet(audio))). The max pool is
 /// the reference's AdaptiveMaxPool2d (a no-op for an encoder that already pooled). `who` prefixes errors.
 AVSL_EXPORT LvsEmbedding LvsEmbed(Encoder& imgnet, Encoder& audnet, const Batch& batch, const char* who);
+
+/// The LVS family's Localize: the cosine map S_{i->i} of LvsEmbed's features, [B,h,w] on the range [-1, 1] (LVS's
+/// test.py heatmap A), and the confidence `which` (the `confidence` key) names: "positive" (P_i, the
+/// sigmoid((A - epsilon)/tau)-weighted mean of A), "max" (max A), or "generic" (none native: the evaluator's).
+AVSL_EXPORT Localization LvsLocalize(Encoder& imgnet, Encoder& audnet, const Batch& batch, const char* who,
+                                     const std::string& which, const LvsLossOptions& options);
 
 }  // namespace avsl::models

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include <torch/torch.h>
 
@@ -58,12 +59,15 @@ class ScratchDir {
   std::filesystem::path path_;
 };
 
-/// Runs `/usr/bin/python3 script dir` (the folder must exist). Returns "" when the script succeeded, a skip reason
-/// when python3 or its torch is missing (exit 3, 126, 127), or an error with the script's output.
-inline absl::StatusOr<std::string> RunPythonScript(const std::string& script, const std::filesystem::path& dir) {
+/// Runs `/usr/bin/python3 script dir [args...]` (the folder must exist). Returns "" when the script succeeded, a skip
+/// reason when python3 or its torch is missing (exit 3, 126, 127), or an error with the script's output.
+inline absl::StatusOr<std::string> RunPythonScript(const std::string& script, const std::filesystem::path& dir,
+                                                   const std::vector<std::string>& args = {}) {
   namespace fs = std::filesystem;
   const std::string log = dir.string() + ".log";
-  const std::string cmd = absl::StrCat("/usr/bin/python3 '", script, "' '", dir.string(), "' > '", log, "' 2>&1");
+  std::string cmd = absl::StrCat("/usr/bin/python3 '", script, "' '", dir.string(), "'");
+  for (const std::string& arg : args) absl::StrAppend(&cmd, " '", arg, "'");
+  absl::StrAppend(&cmd, " > '", log, "' 2>&1");
   const int rc = std::system(cmd.c_str());
   const int code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   std::string text;
@@ -81,16 +85,17 @@ inline absl::StatusOr<std::string> RunPythonScript(const std::string& script, co
   return std::string();
 }
 
-/// Runs `script` (a path) with a temporary output folder as its one argument and loads `file` from that folder. The
-/// folder is removed afterwards. Errors: the script failed (its output is in the message), or the file is missing or
-/// not a torch.save'd dict of tensors.
-inline absl::StatusOr<PythonFixture> RunPythonFixture(const std::string& script, const std::string& file) {
+/// Runs `script` (a path) with a temporary output folder as its first argument (then `args`) and loads `file` from that
+/// folder. The folder is removed afterwards. Errors: the script failed (its output is in the message), or the file is
+/// missing or not a torch.save'd dict of tensors.
+inline absl::StatusOr<PythonFixture> RunPythonFixture(const std::string& script, const std::string& file,
+                                                      const std::vector<std::string>& args = {}) {
   namespace fs = std::filesystem;
   PythonFixture out;
   out.script = script;
   const ScratchDir scratch(absl::StrCat("avsl_fixture_", fs::path(script).stem().string()));
   const fs::path& dir = scratch.path();
-  absl::StatusOr<std::string> skip = RunPythonScript(script, dir);
+  absl::StatusOr<std::string> skip = RunPythonScript(script, dir, args);
   if (!skip.ok()) return skip.status();
   out.skip_reason = *skip;
   if (!out.skip_reason.empty()) return out;
