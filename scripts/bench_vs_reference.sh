@@ -7,7 +7,8 @@
 #   - the full-size SLAVC training step (2 ResNet18s + momentum copies, 224 px, batch 16): bench_reference.py step
 #     (fp32) vs avsl bench step in fp32, fp32 + channels_last and bf16 autocast + channels_last;
 # and prints the ratio table. Scoring is timed by build/benchmarks/metrics_bench (no Python scorer here).
-# Usage: scripts/bench_vs_reference.sh [BUILD_DIR]   (default build; DATA=DIR reuses/keeps the files there)
+# Usage: scripts/bench_vs_reference.sh [BUILD_DIR]   (default build; DATA=DIR reuses/keeps the files there;
+#   STEPS=N timed steps per step timing, default 10; REPEATS=N data timings per side, median taken, default 3)
 # Needs /usr/bin/python3 with torch, torchvision, PIL, scipy and PyAV (AVSL_WITH_TEST_TOOLS=1 scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,16 +36,32 @@ last_number() { tail -n 1 | sed -E 's/^[a-z]+: ([0-9.]+) samples\/s$/\1/'; }
 
 echo "files: $(wc -l <"$list") samples in $data; threads $threads; $(nproc) cores; $(date -u +%F)"
 declare -A ref ours
+# A data timing lasts about a second, and this VM's neighbours now and then take a fifth of it: each side runs
+# REPEATS times (default 3), alternating, and the median counts.
+repeats=${REPEATS:-3}
+median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 for workers in 2 0; do
-  echo "data pipeline, $workers workers, batch 32 ..." >&2
-  ref[data$workers]=$("$py" scripts/bench_reference.py data --root "$data" --list "$list" --workers $workers \
-    --batch 32 --batches 19 --threads "$threads" | last_number)
-  ours[data$workers]=$("$avsl" bench data $recipe "${root[@]}" --set data.batch_size=32 --set data.workers=$workers \
-    --batches 19 | last_number)
+  echo "data pipeline, $workers workers, batch 32, median of $repeats ..." >&2
+  for ((r = 0; r < repeats; ++r)); do
+    "$py" scripts/bench_reference.py data --root "$data" --list "$list" --workers $workers --batch 32 --batches 19 \
+      --threads "$threads" | last_number >>"$data/.ref_data$workers"
+    "$avsl" bench data $recipe "${root[@]}" --set data.batch_size=32 --set data.workers=$workers --batches 19 |
+      last_number >>"$data/.ours_data$workers"
+  done
+  ref[data$workers]=$(median <"$data/.ref_data$workers")
+  ours[data$workers]=$(median <"$data/.ours_data$workers")
+  echo "  reference $(tr '\n' ' ' <"$data/.ref_data$workers")| avsl $(tr '\n' ' ' <"$data/.ours_data$workers")" >&2
+  rm -f "$data/.ref_data$workers" "$data/.ours_data$workers"
 done
 echo "training step, batch 16, 2 workers ..." >&2
 ref[step]=$("$py" scripts/bench_reference.py step --root "$data" --list "$list" --workers 2 --batch 16 \
   --steps "$steps" --warmup 2 --threads "$threads" | last_number)
+# avsl links tcmalloc (docs/performance.md "Allocator"); a PyTorch user can preload it into the reference too.
+tcmalloc=$(ldd "$avsl" | awk '/libtcmalloc/ {print $3}')
+if [ -n "$tcmalloc" ]; then
+  ref[step_tcmalloc]=$(LD_PRELOAD=$tcmalloc "$py" scripts/bench_reference.py step --root "$data" --list "$list" \
+    --workers 2 --batch 16 --steps "$steps" --warmup 2 --threads "$threads" | last_number)
+fi
 for variant in fp32 channels_last bf16; do
   case $variant in
     fp32) extra=() ;;
@@ -62,3 +79,10 @@ echo "| same, 0 workers | ${ref[data0]} samples/s | ${ours[data0]} samples/s | $
 echo "| full-size SLAVC step, batch 16, fp32 | ${ref[step]} samples/s | ${ours[step_fp32]} samples/s | $(ratio "${ours[step_fp32]}" "${ref[step]}") |"
 echo "| same, fp32 + channels_last | | ${ours[step_channels_last]} samples/s | $(ratio "${ours[step_channels_last]}" "${ref[step]}") |"
 echo "| same, bf16 autocast + channels_last | | ${ours[step_bf16]} samples/s | $(ratio "${ours[step_bf16]}" "${ref[step]}") |"
+echo
+echo "allocator: avsl $("$avsl" bench data $recipe "${root[@]}" --batches 1 | sed -n 's/^allocator: //p'); the reference glibc malloc"
+if [ -n "$tcmalloc" ]; then
+  echo "the reference step with LD_PRELOAD=$tcmalloc: ${ref[step_tcmalloc]} samples/s" \
+    "(avsl fp32 $(ratio "${ours[step_fp32]}" "${ref[step_tcmalloc]}"), channels_last" \
+    "$(ratio "${ours[step_channels_last]}" "${ref[step_tcmalloc]}"), bf16 $(ratio "${ours[step_bf16]}" "${ref[step_tcmalloc]}"))"
+fi

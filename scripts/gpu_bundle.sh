@@ -21,7 +21,7 @@ ARCH_LIB=/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 # libopencv-dev metapackage).
 DEV=(libabsl-dev libtomlplusplus-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
   libsndfile1-dev libfftw3-dev libpugixml-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libjpeg62-turbo-dev)
+  libjpeg62-turbo-dev libtcmalloc-minimal4)  # tcmalloc: the CLI's allocator, a runtime package (no -dev needed)
 # Boost is header-only for avsl and its -dev package is 9 MiB of headers: the bundle takes the ones this machine's
 # build of avsl included (the build tree's dependency records) plus Boost.DLL, Config and Predef whole (their
 # compiler- and platform-specific parts), and Boost's CMake package, as a tarball standing for libboost1.74-dev.

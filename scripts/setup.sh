@@ -12,7 +12,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   libtorch-dev libgloo-dev libopenblas0-pthread libopencv-dev libjpeg-dev libboost-dev
   libtomlplusplus-dev libabsl-dev libbenchmark-dev libgtest-dev libgmock-dev libsndfile1-dev
-  nlohmann-json3-dev libpugixml-dev libfftw3-dev
+  nlohmann-json3-dev libpugixml-dev libfftw3-dev libtcmalloc-minimal4
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
 )
 # Test-only: parity tests against Python references, and the clang_format test, skip with a message without these;

@@ -72,6 +72,13 @@ run=$(ls -d "$tmp"/runs/center_prior_synthetic/*/ | head -1)
 for f in recipe.toml command.txt env.json log.txt train_state.json checkpoints/last.pt eval/test_last/metrics.json; do
   [ -e "$run/$f" ] && passed=$((passed + 1)) || { echo "FAIL: run directory lacks $f"; failures=$((failures + 1)); }
 done
+# The allocator in force: tcmalloc where the build linked it (tools/CMakeLists.txt), else glibc's, tuned by main().
+if ldd "$AVSL" | grep -q libtcmalloc; then
+  allocator_re="allocator: tcmalloc [0-9]+\.[0-9]+"
+else
+  allocator_re="allocator: glibc malloc [0-9.]+ \(tuned: mmap threshold 32 MiB, trim threshold 1 GiB\)$"
+fi
+expect "the run log names the allocator" 0 "  $allocator_re" -- cat "$run/log.txt"
 expect "eval a run directory" 0 "metrics: .*eval/test_last/metrics.json" -- "$AVSL" eval "$run" --split test
 expect "eval a checkpoint file" 0 "n_snd" -- "$AVSL" eval "$run/checkpoints/last.pt" --out "$tmp/eval_ckpt"
 # A checkpoint file inside a run directory is evaluated into that run's eval/, never into the current directory.
@@ -255,6 +262,8 @@ expect "bench data ends with samples/s" 0 "^data: [0-9]+\.[0-9] samples/s$" -- \
   "$AVSL" bench data "$SRC/recipes/center_prior/synthetic.toml" --split test --batches 2
 expect "bench data says what is in force" 0 "^threads: [0-9]+ \(LibTorch intra-op\), workers: [0-9]+, batch size: [0-9]+$" -- \
   "$AVSL" bench data "$SRC/recipes/center_prior/synthetic.toml" --split test --batches 1
+expect "bench data names the allocator" 0 "^$allocator_re" -- \
+  "$AVSL" bench data "$SRC/recipes/center_prior/synthetic.toml" --split test --batches 1
 expect "bench data without that split" 1 "no data.val dataset" -- \
   "$AVSL" bench data "$SRC/recipes/center_prior/synthetic.toml" --split val
 expect "bench data names a wrong recipe key" 1 "^avsl bench data: error: unknown recipe key 'data.test.sizee' \[--set\]" -- \
@@ -282,6 +291,14 @@ for recipe in "$SRC"/recipes/*/synthetic*.toml "$SRC"/recipes/*/*_synthetic.toml
     bash -c 'out=$("$@" 2>&1); rc=$?; if [ $rc -eq 0 ]; then tail -n 1 <<<"$out"; else echo "rc=$rc $(tail -n 1 <<<"$out")"; fi' \
     _ "$AVSL" bench step "$recipe" --steps 1 --warmup 0 --set data.batch_size=8
 done
+# ... and the loader of every one's train split (reference methods have none).
+for recipe in "$SRC"/recipes/*/synthetic*.toml "$SRC"/recipes/*/*_synthetic.toml "$SRC"/recipes/quickstart.toml; do
+  [[ $recipe == */recipes/grids/* ]] && continue
+  expect "bench data $(basename "$(dirname "$recipe")")/$(basename "$recipe")" 0 \
+    "^(data: [0-9]+\.[0-9] samples/s|rc=1 .*the recipe has no data.train dataset.*)$" -- \
+    bash -c 'out=$("$@" 2>&1); rc=$?; if [ $rc -eq 0 ]; then tail -n 1 <<<"$out"; else echo "rc=$rc $(tail -n 1 <<<"$out")"; fi' \
+    _ "$AVSL" bench data "$recipe" --batches 1 --set data.batch_size=8
+done
 expect "bench step on a method with nothing to train" 1 "the run made 0 steps, fewer than --warmup \+ 1 = 4" -- \
   "$AVSL" bench step "$SRC/recipes/center_prior/synthetic.toml"
 expect "bench step names a wrong recipe key" 1 "^avsl bench step: error: unknown recipe key 'train.lrr' \[--set\]" -- \
@@ -293,6 +310,15 @@ expect "synth requires --out" 2 "--out is required" -- "$AVSL" synth
 expect "synth unknown preset" 2 "preset" -- "$AVSL" synth --out "$tmp/x" --preset huge
 expect "synth quick preset" 0 "wrote 2000 train, 250 val, 250 test scenes and 250 extended negatives" -- \
   "$AVSL" synth --out "$tmp/syn" --preset quick --seed 3
+# The full-size recipe of docs/performance.md on Flickr-layout files (the quick preset's frames and clips are smaller
+# than the real ones: the transform resizes them and the loader tiles the clips), and on a root that is not there.
+full=(--set "data.train.root=\"$tmp/syn\"" --set data.batch_size=4)
+expect "bench data on the full-size Flickr recipe" 0 "^data: [0-9]+\.[0-9] samples/s$" -- \
+  "$AVSL" bench data "$SRC/recipes/bench/slavc_full_size.toml" "${full[@]}" --batches 2
+expect "bench step on the full-size Flickr recipe" 0 "^step: [0-9]+\.[0-9] samples/s$" -- \
+  "$AVSL" bench step "$SRC/recipes/bench/slavc_full_size.toml" "${full[@]}" --steps 1 --warmup 0
+expect "bench data names a missing dataset root" 1 "$tmp/nowhere" -- \
+  "$AVSL" bench data "$SRC/recipes/bench/slavc_full_size.toml" --set "data.train.root=\"$tmp/nowhere\""
 wav=$(ls "$tmp/syn/audio" | head -1)
 jpg=$(ls "$tmp/syn/frames" | head -1)
 expect "inspect audio" 0 "spectrogram \[1, 257, 200\]" -- "$AVSL" inspect audio "$tmp/syn/audio/$wav" --out "$tmp/a.npy"

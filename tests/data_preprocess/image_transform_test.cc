@@ -306,6 +306,46 @@ TEST(ImageTransformTest, TrainTransformIsDeterministicPerSeed) {
   EXPECT_LT(flips, 32);
 }
 
+// ApplyGeometry crops, mirrors and normalizes in one pass; its values are, bit for bit, torchvision's ToTensor +
+// Normalize of ApplyGeometryRgb's crop (OpenCV's resize, ROI and flip), on a noise frame in both orientations.
+TEST(ImageTransformTest, TensorIsTheNormalizedRgbCropBitForBit) {
+  RgbImage noise;
+  noise.width = 480;
+  noise.height = 360;
+  noise.pixels.resize(480 * 360 * 3);
+  std::mt19937 rng(7);
+  for (uint8_t& v : noise.pixels) v = static_cast<uint8_t>(rng() & 0xFF);
+  const Normalization n;
+  for (const bool flipped : {false, true}) {
+    for (const auto& [resized_w, resized_h] : {std::pair{328, 246}, std::pair{480, 360}}) {
+      ImageGeometry g;
+      g.source_width = 480;
+      g.source_height = 360;
+      g.resized_width = resized_w;
+      g.resized_height = resized_h;
+      g.crop_x = 61;
+      g.crop_y = 13;
+      g.crop_width = 224;
+      g.crop_height = 200;
+      g.flipped = flipped;
+      const auto rgb = ApplyGeometryRgb(noise, g);
+      const auto tensor = ApplyGeometry(noise, g, n);
+      ASSERT_TRUE(rgb.ok() && tensor.ok());
+      ASSERT_EQ(tensor->width, 224);
+      ASSERT_EQ(tensor->height, 200);
+      for (int c = 0; c < 3; ++c) {
+        for (int y = 0; y < 200; ++y) {
+          for (int x = 0; x < 224; ++x) {
+            const uint8_t v = rgb->pixels[(static_cast<size_t>(y) * 224 + x) * 3 + c];
+            const float expected = (static_cast<float>(v) / 255.0f - n.mean[c]) / n.std[c];
+            ASSERT_EQ(tensor->at(c, y, x), expected) << "c " << c << " y " << y << " x " << x << " flip " << flipped;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(ImageTransformTest, TestTransformSquashesAndNormalizes) {
   RgbImage flat;
   flat.width = 320;

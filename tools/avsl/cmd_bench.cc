@@ -17,6 +17,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "avsl/train/collate.h"
+#include "avsl/train/memory_allocator.h"
 #include "avsl/train/precision.h"
 #include "avsl/train/recipe_builders.h"
 #include "avsl/train/trainer.h"
@@ -63,9 +64,10 @@ int BenchData(const Args& args, const std::function<int(const std::string&)>& us
   if (!precision.ok()) return ReportError("bench data", precision.status());
   std::cout << absl::StrFormat(
       "recipe: %s\nsplit: %s (%d samples, %d batches per epoch)\nthreads: %d (LibTorch intra-op), workers: %d, batch "
-      "size: %d\nprecision: %s (applies to the model, not to the loader)\n",
+      "size: %d\nprecision: %s (applies to the model, not to the loader)\nallocator: %s\n",
       args.Positional(1), split, (*loader)->dataset_size(), (*loader)->batches_per_epoch(), runtime->threads,
-      data.GetInt("workers"), data.GetInt(train ? "batch_size" : "eval_batch_size"), precision->description);
+      data.GetInt("workers"), data.GetInt(train ? "batch_size" : "eval_batch_size"), precision->description,
+      train::DescribeAllocator());
   if (absl::Status s = (*loader)->StartEpoch(0); !s.ok()) return ReportError("bench data", s);
   // The first batch pays for starting the workers and filling their queue: it is not timed.
   absl::StatusOr<size_t> warm = NextBatch(**loader, runtime->device);
@@ -133,9 +135,10 @@ int BenchStep(const Args& args, const std::function<int(const std::string&)>& us
   if (!precision.ok()) return ReportError("bench step", precision.status());
   const ComponentConfig data = root.Sub("data");
   std::cout << absl::StrFormat(
-      "recipe: %s\ndevice: %s\nthreads: %d (LibTorch intra-op), workers: %d, batch size: %d\nprecision: %s\n",
+      "recipe: %s\ndevice: %s\nthreads: %d (LibTorch intra-op), workers: %d, batch size: %d\nprecision: %s\n"
+      "allocator: %s\n",
       args.Positional(1), runtime->device.str(), runtime->threads, data.GetInt("workers"), data.GetInt("batch_size"),
-      precision->description);
+      precision->description, train::DescribeAllocator());
   std::cout.flush();
 
   std::vector<train::StepTimings> timed;
@@ -200,7 +203,7 @@ int RunBench(int argc, char** argv, int first) {
             "step: runs the recipe's training (no validation, no test) and times whole steps (loader + forward +\n"
             "backward + optimizer), the first --warmup excluded; prints their split into data wait, collate,\n"
             "forward, backward, optimizer and hooks, and ends with the line 'step: <X> samples/s'.\n"
-            "Both print the threads, workers, batch size, precision and memory format in force.\n"
+            "Both print the threads, workers, batch size, precision, memory format and allocator in force.\n"
             "docs/performance.md says what to change when the data wait dominates.");
   args.Positional("ACTION", "data or step");
   args.Positional("RECIPE", "recipe file or @avsl/<name>");

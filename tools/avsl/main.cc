@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "avsl/core/version.h"
+#include "avsl/train/memory_allocator.h"
 #include "cli_common.h"
 
 namespace {
@@ -34,6 +35,8 @@ void PrintUsage(std::ostream& os) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Without tcmalloc (linked when installed, tools/CMakeLists.txt), keep glibc from unmapping each step's buffers.
+  avsl::train::TuneGlibcMalloc();
   if (argc < 2) {
     PrintUsage(std::cerr);
     return avsl::cli::kExitUsage;

@@ -94,6 +94,14 @@ absl::Status CheckGeometry(const RgbImage& image, const ImageGeometry& g) {
   return absl::OkStatus();
 }
 
+// The frame at the geometry's resized size (OpenCV's bicubic), or the frame itself when it already is.
+cv::Mat Resized(const RgbImage& image, const ImageGeometry& g) {
+  if (g.resized_width == image.width && g.resized_height == image.height) return AsMat(image);
+  cv::Mat resized;
+  cv::resize(AsMat(image), resized, cv::Size(g.resized_width, g.resized_height), 0, 0, cv::INTER_CUBIC);
+  return resized;
+}
+
 // Writes the crop of `resized` that `g` describes into `dst` (crop-sized), mirrored left-right when g.flipped.
 void CropInto(const cv::Mat& resized, const ImageGeometry& g, cv::Mat& dst) {
   const cv::Mat roi = resized(cv::Rect(g.crop_x, g.crop_y, g.crop_width, g.crop_height));
@@ -152,11 +160,17 @@ absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, con
 }
 
 absl::StatusOr<RgbImage> DecodeImageFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("image ", path, ": cannot open: ", std::strerror(errno)));
   }
-  std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // One read of the whole file: a character-at-a-time istreambuf_iterator cost 2 % of the training loader.
+  const std::streamoff size = in.tellg();
+  std::vector<uint8_t> bytes(size > 0 ? static_cast<size_t>(size) : 0);
+  in.seekg(0);
+  if (size < 0 || !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()))) {
+    return absl::DataLossError(absl::StrCat("image ", path, ": cannot read: ", std::strerror(errno)));
+  }
   return DecodeImageBytes(bytes, path);
 }
 
@@ -204,12 +218,7 @@ ImageGeometry TestGeometry(int width, int height, const TestTransformOptions& o)
 
 absl::StatusOr<RgbImage> ApplyGeometryRgb(const RgbImage& image, const ImageGeometry& g) {
   if (absl::Status s = CheckGeometry(image, g); !s.ok()) return s;
-  cv::Mat resized;
-  if (g.resized_width == image.width && g.resized_height == image.height) {
-    resized = AsMat(image);
-  } else {
-    cv::resize(AsMat(image), resized, cv::Size(g.resized_width, g.resized_height), 0, 0, cv::INTER_CUBIC);
-  }
+  const cv::Mat resized = Resized(image, g);
   RgbImage out;
   out.width = g.crop_width;
   out.height = g.crop_height;
@@ -220,20 +229,28 @@ absl::StatusOr<RgbImage> ApplyGeometryRgb(const RgbImage& image, const ImageGeom
 }
 
 absl::StatusOr<ImageTensor> ApplyGeometry(const RgbImage& image, const ImageGeometry& g, const Normalization& n) {
-  absl::StatusOr<RgbImage> rgb = ApplyGeometryRgb(image, g);
-  if (!rgb.ok()) return rgb.status();
+  if (absl::Status s = CheckGeometry(image, g); !s.ok()) return s;
+  const cv::Mat resized = Resized(image, g);
+  // ToTensor then Normalize in float32, as torchvision does: (v / 255 − mean) / std, looked up per channel.
+  float lut[3][256];
+  for (int c = 0; c < 3; ++c) {
+    for (int v = 0; v < 256; ++v) lut[c][v] = (static_cast<float>(v) / 255.0f - n.mean[c]) / n.std[c];
+  }
   ImageTensor t;
-  t.height = rgb->height;
-  t.width = rgb->width;
+  t.height = g.crop_height;
+  t.width = g.crop_width;
   const size_t plane = static_cast<size_t>(t.height) * t.width;
   t.values.resize(3 * plane);
-  for (int c = 0; c < 3; ++c) {
-    // ToTensor then Normalize in float32, as torchvision does: (v / 255 − mean) / std.
-    float lut[256];
-    for (int v = 0; v < 256; ++v) lut[v] = (static_cast<float>(v) / 255.0f - n.mean[c]) / n.std[c];
-    float* out = t.values.data() + c * plane;
-    const uint8_t* in = rgb->pixels.data() + c;
-    for (size_t i = 0; i < plane; ++i) out[i] = lut[in[3 * i]];
+  // Crop, mirror and normalize in one pass over the resized frame (the values of CropInto then the lookup).
+  for (int y = 0; y < t.height; ++y) {
+    const uint8_t* row = resized.ptr<uint8_t>(g.crop_y + y) + 3 * static_cast<size_t>(g.crop_x);
+    float* out = t.values.data() + static_cast<size_t>(y) * t.width;
+    for (int x = 0; x < t.width; ++x) {
+      const uint8_t* px = row + 3 * static_cast<size_t>(g.flipped ? t.width - 1 - x : x);
+      out[x] = lut[0][px[0]];
+      out[plane + x] = lut[1][px[1]];
+      out[2 * plane + x] = lut[2][px[2]];
+    }
   }
   return t;
 }

@@ -45,6 +45,7 @@
 #include "avsl/train/error_text.h"
 #include "avsl/train/evaluate_checkpoint.h"
 #include "avsl/train/map_evaluation.h"
+#include "avsl/train/memory_allocator.h"
 #include "avsl/train/overlay_collector.h"
 #include "avsl/train/precision.h"
 #include "avsl/train/recipe_builders.h"
@@ -327,6 +328,7 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   AVSL_RETURN_IF_ERROR(run->WriteFile(
       "env.json", EnvJson(*host, device.str(), threads, static_cast<long long>(seed), options.command_line)));
   run->Log("precision: " + precision_description);
+  run->Log("allocator: " + DescribeAllocator());
   if (train.GetBool("select_on_test") && val_loader && !root.Sub("data").Has("val")) {
     run->Log("WARNING: model selection uses the TEST split (train.select_on_test = true): the early-stop "
              "numbers are optimistic, as in the reference code");
