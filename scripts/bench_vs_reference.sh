@@ -37,21 +37,22 @@ last_number() { tail -n 1 | sed -E 's/^[a-z]+: ([0-9.]+) samples\/s$/\1/'; }
 echo "files: $(wc -l <"$list") samples in $data; threads $threads; $(nproc) cores; $(date -u +%F)"
 declare -A ref ours
 # A data timing lasts about a second, and this VM's neighbours now and then take a fifth of it: each side runs
-# REPEATS times (default 3), alternating, and the median counts.
+# REPEATS times (default 3), alternating, and the median counts (the lower middle value for an even count).
 repeats=${REPEATS:-3}
-median() { sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
+[[ $repeats =~ ^[1-9][0-9]*$ ]] || { echo "bench_vs_reference: REPEATS must be a positive integer, got '$repeats'" >&2; exit 2; }
+median() { printf '%s\n' "$@" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}'; }
 for workers in 2 0; do
   echo "data pipeline, $workers workers, batch 32, median of $repeats ..." >&2
+  ref_runs=() our_runs=()
   for ((r = 0; r < repeats; ++r)); do
-    "$py" scripts/bench_reference.py data --root "$data" --list "$list" --workers $workers --batch 32 --batches 19 \
-      --threads "$threads" | last_number >>"$data/.ref_data$workers"
-    "$avsl" bench data $recipe "${root[@]}" --set data.batch_size=32 --set data.workers=$workers --batches 19 |
-      last_number >>"$data/.ours_data$workers"
+    ref_runs+=("$("$py" scripts/bench_reference.py data --root "$data" --list "$list" --workers $workers --batch 32 \
+      --batches 19 --threads "$threads" | last_number)")
+    our_runs+=("$("$avsl" bench data $recipe "${root[@]}" --set data.batch_size=32 --set data.workers=$workers \
+      --batches 19 | last_number)")
   done
-  ref[data$workers]=$(median <"$data/.ref_data$workers")
-  ours[data$workers]=$(median <"$data/.ours_data$workers")
-  echo "  reference $(tr '\n' ' ' <"$data/.ref_data$workers")| avsl $(tr '\n' ' ' <"$data/.ours_data$workers")" >&2
-  rm -f "$data/.ref_data$workers" "$data/.ours_data$workers"
+  ref[data$workers]=$(median "${ref_runs[@]}")
+  ours[data$workers]=$(median "${our_runs[@]}")
+  echo "  reference ${ref_runs[*]} | avsl ${our_runs[*]}" >&2
 done
 echo "training step, batch 16, 2 workers ..." >&2
 ref[step]=$("$py" scripts/bench_reference.py step --root "$data" --list "$list" --workers 2 --batch 16 \

@@ -73,7 +73,9 @@ for f in recipe.toml command.txt env.json log.txt train_state.json checkpoints/l
   [ -e "$run/$f" ] && passed=$((passed + 1)) || { echo "FAIL: run directory lacks $f"; failures=$((failures + 1)); }
 done
 # The allocator in force: tcmalloc where the build linked it (tools/CMakeLists.txt), else glibc's, tuned by main().
-if ldd "$AVSL" | grep -q libtcmalloc; then
+if ldd "$AVSL" | grep -q libasan; then  # scripts/test.sh --sanitize
+  allocator_re="allocator: AddressSanitizer's allocator$"
+elif ldd "$AVSL" | grep -q libtcmalloc; then
   allocator_re="allocator: tcmalloc [0-9]+\.[0-9]+"
 else
   allocator_re="allocator: glibc malloc [0-9.]+ \(tuned: mmap threshold 32 MiB, trim threshold 1 GiB\)$"

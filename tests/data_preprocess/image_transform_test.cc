@@ -1,12 +1,18 @@
 // Image decoding errors, transform geometry (boxes and maps follow the image), determinism.
 #include "avsl/data/image_transform.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <opencv2/core.hpp>
@@ -127,6 +133,38 @@ TEST(ImageDecodeTest, MissingCorruptAndTruncatedNameTheFile) {
   auto d = DecodeImageBytes(junk, "junk.jpg");
   ASSERT_FALSE(d.ok());
   EXPECT_NE(std::string(d.status().message()).find("junk.jpg"), std::string::npos) << d.status();
+}
+
+// The file is read in one call sized by stat(); what is not a regular file gets a clear error or a streamed read.
+TEST(ImageDecodeTest, EmptyFilesDirectoriesAndPipesAreNamed) {
+  const std::string empty = Tmp("empty.jpg");
+  std::ofstream(empty, std::ios::binary).flush();
+  auto a = DecodeImageFile(empty);
+  ASSERT_FALSE(a.ok());
+  EXPECT_NE(std::string(a.status().message()).find(empty + ": 0 bytes, not an image"), std::string::npos) << a.status();
+
+  const std::string dir = Tmp("a_directory.jpg");
+  std::filesystem::create_directories(dir);
+  auto b = DecodeImageFile(dir);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(b.status().message()).find(dir + ": is a directory"), std::string::npos) << b.status();
+
+  // A named pipe has no size to read up front: it is streamed, and decodes like the file it carries.
+  const std::string jpeg = WriteJpeg("piped_source.jpg", MarkedImage());
+  const std::string fifo = Tmp("piped.jpg");
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0) << std::strerror(errno);
+  std::thread writer([&] {
+    std::ifstream src(jpeg, std::ios::binary);
+    std::ofstream(fifo, std::ios::binary) << src.rdbuf();
+  });
+  auto piped = DecodeImageFile(fifo);
+  writer.join();
+  auto direct = DecodeImageFile(jpeg);
+  ASSERT_TRUE(piped.ok()) << piped.status();
+  ASSERT_TRUE(direct.ok()) << direct.status();
+  EXPECT_EQ(piped->pixels, direct->pixels);
 }
 
 TEST(ImageDecodeTest, AHeaderDeclaringAHugeFrameIsRefusedBeforeDecoding) {
@@ -317,20 +355,22 @@ TEST(ImageTransformTest, TensorIsTheNormalizedRgbCropBitForBit) {
   for (uint8_t& v : noise.pixels) v = static_cast<uint8_t>(rng() & 0xFF);
   const Normalization n;
   for (const bool flipped : {false, true}) {
-    for (const auto& [resized_w, resized_h] : {std::pair{328, 246}, std::pair{480, 360}}) {
+    for (const auto& [resized_w, resized_h] : {std::pair{328, 246}, std::pair{480, 360}, std::pair{285, 213}}) {
       ImageGeometry g;
       g.source_width = 480;
       g.source_height = 360;
       g.resized_width = resized_w;
       g.resized_height = resized_h;
-      g.crop_x = 61;
-      g.crop_y = 13;
+      // The last size puts the crop against the right and bottom edges.
+      g.crop_x = resized_w == 285 ? 285 - 224 : 61;
+      g.crop_y = resized_w == 285 ? 213 - 200 : 13;
       g.crop_width = 224;
       g.crop_height = 200;
       g.flipped = flipped;
       const auto rgb = ApplyGeometryRgb(noise, g);
       const auto tensor = ApplyGeometry(noise, g, n);
-      ASSERT_TRUE(rgb.ok() && tensor.ok());
+      ASSERT_TRUE(rgb.ok()) << rgb.status();
+      ASSERT_TRUE(tensor.ok()) << tensor.status();
       ASSERT_EQ(tensor->width, 224);
       ASSERT_EQ(tensor->height, 200);
       for (int c = 0; c < 3; ++c) {

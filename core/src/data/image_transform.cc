@@ -160,16 +160,28 @@ absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, con
 }
 
 absl::StatusOr<RgbImage> DecodeImageFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0) {
+    return absl::NotFoundError(absl::StrCat("image ", path, ": cannot open: ", std::strerror(errno)));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat("image ", path, ": is a directory, not an image file"));
+  }
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
     return absl::NotFoundError(absl::StrCat("image ", path, ": cannot open: ", std::strerror(errno)));
   }
-  // One read of the whole file: a character-at-a-time istreambuf_iterator cost 2 % of the training loader.
-  const std::streamoff size = in.tellg();
-  std::vector<uint8_t> bytes(size > 0 ? static_cast<size_t>(size) : 0);
-  in.seekg(0);
-  if (size < 0 || !in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()))) {
-    return absl::DataLossError(absl::StrCat("image ", path, ": cannot read: ", std::strerror(errno)));
+  std::vector<uint8_t> bytes;
+  if (S_ISREG(st.st_mode)) {
+    // One read of the whole file: a character-at-a-time istreambuf_iterator cost 2 % of the training loader.
+    bytes.resize(static_cast<size_t>(st.st_size));
+    in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (static_cast<size_t>(in.gcount()) != bytes.size()) {
+      return absl::DataLossError(absl::StrCat("image ", path, ": read ", in.gcount(), " of its ", bytes.size(),
+                                              " bytes (did the file change while it was read?)"));
+    }
+  } else {  // a pipe or a device: no size to read up front
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   return DecodeImageBytes(bytes, path);
 }
