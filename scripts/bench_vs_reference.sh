@@ -47,21 +47,24 @@ for workers in 2 0; do
   for ((r = 0; r < repeats; ++r)); do
     ref_runs+=("$("$py" scripts/bench_reference.py data --root "$data" --list "$list" --workers $workers --batch 32 \
       --batches 19 --threads "$threads" | last_number)")
-    our_runs+=("$("$avsl" bench data $recipe "${root[@]}" --set data.batch_size=32 --set data.workers=$workers \
-      --batches 19 | last_number)")
+    out=$("$avsl" bench data $recipe "${root[@]}" --set data.batch_size=32 --set data.workers=$workers --batches 19)
+    our_runs+=("$(last_number <<<"$out")")
+    allocator=$(sed -n 's/^allocator: //p' <<<"$out")
   done
   ref[data$workers]=$(median "${ref_runs[@]}")
   ours[data$workers]=$(median "${our_runs[@]}")
   echo "  reference ${ref_runs[*]} | avsl ${our_runs[*]}" >&2
 done
 echo "training step, batch 16, 2 workers ..." >&2
-ref[step]=$("$py" scripts/bench_reference.py step --root "$data" --list "$list" --workers 2 --batch 16 \
-  --steps "$steps" --warmup 2 --threads "$threads" | last_number)
+ref_step() {
+  "$py" scripts/bench_reference.py step --root "$data" --list "$list" --workers 2 --batch 16 --steps "$steps" \
+    --warmup 2 --threads "$threads" | last_number
+}
+ref[step]=$(ref_step)
 # avsl links tcmalloc (docs/performance.md "Allocator"); a PyTorch user can preload it into the reference too.
 tcmalloc=$(ldd "$avsl" | awk '/libtcmalloc/ {print $3}')
 if [ -n "$tcmalloc" ]; then
-  ref[step_tcmalloc]=$(LD_PRELOAD=$tcmalloc "$py" scripts/bench_reference.py step --root "$data" --list "$list" \
-    --workers 2 --batch 16 --steps "$steps" --warmup 2 --threads "$threads" | last_number)
+  ref[step_tcmalloc]=$(LD_PRELOAD=$tcmalloc ref_step)
 fi
 for variant in fp32 channels_last bf16; do
   case $variant in
@@ -81,7 +84,7 @@ echo "| full-size SLAVC step, batch 16, fp32 | ${ref[step]} samples/s | ${ours[s
 echo "| same, fp32 + channels_last | | ${ours[step_channels_last]} samples/s | $(ratio "${ours[step_channels_last]}" "${ref[step]}") |"
 echo "| same, bf16 autocast + channels_last | | ${ours[step_bf16]} samples/s | $(ratio "${ours[step_bf16]}" "${ref[step]}") |"
 echo
-echo "allocator: avsl $("$avsl" bench data $recipe "${root[@]}" --batches 1 | sed -n 's/^allocator: //p'); the reference glibc malloc"
+echo "allocator: avsl $allocator; the reference glibc malloc"
 if [ -n "$tcmalloc" ]; then
   echo "the reference step with LD_PRELOAD=$tcmalloc: ${ref[step_tcmalloc]} samples/s" \
     "(avsl fp32 $(ratio "${ours[step_fp32]}" "${ref[step_tcmalloc]}"), channels_last" \

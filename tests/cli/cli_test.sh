@@ -284,22 +284,17 @@ expect "bench step leaves no scratch run behind" 0 "^none$" -- sh -c \
   "TMPDIR='$tmp' '$AVSL' bench step '$SRC/recipes/ezvsl/synthetic.toml' --steps 1 --warmup 0 --set data.batch_size=8 \
    >/dev/null && ls '$tmp' | grep -c avsl_bench_step || echo none"
 # Every shipped synthetic recipe: a timed step, or the reason it cannot train here (no parameters; OGL's ImageNet
-# weights, which cannot be downloaded here).
+# weights, which cannot be downloaded here), and its train split's loader (reference methods have none). Exit 0 with
+# the last line, or 1 with the reason: the status is folded into the output to check both.
+last_line_or_rc='out=$("$@" 2>&1); rc=$?; if [ $rc -eq 0 ]; then tail -n 1 <<<"$out"; else echo "rc=$rc $(tail -n 1 <<<"$out")"; fi'
 for recipe in "$SRC"/recipes/*/synthetic*.toml "$SRC"/recipes/*/*_synthetic.toml "$SRC"/recipes/quickstart.toml; do
   [[ $recipe == */recipes/grids/* ]] && continue  # grid files (avsl grid), checked by grid_test.sh
-  # Exit 0 with the step line, or 1 with one of the two reasons: the status is folded into the output to check both.
-  expect "bench step $(basename "$(dirname "$recipe")")/$(basename "$recipe")" 0 \
+  name="$(basename "$(dirname "$recipe")")/$(basename "$recipe")"
+  expect "bench step $name" 0 \
     "^(step: [0-9]+\.[0-9] samples/s|rc=1 .*(the run made 0 steps|recipe key 'model.weights' is not set).*)$" -- \
-    bash -c 'out=$("$@" 2>&1); rc=$?; if [ $rc -eq 0 ]; then tail -n 1 <<<"$out"; else echo "rc=$rc $(tail -n 1 <<<"$out")"; fi' \
-    _ "$AVSL" bench step "$recipe" --steps 1 --warmup 0 --set data.batch_size=8
-done
-# ... and the loader of every one's train split (reference methods have none).
-for recipe in "$SRC"/recipes/*/synthetic*.toml "$SRC"/recipes/*/*_synthetic.toml "$SRC"/recipes/quickstart.toml; do
-  [[ $recipe == */recipes/grids/* ]] && continue
-  expect "bench data $(basename "$(dirname "$recipe")")/$(basename "$recipe")" 0 \
-    "^(data: [0-9]+\.[0-9] samples/s|rc=1 .*the recipe has no data.train dataset.*)$" -- \
-    bash -c 'out=$("$@" 2>&1); rc=$?; if [ $rc -eq 0 ]; then tail -n 1 <<<"$out"; else echo "rc=$rc $(tail -n 1 <<<"$out")"; fi' \
-    _ "$AVSL" bench data "$recipe" --batches 1 --set data.batch_size=8
+    bash -c "$last_line_or_rc" _ "$AVSL" bench step "$recipe" --steps 1 --warmup 0 --set data.batch_size=8
+  expect "bench data $name" 0 "^(data: [0-9]+\.[0-9] samples/s|rc=1 .*the recipe has no data.train dataset.*)$" -- \
+    bash -c "$last_line_or_rc" _ "$AVSL" bench data "$recipe" --batches 1 --set data.batch_size=8
 done
 expect "bench step on a method with nothing to train" 1 "the run made 0 steps, fewer than --warmup \+ 1 = 4" -- \
   "$AVSL" bench step "$SRC/recipes/center_prior/synthetic.toml"

@@ -9,7 +9,7 @@
 #include "avsl/checkpoint/zip_writer.h"
 #include "avsl/core/status_macros.h"
 #include "checkpoint/legacy_torch_save.h"
-#include "checkpoint/read_file.h"
+#include "io/read_whole_file.h"
 
 namespace avsl::checkpoint {
 namespace {
@@ -34,7 +34,7 @@ absl::StatusOr<CheckpointArchive> CheckpointArchive::Open(const std::string& pat
   CheckpointArchive a;
   a.path_ = path;
   a.verify_crc_ = options.verify_crc;
-  AVSL_ASSIGN_OR_RETURN(std::string bytes, internal::ReadWholeFile(path, "checkpoint"));
+  AVSL_ASSIGN_OR_RETURN(std::string bytes, io::internal::ReadWholeFile<std::string>(path, "checkpoint"));
   if (IsLegacyTorchSave(bytes)) {
     a.legacy_bytes_ = std::make_shared<const std::string>(std::move(bytes));
     AVSL_ASSIGN_OR_RETURN(

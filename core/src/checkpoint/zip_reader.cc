@@ -6,7 +6,7 @@
 #include "avsl/core/status_macros.h"
 #include "checkpoint/crc32.h"
 #include "checkpoint/legacy_torch_save.h"
-#include "checkpoint/read_file.h"
+#include "io/read_whole_file.h"
 
 namespace avsl::checkpoint {
 namespace {
@@ -54,7 +54,7 @@ std::string DescribeNonZip(const std::string& b) {
 }  // namespace
 
 absl::StatusOr<ZipReader> ZipReader::Open(const std::string& path) {
-  AVSL_ASSIGN_OR_RETURN(std::string bytes, internal::ReadWholeFile(path, "zip archive"));
+  AVSL_ASSIGN_OR_RETURN(std::string bytes, io::internal::ReadWholeFile<std::string>(path, "zip archive"));
   return FromBytes(std::move(bytes), path);
 }
 

@@ -1,12 +1,7 @@
 #include "avsl/data/image_transform.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <array>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
 #include <iterator>
 
 #include <opencv2/core.hpp>
@@ -16,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "env_limit.h"
+#include "io/read_whole_file.h"
 #include "jpeg_decoder.h"
 
 namespace avsl::data {
@@ -160,30 +156,9 @@ absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, con
 }
 
 absl::StatusOr<RgbImage> DecodeImageFile(const std::string& path) {
-  struct stat st;
-  if (stat(path.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat("image ", path, ": cannot open: ", std::strerror(errno)));
-  }
-  if (S_ISDIR(st.st_mode)) {
-    return absl::InvalidArgumentError(absl::StrCat("image ", path, ": is a directory, not an image file"));
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat("image ", path, ": cannot open: ", std::strerror(errno)));
-  }
-  std::vector<uint8_t> bytes;
-  if (S_ISREG(st.st_mode)) {
-    // One read of the whole file: a character-at-a-time istreambuf_iterator cost 2 % of the training loader.
-    bytes.resize(static_cast<size_t>(st.st_size));
-    in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (static_cast<size_t>(in.gcount()) != bytes.size()) {
-      return absl::DataLossError(absl::StrCat("image ", path, ": read ", in.gcount(), " of its ", bytes.size(),
-                                              " bytes (did the file change while it was read?)"));
-    }
-  } else {  // a pipe or a device: no size to read up front
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
-  return DecodeImageBytes(bytes, path);
+  absl::StatusOr<std::vector<uint8_t>> bytes = io::internal::ReadWholeFile<std::vector<uint8_t>>(path, "image");
+  if (!bytes.ok()) return bytes.status();
+  return DecodeImageBytes(*bytes, path);
 }
 
 std::array<int, 2> ShortSideResize(int width, int height, int short_side) {
