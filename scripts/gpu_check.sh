@@ -109,6 +109,27 @@ note "configured and built in $(($(date +%s) - start)) s: $(grep -m1 'avsl: LibT
 note "ctest -L cuda: $(grep -E 'tests passed|tests failed' "$OUT/ctest_cuda.log" | tail -1) (skipped: $(grep -c 'Skipped' "$OUT/ctest_cuda.log" || true))"
 grep '\[ CUDA == CPU \]' "$OUT/ctest_cuda.log" | sed 's/^/  /' >>"$summary" || true
 
+# Data parallelism on CUDA (docs/distributed.md, "GPUs"): which library carries CUDA tensors (NCCL where the build
+# has it), then, on a machine with two or more GPUs, two ranks training one epoch under the local launcher.
+note "data-parallel transport: $(grep -m1 'avsl: NCCL' "$OUT/configure.log" 2>/dev/null || echo '?')"
+"$BUILD/tests/cuda_test" --gtest_filter='CommunicatorTransportTest.*' >"$OUT/transport.log" 2>&1 &&
+  note "  CommunicatorTransportTest passed: $(grep -m1 '\[ transport \]' "$OUT/transport.log")" ||
+  { note "  CommunicatorTransportTest failed ($OUT/transport.log)"; rc=1; }
+gpus=$(nvidia-smi -L 2>/dev/null | grep -c '^GPU' || true)
+if [ "${gpus:-0}" -ge 2 ]; then
+  run_out=$OUT/dist_2gpu
+  rm -rf "$run_out"
+  if "$BUILD/bin/avsl" train recipes/slavc/synthetic.toml --nproc-per-node 2 --output-dir "$run_out" \
+    --set train.epochs=1 --set device='"cuda"' >"$run_out.log" 2>&1; then
+    note "2 ranks on 2 GPUs (avsl train --nproc-per-node 2, recipes/slavc/synthetic.toml, 1 epoch): passed; $(grep -h -m1 'data-parallel:' "$run_out"/*/*/log.txt)"
+  else
+    note "2 ranks on 2 GPUs: failed ($run_out.log: $(tail -n 1 "$run_out.log"))"
+    rc=1
+  fi
+else
+  note "2 ranks on 2 GPUs: not run, this machine has ${gpus:-0} GPU (docs/distributed.md)"
+fi
+
 echo "== encoder train step (forward+backward+Adam) on the GPU; BM_Gpu*: ResNet18 at batch 128, fp32 and bf16" | tee -a "$summary"
 AVSL_BENCH_DEVICE=cuda "$BUILD/benchmarks/encoders_bench" --benchmark_filter='BM_(Gpu|Image|Audio)' 2>&1 |
   grep -E '^BM_' | tee -a "$summary" || true

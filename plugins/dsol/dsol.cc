@@ -11,6 +11,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "avsl/core/method.h"
 #include "avsl/core/options.h"
 #include "avsl/core/plugin_abi.h"
+#include "avsl/core/rank_group.h"
 #include "avsl/core/status_macros.h"
 #include "dsol_loss.h"
 
@@ -116,7 +118,7 @@ class Dsol final : public Method {
   }
 
   void OnTrainEvent(const TrainEvent& event) override {
-    if (event.type == TrainEvent::Type::kEpochEnd) EndEpoch(pending_logs_);
+    if (event.type == TrainEvent::Type::kEpochEnd) EndEpoch(event.ranks, pending_logs_);
   }
 
   Localization Localize(const Batch& batch) override {
@@ -159,15 +161,16 @@ class Dsol final : public Method {
   // End of a training epoch: after `init_epochs` localization-only epochs, cluster the bank (K-means on the
   // normalized object features), keep the centres as the object dictionary, re-initialize the classifiers as
   // class_model_train does (cluster ids are arbitrary, so old classifier rows mean nothing), and empty the bank.
-  void EndEpoch(std::vector<std::pair<std::string, double>>& logs) {
+  // In a data-parallel run every rank clusters the whole epoch's bank, gathered from all ranks (README.md).
+  void EndEpoch(RankGroup* ranks, std::vector<std::pair<std::string, double>>& logs) {
     torch::NoGradGuard no_grad;
     state_[kEpochs] += 1;
     const int64_t epochs = state_[kEpochs].item<int64_t>();
-    const int64_t n = static_cast<int64_t>(bank_.size());
+    const torch::Tensor bank = ranks != nullptr && ranks->world_size() > 1 ? GatherBank(*ranks) : LocalBank();
+    const int64_t n = bank.size(0);
     logs.push_back({"bank_size", static_cast<double>(n)});
     if (epochs >= o_.init_epochs && n >= o_.num_clusters) {
-      const KMeansResult km = KMeans(torch::stack(bank_), o_.num_clusters, o_.kmeans_max_iter, o_.kmeans_restarts,
-                                     o_.kmeans_tol);
+      const KMeansResult km = KMeans(bank, o_.num_clusters, o_.kmeans_max_iter, o_.kmeans_restarts, o_.kmeans_tol);
       centroids_.copy_(km.centroids.to(centroids_.device()));
       state_[kReady].fill_(1);
       logs.push_back({"kmeans_inertia", km.inertia});
@@ -180,6 +183,33 @@ class Dsol final : public Method {
     }
     bank_.clear();
     bank_index_.clear();
+  }
+
+  torch::Tensor LocalBank() const {
+    return bank_.empty() ? torch::zeros({0, centroids_.size(1)}) : torch::stack(bank_);
+  }
+
+  // Every rank's bank rows in rank order, one row per sample key: the sampler's padding ("pad" shard tail) repeats
+  // a few samples on a second rank, and the first copy is kept, as one process keeps one row per key. Keys travel
+  // as 64-bit FNV-1a hashes.
+  torch::Tensor GatherBank(RankGroup& ranks) const {
+    std::vector<int64_t> hashes(bank_.size());
+    for (const auto& [key, row] : bank_index_) hashes[row] = static_cast<int64_t>(KeyHash(key));
+    const torch::Tensor rows = ranks.AllGather(LocalBank()).all;
+    const torch::Tensor keys = ranks.AllGather(torch::tensor(hashes, torch::kLong)).all;
+    std::set<int64_t> seen;
+    std::vector<int64_t> keep;
+    const auto* k = keys.data_ptr<int64_t>();
+    for (int64_t i = 0; i < keys.size(0); ++i) {
+      if (seen.insert(k[i]).second) keep.push_back(i);
+    }
+    return rows.index_select(0, torch::tensor(keep, torch::kLong));
+  }
+
+  static uint64_t KeyHash(const std::string& key) {
+    uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
+    return h;
   }
 
   DsolOptions o_;

@@ -11,6 +11,7 @@
 
 #include "avsl/core/method.h"
 #include "avsl/core/plugin_host.h"
+#include "avsl/core/rank_group.h"
 #include "avsl/core/recipe.h"
 #include "avsl/testing/method_test_kit.h"
 #include "dsol_loss.h"
@@ -208,6 +209,76 @@ TEST(DsolTest, KMeansRunsAtEpochEndAndAddsTheClassTerm) {
   auto params = method->named_parameters();
   EXPECT_TRUE(torch::equal(params["v_class_layer.bias"], torch::zeros({3})));
   EXPECT_LT(params["v_class_layer.weight"].abs().max().item<double>(), 0.08);
+}
+
+void EndEpoch(Method& m, RankGroup* ranks) {
+  TrainEvent e;
+  e.type = TrainEvent::Type::kEpochEnd;
+  e.ranks = ranks;
+  m.OnTrainEvent(e);
+}
+
+// Rank 1 of two: records what it contributes to each gather and sees only its own rows.
+class RecordingRank final : public RankGroup {
+ public:
+  int rank() const override { return 1; }
+  int world_size() const override { return 2; }
+  GatheredRows AllGather(const at::Tensor& local) override {
+    sent.push_back(local.clone());
+    return {local, 0, true};
+  }
+  at::Tensor AllReduceSum(const at::Tensor& local) override { return local; }
+  std::vector<at::Tensor> sent;
+};
+
+// Rank 0 of two: its rows, then what rank 1 sent to the same gather.
+class ReplayingRank final : public RankGroup {
+ public:
+  explicit ReplayingRank(std::vector<at::Tensor> other) : other_(std::move(other)) {}
+  int rank() const override { return 0; }
+  int world_size() const override { return 2; }
+  GatheredRows AllGather(const at::Tensor& local) override {
+    return {torch::cat({local, other_.at(calls_++)}), 0, true};
+  }
+  at::Tensor AllReduceSum(const at::Tensor& local) override { return local; }
+
+ private:
+  std::vector<at::Tensor> other_;
+  size_t calls_ = 0;
+};
+
+// Two ranks that saw half an epoch each cluster the whole epoch: rank 0's centroids equal those of one process that
+// saw both halves (same rows in the same order, same generator), and samples rank 1 saw again (the sampler's
+// padding) count once.
+TEST(DsolTest, DataParallelRanksClusterTheWholeEpochsBank) {
+  const std::string recipe = TinyRecipe("init_epochs = 1\n");
+  const Batch a = MakeBatch(4, "a", 1), b = MakeBatch(4, "b", 2), padding = MakeBatch(2, "a", 5);
+  auto one = Build(recipe), rank0 = Build(recipe), rank1 = Build(recipe);
+  ASSERT_TRUE(one && rank0 && rank1);
+  for (auto* m : {&one, &rank0, &rank1}) (*m)->train();
+  torch::manual_seed(1);
+  one->TrainStep(a);
+  torch::manual_seed(2);
+  one->TrainStep(b);
+  torch::manual_seed(3);
+  EndEpoch(*one);
+  torch::manual_seed(1);
+  rank0->TrainStep(a);
+  torch::manual_seed(2);
+  rank1->TrainStep(b);
+  rank1->TrainStep(padding);  // a0, a1 again, with other features: rank 0's copies count
+  RecordingRank recorder;
+  EndEpoch(*rank1, &recorder);
+  ASSERT_EQ(recorder.sent.size(), 2u);  // the bank's rows, then its keys
+  EXPECT_EQ(recorder.sent[0].size(0), 6);
+  ReplayingRank replay(recorder.sent);
+  torch::manual_seed(3);
+  EndEpoch(*rank0, &replay);
+  EXPECT_EQ(LogValue(rank0->TrainStep(a), "bank_size"), 8.0);
+  const torch::Tensor expected = one->named_buffers()["kmeans_centroids"];
+  const torch::Tensor got = rank0->named_buffers()["kmeans_centroids"];
+  EXPECT_GT(expected.abs().sum().item<double>(), 0);
+  EXPECT_TRUE(torch::allclose(got, expected, 1e-6, 1e-6)) << got << "\n" << expected;
 }
 
 // The default follows training_stage_one.py with --init_num 1: init_num is incremented before `init_num > 1` is

@@ -9,6 +9,8 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #include <torch/torch.h>
 
+#include "dist/nccl_group.h"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
@@ -56,22 +58,45 @@ std::string WhatOf(const std::exception& e) {
 
 }  // namespace
 
+using internal::CollectiveGroup;
+
 struct Communicator::Impl {
   LaunchEnv env;
   std::chrono::milliseconds timeout{0};
+  int cuda_device = -1;
   c10::intrusive_ptr<c10d::TCPStore> store;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> step_group;  ///< Channel::kStep, once opened
+  // Gloo carries CPU tensors (the step status, evaluation records) and, in a build without NCCL, CUDA ones through
+  // the host; NCCL, where built, carries CUDA tensors (as torch.distributed's "nccl" backend, with a Gloo group
+  // beside it for CPU objects). Each channel has one group of each kind.
+  c10::intrusive_ptr<CollectiveGroup> group;
+  c10::intrusive_ptr<CollectiveGroup> step_group;  ///< Channel::kStep, once opened
+  c10::intrusive_ptr<CollectiveGroup> nccl_group, nccl_step_group;
 
-  c10d::ProcessGroupGloo& GroupFor(Channel channel) {
-    if (channel == Channel::kStep) {
-      TORCH_CHECK(step_group, "avsl::dist::Communicator: the step channel was not opened (OpenStepChannel)");
-      return *step_group;
+  // The group of `channel` that carries `tensor`: the choice depends only on the device, so every rank (same
+  // devices, same call order) pairs the same calls on the same group.
+  CollectiveGroup& GroupFor(Channel channel, const at::Tensor& tensor) {
+    const bool step = channel == Channel::kStep;
+    if (tensor.is_cuda() && nccl_group) {
+      TORCH_CHECK(!step || nccl_step_group,
+                  "avsl::dist::Communicator: the step channel was not opened (OpenStepChannel)");
+      return step ? *nccl_step_group : *nccl_group;
     }
-    return *group;
+    TORCH_CHECK(!step || step_group, "avsl::dist::Communicator: the step channel was not opened (OpenStepChannel)");
+    return step ? *step_group : *group;
+  }
+  // The NCCL group of every rank, under its own prefix of the store (Gloo's keys and NCCL's never meet).
+  c10::intrusive_ptr<CollectiveGroup> MakeCudaGroup(const std::string& prefix) const {
+#ifdef AVSL_WITH_NCCL
+    if (cuda_device < 0) return {};
+    return internal::MakeNcclGroup(c10::make_intrusive<c10d::PrefixStore>(prefix, store), env.rank, env.world_size,
+                                   timeout, cuda_device);
+#else
+    (void)prefix;
+    return {};
+#endif
   }
   // A Gloo group of every rank on `store`, over loopback when the job is on one machine.
-  c10::intrusive_ptr<c10d::ProcessGroupGloo> MakeGroup(const c10::intrusive_ptr<c10d::Store>& on) const {
+  c10::intrusive_ptr<CollectiveGroup> MakeGroup(const c10::intrusive_ptr<c10d::Store>& on) const {
     auto options = c10d::ProcessGroupGloo::Options::create(timeout);
     // Rank 0's address is one this host reaches the others by only when they share it (one machine); otherwise
     // Gloo picks the interface of this host's name, as torch.distributed does.
@@ -124,13 +149,20 @@ Communicator::~Communicator() {
   }
   impl_->cv.notify_all();
   if (impl_->heartbeat.joinable()) impl_->heartbeat.join();
+#ifdef AVSL_WITH_NCCL
+  for (auto* g : {&impl_->nccl_group, &impl_->nccl_step_group}) {
+    if (*g) internal::ShutdownNcclGroup(**g);
+  }
+#endif
 }
 
 absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const LaunchEnv& env,
-                                                                    std::chrono::milliseconds timeout) {
+                                                                    std::chrono::milliseconds timeout,
+                                                                    int cuda_device) {
   auto impl = std::make_unique<Impl>();
   impl->env = env;
   impl->timeout = timeout;
+  impl->cuda_device = cuda_device;
   const std::string where = absl::StrCat(env.master_addr, ":", env.master_port);
   try {
     impl->store = MakeStore(env, env.rank == 0, timeout, /*join=*/true);
@@ -147,6 +179,12 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const Launch
                                                " ranks did not form within ", timeout.count() / 1000.0,
                                                " s (train.dist_timeout_s) through ", where, ": ", WhatOf(e)));
   }
+  try {
+    impl->nccl_group = impl->MakeCudaGroup("avsl/nccl");
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(absl::StrCat("rank ", env.rank, ": the NCCL process group on cuda:", cuda_device,
+                                               " could not be made: ", WhatOf(e)));
+  }
   Impl* raw = impl.get();
   impl->heartbeat = std::thread([raw] { raw->Beat(); });
   return std::unique_ptr<Communicator>(new Communicator(std::move(impl)));
@@ -156,6 +194,7 @@ absl::Status Communicator::OpenStepChannel() {
   if (impl_->step_group) return absl::OkStatus();
   try {
     impl_->step_group = impl_->MakeGroup(c10::make_intrusive<c10d::PrefixStore>("avsl/step", impl_->store));
+    impl_->nccl_step_group = impl_->MakeCudaGroup("avsl/step/nccl");
   } catch (const std::exception& e) {
     return Lost("opening the step channel (the Gloo group of global negatives and synchronized BatchNorm)", WhatOf(e));
   }
@@ -164,6 +203,18 @@ absl::Status Communicator::OpenStepChannel() {
 
 int Communicator::rank() const { return impl_->env.rank; }
 int Communicator::world_size() const { return impl_->env.world_size; }
+
+std::string Communicator::transport() const {
+  if (impl_->nccl_group) {
+#ifdef AVSL_WITH_NCCL
+    return absl::StrCat("nccl (", internal::NcclVersion(), ") for CUDA tensors, gloo for CPU tensors");
+#endif
+  }
+  if (impl_->cuda_device >= 0) {
+    return "gloo (CUDA tensors go through the host: this build has no NCCL; see docs/distributed.md)";
+  }
+  return "gloo";
+}
 
 absl::Status Communicator::Lost(const std::string& what, const std::string& cause) {
   const LaunchEnv& env = impl_->env;
@@ -207,7 +258,7 @@ std::unique_ptr<Communicator::Pending> Communicator::StartAllReduceSum(at::Tenso
   auto pending = std::make_unique<Pending>();
   pending->work_ = std::make_unique<Pending::Work>();
   try {
-    pending->work_->work = impl_->GroupFor(channel).allreduce(tensors);
+    pending->work_->work = impl_->GroupFor(channel, tensors[0]).allreduce(tensors);
   } catch (const std::exception& e) {
     pending->error_ = WhatOf(e);
   }
@@ -245,7 +296,7 @@ absl::Status Communicator::Broadcast(const std::vector<at::Tensor>& tensors, int
       std::vector<at::Tensor> flat{torch::cat(flat_parts)};
       c10d::BroadcastOptions options;
       options.rootRank = root;
-      impl_->group->broadcast(flat, options)->wait();
+      impl_->GroupFor(Channel::kMain, flat[0]).broadcast(flat, options)->wait();
       if (impl_->env.rank == root) continue;
       int64_t offset = 0;
       torch::NoGradGuard no_grad;
@@ -274,7 +325,7 @@ absl::StatusOr<Communicator::Rows> Communicator::AllGatherRows(const at::Tensor&
     std::vector<at::Tensor> shape{torch::tensor({rows, row_numel}, torch::kLong)};
     std::vector<std::vector<at::Tensor>> shapes(1);
     for (int r = 0; r < world; ++r) shapes[0].push_back(torch::empty({2}, torch::kLong));
-    impl_->GroupFor(channel).allgather(shapes, shape)->wait();
+    impl_->GroupFor(channel, shape[0]).allgather(shapes, shape)->wait();
     int64_t longest = 0;
     for (int r = 0; r < world; ++r) {
       const int64_t n = shapes[0][r][0].item<int64_t>(), m = shapes[0][r][1].item<int64_t>();
@@ -292,7 +343,7 @@ absl::StatusOr<Communicator::Rows> Communicator::AllGatherRows(const at::Tensor&
     if (rows > 0) mine[0].narrow(0, 0, rows).copy_(local.detach());
     std::vector<std::vector<at::Tensor>> all(1);
     for (int r = 0; r < world; ++r) all[0].push_back(torch::empty(padded_shape, local.options()));
-    if (longest > 0) impl_->GroupFor(channel).allgather(all, mine)->wait();
+    if (longest > 0) impl_->GroupFor(channel, mine[0]).allgather(all, mine)->wait();
     std::vector<at::Tensor> parts;
     for (int r = 0; r < world; ++r) parts.push_back(all[0][r].narrow(0, 0, out.counts[r]));
     out.all = torch::cat(parts);

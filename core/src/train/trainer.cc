@@ -116,6 +116,7 @@ struct Trainer::Impl {
   // train.global_negatives / train.sync_bn: the group the method and its BatchNorms gather through in a step.
   bool global_negatives = false, sync_bn = false;
   std::unique_ptr<RankGroup> step_group;
+  std::unique_ptr<RankGroup> event_group;     ///< TrainEvent::ranks of a data-parallel run
   std::vector<torch::Tensor> synced_buffers;  ///< the method's buffers, rank 0's before every step (as DDP)
   std::vector<double> rank_step_seconds;      ///< each rank's previous step, from the step's status exchange
   double previous_step_seconds = 0;           ///< this rank's
@@ -195,7 +196,17 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
     // First of all: a rank that fails later (a missing file on its node) then shows up in the others' errors as the
     // lost rank, instead of leaving them waiting in the rendezvous.
     const auto timeout = std::chrono::milliseconds(static_cast<long long>(train.GetFloat("dist_timeout_s") * 1000));
-    AVSL_ASSIGN_OR_RETURN(comm, dist::Communicator::Connect(launch, timeout));
+    // One GPU per local rank, as torchrun's LOCAL_RANK convention has it; its tensors travel over NCCL where built.
+    // A rank without a GPU of its own says so after joining, so the others name it as the lost rank at once.
+    const int gpus = device.is_cuda() ? static_cast<int>(torch::cuda::device_count()) : 0;
+    const bool own_gpu = device.is_cuda() && launch.local_rank < gpus;
+    AVSL_ASSIGN_OR_RETURN(comm, dist::Communicator::Connect(launch, timeout, own_gpu ? launch.local_rank : -1));
+    if (device.is_cuda() && !own_gpu) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("rank ", launch.rank, ": device = \"cuda\" takes one GPU per local rank, but LOCAL_RANK is ",
+                       launch.local_rank, " and this machine has ", gpus, " CUDA device", gpus == 1 ? "" : "s",
+                       ": start at most ", gpus, " processes per node (--nproc-per-node)"));
+    }
     if (device.is_cuda()) device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(launch.local_rank));
     if (root.GetInt("threads") == 0) {
       // threads = 0 means all cores: shared by the ranks of this machine.
@@ -206,9 +217,12 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   epochs = train.GetInt("epochs");
   global_negatives = train.GetBool("global_negatives");
   sync_bn = train.GetBool("sync_bn");
-  if (comm && (global_negatives || sync_bn)) {
+  if (comm) {
+    // The step channel carries the collectives of the methods' events too (TrainEvent::ranks), which every rank
+    // sends at the same point, between steps.
     AVSL_RETURN_IF_ERROR(comm->OpenStepChannel());
-    step_group = dist::MakeRankGroup(comm.get());
+    event_group = dist::MakeRankGroup(comm.get());
+    if (global_negatives || sync_bn) step_group = dist::MakeRankGroup(comm.get());
   }
   grad_clip = train.GetFloat("grad_clip");
   select = train.GetString("select");
@@ -371,8 +385,8 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
     AVSL_RETURN_IF_ERROR(BroadcastWeights("the broadcast of rank 0's initial weights"));
     synced_buffers = method->buffers();
     grad_sync = std::make_unique<dist::GradientSync>(params, comm.get());
-    run->Log(absl::StrCat("data-parallel: ", world(), " processes (", launch.source, ", Gloo, rendezvous ",
-                          launch.master_addr, ":", launch.master_port, "), batch ",
+    run->Log(absl::StrCat("data-parallel: ", world(), " processes (", launch.source, ", ", comm->transport(),
+                          ", rendezvous ", launch.master_addr, ":", launch.master_port, "), batch ",
                           root.Sub("data").GetInt("batch_size"),
                           " per process = ", root.Sub("data").GetInt("batch_size") * world(), " global, ", threads,
                           " threads per process, ", grad_sync->bucket_count(), " gradient buckets, shard tail ",
@@ -392,6 +406,7 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
   SortByPriority(hooks);
   ctx.run = run.get();
   ctx.state = &state;
+  ctx.ranks = event_group.get();
   ctx.epochs = epochs;
   ctx.validates = val_loader != nullptr;
   ctx.save = [this](const std::string& name) { return Save(name); };

@@ -341,6 +341,7 @@ class RecipeHooks final : public TrainerHook {
     e.epoch = ctx.state->epoch;
     e.step = ctx.state->global_step;
     e.run_dir = ctx.run->path();
+    e.ranks = ctx.ranks;
     return e;
   }
 

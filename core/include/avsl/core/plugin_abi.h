@@ -18,7 +18,8 @@
 // ABI 4: LrSchedule::FactorAt (schedules in epochs, core.MultiStep).
 // ABI 5: the two-tower localizer's dropout options (FNAC).
 // ABI 6: Sample::negative_audio (the negative-audio evaluation).
-#define AVSL_PLUGIN_ABI_VERSION 6u
+// ABI 7: TrainEvent::ranks (collectives in a method's events: DSOL's bank in data-parallel runs).
+#define AVSL_PLUGIN_ABI_VERSION 7u
 #define AVSL_PLUGIN_ENTRY_POINT "avsl_plugin_info"
 
 // What the plugin was compiled against; the host refuses a plugin whose values differ from its own.

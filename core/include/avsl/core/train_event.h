@@ -6,6 +6,8 @@
 
 namespace avsl {
 
+class RankGroup;  // avsl/core/rank_group.h
+
 struct TrainEvent {
   enum class Type { kRunStart, kEpochStart, kStepEnd, kEpochEnd, kValidationEnd, kRunEnd };
   Type type = Type::kRunStart;
@@ -14,6 +16,10 @@ struct TrainEvent {
   double loss = 0;      ///< last step's loss (kStepEnd) or the epoch mean (kEpochEnd; NaN: no step this run)
   std::map<std::string, double> metrics;  ///< "val.ap", ... (kValidationEnd)
   std::string run_dir;
+  /// A data-parallel run's ranks (null in one process). Every rank receives each event at the same point of the
+  /// run, so a method may call collectives here: state a method builds from the samples it saw over an epoch (DSOL's
+  /// feature bank) is gathered from every rank at kEpochEnd. Added in SDK 1.6 (appended: older plugins unaffected).
+  RankGroup* ranks = nullptr;
 };
 
 }  // namespace avsl

@@ -1,4 +1,5 @@
-// The collectives a data-parallel run needs, on a c10d process group (Gloo on CPU tensors) with rendezvous
+// The collectives a data-parallel run needs, on c10d process groups (Gloo for CPU tensors, NCCL for CUDA tensors
+// where LibTorch has CUDA and the build found NCCL) with rendezvous
 // through c10d's TCPStore at MASTER_ADDR:MASTER_PORT: the engine PyTorch's DDP uses, so an avsl job sits beside
 // torchrun and SLURM like a PyTorch one. c10d stays inside communicator.cc (compile time, and the 1.13/2.x API
 // differences live in one file).
@@ -26,14 +27,20 @@ namespace avsl::dist {
 class AVSL_EXPORT Communicator {
  public:
   /// Joins the job `env` describes (world size > 1): rank 0 serves the store, every rank builds the Gloo group.
+  /// `cuda_device` >= 0: this rank computes on that CUDA device, and in a build with NCCL (AVSL_WITH_NCCL) an NCCL
+  /// group carries every CUDA tensor's collective (CPU tensors stay on Gloo); -1: CPU only.
   /// Unavailable naming the address and the timeout when the peers do not all arrive within `timeout`.
-  static absl::StatusOr<std::unique_ptr<Communicator>> Connect(const LaunchEnv& env, std::chrono::milliseconds timeout);
+  static absl::StatusOr<std::unique_ptr<Communicator>> Connect(const LaunchEnv& env, std::chrono::milliseconds timeout,
+                                                               int cuda_device = -1);
   ~Communicator();
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
 
   int rank() const;
   int world_size() const;
+  /// Which library carries which tensors, for the run log ("gloo", or "nccl (NCCL 2.21.5) for CUDA tensors, gloo
+  /// for CPU tensors").
+  std::string transport() const;
 
   /// Which Gloo group a collective runs on. kStep is a second group (its own connections and sequence numbers)
   /// for the collectives a method or a layer issues inside a step (global negatives, synchronized BatchNorm):

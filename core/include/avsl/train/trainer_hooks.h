@@ -30,6 +30,8 @@ struct TrainerContext {
   std::function<absl::Status(const std::string& name)> save;
   /// Set by a hook to end training after the current epoch; the name of the hook that asked is logged.
   bool stop_requested = false;
+  /// A data-parallel run's ranks, passed on in every TrainEvent (null in one process).
+  RankGroup* ranks = nullptr;
 };
 
 /// One optimizer step, as the hooks see it.
