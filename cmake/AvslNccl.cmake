@@ -47,7 +47,8 @@ function(avsl_use_nccl target)
   endif()
   message(STATUS "avsl: NCCL: on (${AVSL_NCCL_INCLUDE_DIR}/nccl.h): CUDA tensors of data-parallel runs travel over NCCL")
   target_sources(${target} PRIVATE ${PROJECT_SOURCE_DIR}/core/src/dist/nccl_group.cc)
-  target_include_directories(${target} PRIVATE ${AVSL_NCCL_INCLUDE_DIR})
+  # The probe's include directories, so what compiled there compiles here.
+  target_include_directories(${target} PRIVATE ${AVSL_NCCL_INCLUDE_DIR} ${CUDAToolkit_INCLUDE_DIRS} ${CUDA_INCLUDE_DIRS})
   # Per file, not per target: a target-wide define would make GCC refuse the shared torch PCH.
   set_source_files_properties(${PROJECT_SOURCE_DIR}/core/src/dist/nccl_group.cc
                               ${PROJECT_SOURCE_DIR}/core/src/dist/communicator.cc

@@ -47,6 +47,9 @@ struct DsolOptions {
   double kmeans_tol = 1e-4;
 };
 
+// The bank key of a sample without a key: its step and position.
+constexpr const char* kKeylessPrefix = "#step";
+
 // State kept in a buffer so a checkpoint restores it: steps seen, epochs completed, centroids valid (0/1).
 enum StateIndex : int64_t { kSteps = 0, kEpochs = 1, kReady = 2 };
 
@@ -148,7 +151,7 @@ class Dsol final : public Method {
     for (int64_t i = 0; i < rows.size(0); ++i) {
       const std::string key = i < static_cast<int64_t>(batch.keys.size()) && !batch.keys[i].empty()
                                   ? batch.keys[i]
-                                  : absl::StrCat("#step", state_[kSteps].item<int64_t>(), "_", i);
+                                  : absl::StrCat(kKeylessPrefix, state_[kSteps].item<int64_t>(), "_", i);
       auto [it, inserted] = bank_index_.emplace(key, bank_.size());
       if (inserted) {
         bank_.push_back(rows[i]);
@@ -191,17 +194,20 @@ class Dsol final : public Method {
 
   // Every rank's bank rows in rank order, one row per sample key: the sampler's padding ("pad" shard tail) repeats
   // a few samples on a second rank, and the first copy is kept, as one process keeps one row per key. Keys travel
-  // as 64-bit FNV-1a hashes.
+  // as 64-bit FNV-1a hashes; rows of keyless samples (whose stand-in keys repeat across ranks) as 0, never merged.
   torch::Tensor GatherBank(RankGroup& ranks) const {
     std::vector<int64_t> hashes(bank_.size());
-    for (const auto& [key, row] : bank_index_) hashes[row] = static_cast<int64_t>(KeyHash(key));
+    for (const auto& [key, row] : bank_index_) {
+      const uint64_t h = KeyHash(key);
+      hashes[row] = key.rfind(kKeylessPrefix, 0) == 0 ? 0 : static_cast<int64_t>(h == 0 ? 1 : h);
+    }
     const torch::Tensor rows = ranks.AllGather(LocalBank()).all;
     const torch::Tensor keys = ranks.AllGather(torch::tensor(hashes, torch::kLong)).all;
     std::set<int64_t> seen;
     std::vector<int64_t> keep;
     const auto* k = keys.data_ptr<int64_t>();
     for (int64_t i = 0; i < keys.size(0); ++i) {
-      if (seen.insert(k[i]).second) keep.push_back(i);
+      if (k[i] == 0 || seen.insert(k[i]).second) keep.push_back(i);
     }
     return rows.index_select(0, torch::tensor(keep, torch::kLong));
   }

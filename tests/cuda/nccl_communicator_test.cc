@@ -15,7 +15,7 @@
 namespace avsl {
 namespace {
 
-std::unique_ptr<dist::Communicator> ConnectAlone(int cuda_device) {
+std::unique_ptr<dist::Communicator> ConnectAlone(bool cuda) {
   absl::StatusOr<int> port = cli::FreeLoopbackPort();
   EXPECT_TRUE(port.ok()) << port.status();
   dist::LaunchEnv env;
@@ -23,15 +23,16 @@ std::unique_ptr<dist::Communicator> ConnectAlone(int cuda_device) {
   env.master_port = port.ok() ? *port : 0;
   env.source = "test";
   absl::StatusOr<std::unique_ptr<dist::Communicator>> comm = dist::Communicator::Connect(env, std::chrono::seconds(30),
-                                                                                         cuda_device);
+                                                                                         cuda);
   EXPECT_TRUE(comm.ok()) << comm.status();
   return comm.ok() ? std::move(*comm) : nullptr;
 }
 
 TEST(CommunicatorTransportTest, CpuRanksUseGlooOnly) {
-  std::unique_ptr<dist::Communicator> comm = ConnectAlone(-1);
+  std::unique_ptr<dist::Communicator> comm = ConnectAlone(false);
   ASSERT_NE(comm, nullptr);
   EXPECT_EQ(comm->transport(), "gloo");
+  EXPECT_EQ(comm->cuda_device(), -1);
   at::Tensor t = torch::tensor({1.5, -2.0}, torch::kDouble);
   ASSERT_TRUE(comm->AllReduceSum(t, "the test's sum").ok());
   EXPECT_TRUE(torch::equal(t, torch::tensor({1.5, -2.0}, torch::kDouble)));
@@ -39,8 +40,9 @@ TEST(CommunicatorTransportTest, CpuRanksUseGlooOnly) {
 
 TEST(CommunicatorTransportTest, CudaTensorsTravelBesideCpuOnes) {
   SKIP_WITHOUT_CUDA();
-  std::unique_ptr<dist::Communicator> comm = ConnectAlone(0);
+  std::unique_ptr<dist::Communicator> comm = ConnectAlone(true);
   ASSERT_NE(comm, nullptr);
+  EXPECT_EQ(comm->cuda_device(), 0);
   const std::string transport = comm->transport();
   std::cout << "[ transport ] " << transport << "\n";
   // Without NCCL in the build (CMake's "avsl: NCCL" line says why) Gloo carries the CUDA tensors: the same checks.
@@ -64,7 +66,7 @@ TEST(CommunicatorTransportTest, CudaTensorsTravelBesideCpuOnes) {
   EXPECT_TRUE(rows->all.is_cuda());
   EXPECT_TRUE(torch::equal(rows->all.cpu(), sum.cpu()));
   ASSERT_EQ(rows->counts, (std::vector<int64_t>{2}));
-  // The step channel (global negatives, synchronized BatchNorm) has an NCCL group of its own.
+  // The step channel (global negatives, synchronized BatchNorm) shares the NCCL group, and keeps a Gloo one.
   ASSERT_TRUE(comm->OpenStepChannel().ok());
   at::Tensor step = torch::full({4}, 0.25, cuda.dtype(torch::kFloat));
   ASSERT_TRUE(comm->AllReduceSum(step, "the test's step sum", dist::Communicator::Channel::kStep).ok());

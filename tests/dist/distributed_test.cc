@@ -125,9 +125,9 @@ std::string ReadText(const fs::path& path) {
   return std::string((std::istreambuf_iterator<char>(in)), {});
 }
 
-// The rank side: `distributed_test --worker RECIPE OUTPUT_ROOT [--resume RUN] [--max-steps N]`, in the environment
-// the launcher set. Writes weights_rank<R>.bin (the rank's final parameters) and run_dir.txt (rank 0) into
-// $AVSL_TEST_OUT.
+// The rank side: `distributed_test --worker RECIPE OUTPUT_ROOT [--resume RUN] [--max-steps N] [--init-from CKPT]`, in
+// the environment the launcher set. Writes weights_rank<R>.bin (the rank's final parameters) and run_dir.txt (rank 0)
+// into $AVSL_TEST_OUT.
 int Worker(int argc, char** argv) {
   PluginHost host;
   RegisterComponents(host);
@@ -136,6 +136,7 @@ int Worker(int argc, char** argv) {
   for (int i = 4; i + 1 < argc; i += 2) {
     if (std::string(argv[i]) == "--resume") options.resume_dir = argv[i + 1];
     if (std::string(argv[i]) == "--max-steps") options.max_steps = std::atoll(argv[i + 1]);
+    if (std::string(argv[i]) == "--init-from") options.init_from = argv[i + 1];
   }
   absl::StatusOr<dist::LaunchEnv> launch = dist::ReadLaunchEnv();
   if (!launch.ok()) {
@@ -441,8 +442,35 @@ TEST_F(DistributedTest, ResumesAcrossWorldSizesAtTheSameSamplePosition) {
   EXPECT_EQ(std::set<std::string>(keys.begin(), keys.end()).size(), 10u) << "a sample was seen twice";
 }
 
+// The final test is sharded like the validation (7 test samples: 4 on rank 0, 3 on rank 1) and merged: two ranks
+// write the eval/ files one process writes for the same weights, per_sample.csv byte for byte.
+TEST_F(DistributedTest, ShardedFinalTestWritesWhatOneProcessWrites) {
+  auto with_test = [](std::string text, int epochs) {
+    return absl::StrReplaceAll(text, {{"test_at_end = false", "test_at_end = true"},
+                                      {"epochs = 2", absl::StrCat("epochs = ", epochs)},
+                                      {"val = { type = \"tiny.Data\", size = 7, offset = 1 }",
+                                       "val = { type = \"tiny.Data\", size = 7, offset = 1 }\n"
+                                       "test = { type = \"tiny.Data\", size = 7, offset = 3 }"}});
+  };
+  ASSERT_EQ(Launch(2, WriteRecipe("two", with_test(WithBatch(4), 2))).exit_code, 0);
+  const fs::path two = ReadText(root_ / "run_dir.txt");
+  ASSERT_TRUE(fs::exists(two / "checkpoints" / "last.pt"));
+  ASSERT_EQ(Launch(1, WriteRecipe("one", with_test(WithBatch(8), 0)),
+                   {"--init-from", (two / "checkpoints" / "last.pt").string()})
+                .exit_code,
+            0);
+  const fs::path one = ReadText(root_ / "run_dir.txt");
+  ASSERT_NE(one, two);
+  const std::string csv = ReadText(two / "eval" / "test_last" / "per_sample.csv");
+  EXPECT_EQ(std::count(csv.begin(), csv.end(), '\n'), 8) << csv;  // header + 7 samples
+  EXPECT_EQ(csv, ReadText(one / "eval" / "test_last" / "per_sample.csv"));
+  EXPECT_EQ(nlohmann::json::parse(ReadText(two / "eval" / "test_last" / "metrics.json")),
+            nlohmann::json::parse(ReadText(one / "eval" / "test_last" / "metrics.json")));
+}
+
 TEST(ShardRecords, RoundTripIsExactAndTruncationIsNamed) {
   train::MethodEvaluation local;
+  local.confidence = "slavc_max";
   SampleRecord a;
   a.key = "k0_3";
   a.ciou = 0.1 + 0.2;  // not representable in few digits: the bytes must survive
@@ -455,21 +483,44 @@ TEST(ShardRecords, RoundTripIsExactAndTruncationIsNamed) {
   b.key = "silent";
   local.result.samples = {a, b};
   local.indices = {7, 2};
-  const std::string bytes = train::EncodeShardRecords(local);
-  std::vector<std::pair<size_t, SampleRecord>> out;
-  ASSERT_TRUE(train::DecodeShardRecords(bytes, 1, &out).ok());
-  ASSERT_EQ(out.size(), 2u);
-  EXPECT_EQ(out[0].first, 7u);
-  EXPECT_EQ(out[0].second.key, "k0_3");
-  EXPECT_EQ(out[0].second.ciou, a.ciou);
-  EXPECT_EQ(out[0].second.conf, a.conf);
-  EXPECT_EQ(out[0].second.bucket, SizeBucket::kLarge);
-  EXPECT_TRUE(out[0].second.pointing_hit);
-  EXPECT_FALSE(out[1].second.sounding);
-  EXPECT_FALSE(out[1].second.bucket.has_value());
-  out.clear();
-  absl::Status cut = train::DecodeShardRecords(bytes.substr(0, bytes.size() - 3), 1, &out);
-  EXPECT_THAT(cut.message(), HasSubstr("rank 1 are malformed"));
+  local.contributions = {{"frame_a", 4321, true, {0.1 + 0.7, 1.0 / 3}}, {"frame_a", -1, false, {}}};
+  local.negatives = {{9, "noise", "frame_a", "k0_3_noise", 0.25 + 1e-17, 17}};
+  const std::string bytes = train::EncodeShard(local);
+  train::MethodEvaluation out;
+  ASSERT_TRUE(train::DecodeShard(bytes, 1, &out).ok());
+  EXPECT_EQ(out.confidence, "slavc_max");
+  ASSERT_EQ(out.result.samples.size(), 2u);
+  EXPECT_EQ(out.indices, (std::vector<size_t>{7, 2}));
+  EXPECT_EQ(out.result.samples[0].key, "k0_3");
+  EXPECT_EQ(out.result.samples[0].ciou, a.ciou);
+  EXPECT_EQ(out.result.samples[0].conf, a.conf);
+  EXPECT_EQ(out.result.samples[0].area, a.area);
+  EXPECT_EQ(out.result.samples[0].bucket, SizeBucket::kLarge);
+  EXPECT_TRUE(out.result.samples[0].pointing_hit);
+  EXPECT_FALSE(out.result.samples[1].sounding);
+  EXPECT_FALSE(out.result.samples[1].bucket.has_value());
+  ASSERT_EQ(out.contributions.size(), 2u);
+  EXPECT_EQ(out.contributions[0].frame, "frame_a");
+  EXPECT_EQ(out.contributions[0].peak, 4321);
+  EXPECT_TRUE(out.contributions[0].interactive);
+  EXPECT_EQ(out.contributions[0].scores.ciou, 0.1 + 0.7);
+  EXPECT_EQ(out.contributions[0].scores.ciou_adaptive, 1.0 / 3);
+  EXPECT_FALSE(out.contributions[1].interactive);
+  ASSERT_EQ(out.negatives.size(), 1u);
+  EXPECT_EQ(out.negatives[0].index, 9u);
+  EXPECT_EQ(out.negatives[0].kind, "noise");
+  EXPECT_EQ(out.negatives[0].key, "k0_3_noise");
+  EXPECT_EQ(out.negatives[0].conf, 0.25 + 1e-17);
+  EXPECT_EQ(out.negatives[0].peak, 17);
+  train::MethodEvaluation cut;
+  absl::Status status = train::DecodeShard(bytes.substr(0, bytes.size() - 3), 1, &cut);
+  EXPECT_THAT(status.message(), HasSubstr("rank 1 are malformed"));
+  // An empty shard (a rank with no test sample) leaves the confidence rule to the others.
+  train::MethodEvaluation empty, into;
+  empty.confidence = "generic (top-25% mean)";
+  into.confidence = "slavc_max";
+  ASSERT_TRUE(train::DecodeShard(train::EncodeShard(empty), 0, &into).ok());
+  EXPECT_EQ(into.confidence, "slavc_max");
 }
 
 }  // namespace

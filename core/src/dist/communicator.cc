@@ -67,22 +67,23 @@ struct Communicator::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
   // Gloo carries CPU tensors (the step status, evaluation records) and, in a build without NCCL, CUDA ones through
   // the host; NCCL, where built, carries CUDA tensors (as torch.distributed's "nccl" backend, with a Gloo group
-  // beside it for CPU objects). Each channel has one group of each kind.
+  // beside it for CPU objects).
   c10::intrusive_ptr<CollectiveGroup> group;
   c10::intrusive_ptr<CollectiveGroup> step_group;  ///< Channel::kStep, once opened
-  c10::intrusive_ptr<CollectiveGroup> nccl_group, nccl_step_group;
+  // One NCCL group serves both channels, as DDP and SyncBatchNorm share the default group: NCCL communicators used
+  // concurrently can deadlock, and the step's collectives and the gradient buckets are issued by the one autograd
+  // thread in graph order, the same on every rank.
+  c10::intrusive_ptr<CollectiveGroup> nccl_group;
 
   // The group of `channel` that carries `tensor`: the choice depends only on the device, so every rank (same
   // devices, same call order) pairs the same calls on the same group.
   CollectiveGroup& GroupFor(Channel channel, const at::Tensor& tensor) {
-    const bool step = channel == Channel::kStep;
-    if (tensor.is_cuda() && nccl_group) {
-      TORCH_CHECK(!step || nccl_step_group,
-                  "avsl::dist::Communicator: the step channel was not opened (OpenStepChannel)");
-      return step ? *nccl_step_group : *nccl_group;
+    if (tensor.is_cuda() && nccl_group) return *nccl_group;
+    if (channel == Channel::kStep) {
+      TORCH_CHECK(step_group, "avsl::dist::Communicator: the step channel was not opened (OpenStepChannel)");
+      return *step_group;
     }
-    TORCH_CHECK(!step || step_group, "avsl::dist::Communicator: the step channel was not opened (OpenStepChannel)");
-    return step ? *step_group : *group;
+    return *group;
   }
   // The NCCL group of every rank, under its own prefix of the store (Gloo's keys and NCCL's never meet).
   c10::intrusive_ptr<CollectiveGroup> MakeCudaGroup(const std::string& prefix) const {
@@ -150,19 +151,15 @@ Communicator::~Communicator() {
   impl_->cv.notify_all();
   if (impl_->heartbeat.joinable()) impl_->heartbeat.join();
 #ifdef AVSL_WITH_NCCL
-  for (auto* g : {&impl_->nccl_group, &impl_->nccl_step_group}) {
-    if (*g) internal::ShutdownNcclGroup(**g);
-  }
+  if (impl_->nccl_group) internal::ShutdownNcclGroup(*impl_->nccl_group);
 #endif
 }
 
 absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const LaunchEnv& env,
-                                                                    std::chrono::milliseconds timeout,
-                                                                    int cuda_device) {
+                                                                    std::chrono::milliseconds timeout, bool cuda) {
   auto impl = std::make_unique<Impl>();
   impl->env = env;
   impl->timeout = timeout;
-  impl->cuda_device = cuda_device;
   const std::string where = absl::StrCat(env.master_addr, ":", env.master_port);
   try {
     impl->store = MakeStore(env, env.rank == 0, timeout, /*join=*/true);
@@ -179,22 +176,62 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const Launch
                                                " ranks did not form within ", timeout.count() / 1000.0,
                                                " s (train.dist_timeout_s) through ", where, ": ", WhatOf(e)));
   }
-  try {
-    impl->nccl_group = impl->MakeCudaGroup("avsl/nccl");
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("rank ", env.rank, ": the NCCL process group on cuda:", cuda_device,
-                                               " could not be made: ", WhatOf(e)));
-  }
   Impl* raw = impl.get();
   impl->heartbeat = std::thread([raw] { raw->Beat(); });
-  return std::unique_ptr<Communicator>(new Communicator(std::move(impl)));
+  std::unique_ptr<Communicator> comm(new Communicator(std::move(impl)));
+  if (cuda) AVSL_RETURN_IF_ERROR(comm->JoinGpus());
+  return comm;
 }
+
+absl::Status Communicator::JoinGpus() {
+  const LaunchEnv& env = impl_->env;
+  const int gpus = static_cast<int>(torch::cuda::device_count());
+  // torchrun's convention, one GPU per local rank; a process that sees a single GPU (SLURM's --gpus-per-task, or
+  // CUDA_VISIBLE_DEVICES set per process) uses that one.
+  const int device = env.local_rank < gpus ? env.local_rank : (gpus == 1 ? 0 : -1);
+  // Every rank learns which ranks have no GPU before any NCCL call: NCCL's setup waits for all ranks, without a
+  // timeout, so a rank that stopped on its own would leave the others waiting for ever.
+  at::Tensor found = torch::zeros({3 * env.world_size}, torch::kLong);
+  auto* f = found.data_ptr<int64_t>();
+  f[env.rank] = device < 0 ? 1 : 0;
+  f[env.world_size + env.rank] = env.local_rank;
+  f[2 * env.world_size + env.rank] = gpus;
+  AVSL_RETURN_IF_ERROR(AllReduceSum(found, "the exchange of each rank's GPU"));
+  f = found.data_ptr<int64_t>();
+  std::vector<std::string> missing;
+  for (int r = 0; r < env.world_size; ++r) {
+    if (f[r] != 0) {
+      missing.push_back(absl::StrCat("rank ", r, " (LOCAL_RANK ", f[env.world_size + r], ", ",
+                                     f[2 * env.world_size + r], " CUDA devices visible)"));
+    }
+  }
+  if (!missing.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("rank ", env.rank, ": device = \"cuda\" takes one GPU per local rank, and ",
+                     absl::StrJoin(missing, ", "), missing.size() == 1 ? " has" : " have",
+                     " none of its own: start at most as many processes per node as it has "
+                     "GPUs (--nproc-per-node), or give each process one GPU (CUDA_VISIBLE_DEVICES)"));
+  }
+  impl_->cuda_device = device;
+  try {
+    impl_->nccl_group = impl_->MakeCudaGroup("avsl/nccl");
+  } catch (const std::exception& e) {
+    return Lost(absl::StrCat("making the NCCL process group on cuda:", device), WhatOf(e));
+  }
+  if (impl_->nccl_group) {
+    // NCCL sets up its communicator at the first collective, while every rank is known to be here.
+    at::Tensor one = torch::ones({1}, torch::TensorOptions().device(torch::kCUDA, device));
+    AVSL_RETURN_IF_ERROR(AllReduceSum(one, "the first NCCL all-reduce (NCCL's setup)"));
+  }
+  return absl::OkStatus();
+}
+
+int Communicator::cuda_device() const { return impl_->cuda_device; }
 
 absl::Status Communicator::OpenStepChannel() {
   if (impl_->step_group) return absl::OkStatus();
   try {
     impl_->step_group = impl_->MakeGroup(c10::make_intrusive<c10d::PrefixStore>("avsl/step", impl_->store));
-    impl_->nccl_step_group = impl_->MakeCudaGroup("avsl/step/nccl");
   } catch (const std::exception& e) {
     return Lost("opening the step channel (the Gloo group of global negatives and synchronized BatchNorm)", WhatOf(e));
   }

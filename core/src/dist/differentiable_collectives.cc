@@ -31,7 +31,8 @@ torch::Tensor SumOverRanks(Communicator* comm, const torch::Tensor& t, const cha
 struct GatherRowsFunction : public torch::autograd::Function<GatherRowsFunction> {
   static torch::Tensor forward(AutogradContext* ctx, torch::Tensor local, Communicator* comm, int64_t* offset_out) {
     absl::StatusOr<Communicator::Rows> rows = comm->AllGatherRows(
-        local.detach().to(WireType(local)), "the all-gather of in-batch negatives", Communicator::Channel::kStep);
+        local.detach().to(WireType(local)), "the all-gather of a method's rows (in-batch negatives, epoch-end state)",
+        Communicator::Channel::kStep);
     if (!rows.ok()) throw std::runtime_error(rows.status().ToString());
     int64_t offset = 0;
     for (int r = 0; r < comm->rank(); ++r) offset += rows->counts[static_cast<size_t>(r)];

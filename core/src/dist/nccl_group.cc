@@ -16,10 +16,13 @@ namespace avsl::dist::internal {
 
 c10::intrusive_ptr<CollectiveGroup> MakeNcclGroup(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
                                                   std::chrono::milliseconds timeout, int device) {
-  // Read by the group's constructor (the first name by LibTorch 2.2 and later, the second by earlier ones); a value
-  // the user set wins (overwrite = 0).
+  // Read by the group's constructor, under the name of this LibTorch (2.2 renamed it and warns about the old one); a
+  // value the user set wins (overwrite = 0).
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 2)
   setenv("TORCH_NCCL_BLOCKING_WAIT", "1", 0);
+#else
   setenv("NCCL_BLOCKING_WAIT", "1", 0);
+#endif
   // NCCL binds a communicator to the current device when it first runs a collective.
   c10::cuda::set_device(static_cast<c10::DeviceIndex>(device));
   auto options = c10d::ProcessGroupNCCL::Options::create();

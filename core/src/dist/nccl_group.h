@@ -26,8 +26,9 @@ using CollectiveGroup = c10d::ProcessGroup;
 #endif
 
 /// An NCCL group of `size` ranks on `store` for CUDA device `device`. Collectives block the host until they finish
-/// (NCCL's blocking wait, unless the user's environment says otherwise), so a collective that outlives `timeout`
-/// throws in wait() instead of the watchdog aborting the process: the communicator then names the lost rank.
+/// (NCCL's blocking wait: TORCH_NCCL_BLOCKING_WAIT, NCCL_BLOCKING_WAIT before LibTorch 2.2; unless the user set it), so
+/// a collective that outlives `timeout` throws in wait() instead of the watchdog aborting the process: the communicator
+/// then names the lost rank.
 c10::intrusive_ptr<CollectiveGroup> MakeNcclGroup(const c10::intrusive_ptr<c10d::Store>& store, int rank, int size,
                                                   std::chrono::milliseconds timeout, int device);
 /// Releases the group's NCCL communicators before the process ends (LibTorch 2.4 and later warn otherwise).

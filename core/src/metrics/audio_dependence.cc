@@ -11,10 +11,14 @@ double AudioDependenceResult::rate() const {
 }
 
 void AudioDependence::Add(const std::string& frame_id, bool sounding, const Map2D& map) {
-  if (map.values.empty()) return;
+  AddPeak(frame_id, sounding, map.values.empty() ? -1 : static_cast<int64_t>(PeakIndex(map)));
+}
+
+void AudioDependence::AddPeak(const std::string& frame_id, bool sounding, int64_t peak) {
+  if (peak < 0) return;
   Peaks& p = peaks_[frame_id];
   int64_t& slot = sounding ? p.sounding : p.silent;
-  if (slot < 0) slot = static_cast<int64_t>(PeakIndex(map));
+  if (slot < 0) slot = peak;
 }
 
 int64_t AudioDependence::SoundingPeak(const std::string& frame_id) const {

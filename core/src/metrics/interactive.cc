@@ -75,10 +75,14 @@ InteractiveQueryScores SslAlignQueryScores(const Map2D& map, const Map2D& gt) {
 }
 
 void InteractiveEvaluator::Add(const std::string& frame_id, const Map2D& map, const Map2D& gt) {
+  AddScores(frame_id, SslAlignQueryScores(map, gt));
+}
+
+void InteractiveEvaluator::AddScores(const std::string& frame_id, const InteractiveQueryScores& scores) {
   auto [it, inserted] = frames_.try_emplace(frame_id);
   if (inserted) frame_order_.push_back(frame_id);
   it->second.push_back(queries_.size());
-  queries_.push_back(SslAlignQueryScores(map, gt));
+  queries_.push_back(scores);
 }
 
 InteractiveResult InteractiveEvaluator::Finalize() const {

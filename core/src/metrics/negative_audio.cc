@@ -32,13 +32,18 @@ ConfidenceSummary SummarizeConfidences(std::vector<double> values) {
 
 absl::Status NegativeAudio::AddNegative(const std::string& kind, const std::string& frame_id, const std::string& key,
                                         double conf, const Map2D& map) {
+  return AddNegativePeak(kind, frame_id, key, conf, map.values.empty() ? -1 : static_cast<int64_t>(PeakIndex(map)));
+}
+
+absl::Status NegativeAudio::AddNegativePeak(const std::string& kind, const std::string& frame_id,
+                                            const std::string& key, double conf, int64_t peak) {
   if (!keys_.insert(key).second) {
     return absl::InvalidArgumentError("duplicate negative-audio sample key '" + key + "'");
   }
   Negative n;
   n.conf = conf;
   n.frame = frame_id;
-  n.peak = map.values.empty() ? -1 : static_cast<int64_t>(PeakIndex(map));
+  n.peak = peak;
   negatives_[kind].push_back(std::move(n));
   return absl::OkStatus();
 }

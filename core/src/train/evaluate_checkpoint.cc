@@ -6,12 +6,14 @@
 
 #include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/status_macros.h"
+#include "avsl/dist/communicator.h"
 #include "avsl/io/npy.h"
 #include "avsl/io/run_dir.h"
 #include "avsl/train/error_text.h"
 #include "avsl/train/overlay_collector.h"
 #include "avsl/train/recipe_builders.h"
 #include "avsl/train/run_report.h"
+#include "avsl/train/sharded_evaluation.h"
 
 namespace avsl::train {
 namespace fs = std::filesystem;
@@ -41,17 +43,21 @@ absl::StatusOr<CheckpointEvaluationResult> Evaluate(Method& method, data::Loader
                         {map.height, map.width});
   };
   AVSL_ASSIGN_OR_RETURN(MethodEvaluation evaluated, EvaluateMethod(method, loader, 0, device, with_outputs));
+  if (what.ranks != nullptr) {
+    AVSL_ASSIGN_OR_RETURN(evaluated, GatherMethodEvaluation(evaluated, options.protocol, *what.ranks));
+  }
   out.result = std::move(evaluated.result);
   out.confidence = std::move(evaluated.confidence);
   out.audio_dependence = evaluated.audio_dependence;
   out.test_set = eval::IdentifyTestSet(out.result, what.test_lists);
+  out.negative_audio = evaluated.negative_audio;
+  out.interactive = evaluated.interactive;
+  if (what.ranks != nullptr && what.ranks->rank() != 0) return out;  // rank 0 writes
   AVSL_ASSIGN_OR_RETURN(out.overlays, overlays.Write((fs::path(what.out_dir) / "overlays").string(), out.result));
   std::map<std::string, double> extra = ComputeExtraMetrics(extra_metrics, out.result);
   extra["audio_dependence"] = out.audio_dependence.rate();  // NaN (JSON null) without silent pairs
   extra["audio_dependence_pairs"] = static_cast<double>(out.audio_dependence.pairs);
-  out.negative_audio = evaluated.negative_audio;
   for (const auto& [key, value] : metrics::NegativeAudioFields(out.negative_audio)) extra[key] = value;
-  out.interactive = evaluated.interactive;
   for (const auto& [key, value] : metrics::InteractiveFields(out.interactive)) extra[key] = value;
   AVSL_RETURN_IF_ERROR(
       WriteEvaluation(what.out_dir, out.result, options.protocol, out.confidence, extra, &out.test_set));

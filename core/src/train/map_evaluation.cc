@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/metrics/confidence.h"
+#include "avsl/metrics/pointing.h"
 #include "avsl/train/collate.h"
 #include "avsl/train/map_evaluation.h"
 
@@ -52,10 +53,12 @@ class TrainingModeRestorer {
 
 // Localize on one batch, then every sample's eval-grid map into `evaluator`. `*phase` names the part that is
 // running, for the caller's exception guard; `*confidence` gets the confidence rule used.
-absl::Status EvaluateBatch(Method& method, const std::vector<Sample>& samples, const torch::Device& device,
+absl::Status EvaluateBatch(Method& method, const data::SampleBatch& sample_batch, const torch::Device& device,
                            const MapEvaluationOptions& options, metrics::Evaluator& evaluator,
                            metrics::AudioDependence& dependence, metrics::NegativeAudio& negatives,
-                           metrics::InteractiveEvaluator& interactive, std::string* confidence, std::string* phase) {
+                           metrics::InteractiveEvaluator& interactive, MethodEvaluation& out, std::string* phase) {
+  const std::vector<Sample>& samples = sample_batch.samples;
+  std::string* confidence = &out.confidence;
   const metrics::EvalProtocol& protocol = options.protocol;
   *phase = "the collation of the batch";
   absl::StatusOr<Batch> batch = Collate(samples, device);
@@ -95,16 +98,27 @@ absl::Status EvaluateBatch(Method& method, const std::vector<Sample>& samples, c
     std::optional<double> c;
     if (conf.defined()) c = conf[i].item<double>();
     *phase = absl::StrCat("the scoring of '", s.key, "'");
+    const int64_t peak = map->values.empty() ? -1 : static_cast<int64_t>(metrics::PeakIndex(*map));
+    // The dataset index (a loader always gives one; the position is a fallback for hand-made batches).
+    const size_t index = static_cast<size_t>(i) < sample_batch.indices.size() ? sample_batch.indices[i]
+                                                                              : out.indices.size();
     if (!s.negative_audio.empty()) {
       // Scored apart (metrics::NegativeAudio), so the split's own numbers are those of a run without them; through
       // ScoreSample for the same checks (finite map and confidence) and the same fallback confidence.
       absl::StatusOr<metrics::SampleRecord> scored = metrics::ScoreSample(s.key, *map, Map2D(), c, false, protocol);
       if (!scored.ok()) return scored.status();
-      AVSL_RETURN_IF_ERROR(negatives.AddNegative(s.negative_audio, frame, s.key, scored->conf, *map));
+      AVSL_RETURN_IF_ERROR(negatives.AddNegativePeak(s.negative_audio, frame, s.key, scored->conf, peak));
+      out.negatives.push_back({index, s.negative_audio, frame, s.key, scored->conf, peak});
     } else {
       AVSL_RETURN_IF_ERROR(evaluator.Add(s.key, *map, s.gt_map, c, s.sounding));
-      dependence.Add(frame, s.sounding, *map);
-      if (s.sounding && options.interactive_scores) interactive.Add(frame, *map, s.gt_map);
+      dependence.AddPeak(frame, s.sounding, peak);
+      SampleContribution contribution{frame, peak, s.sounding && options.interactive_scores, {}};
+      if (contribution.interactive) {
+        contribution.scores = metrics::SslAlignQueryScores(*map, s.gt_map);
+        interactive.AddScores(frame, contribution.scores);
+      }
+      out.indices.push_back(index);
+      out.contributions.push_back(std::move(contribution));
     }
     if (options.on_sample) {
       *phase = absl::StrCat("the per-sample output of '", s.key, "'");
@@ -144,12 +158,8 @@ absl::StatusOr<MethodEvaluation> EvaluateMethod(Method& method, data::Loader& lo
     // on_sample) becomes an error naming the method, the batch's first keys and the part that threw.
     std::string phase = "Localize";
     try {
-      status = EvaluateBatch(method, samples, device, options, evaluator, dependence, negatives, interactive,
-                             &out.confidence, &phase);
-      // result.samples holds the split's own samples only (not the negative-audio ones).
-      for (size_t i = 0; status.ok() && i < samples.size() && i < (*next)->indices.size(); ++i) {
-        if (samples[i].negative_audio.empty()) out.indices.push_back((*next)->indices[i]);
-      }
+      status = EvaluateBatch(method, **next, device, options, evaluator, dependence, negatives, interactive, out,
+                             &phase);
     } catch (const std::exception& e) {
       status = absl::InternalError(absl::StrCat(
           MethodLabel(options), phase == "Localize" ? " threw in Localize" : "'s evaluation failed in " + phase,

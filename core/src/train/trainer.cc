@@ -23,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "avsl/checkpoint/training_checkpoint.h"
 #include "avsl/core/dataset.h"
 #include "avsl/core/hook.h"
@@ -196,18 +197,9 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
     // First of all: a rank that fails later (a missing file on its node) then shows up in the others' errors as the
     // lost rank, instead of leaving them waiting in the rendezvous.
     const auto timeout = std::chrono::milliseconds(static_cast<long long>(train.GetFloat("dist_timeout_s") * 1000));
-    // One GPU per local rank, as torchrun's LOCAL_RANK convention has it; its tensors travel over NCCL where built.
-    // A rank without a GPU of its own says so after joining, so the others name it as the lost rank at once.
-    const int gpus = device.is_cuda() ? static_cast<int>(torch::cuda::device_count()) : 0;
-    const bool own_gpu = device.is_cuda() && launch.local_rank < gpus;
-    AVSL_ASSIGN_OR_RETURN(comm, dist::Communicator::Connect(launch, timeout, own_gpu ? launch.local_rank : -1));
-    if (device.is_cuda() && !own_gpu) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("rank ", launch.rank, ": device = \"cuda\" takes one GPU per local rank, but LOCAL_RANK is ",
-                       launch.local_rank, " and this machine has ", gpus, " CUDA device", gpus == 1 ? "" : "s",
-                       ": start at most ", gpus, " processes per node (--nproc-per-node)"));
-    }
-    if (device.is_cuda()) device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(launch.local_rank));
+    // One GPU per rank (dist::Communicator::cuda_device); its tensors travel over NCCL where the build has it.
+    AVSL_ASSIGN_OR_RETURN(comm, dist::Communicator::Connect(launch, timeout, device.is_cuda()));
+    if (device.is_cuda()) device = torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(comm->cuda_device()));
     if (root.GetInt("threads") == 0) {
       // threads = 0 means all cores: shared by the ranks of this machine.
       threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / launch.local_world_size);
@@ -305,7 +297,7 @@ absl::Status Trainer::Impl::Build(const Recipe& recipe, const std::string& recip
     // like one), and there is no separate final test.
     AVSL_ASSIGN_OR_RETURN(val_loader, BuildLoader(root, "test", false, seed, host->registry(), rank, world_size));
   } else {
-    AVSL_ASSIGN_OR_RETURN(test_loader, BuildLoader(root, "test", false, seed, host->registry()));
+    AVSL_ASSIGN_OR_RETURN(test_loader, BuildLoader(root, "test", false, seed, host->registry(), rank, world_size));
   }
 
   state.monitor = monitor;
@@ -606,12 +598,7 @@ absl::Status Trainer::Impl::Validate() {
   absl::StatusOr<MethodEvaluation> evaluated = EvaluateMethod(*method, *val_loader, 0, device, eval_options);
   if (evaluated.ok() && comm) {
     // Each rank scored its shard; all of them score the gathered records (hooks then decide alike on every rank).
-    absl::StatusOr<EvalResult> gathered = GatherEvaluation(*evaluated, eval_options.protocol, *comm);
-    if (gathered.ok()) {
-      evaluated->result = std::move(*gathered);
-    } else {
-      evaluated = gathered.status();
-    }
+    evaluated = GatherMethodEvaluation(*evaluated, eval_options.protocol, *comm);
   }
   if (!evaluated.ok()) {
     return absl::Status(evaluated.status().code(), absl::StrCat("validation after epoch ", state.epoch,
@@ -633,13 +620,29 @@ absl::Status Trainer::Impl::Validate() {
 }
 
 absl::Status Trainer::Impl::FinalTest() {
-  // Rank 0 alone: the test runs once, after the last collective, and writes eval/ with its per-sample outputs.
-  if (!test_loader || !test_at_end || !is_root()) return absl::OkStatus();
+  // Every rank scores its shard of the test split and the records are merged (the numbers are those of one process);
+  // rank 0 writes eval/ with its per-sample outputs.
+  if (!test_loader || !test_at_end) return absl::OkStatus();
   std::vector<std::string> names = {"last"};
-  if (std::filesystem::exists(run->CheckpointPath(best_name))) names.push_back(best_name);
+  if (is_root() && std::filesystem::exists(run->CheckpointPath(best_name))) names.push_back(best_name);
+  if (comm) {
+    // Only rank 0 sees the run directory for sure (no shared filesystem needed): it says which checkpoints exist.
+    AVSL_ASSIGN_OR_RETURN(const std::string shared,
+                          comm->ShareFromRankZero("final_test_checkpoints", absl::StrJoin(names, ",")));
+    names = absl::StrSplit(shared, ',');
+  }
   for (const std::string& name : names) {
     CheckpointEvaluation what;
-    if (std::filesystem::exists(run->CheckpointPath(name))) what.checkpoint = run->CheckpointPath(name);
+    const std::string path = run->CheckpointPath(name);
+    if (comm) {
+      // Rank 0 reads the checkpoint and sends its weights: the other ranks need no access to the run directory.
+      if (is_root() && std::filesystem::exists(path))
+        AVSL_RETURN_IF_ERROR(checkpoint::LoadMethodWeights(path, *method));
+      AVSL_RETURN_IF_ERROR(BroadcastWeights(absl::StrCat("the broadcast of checkpoint '", name, "' for the test")));
+      what.ranks = comm.get();
+    } else if (std::filesystem::exists(path)) {
+      what.checkpoint = path;
+    }
     what.out_dir = run->File("eval/test_" + name);
     what.overlays = visualize;
     what.verbose_errors = options.verbose_errors;

@@ -18,7 +18,7 @@ struct TrainEvent {
   std::string run_dir;
   /// A data-parallel run's ranks (null in one process). Every rank receives each event at the same point of the
   /// run, so a method may call collectives here: state a method builds from the samples it saw over an epoch (DSOL's
-  /// feature bank) is gathered from every rank at kEpochEnd. Added in SDK 1.6 (appended: older plugins unaffected).
+  /// feature bank) is gathered from every rank at kEpochEnd. Added in SDK 1.6 (plugin ABI 7).
   RankGroup* ranks = nullptr;
 };
 

@@ -27,11 +27,12 @@ namespace avsl::dist {
 class AVSL_EXPORT Communicator {
  public:
   /// Joins the job `env` describes (world size > 1): rank 0 serves the store, every rank builds the Gloo group.
-  /// `cuda_device` >= 0: this rank computes on that CUDA device, and in a build with NCCL (AVSL_WITH_NCCL) an NCCL
-  /// group carries every CUDA tensor's collective (CPU tensors stay on Gloo); -1: CPU only.
-  /// Unavailable naming the address and the timeout when the peers do not all arrive within `timeout`.
+  /// `cuda`: the ranks compute on GPUs, one each (cuda_device()), and in a build with NCCL (AVSL_WITH_NCCL) an NCCL
+  /// group carries every CUDA tensor's collective (CPU tensors stay on Gloo). Unavailable naming the address and
+  /// the timeout when the peers do not all arrive within `timeout`; with `cuda`, FailedPrecondition on every rank,
+  /// naming the ranks, when some rank has no GPU of its own.
   static absl::StatusOr<std::unique_ptr<Communicator>> Connect(const LaunchEnv& env, std::chrono::milliseconds timeout,
-                                                               int cuda_device = -1);
+                                                               bool cuda = false);
   ~Communicator();
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;
@@ -41,6 +42,8 @@ class AVSL_EXPORT Communicator {
   /// Which library carries which tensors, for the run log ("gloo", or "nccl (NCCL 2.21.5) for CUDA tensors, gloo
   /// for CPU tensors").
   std::string transport() const;
+  /// This rank's GPU (Connect with `cuda`): LOCAL_RANK, or 0 when the process sees a single GPU; -1 on CPU.
+  int cuda_device() const;
 
   /// Which Gloo group a collective runs on. kStep is a second group (its own connections and sequence numbers)
   /// for the collectives a method or a layer issues inside a step (global negatives, synchronized BatchNorm):
@@ -86,6 +89,8 @@ class AVSL_EXPORT Communicator {
  private:
   struct Impl;
   explicit Communicator(std::unique_ptr<Impl> impl);
+  /// Connect's GPU part: every rank's GPU agreed on Gloo, then the NCCL group made and set up.
+  absl::Status JoinGpus();
   /// The error for a failed collective: the lost rank(s) by heartbeat, then the transport's message.
   absl::Status Lost(const std::string& what, const std::string& cause);
   std::unique_ptr<Impl> impl_;

@@ -25,6 +25,8 @@ class AudioDependence {
   /// Records the peak of `map` (the first maximum in row-major order, as the pointing game takes it) for the frame
   /// `frame_id` heard with a sounding or a silent clip. Only the first sample of each (frame, kind) counts.
   void Add(const std::string& frame_id, bool sounding, const Map2D& map);
+  /// Add with the peak index already found (-1: no map); what a data-parallel evaluation exchanges.
+  void AddPeak(const std::string& frame_id, bool sounding, int64_t peak);
   AudioDependenceResult Finalize() const;
   /// The peak index recorded for `frame_id` heard with its sounding clip; -1 when none was added.
   int64_t SoundingPeak(const std::string& frame_id) const;

@@ -45,6 +45,8 @@ class InteractiveEvaluator {
  public:
   /// One sounding query of frame `frame_id`.
   void Add(const std::string& frame_id, const Map2D& map, const Map2D& gt);
+  /// Add with the query's scores already computed (SslAlignQueryScores); what a data-parallel evaluation exchanges.
+  void AddScores(const std::string& frame_id, const InteractiveQueryScores& scores);
   InteractiveResult Finalize() const;
 
  private:

@@ -52,6 +52,9 @@ class NegativeAudio {
   /// InvalidArgument when `key` was added before.
   absl::Status AddNegative(const std::string& kind, const std::string& frame_id, const std::string& key, double conf,
                            const Map2D& map);
+  /// AddNegative with the map's peak index already found (-1: no map); what a data-parallel evaluation exchanges.
+  absl::Status AddNegativePeak(const std::string& kind, const std::string& frame_id, const std::string& key,
+                               double conf, int64_t peak);
   bool empty() const { return negatives_.empty(); }
   /// `split`: the split's own evaluation (its sounding records are the positives); `gamma`: the cIoU a positive
   /// needs to count as a true positive; `split_peaks`: the split's samples as AudioDependence recorded them, whose

@@ -16,6 +16,10 @@
 #include "avsl/eval/score.h"
 #include "avsl/train/map_evaluation.h"
 
+namespace avsl::dist {
+class Communicator;
+}
+
 namespace avsl::train {
 
 struct CheckpointEvaluation {
@@ -28,6 +32,10 @@ struct CheckpointEvaluation {
   /// false: an exception thrown by the method (a TORCH_CHECK in Localize, ...) comes back as a one-line status
   /// (avsl/train/error_text.h); true: with its full text and C++ backtrace (`avsl eval --verbose`).
   bool verbose_errors = false;
+  /// A data-parallel evaluation (the trainer's final test): `loader` holds this rank's shard, the shards' records
+  /// are merged (avsl/train/sharded_evaluation.h) so every number is the single-process one, and rank 0 alone writes
+  /// out_dir. Overlays show the first samples of rank 0's shard. Null: one process.
+  dist::Communicator* ranks = nullptr;
 };
 
 struct CheckpointEvaluationResult {

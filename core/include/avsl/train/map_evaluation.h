@@ -30,6 +30,23 @@ struct MapEvaluationOptions {
   bool interactive_scores = false;
 };
 
+/// What a split sample contributes to the audio-dependence and interactive scores, kept so that a data-parallel
+/// evaluation can merge the ranks' shards exactly (avsl/train/sharded_evaluation.h).
+struct SampleContribution {
+  std::string frame;         ///< Sample::video_id, or the key when it has none
+  int64_t peak = -1;         ///< first maximum of the eval-grid map, row-major (AudioDependence)
+  bool interactive = false;  ///< scored by the interactive evaluator (a sounding sample, interactive_scores on)
+  metrics::InteractiveQueryScores scores;
+};
+
+/// A negative-audio sample as metrics::NegativeAudio keeps it, with its dataset index.
+struct NegativeContribution {
+  size_t index = 0;
+  std::string kind, frame, key;
+  double conf = 0;
+  int64_t peak = -1;
+};
+
 struct MethodEvaluation {
   EvalResult result;
   std::string confidence;  ///< the confidence rule that was used (ConfidenceName)
@@ -42,8 +59,12 @@ struct MethodEvaluation {
   /// The split's sounding samples scored as SSLalignment scores IS3: adaptive cIoU, and IIoU over the frames the
   /// split queries more than once (the interactive split).
   metrics::InteractiveResult interactive;
-  /// The dataset index of each of result.samples (a data-parallel validation merges the ranks' shards by it).
+  /// The dataset index of each of result.samples (a data-parallel evaluation merges the ranks' shards by it).
   std::vector<size_t> indices;
+  /// Each of result.samples' contribution to audio_dependence and interactive, in the same order.
+  std::vector<SampleContribution> contributions;
+  /// The negative-audio samples, in evaluation order.
+  std::vector<NegativeContribution> negatives;
 };
 
 /// Runs Localize on every batch of `loader` (epoch `epoch`) under NoGradGuard in eval mode, brings each map to
