@@ -468,6 +468,31 @@ TEST_F(DistributedTest, ShardedFinalTestWritesWhatOneProcessWrites) {
             nlohmann::json::parse(ReadText(one / "eval" / "test_last" / "metrics.json")));
 }
 
+// A test sample that fails to load on rank 1 (index 3 of 7: rank 1's shard is 1, 3, 5) stops both ranks at once,
+// rank 0 with the cause: rank 1 joins the exchange with its error instead of leaving rank 0 waiting.
+TEST_F(DistributedTest, AFailedTestShardStopsEveryRankWithItsCause) {
+  std::string text = absl::StrReplaceAll(WithBatch(4),
+                                         {{"test_at_end = false", "test_at_end = true"},
+                                          {"val = { type = \"tiny.Data\", size = 7, offset = 1 }",
+                                           "val = { type = \"tiny.Data\", size = 7, offset = 1 }\n"
+                                           "test = { type = \"tiny.Data\", size = 7, offset = 3, broken = [3] }"}});
+  const auto start = std::chrono::steady_clock::now();
+  cli::LaunchResult launched = Launch(2, WriteRecipe("broken_test", text), {}, /*grace=*/40);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(launched.exits.size(), 2u);
+  for (const cli::RankExit& e : launched.exits) {
+    EXPECT_EQ(e.signal, 0);
+    EXPECT_EQ(e.exit_code, 1);
+  }
+  EXPECT_LT(seconds, 15);  // dist_timeout_s = 20: nobody waited for a peer
+  fs::path log;
+  for (const auto& e : fs::recursive_directory_iterator(root_ / "runs"))
+    if (e.path().filename() == "log.txt") log = e.path();
+  ASSERT_FALSE(log.empty());
+  EXPECT_THAT(ReadText(log), HasSubstr("rank 1's share of the evaluation failed"));
+  EXPECT_THAT(ReadText(log), HasSubstr("broken on purpose"));
+}
+
 TEST(ShardRecords, RoundTripIsExactAndTruncationIsNamed) {
   train::MethodEvaluation local;
   local.confidence = "slavc_max";
@@ -515,12 +540,13 @@ TEST(ShardRecords, RoundTripIsExactAndTruncationIsNamed) {
   train::MethodEvaluation cut;
   absl::Status status = train::DecodeShard(bytes.substr(0, bytes.size() - 3), 1, &cut);
   EXPECT_THAT(status.message(), HasSubstr("rank 1 are malformed"));
-  // An empty shard (a rank with no test sample) leaves the confidence rule to the others.
+  // An empty shard (a rank with no test sample) decodes to nothing but its rule; the merge takes the rule of the
+  // shard that holds the split's last sample.
   train::MethodEvaluation empty, into;
   empty.confidence = "generic (top-25% mean)";
-  into.confidence = "slavc_max";
   ASSERT_TRUE(train::DecodeShard(train::EncodeShard(empty), 0, &into).ok());
-  EXPECT_EQ(into.confidence, "slavc_max");
+  EXPECT_EQ(into.confidence, "generic (top-25% mean)");
+  EXPECT_TRUE(into.result.samples.empty() && into.indices.empty() && into.negatives.empty());
 }
 
 }  // namespace

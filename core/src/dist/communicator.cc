@@ -11,9 +11,12 @@
 
 #include "dist/nccl_group.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -185,32 +188,45 @@ absl::StatusOr<std::unique_ptr<Communicator>> Communicator::Connect(const Launch
 
 absl::Status Communicator::JoinGpus() {
   const LaunchEnv& env = impl_->env;
+  const int w = env.world_size;
   const int gpus = static_cast<int>(torch::cuda::device_count());
-  // torchrun's convention, one GPU per local rank; a process that sees a single GPU (SLURM's --gpus-per-task, or
-  // CUDA_VISIBLE_DEVICES set per process) uses that one.
-  const int device = env.local_rank < gpus ? env.local_rank : (gpus == 1 ? 0 : -1);
-  // Every rank learns which ranks have no GPU before any NCCL call: NCCL's setup waits for all ranks, without a
-  // timeout, so a rank that stopped on its own would leave the others waiting for ever.
-  at::Tensor found = torch::zeros({3 * env.world_size}, torch::kLong);
+  // torchrun's convention, one GPU per local rank; a process given a single GPU of its own (SLURM's
+  // --gpus-per-task, or CUDA_VISIBLE_DEVICES set per process) uses that one.
+  const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+  const int device = env.local_rank < gpus ? env.local_rank : (gpus == 1 && visible != nullptr ? 0 : -1);
+  // Which GPU this is, as far as the host can tell without the CUDA runtime: the host, the visible set and the
+  // index. Two ranks with the same key would share one GPU.
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  const int64_t key = static_cast<int64_t>(
+      std::hash<std::string>{}(absl::StrCat(host, "|", visible != nullptr ? visible : "*", "|", device)) >> 1);
+  // Every rank learns which ranks have no GPU of their own before any NCCL call: NCCL's setup waits for all ranks,
+  // without a timeout, so a rank that stopped on its own would leave the others waiting for ever.
+  at::Tensor found = torch::zeros({4 * w}, torch::kLong);
   auto* f = found.data_ptr<int64_t>();
   f[env.rank] = device < 0 ? 1 : 0;
-  f[env.world_size + env.rank] = env.local_rank;
-  f[2 * env.world_size + env.rank] = gpus;
+  f[w + env.rank] = env.local_rank;
+  f[2 * w + env.rank] = gpus;
+  f[3 * w + env.rank] = key;
   AVSL_RETURN_IF_ERROR(AllReduceSum(found, "the exchange of each rank's GPU"));
   f = found.data_ptr<int64_t>();
-  std::vector<std::string> missing;
-  for (int r = 0; r < env.world_size; ++r) {
-    if (f[r] != 0) {
-      missing.push_back(absl::StrCat("rank ", r, " (LOCAL_RANK ", f[env.world_size + r], ", ",
-                                     f[2 * env.world_size + r], " CUDA devices visible)"));
+  std::vector<std::string> problems;
+  for (int r = 0; r < w; ++r) {
+    const std::string who = absl::StrCat("rank ", r, " (LOCAL_RANK ", f[w + r], ", ", f[2 * w + r], " CUDA device",
+                                         f[2 * w + r] == 1 ? "" : "s", " visible)");
+    if (f[r] != 0) problems.push_back(who + " has no GPU of its own");
+    for (int q = 0; f[r] == 0 && q < r; ++q) {
+      if (f[q] == 0 && f[3 * w + q] == f[3 * w + r]) {
+        problems.push_back(absl::StrCat(who, " would share rank ", q, "'s GPU"));
+        break;
+      }
     }
   }
-  if (!missing.empty()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("rank ", env.rank, ": device = \"cuda\" takes one GPU per local rank, and ",
-                     absl::StrJoin(missing, ", "), missing.size() == 1 ? " has" : " have",
-                     " none of its own: start at most as many processes per node as it has "
-                     "GPUs (--nproc-per-node), or give each process one GPU (CUDA_VISIBLE_DEVICES)"));
+  if (!problems.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "rank ", env.rank, ": device = \"cuda\" takes one GPU per rank, but ", absl::StrJoin(problems, "; "),
+        ". Start at most as many processes per node as it has GPUs (--nproc-per-node), or give each process one GPU "
+        "of its own (CUDA_VISIBLE_DEVICES)"));
   }
   impl_->cuda_device = device;
   try {

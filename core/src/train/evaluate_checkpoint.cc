@@ -42,10 +42,9 @@ absl::StatusOr<CheckpointEvaluationResult> Evaluate(Method& method, data::Loader
     return io::WriteNpy((fs::path(what.maps_dir) / (s.key + ".npy")).string(), map.values.data(),
                         {map.height, map.width});
   };
-  AVSL_ASSIGN_OR_RETURN(MethodEvaluation evaluated, EvaluateMethod(method, loader, 0, device, with_outputs));
-  if (what.ranks != nullptr) {
-    AVSL_ASSIGN_OR_RETURN(evaluated, GatherMethodEvaluation(evaluated, options.protocol, *what.ranks));
-  }
+  absl::StatusOr<MethodEvaluation> local = EvaluateMethod(method, loader, 0, device, with_outputs);
+  if (what.ranks != nullptr) local = GatherMethodEvaluation(local, options.protocol, *what.ranks);
+  AVSL_ASSIGN_OR_RETURN(MethodEvaluation evaluated, std::move(local));
   out.result = std::move(evaluated.result);
   out.confidence = std::move(evaluated.confidence);
   out.audio_dependence = evaluated.audio_dependence;

@@ -88,10 +88,8 @@ absl::Status DecodeShard(const std::string& bytes, int rank, MethodEvaluation* o
     return absl::DataLossError(absl::StrCat("the evaluation records of rank ", rank, " are malformed at byte ",
                                             in.offset(), " of ", bytes.size()));
   };
-  std::string confidence;
   uint64_t count = 0;
-  if (!in.TakeString(&confidence) || !in.Take(&count)) return malformed();
-  if (count > 0) out->confidence = confidence;
+  if (!in.TakeString(&out->confidence) || !in.Take(&count)) return malformed();
   for (uint64_t i = 0; i < count; ++i) {
     uint64_t index = 0;
     uint8_t flags = 0, bucket = 0;
@@ -126,16 +124,38 @@ absl::Status DecodeShard(const std::string& bytes, int rank, MethodEvaluation* o
   return absl::OkStatus();
 }
 
-absl::StatusOr<MethodEvaluation> GatherMethodEvaluation(const MethodEvaluation& local,
+absl::StatusOr<MethodEvaluation> GatherMethodEvaluation(const absl::StatusOr<MethodEvaluation>& local,
                                                         const metrics::EvalProtocol& protocol,
                                                         dist::Communicator& comm) {
+  // A rank whose shard failed still takes part, with its error, so every rank stops here with the same cause
+  // instead of waiting for a peer that will never send.
+  const std::string mine = local.ok() ? std::string(1, '\0') + EncodeShard(*local)
+                                      : std::string(1, '\1') + std::string(local.status().message());
   AVSL_ASSIGN_OR_RETURN(std::vector<std::string> shards,
-                        comm.AllGatherBytes(EncodeShard(local), "the exchange of evaluation records"));
+                        comm.AllGatherBytes(mine, "the exchange of evaluation records"));
+  if (!local.ok()) return local.status();
+  for (size_t r = 0; r < shards.size(); ++r) {
+    if (!shards[r].empty() && shards[r][0] == '\1') {
+      return absl::AbortedError(absl::StrCat("rank ", r, "'s share of the evaluation failed: ", shards[r].substr(1)));
+    }
+  }
   MethodEvaluation all;
-  all.confidence = local.confidence;
-  // The confidence rule of the lowest rank that scored a sample (a rank with an empty shard reports the default).
-  for (size_t r = shards.size(); r-- > 0;) {
-    AVSL_RETURN_IF_ERROR(DecodeShard(shards[r], static_cast<int>(r), &all));
+  all.confidence = local->confidence;
+  size_t last_index = 0;
+  for (size_t r = 0; r < shards.size(); ++r) {
+    MethodEvaluation shard;
+    AVSL_RETURN_IF_ERROR(DecodeShard(shards[r].substr(1), static_cast<int>(r), &shard));
+    // One process reports the rule of its last batch: here the shard that holds the split's last sample says it.
+    for (size_t index : shard.indices) {
+      if (index >= last_index) last_index = index, all.confidence = shard.confidence;
+    }
+    for (const NegativeContribution& n : shard.negatives) {
+      if (n.index >= last_index) last_index = n.index, all.confidence = shard.confidence;
+    }
+    all.indices.insert(all.indices.end(), shard.indices.begin(), shard.indices.end());
+    all.contributions.insert(all.contributions.end(), shard.contributions.begin(), shard.contributions.end());
+    all.negatives.insert(all.negatives.end(), shard.negatives.begin(), shard.negatives.end());
+    for (SampleRecord& record : shard.result.samples) all.result.samples.push_back(std::move(record));
   }
   // Dataset order: the order of an unsharded evaluation (evaluation loaders do not shuffle).
   std::vector<size_t> order(all.indices.size());

@@ -596,9 +596,9 @@ absl::Status Trainer::Impl::StepUnguarded(const data::SampleBatch& sample_batch,
 
 absl::Status Trainer::Impl::Validate() {
   absl::StatusOr<MethodEvaluation> evaluated = EvaluateMethod(*method, *val_loader, 0, device, eval_options);
-  if (evaluated.ok() && comm) {
+  if (comm) {
     // Each rank scored its shard; all of them score the gathered records (hooks then decide alike on every rank).
-    evaluated = GatherMethodEvaluation(*evaluated, eval_options.protocol, *comm);
+    evaluated = GatherMethodEvaluation(evaluated, eval_options.protocol, *comm);
   }
   if (!evaluated.ok()) {
     return absl::Status(evaluated.status().code(), absl::StrCat("validation after epoch ", state.epoch,
@@ -635,20 +635,38 @@ absl::Status Trainer::Impl::FinalTest() {
     CheckpointEvaluation what;
     const std::string path = run->CheckpointPath(name);
     if (comm) {
-      // Rank 0 reads the checkpoint and sends its weights: the other ranks need no access to the run directory.
-      if (is_root() && std::filesystem::exists(path))
-        AVSL_RETURN_IF_ERROR(checkpoint::LoadMethodWeights(path, *method));
+      // Rank 0 reads the checkpoint and sends its weights: the other ranks need no access to the run directory. It
+      // says first whether the read worked, so a failed read stops every rank with its cause.
+      absl::Status loaded = absl::OkStatus();
+      if (is_root() && std::filesystem::exists(path)) loaded = checkpoint::LoadMethodWeights(path, *method);
+      AVSL_ASSIGN_OR_RETURN(
+          const std::string read,
+          comm->ShareFromRankZero("final_test_read_" + name, loaded.ok() ? "ok" : std::string(loaded.message())));
+      if (read != "ok") {
+        return absl::FailedPreconditionError(
+            absl::StrCat("test evaluation of checkpoint '", name, "': rank 0 could not read it: ", read));
+      }
       AVSL_RETURN_IF_ERROR(BroadcastWeights(absl::StrCat("the broadcast of checkpoint '", name, "' for the test")));
       what.ranks = comm.get();
     } else if (std::filesystem::exists(path)) {
       what.checkpoint = path;
     }
     what.out_dir = run->File("eval/test_" + name);
-    what.overlays = visualize;
+    what.overlays = is_root() ? visualize : 0;  // rank 0 draws them
     what.verbose_errors = options.verbose_errors;
     what.test_lists = SplitListFiles(root, "test");
     absl::StatusOr<CheckpointEvaluationResult> evaluated = EvaluateCheckpoint(*method, *test_loader, device,
                                                                               eval_options, extra_metrics, what);
+    if (comm) {
+      // Rank 0 writes after the merge: the others learn whether that worked before the next checkpoint's broadcast.
+      AVSL_ASSIGN_OR_RETURN(const std::string written,
+                            comm->ShareFromRankZero("final_test_written_" + name,
+                                                    evaluated.ok() ? "ok" : std::string(evaluated.status().message())));
+      if (written != "ok" && evaluated.ok()) {
+        return absl::AbortedError(
+            absl::StrCat("test evaluation of checkpoint '", name, "' failed on rank 0: ", written));
+      }
+    }
     if (!evaluated.ok()) {
       return absl::Status(evaluated.status().code(), absl::StrCat("test evaluation of checkpoint '", name,
                                                                   "' failed: ", evaluated.status().message()));

@@ -17,13 +17,15 @@ namespace avsl::train {
 
 /// `local`'s per-sample contributions with their dataset indices (doubles bit-exact), and its confidence rule.
 std::string EncodeShard(const MethodEvaluation& local);
-/// Decodes EncodeShard into `out` (appending to indices, result.samples, contributions and negatives; confidence set
-/// when the shard had samples). DataLoss naming `rank` and the offset for a truncated or malformed buffer.
+/// Decodes EncodeShard into `out` (appending to indices, result.samples, contributions and negatives; confidence
+/// set). DataLoss naming `rank` and the offset for a truncated or malformed buffer.
 absl::Status DecodeShard(const std::string& bytes, int rank, MethodEvaluation* out);
 
 /// Every rank's shard of this evaluation, merged by dataset index and scored with `protocol`: the result, audio
-/// dependence, negative-audio and interactive scores of one process over the whole split.
-absl::StatusOr<MethodEvaluation> GatherMethodEvaluation(const MethodEvaluation& local,
+/// dependence, negative-audio and interactive scores of one process over the whole split, and the confidence rule
+/// of the shard that holds its last sample. Every rank calls it, also one whose shard failed (`local` an error): all
+/// then return an error naming the failed rank and its cause.
+absl::StatusOr<MethodEvaluation> GatherMethodEvaluation(const absl::StatusOr<MethodEvaluation>& local,
                                                         const metrics::EvalProtocol& protocol,
                                                         dist::Communicator& comm);
 
