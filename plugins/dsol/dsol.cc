@@ -198,8 +198,7 @@ class Dsol final : public Method {
   torch::Tensor GatherBank(RankGroup& ranks) const {
     std::vector<int64_t> hashes(bank_.size());
     for (const auto& [key, row] : bank_index_) {
-      const uint64_t h = KeyHash(key);
-      hashes[row] = key.rfind(kKeylessPrefix, 0) == 0 ? 0 : static_cast<int64_t>(h == 0 ? 1 : h);
+      hashes[row] = key.rfind(kKeylessPrefix, 0) == 0 ? 0 : static_cast<int64_t>(SampleKeyHash(key));
     }
     const torch::Tensor rows = ranks.AllGather(LocalBank()).all;
     const torch::Tensor keys = ranks.AllGather(torch::tensor(hashes, torch::kLong)).all;
@@ -210,12 +209,6 @@ class Dsol final : public Method {
       if (k[i] == 0 || seen.insert(k[i]).second) keep.push_back(i);
     }
     return rows.index_select(0, torch::tensor(keep, torch::kLong));
-  }
-
-  static uint64_t KeyHash(const std::string& key) {
-    uint64_t h = 14695981039346656037ull;
-    for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
-    return h;
   }
 
   DsolOptions o_;

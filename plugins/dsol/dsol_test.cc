@@ -218,35 +218,6 @@ void EndEpoch(Method& m, RankGroup* ranks) {
   m.OnTrainEvent(e);
 }
 
-// Rank 1 of two: records what it contributes to each gather and sees only its own rows.
-class RecordingRank final : public RankGroup {
- public:
-  int rank() const override { return 1; }
-  int world_size() const override { return 2; }
-  GatheredRows AllGather(const at::Tensor& local) override {
-    sent.push_back(local.clone());
-    return {local, 0, true};
-  }
-  at::Tensor AllReduceSum(const at::Tensor& local) override { return local; }
-  std::vector<at::Tensor> sent;
-};
-
-// Rank 0 of two: its rows, then what rank 1 sent to the same gather.
-class ReplayingRank final : public RankGroup {
- public:
-  explicit ReplayingRank(std::vector<at::Tensor> other) : other_(std::move(other)) {}
-  int rank() const override { return 0; }
-  int world_size() const override { return 2; }
-  GatheredRows AllGather(const at::Tensor& local) override {
-    return {torch::cat({local, other_.at(calls_++)}), 0, true};
-  }
-  at::Tensor AllReduceSum(const at::Tensor& local) override { return local; }
-
- private:
-  std::vector<at::Tensor> other_;
-  size_t calls_ = 0;
-};
-
 // Two ranks that saw half an epoch each cluster the whole epoch: rank 0's centroids equal those of one process that
 // saw both halves (same rows in the same order, same generator), and samples rank 1 saw again (the sampler's
 // padding) count once.
@@ -267,11 +238,11 @@ TEST(DsolTest, DataParallelRanksClusterTheWholeEpochsBank) {
   torch::manual_seed(2);
   rank1->TrainStep(b);
   rank1->TrainStep(padding);  // a0, a1 again, with other features: rank 0's copies count
-  RecordingRank recorder;
+  testkit::RecordingRankGroup recorder;
   EndEpoch(*rank1, &recorder);
   ASSERT_EQ(recorder.sent.size(), 2u);  // the bank's rows, then its keys
   EXPECT_EQ(recorder.sent[0].size(0), 6);
-  ReplayingRank replay(recorder.sent);
+  testkit::ReplayingRankGroup replay(recorder.sent);
   torch::manual_seed(3);
   EndEpoch(*rank0, &replay);
   EXPECT_EQ(LogValue(rank0->TrainStep(a), "bank_size"), 8.0);

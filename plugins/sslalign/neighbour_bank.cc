@@ -16,6 +16,9 @@ void NeighbourBank::Record(const std::vector<std::string>& keys, const torch::Te
   TORCH_CHECK(!classes.defined() || classes.numel() == b, "NeighbourBank::Record: expected ", b, " classes, got ",
               classes.sizes());
   const torch::Tensor img = image.detach().to(torch::kFloat), aud = audio.detach().to(torch::kFloat);
+  image_dim_ = img.size(1);
+  audio_dim_ = aud.size(1);
+  device_ = img.device();
   const torch::Tensor cls = classes.defined() ? classes.to(torch::kCPU, torch::kLong).contiguous()
                                               : torch::full({b}, -1, torch::kLong);
   const int64_t* c = cls.data_ptr<int64_t>();
@@ -35,23 +38,54 @@ void NeighbourBank::Record(const std::vector<std::string>& keys, const torch::Te
   }
 }
 
-void NeighbourBank::Refresh() {
-  bank_index_ = std::move(record_index_);
+void NeighbourBank::Refresh(RankGroup* ranks) {
+  std::vector<int64_t> hashes(record_image_.size());
+  for (const auto& [key, row] : record_index_)
+    hashes[static_cast<size_t>(row)] = static_cast<int64_t>(SampleKeyHash(key));
+  torch::Tensor image = record_image_.empty() ? torch::zeros({0, image_dim_}) : torch::stack(record_image_);
+  torch::Tensor audio = record_audio_.empty() ? torch::zeros({0, audio_dim_}) : torch::stack(record_audio_);
+  torch::Tensor classes = torch::tensor(record_class_, torch::kLong);
+  torch::Tensor keys = torch::tensor(hashes, torch::kLong);
   record_index_.clear();
-  if (record_image_.empty()) {
-    bank_image_ = bank_audio_ = bank_class_ = torch::Tensor();
-  } else {
-    bank_image_ = torch::stack(record_image_);
-    bank_audio_ = torch::stack(record_audio_);
-    bank_class_ = torch::tensor(record_class_, torch::kLong);
-  }
   record_image_.clear();
   record_audio_.clear();
   record_class_.clear();
+  if (ranks != nullptr && ranks->world_size() > 1) {
+    // Through the CPU on every rank (a rank that recorded nothing has no device to offer, and all ranks must send
+    // alike), then back to this rank's device.
+    torch::NoGradGuard no_grad;
+    image = ranks->AllGather(image.cpu()).all.to(device_);
+    audio = ranks->AllGather(audio.cpu()).all.to(device_);
+    classes = ranks->AllGather(classes).all;
+    keys = ranks->AllGather(keys).all;
+    std::vector<int64_t> keep;
+    std::unordered_map<uint64_t, int64_t> seen;
+    const int64_t* k = keys.data_ptr<int64_t>();
+    for (int64_t i = 0; i < keys.size(0); ++i) {
+      if (seen.emplace(static_cast<uint64_t>(k[i]), i).second) keep.push_back(i);
+    }
+    if (static_cast<int64_t>(keep.size()) < keys.size(0)) {
+      const torch::Tensor rows = torch::tensor(keep, torch::kLong);
+      image = image.index_select(0, rows.to(device_));
+      audio = audio.index_select(0, rows.to(device_));
+      classes = classes.index_select(0, rows);
+      keys = keys.index_select(0, rows);
+    }
+  }
+  bank_index_.clear();
+  const int64_t* k = keys.data_ptr<int64_t>();
+  for (int64_t i = 0; i < keys.size(0); ++i) bank_index_.emplace(static_cast<uint64_t>(k[i]), i);
+  if (keys.size(0) == 0) {
+    bank_image_ = bank_audio_ = bank_class_ = torch::Tensor();
+  } else {
+    bank_image_ = image;
+    bank_audio_ = audio;
+    bank_class_ = classes.contiguous();
+  }
 }
 
 int64_t NeighbourBank::Row(const std::string& key) const {
-  const auto it = bank_index_.find(key);
+  const auto it = bank_index_.find(SampleKeyHash(key));
   return it == bank_index_.end() ? -1 : it->second;
 }
 

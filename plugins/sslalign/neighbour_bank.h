@@ -15,6 +15,8 @@
 
 #include <torch/types.h>
 
+#include "avsl/core/rank_group.h"
+
 namespace avsl::plugins::sslalign {
 
 class NeighbourBank {
@@ -25,8 +27,11 @@ class NeighbourBank {
   void Record(const std::vector<std::string>& keys, const torch::Tensor& image, const torch::Tensor& audio,
               const torch::Tensor& classes = {});
 
-  /// Ends the epoch: the records become the bank (the previous bank is dropped) and recording starts afresh.
-  void Refresh();
+  /// Ends the epoch: the records become the bank (the previous bank is dropped) and recording starts afresh. In a
+  /// data-parallel run (`ranks`, TrainEvent::ranks) every rank's records are gathered first, in rank order, one row
+  /// per key (the first copy: the sampler's padding repeats a few samples on a second rank), so every rank's bank
+  /// holds the whole epoch, as one process's does.
+  void Refresh(RankGroup* ranks = nullptr);
 
   struct Draw {
     torch::Tensor image, audio;  ///< [B,C]: the drawn neighbour's bank embeddings
@@ -48,7 +53,9 @@ class NeighbourBank {
   std::unordered_map<std::string, int64_t> record_index_;
   std::vector<torch::Tensor> record_image_, record_audio_;  // one [C] row per key
   std::vector<int64_t> record_class_;
-  std::unordered_map<std::string, int64_t> bank_index_;
+  std::unordered_map<uint64_t, int64_t> bank_index_;  ///< SampleKeyHash(key) -> row: keys travel as hashes
+  int64_t image_dim_ = 0, audio_dim_ = 0;             ///< of the embeddings recorded so far (an empty rank's rows)
+  torch::Device device_ = torch::kCPU;                ///< where they were recorded: the gathered bank goes there
   torch::Tensor bank_image_, bank_audio_, bank_class_;
 };
 

@@ -89,7 +89,7 @@ class SslAlign final : public Method {
   }
 
   void OnTrainEvent(const TrainEvent& event) override {
-    if (event.type == TrainEvent::Type::kEpochEnd && options_.neighbour_positives) bank_.Refresh();
+    if (event.type == TrainEvent::Type::kEpochEnd && options_.neighbour_positives) bank_.Refresh(event.ranks);
   }
 
   Localization Localize(const Batch& batch) override {  // test.py's heatmap for 'ours'

@@ -5,6 +5,8 @@
 // filled across epochs, logs, the refusal of global negatives, checkpoint round trip and recipe errors.
 #include <cmath>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <torch/torch.h>
@@ -129,6 +131,31 @@ TEST(SslAlignLossTest, OneViewIsLvsPlusOneAlignmentTerm) {
   const AlignmentLossTerms nn = AlignmentLoss(in, o);
   EXPECT_EQ(nn.localization_pairs, 2);
   EXPECT_EQ(nn.alignment_pairs, 3);
+}
+
+// Data-parallel: two ranks that recorded half an epoch each hold the whole epoch's bank after the refresh, rank 0's
+// rows first, one row per key (rank 1 saw "a" again, the sampler's padding: rank 0's copy is kept), with classes.
+TEST(SslAlignBankTest, DataParallelRanksGatherTheWholeEpochsBank) {
+  const torch::Tensor img = Unit(torch::tensor({{1.0, 0.1, 0.0}, {1.0, 0.0, 0.1}, {0.0, 1.0, 0.1}, {0.1, 1.0, 0.0}}));
+  const torch::Tensor aud = Unit(torch::tensor({{0.0, 0.2, 1.0}, {0.1, 0.1, 1.0}, {1.0, 0.0, 0.1}, {1.0, 0.1, 0.0}}));
+  NeighbourBank rank0, rank1;
+  rank0.Record({"a", "b"}, img.slice(0, 0, 2), aud.slice(0, 0, 2), torch::tensor({7, 8}, torch::kLong));
+  rank1.Record({"c", "d", "a"}, torch::cat({img.slice(0, 2, 4), img[3].unsqueeze(0)}),
+               torch::cat({aud.slice(0, 2, 4), aud[3].unsqueeze(0)}));
+  testkit::RecordingRankGroup recorder;
+  rank1.Refresh(&recorder);
+  ASSERT_EQ(recorder.sent.size(), 4u);  // image rows, audio rows, classes, key hashes
+  testkit::ReplayingRankGroup replay(recorder.sent);
+  rank0.Refresh(&replay);
+  EXPECT_EQ(rank0.size(), 4);
+  for (const auto& [key, row] : std::vector<std::pair<std::string, int64_t>>{{"a", 0}, {"b", 1}, {"c", 2}, {"d", 3}})
+    EXPECT_EQ(rank0.Row(key), row) << key;
+  // "a" keeps rank 0's row: "b" is its only neighbour of k = 1, and "c" (rank 1's) is drawn for a query like c.
+  NeighbourBank::Draw d;
+  const torch::Tensor qi = torch::stack({img[0], img[2]}), qa = torch::stack({aud[0], aud[2]});
+  ASSERT_TRUE(rank0.DrawNeighbours({"a", "x"}, qi, qa, 1, &d));
+  EXPECT_TRUE(torch::allclose(d.image, torch::stack({img[1], img[2]})));
+  EXPECT_TRUE(torch::equal(d.classes, torch::tensor({8, -1}, torch::kLong)));
 }
 
 TEST(SslAlignBankTest, RetrievesByTheCurrentEmbeddingAndSkipsTheOwnKey) {

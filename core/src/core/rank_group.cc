@@ -28,6 +28,12 @@ DataParallelStepScope::~DataParallelStepScope() {
 
 RankGroup* BatchNormRankGroup() { return batch_norm_group; }
 
+uint64_t SampleKeyHash(const std::string& key) {
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : key) h = (h ^ c) * 1099511628211ull;
+  return h == 0 ? 1 : h;  // 0 stays free for "no key"
+}
+
 GatheredRows GatherNegatives(const at::Tensor& local) {
   if (negatives_group == nullptr) return {local, 0, false};
   GatheredRows rows = negatives_group->AllGather(local);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include <ATen/core/Tensor.h>
 
@@ -62,6 +63,11 @@ class AVSL_EXPORT DataParallelStepScope {
 
 /// The group of this step's synchronized BatchNorm, or null (avsl/models/batch_norm.h uses it).
 AVSL_EXPORT RankGroup* BatchNormRankGroup();
+
+/// A sample key as a 64-bit number, the same in every process (FNV-1a, never 0): how a method sends the keys of its
+/// rows through RankGroup::AllGather (a tensor), e.g. to keep one row per sample of a bank gathered from every rank
+/// at the epoch's end (TrainEvent::ranks). SDK 1.6.
+AVSL_EXPORT uint64_t SampleKeyHash(const std::string& key);
 
 /// For a contrastive method's in-batch negatives: every rank's rows of `local` (an embedding whose dim 0 is the
 /// batch) when `train.global_negatives` is on in a data-parallel step, `{local, 0, false}` otherwise. A loss over

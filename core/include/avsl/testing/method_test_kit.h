@@ -217,6 +217,36 @@ class OneRankGroup final : public RankGroup {
   at::Tensor AllReduceSum(const at::Tensor& local) override { return local; }
 };
 
+/// Rank 1 of two, for a method's epoch-end gathers (TrainEvent::ranks) in one process: records what it contributes
+/// to each gather and sees only its own rows. Pair with ReplayingRankGroup (rank 0) to check the gathered state.
+class RecordingRankGroup final : public RankGroup {
+ public:
+  int rank() const override { return 1; }
+  int world_size() const override { return 2; }
+  GatheredRows AllGather(const at::Tensor& local) override {
+    sent.push_back(local.clone());
+    return {local, 0, true};
+  }
+  at::Tensor AllReduceSum(const at::Tensor& local) override { return local; }
+  std::vector<at::Tensor> sent;
+};
+
+/// Rank 0 of two: its rows, then what a RecordingRankGroup's method sent to the same gather.
+class ReplayingRankGroup final : public RankGroup {
+ public:
+  explicit ReplayingRankGroup(std::vector<at::Tensor> other) : other_(std::move(other)) {}
+  int rank() const override { return 0; }
+  int world_size() const override { return 2; }
+  GatheredRows AllGather(const at::Tensor& local) override {
+    return {torch::cat({local, other_.at(calls_++)}), 0, true};
+  }
+  at::Tensor AllReduceSum(const at::Tensor& local) override { return local; }
+
+ private:
+  std::vector<at::Tensor> other_;
+  size_t calls_ = 0;
+};
+
 /// The loss of one TrainStep on `batch` without and with GatherNegatives active (on a OneRankGroup), torch's
 /// generator seeded with `seed` before each so dropout draws agree, and the gathers the second step made. A method
 /// that supports `train.global_negatives` gathers at least once and gets the same loss both ways.
