@@ -88,14 +88,13 @@ struct Communicator::Impl {
     }
     return *group;
   }
-  // The NCCL group of every rank, under its own prefix of the store (Gloo's keys and NCCL's never meet).
-  c10::intrusive_ptr<CollectiveGroup> MakeCudaGroup(const std::string& prefix) const {
+  // The NCCL group of every rank on `cuda_device`, under its own prefix of the store (Gloo's keys and NCCL's never
+  // meet); none in a build without NCCL.
+  c10::intrusive_ptr<CollectiveGroup> MakeCudaGroup() const {
 #ifdef AVSL_WITH_NCCL
-    if (cuda_device < 0) return {};
-    return internal::MakeNcclGroup(c10::make_intrusive<c10d::PrefixStore>(prefix, store), env.rank, env.world_size,
+    return internal::MakeNcclGroup(c10::make_intrusive<c10d::PrefixStore>("avsl/nccl", store), env.rank, env.world_size,
                                    timeout, cuda_device);
 #else
-    (void)prefix;
     return {};
 #endif
   }
@@ -230,7 +229,7 @@ absl::Status Communicator::JoinGpus() {
   }
   impl_->cuda_device = device;
   try {
-    impl_->nccl_group = impl_->MakeCudaGroup("avsl/nccl");
+    impl_->nccl_group = impl_->MakeCudaGroup();
   } catch (const std::exception& e) {
     return Lost(absl::StrCat("making the NCCL process group on cuda:", device), WhatOf(e));
   }
