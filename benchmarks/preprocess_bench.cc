@@ -6,12 +6,12 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "avsl/data/audio_clip.h"
@@ -37,7 +37,12 @@ const std::string& JpegPath() {
     rng.fill(img, cv::RNG::UNIFORM, 0, 255);
     cv::GaussianBlur(img, img, cv::Size(9, 9), 3.0);  // photo-like smoothness so JPEG size is realistic
     auto* p = new std::string(Dir() + "/frame.jpg");
-    cv::imwrite(*p, img, {cv::IMWRITE_JPEG_QUALITY, 90});
+    avsl::data::RgbImage rgb;  // the channel order does not matter to the timing
+    rgb.width = img.cols;
+    rgb.height = img.rows;
+    rgb.pixels.assign(img.data, img.data + img.total() * 3);
+    const std::vector<uint8_t> bytes = avsl::data::EncodeJpeg(rgb, 90, *p).value();
+    std::ofstream(*p, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), bytes.size());
     return p;
   }();
   return *path;

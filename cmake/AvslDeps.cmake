@@ -11,31 +11,62 @@ if(AVSL_TORCH_FROM_PYTHON)
 endif()
 if(NOT AVSL_TORCH_FREE_ONLY)
   find_package(Torch REQUIRED)
+  # LibTorch's headers demanded C++17 up to PyTorch 2.11; later ones stop with '#error C++20 or later ...' (ATen.h,
+  # torch/all.h) and use C++20 library features. The standard is read from the headers themselves, not guessed from
+  # the version; LibTorch 1.13's headers in turn do not compile as C++20. avsl_core passes it on to plugins built
+  # against the installed SDK (target_compile_features), so their CMAKE_CXX_STANDARD 17 is raised with it.
+  set(AVSL_CXX_STANDARD 17)
+  foreach(_dir ${TORCH_INCLUDE_DIRS})
+    if(EXISTS "${_dir}/ATen/ATen.h")
+      file(STRINGS "${_dir}/ATen/ATen.h" _avsl_needs_cxx20 REGEX "__cplusplus < 202002L")
+      if(_avsl_needs_cxx20)
+        set(AVSL_CXX_STANDARD 20)
+      endif()
+      break()
+    endif()
+  endforeach()
+  set(CMAKE_CXX_STANDARD ${AVSL_CXX_STANDARD})
+  message(STATUS "avsl: C++${AVSL_CXX_STANDARD} (what LibTorch's ATen/ATen.h requires)")
 endif()
 find_package(Boost 1.74 REQUIRED)
 find_package(tomlplusplus 3 REQUIRED)
 find_package(absl REQUIRED)
-# OpenCV's CMake package (OpenCVConfig.cmake) ships in Debian's libopencv-dev metapackage together with the targets of
-# every module, all of which must then be installed. A prefix that holds only core, imgproc and imgcodecs (the GPU
-# bundle, docs/gpu.md) is found by its headers and libraries instead, under the same target names.
-find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
-if(NOT OpenCV_FOUND)
+# OpenCV: core and imgproc. Images are read and written with libjpeg and libpng (below), not imgcodecs, whose
+# Debian build loads GDAL, GDCM, OpenEXR and about two hundred other libraries that a machine without Debian 12's
+# runtime lacks (docs/gpu.md). imgcodecs, where present, serves only the tests that compare avsl's codecs with
+# OpenCV's (AVSL_TEST_IMGCODECS). OpenCV's CMake package (OpenCVConfig.cmake) ships in Debian's libopencv-dev
+# metapackage with the targets of every module, all of which must then be installed; a prefix that holds only core
+# and imgproc (the GPU bundle) is found by its headers and libraries instead, under the same target names.
+find_package(OpenCV QUIET COMPONENTS core imgproc)
+if(OpenCV_FOUND)
+  find_package(OpenCV QUIET COMPONENTS imgcodecs)
+  set(AVSL_TEST_IMGCODECS ${OpenCV_FOUND})
+  set(OpenCV_FOUND ON)
+else()
   find_path(AVSL_OPENCV_INCLUDE_DIR opencv2/core.hpp PATH_SUFFIXES opencv4)
   if(NOT AVSL_OPENCV_INCLUDE_DIR)
     message(FATAL_ERROR "OpenCV not found: neither OpenCVConfig.cmake nor opencv4/opencv2/core.hpp "
-                        "(Debian: libopencv-dev, or libopencv-{core,imgproc,imgcodecs}-dev)")
+                        "(Debian: libopencv-dev, or libopencv-core-dev and libopencv-imgproc-dev)")
   endif()
   foreach(_m core imgproc imgcodecs)
     find_library(AVSL_OPENCV_${_m}_LIBRARY opencv_${_m})
     if(NOT AVSL_OPENCV_${_m}_LIBRARY)
+      if(_m STREQUAL imgcodecs)
+        continue()
+      endif()
       message(FATAL_ERROR "OpenCV headers found in ${AVSL_OPENCV_INCLUDE_DIR} but no libopencv_${_m}.so")
     endif()
     add_library(opencv_${_m} SHARED IMPORTED)
     set_target_properties(opencv_${_m} PROPERTIES IMPORTED_LOCATION ${AVSL_OPENCV_${_m}_LIBRARY}
                                                   INTERFACE_INCLUDE_DIRECTORIES ${AVSL_OPENCV_INCLUDE_DIR})
   endforeach()
-  message(STATUS "avsl: OpenCV core/imgproc/imgcodecs from ${AVSL_OPENCV_INCLUDE_DIR} (no OpenCVConfig.cmake)")
+  set(AVSL_TEST_IMGCODECS OFF)
+  if(TARGET opencv_imgcodecs AND EXISTS ${AVSL_OPENCV_INCLUDE_DIR}/opencv2/imgcodecs.hpp)
+    set(AVSL_TEST_IMGCODECS ON)
+  endif()
+  message(STATUS "avsl: OpenCV core/imgproc from ${AVSL_OPENCV_INCLUDE_DIR} (no OpenCVConfig.cmake)")
 endif()
+message(STATUS "avsl: tests compare the image codecs with OpenCV's imgcodecs: ${AVSL_TEST_IMGCODECS}")
 find_package(nlohmann_json 3 REQUIRED)
 find_package(pugixml REQUIRED)
 # libsndfile and FFTW come through pkg-config. Without a pkg-config program, or where their .pc files cannot be
@@ -63,21 +94,19 @@ foreach(_dep "SNDFILE;sndfile.h;sndfile" "FFTW3;fftw3.h;fftw3")
   endif()
 endforeach()
 
-# libjpeg(-turbo), which OpenCV decodes JPEG with, used directly to decode frames straight to RGB (core/src/data/
-# jpeg_decoder.h). Optional: without its headers (a GPU bundle's prefix) frames go through OpenCV, same pixels.
+# libjpeg(-turbo) and libpng read and write every image (core/src/data/jpeg_codec.h, png_codec.h).
 # jpeglib.h includes jconfig.h, which Debian keeps in the multiarch directory (/usr/include/<arch>): the compiler
 # searches it by default under /usr, not under another prefix (the GPU bundle's), so it is added explicitly.
-find_package(JPEG QUIET)
-if(JPEG_FOUND)
-  find_path(AVSL_JPEG_CONFIG_DIR jconfig.h HINTS ${JPEG_INCLUDE_DIRS}
-            PATH_SUFFIXES ${CMAKE_LIBRARY_ARCHITECTURE} include/${CMAKE_LIBRARY_ARCHITECTURE})
+find_package(JPEG REQUIRED)
+find_package(PNG REQUIRED)
+find_path(AVSL_JPEG_CONFIG_DIR jconfig.h HINTS ${JPEG_INCLUDE_DIRS}
+          PATH_SUFFIXES ${CMAKE_LIBRARY_ARCHITECTURE} include/${CMAKE_LIBRARY_ARCHITECTURE})
+if(NOT AVSL_JPEG_CONFIG_DIR)
+  message(FATAL_ERROR "libjpeg: jpeglib.h found in ${JPEG_INCLUDE_DIRS} but not its jconfig.h")
 endif()
-function(avsl_use_libjpeg target)
-  if(JPEG_FOUND AND AVSL_JPEG_CONFIG_DIR)
-    target_compile_definitions(${target} PRIVATE AVSL_HAVE_LIBJPEG)
-    target_include_directories(${target} SYSTEM PRIVATE ${AVSL_JPEG_CONFIG_DIR})
-    target_link_libraries(${target} PRIVATE JPEG::JPEG)
-  endif()
+function(avsl_use_image_codecs target)
+  target_include_directories(${target} SYSTEM PRIVATE ${AVSL_JPEG_CONFIG_DIR})
+  target_link_libraries(${target} PRIVATE JPEG::JPEG PNG::PNG)
 endfunction()
 
 # FFmpeg's libraries (libavformat, libavcodec, libavutil, libswscale) for video: `avsl infer --video` and

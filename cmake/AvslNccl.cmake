@@ -37,7 +37,7 @@ function(avsl_use_nccl target)
   try_compile(AVSL_NCCL_COMPILES ${_dir}/build SOURCES ${PROJECT_SOURCE_DIR}/core/src/dist/nccl_group.cc ${_dir}/main.cc
               CMAKE_FLAGS "-DINCLUDE_DIRECTORIES=${_includes}"
               LINK_LIBRARIES ${TORCH_LIBRARIES} absl::strings
-              CXX_STANDARD 17
+              CXX_STANDARD ${CMAKE_CXX_STANDARD}
               OUTPUT_VARIABLE _log)
   file(WRITE ${_dir}/probe.log "${_log}")
   if(NOT AVSL_NCCL_COMPILES)

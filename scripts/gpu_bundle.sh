@@ -2,9 +2,8 @@
 # Downloads what a bare GPU machine lacks to build and test avsl against the LibTorch inside its PyTorch: the Debian
 # dev packages of avsl's dependencies (headers, CMake packages, link symlinks) and every runtime library their shared
 # objects load, found from the ELF dependency graph (what the dynamic loader opens, not the packages' Depends, which
-# would drag in fonts, LLVM and Mesa), minus a baseline every Linux with a C++ toolchain has (Debian's
-# "required"/"important" packages with their dependencies: glibc, libstdc++, zlib, OpenSSL, PCRE2 ...) and LibTorch's
-# own libraries. Needs apt
+# would drag in fonts, LLVM and Mesa), minus what every Linux with GCC has (glibc, libstdc++, libgcc_s, libgomp,
+# libquadmath, zlib) and LibTorch's own libraries. Needs apt
 # (no root): run it here, then carry the folder to the GPU machine (docs/gpu.md, scripts/gpu_check.sh --bundle).
 #   scripts/gpu_bundle.sh [DIR]      DIR defaults to .gpu-bundle/ (git-ignored); AVSL_BUNDLE_LIMIT_MIB=60
 # Writes DIR/*.deb, DIR/libboost1.74-dev.subset.tar.xz and DIR/MANIFEST.tsv (package, version, kind, file, bytes,
@@ -17,11 +16,14 @@ LIMIT_MIB=${AVSL_BUNDLE_LIMIT_MIB:-60}
 ARCH_LIB=/usr/lib/$(gcc -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
 
 # Headers, CMake packages and .so symlinks of each dependency scripts/setup.sh installs (minus LibTorch, which the
-# PyTorch install provides). OpenCV: only the three modules avsl links (cmake/AvslDeps.cmake finds them without the
-# libopencv-dev metapackage).
-DEV=(libabsl-dev libtomlplusplus-dev libopencv-core-dev libopencv-imgproc-dev libopencv-imgcodecs-dev
+# PyTorch install provides). OpenCV: only the two modules avsl links, core and imgproc (cmake/AvslDeps.cmake finds
+# them without the libopencv-dev metapackage); images go through libjpeg and libpng, not imgcodecs, whose Debian build
+# loads GDAL, GDCM, OpenEXR and their dependencies (about 90 more packages, most of a bundle's size, and libraries such
+# as libicuuc.so.72 that no other distribution release has).
+DEV=(libabsl-dev libtomlplusplus-dev libopencv-core-dev libopencv-imgproc-dev
   libsndfile1-dev libfftw3-dev libpugixml-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libjpeg62-turbo-dev libtcmalloc-minimal4)  # tcmalloc: the CLI's allocator, a runtime package (no -dev needed)
+  libjpeg62-turbo-dev libpng-dev zlib1g-dev  # zlib.h: png.h's CMake module (FindPNG) requires it
+  libtcmalloc-minimal4)  # tcmalloc: the CLI's allocator, a runtime package (no -dev needed)
 # Boost is header-only for avsl and its -dev package is 9 MiB of headers: the bundle takes the ones this machine's
 # build of avsl included (the build tree's dependency records) plus Boost.DLL, Config and Predef whole (their
 # compiler- and platform-specific parts), and Boost's CMake package, as a tarball standing for libboost1.74-dev.
@@ -40,13 +42,10 @@ done
 
 # Runtime closure: the shared libraries the dev packages' link symlinks point at, and everything ldd says they load.
 declare -A runtime=() base=()
-# The baseline: Debian's required/important packages and the toolchain the GPU machines come with (compiler, CMake,
-# Ninja), with everything they depend on (coreutils alone needs libpcre2; CMake needs libcurl, libarchive ...).
-mapfile -t essential < <(dpkg-query -W -f='${Package} ${Priority}\n' | awk '$2 == "required" || $2 == "important" {print $1}')
-essential+=(build-essential cmake ninja-build)
-while read -r p; do base[$p]=1; done < <(apt-cache depends --recurse --installed --no-recommends --no-suggests \
-  --no-conflicts --no-breaks --no-replaces --no-enhances "${essential[@]}" 2>/dev/null | grep -v '^[ <]' | sort -u)
-for p in libc6 libstdc++6 libgcc-s1 zlib1g libgomp1 libcrypt1; do base[$p]=1; done
+# The baseline, left to the GPU machine: the C and C++ runtime of any Linux with GCC (glibc, libstdc++, libgcc_s,
+# GCC's OpenMP and quadmath libraries) and zlib. Everything else is carried, even what every Debian has (libbsd ...):
+# the machine may run another distribution, whose sonames differ (scripts/bundle_runtime_check.py checks the rest).
+for p in libc6 libstdc++6 libgcc-s1 zlib1g libgomp1 libquadmath0 libcrypt1; do base[$p]=1; done
 baseline_pkg() { [ -n "${base[$1]:-}" ]; }
 for p in "${DEV[@]}"; do
   while read -r f; do

@@ -23,14 +23,24 @@ trap 'rm -rf "$sandbox"' EXIT
 mkdir -p "$sandbox/upper" "$sandbox/work" "$sandbox/root"
 # A whiteout (character device 0/0) in the upper layer hides the file below. Parents are resolved first: on a
 # merged-/usr system /lib is a symlink, and an upper /lib directory would shadow it for everything.
+# Runtime packages that this system's own tools load (dpkg-deb needs libmd, cmake libcurl ...) stay visible: the GPU
+# machine's tools bring their own copies, and hiding them here would break the tools, not the bundle. They are the
+# closure of Debian's required/important packages and the toolchain; every dev package of the bundle is hidden.
+declare -A tools_need=()
+mapfile -t essential < <(dpkg-query -W -f='${Package} ${Priority}\n' | awk '$2 == "required" || $2 == "important" {print $1}')
+essential+=(build-essential cmake ninja-build)
+while read -r p; do tools_need[$p]=1; done < <(apt-cache depends --recurse --installed --no-recommends --no-suggests \
+  --no-conflicts --no-breaks --no-replaces --no-enhances "${essential[@]}" 2>/dev/null | grep -v '^[ <]' | sort -u)
 installed=()
-while IFS=$'\t' read -r pkg _; do
+while IFS=$'\t' read -r pkg _ kind _; do
   [ "$pkg" = package ] && continue
+  [ "$kind" = runtime ] && [ -n "${tools_need[$pkg]:-}" ] && continue
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' && installed+=("$pkg")
 done <"$BUNDLE/MANIFEST.tsv"
 # Also gone on a bare machine, and deliberately left out of the bundle: OpenCV's CMake package (the libopencv-dev
-# metapackage) and pkg-config; cmake/AvslDeps.cmake must do without both.
-for pkg in libopencv-dev pkgconf pkg-config; do
+# metapackage), OpenCV's imgcodecs and pkg-config; cmake/AvslDeps.cmake must do without them. (imgcodecs' runtime
+# library stays: Debian's LibTorch 1.13, the stand-in for PyTorch's, links it; avsl's own targets cannot.)
+for pkg in libopencv-dev libopencv-imgcodecs-dev pkgconf pkg-config; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' && installed+=("$pkg")
 done
 dpkg-query -L "${installed[@]}" | /usr/bin/python3 -c '
@@ -57,7 +67,8 @@ set -euo pipefail
 cd "$REPO"
 # What the sandbox hides must really be gone, or the dry run proves nothing.
 for probe in /usr/include/absl/status/status.h /usr/include/opencv4/opencv2/core.hpp /usr/include/sndfile.h \\
-  /usr/lib/x86_64-linux-gnu/cmake/opencv4/OpenCVConfig.cmake /usr/bin/pkg-config; do
+  /usr/lib/x86_64-linux-gnu/cmake/opencv4/OpenCVConfig.cmake /usr/bin/pkg-config \\
+  /usr/include/opencv4/opencv2/imgcodecs.hpp /usr/lib/x86_64-linux-gnu/libopencv_imgcodecs.so; do
   [ ! -e "\$probe" ] || { echo "gpu_bundle_dryrun: \$probe is still visible in the sandbox" >&2; exit 1; }
 done
 scripts/gpu_check.sh --bundle "$BUNDLE" --torch system --build-dir "$BUILD" --targets "$TARGETS"

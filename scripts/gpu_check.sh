@@ -80,6 +80,10 @@ if [ -n "$BUNDLE" ]; then
       ar p "$deb" "$member" | "${unpack[@]}" | tar -x -C "$prefix" -f -
     fi
   done
+  # The bundle leaves glibc, libstdc++ and other base libraries to the machine: fail now, naming what is missing or
+  # too old, rather than at the first link minutes into the build.
+  "$PY" scripts/bundle_runtime_check.py "$prefix" | tee -a "$summary" ||
+    { echo "gpu_check: this machine cannot run the bundle's libraries (above)" >&2; exit 1; }
   arch=$(gcc -dumpmachine)
   # Every folder of the prefix that holds shared libraries: Debian reaches some through update-alternatives links
   # that unpacking does not create (libblas.so.3 lives in .../openblas-pthread/).

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
-  libtorch-dev libgloo-dev libopenblas0-pthread libopencv-dev libjpeg-dev libboost-dev
+  libtorch-dev libgloo-dev libopenblas0-pthread libopencv-dev libjpeg-dev libpng-dev libboost-dev
   libtomlplusplus-dev libabsl-dev libbenchmark-dev libgtest-dev libgmock-dev libsndfile1-dev
   nlohmann-json3-dev libpugixml-dev libfftw3-dev libtcmalloc-minimal4
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev

@@ -46,7 +46,9 @@ TEST(CommunicatorTransportTest, CudaTensorsTravelBesideCpuOnes) {
   const std::string transport = comm->transport();
   std::cout << "[ transport ] " << transport << "\n";
   // Without NCCL in the build (CMake's "avsl: NCCL" line says why) Gloo carries the CUDA tensors: the same checks.
-  if (transport.rfind("nccl", 0) != 0) EXPECT_NE(transport.find("through the host"), std::string::npos) << transport;
+  if (transport.rfind("nccl", 0) != 0) {
+    EXPECT_NE(transport.find("through the host"), std::string::npos) << transport;
+  }
   const auto cuda = torch::TensorOptions().device(torch::kCUDA, 0);
   // Each collective on CUDA tensors (NCCL), with a CPU one (Gloo) between them, as a training step interleaves them.
   at::Tensor sum = torch::arange(6, cuda.dtype(torch::kFloat)).reshape({2, 3});

@@ -5,8 +5,9 @@
 #include <cstdlib>
 #include <vector>
 
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
+#include "avsl/viz/png_writer.h"
 #include "gtest/gtest.h"
 
 namespace avsl {
@@ -33,7 +34,13 @@ TEST(SampleGridTest, LaysOutCellsWithCaptionsAndIsDeterministic) {
 
   if (const char* out = std::getenv("AVSL_SYNTH_SAMPLES_PNG")) {
     const cv::Mat doc_grid = RenderSampleGrid(*gen, 0, 2, 4, 160);
-    ASSERT_TRUE(cv::imwrite(out, doc_grid, {cv::IMWRITE_PNG_COMPRESSION, 9})) << out;
+    data::RgbImage rgb;
+    rgb.width = doc_grid.cols;
+    rgb.height = doc_grid.rows;
+    rgb.pixels.resize(doc_grid.total() * 3);
+    cv::cvtColor(doc_grid, cv::Mat(rgb.height, rgb.width, CV_8UC3, rgb.pixels.data()), cv::COLOR_BGR2RGB);
+    const absl::Status written = viz::WritePng(out, rgb);
+    ASSERT_TRUE(written.ok()) << written;
   }
 }
 

@@ -5,14 +5,14 @@
 #include <iterator>
 
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "env_limit.h"
 #include "io/read_whole_file.h"
-#include "jpeg_decoder.h"
+#include "jpeg_codec.h"
+#include "png_codec.h"
 
 namespace avsl::data {
 namespace {
@@ -38,7 +38,7 @@ bool IsPng(const std::vector<uint8_t>& b) {
 }
 
 // The frame size a JPEG (its first SOFn segment) or PNG (IHDR) header declares, {0, 0} when the header does not say:
-// OpenCV allocates width x height x 3 before decoding a single row, so a corrupt header is refused first. The JPEG
+// the decoders allocate width x height x 3 before decoding a single row, so a corrupt header is refused first. The JPEG
 // segments are walked as libjpeg's next_marker() walks them: bytes other than FF before a marker are skipped (libjpeg
 // warns "extraneous bytes" and goes on), so are FF fill bytes, and FF 00 is no marker. A stricter walk that stopped at
 // the first stray byte let the fuzzer through to a 55551 x 18960 frame.
@@ -114,8 +114,7 @@ absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, con
   if (bytes.size() < 8) {
     return absl::InvalidArgumentError(absl::StrCat("image ", name, ": ", bytes.size(), " bytes, not an image"));
   }
-  // The formats avsl decodes. OpenCV would read more (BMP, TIFF, WebP, PPM, ...), each allocating what its header
-  // declares up to OpenCV's own 2^30-pixel bound (3 GB); the datasets and `avsl infer` need JPEG and PNG.
+  // The formats avsl decodes (libjpeg, libpng): the datasets and `avsl infer` need no other.
   const bool is_jpeg = IsJpeg(bytes);
   if (!is_jpeg && !IsPng(bytes)) {
     return absl::InvalidArgumentError(absl::StrFormat(
@@ -133,26 +132,17 @@ absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, con
                                                    " avsl decodes (a corrupt header? AVSL_MAX_IMAGE_PIXELS=N raises "
                                                    "the limit)"));
   }
-  if (is_jpeg) {
-    RgbImage direct;
-    if (DecodeJpegToRgb(bytes, &direct)) return direct;
+  return is_jpeg ? DecodeJpeg(bytes, name) : DecodePng(bytes, name);
+}
+
+absl::StatusOr<std::vector<uint8_t>> EncodeJpeg(const RgbImage& image, int quality, const std::string& name) {
+  if (image.width <= 0 || image.height <= 0 ||
+      image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
+    return absl::InvalidArgumentError(absl::StrCat("jpeg ", name, ": not an RGB image of ", image.width, "x",
+                                                   image.height, " (", image.pixels.size(), " bytes)"));
   }
-  cv::Mat bgr;
-  try {
-    bgr = cv::imdecode(bytes, cv::IMREAD_COLOR | cv::IMREAD_IGNORE_ORIENTATION);
-  } catch (const cv::Exception& e) {
-    return absl::InvalidArgumentError(absl::StrCat("image ", name, ": cannot decode: ", e.what()));
-  }
-  if (bgr.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat("image ", name, ": cannot decode (corrupt or unsupported)"));
-  }
-  RgbImage out;
-  out.height = bgr.rows;
-  out.width = bgr.cols;
-  out.pixels.resize(static_cast<size_t>(out.height) * out.width * 3);
-  cv::Mat rgb(out.height, out.width, CV_8UC3, out.pixels.data());
-  cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-  return out;
+  return EncodeJpegBytes({image.pixels.data(), image.width, image.height, static_cast<size_t>(image.width) * 3, false},
+                         quality, name);
 }
 
 absl::StatusOr<RgbImage> DecodeImageFile(const std::string& path) {

@@ -6,7 +6,7 @@
 #include <utility>
 
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
+#include <opencv2/core.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -15,6 +15,7 @@
 #include "avsl/data/wav_reader.h"
 #include "avsl/synth/annotation_format.h"
 #include "avsl/synth/wav_writer.h"
+#include "data/jpeg_codec.h"
 
 namespace avsl {
 namespace synth {
@@ -49,13 +50,13 @@ absl::Status MakeDir(const fs::path& dir) {
   return absl::OkStatus();
 }
 
-absl::Status WriteJpeg(const fs::path& path, const cv::Mat& image, int quality) {
-  std::vector<uchar> buffer;
+absl::Status WriteJpeg(const fs::path& path, const cv::Mat& bgr, int quality) {
+  if (bgr.type() != CV_8UC3) return absl::InternalError(absl::StrCat(path.string(), ": the scene is not 8-bit BGR"));
   // Baseline JPEG with fixed quality; libjpeg's encoder is deterministic for fixed input and parameters.
-  if (!cv::imencode(".jpg", image, buffer, {cv::IMWRITE_JPEG_QUALITY, quality})) {
-    return absl::InternalError(absl::StrCat("JPEG encoding failed for ", path.string()));
-  }
-  return WriteFileBytes(path.string(), std::string(buffer.begin(), buffer.end()));
+  AVSL_ASSIGN_OR_RETURN(
+      const std::vector<uint8_t> bytes,
+      data::EncodeJpegBytes({bgr.data, bgr.cols, bgr.rows, bgr.step[0], /*bgr=*/true}, quality, path.string()));
+  return WriteFileBytes(path.string(), std::string(bytes.begin(), bytes.end()));
 }
 
 // Generates and writes scenes [0, count) of `split`; annotations for the indices where `annotate` says so.

@@ -10,15 +10,17 @@
 #include <thread>
 
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <torch/csrc/api/include/torch/version.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "avsl/core/status_macros.h"
 #include "avsl/core/version.h"
+#include "avsl/io/atomic_file.h"
 #include "avsl/io/file_sha1.h"
 #include "avsl/io/run_dir.h"
+#include "data/png_codec.h"
 
 namespace avsl::train {
 
@@ -187,8 +189,8 @@ absl::StatusOr<std::vector<std::string>> WriteTrainingCurve(const std::string& m
   }
   if (has_train) DrawCurvePanel(img, y, kTrainPanelHeight, max_epoch, train);
   cv::putText(img, "epoch", cv::Point(kCurveWidth / 2 - 20, height - 15), cv::FONT_HERSHEY_SIMPLEX, 0.5, kCurveBlack);
-  std::vector<uchar> png;
-  if (!cv::imencode(".png", img, png)) return absl::InternalError("cannot encode " + png_path);
+  AVSL_ASSIGN_OR_RETURN(const std::vector<uint8_t> png,
+                        data::EncodePng({img.data, img.cols, img.rows, img.step[0], /*bgr=*/true}, 9, png_path));
   absl::Status written = io::WriteFileAtomically(png_path, std::string(png.begin(), png.end()));
   if (!written.ok()) return written;
   return drawn;

@@ -5,31 +5,19 @@
 #include <cstring>
 #include <fstream>
 
-#include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
-
 #include "absl/strings/str_cat.h"
 #include "avsl/core/status_macros.h"
 #include "avsl/io/atomic_file.h"
 #include "avsl/viz/canvas.h"
+#include "data/png_codec.h"
 
 namespace avsl::viz {
 
 absl::StatusOr<std::vector<uint8_t>> EncodePng(const data::RgbImage& image, const std::string& name) {
   AVSL_RETURN_IF_ERROR(CheckImage(image, absl::StrCat("png ", name)));
-  const cv::Mat rgb(image.height, image.width, CV_8UC3, const_cast<uint8_t*>(image.pixels.data()));
-  cv::Mat bgr;
-  cv::cvtColor(rgb, bgr, cv::COLOR_RGB2BGR);
-  std::vector<uint8_t> bytes;
-  try {
-    if (!cv::imencode(".png", bgr, bytes, {cv::IMWRITE_PNG_COMPRESSION, 9})) {
-      return absl::InternalError(absl::StrCat("png ", name, ": OpenCV could not encode the image"));
-    }
-  } catch (const cv::Exception& e) {
-    return absl::InternalError(absl::StrCat("png ", name, ": OpenCV could not encode the image: ", e.what()));
-  }
-  return bytes;
+  return data::EncodePng(
+      {image.pixels.data(), image.width, image.height, static_cast<size_t>(image.width) * 3, /*bgr=*/false},
+      /*level=*/9, name);
 }
 
 absl::Status WritePng(const std::string& path, const data::RgbImage& image) {

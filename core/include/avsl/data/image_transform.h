@@ -62,6 +62,9 @@ struct ImageGeometry {
 absl::StatusOr<RgbImage> DecodeImageFile(const std::string& path);
 /// Same on bytes already in memory; `name` is used in error messages.
 absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, const std::string& name);
+/// Baseline JPEG bytes of `image` at `quality` (1-100), as cv::imencode(".jpg") writes them (the synthetic frames).
+/// `name` is used in error messages.
+absl::StatusOr<std::vector<uint8_t>> EncodeJpeg(const RgbImage& image, int quality, const std::string& name);
 /// The most pixels a JPEG or PNG header may declare (64 Mpx, 8192 x 8192): OpenCV allocates the whole frame before
 /// decoding it, so a corrupt header is refused before that (found by fuzzing: tests/fuzz/regressions/image).
 inline constexpr uint64_t kMaxImagePixels = uint64_t{1} << 26;
