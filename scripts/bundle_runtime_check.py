@@ -48,7 +48,8 @@ def elf_dynamic(path):
             if m:
                 current = m.group(1)
             elif current and len(fields) >= 4 and fields[0].startswith("0x"):
-                required[current].add(fields[3])
+                if not int(fields[1], 16) & 0x2:  # a weak reference (VER_FLG_WEAK): the loader does without it
+                    required[current].add(fields[3])
     return soname, needed, required, defined
 
 

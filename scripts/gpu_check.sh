@@ -82,7 +82,7 @@ if [ -n "$BUNDLE" ]; then
   done
   # The bundle leaves glibc, libstdc++ and other base libraries to the machine: fail now, naming what is missing or
   # too old, rather than at the first link minutes into the build.
-  "$PY" scripts/bundle_runtime_check.py "$prefix" | tee -a "$summary" ||
+  "$PY" scripts/bundle_runtime_check.py "$prefix" 2>&1 | tee -a "$summary" ||
     { echo "gpu_check: this machine cannot run the bundle's libraries (above)" >&2; exit 1; }
   arch=$(gcc -dumpmachine)
   # Every folder of the prefix that holds shared libraries: Debian reaches some through update-alternatives links

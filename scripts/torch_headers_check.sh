@@ -23,15 +23,15 @@ ONLY=""
 suites=()
 while [ $# -gt 0 ]; do
   case $1 in
-    --jobs) JOBS=$2; shift 2 ;;
-    --only) ONLY=$2; shift 2 ;;
+    --jobs) JOBS=${2:?--jobs needs a number}; shift 2 ;;
+    --only) ONLY=${2:?--only needs a regular expression}; shift 2 ;;
     -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
     -*) echo "torch_headers_check: unknown option $1" >&2; exit 2 ;;
     *) suites+=("$1"); shift ;;
   esac
 done
 [ ${#suites[@]} -gt 0 ] || suites=(trixie sid)
-for tool in apt-get dpkg-deb unshare cmake /usr/bin/python3; do
+for tool in apt-get dpkg-deb unshare cmake ninja /usr/bin/python3; do
   command -v "$tool" >/dev/null || { echo "torch_headers_check: needs $tool" >&2; exit 1; }
 done
 if [ "$(id -u)" = 0 ]; then ns=(unshare --mount --propagation private); else ns=(unshare --map-root-user --mount); fi

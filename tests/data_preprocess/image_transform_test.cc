@@ -96,6 +96,29 @@ TEST(ImageDecodeTest, PngRoundTripIsExactAndCorruptPngsAreNamed) {
       << f.status();
 }
 
+// A cut file can still end with FF D9 inside its last 4 KiB (an EXIF thumbnail's end marker, early in a small file):
+// the marker check passes, and libjpeg, running out of data, would pad the image with grey and only warn.
+TEST(ImageDecodeTest, ACutJpegWithAnEndMarkerInItsHeaderIsDataLoss) {
+  absl::StatusOr<std::vector<uint8_t>> full = EncodeJpeg(NoiseImage(64, 48, 9), 90, "full.jpg");
+  ASSERT_TRUE(full.ok()) << full.status();
+  // SOI, then an APP1 segment holding FF D9, then the rest of the file cut at two thirds.
+  const std::array<uint8_t, 12> head = {0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x08, 'E', 'x', 'i', 'f', 0xFF, 0xD9};
+  std::vector<uint8_t> bytes(head.size() + full->size());
+  std::copy(head.begin(), head.end(), bytes.begin());
+  std::copy(full->begin() + 2, full->end(), bytes.begin() + head.size());
+  std::vector<uint8_t> whole = bytes;
+  whole.resize(head.size() + full->size() - 2);
+  bytes.resize(head.size() + full->size() * 2 / 3);
+  absl::StatusOr<RgbImage> d = DecodeImageBytes(bytes, "cut_thumbnail.jpg");
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kDataLoss) << d.status();
+  EXPECT_NE(std::string(d.status().message()).find("cut_thumbnail.jpg: cannot decode JPEG: the data ends before"),
+            std::string::npos)
+      << d.status();
+  // The whole file with the same segment decodes.
+  EXPECT_TRUE(DecodeImageBytes(whole, "thumbnail.jpg").ok());
+}
+
 TEST(ImageDecodeTest, EncodeJpegRefusesAnImageWhoseBytesDoNotMatchItsSize) {
   RgbImage im = NoiseImage(8, 8, 1);
   im.pixels.pop_back();
@@ -241,11 +264,17 @@ TEST(ImageDecodeTest, PngPixelsAndBytesAreOpenCvs) {
     ASSERT_EQ(ours->width, theirs.cols) << k.name;
     EXPECT_EQ(ours->pixels, std::vector<uint8_t>(theirs.data, theirs.data + theirs.total() * 3)) << k.name;
   }
-  absl::StatusOr<std::vector<uint8_t>> ours = viz::EncodePng(im, "noise.png");
-  ASSERT_TRUE(ours.ok()) << ours.status();
-  std::vector<uint8_t> opencv;
-  ASSERT_TRUE(cv::imencode(".png", bgr, opencv, {cv::IMWRITE_PNG_COMPRESSION, 9}));
-  EXPECT_EQ(*ours, opencv);
+  // Encoding, on the small image and on a frame-sized one (deflate's block splitting depends on its buffers).
+  for (const RgbImage& picture : {im, NoiseImage(480, 360, 11)}) {
+    absl::StatusOr<std::vector<uint8_t>> ours = viz::EncodePng(picture, "noise.png");
+    ASSERT_TRUE(ours.ok()) << ours.status();
+    cv::Mat picture_bgr;
+    cv::cvtColor(cv::Mat(picture.height, picture.width, CV_8UC3, const_cast<uint8_t*>(picture.pixels.data())),
+                 picture_bgr, cv::COLOR_RGB2BGR);
+    std::vector<uint8_t> opencv;
+    ASSERT_TRUE(cv::imencode(".png", picture_bgr, opencv, {cv::IMWRITE_PNG_COMPRESSION, 9}));
+    EXPECT_EQ(*ours, opencv) << picture.width << "x" << picture.height;
+  }
 }
 #else
 TEST(ImageDecodeTest, JpegPixelsAreOpenCvsForEveryFlavour) {

@@ -3,7 +3,9 @@
 #include <png.h>
 #include <zlib.h>
 
+#include <cstdio>
 #include <cstring>
+#include <new>
 
 #include "absl/strings/str_cat.h"
 
@@ -13,14 +15,15 @@ namespace {
 // libpng reports a fatal error through the error callback, which must not return: it records the message and
 // jumps back to the png_jmpbuf of the call in progress. Everything that must outlive the jump lives in a Session.
 struct Session {
-  std::string error;
+  char error[256] = "";
   const std::vector<uint8_t>* input = nullptr;
   size_t offset = 0;
   std::vector<uint8_t>* output = nullptr;
 };
 
 [[noreturn]] void OnError(png_structp png, png_const_charp message) {
-  static_cast<Session*>(png_get_error_ptr(png))->error = message;
+  auto* s = static_cast<Session*>(png_get_error_ptr(png));
+  std::snprintf(s->error, sizeof(s->error), "%s", message);
   png_longjmp(png, 1);
 }
 
@@ -33,9 +36,16 @@ void ReadBytes(png_structp png, png_bytep data, png_size_t length) {
   s->offset += length;
 }
 
+// libpng's C frames must not be unwound by an exception: a failed append becomes a libpng error.
 void WriteBytes(png_structp png, png_bytep data, png_size_t length) {
   auto* s = static_cast<Session*>(png_get_io_ptr(png));
-  s->output->insert(s->output->end(), data, data + length);
+  bool appended = false;
+  try {
+    s->output->insert(s->output->end(), data, data + length);
+    appended = true;
+  } catch (const std::bad_alloc&) {
+  }
+  if (!appended) png_error(png, "out of memory for the encoded image");
 }
 
 void Flush(png_structp) {}
@@ -68,8 +78,7 @@ bool ReadInto(png_structp png, png_infop info, RgbImage* out, std::vector<png_by
 
 bool WriteFrom(png_structp png, png_infop info, const PixelRows& pixels, int level, std::vector<png_bytep>& rows) {
   if (setjmp(png_jmpbuf(png)) != 0) return false;
-  // OpenCV's PngEncoder::write with IMWRITE_PNG_COMPRESSION: default filters and strategy, the given level.
-  png_set_compression_mem_level(png, MAX_MEM_LEVEL);
+  // OpenCV's PngEncoder::write with IMWRITE_PNG_COMPRESSION: default filters, memory level and strategy, the level.
   png_set_compression_level(png, level);
   png_set_compression_strategy(png, Z_DEFAULT_STRATEGY);
   png_set_IHDR(png, info, static_cast<png_uint_32>(pixels.width), static_cast<png_uint_32>(pixels.height), 8,

@@ -55,10 +55,11 @@ struct ImageGeometry {
   bool flipped = false;
 };
 
-/// Decodes a JPEG/PNG/... file to RGB like PIL's `Image.open(p).convert('RGB')`: EXIF orientation is ignored
+/// Decodes a JPEG or PNG file to RGB like PIL's `Image.open(p).convert('RGB')`: EXIF orientation is ignored
 /// (PIL does not apply it), grey images are replicated to 3 channels. Errors name the file: NotFound for a
-/// missing file, InvalidArgument for undecodable bytes, DataLoss for a JPEG without its end-of-image marker
-/// (OpenCV would silently return a grey-padded image where PIL raises).
+/// missing file, InvalidArgument for undecodable bytes or another format, DataLoss for a JPEG without its
+/// end-of-image marker or whose data ends before the image (libjpeg alone would return a grey-padded image where
+/// PIL raises).
 absl::StatusOr<RgbImage> DecodeImageFile(const std::string& path);
 /// Same on bytes already in memory; `name` is used in error messages.
 absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, const std::string& name);
