@@ -136,13 +136,8 @@ absl::StatusOr<RgbImage> DecodeImageBytes(const std::vector<uint8_t>& bytes, con
 }
 
 absl::StatusOr<std::vector<uint8_t>> EncodeJpeg(const RgbImage& image, int quality, const std::string& name) {
-  if (image.width <= 0 || image.height <= 0 ||
-      image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
-    return absl::InvalidArgumentError(absl::StrCat("jpeg ", name, ": not an RGB image of ", image.width, "x",
-                                                   image.height, " (", image.pixels.size(), " bytes)"));
-  }
-  return EncodeJpegBytes({image.pixels.data(), image.width, image.height, static_cast<size_t>(image.width) * 3, false},
-                         quality, name);
+  if (absl::Status s = CheckRgbImage(image, "jpeg " + name); !s.ok()) return s;
+  return EncodeJpegBytes(RowsOf(image), quality, name);
 }
 
 absl::StatusOr<RgbImage> DecodeImageFile(const std::string& path) {

@@ -1,5 +1,6 @@
 // The pixels an image encoder takes (jpeg_codec.h, png_codec.h): 8-bit interleaved rows of an avsl RgbImage or of an
-// OpenCV BGR matrix, so neither needs a converted copy.
+// OpenCV BGR matrix, so neither needs a converted copy; and the one consistency check of an RgbImage, which the
+// encoders and viz's drawing share.
 #pragma once
 
 #include <cstddef>
@@ -8,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "avsl/data/image_transform.h"
 
 namespace avsl::data {
 
@@ -18,6 +20,22 @@ struct PixelRows {
   size_t stride = 0;
   bool bgr = false;
 };
+
+/// The rows of `image` (RGB, packed), for an image CheckRgbImage accepts.
+inline PixelRows RowsOf(const RgbImage& image) {
+  return {image.pixels.data(), image.width, image.height, static_cast<size_t>(image.width) * 3, /*bgr=*/false};
+}
+
+/// OK when `image` has positive dimensions and height·width·3 pixel bytes; otherwise InvalidArgument naming `what`
+/// and the inconsistent sizes.
+inline absl::Status CheckRgbImage(const RgbImage& image, const std::string& what) {
+  if (image.height <= 0 || image.width <= 0 ||
+      image.pixels.size() != static_cast<size_t>(image.height) * image.width * 3) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": image is ", image.width, "x", image.height, " with ",
+                                                   image.pixels.size(), " bytes, expected width·height·3 > 0"));
+  }
+  return absl::OkStatus();
+}
 
 /// InvalidArgument naming `what` when `rows` holds no image.
 inline absl::Status CheckPixelRows(const PixelRows& rows, const std::string& what) {

@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "data/pixel_rows.h"
 
 namespace avsl::viz {
 namespace {
@@ -31,12 +32,7 @@ data::RgbImage MakeCanvas(int height, int width, Rgb color) {
 }
 
 absl::Status CheckImage(const data::RgbImage& image, const std::string& what) {
-  if (image.height <= 0 || image.width <= 0 ||
-      image.pixels.size() != static_cast<size_t>(image.height) * image.width * 3) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": image is ", image.width, "x", image.height, " with ",
-                                                   image.pixels.size(), " bytes, expected width·height·3 > 0"));
-  }
-  return absl::OkStatus();
+  return data::CheckRgbImage(image, what);
 }
 
 Rgb PixelAt(const data::RgbImage& image, int y, int x) {

@@ -15,9 +15,7 @@ namespace avsl::viz {
 
 absl::StatusOr<std::vector<uint8_t>> EncodePng(const data::RgbImage& image, const std::string& name) {
   AVSL_RETURN_IF_ERROR(CheckImage(image, absl::StrCat("png ", name)));
-  return data::EncodePng(
-      {image.pixels.data(), image.width, image.height, static_cast<size_t>(image.width) * 3, /*bgr=*/false},
-      /*level=*/9, name);
+  return data::EncodePng(data::RowsOf(image), /*level=*/9, name);
 }
 
 absl::Status WritePng(const std::string& path, const data::RgbImage& image) {
